@@ -1,0 +1,204 @@
+/**
+ * Loads a marshalled LLB Definition and checks that it describes a well-formed graph.
+ * Pure: bytes in, a validated graph out, or a BuildkitError("InvalidArgument").
+ */
+import { pb } from "../pb/ops.js";
+import { sha256 } from "../digest.ts";
+import type { Digest } from "../digest.ts";
+import { invalidArgument } from "../errors.ts";
+import type { BuildkitError } from "../errors.ts";
+
+export interface LoadedOp {
+  readonly digest: Digest;
+  readonly op: pb.Op;
+  /** The op's bytes exactly as they appear in `def`; its digest is their sha256. */
+  readonly bytes: Uint8Array;
+  readonly metadata: pb.OpMetadata | undefined;
+  /** How many outputs the op produces (0 for the terminal op). */
+  readonly outputs: number;
+}
+
+export interface OpOutput {
+  readonly digest: Digest;
+  readonly index: number;
+}
+
+export interface LoadedDefinition {
+  /** Every distinct op, terminal included, in definition order. */
+  readonly ops: ReadonlyMap<Digest, LoadedOp>;
+  /** The last op, whose only field is inputs[0]; undefined for an empty definition. */
+  readonly terminal: LoadedOp | undefined;
+  /** The output the terminal op points at; undefined for an empty definition. */
+  readonly result: OpOutput | undefined;
+  /** All op digests, each after the ops it consumes. */
+  readonly order: readonly Digest[];
+}
+
+function invalid(message: string): BuildkitError {
+  return invalidArgument(`invalid definition: ${message}`);
+}
+
+/**
+ * An int64 field as a number. The generated types say `number`, but protobufjs decodes int64 as
+ * a Long object whenever the `long` package is installed; unset fields read as 0.
+ */
+export function int64(value: unknown): number {
+  if (typeof value === "number") return value;
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value === "object" && value !== null && "toNumber" in value && typeof value.toNumber === "function") {
+    return Number(value.toNumber());
+  }
+  return 0;
+}
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function loadDefinition(bytes: Uint8Array): LoadedDefinition {
+  let def: pb.Definition;
+  try {
+    def = pb.Definition.decode(bytes);
+  } catch (err) {
+    throw invalid(`cannot decode: ${reason(err)}`);
+  }
+  const ops = decodeOps(def);
+  const last = def.def.at(-1);
+  const terminal = last === undefined ? undefined : ops.get(sha256(last));
+  for (const op of ops.values()) checkOpType(op, op === terminal);
+  for (const op of ops.values()) checkInputs(op, ops);
+  for (const op of ops.values()) checkIndexes(op);
+  const order = topologicalOrder(new Map([...ops].map(([d, op]) => [d, op.op.inputs.map((i) => i.digest as Digest)])));
+  return { ops, terminal, result: resultOf(terminal), order };
+}
+
+function decodeOps(def: pb.Definition): Map<Digest, LoadedOp> {
+  const ops = new Map<Digest, LoadedOp>();
+  const last = def.def.length - 1;
+  def.def.forEach((bytes, n) => {
+    const digest = sha256(bytes);
+    if (ops.has(digest)) return; // the same op twice is harmless: keep the first
+    let op: pb.Op;
+    try {
+      op = pb.Op.decode(bytes);
+    } catch (err) {
+      throw invalid(`op ${n}: cannot decode: ${reason(err)}`);
+    }
+    // Metadata keyed by anything but an op of this definition is ignored, as BuildKit does.
+    const metadata = Object.hasOwn(def.metadata, digest) ? (def.metadata[digest] as pb.OpMetadata) : undefined;
+    const outputs = n === last && op.op === undefined ? 0 : outputCount(op);
+    ops.set(digest, { digest, op, bytes, metadata, outputs });
+  });
+  return ops;
+}
+
+/** Outputs per op type; see BuildKit's solver/llbsolver/ops. */
+function outputCount(op: pb.Op): number {
+  switch (op.op) {
+    case "exec":
+      return (op.exec?.mounts ?? []).filter((m) => int64(m.output) >= 0).length;
+    case "file":
+      return Math.max(1, (op.file?.actions ?? []).filter((a) => int64(a.output) >= 0).length);
+    case "source":
+    case "merge":
+    case "diff":
+    case "build":
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+function checkOpType(loaded: LoadedOp, isTerminal: boolean): void {
+  const { op, digest } = loaded;
+  // An op type we do not know decodes as no type plus unknown fields.
+  const unknown = op.op === undefined && (!isTerminal || (op.$unknowns?.length ?? 0) > 0);
+  if (unknown) throw invalid(`op ${digest} has an unknown op type`);
+  if (isTerminal && (op.op !== undefined || op.inputs.length !== 1)) {
+    throw invalid(`terminal op ${digest} must have exactly one input and no op type`);
+  }
+}
+
+function checkInputs(loaded: LoadedOp, ops: ReadonlyMap<Digest, LoadedOp>): void {
+  for (const input of loaded.op.inputs) {
+    const digest = input.digest ?? "";
+    const index = int64(input.index);
+    const source = ops.get(digest as Digest);
+    if (source === undefined) {
+      throw invalid(`op ${loaded.digest} refers to ${digest} which the definition does not define`);
+    }
+    if (!Number.isInteger(index) || index < 0 || index >= source.outputs) {
+      throw invalid(`op ${loaded.digest} uses output ${index} of ${digest} which has ${source.outputs} outputs`);
+    }
+  }
+}
+
+/** Checks the op-internal indexes (mount, action, merge and diff inputs) against the op's inputs. */
+function checkIndexes(loaded: LoadedOp): void {
+  const { op, digest } = loaded;
+  const inputs = op.inputs.length;
+  if (op.exec) checkExec(op.exec, digest, inputs);
+  if (op.file) checkFile(op.file, digest, inputs);
+  if (op.merge) {
+    (op.merge.inputs ?? []).forEach((m, i) => checkRange(int64(m.input), 0, inputs - 1, `merge op ${digest} input ${i} index`));
+  }
+  if (op.diff) {
+    if (op.diff.lower) checkRange(int64(op.diff.lower.input), -1, inputs - 1, `diff op ${digest} lower input`);
+    if (op.diff.upper) checkRange(int64(op.diff.upper.input), -1, inputs - 1, `diff op ${digest} upper input`);
+  }
+}
+
+function checkExec(exec: pb.ExecOp.$Properties, digest: Digest, inputs: number): void {
+  if ((exec.meta?.args ?? []).length === 0) throw invalid(`exec op ${digest} has no args`);
+  (exec.mounts ?? []).forEach((m, i) => checkRange(int64(m.input), -1, inputs - 1, `exec op ${digest} mount ${i} input`));
+}
+
+function checkFile(file: pb.FileOp.$Properties, digest: Digest, inputs: number): void {
+  // Indexes at or past the op's input count name the results of earlier actions.
+  (file.actions ?? []).forEach((a, i) => {
+    checkRange(int64(a.input), -1, inputs + i - 1, `file op ${digest} action ${i} input`);
+    checkRange(int64(a.secondaryInput), -1, inputs + i - 1, `file op ${digest} action ${i} secondaryInput`);
+  });
+}
+
+function checkRange(value: number, low: number, high: number, what: string): void {
+  if (!Number.isInteger(value) || value < low || value > high) {
+    throw invalid(`${what} ${value} is out of range [${low}, ${high}]`);
+  }
+}
+
+function resultOf(terminal: LoadedOp | undefined): OpOutput | undefined {
+  const input = terminal?.op.inputs[0];
+  if (input === undefined) return undefined;
+  return { digest: input.digest as Digest, index: int64(input.index) };
+}
+
+/**
+ * Orders a graph given as op -> inputs so that inputs come first, keeping definition order
+ * where the graph allows. Throws on a cycle. Iterative, so deep chains cannot overflow the stack.
+ */
+export function topologicalOrder(edges: ReadonlyMap<Digest, readonly Digest[]>): Digest[] {
+  const order: Digest[] = [];
+  const state = new Map<Digest, "open" | "done">();
+  for (const root of edges.keys()) {
+    if (state.has(root)) continue;
+    const stack: { digest: Digest; next: number }[] = [{ digest: root, next: 0 }];
+    state.set(root, "open");
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as { digest: Digest; next: number };
+      const inputs = edges.get(frame.digest) ?? [];
+      const input = inputs[frame.next++];
+      if (input === undefined) {
+        stack.pop();
+        state.set(frame.digest, "done");
+        order.push(frame.digest);
+      } else if (state.get(input) === "open") {
+        throw invalid(`cycle through ${input}`);
+      } else if (!state.has(input) && edges.has(input)) {
+        state.set(input, "open");
+        stack.push({ digest: input, next: 0 });
+      }
+    }
+  }
+  return order;
+}
