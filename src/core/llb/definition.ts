@@ -2,7 +2,8 @@
  * Loads a marshalled LLB Definition and checks that it describes a well-formed graph.
  * Pure: bytes in, a validated graph out, or a BuildkitError("InvalidArgument").
  */
-import { pb } from "../pb/ops.js";
+import { Reader } from "protobufjs/minimal.js";
+import { pb } from "../pb/index.ts";
 import { sha256 } from "../digest.ts";
 import type { Digest } from "../digest.ts";
 import { invalidArgument } from "../errors.ts";
@@ -34,21 +35,20 @@ export interface LoadedDefinition {
   readonly order: readonly Digest[];
 }
 
+/** An int64 field of a decoded message; proto3 leaves unset fields out, and they read as 0. */
+export function int64(value: number | null | undefined): number {
+  return value ?? 0;
+}
+
 function invalid(message: string): BuildkitError {
   return invalidArgument(`invalid definition: ${message}`);
 }
 
-/**
- * An int64 field as a number. The generated types say `number`, but protobufjs decodes int64 as
- * a Long object whenever the `long` package is installed; unset fields read as 0.
- */
-export function int64(value: unknown): number {
-  if (typeof value === "number") return value;
-  if (typeof value === "bigint") return Number(value);
-  if (typeof value === "object" && value !== null && "toNumber" in value && typeof value.toNumber === "function") {
-    return Number(value.toNumber());
-  }
-  return 0;
+/** A reader that keeps unknown fields (protobufjs drops them by default): an op type we do not know is one. */
+function keepingUnknowns(bytes: Uint8Array): Reader {
+  const reader = Reader.create(bytes);
+  reader.discardUnknown = false;
+  return reader;
 }
 
 function reason(err: unknown): string {
@@ -80,7 +80,7 @@ function decodeOps(def: pb.Definition): Map<Digest, LoadedOp> {
     if (ops.has(digest)) return; // the same op twice is harmless: keep the first
     let op: pb.Op;
     try {
-      op = pb.Op.decode(bytes);
+      op = pb.Op.decode(keepingUnknowns(bytes));
     } catch (err) {
       throw invalid(`op ${n}: cannot decode: ${reason(err)}`);
     }
@@ -150,7 +150,10 @@ function checkIndexes(loaded: LoadedOp): void {
 
 function checkExec(exec: pb.ExecOp.$Properties, digest: Digest, inputs: number): void {
   if ((exec.meta?.args ?? []).length === 0) throw invalid(`exec op ${digest} has no args`);
-  (exec.mounts ?? []).forEach((m, i) => checkRange(int64(m.input), -1, inputs - 1, `exec op ${digest} mount ${i} input`));
+  // Secret, ssh and tmpfs mounts take no input (older clients leave the field unset, i.e. 0).
+  (exec.mounts ?? []).forEach((m, i) => {
+    if (!m.mountType || m.mountType === 3) checkRange(int64(m.input), -1, inputs - 1, `exec op ${digest} mount ${i} input`);
+  });
 }
 
 function checkFile(file: pb.FileOp.$Properties, digest: Digest, inputs: number): void {

@@ -6,9 +6,9 @@
  * named after the Go field ("Op", "Action", "User"), enums and int64s as numbers, bytes in
  * base64, unset fields left out, except the input/output indexes which Go always prints.
  */
-import { pb } from "../pb/ops.js";
-import type { IConversionOptions } from "protobufjs";
+import { pb } from "../pb/index.ts";
 import { int64 } from "./definition.ts";
+import type { IConversionOptions } from "protobufjs";
 import type { LoadedDefinition, LoadedOp } from "./definition.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -80,7 +80,7 @@ function actionJSON(action: pb.FileAction, plain: JsonObject): JsonObject {
     const owner = (action[kind] as { owner?: pb.ChownOpt.$Properties | null } | null | undefined)?.owner;
     body = { [kind]: owner ? { ...fields, owner: chownJSON(owner) } : fields };
   }
-  return { input: int64(action.input), secondaryInput: int64(action.secondaryInput), output: int64(action.output), Action: body };
+  return { input: action.input, secondaryInput: action.secondaryInput, output: action.output, Action: body };
 }
 
 function chownJSON(owner: pb.ChownOpt.$Properties): JsonObject {
@@ -139,7 +139,7 @@ function actionSummary(action: pb.FileAction.$Properties): string {
 
 /** The mount point an exec input lands on (root left out), and the output index when not 0. */
 function edgeLabel(op: pb.Op, inputIndex: number, outputIndex: number): string {
-  const dests = (op.exec?.mounts ?? []).filter((m) => int64(m.input) === inputIndex && m.dest !== "/").map((m) => m.dest ?? "");
+  const dests = (op.exec?.mounts ?? []).filter((m) => m.input === inputIndex && m.dest !== "/").map((m) => m.dest ?? "");
   const parts = dests.length > 0 ? [dests.at(-1) ?? ""] : [];
   if (outputIndex !== 0) parts.push(`output ${outputIndex}`);
   return parts.join(" ");

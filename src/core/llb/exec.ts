@@ -1,4 +1,4 @@
-import type { pb } from "../pb/ops.js";
+import type { pb } from "../pb/index.ts";
 import type { State, NetMode, SecurityMode, HostIP, Ulimit } from "./state.ts";
 import { Cap, type CapID } from "./caps.ts";
 import { addCaps, mergeConstraints, type Constraints, type MarshalContext } from "./constraints.ts";
@@ -85,8 +85,8 @@ interface MountState {
   readonly dest: string;
   readonly source: Output | undefined;
   readonly opts: MountOptions;
-  /** What the mount yields after the run: an output of this op, the source (read-only), or none. */
-  output: Output | null;
+  /** What the mount yields after the run: an output of this op, the source (read-only), or an error. */
+  output: Output;
 }
 
 const NET_MODE: Record<NetMode, number> = { sandbox: 0, host: 1, none: 2 };
@@ -128,29 +128,31 @@ export class ExecOp implements Vertex {
     this.#constraints = constraintsOf(opts);
     for (const s of opts.secrets ?? []) checkAbsolute("secret", s.dest);
     for (const s of opts.ssh ?? []) checkAbsolute("ssh socket", s.dest);
-    const root: MountState = { dest: "/", source: base.output(), opts: { readonly: opts.readonlyRootfs }, output: null };
+    const source = base.output();
+    if (opts.readonlyRootfs && !source) throw new LLBError("run: a read-only root filesystem needs a source, not scratch");
+    const root: MountState = { dest: "/", source, opts: { readonly: opts.readonlyRootfs }, output: NO_OUTPUT };
+    root.output = opts.readonlyRootfs && source ? source : this.#outputFor(root);
     this.#mounts.push(root);
-    root.output = root.opts.readonly ? (root.source ?? null) : this.#outputFor(root);
-    if (!root.output) throw new LLBError("run: a read-only root filesystem needs a source, not scratch");
     this.root = root.output;
   }
 
-  addMount(dest: string, source: Output | undefined, opts: MountOptions = {}): Output | null {
+  addMount(dest: string, source: Output | undefined, opts: MountOptions = {}): Output {
     checkAbsolute("mount", dest);
     if (this.#mounts.some((m) => m.dest === dest)) throw new LLBError(`mount ${dest}: a mount already exists at this path`);
     if (opts.tmpfs && source) throw new LLBError(`mount ${dest}: tmpfs mounts must use scratch`);
     if (opts.cache && !opts.cache.id) throw new LLBError(`mount ${dest}: cache mounts need an id`);
-    const m: MountState = { dest, source, opts, output: null };
-    if (opts.readonly) m.output = source ?? null;
-    else if (!opts.tmpfs && !opts.noOutput && !opts.cache) m.output = this.#outputFor(m);
+    const m: MountState = { dest, source, opts, output: NO_OUTPUT };
+    if (opts.readonly) m.output = source ?? noOutput(`read-only scratch mount ${dest}`);
+    else if (isOutputMount(m)) m.output = this.#outputFor(m);
+    else m.output = noOutput(`${opts.tmpfs ? "tmpfs" : opts.cache ? "cache" : "no-output"} mount ${dest}`);
     this.#mounts.push(m);
     this.#cache.clear();
     return m.output;
   }
 
-  /** The output of the mount at dest; null when the mount has none (tmpfs, cache, no-output). */
-  getMount(dest: string): Output | null {
-    return this.#mounts.find((m) => m.dest === dest)?.output ?? null;
+  /** The output of the mount at dest (one that fails to marshal for tmpfs, cache and no-output mounts). */
+  getMount(dest: string): Output | undefined {
+    return this.#mounts.find((m) => m.dest === dest)?.output;
   }
 
   #sorted(): MountState[] {
@@ -238,6 +240,16 @@ export class ExecOp implements Vertex {
     return encodeOp({ inputs, exec, ...op }, metadata);
   }
 }
+
+/** Stands for a mount that yields nothing; using it as an input is an error at marshal time. */
+function noOutput(what: string): Output {
+  const fail = (): never => {
+    throw new LLBError(`${what} has no output and cannot be used as an input`);
+  };
+  return { vertex: { inputs: () => [], marshal: fail }, index: () => 0 };
+}
+
+const NO_OUTPUT = noOutput("mount");
 
 function isOutputMount(m: MountState): boolean {
   const o = m.opts;

@@ -1,4 +1,4 @@
-import type { pb } from "../pb/ops.js";
+import type { pb } from "../pb/index.ts";
 import type { State } from "./state.ts";
 import { Cap, type CapID } from "./caps.ts";
 import { addCaps, mergeConstraints, type Constraints, type MarshalContext } from "./constraints.ts";

@@ -1,4 +1,4 @@
-import { pb } from "../pb/ops.js";
+import { pb } from "../pb/index.ts";
 import { sha256, type Digest } from "../digest.ts";
 import { Cap } from "./caps.ts";
 import { marshalContext, mergeMetadata, type MarshalContext, type MarshalOptions, type OpMetadata } from "./constraints.ts";

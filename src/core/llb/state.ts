@@ -194,7 +194,7 @@ export class ExecState extends State {
   /** The state of the mount at dest after the process ran (its output), if there is one. */
   getMount(dest: string): State | undefined {
     const out = this.#exec.getMount(dest);
-    return out === null ? undefined : new State(out);
+    return out && new State(out);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { pb } from "../pb/ops.js";
+import { pb } from "../pb/index.ts";
 import { sha256, type Digest } from "../digest.ts";
 import { mergeMetadata, type Constraints, type MarshalContext, type OpMetadata } from "./constraints.ts";
 import type { Platform } from "./platform.ts";
