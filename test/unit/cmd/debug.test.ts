@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { VECTORS_DIR, BUN, REPO_ROOT } from "../../paths.ts";
 
-const BUN = "/work/main/node_modules/.bin/bun";
-const VECTORS = "/work/shared/llb-vectors";
+const VECTORS = VECTORS_DIR;
 // Runs the command on its own, as citty's runMain would from main.ts's registration.
-const SCRIPT = 'import c from "/work/main/src/cmd/debug.ts"; import { runMain } from "citty"; await runMain(c, { rawArgs: process.argv.slice(1) });';
+const SCRIPT = `import c from "${REPO_ROOT}/src/cmd/debug.ts"; import { runMain } from "citty"; await runMain(c, { rawArgs: process.argv.slice(1) });`;
 
 interface Run {
   code: number;

@@ -5,8 +5,9 @@ import { sha256 } from "../../../src/core/digest.ts";
 import type { Digest } from "../../../src/core/digest.ts";
 import { BuildkitError } from "../../../src/core/errors.ts";
 import { int64, loadDefinition, topologicalOrder } from "../../../src/core/llb/definition.ts";
+import { VECTORS_DIR } from "../../paths.ts";
 
-const VECTORS = "/work/shared/llb-vectors";
+const VECTORS = VECTORS_DIR;
 const names = readdirSync(VECTORS).filter((f) => f.endsWith(".pb")).map((f) => f.slice(0, -3)).sort();
 
 interface VectorJSON {

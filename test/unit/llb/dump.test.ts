@@ -4,8 +4,9 @@ import { pb } from "../../../src/core/pb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
 import { loadDefinition } from "../../../src/core/llb/definition.ts";
 import { dumpDot, dumpJSON } from "../../../src/core/llb/dump.ts";
+import { VECTORS_DIR } from "../../paths.ts";
 
-const VECTORS = "/work/shared/llb-vectors";
+const VECTORS = VECTORS_DIR;
 const names = readdirSync(VECTORS).filter((f) => f.endsWith(".pb")).map((f) => f.slice(0, -3)).sort();
 
 interface VectorJSON {

@@ -1,0 +1,55 @@
+// How the CLI reports a failure: one line, `error: <message>`, on stderr; the stack only in debug
+// mode (--debug or BUILDKIT_DEBUG=1). Exit 2 for usage errors, 1 for everything else.
+
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** A mistake in how the CLI was called (unknown command or flag, missing argument): exit 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+let debug = process.env.BUILDKIT_DEBUG === "1";
+
+export function setDebug(on: boolean): void {
+  debug = on;
+}
+
+export function isDebug(): boolean {
+  return debug;
+}
+
+// citty's own parse errors (CLIError: missing positional, bad enum value) are usage errors too;
+// citty does not export the class, so it is recognised by name.
+function isUsageError(err: unknown): boolean {
+  return err instanceof UsageError || (err instanceof Error && err.name === "CLIError");
+}
+
+export function exitCodeFor(err: unknown): number {
+  return isUsageError(err) ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/** The error as one line: colours stripped (citty colours its messages), newlines folded. */
+export function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(ANSI, "").replace(/\s*\n\s*/g, " ").trim() || "unknown error";
+}
+
+/** Prints `error: <message>` (plus the stack and causes in debug mode) and exits. */
+export function fail(err: unknown, code: number = exitCodeFor(err)): never {
+  let text = `error: ${oneLine(err)}\n`;
+  if (debug) {
+    // The stack, then each cause's (bounded: a cause chain can be cyclic).
+    let e: unknown = err;
+    for (let depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause) {
+      text += `${depth === 0 ? "" : "caused by: "}${e.stack ?? e.message}\n`;
+    }
+  }
+  process.stderr.write(text);
+  process.exit(code);
+}
