@@ -5,7 +5,8 @@ import { constraintsOf, type OpOptions } from "./options.ts";
 import { State } from "./state.ts";
 import { MarshalCache, encodeOp, opBase, simpleOutput, type MarshalledOp, type Output, type Vertex } from "./vertex.ts";
 import { normalizeImageRef } from "../reference/docker-ref.ts";
-import { parseGitRemote, UnknownGitProtocolError, type GitRemote } from "../reference/git-url.ts";
+import { parseGitRemote, type GitRemote } from "../reference/git-url.ts";
+import { cleanPath } from "./path.ts";
 import { posix } from "node:path";
 
 /** Source attribute names, spelled as BuildKit spells them (solver/pb/attr.go). */
@@ -141,12 +142,12 @@ export interface GitOptions extends OpOptions {
 export function git(url: string, ref = "", opts: GitOptions = {}): State {
   let remote: GitRemote;
   try {
-    remote = parseGitRemote(url);
+    // A remote with no scheme at all (host/path) is an https one, as in BuildKit's client.
+    remote = parseGitRemote(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || url.includes("@") ? url : `https://${url}`);
   } catch (err) {
-    if (!(err instanceof UnknownGitProtocolError)) throw new LLBError(`git: ${(err as Error).message}`);
-    remote = parseGitRemote(`https://${url}`);
+    throw new LLBError(`git: ${(err as Error).message}`);
   }
-  const subdir = opts.subdir ? posix.join("/", opts.subdir).replace(/^\//, "") : "";
+  const subdir = opts.subdir ? cleanPath(posix.join("/", opts.subdir)).replace(/^\//, "") : "";
   let id = remote.host + posix.join("/", remote.path);
   if (ref || subdir) id += `#${ref}${subdir ? `:${subdir}` : ""}`;
   const attrs: Record<string, string> = {};
