@@ -1,0 +1,68 @@
+import { createWriteStream } from "node:fs";
+import { readdirSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { Writable } from "node:stream";
+import { pack } from "tar-fs";
+import { withContext } from "../../errors.ts";
+import type { BuildResult, Exporter, ExporterInstance } from "../exporter.ts";
+import { rejectUnknownAttrs, requireDest } from "../spec.ts";
+
+/**
+ * `--output type=tar,dest=FILE|-`: the result's files as one tar stream. A file is written
+ * under a temporary name and renamed when complete; "-" streams to stdout.
+ */
+export function createTarExporter(opts: { stdout?: () => Writable } = {}): Exporter {
+  return {
+    type: "tar",
+    resolve(attrs): ExporterInstance {
+      rejectUnknownAttrs("tar", attrs, ["dest"]);
+      const raw = requireDest("tar", attrs);
+      const dest = raw === "-" ? "-" : resolve(raw);
+      return {
+        description: dest === "-" ? "exporting tar to stdout" : `exporting tar to ${dest}`,
+        async export(result: BuildResult, signal: AbortSignal) {
+          try {
+            if (dest === "-") await result.withMounted((dir) => writeTar(dir, (opts.stdout ?? defaultStdout)(), signal));
+            else await exportToFile(dest, result, signal);
+          } catch (err) {
+            throw withContext(`exporting tar to ${dest === "-" ? "stdout" : dest}`, err);
+          }
+          const response: Record<string, string> = dest === "-" ? {} : { "tar.dest": dest };
+          return response;
+        },
+      };
+    },
+  };
+}
+
+function defaultStdout(): Writable {
+  return process.stdout;
+}
+
+async function exportToFile(dest: string, result: BuildResult, signal: AbortSignal): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  const partial = `${dest}.partial-${process.pid}`;
+  try {
+    await result.withMounted((dir) => writeTar(dir, createWriteStream(partial), signal));
+    await rename(partial, dest);
+  } finally {
+    await rm(partial, { force: true });
+  }
+}
+
+function writeTar(dir: string, out: Writable, signal: AbortSignal): Promise<void> {
+  // Entries in sorted order so the same tree gives the same tar; no entry for the root
+  // itself, and directories named with a trailing slash, as BuildKit's tar exporter writes.
+  const options = {
+    sort: true, // in tar-fs, not in its types
+    entries: readdirSync(dir).sort(),
+    map: (header: { name: string; type?: string | null }) => {
+      if (header.type === "directory" && !header.name.endsWith("/")) header.name += "/";
+      return header;
+    },
+  };
+  const stream = pack(dir, options as unknown as Parameters<typeof pack>[1]);
+  return pipeline(stream, out, { signal, end: out !== process.stdout });
+}

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { createLocalExporter } from "../../../src/core/exporters/local/index.ts";
+import { createTarExporter } from "../../../src/core/exporters/tar/index.ts";
+import { parseOutputSpec, type BuildResult } from "../../../src/core/exporters/index.ts";
+
+const dirs: string[] = [];
+const temp = () => {
+  const d = mkdtempSync(join(tmpdir(), "exp-"));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function resultOf(dir: string): BuildResult {
+  return { withMounted: (fn) => fn(dir) };
+}
+
+function sampleTree(): string {
+  const d = temp();
+  mkdirSync(join(d, "bin"));
+  writeFileSync(join(d, "bin/tool"), "#!/bin/sh\n", { mode: 0o755 });
+  writeFileSync(join(d, "hello"), "hi\n");
+  symlinkSync("hello", join(d, "link"));
+  return d;
+}
+
+const failing: BuildResult = {
+  withMounted: async (fn) => {
+    const d = temp();
+    writeFileSync(join(d, "x"), "x");
+    await fn(d);
+    throw new Error("mount went away");
+  },
+};
+
+describe("--output spec", () => {
+  test("parses buildctl's form", () => {
+    expect(parseOutputSpec("type=local,dest=out")).toEqual({ type: "local", attrs: { dest: "out" } });
+  });
+  test.each([
+    ["dest=out", `parsing --output "dest=out": type is required (type=local|tar|…)`],
+    ["type=local,out", `parsing --output "type=local,out": "out" is not key=value`],
+    ["type=tar,dest=a,dest=b", `parsing --output "type=tar,dest=a,dest=b": dest given twice`],
+  ])("%s is an error", (spec, message) => {
+    expect(() => parseOutputSpec(spec)).toThrow(message);
+  });
+  test("attributes are checked before a build", () => {
+    expect(() => createLocalExporter().resolve({})).toThrow("output type=local: dest is required");
+    expect(() => createTarExporter().resolve({ dest: "x", compression: "gzip" })).toThrow("output type=tar: unknown attribute compression");
+  });
+});
+
+describe("local exporter", () => {
+  test("copies the result, keeping modes and symlinks, replacing an existing dest", async () => {
+    const dest = join(temp(), "out");
+    mkdirSync(dest);
+    writeFileSync(join(dest, "stale"), "old");
+    const res = await createLocalExporter().resolve({ dest }).export(resultOf(sampleTree()), new AbortController().signal);
+    expect(res).toEqual({ "local.dest": dest });
+    expect(readdirSync(dest).sort()).toEqual(["bin", "hello", "link"]);
+    expect(readlinkSync(join(dest, "link"))).toBe("hello");
+    expect(Bun.file(join(dest, "bin/tool")).size).toBe(10);
+  });
+
+  test("a failed export leaves neither a partial dest nor staging dirs", async () => {
+    const parent = temp();
+    const dest = join(parent, "out");
+    await expect(createLocalExporter().resolve({ dest }).export(failing, new AbortController().signal)).rejects.toThrow(`exporting to ${dest}: mount went away`);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+});
+
+describe("tar exporter", () => {
+  test("writes a file; the same tree gives the same entries in the same order", async () => {
+    const tree = sampleTree();
+    const [a, b] = [join(temp(), "a.tar"), join(temp(), "b.tar")];
+    for (const dest of [a, b]) await createTarExporter().resolve({ dest }).export(resultOf(tree), new AbortController().signal);
+    const list = (f: string) => Bun.spawnSync(["tar", "-tvf", f]).stdout.toString();
+    const names = list(a).trim().split("\n").map((l) => l.split(/\s+/).slice(5).join(" "));
+    // Sorted within each directory, breadth first (tar-fs's walk); no entry for the root.
+    expect(names).toEqual(["bin/", "hello", "link -> hello", "bin/tool"]);
+    expect(list(b)).toBe(list(a));
+  });
+
+  test("streams to stdout with dest=-", async () => {
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on("data", (c: Buffer) => chunks.push(c));
+    await createTarExporter({ stdout: () => out }).resolve({ dest: "-" }).export(resultOf(sampleTree()), new AbortController().signal);
+    const tarFile = join(temp(), "s.tar");
+    writeFileSync(tarFile, Buffer.concat(chunks));
+    expect(Bun.spawnSync(["tar", "-xOf", tarFile, "hello"]).stdout.toString()).toBe("hi\n");
+  });
+
+  test("a failed export leaves no file", async () => {
+    const parent = temp();
+    const dest = join(parent, "out.tar");
+    await expect(createTarExporter().resolve({ dest }).export(failing, new AbortController().signal)).rejects.toThrow("mount went away");
+    expect(existsSync(dest)).toBe(false);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+});
