@@ -1,0 +1,206 @@
+// The standalone worker's Snapshotter on overlayfs. Layout under ROOT/snapshots:
+//   <id>/fs     the snapshot's own content: the overlay upper dir while active, a lower dir once
+//               committed (it never moves or gets copied)
+//   <id>/work   overlay's work dir
+//   metadata.db key/name → id, kind, parent, created (bun:sqlite, WAL)
+// Keys and names are arbitrary strings and never appear in paths; ids are not reused.
+// Records are written before directories are made and deleted before directories are removed,
+// so a crash leaves at worst a directory without a record, which the next open sweeps.
+import { mkdirSync, rmSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { BuildkitError } from "../../core/errors.ts";
+import type { Mount } from "../../core/worker/mount.ts";
+import type { SnapshotInfo, Snapshotter } from "../../core/worker/snapshotter.ts";
+import { SnapshotMetadata } from "./snapshotter/metadata.ts";
+import type { SnapshotKind, SnapshotRecord } from "./snapshotter/metadata.ts";
+import { removeSnapshotDir } from "./snapshotter/remove-dir.ts";
+import { sweep } from "./snapshotter/sweep.ts";
+import type { SweepReport } from "./snapshotter/sweep.ts";
+import { diskUsage } from "./snapshotter/usage.ts";
+
+export type { SweepReport } from "./snapshotter/sweep.ts";
+
+export interface OverlaySnapshotterOptions {
+  /** The worker's root; snapshots live in ROOT/snapshots. */
+  readonly root: string;
+}
+
+export type OverlaySnapshotter = Snapshotter & {
+  /** What opening swept: active snapshots of an earlier process and orphan directories. */
+  readonly swept: SweepReport;
+  close(): Promise<void>;
+};
+
+/** Opens (creating when needed) the snapshots under opts.root and sweeps what a crash left. */
+export async function createOverlaySnapshotter(opts: OverlaySnapshotterOptions): Promise<OverlaySnapshotter> {
+  const dir = join(opts.root, "snapshots");
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const meta = new SnapshotMetadata(join(dir, "metadata.db"));
+  try {
+    const swept = await sweep(meta, dir);
+    return new Overlay(dir, meta, swept);
+  } catch (err) {
+    meta.close();
+    throw err;
+  }
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+class Overlay implements OverlaySnapshotter {
+  readonly #dir: string;
+  readonly #meta: SnapshotMetadata;
+  #closed = false;
+  readonly swept: SweepReport;
+
+  constructor(dir: string, meta: SnapshotMetadata, swept: SweepReport) {
+    this.#dir = dir;
+    this.#meta = meta;
+    this.swept = swept;
+  }
+
+  async prepare(key: string, parent?: string): Promise<Mount[]> {
+    return this.#mounts(this.#create(`preparing snapshot ${quote(key)}`, { key, parent, kind: "active" }));
+  }
+
+  async view(key: string, parent?: string): Promise<Mount[]> {
+    return this.#mounts(this.#create(`viewing snapshot ${quote(key)}`, { key, parent, kind: "view" }));
+  }
+
+  async mounts(key: string): Promise<Mount[]> {
+    const record = this.#find(`getting mounts of snapshot ${quote(key)}`, key);
+    if (record.kind === "committed") {
+      throw new BuildkitError("FailedPrecondition", `getting mounts of snapshot ${quote(key)}: it is committed, not active`);
+    }
+    return this.#mounts(record);
+  }
+
+  async commit(name: string, key: string): Promise<void> {
+    const context = `committing snapshot ${quote(key)} as ${quote(name)}`;
+    const record = this.#find(context, key);
+    if (record.kind !== "active") {
+      throw new BuildkitError("FailedPrecondition", `${context}: it is ${record.kind === "view" ? "a view" : "already committed"}`);
+    }
+    checkName(context, name);
+    if (name !== key && this.#meta.get(name)) throw new BuildkitError("AlreadyExists", `${context}: ${quote(name)} already exists`);
+    this.#meta.commit(record.id, name);
+  }
+
+  async remove(key: string): Promise<void> {
+    const context = `removing snapshot ${quote(key)}`;
+    const record = this.#find(context, key);
+    if (this.#meta.hasChildren(record.id)) throw new BuildkitError("FailedPrecondition", `${context}: other snapshots have it as parent`);
+    this.#meta.delete(record.id);
+    await removeSnapshotDir(this.#idDir(record.id));
+  }
+
+  async stat(keyOrName: string): Promise<SnapshotInfo | undefined> {
+    this.#checkOpen(`getting snapshot ${quote(keyOrName)}`);
+    const record = this.#meta.get(keyOrName);
+    if (!record) return undefined;
+    const parent = record.parentId === null ? undefined : this.#meta.getById(record.parentId)?.name;
+    return info(record, parent ?? null);
+  }
+
+  async usage(keyOrName: string): Promise<{ size: number; inodes: number }> {
+    const record = this.#find(`getting usage of snapshot ${quote(keyOrName)}`, keyOrName);
+    return diskUsage(this.#fs(record.id));
+  }
+
+  async list(): Promise<SnapshotInfo[]> {
+    this.#checkOpen("listing snapshots");
+    return this.#meta.all().map((row) => info(row, row.parentName));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#meta.close();
+  }
+
+  #create(context: string, p: { key: string; parent: string | undefined; kind: SnapshotKind }): SnapshotRecord {
+    this.#checkOpen(context);
+    checkName(context, p.key);
+    if (this.#meta.get(p.key)) throw new BuildkitError("AlreadyExists", `${context}: key already exists`);
+    const parent = p.parent === undefined ? undefined : this.#findParent(context, p.parent);
+    const record = { name: p.key, kind: p.kind, parentId: parent?.id ?? null, created: Date.now() };
+    return this.#meta.insert(record, (id) => this.#makeDirs(id));
+  }
+
+  #findParent(context: string, name: string): SnapshotRecord {
+    const parent = this.#meta.get(name);
+    if (!parent) throw new BuildkitError("NotFound", `${context}: parent ${quote(name)} not found`);
+    if (parent.kind !== "committed") throw new BuildkitError("FailedPrecondition", `${context}: parent ${quote(name)} is not committed`);
+    return parent;
+  }
+
+  /** Runs inside the insert's transaction: if a mkdir fails, the record is rolled back. */
+  #makeDirs(id: number): void {
+    const dir = this.#idDir(id);
+    try {
+      // Not recursive for the id dir: an existing one would be someone else's data.
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      throw new BuildkitError("Internal", `making directory of snapshot ${id}: ${message(err)}`, { cause: err });
+    }
+    try {
+      mkdirSync(this.#fs(id), { mode: 0o755 });
+      mkdirSync(join(dir, "work"), { mode: 0o700 });
+    } catch (err) {
+      // The rolled-back id can be handed out again: leave no directory behind under it.
+      rmSync(dir, { recursive: true, force: true });
+      throw new BuildkitError("Internal", `making directories of snapshot ${id}: ${message(err)}`, { cause: err });
+    }
+  }
+
+  #mounts(record: SnapshotRecord): Mount[] {
+    const lowers = this.#meta
+      .chain(record.id)
+      .slice(1)
+      .map((r) => this.#fs(r.id));
+    if (record.kind === "view") return this.#viewMounts(record, lowers);
+    if (lowers.length === 0) return [{ type: "bind", source: this.#fs(record.id), options: ["rbind", "rw"] }];
+    const work = join(this.#idDir(record.id), "work");
+    const options = [`workdir=${work}`, `upperdir=${this.#fs(record.id)}`, `lowerdir=${lowers.join(":")}`];
+    return [{ type: "overlay", source: "overlay", options }];
+  }
+
+  #viewMounts(record: SnapshotRecord, lowers: string[]): Mount[] {
+    // overlay needs two lower dirs when it has no upper dir; one (or none: the view's own,
+    // empty fs dir) is a read-only bind.
+    const [only] = lowers;
+    if (lowers.length <= 1) return [{ type: "bind", source: only ?? this.#fs(record.id), options: ["rbind", "ro"] }];
+    return [{ type: "overlay", source: "overlay", options: [`lowerdir=${lowers.join(":")}`] }];
+  }
+
+  #find(context: string, keyOrName: string): SnapshotRecord {
+    this.#checkOpen(context);
+    const record = this.#meta.get(keyOrName);
+    if (!record) throw new BuildkitError("NotFound", `${context}: ${quote(keyOrName)} not found`);
+    return record;
+  }
+
+  #checkOpen(context: string): void {
+    if (this.#closed) throw new BuildkitError("Unavailable", `${context}: snapshotter is closed`);
+  }
+
+  #idDir(id: number): string {
+    return join(this.#dir, String(id));
+  }
+
+  #fs(id: number): string {
+    return join(this.#idDir(id), "fs");
+  }
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+function checkName(context: string, name: string): void {
+  if (name === "") throw new BuildkitError("InvalidArgument", `${context}: empty key or name`);
+}
+
+function info(record: SnapshotRecord, parent: string | null): SnapshotInfo {
+  const base = { name: record.name, kind: record.kind, created: record.created };
+  return parent === null ? base : { ...base, parent };
+}

@@ -1,0 +1,126 @@
+// The overlay snapshotter's records in bun:sqlite: which id (directory) a key or name stands
+// for, its kind and parent. Every write is one transaction; WAL keeps readers off the writer.
+import { Database } from "bun:sqlite";
+import type { SnapshotInfo } from "../../../core/worker/snapshotter.ts";
+
+export type SnapshotKind = SnapshotInfo["kind"];
+
+export interface SnapshotRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly kind: SnapshotKind;
+  readonly parentId: number | null;
+  readonly created: number;
+}
+
+export interface SnapshotRow extends SnapshotRecord {
+  readonly parentName: string | null;
+}
+
+// AUTOINCREMENT: an id is never handed out twice, so a directory left behind by a removed
+// record (crash between the delete and the rm -rf) can never be mistaken for a new snapshot's.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS snapshots (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('active', 'view', 'committed')),
+  parent_id INTEGER REFERENCES snapshots(id),
+  created INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_parent ON snapshots(parent_id);
+`;
+
+const COLUMNS = "id, name, kind, parent_id AS parentId, created";
+
+export class SnapshotMetadata {
+  readonly #db: Database;
+
+  constructor(path: string) {
+    this.#db = new Database(path, { create: true, strict: true });
+    this.#db.run("PRAGMA journal_mode = WAL");
+    this.#db.run("PRAGMA synchronous = NORMAL");
+    this.#db.run("PRAGMA foreign_keys = ON");
+    this.#db.run("PRAGMA busy_timeout = 5000");
+    this.#db.transaction(() => this.#db.run(SCHEMA))();
+  }
+
+  get(name: string): SnapshotRecord | undefined {
+    return this.#db.query<SnapshotRecord, [string]>(`SELECT ${COLUMNS} FROM snapshots WHERE name = ?`).get(name) ?? undefined;
+  }
+
+  getById(id: number): SnapshotRecord | undefined {
+    return this.#db.query<SnapshotRecord, [number]>(`SELECT ${COLUMNS} FROM snapshots WHERE id = ?`).get(id) ?? undefined;
+  }
+
+  /**
+   * Inserts a record and runs create(id) (making its directories) inside the same transaction:
+   * when create throws, the record is rolled back.
+   */
+  insert(record: Omit<SnapshotRecord, "id">, create: (id: number) => void): SnapshotRecord {
+    return this.#db.transaction(() => {
+      const { id } = this.#db
+        .query<{ id: number }, [string, string, number | null, number]>(
+          "INSERT INTO snapshots (name, kind, parent_id, created) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .get(record.name, record.kind, record.parentId, record.created) ?? { id: -1 };
+      create(id);
+      return { ...record, id };
+    })();
+  }
+
+  /** The record with id and its ancestors, nearest first. */
+  chain(id: number): SnapshotRecord[] {
+    return this.#db
+      .query<SnapshotRecord & { depth: number }, [number]>(
+        `WITH RECURSIVE chain(id, depth) AS (
+           SELECT ?, 0
+           UNION ALL
+           SELECT s.parent_id, c.depth + 1 FROM snapshots s JOIN chain c ON s.id = c.id WHERE s.parent_id IS NOT NULL
+         )
+         SELECT s.id, s.name, s.kind, s.parent_id AS parentId, s.created, c.depth
+         FROM chain c JOIN snapshots s ON s.id = c.id ORDER BY c.depth`,
+      )
+      .all(id);
+  }
+
+  hasChildren(id: number): boolean {
+    return this.#db.query<{ n: number }, [number]>("SELECT 1 AS n FROM snapshots WHERE parent_id = ? LIMIT 1").get(id) !== null;
+  }
+
+  /** Makes active record id committed under name. */
+  commit(id: number, name: string): void {
+    this.#db.query("UPDATE snapshots SET name = ?, kind = 'committed' WHERE id = ?").run(name, id);
+  }
+
+  delete(id: number): void {
+    this.#db.query("DELETE FROM snapshots WHERE id = ?").run(id);
+  }
+
+  /** Every record, with its parent's name. */
+  all(): SnapshotRow[] {
+    return this.#db
+      .query<SnapshotRow, []>(
+        `SELECT s.id, s.name, s.kind, s.parent_id AS parentId, s.created, p.name AS parentName
+         FROM snapshots s LEFT JOIN snapshots p ON p.id = s.parent_id ORDER BY s.id`,
+      )
+      .all();
+  }
+
+  /** Deletes every active and view record (left by a process that stopped); returns their ids. */
+  deleteUncommitted(): number[] {
+    return this.#db.transaction(() =>
+      this.#db
+        .query<{ id: number }, []>("DELETE FROM snapshots WHERE kind != 'committed' RETURNING id")
+        .all()
+        .map((r) => r.id),
+    )();
+  }
+
+  ids(): Set<number> {
+    return new Set(this.#db.query<{ id: number }, []>("SELECT id FROM snapshots").all().map((r) => r.id));
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

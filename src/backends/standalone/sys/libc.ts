@@ -1,0 +1,83 @@
+// Direct libc calls through bun:ffi, so that mounting costs a syscall rather than a process
+// (DESIGN.md, Performance rules). Only the few functions the standalone backend needs; each
+// returns 0 or the errno of the failure, and callers turn that into an error with context.
+import { dlopen, FFIType, read } from "bun:ffi";
+import { constants } from "node:os";
+
+const libc = dlopen("libc.so.6", {
+  mount: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+  umount2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  getpagesize: { args: [], returns: FFIType.i32 },
+  __errno_location: { args: [], returns: FFIType.ptr },
+});
+
+/** mount(2) flags (include/uapi/linux/mount.h). */
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  SYNCHRONOUS: 16,
+  REMOUNT: 32,
+  MANDLOCK: 64,
+  DIRSYNC: 128,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
+  BIND: 4096,
+  REC: 16384,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+  RELATIME: 1 << 21,
+  STRICTATIME: 1 << 24,
+} as const;
+
+/** umount2(2) flags. */
+export const MNT_DETACH = 2;
+
+/** A NUL-terminated copy of s that C can read; null stays NULL. */
+function cString(s: string | null): Buffer | null {
+  return s === null ? null : Buffer.from(`${s}\0`, "utf8");
+}
+
+/** errno of the calling thread, read right after a failed call (no JS runs in between). */
+function errno(): number {
+  const location = libc.symbols.__errno_location();
+  return location === null ? 0 : read.i32(location, 0);
+}
+
+/** mount(2); returns 0 or errno. */
+export function sysMount(source: string, target: string, fstype: string | null, flags: number, data: string | null): number {
+  const rc = libc.symbols.mount(cString(source), cString(target), cString(fstype), flags, cString(data));
+  return rc === 0 ? 0 : errno();
+}
+
+/** umount2(2); returns 0 or errno. */
+export function sysUmount2(target: string, flags: number): number {
+  const rc = libc.symbols.umount2(cString(target), flags);
+  return rc === 0 ? 0 : errno();
+}
+
+let pageSize: number | undefined;
+
+/** The kernel's page size: mount(2) copies at most this many bytes of data, NUL included. */
+export function getPageSize(): number {
+  pageSize ??= libc.symbols.getpagesize();
+  return pageSize;
+}
+
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(constants.errno)) {
+  // EWOULDBLOCK/EAGAIN and ENOTSUP/EOPNOTSUPP share numbers: keep the first, canonical name.
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
+
+/** "EINVAL (22)" for 22. */
+export function describeErrno(n: number): string {
+  return `${errnoNames.get(n) ?? "errno"} (${n})`;
+}
+
+/** The symbolic name of an errno ("EINVAL"), or undefined when unknown. */
+export function errnoName(n: number): string | undefined {
+  return errnoNames.get(n);
+}
