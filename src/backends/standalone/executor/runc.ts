@@ -1,0 +1,101 @@
+// Finding and driving the runc binary: `run` is spawned by the executor and streamed; the short
+// commands here (kill, delete, list) run to completion and report their output.
+import { accessSync, constants, existsSync } from "node:fs";
+import { join } from "node:path";
+import { BuildkitError } from "../../../core/errors.ts";
+
+const INSTALL_HINT = "install Debian's runc package (apt-get install runc)";
+/** Where Debian puts runc, searched after PATH (root's PATH has /usr/sbin, a user's may not). */
+const FALLBACK_DIRS = ["/usr/sbin", "/usr/bin", "/sbin", "/usr/local/sbin", "/usr/local/bin"];
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The runc binary: runcPath when given, else `runc` on PATH or in the usual sbin dirs. */
+export function findRunc(runcPath?: string): string {
+  if (runcPath !== undefined) {
+    if (isExecutable(runcPath)) return runcPath;
+    throw new BuildkitError("FailedPrecondition", `runc not found at ${runcPath}: ${INSTALL_HINT}`);
+  }
+  const onPath = Bun.which("runc");
+  if (onPath) return onPath;
+  for (const dir of FALLBACK_DIRS) {
+    if (isExecutable(join(dir, "runc"))) return join(dir, "runc");
+  }
+  throw new BuildkitError("FailedPrecondition", `runc not found: ${INSTALL_HINT}`);
+}
+
+/** One runc binary with its state dir (`runc --root`). */
+export interface Runc {
+  readonly path: string;
+  readonly stateDir: string;
+}
+
+export interface RuncResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `runc --root <stateDir> <args…>` to completion. */
+export async function runcCommand(runc: Runc, args: readonly string[]): Promise<RuncResult> {
+  const proc = Bun.spawn([runc.path, "--root", runc.stateDir, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { exitCode, stdout, stderr };
+}
+
+/** True while runc still has state for the container (so `runc delete` has work to do). */
+export function hasContainerState(runc: Runc, id: string): boolean {
+  return existsSync(join(runc.stateDir, id));
+}
+
+/** `runc kill <id> KILL`; false when runc refused (the container is not there, or not yet). */
+export async function killContainer(runc: Runc, id: string): Promise<boolean> {
+  const result = await runcCommand(runc, ["kill", id, "KILL"]);
+  return result.exitCode === 0;
+}
+
+/** `runc delete --force <id>` when runc has state for it; a failure is thrown. */
+export async function deleteContainer(runc: Runc, id: string): Promise<void> {
+  if (!hasContainerState(runc, id)) return;
+  const result = await runcCommand(runc, ["delete", "--force", id]);
+  if (result.exitCode !== 0 && hasContainerState(runc, id)) {
+    throw new BuildkitError("Internal", `deleting container ${id}: ${result.stderr.trim() || `runc exited ${result.exitCode}`}`);
+  }
+}
+
+/** Ids of the containers runc knows in its state dir. */
+export async function listContainers(runc: Runc): Promise<string[]> {
+  if (!existsSync(runc.stateDir)) return [];
+  const result = await runcCommand(runc, ["list", "--format", "json"]);
+  if (result.exitCode !== 0) {
+    throw new BuildkitError("Internal", `listing containers in ${runc.stateDir}: ${result.stderr.trim() || `runc exited ${result.exitCode}`}`);
+  }
+  const parsed: unknown = JSON.parse(result.stdout.trim() || "null");
+  if (!Array.isArray(parsed)) return [];
+  return parsed.flatMap((c: unknown) => (typeof c === "object" && c !== null && "id" in c && typeof c.id === "string" ? [c.id] : []));
+}
+
+/** The error-level messages of a runc `--log-format json` log, oldest first. */
+export function runcLogErrors(log: string): string[] {
+  const errors: string[] = [];
+  for (const line of log.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      const entry: unknown = JSON.parse(line);
+      if (typeof entry !== "object" || entry === null) continue;
+      const level = "level" in entry ? entry.level : undefined;
+      const msg = "msg" in entry ? entry.msg : undefined;
+      if ((level === "error" || level === "fatal") && typeof msg === "string") errors.push(msg);
+    } catch {
+      errors.push(line.trim());
+    }
+  }
+  return errors;
+}

@@ -1,0 +1,76 @@
+// Start-up clean-up after a process that died while running containers: containers still in the
+// runc state dir are killed and deleted, bundle dirs are unmounted and removed. Call it while
+// holding the root's lock, before any run: it removes every bundle under root.
+import { existsSync, readFileSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { BuildkitError } from "../../../core/errors.ts";
+import { unmount } from "../sys/mount.ts";
+import { deleteContainer, findRunc, killContainer, listContainers } from "./runc.ts";
+import type { Runc } from "./runc.ts";
+
+export interface RuncSweepReport {
+  readonly containers: number;
+  readonly bundles: number;
+}
+
+/** Undoes mountinfo's octal escapes (\040 for a space, …). */
+function unescapeMountPath(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+}
+
+/** Mount points at or below dir in this process's mount namespace, deepest first. */
+export function mountPointsUnder(dir: string): string[] {
+  const points = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((line) => line.split(" ")[4])
+    .filter((p): p is string => p !== undefined)
+    .map(unescapeMountPath)
+    .filter((p) => p === dir || p.startsWith(`${dir}/`));
+  return points.sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Deletes a bundle dir. rm -rf crosses mount points, so it only runs when nothing is mounted
+ * under dir any more; with detachMounts, whatever is still mounted is detached first.
+ */
+export async function removeBundle(dir: string, opts: { detachMounts?: boolean } = {}): Promise<void> {
+  if (opts.detachMounts) for (const point of mountPointsUnder(dir)) unmount(point, { detach: true, ignoreNotMounted: true });
+  const left = mountPointsUnder(dir);
+  if (left.length > 0) throw new BuildkitError("Internal", `removing bundle ${dir}: still mounted: ${left.join(", ")}`);
+  await rm(dir, { recursive: true, force: true });
+}
+
+export function runcFor(root: string, runcPath?: string): Runc {
+  return { path: findRunc(runcPath), stateDir: join(root, "runc") };
+}
+
+async function sweepContainers(root: string, runcPath?: string): Promise<number> {
+  if (!existsSync(join(root, "runc"))) return 0;
+  const runc = runcFor(root, runcPath);
+  const ids = await listContainers(runc);
+  for (const id of ids) {
+    await killContainer(runc, id);
+    await deleteContainer(runc, id);
+  }
+  return ids.length;
+}
+
+async function sweepBundles(root: string): Promise<number> {
+  const dir = join(root, "bundles");
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  let swept = 0;
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    await removeBundle(join(dir, entry.name), { detachMounts: true });
+    swept++;
+  }
+  return swept;
+}
+
+/** Cleans up after an executor on root that did not stop cleanly (see the file comment). */
+export async function sweepRunc(root: string, opts: { runcPath?: string } = {}): Promise<RuncSweepReport> {
+  const containers = await sweepContainers(root, opts.runcPath);
+  const bundles = await sweepBundles(root);
+  return { containers, bundles };
+}
