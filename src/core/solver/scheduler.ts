@@ -1,0 +1,221 @@
+/**
+ * The scheduler: solves a loaded definition with op adapters, a cache index and a progress
+ * writer, knowing nothing of containers.
+ *
+ * Keys first, work lazily. A vertex's cache key needs its inputs' keys (and, for sources, the
+ * adapter's content key), so keys are computed bottom-up for every vertex the result depends on,
+ * and each known key is looked up at once (a hit is reported `cached`). Results are then
+ * materialised top-down from the result: a vertex whose key hit is loaded from the cache and
+ * its inputs are never run; a miss runs its inputs, then the op. Vertices marked ignore_cache
+ * skip the lookup and always run. Identical work (same key) runs once across concurrent solves;
+ * a failure cancels everything else in flight and names its vertex.
+ */
+import { availableParallelism } from "node:os";
+import type { CacheStore } from "../cache/store.ts";
+import type { Digest } from "../digest.ts";
+import { BuildkitError } from "../errors.ts";
+import { int64 } from "../llb/definition.ts";
+import type { LoadedDefinition } from "../llb/definition.ts";
+import type { ProgressWriter } from "../progress/events.ts";
+import { cacheKey, outputKey } from "./cache-key.ts";
+import { Inflight, share, type Handle, type WorkContext } from "./inflight.ts";
+import { Job, type Vertex, type VertexSummary } from "./job.ts";
+import type { OpResolver, ResultRef } from "./op.ts";
+
+export interface SolveOptions {
+  readonly resolve: OpResolver;
+  readonly store: CacheStore;
+  readonly progress: ProgressWriter;
+  /** Turns a cached result id back into a ref; undefined when its data is gone (a miss). */
+  loadResult(id: string): Promise<ResultRef | undefined>;
+  /** Ops (and content-key computations) running at once; default 2 × CPUs, at least 4. */
+  readonly concurrency?: number;
+  /** Run every op, ignoring cached results (results are still recorded). */
+  readonly noCache?: boolean;
+  readonly signal?: AbortSignal;
+  /** Where identical in-flight work is joined; default one per store, shared process-wide. */
+  readonly inflight?: Inflight;
+}
+
+export interface SolveResult {
+  /** The result's ref, held for the caller, who releases it; undefined for an empty definition. */
+  readonly result: ResultRef | undefined;
+  /** Every vertex the result depends on, inputs first. */
+  readonly vertices: readonly VertexSummary[];
+}
+
+const sharedInflight = new WeakMap<CacheStore, Inflight>();
+
+export function defaultConcurrency(): number {
+  // Steps often wait (sleep, network, disk) rather than compute, so allow well more than one
+  // per core; BuildKit itself sets no limit by default.
+  return Math.max(16, availableParallelism() * 4);
+}
+
+export async function solve(def: LoadedDefinition, opts: SolveOptions): Promise<SolveResult> {
+  const target = def.result;
+  if (target === undefined) return { result: undefined, vertices: [] };
+  const job = new Job(def, target.digest, {
+    resolve: opts.resolve,
+    store: opts.store,
+    progress: opts.progress,
+    inflight: opts.inflight ?? inflightFor(opts.store),
+    concurrency: opts.concurrency ?? defaultConcurrency(),
+    noCache: opts.noCache ?? false,
+    loadResult: opts.loadResult,
+  });
+  const onAbort = (): void => job.controller.abort(new BuildkitError("Canceled", "solving definition: canceled"));
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const root = job.vertex(target.digest);
+    await materialiseAll(job, root);
+    const result = job.retain(root, target.index);
+    job.settleCaller(root);
+    return { result, vertices: job.summary() };
+  } catch (err) {
+    const error = job.firstError ?? (job.signal.aborted ? new BuildkitError("Canceled", "solving definition: canceled", { cause: err }) : err);
+    job.controller.abort(error); // whatever failed, stop the rest
+    throw error;
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    await job.drain();
+    await job.releaseAll();
+  }
+}
+
+function inflightFor(store: CacheStore): Inflight {
+  let inflight = sharedInflight.get(store);
+  if (inflight === undefined) {
+    inflight = new Inflight();
+    sharedInflight.set(store, inflight);
+  }
+  return inflight;
+}
+
+/** The result, plus every ignore_cache vertex (they run even when a dependent is cached). */
+async function materialiseAll(job: Job, root: Vertex): Promise<void> {
+  const forced = job.opts.noCache ? [] : [...job.vertices()].filter((v) => v.ignoreCache && v !== root);
+  for (const v of job.vertices()) void keyOf(job, v); // start every key (and content key) now
+  await Promise.all([root, ...forced].map((v) => materialise(job, v)));
+}
+
+function keyOf(job: Job, v: Vertex): Promise<Digest> {
+  v.keyPromise ??= job.track(computeKey(job, v));
+  return v.keyPromise;
+}
+
+async function computeKey(job: Job, v: Vertex): Promise<Digest> {
+  const inputKeys = await Promise.all(
+    v.op.op.inputs.map(async (input) => outputKey(await keyOf(job, job.vertex(input.digest as Digest)), int64(input.index))),
+  );
+  const contentKey = await contentKeyOf(job, v);
+  const inputContentKeys = v.adapter.inputKey === undefined ? undefined : await inputContentKeysOf(job, v);
+  const key = cacheKey(v.op, inputKeys, { contentKey, inputContentKeys });
+  v.key = key;
+  if (job.lookupAllowed(v)) lookup(job, v, key);
+  return key;
+}
+
+async function contentKeyOf(job: Job, v: Vertex): Promise<string | undefined> {
+  const adapter = v.adapter;
+  if (adapter.contentKey === undefined) return undefined;
+  return job.guard(v, async () => {
+    const release = await job.semaphore.acquire(job.signal);
+    try {
+      return await adapter.contentKey?.(job.context(v));
+    } finally {
+      release();
+    }
+  });
+}
+
+async function inputContentKeysOf(job: Job, v: Vertex): Promise<(string | undefined)[]> {
+  const inputs = await inputsOf(job, v);
+  return job.guard(v, () => Promise.all(inputs.map((input, i) => v.adapter.inputKey?.(i, input, job.context(v)))));
+}
+
+/** Reports v cached when the store has every output of its key. */
+function lookup(job: Job, v: Vertex, key: Digest): void {
+  const ids: string[] = [];
+  for (let i = 0; i < v.op.outputs; i++) {
+    const id = job.opts.store.lookup(key, i);
+    if (id === undefined) return;
+    ids.push(id);
+  }
+  v.cachedIds = ids;
+  job.reportCached(v);
+}
+
+function materialise(job: Job, v: Vertex): Promise<void> {
+  v.materialised ??= job.track(materialiseVertex(job, v));
+  return v.materialised;
+}
+
+async function materialiseVertex(job: Job, v: Vertex): Promise<void> {
+  await keyOf(job, v);
+  if (v.cachedIds !== undefined && (await load(job, v, v.cachedIds))) return;
+  await run(job, v);
+}
+
+/** Loads v's cached results; false (a miss) when any of them is gone. */
+async function load(job: Job, v: Vertex, ids: readonly string[]): Promise<boolean> {
+  const refs = await job.guard(v, () => Promise.all(ids.map((id) => job.opts.loadResult(id))));
+  const loaded = refs.filter((r): r is ResultRef => r !== undefined);
+  if (loaded.length < refs.length) {
+    await Promise.allSettled(loaded.map((r) => r.release()));
+    v.cachedIds = undefined;
+    return false;
+  }
+  job.opts.store.touch(ids);
+  job.own(v, loaded.map(share));
+  job.settle(v);
+  return true;
+}
+
+/** Holds on v's inputs, one per op input, once every input vertex is materialised. */
+function inputsOf(job: Job, v: Vertex): Promise<Handle[]> {
+  v.inputsPromise ??= job.track(
+    (async () => {
+      await Promise.all(v.inputs.map((d) => materialise(job, job.vertex(d))));
+      v.inputHandles = v.op.op.inputs.map((input) => job.retain(job.vertex(input.digest as Digest), int64(input.index)));
+      return v.inputHandles;
+    })(),
+  );
+  return v.inputsPromise;
+}
+
+async function run(job: Job, v: Vertex): Promise<void> {
+  const inputs = await inputsOf(job, v);
+  const key = v.key as Digest;
+  const work = (ctx: WorkContext): Promise<ResultRef[]> => execute(job, v, inputs, ctx);
+  const handles = await job.guard(v, () => job.opts.inflight.join(key, work, job.sink(v), job.signal));
+  job.own(v, handles);
+  job.reportCompleted(v);
+  job.settle(v);
+}
+
+/** The op itself, run once per key whoever joins: queue, run, check, record. */
+async function execute(job: Job, v: Vertex, inputs: readonly ResultRef[], ctx: WorkContext): Promise<ResultRef[]> {
+  const release = await job.semaphore.acquire(ctx.signal);
+  try {
+    ctx.begin();
+    const refs = await v.adapter.exec(inputs, ctx);
+    try {
+      if (refs.length !== v.op.outputs) throw new BuildkitError("Internal", `running op: ${refs.length} results for ${v.op.outputs} outputs`);
+      record(job, v, refs, inputs);
+    } catch (err) {
+      await Promise.allSettled(refs.map((r) => r.release()));
+      throw err;
+    }
+    return refs;
+  } finally {
+    release();
+  }
+}
+
+function record(job: Job, v: Vertex, refs: readonly ResultRef[], inputs: readonly ResultRef[]): void {
+  const key = v.key as Digest;
+  const meta = { description: v.name, kind: v.op.op.op ?? "", parents: inputs.map((i) => i.id) };
+  refs.forEach((ref, index) => job.opts.store.save(key, index, ref.id, meta));
+}

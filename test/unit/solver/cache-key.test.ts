@@ -1,0 +1,105 @@
+import { describe, expect, test } from "bun:test";
+import type { Digest } from "../../../src/core/digest.ts";
+import { image, LINUX_AMD64, LINUX_ARM64, mkfile, scratch, type State } from "../../../src/core/llb/index.ts";
+import { loadDefinition, type LoadedDefinition } from "../../../src/core/llb/definition.ts";
+import { cacheKey, outputKey } from "../../../src/core/solver/cache-key.ts";
+import { BUN, REPO_ROOT } from "../../paths.ts";
+
+/** The keys of every vertex of a state's graph, computed as the solver does (no content keys). */
+function keys(def: LoadedDefinition): Map<Digest, Digest> {
+  const out = new Map<Digest, Digest>();
+  for (const digest of def.order) {
+    const op = def.ops.get(digest);
+    if (op === undefined || op === def.terminal) continue;
+    const inputKeys = op.op.inputs.map((i) => outputKey(out.get(i.digest as Digest) as Digest, Number(i.index ?? 0)));
+    out.set(digest, cacheKey(op, inputKeys));
+  }
+  return out;
+}
+
+function resultKey(state: State, platform = LINUX_AMD64): Digest {
+  const def = loadDefinition(state.marshal({ platform }));
+  return keys(def).get(def.result?.digest as Digest) as Digest;
+}
+
+const base = image("docker.io/library/busybox:latest");
+
+describe("cacheKey", () => {
+  test("the vertex name does not change the key, though it is in the definition", () => {
+    const a = base.run({ shlex: "echo hi", name: "first name" }).root();
+    const b = base.run({ shlex: "echo hi", name: "another name" }).root();
+    expect(resultKey(a)).toBe(resultKey(b));
+    expect(resultKey(a)).toBe(resultKey(base.run({ shlex: "echo hi" }).root()));
+  });
+
+  test("ignore_cache and descriptions stay out of the key", () => {
+    const plain = base.run({ shlex: "date" }).root();
+    const flagged = base.run({ shlex: "date", ignoreCache: true, description: { a: "b" } }).root();
+    expect(resultKey(flagged)).toBe(resultKey(plain));
+  });
+
+  test("a different platform gives a different key", () => {
+    const st = base.run({ shlex: "uname -m" }).root();
+    expect(resultKey(st, LINUX_AMD64)).not.toBe(resultKey(st, LINUX_ARM64));
+  });
+
+  test("a change in an input propagates to every dependent", () => {
+    const chain = (from: State): State => from.run({ shlex: "step 1" }).root().run({ shlex: "step 2" }).root();
+    const alpine = image("docker.io/library/alpine:latest");
+    expect(resultKey(chain(base))).not.toBe(resultKey(chain(alpine)));
+  });
+
+  test("equal work in different graphs shares a key", () => {
+    const step = base.run({ shlex: "make" }).root();
+    const inOne = loadDefinition(step.marshal({ platform: LINUX_AMD64 }));
+    const bigger = loadDefinition(step.file(mkfile("/x", 0o644, "x")).marshal({ platform: LINUX_AMD64 }));
+    const stepDigest = inOne.result?.digest as Digest;
+    expect(keys(bigger).get(stepDigest)).toBe(keys(inOne).get(stepDigest) as Digest);
+  });
+
+  test("content keys, input content keys and output indexes change the key", () => {
+    const def = loadDefinition(scratch().file(mkfile("/a", 0o644, "a")).marshal({ platform: LINUX_AMD64 }));
+    const op = def.ops.get(def.result?.digest as Digest);
+    if (op === undefined) throw new Error("no op");
+    expect(cacheKey(op, [], { contentKey: "x" })).not.toBe(cacheKey(op, []));
+    expect(cacheKey(op, [], { contentKey: "x" })).not.toBe(cacheKey(op, [], { contentKey: "y" }));
+    const k = cacheKey(op, []);
+    expect(outputKey(k, 0)).not.toBe(outputKey(k, 1));
+    const withInput = loadDefinition(base.file(mkfile("/a", 0o644, "a")).marshal({ platform: LINUX_AMD64 }));
+    const fileOp = withInput.ops.get(withInput.result?.digest as Digest);
+    if (fileOp === undefined) throw new Error("no op");
+    const inputKey = outputKey(k, 0);
+    const otherKey = outputKey(k, 1);
+    expect(cacheKey(fileOp, [inputKey], { inputContentKeys: ["sum"] })).toBe(cacheKey(fileOp, [otherKey], { inputContentKeys: ["sum"] }));
+    expect(cacheKey(fileOp, [inputKey])).not.toBe(cacheKey(fileOp, [inputKey], { inputContentKeys: ["sum"] }));
+  });
+
+  test("the number of input keys must match the op's inputs", () => {
+    const def = loadDefinition(base.run({ shlex: "true" }).root().marshal({ platform: LINUX_AMD64 }));
+    const op = def.ops.get(def.result?.digest as Digest);
+    if (op === undefined) throw new Error("no op");
+    expect(() => cacheKey(op, [])).toThrow(/1 inputs/);
+  });
+
+  test("keys are the same in another process", async () => {
+    const st = base.run({ shlex: "echo hi" }).root().file(mkfile("/x", 0o600, "data"));
+    const script = `
+      import { image, mkfile, LINUX_AMD64 } from "./src/core/llb/index.ts";
+      import { loadDefinition } from "./src/core/llb/definition.ts";
+      import { cacheKey, outputKey } from "./src/core/solver/cache-key.ts";
+      const st = image("docker.io/library/busybox:latest").run({ shlex: "echo hi" }).root().file(mkfile("/x", 0o600, "data"));
+      const def = loadDefinition(st.marshal({ platform: LINUX_AMD64 }));
+      const keys = new Map();
+      for (const d of def.order) {
+        const op = def.ops.get(d);
+        if (op === def.terminal) continue;
+        keys.set(d, cacheKey(op, op.op.inputs.map((i) => outputKey(keys.get(i.digest), Number(i.index ?? 0)))));
+      }
+      console.log(keys.get(def.result.digest));
+    `;
+    const proc = Bun.spawn([BUN, "-e", script], { cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe" });
+    const out = (await new Response(proc.stdout).text()).trim();
+    expect(await proc.exited).toBe(0);
+    expect(out).toBe(resultKey(st));
+  });
+});
