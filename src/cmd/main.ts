@@ -44,6 +44,13 @@ export const main = defineCommand({
         return unavailableCommand("graph", err);
       }
     },
+    build: async () => {
+      try {
+        return (await import("./build.ts")).default;
+      } catch (err) {
+        return unavailableCommand("build", err);
+      }
+    },
     debug: async () => {
       try {
         return (await import("./debug.ts")).default;

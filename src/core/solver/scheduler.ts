@@ -69,6 +69,9 @@ export async function solve(def: LoadedDefinition, opts: SolveOptions): Promise<
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const root = job.vertex(target.digest);
+    // Announce every vertex up front, in graph order, as BuildKit does: displays number them
+    // in that order, and statuses reported while computing keys have a named vertex to go to.
+    for (const v of job.vertices()) opts.progress.write({ type: "vertex", digest: v.digest, name: v.name, inputs: v.inputs });
     await materialiseAll(job, root);
     const result = job.retain(root, target.index);
     job.settleCaller(root);

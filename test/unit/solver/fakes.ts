@@ -141,9 +141,19 @@ export class RecordingProgress implements ProgressWriter {
   }
   async close(): Promise<void> {}
 
+  /** A vertex's events after the announcement every vertex gets at the start of a solve. */
   vertexEvents(digest: Digest): Extract<ProgressEvent, { type: "vertex" }>[] {
-    return this.events.filter((e): e is Extract<ProgressEvent, { type: "vertex" }> => e.type === "vertex" && e.digest === digest);
+    return this.events.filter((e): e is Extract<ProgressEvent, { type: "vertex" }> => e.type === "vertex" && e.digest === digest && !isAnnouncement(e));
   }
+
+  /** The pending-vertex announcements, in order. */
+  announced(): Digest[] {
+    return this.events.filter((e): e is Extract<ProgressEvent, { type: "vertex" }> => e.type === "vertex" && isAnnouncement(e)).map((e) => e.digest);
+  }
+}
+
+function isAnnouncement(e: Extract<ProgressEvent, { type: "vertex" }>): boolean {
+  return e.started === undefined && e.completed === undefined;
 }
 
 export function load(state: State): LoadedDefinition {

@@ -8,6 +8,7 @@ const libc = dlopen("libc.so.6", {
   mount: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   umount2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   getpagesize: { args: [], returns: FFIType.i32 },
+  flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   __errno_location: { args: [], returns: FFIType.ptr },
 });
 
@@ -56,6 +57,14 @@ export function sysMount(source: string, target: string, fstype: string | null, 
 export function sysUmount2(target: string, flags: number): number {
   const rc = libc.symbols.umount2(cString(target), flags);
   return rc === 0 ? 0 : errno();
+}
+
+/** flock(2) operations. */
+export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
+
+/** flock(2); returns 0 or errno. */
+export function sysFlock(fd: number, operation: number): number {
+  return libc.symbols.flock(fd, operation) === 0 ? 0 : errno();
 }
 
 let pageSize: number | undefined;

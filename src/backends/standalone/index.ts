@@ -1,0 +1,56 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { hostPlatform } from "../../core/llb/platform.ts";
+import type { Worker } from "../../core/worker/worker.ts";
+import { createRuncExecutor, sweepRunc } from "./executor/index.ts";
+import { lockRoot } from "./root-lock.ts";
+import { createOverlaySnapshotter } from "./snapshotter.ts";
+import { withMounted } from "./sys/mount.ts";
+
+export interface StandaloneWorkerOptions {
+  /** The state directory; one process owns it at a time. */
+  root: string;
+  runcPath?: string;
+  /** Called when another process holds the root and this one waits for it. */
+  onWait?: () => void;
+  signal?: AbortSignal;
+}
+
+export interface StandaloneWorker extends Worker {
+  /** What opening the root cleaned up after an earlier process that was killed. */
+  readonly swept: { snapshots: number; orphans: number; containers: number; bundles: number };
+}
+
+/**
+ * The daemonless worker: runc for processes, overlayfs snapshots, everything under one state
+ * directory. Opening it takes the root's lock and sweeps what a killed process left behind
+ * (half-written snapshots, containers, mounts), so the cache is consistent before work starts.
+ */
+export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Promise<StandaloneWorker> {
+  const lock = await lockRoot(opts.root, { onWait: opts.onWait, signal: opts.signal });
+  try {
+    const executorRoot = join(opts.root, "executor");
+    const mountRoot = join(opts.root, "mnt");
+    mkdirSync(mountRoot, { recursive: true });
+    const runc = await sweepRunc(executorRoot, { runcPath: opts.runcPath });
+    const snapshotter = await createOverlaySnapshotter({ root: opts.root });
+    const platform = hostPlatform();
+    return {
+      id: `standalone-${platform.architecture}`,
+      labels: { "org.mobyproject.buildkit.worker.executor": "runc", "org.mobyproject.buildkit.worker.snapshotter": "overlayfs" },
+      platforms: [platform],
+      root: opts.root,
+      snapshotter,
+      executor: createRuncExecutor({ root: executorRoot, runcPath: opts.runcPath }),
+      swept: { snapshots: snapshotter.swept.active, orphans: snapshotter.swept.orphans, ...runc },
+      withMounted: (mounts, fn) => withMounted(mounts, fn, { parent: mountRoot }),
+      async close() {
+        await snapshotter.close();
+        lock.release();
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}

@@ -1,0 +1,63 @@
+// Parsing of `buildkit build` flags that take structured values, as buildctl spells them.
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { UsageError } from "./exit.ts";
+
+/** citty gives a string for one occurrence of a flag and an array for several. */
+export function listArg(value: unknown): string[] {
+  if (value === undefined || value === null || value === false) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+/** `--local NAME=PATH`, repeatable. */
+export function parseLocals(values: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    if (eq <= 0 || eq === v.length - 1) throw new UsageError(`--local ${v}: expected NAME=PATH`);
+    const name = v.slice(0, eq);
+    if (out.has(name)) throw new UsageError(`--local ${name} given twice`);
+    out.set(name, resolve(v.slice(eq + 1)));
+  }
+  return out;
+}
+
+/** `--secret id=ID,src=PATH` or `id=ID,env=VAR`; the value is read only when a step needs it. */
+export function parseSecrets(values: readonly string[]): Map<string, () => Promise<Uint8Array>> {
+  const out = new Map<string, () => Promise<Uint8Array>>();
+  for (const v of values) {
+    const attrs = Object.fromEntries(v.split(",").map((kv) => kv.split("=", 2) as [string, string | undefined]));
+    const id = attrs.id;
+    const src = attrs.src ?? attrs.source;
+    if (!id) throw new UsageError(`--secret ${v}: id is required`);
+    if (src) {
+      if (!existsSync(src)) throw new UsageError(`--secret ${v}: ${src} does not exist`);
+      out.set(id, async () => new Uint8Array(await Bun.file(src).arrayBuffer()));
+    } else {
+      const env = attrs.env ?? id;
+      const value = process.env[env];
+      if (value === undefined) throw new UsageError(`--secret ${v}: environment variable ${env} is not set`);
+      out.set(id, async () => new TextEncoder().encode(value));
+    }
+  }
+  return out;
+}
+
+/** `--ssh ID=SOCKET`, or `--ssh ID` / `--ssh default` for $SSH_AUTH_SOCK. */
+export function parseSSH(values: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const [id = "", socket = process.env.SSH_AUTH_SOCK] = v.split("=", 2);
+    if (!id) throw new UsageError(`--ssh ${v}: expected ID[=SOCKET]`);
+    if (!socket) throw new UsageError(`--ssh ${v}: no socket given and SSH_AUTH_SOCK is not set`);
+    out.set(id, resolve(socket));
+  }
+  return out;
+}
+
+/** /var/lib/buildkit-ts as root, the XDG data directory otherwise. */
+export function defaultRoot(): string {
+  if (process.getuid?.() === 0) return "/var/lib/buildkit-ts";
+  return join(process.env.XDG_DATA_HOME || join(homedir(), ".local/share"), "buildkit-ts");
+}

@@ -1,0 +1,141 @@
+// `buildkit build`: reads a Definition (stdin or --file) and solves it in this process with
+// the standalone worker, showing progress and writing a trace of every step.
+import { defineCommand } from "citty";
+import { build } from "../core/build/build.ts";
+import { BuildkitError } from "../core/errors.ts";
+import { defaultExporters, parseOutputSpec, type ExporterInstance } from "../core/exporters/index.ts";
+import { createProgressState } from "../core/progress/collector.ts";
+import type { ProgressWriter } from "../core/progress/events.ts";
+import { redactLogs, redactText } from "../core/progress/redact.ts";
+import { tee } from "../core/progress/tee.ts";
+import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
+import { createPlainPrinter } from "../ui/plain.ts";
+import { createRawJSONPrinter } from "../ui/rawjson.ts";
+import { defaultRoot, listArg, parseLocals, parseSecrets, parseSSH } from "./build-flags.ts";
+import { UsageError } from "./exit.ts";
+
+const PROGRESS_MODES = ["auto", "tty", "plain", "rawjson", "quiet"] as const;
+type ProgressMode = (typeof PROGRESS_MODES)[number];
+
+export default defineCommand({
+  meta: { name: "build", description: "Build a definition read from stdin (daemonless: runs in this process)" },
+  args: {
+    file: { type: "string", alias: "f", description: "Read the definition from this file instead of stdin" },
+    local: { type: "string", description: "A local directory for local sources: NAME=PATH (repeatable)" },
+    output: { type: "string", alias: "o", description: "Export the result: type=local,dest=DIR | type=tar,dest=FILE|- (repeatable)" },
+    progress: { type: "string", default: "auto", description: "Progress display: auto, tty, plain, rawjson, quiet" },
+    cache: { type: "boolean", default: true, description: "Use cached results (--no-cache ignores them)" },
+    root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
+    secret: { type: "string", description: "A secret for steps: id=ID,src=PATH or id=ID,env=VAR (repeatable)" },
+    ssh: { type: "string", description: "An ssh agent socket for steps: ID=SOCKET or default (repeatable)" },
+  },
+  async run({ args }) {
+    const mode = args.progress as ProgressMode;
+    if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress must be one of ${PROGRESS_MODES.join(", ")}, not "${args.progress}"`);
+    const localDirs = parseLocals(listArg(args.local));
+    const secrets = parseSecrets(listArg(args.secret));
+    const ssh = parseSSH(listArg(args.ssh));
+    const exporters = resolveExporters(listArg(args.output));
+    const definition = await readDefinition(args.file);
+    const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
+    const root = args.root ?? defaultRoot();
+
+    const controller = new AbortController();
+    const stop = onInterrupt(controller);
+    const { createStandaloneWorker } = await import("../backends/standalone/index.ts");
+    const worker = await createStandaloneWorker({
+      root,
+      signal: controller.signal,
+      onWait: () => process.stderr.write(`waiting for another build to release ${root}\n`),
+    });
+    const tracePath = defaultTracePath(root);
+    process.stderr.write(`trace: ${tracePath}\n`);
+    const state = createProgressState({ logTailLines: 10 });
+    const progress = redactLogs(
+      tee(display(mode), createTraceWriter(tracePath, { argv: process.argv, redact: (t) => redactText(t, secretValues) }), { write: (e) => state.apply(e), close: async () => {} }),
+      secretValues,
+    );
+    let failure: unknown;
+    try {
+      const { exporterResponse } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, noCache: !args.cache, signal: controller.signal });
+      for (const [k, v] of Object.entries(exporterResponse)) process.stderr.write(`${k}: ${v}\n`);
+    } catch (err) {
+      failure = err;
+    } finally {
+      await progress.close(failure instanceof Error ? failure : undefined).catch(() => undefined);
+      await worker.close();
+      stop();
+    }
+    if (failure !== undefined) {
+      printFailureTail(failure, state);
+      throw failure;
+    }
+  },
+});
+
+function resolveExporters(specs: readonly string[]): ExporterInstance[] {
+  const table = defaultExporters();
+  return specs.map((spec) => {
+    const { type, attrs } = parseOutputSpec(spec);
+    const exporter = table.get(type);
+    if (!exporter) throw new UsageError(`--output type=${type}: unknown exporter (known: ${[...table.keys()].join(", ")})`);
+    return exporter.resolve(attrs);
+  });
+}
+
+async function readDefinition(file: string | undefined): Promise<Uint8Array> {
+  if (file !== undefined && file !== "-") {
+    const f = Bun.file(file);
+    if (!(await f.exists())) throw new BuildkitError("NotFound", `reading definition: ${file} does not exist`);
+    return new Uint8Array(await f.arrayBuffer());
+  }
+  if (process.stdin.isTTY) throw new UsageError("no definition: pipe one on stdin or pass --file");
+  return new Uint8Array(await Bun.stdin.arrayBuffer());
+}
+
+/** Progress goes to stderr; stdout may carry a tar stream (--output type=tar,dest=-). */
+function display(mode: ProgressMode): ProgressWriter {
+  const err = { write: (s: string) => void process.stderr.write(s) };
+  switch (mode) {
+    case "rawjson":
+      return createRawJSONPrinter(err);
+    case "quiet":
+      return { write: () => {}, close: async () => {} };
+    case "auto":
+    case "tty":
+    case "plain":
+      // The interactive tree comes with the progress UI; until then every mode prints plain lines.
+      return createPlainPrinter(err);
+    default: {
+      const never: never = mode;
+      throw new UsageError(`unknown progress mode ${String(never)}`);
+    }
+  }
+}
+
+/** The first SIGINT/SIGTERM cancels the build (containers killed, mounts undone); a second exits at once. */
+function onInterrupt(controller: AbortController): () => void {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals) => {
+    count++;
+    if (count > 1) process.exit(130);
+    process.stderr.write(`\n${signal}: canceling the build\n`);
+    controller.abort(new BuildkitError("Canceled", `build canceled by ${signal}`));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
+}
+
+/** After a failed step, its last lines of output (plain mode showed them already inline). */
+function printFailureTail(err: unknown, state: ReturnType<typeof createProgressState>): void {
+  const digest = (err as { vertex?: string }).vertex;
+  if (!digest) return;
+  const v = state.get(digest as never);
+  const tail = v?.logTail() ?? [];
+  if (tail.length === 0) return;
+  process.stderr.write(`\n------ ${v?.name} (last ${tail.length} lines) ------\n${tail.map((l) => `  ${l}`).join("\n")}\n------\n`);
+}

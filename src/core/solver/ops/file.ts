@@ -1,0 +1,69 @@
+import { applyFileAction } from "../../fs/file-actions.ts";
+import type { pb } from "../../pb/index.ts";
+import type { SnapshotRefs } from "../../cache/refs.ts";
+import type { Worker } from "../../worker/worker.ts";
+import type { OpAdapter, ResultRef } from "../op.ts";
+import { commitMutable, discard, prepareMutable, withView, type Mutable } from "./snapshots.ts";
+
+/** An action's result while the op runs: still writable, or committed (when shared or an output). */
+type Step = { mut?: Mutable; committed?: string };
+
+/**
+ * Runs a FileOp's actions in order. An action works on a writable snapshot of its base (an
+ * input, an earlier action's result, or empty); a result that only the next action reads is
+ * handed on without committing, as BuildKit does, so a chain of actions costs one snapshot.
+ */
+export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; refs: SnapshotRefs }): OpAdapter {
+  const { worker } = deps;
+  return {
+    async exec(inputs, ctx) {
+      const actions = op.actions ?? [];
+      const n = inputs.length;
+      const uses = countUses(actions, n);
+      const steps: Step[] = [];
+      const outputs: string[] = [];
+      const commit = async (j: number): Promise<string> => {
+        const s = steps[j]!;
+        if (s.committed === undefined) {
+          s.committed = await commitMutable(worker, s.mut!);
+          s.mut = undefined;
+        }
+        return s.committed;
+      };
+      const refName = async (idx: number): Promise<string | undefined> => (idx >= n ? commit(idx - n) : idx >= 0 ? inputs[idx]!.id : undefined);
+      try {
+        for (const [i, a] of actions.entries()) {
+          ctx.signal.throwIfAborted();
+          const base = a.input ?? 0;
+          const secondary = a.secondaryInput ?? -1;
+          let mut: Mutable;
+          const prev = base >= n ? steps[base - n] : undefined;
+          if (prev?.mut && uses[base - n] === 1 && (actions[base - n]!.output ?? 0) < 0 && secondary !== base) {
+            mut = prev.mut;
+            prev.mut = undefined;
+          } else {
+            mut = await prepareMutable(worker, await refName(base));
+          }
+          steps[i] = { mut };
+          const secondaryName = a.copy ? await refName(secondary) : undefined;
+          await worker.withMounted(mut.mounts, (dir) =>
+            a.copy ? withView(worker, secondaryName, (src) => applyFileAction(a, { base: dir, secondary: src })) : applyFileAction(a, { base: dir }),
+          );
+          if ((a.output ?? -1) >= 0) outputs[a.output ?? 0] = await commit(i);
+        }
+        return outputs.map((name) => deps.refs.ref(name)) as ResultRef[];
+      } finally {
+        await discard(worker, steps.flatMap((s) => (s.mut ? [s.mut.key] : [])));
+      }
+    },
+  };
+}
+
+/** How many later actions read each action's result. */
+function countUses(actions: readonly pb.FileAction.$Properties[], inputs: number): number[] {
+  const uses = actions.map(() => 0);
+  for (const a of actions) {
+    for (const idx of [a.input ?? 0, a.secondaryInput ?? -1]) if (idx >= inputs) uses[idx - inputs] = (uses[idx - inputs] ?? 0) + 1;
+  }
+  return uses;
+}

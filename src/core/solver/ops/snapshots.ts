@@ -1,0 +1,53 @@
+import { randomUUID } from "node:crypto";
+import type { Mount } from "../../worker/mount.ts";
+import type { Worker } from "../../worker/worker.ts";
+
+/** A writable snapshot being filled by an op, not yet a result. */
+export interface Mutable {
+  readonly key: string;
+  readonly mounts: readonly Mount[];
+}
+
+export function newId(prefix: string): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+/** A new writable snapshot on top of a committed one (or empty). */
+export async function prepareMutable(worker: Worker, parent?: string): Promise<Mutable> {
+  const key = newId("active");
+  return { key, mounts: await worker.snapshotter.prepare(key, parent) };
+}
+
+/** Turns a writable snapshot into an immutable result; returns the result's name. */
+export async function commitMutable(worker: Worker, m: Mutable): Promise<string> {
+  const name = newId("result");
+  await worker.snapshotter.commit(name, m.key);
+  return name;
+}
+
+export async function discard(worker: Worker, keys: Iterable<string>): Promise<void> {
+  for (const key of keys) await worker.snapshotter.remove(key).catch(() => undefined);
+}
+
+/** Runs fn with a read-only view of a committed snapshot (an empty directory for none). */
+export async function withView<T>(worker: Worker, name: string | undefined, fn: (dir: string) => Promise<T>): Promise<T> {
+  const key = newId("view");
+  const mounts = await worker.snapshotter.view(key, name);
+  try {
+    return await worker.withMounted(mounts, fn);
+  } finally {
+    await worker.snapshotter.remove(key);
+  }
+}
+
+/** Fills a new snapshot (on top of parent, or empty) through fn and commits it. */
+export async function buildSnapshot(worker: Worker, parent: string | undefined, fn: (dir: string) => Promise<void>): Promise<string> {
+  const m = await prepareMutable(worker, parent);
+  try {
+    await worker.withMounted(m.mounts, fn);
+    return await commitMutable(worker, m);
+  } catch (err) {
+    await discard(worker, [m.key]);
+    throw err;
+  }
+}

@@ -1,0 +1,61 @@
+import { BuildkitError } from "../../errors.ts";
+import type { pb } from "../../pb/index.ts";
+import type { OpAdapter } from "../../solver/op.ts";
+import { buildSnapshot } from "../../solver/ops/snapshots.ts";
+import type { SourceDeps } from "../source.ts";
+import { checksumTree } from "./checksum.ts";
+import { copyTree } from "./copy-tree.ts";
+import type { StatCache } from "./stat-cache.ts";
+import type { WalkOptions } from "./walk.ts";
+
+/** Client directories by name, from `--local NAME=PATH`, and the stat cache that makes re-checks cheap. */
+export interface LocalDirs {
+  readonly dirs: ReadonlyMap<string, string>;
+  readonly statCache: StatCache;
+}
+
+/**
+ * `local://NAME`: a client directory. Its cache key is the content digest of the filtered
+ * tree (a stat cache spares re-reading unchanged files), so a step over an unchanged
+ * directory is cached across processes; running it copies the tree into a new snapshot.
+ */
+export function localSource(op: pb.SourceOp.$Properties, deps: SourceDeps & { local: LocalDirs }): OpAdapter {
+  const name = (op.identifier ?? "").slice("local://".length);
+  const attrs = op.attrs ?? {};
+  const walk: WalkOptions = {
+    include: jsonList(attrs["local.includepattern"], name),
+    exclude: jsonList(attrs["local.excludepatterns"], name),
+    followPaths: jsonList(attrs["local.followpaths"], name),
+  };
+  const root = (): string => {
+    const dir = deps.local.dirs.get(name);
+    if (dir === undefined) throw new BuildkitError("NotFound", `local source "${name}": no directory given (pass --local ${name}=PATH)`);
+    return dir;
+  };
+  return {
+    async contentKey(ctx) {
+      const sum = await checksumTree(root(), { ...walk, cache: deps.local.statCache, name, signal: ctx.signal });
+      ctx.progress.status(`checksum ${name}`, sum.bytes, sum.bytes, true);
+      return sum.digest;
+    },
+    async exec(_inputs, ctx) {
+      const dir = root();
+      const snapshot = await buildSnapshot(deps.worker, undefined, async (dest) => {
+        const copied = await copyTree(dir, dest, { ...walk, name, signal: ctx.signal });
+        ctx.progress.status(`transferring ${name}`, copied.bytes, copied.bytes, true);
+      });
+      return [deps.refs.ref(snapshot)];
+    },
+  };
+}
+
+function jsonList(value: string | undefined, name: string): string[] | undefined {
+  if (!value) return undefined;
+  try {
+    const list: unknown = JSON.parse(value);
+    if (Array.isArray(list) && list.every((x) => typeof x === "string")) return list;
+  } catch {
+    // fall through to the error below
+  }
+  throw new BuildkitError("InvalidArgument", `local source "${name}": patterns must be a JSON list of strings, not ${value}`);
+}

@@ -1,0 +1,22 @@
+import type { Platform } from "../llb/platform.ts";
+import type { Executor } from "./executor.ts";
+import type { Mount } from "./mount.ts";
+import type { Snapshotter } from "./snapshotter.ts";
+
+/**
+ * What a backend gives the solver: where results live (snapshotter), how processes run
+ * (executor), how mounts become directories the engine itself can read and write (for file
+ * ops, sources and exporters), and a state directory for the engine's own data.
+ */
+export interface Worker {
+  readonly id: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly platforms: readonly Platform[];
+  readonly snapshotter: Snapshotter;
+  readonly executor: Executor;
+  /** The state directory (cache index, stat cache, cache mounts, traces). */
+  readonly root: string;
+  /** Mounts `mounts` on a fresh directory, runs fn with it, and always unmounts after. */
+  withMounted<T>(mounts: readonly Mount[], fn: (dir: string) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
