@@ -1,0 +1,137 @@
+/**
+ * The copy file action (BuildKit's docopy + fsutil's Copy): expands wildcards in the source,
+ * decides whether each source lands at the destination or inside it, creates missing
+ * destination directories and hands each source to the {@link Copier}. Sources are resolved
+ * inside the source root, destinations inside the destination root.
+ */
+import { lstat, open, stat } from "node:fs/promises";
+import { posix } from "node:path";
+import { BuildkitError } from "../errors.ts";
+import type { pb } from "../pb/index.ts";
+import { Copier } from "./copier.ts";
+import { mkdirAll } from "./entry.ts";
+import type { MkdirAllOptions } from "./entry.ts";
+import { errnoCode, ifExists } from "./fs-error.ts";
+import { resolveWildcards } from "./glob.ts";
+import { parseModeString } from "./mode-string.ts";
+import type { Chowner } from "./owner.ts";
+import { PatternMatcher } from "./pattern-matcher.ts";
+import { cleanAbs, isInside, resolveInRoot, rootRelative } from "./safe-path.ts";
+
+export interface CopyDirs {
+  /** Root the source paths are resolved in. */
+  src: string;
+  /** Root the destination is resolved in (and written). */
+  dest: string;
+}
+
+export interface CopyContext {
+  chowner: Chowner;
+  /** From the action's timestamp (-1 = keep the source's times). */
+  timestampNs?: bigint;
+}
+
+/** Go's filepath.Base for a path that may end in "/". */
+function baseName(p: string): string {
+  const trimmed = p.replace(/\/+$/, "");
+  return trimmed === "" ? (p === "" ? "." : "/") : posix.basename(trimmed);
+}
+
+/** The directory part of dest for fsutil's "ensure dest path": "/a/b/c" → "/a/b/", "/a/" → "/a/". */
+function ensureDestDir(dest: string): string {
+  const slash = dest.lastIndexOf("/");
+  const last = dest.slice(slash + 1);
+  return last !== "" && last !== "." ? dest.slice(0, slash + 1) : dest;
+}
+
+function makeCopier(action: pb.FileActionCopy, ctx: CopyContext, dirs: CopyDirs): Copier {
+  const include = action.include_patterns.length > 0 ? new PatternMatcher(action.include_patterns) : undefined;
+  const exclude = action.exclude_patterns.length > 0 ? new PatternMatcher(action.exclude_patterns) : undefined;
+  return new Copier({
+    chowner: ctx.chowner,
+    mode: action.modeStr === "" && action.mode !== -1 ? action.mode : undefined,
+    modeSet: action.modeStr === "" ? undefined : parseModeString(action.modeStr),
+    timestampNs: ctx.timestampNs,
+    include,
+    exclude,
+    alwaysReplaceExistingDestPaths: action.alwaysReplaceExistingDestPaths,
+    display: (host) => rootRelative(isInside(dirs.dest, host) ? dirs.dest : dirs.src, host),
+  });
+}
+
+/** Without createDestPath, the destination's parent directory must already exist. */
+async function checkDestParent(destRoot: string, dest: string): Promise<void> {
+  const p = await resolveInRoot(destRoot, dest);
+  if (p === (await resolveInRoot(destRoot, "/"))) return;
+  try {
+    await lstat(posix.dirname(p));
+  } catch (err) {
+    const code = errnoCode(err) === "ENOENT" ? "NotFound" : "FailedPrecondition";
+    throw new BuildkitError(code, `destination directory ${posix.dirname(cleanAbs(dest))} does not exist`, { cause: err });
+  }
+}
+
+/** The sources to copy: the path itself, or its wildcard matches. */
+async function expandSources(action: pb.FileActionCopy, srcRoot: string): Promise<string[]> {
+  if (!action.allowWildcard) return [action.src];
+  const matches = await resolveWildcards(srcRoot, action.src, action.followSymlink);
+  if (matches.length === 0 && !action.allowEmptyWildcard) throw new BuildkitError("NotFound", "no files matched the wildcard");
+  return matches;
+}
+
+/** gzip, bzip2, xz, zstd or tar: what Docker's ADD would unpack. */
+async function looksLikeArchive(path: string): Promise<boolean> {
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(262);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const head = buf.subarray(0, bytesRead);
+    const magic = [[0x1f, 0x8b], [0x42, 0x5a, 0x68], [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], [0x28, 0xb5, 0x2f, 0xfd]];
+    if (magic.some((m) => m.every((b, i) => head[i] === b))) return true;
+    return head.subarray(257, 262).toString("latin1") === "ustar";
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Refuses archives when asked to unpack them (not implemented); other files copy as usual. */
+async function checkUnpack(action: pb.FileActionCopy, srcFollowed: string, src: string): Promise<void> {
+  if (!action.attemptUnpackDockerCompatibility) return;
+  const st = await ifExists(() => stat(srcFollowed));
+  if (st?.isFile() && (await looksLikeArchive(srcFollowed))) {
+    throw new BuildkitError("Unimplemented", `unpacking archive ${cleanAbs(src)} is not supported`);
+  }
+}
+
+/**
+ * Where one source goes (fsutil's prepareTargetDir): into `dest` when dest is an existing
+ * directory and the source is a file, or a directory copied as a whole; creates the parent.
+ */
+async function prepareTarget(source: { followed: string; path: string }, dest: string, opts: MkdirAllOptions & { dirCopyContents: boolean }): Promise<string> {
+  const src = source.path;
+  const srcIsDir = (await lstat(source.followed)).isDirectory();
+  const destSt = await ifExists(() => stat(dest));
+  let target = dest;
+  if ((!opts.dirCopyContents && srcIsDir && destSt) || (!srcIsDir && destSt?.isDirectory())) target = posix.join(dest, baseName(src));
+  const parent = opts.dirCopyContents && srcIsDir && !destSt ? target : posix.dirname(target);
+  if (isInside(opts.root, parent)) await mkdirAll(parent, opts);
+  return target;
+}
+
+/** Applies a copy action from dirs.src into dirs.dest. */
+export async function copyAction(action: pb.FileActionCopy, dirs: CopyDirs, ctx: CopyContext): Promise<void> {
+  if (!action.createDestPath) await checkDestParent(dirs.dest, action.dest);
+  const copier = makeCopier(action, ctx, dirs);
+  const sources = await expandSources(action, dirs.src);
+  if (sources.length === 0) return;
+  const mk: MkdirAllOptions = { root: await resolveInRoot(dirs.dest, "/"), mode: 0o755, chowner: ctx.chowner, timestampNs: ctx.timestampNs };
+  const ensure = ensureDestDir(action.dest);
+  if (ensure !== "") await mkdirAll(await resolveInRoot(dirs.dest, ensure), mk);
+  const dest = await resolveInRoot(dirs.dest, action.dest);
+  for (const src of sources) {
+    const srcFollowed = await resolveInRoot(dirs.src, src, { followFinal: action.followSymlink });
+    await checkUnpack(action, srcFollowed, src);
+    const target = await prepareTarget({ followed: srcFollowed, path: src }, dest, { ...mk, dirCopyContents: action.dirCopyContents });
+    await copier.copyRoot(srcFollowed, target);
+  }
+}
