@@ -1,0 +1,186 @@
+/**
+ * The content digest of a local source's (filtered) tree: the cache key of `local://NAME`.
+ *
+ * For each entry in walk order, one record: path, st_mode (permission and type bits), uid, gid,
+ * link target and, for a regular file, the sha256 of its content. The tree digest is the sha256
+ * of a version line followed by the records. Modification times are not in it: a touched but
+ * identical tree has the same digest. They are part of the stat cache's validity check (with
+ * ctime, size, inode, device and mode), so an unchanged file is not read again; a changed one is
+ * streamed through the hasher.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import type { Digest } from "../../digest.ts";
+import { withContext } from "../../errors.ts";
+import { Pacer } from "./pacer.ts";
+import type { StatCache, StatRecord } from "./stat-cache.ts";
+import { resolveLocalRoot, S_IFMT, walkTree } from "./walk.ts";
+import type { Entry, WalkOptions } from "./walk.ts";
+
+export interface ChecksumOptions extends WalkOptions {
+  readonly cache: StatCache;
+  /** The source's name, for error messages. */
+  readonly name?: string;
+}
+
+export interface ChecksumResult {
+  readonly digest: Digest;
+  /** Regular files in the filtered tree and their total size. */
+  readonly files: number;
+  readonly bytes: number;
+  /** Bytes actually read: files the stat cache could not vouch for. */
+  readonly hashedBytes: number;
+}
+
+const VERSION = "buildkit-ts local tree v1\n";
+/**
+ * A file changed this close (or closer) to the start of a checksum might change again within the
+ * same timestamp tick (coarse kernel clocks tick every 1-10 ms) without its mtime or ctime moving;
+ * such files are hashed but not cached.
+ */
+const RACY_NS = 20_000_000n;
+const CHUNK = 256 * 1024;
+
+export async function checksumTree(root: string, opts: ChecksumOptions): Promise<ChecksumResult> {
+  const realRoot = await resolveLocalRoot(root, opts.name ?? root);
+  const run = new ChecksumRun(realRoot, opts);
+  for await (const entry of walkTree(realRoot, opts)) {
+    const adding = run.add(entry);
+    if (adding) await adding;
+  }
+  return run.finish();
+}
+
+class ChecksumRun {
+  readonly #root: string;
+  readonly #opts: ChecksumOptions;
+  readonly #known: Map<string, StatRecord>;
+  readonly #changed: [string, StatRecord][] = [];
+  readonly #hasher = new Bun.CryptoHasher("sha256");
+  readonly #racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_NS;
+  readonly #pacer: Pacer;
+  #pending = VERSION;
+  #files = 0;
+  #bytes = 0;
+  #hashedBytes = 0;
+
+  constructor(root: string, opts: ChecksumOptions) {
+    this.#root = root;
+    this.#opts = opts;
+    this.#known = opts.cache.load(root);
+    this.#pacer = new Pacer(`checksumming ${root}`, opts.signal);
+  }
+
+  /** Adds an entry; returns a promise only when the file had to be read. */
+  add(entry: Entry): Promise<void> | undefined {
+    const cached = this.#known.get(entry.path);
+    if (cached !== undefined) this.#known.delete(entry.path);
+    if (entry.type !== "file") {
+      const known = cached && sameFile(cached, entry) && sameOwner(cached, entry) && cached.linkTarget === entry.linkTarget;
+      if (entry.type === "symlink" && !known) this.#changed.push([entry.path, toRecord(entry, undefined)]);
+      this.#record(entry, undefined);
+      return undefined;
+    }
+    this.#files++;
+    this.#bytes += entry.size;
+    const content = cached && sameFile(cached, entry) ? cached.contentDigest : undefined;
+    if (content !== undefined) {
+      // A new owner does not change the content: keep the digest, refresh the record.
+      if (cached && !sameOwner(cached, entry)) this.#changed.push([entry.path, toRecord(entry, content)]);
+      this.#record(entry, content);
+      return undefined;
+    }
+    return this.#hash(entry).then((digest) => this.#record(entry, digest));
+  }
+
+  finish(): ChecksumResult {
+    const { include, exclude, followPaths } = this.#opts;
+    const filtered = [include, exclude, followPaths].some((p) => p !== undefined && p.length > 0);
+    // Records of paths no longer there go, but only after a full walk: a filtered one saw less.
+    const remove = filtered ? [] : [...this.#known.keys()];
+    if (this.#changed.length > 0 || remove.length > 0) this.#opts.cache.update(this.#root, { put: this.#changed, remove });
+    this.#hasher.update(this.#pending);
+    const digest = `sha256:${this.#hasher.digest("hex")}` as Digest;
+    return { digest, files: this.#files, bytes: this.#bytes, hashedBytes: this.#hashedBytes };
+  }
+
+  async #hash(entry: Entry): Promise<Digest> {
+    const { digest, bytes, stable } = await hashFile(`${this.#root}/${entry.path}`, entry, this.#pacer);
+    this.#hashedBytes += bytes;
+    const changedAt = entry.ctimeNs > entry.mtimeNs ? entry.ctimeNs : entry.mtimeNs;
+    if (stable && changedAt < this.#racyAfter) this.#changed.push([entry.path, toRecord(entry, digest)]);
+    return digest;
+  }
+
+  #record(entry: Entry, content: Digest | undefined): void {
+    const mode = ((entry.mode & 0o7777) | (entry.mode & S_IFMT)).toString(8);
+    const hex = content === undefined ? "" : content.slice("sha256:".length);
+    this.#pending += `${entry.path}\0${mode}\0${entry.uid}\0${entry.gid}\0${entry.linkTarget ?? ""}\0${hex}\n`;
+    if (this.#pending.length >= 64 * 1024) {
+      this.#hasher.update(this.#pending);
+      this.#pending = "";
+    }
+  }
+}
+
+/** Whether the cached facts still describe the entry (uid and gid do not change content). */
+function sameFile(cached: StatRecord, entry: Entry): boolean {
+  return (
+    cached.size === entry.size &&
+    cached.mtimeNs === entry.mtimeNs &&
+    cached.ctimeNs === entry.ctimeNs &&
+    cached.ino === entry.ino &&
+    cached.dev === entry.dev &&
+    cached.mode === entry.mode
+  );
+}
+
+function sameOwner(cached: StatRecord, entry: Entry): boolean {
+  return cached.uid === entry.uid && cached.gid === entry.gid;
+}
+
+function toRecord(entry: Entry, contentDigest: Digest | undefined): StatRecord {
+  const { size, mtimeNs, ctimeNs, ino, dev, mode, uid, gid, linkTarget } = entry;
+  return {
+    size, mtimeNs, ctimeNs, ino, dev, mode, uid, gid,
+    ...(linkTarget === undefined ? {} : { linkTarget }),
+    ...(contentDigest === undefined ? {} : { contentDigest }),
+  };
+}
+
+const buffer = Buffer.allocUnsafe(CHUNK);
+
+/**
+ * Streams a file through sha256 in chunks (never whole in memory), refusing to follow a link
+ * that replaced it. `stable`: the file still had the walked size, ctime and inode afterwards.
+ */
+async function hashFile(abs: string, entry: Entry, pacer: Pacer): Promise<{ digest: Digest; bytes: number; stable: boolean }> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  let fd: number;
+  try {
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    throw withContext(`hashing ${abs}`, err);
+  }
+  try {
+    let bytes = 0;
+    for (let n = readChunk(fd, abs); n > 0; n = readChunk(fd, abs)) {
+      hasher.update(buffer.subarray(0, n));
+      bytes += n;
+      const paused = pacer.tick();
+      if (paused) await paused;
+    }
+    const after = fstatSync(fd, { bigint: true });
+    const stable = Number(after.size) === entry.size && after.ctimeNs === entry.ctimeNs && after.ino === entry.ino;
+    return { digest: `sha256:${hasher.digest("hex")}` as Digest, bytes, stable };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readChunk(fd: number, abs: string): number {
+  try {
+    return readSync(fd, buffer, 0, CHUNK, null);
+  } catch (err) {
+    throw withContext(`hashing ${abs}`, err);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * The persistent stat cache of local sources: for (absolute root, relative path) the lstat facts
+ * seen when the file was last hashed, and its content digest. A file whose size, mtime, ctime,
+ * inode, device and mode still match is not read again (ctime too: a tool that writes a file and
+ * sets its mtime back, like `cp -p` or `tar x`, cannot set ctime back). One bun:sqlite database (WAL) at a path the
+ * caller chooses; several processes may share it.
+ */
+import { Database } from "bun:sqlite";
+import type { Digest } from "../../digest.ts";
+import { withContext } from "../../errors.ts";
+
+export interface StatRecord {
+  readonly size: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly ino: bigint;
+  readonly dev: bigint;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly linkTarget?: string;
+  readonly contentDigest?: Digest;
+}
+
+export interface StatCacheUpdate {
+  readonly put?: Iterable<readonly [path: string, record: StatRecord]>;
+  readonly remove?: Iterable<string>;
+}
+
+export interface StatCache {
+  /** Every record of `root`, by relative path: one query for a whole walk. */
+  load(root: string): Map<string, StatRecord>;
+  get(root: string, path: string): StatRecord | undefined;
+  /** Applies puts and removals for `root` in one transaction. */
+  update(root: string, update: StatCacheUpdate): void;
+  close(): void;
+}
+
+const SCHEMA_VERSION = 1n;
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS local_roots (
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS local_stat (
+  root_id INTEGER NOT NULL REFERENCES local_roots(id) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ns INTEGER NOT NULL,
+  ctime_ns INTEGER NOT NULL,
+  ino INTEGER NOT NULL,
+  dev INTEGER NOT NULL,
+  mode INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  gid INTEGER NOT NULL,
+  link_target TEXT,
+  content_digest TEXT,
+  PRIMARY KEY (root_id, path)
+) WITHOUT ROWID;
+`;
+
+/** Opens (creating if needed) the stat cache database at `path`. */
+export function openStatCache(path: string): StatCache {
+  try {
+    return new SqliteStatCache(new Database(path, { create: true, strict: true, safeIntegers: true }));
+  } catch (err) {
+    throw withContext(`opening stat cache ${path}`, err);
+  }
+}
+
+interface Row {
+  path: string;
+  size: bigint;
+  mtime_ns: bigint;
+  ctime_ns: bigint;
+  ino: bigint;
+  dev: bigint;
+  mode: bigint;
+  uid: bigint;
+  gid: bigint;
+  link_target: string | null;
+  content_digest: string | null;
+}
+
+type Params = Record<string, string | bigint | null>;
+type PutParams = [bigint, string, number, bigint, bigint, bigint, bigint, number, number, number, string | null, string | null];
+
+const COLUMNS = "path, size, mtime_ns, ctime_ns, ino, dev, mode, uid, gid, link_target, content_digest";
+
+class SqliteStatCache implements StatCache {
+  readonly #db: Database;
+  readonly #roots = new Map<string, bigint>();
+
+  constructor(db: Database) {
+    this.#db = db;
+    db.run("PRAGMA journal_mode = WAL");
+    db.run("PRAGMA synchronous = NORMAL");
+    db.run("PRAGMA busy_timeout = 5000");
+    db.run("PRAGMA foreign_keys = ON");
+    // A cache: an older layout is dropped, not migrated.
+    const version = db.query<{ user_version: bigint }, []>("PRAGMA user_version").get()?.user_version;
+    if (version !== SCHEMA_VERSION) {
+      db.transaction(() => {
+        db.run("DROP TABLE IF EXISTS local_stat");
+        db.run("DROP TABLE IF EXISTS local_roots");
+        db.run(SCHEMA);
+        db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      })();
+    }
+  }
+
+  load(root: string): Map<string, StatRecord> {
+    const records = new Map<string, StatRecord>();
+    const id = this.#rootId(root, false);
+    if (id === undefined) return records;
+    const rows = this.#db.query<Row, Params>(`SELECT ${COLUMNS} FROM local_stat WHERE root_id = $id`).all({ id });
+    for (const row of rows) records.set(row.path, fromRow(row));
+    return records;
+  }
+
+  get(root: string, path: string): StatRecord | undefined {
+    const id = this.#rootId(root, false);
+    if (id === undefined) return undefined;
+    const row = this.#db
+      .query<Row, Params>(`SELECT ${COLUMNS} FROM local_stat WHERE root_id = $id AND path = $path`)
+      .get({ id, path });
+    return row ? fromRow(row) : undefined;
+  }
+
+  update(root: string, update: StatCacheUpdate): void {
+    const put = this.#db.query<never, PutParams>(
+      `INSERT OR REPLACE INTO local_stat (root_id, ${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const remove = this.#db.query<never, [bigint, string]>("DELETE FROM local_stat WHERE root_id = ? AND path = ?");
+    const apply = this.#db.transaction(() => {
+      const id = this.#rootId(root, true) ?? 0n;
+      for (const [path, r] of update.put ?? []) {
+        put.run(id, path, r.size, r.mtimeNs, r.ctimeNs, toSigned(r.ino), toSigned(r.dev), r.mode, r.uid, r.gid, r.linkTarget ?? null, r.contentDigest ?? null);
+      }
+      for (const path of update.remove ?? []) remove.run(id, path);
+    });
+    try {
+      apply();
+    } catch (err) {
+      throw withContext(`updating stat cache for ${root}`, err);
+    }
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  #rootId(root: string, create: boolean): bigint | undefined {
+    const known = this.#roots.get(root);
+    if (known !== undefined) return known;
+    if (create) this.#db.query<never, Params>("INSERT OR IGNORE INTO local_roots (path) VALUES ($root)").run({ root });
+    const row = this.#db.query<{ id: bigint }, Params>("SELECT id FROM local_roots WHERE path = $root").get({ root });
+    if (row) this.#roots.set(root, row.id);
+    return row?.id;
+  }
+}
+
+// SQLite integers are signed 64-bit: inode and device numbers may use the top bit.
+const toSigned = (n: bigint) => (n >= 1n << 63n ? BigInt.asIntN(64, n) : n);
+const toUnsigned = (n: bigint) => BigInt.asUintN(64, n);
+
+function fromRow(row: Row): StatRecord {
+  // One literal, no spreads: this runs once per file of the tree on every check.
+  return {
+    size: Number(row.size),
+    mtimeNs: row.mtime_ns,
+    ctimeNs: row.ctime_ns,
+    ino: row.ino < 0n ? toUnsigned(row.ino) : row.ino,
+    dev: row.dev < 0n ? toUnsigned(row.dev) : row.dev,
+    mode: Number(row.mode),
+    uid: Number(row.uid),
+    gid: Number(row.gid),
+    linkTarget: row.link_target ?? undefined,
+    contentDigest: (row.content_digest ?? undefined) as Digest | undefined,
+  };
+}

@@ -1,0 +1,156 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { BuildkitError } from "../../../../src/core/errors.ts";
+import { checksumTree, openStatCache } from "../../../../src/core/sources/local/index.ts";
+import type { ChecksumOptions, StatCache } from "../../../../src/core/sources/local/index.ts";
+import { BUN, REPO_ROOT } from "../../../paths.ts";
+
+let base: string;
+let root: string;
+let cache: StatCache;
+
+/** Fixed old mtimes, the same on every run. */
+const OLD = 1_600_000_000;
+/** Files changed within 20 ms of a checksum are not trusted from the cache; let changes age. */
+const settle = () => Bun.sleep(30);
+
+function write(path: string, content: string, mtime = OLD): void {
+  const abs = join(root, path);
+  mkdirSync(dirname(abs), { recursive: true });
+  writeFileSync(abs, content);
+  utimesSync(abs, mtime, mtime);
+}
+
+function makeTree(): void {
+  write("a.txt", "alpha");
+  write("dir/b.txt", "bravo".repeat(1000));
+  write("dir/sub/c.bin", "charlie");
+  write("empty", "");
+  symlinkSync("dir/b.txt", join(root, "link"));
+  mkdirSync(join(root, "emptydir"));
+}
+
+const sum = (opts: Partial<ChecksumOptions> = {}) => checksumTree(root, { cache, name: "ctx", ...opts });
+
+beforeEach(async () => {
+  base = mkdtempSync(join(tmpdir(), "buildkit-ts-checksum-"));
+  root = join(base, "ctx");
+  mkdirSync(root);
+  makeTree();
+  cache = openStatCache(join(base, "stat.db"));
+  await settle();
+});
+afterEach(() => {
+  cache.close();
+  rmSync(base, { recursive: true, force: true });
+});
+
+describe("checksumTree", () => {
+  test("reports files and bytes; a second run reads nothing", async () => {
+    const first = await sum();
+    expect(first.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(first).toMatchObject({ files: 4, bytes: 5 + 5000 + 7 + 0, hashedBytes: 5012 });
+    const second = await sum();
+    expect(second).toEqual({ ...first, hashedBytes: 0 });
+  });
+
+  test("the digest is the same in another process and with a fresh cache", async () => {
+    const { digest } = await sum();
+    const script = `
+      import { checksumTree, openStatCache } from "${REPO_ROOT}/src/core/sources/local/index.ts";
+      const cache = openStatCache(process.argv[2]);
+      const r = await checksumTree(process.argv[1], { cache });
+      console.log(r.digest);`;
+    const proc = Bun.spawnSync([BUN, "-e", script, root, join(base, "other.db")]);
+    expect(proc.stderr.toString()).toBe("");
+    expect(proc.stdout.toString().trim()).toBe(digest);
+  });
+
+  test("the digest changes with content, mode, a link target or a name", async () => {
+    const digests = new Set<string>();
+    const record = async () => digests.add((await sum()).digest);
+    await record();
+    write("a.txt", "alphA");
+    await record();
+    chmodSync(join(root, "dir/sub/c.bin"), 0o755);
+    await record();
+    unlinkSync(join(root, "link"));
+    symlinkSync("a.txt", join(root, "link"));
+    await record();
+    renameSync(join(root, "empty"), join(root, "empty2"));
+    await record();
+    mkdirSync(join(root, "emptydir/more"));
+    await record();
+    expect(digests.size).toBe(6);
+  });
+
+  test("touching a file keeps the digest and re-reads only that file", async () => {
+    const first = await sum();
+    utimesSync(join(root, "dir/b.txt"), OLD + 100, OLD + 100);
+    const touched = await sum();
+    expect(touched.digest).toBe(first.digest);
+    expect(touched.hashedBytes).toBe(5000);
+    await settle();
+    expect((await sum()).hashedBytes).toBe(5000); // was too fresh to be cached
+    expect((await sum()).hashedBytes).toBe(0);
+  });
+
+  test("a same-size rewrite is noticed, even with the old mtime put back", async () => {
+    const first = await sum();
+    write("dir/sub/c.bin", "CHARLIE", OLD);
+    await settle();
+    const second = await sum();
+    expect(second.digest).not.toBe(first.digest);
+    expect(second.hashedBytes).toBe(7);
+  });
+
+  test("files changed just now (or dated in the future) are hashed but not trusted from the cache", async () => {
+    write("fresh", "new", Date.now() / 1000 + 60);
+    await sum();
+    expect((await sum()).hashedBytes).toBe(3);
+  });
+
+  test("the stat cache persists when the database is opened again", async () => {
+    const first = await sum();
+    cache.close();
+    cache = openStatCache(join(base, "stat.db"));
+    const again = await sum();
+    expect(again.digest).toBe(first.digest);
+    expect(again.hashedBytes).toBe(0);
+    const record = cache.get(root, "dir/b.txt");
+    expect(record?.size).toBe(5000);
+    expect(record?.mtimeNs).toBe(BigInt(OLD) * 1_000_000_000n);
+    expect(String(record?.contentDigest)).toBe(`sha256:${new Bun.CryptoHasher("sha256").update("bravo".repeat(1000)).digest("hex")}`);
+    expect(cache.get(root, "link")?.linkTarget).toBe("dir/b.txt");
+  });
+
+  test("records of removed files are dropped after an unfiltered walk only", async () => {
+    await sum();
+    unlinkSync(join(root, "a.txt"));
+    await sum({ exclude: ["dir"] });
+    expect(cache.get(root, "dir/b.txt")).toBeDefined();
+    expect(cache.get(root, "a.txt")).toBeDefined();
+    await sum();
+    expect(cache.get(root, "a.txt")).toBeUndefined();
+    expect(cache.get(root, "dir/b.txt")).toBeDefined();
+  });
+
+  test("filters change the digest; the cache is shared between filters", async () => {
+    const all = await sum();
+    const some = await sum({ exclude: ["*.txt"] });
+    expect(some.digest).not.toBe(all.digest);
+    expect(some.hashedBytes).toBe(0);
+    expect(some.files).toBe(3);
+    const only = await sum({ include: ["dir"] });
+    expect(only).toMatchObject({ files: 2, bytes: 5007, hashedBytes: 0 });
+  });
+
+  test("refuses a root that is not a directory", async () => {
+    const err = await checksumTree(join(root, "a.txt"), { cache, name: "ctx" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BuildkitError);
+    expect((err as BuildkitError).code).toBe("NotFound");
+    expect((err as BuildkitError).message).toBe(`local source ctx: ${join(root, "a.txt")} is not a directory`);
+  });
+});

@@ -1,0 +1,74 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Digest } from "../../../../src/core/digest.ts";
+import { sha256 } from "../../../../src/core/digest.ts";
+import { openStatCache } from "../../../../src/core/sources/local/index.ts";
+import type { StatRecord } from "../../../../src/core/sources/local/index.ts";
+
+let base: string;
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), "buildkit-ts-stat-cache-"));
+});
+afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+const record = (over: Partial<StatRecord> = {}): StatRecord => ({
+  size: 42,
+  mtimeNs: 1_700_000_000_123_456_789n,
+  ctimeNs: 1_700_000_001_000_000_000n,
+  ino: 12345n,
+  dev: 2049n,
+  mode: 0o100644,
+  uid: 1000,
+  gid: 1000,
+  contentDigest: sha256("x"),
+  ...over,
+});
+
+describe("openStatCache", () => {
+  test("round-trips records, including 64-bit inode and device numbers", () => {
+    const cache = openStatCache(join(base, "c.db"));
+    const big = record({ ino: (1n << 64n) - 1n, dev: 1n << 63n, mtimeNs: -5n });
+    const link = record({ mode: 0o120777, linkTarget: "../x", contentDigest: undefined });
+    cache.update("/r", { put: [["a", big], ["l", link]] });
+    expect(cache.get("/r", "a")).toEqual(big);
+    expect(cache.get("/r", "l")).toEqual({ ...link, contentDigest: undefined });
+    expect(cache.get("/r", "missing")).toBeUndefined();
+    expect(cache.get("/other", "a")).toBeUndefined();
+    expect([...cache.load("/r").keys()].sort()).toEqual(["a", "l"]);
+    cache.close();
+  });
+
+  test("updates replace and remove; roots are separate", () => {
+    const cache = openStatCache(join(base, "c.db"));
+    cache.update("/r1", { put: [["a", record()]] });
+    cache.update("/r2", { put: [["a", record({ size: 7 })]] });
+    cache.update("/r1", { put: [["a", record({ contentDigest: sha256("y") as Digest })]], remove: ["nothing"] });
+    expect(cache.get("/r1", "a")?.contentDigest).toBe(sha256("y"));
+    expect(cache.get("/r2", "a")?.size).toBe(7);
+    cache.update("/r2", { remove: ["a"] });
+    expect(cache.load("/r2").size).toBe(0);
+    expect(cache.load("/r1").size).toBe(1);
+    cache.close();
+  });
+
+  test("persists in WAL mode; an older layout is dropped", () => {
+    const path = join(base, "c.db");
+    const first = openStatCache(path);
+    first.update("/r", { put: [["a", record()]] });
+    first.close();
+    const db = new Database(path);
+    expect(db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode).toBe("wal");
+    db.run("PRAGMA user_version = 0");
+    db.close();
+    const second = openStatCache(path);
+    expect(second.get("/r", "a")).toBeUndefined();
+    second.update("/r", { put: [["b", record()]] });
+    second.close();
+    const third = openStatCache(path);
+    expect(third.get("/r", "b")).toEqual(record());
+    third.close();
+  });
+});
