@@ -4,10 +4,23 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { UsageError } from "./exit.ts";
 
-/** citty gives a string for one occurrence of a flag and an array for several. */
-export function listArg(value: unknown): string[] {
-  if (value === undefined || value === null || value === false) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
+/**
+ * Every value of a repeatable flag (`--local a=x --local b=y`), in order. citty keeps only the
+ * last occurrence, so they are read from the raw arguments.
+ */
+export function repeatedFlag(rawArgs: readonly string[], name: string, alias?: string): string[] {
+  const spellings = [`--${name}`, ...(alias ? [`-${alias}`] : [])];
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i] ?? "";
+    if (arg === "--") break;
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!spellings.includes(flag)) continue;
+    if (eq > 0) values.push(arg.slice(eq + 1));
+    else if (i + 1 < rawArgs.length) values.push(rawArgs[++i] ?? "");
+  }
+  return values;
 }
 
 /** `--local NAME=PATH`, repeatable. */

@@ -11,7 +11,7 @@ import { tee } from "../core/progress/tee.ts";
 import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
 import { createPlainPrinter } from "../ui/plain.ts";
 import { createRawJSONPrinter } from "../ui/rawjson.ts";
-import { defaultRoot, listArg, parseLocals, parseSecrets, parseSSH } from "./build-flags.ts";
+import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { UsageError } from "./exit.ts";
 
 const PROGRESS_MODES = ["auto", "tty", "plain", "rawjson", "quiet"] as const;
@@ -29,13 +29,13 @@ export default defineCommand({
     secret: { type: "string", description: "A secret for steps: id=ID,src=PATH or id=ID,env=VAR (repeatable)" },
     ssh: { type: "string", description: "An ssh agent socket for steps: ID=SOCKET or default (repeatable)" },
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     const mode = args.progress as ProgressMode;
     if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress must be one of ${PROGRESS_MODES.join(", ")}, not "${args.progress}"`);
-    const localDirs = parseLocals(listArg(args.local));
-    const secrets = parseSecrets(listArg(args.secret));
-    const ssh = parseSSH(listArg(args.ssh));
-    const exporters = resolveExporters(listArg(args.output));
+    const localDirs = parseLocals(repeatedFlag(rawArgs, "local"));
+    const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
+    const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
+    const exporters = resolveExporters(repeatedFlag(rawArgs, "output", "o"));
     const definition = await readDefinition(args.file);
     const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
     const root = args.root ?? defaultRoot();

@@ -13,7 +13,9 @@ export async function writeTreeDiff(lower: string, upper: string, out: string, r
     const u = await lstat(join(upper, path), { bigint: true });
     const l = await lstat(join(lower, path), { bigint: true }).catch(() => undefined);
     if (u.isDirectory()) {
-      if (!l?.isDirectory() || !sameMeta(u, l)) await copyMeta(join(upper, path), join(out, path), u, true);
+      // A directory's times change with its children, which the diff carries anyway; only a
+      // new directory or a changed mode or owner makes the directory itself part of it.
+      if (!l?.isDirectory() || !sameOwnerAndMode(u, l)) await copyMeta(join(out, path), u, true);
       await writeTreeDiff(lower, upper, out, path);
       continue;
     }
@@ -27,8 +29,12 @@ function sameType(a: BigIntStats, b: BigIntStats): boolean {
   return (a.mode & 0o170000n) === (b.mode & 0o170000n);
 }
 
+function sameOwnerAndMode(a: BigIntStats, b: BigIntStats): boolean {
+  return a.mode === b.mode && a.uid === b.uid && a.gid === b.gid;
+}
+
 function sameMeta(a: BigIntStats, b: BigIntStats): boolean {
-  return a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.size === b.size && a.mtimeNs === b.mtimeNs;
+  return sameOwnerAndMode(a, b) && a.size === b.size && a.mtimeNs === b.mtimeNs;
 }
 
 /** Creates the parent directories of rel in out, with upper's modes and owners. */
@@ -37,11 +43,11 @@ async function ensureParents(upper: string, out: string, rel: string): Promise<v
   for (const part of rel.split("/").filter(Boolean)) {
     acc = join(acc, part);
     const st = await lstat(join(upper, acc), { bigint: true });
-    await copyMeta(join(upper, acc), join(out, acc), st, true);
+    await copyMeta(join(out, acc), st, true);
   }
 }
 
-async function copyMeta(src: string, dest: string, st: BigIntStats, dir: boolean): Promise<void> {
+async function copyMeta(dest: string, st: BigIntStats, dir: boolean): Promise<void> {
   if (dir) await mkdir(dest, { recursive: true });
   await lchown(dest, Number(st.uid), Number(st.gid));
   await chmod(dest, Number(st.mode & 0o7777n));
@@ -57,7 +63,7 @@ async function copyEntry(src: string, dest: string, st: BigIntStats): Promise<vo
   }
   if (st.isFile()) {
     await copyFile(src, dest);
-    await copyMeta(src, dest, st, false);
+    await copyMeta(dest, st, false);
   }
   // Devices, fifos and sockets are left out of diffs.
 }

@@ -96,7 +96,8 @@ function decodeOps(def: pb.Definition): Map<Digest, LoadedOp> {
 function outputCount(op: pb.Op): number {
   switch (op.op) {
     case "exec":
-      return (op.exec?.mounts ?? []).filter((m) => int64(m.output) >= 0).length;
+      // Only bind mounts yield results; secret and ssh mounts from older clients leave output unset (0).
+      return (op.exec?.mounts ?? []).filter((m) => !m.mountType && int64(m.output) >= 0).length;
     case "file":
       return Math.max(1, (op.file?.actions ?? []).filter((a) => int64(a.output) >= 0).length);
     case "source":

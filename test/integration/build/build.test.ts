@@ -1,0 +1,246 @@
+// `buildkit build` end to end on the standalone worker: real runc, overlayfs, a busybox rootfs.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { copy, LINUX_AMD64, local, merge, mkdir, mkfile, rm, scratch } from "../../../src/core/llb/index.ts";
+import { requireIntegration } from "../../fixtures/prereqs.ts";
+import { BuildHarness } from "./harness.ts";
+
+const run = requireIntegration("build integration tests", { runc: true, busybox: true });
+let h: BuildHarness;
+beforeAll(() => {
+  if (run) h = new BuildHarness();
+});
+afterAll(() => h?.cleanup());
+
+const sh = (script: string) => ({ args: ["sh", "-c", script] });
+
+describe.skipIf(!run)("build", () => {
+  test("chained exec steps export to a local directory, then rebuild fully cached", async () => {
+    const out = h.temp("out");
+    const s = h
+      .base()
+      .run(sh("echo one > /one"))
+      .root()
+      .run(sh("cat /one > /two; echo two >> /two"))
+      .root();
+    const def = scratch().file(copy(s, "/two", "/result"));
+    const first = await h.build(def, ["--output", `type=local,dest=${out}`]);
+    expect(first.code).toBe(0);
+    expect(readFileSync(join(out, "result"), "utf8")).toBe("one\ntwo\n");
+    const second = await h.build(def, ["--output", `type=local,dest=${out}`]);
+    expect(second.code).toBe(0);
+    // Every step is CACHED and nothing ran.
+    const steps = second.trace().filter((e) => e.type === "vertex" && e.completed && !String(e.name).startsWith("exporting"));
+    expect(steps.length).toBe(4);
+    expect(steps.every((e) => e.cached === true)).toBe(true);
+    expect(second.stderr).toContain("CACHED");
+  });
+
+  test("--no-cache runs every step again", async () => {
+    const def = h.base().run(sh("date +%s%N > /stamp")).root();
+    expect((await h.build(def)).code).toBe(0);
+    const again = await h.build(def, ["--no-cache"]);
+    expect(again.code).toBe(0);
+    const exec = again.trace().filter((e) => e.type === "vertex" && e.completed && String(e.name).includes("date"));
+    expect(exec[0]?.cached).toBeUndefined();
+  });
+
+  test("independent steps run at the same time", async () => {
+    const steps = Array.from({ length: 4 }, (_, i) => h.base().run(sh(`sleep 1; echo ${i} > /s${i}`)).root());
+    const def = merge(steps.map((s, i) => scratch().file(copy(s, `/s${i}`, `/s${i}`))));
+    const r = await h.build(def, ["--no-cache"]);
+    expect(r.code).toBe(0);
+    const spans = r
+      .trace()
+      .filter((e) => e.type === "vertex" && e.completed && String(e.name).startsWith("sh -c sleep"))
+      .map((e) => [Number(e.started), Number(e.completed)] as const);
+    expect(spans.length).toBe(4);
+    // All four were running at one moment: the latest start is before the earliest end.
+    expect(Math.max(...spans.map((s) => s[0]))).toBeLessThan(Math.min(...spans.map((s) => s[1])));
+  });
+
+  test("a local source's cache key is its content", async () => {
+    const src = h.temp("ctx");
+    writeFileSync(join(src, "a.txt"), "hello\n");
+    const out = h.temp("out");
+    const def = h
+      .base()
+      .run({ ...sh("wc -c < /ctx/a.txt > /out/size"), mounts: [{ dest: "/ctx", source: local("ctx"), readonly: true }, { dest: "/out", source: scratch() }] })
+      .getMount("/out")!;
+    const build = () => h.build(def, ["--output", `type=local,dest=${out}`], { locals: { ctx: src } });
+    expect((await build()).code).toBe(0);
+    expect(readFileSync(join(out, "size"), "utf8").trim()).toBe("6");
+    // Touched but unchanged: still cached.
+    writeFileSync(join(src, "a.txt"), "hello\n");
+    const cached = await build();
+    expect(cached.trace().filter((e) => e.type === "vertex" && e.completed && String(e.name).startsWith("sh -c wc"))[0]?.cached).toBe(true);
+    writeFileSync(join(src, "a.txt"), "hello world\n");
+    const changed = await build();
+    expect(changed.trace().filter((e) => e.type === "vertex" && e.completed && String(e.name).startsWith("sh -c wc"))[0]?.cached).toBeUndefined();
+    expect(readFileSync(join(out, "size"), "utf8").trim()).toBe("12");
+  });
+
+  test("mounts: read-only input with selector, writable output, tmpfs, cache, secret", async () => {
+    const src = h.temp("ctx");
+    mkdirSync(join(src, "sub"));
+    writeFileSync(join(src, "sub/file"), "from sub\n");
+    const secretFile = join(h.temp("secret"), "token");
+    writeFileSync(secretFile, "s3cr3t-value\n");
+    const out = h.temp("out");
+    const step = (n: number) =>
+      h
+        .base()
+        .run({
+          ...sh(
+            [
+              "cat /in/file > /out/copied",
+              "touch /in/x 2>/dev/null && echo rw > /out/in-writable || echo ro > /out/in-writable",
+              "mount | grep -q ' /tmpfs type tmpfs' && echo tmpfs > /out/tmpfs",
+              `echo ${n} >> /cache/runs; cat /cache/runs > /out/cache-runs`,
+              "cat /run/secrets/token > /dev/null && stat -c %a /run/secrets/token > /out/secret-mode",
+              "echo secret is $(cat /run/secrets/token)",
+            ].join("; "),
+          ),
+          mounts: [
+            { dest: "/in", source: local("ctx"), readonly: true, selector: "/sub" },
+            { dest: "/out", source: scratch() },
+            { dest: "/tmpfs", source: scratch(), tmpfs: { size: 1 << 20 } },
+            { dest: "/cache", source: scratch(), cache: { id: "it-cache" } },
+          ],
+          secrets: [{ id: "token", dest: "/run/secrets/token" }],
+        })
+        .getMount("/out")!;
+    const r1 = await h.build(step(1), ["--output", `type=local,dest=${out}`, "--secret", `id=token,src=${secretFile}`], { locals: { ctx: src } });
+    if (r1.code !== 0) console.log(r1.stderr);
+    expect(r1.code).toBe(0);
+    expect(readFileSync(join(out, "copied"), "utf8")).toBe("from sub\n");
+    expect(readFileSync(join(out, "in-writable"), "utf8")).toBe("ro\n");
+    expect(readFileSync(join(out, "tmpfs"), "utf8")).toBe("tmpfs\n");
+    expect(readFileSync(join(out, "secret-mode"), "utf8")).toBe("400\n");
+    // The secret never reaches the display or the trace, and is not in the result.
+    expect(r1.stderr).not.toContain("s3cr3t-value");
+    expect(readFileSync(r1.tracePath, "utf8")).not.toContain("s3cr3t-value");
+    expect(r1.stderr).toContain("secret is ****");
+    expect(existsSync(join(out, "run"))).toBe(false);
+    // The cache mount persists into the next (different) step.
+    const r2 = await h.build(step(2), ["--output", `type=local,dest=${out}`, "--secret", `id=token,src=${secretFile}`], { locals: { ctx: src } });
+    expect(r2.code).toBe(0);
+    expect(readFileSync(join(out, "cache-runs"), "utf8")).toBe("1\n2\n");
+  });
+
+  test("ssh agent socket is mounted", async () => {
+    const dir = h.temp("ssh");
+    const socket = join(dir, "agent.sock");
+    const server = Bun.listen({ unix: socket, socket: { data() {} } });
+    try {
+      const out = h.temp("out");
+      const def = h
+        .base()
+        .run({ ...sh("test -S $SSH_AUTH_SOCK && echo socket > /out/ssh"), ssh: [{}], mounts: [{ dest: "/out", source: scratch() }] })
+        .getMount("/out")!;
+      const r = await h.build(def, ["--ssh", `default=${socket}`, "--output", `type=local,dest=${out}`]);
+      if (r.code !== 0) console.log(r.stderr);
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(out, "ssh"), "utf8")).toBe("socket\n");
+    } finally {
+      server.stop(true);
+    }
+  });
+
+  test("file ops stay inside their root; merge and diff", async () => {
+    const src = h.temp("ctx");
+    writeFileSync(join(src, "data"), "data\n");
+    symlinkSync("/etc/passwd", join(src, "escape"));
+    symlinkSync("../../../../../etc", join(src, "up"));
+    const out = h.temp("out");
+    const files = scratch()
+      .file(mkdir("/d", 0o755).mkfile("/d/f", 0o600, "f\n").mkfile("/gone", 0o644, "x").rm("/gone"))
+      .file(copy(local("ctx"), "/escape", "/copied-link"));
+    const base = h.base().run(sh("echo base > /base")).root();
+    const upper = base.run(sh("echo upper > /upper")).root();
+    const def = merge([files, (await import("../../../src/core/llb/index.ts")).diff(base, upper)]);
+    const r = await h.build(def, ["--output", `type=local,dest=${out}`], { locals: { ctx: src } });
+    if (r.code !== 0) console.log(r.stderr);
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["copied-link", "d", "upper"]);
+    expect(readFileSync(join(out, "d/f"), "utf8")).toBe("f\n");
+    expect(readFileSync(join(out, "upper"), "utf8")).toBe("upper\n");
+    // The link is copied as a link, not followed out of the source.
+    expect(Bun.spawnSync(["readlink", join(out, "copied-link")]).stdout.toString().trim()).toBe("/etc/passwd");
+    // A relative link climbing out of the source stays inside it: there is no etc/passwd there.
+    const escape = await h.build(scratch().file(copy(local("ctx"), "/up/passwd", "/via-up")), [], { locals: { ctx: src } });
+    expect(escape.code).toBe(1);
+    expect(escape.stderr.trim().split("\n").at(-1)).toBe("error: copy /up/passwd /via-up: copy /up/passwd: no such file or directory");
+  });
+
+  test("tar exporter, to a file and to stdout", async () => {
+    const def = scratch().file(mkfile("/hello", 0o644, "hi\n"));
+    const file = join(h.temp("tar"), "out.tar");
+    expect((await h.build(def, ["--output", `type=tar,dest=${file}`])).code).toBe(0);
+    expect(Bun.spawnSync(["tar", "-xOf", file, "hello"]).stdout.toString()).toBe("hi\n");
+    const toStdout = await h.build(def, ["--output", "type=tar,dest=-"]);
+    expect(toStdout.code).toBe(0);
+    const copyFile = join(h.temp("tar"), "stdout.tar");
+    writeFileSync(copyFile, toStdout.stdout);
+    expect(Bun.spawnSync(["tar", "-xOf", copyFile, "hello"]).stdout.toString()).toBe("hi\n");
+  });
+
+  test("a failing step: exit 1, names the step, its exit code and its last output", async () => {
+    const def = h.base().run(sh("echo about to fail; exit 3")).root();
+    const r = await h.build(def);
+    expect(r.code).toBe(1);
+    const last = r.stderr.trim().split("\n").at(-1);
+    expect(last).toBe('error: sh -c echo about to fail; exit 3: process "sh -c echo about to fail; exit 3" did not complete successfully: exit code: 3');
+    expect(r.stderr).toContain("about to fail");
+    expect(h.leftoverMounts()).toEqual([]);
+  });
+
+  test("bad input: missing --local, malformed definition", async () => {
+    const missing = await h.build(local("nope").run(sh("true")).root(), [], {});
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split("\n").at(-1)).toBe('error: local://nope: local source "nope": no directory given (pass --local nope=PATH)');
+    const bytes = h.base().run(sh("true")).root().marshal({ platform: LINUX_AMD64 });
+    const bad = await h.build(bytes.slice(0, bytes.length - 7));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split("\n").at(-1)).toStartWith("error: invalid definition:");
+  });
+
+  test("Ctrl-C mid-build kills the container and leaves nothing mounted", async () => {
+    const def = h.base().run(sh("echo started; sleep 60")).root();
+    const proc = h.spawn(def, ["--no-cache"]);
+    const reader = proc.stderr.getReader();
+    let seen = "";
+    while (!seen.includes("started")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    const t0 = Date.now();
+    proc.kill("SIGINT");
+    const code = await proc.exited;
+    expect(code).not.toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000); // bounded: the sleep 60 was killed
+    expect(h.leftoverContainers()).toEqual([]);
+    expect(h.leftoverMounts()).toEqual([]);
+  });
+
+  test("a killed build is followed by a clean one", async () => {
+    const def = h.base().run(sh("echo started; sleep 60")).root();
+    const proc = h.spawn(def, ["--no-cache"]);
+    const reader = proc.stderr.getReader();
+    let seen = "";
+    while (!seen.includes("started")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    proc.kill("SIGKILL");
+    await proc.exited;
+    const next = await h.build(h.base().run(sh("echo after")).root());
+    expect(next.code).toBe(0);
+    expect(h.leftoverContainers()).toEqual([]);
+    // Whatever the killed build had mounted was swept by the next start.
+    expect(h.leftoverMounts()).toEqual([]);
+  });
+});
