@@ -28,8 +28,16 @@ function summary(def: LoadedDefinition) {
 }
 
 describe("examples", () => {
-  test("graph --list names all four", () => {
-    expect(EXAMPLES.map((e) => e.name)).toEqual(["buildkit0", "buildkit1", "buildkit2", "buildkit3"]);
+  test("graph --list names the four buildkit examples and the offline demo", () => {
+    expect(EXAMPLES.map((e) => e.name)).toEqual(["buildkit0", "buildkit1", "buildkit2", "buildkit3", "offline"]);
+  });
+
+  test("offline needs no network: only local sources", () => {
+    const s = summary(load("offline", []));
+    expect(s.images).toEqual([]);
+    expect(s.gits).toEqual([]);
+    expect(s.locals.sort()).toEqual(["local://rootfs", "local://src"]);
+    expect(s.execs.length).toBe(4);
   });
 
   for (const target of TARGETS) {
