@@ -14,8 +14,7 @@ import { toFsError } from "./fs-error.ts";
 import type { ModeSet } from "./mode-string.ts";
 import { applyOwner } from "./owner.ts";
 import type { Chowner } from "./owner.ts";
-import { NO_MATCH_INFO } from "./pattern-matcher.ts";
-import type { MatchInfo, PatternMatcher } from "./pattern-matcher.ts";
+import type { MatchState, PatternMatcher } from "./patterns.ts";
 import { copyXattrs, makeNode, setTimes } from "./sys.ts";
 
 export interface CopierOptions {
@@ -44,14 +43,15 @@ interface Step {
   target: string;
   /** Below the top: existing directories take the source's mode. */
   overwrite: boolean;
-  parentInclude: MatchInfo;
-  parentExclude: MatchInfo;
+  /** The parent's match states; undefined at the top (parents are then checked in full). */
+  parentInclude?: MatchState;
+  parentExclude?: MatchState;
 }
 
 interface Filter {
   include: boolean;
-  includeInfo: MatchInfo;
-  excludeInfo: MatchInfo;
+  includeState?: MatchState;
+  excludeState?: MatchState;
 }
 
 export class Copier {
@@ -65,19 +65,14 @@ export class Copier {
 
   /** Copies host path `src` to host path `target` (the top of one copy). */
   async copyRoot(src: string, target: string): Promise<void> {
-    await this.#copy({ src, components: "", target, overwrite: false, parentInclude: NO_MATCH_INFO, parentExclude: NO_MATCH_INFO });
+    await this.#copy({ src, components: "", target, overwrite: false });
   }
 
   #filter(step: Step): Filter {
-    const none = { include: true, includeInfo: NO_MATCH_INFO, excludeInfo: NO_MATCH_INFO };
-    if (step.components === "") return none;
-    const inc = this.#opts.include?.matchesUsingParentResults(step.components, step.parentInclude);
-    const exc = this.#opts.exclude?.matchesUsingParentResults(step.components, step.parentExclude);
-    return {
-      include: (inc?.matched ?? true) && !(exc?.matched ?? false),
-      includeInfo: inc?.info ?? NO_MATCH_INFO,
-      excludeInfo: exc?.info ?? NO_MATCH_INFO,
-    };
+    if (step.components === "") return { include: true };
+    const inc = this.#opts.include?.match(step.components, step.parentInclude);
+    const exc = this.#opts.exclude?.match(step.components, step.parentExclude);
+    return { include: (inc?.matched ?? true) && !(exc?.matched ?? false), includeState: inc, excludeState: exc };
   }
 
   async #copy(step: Step): Promise<void> {
@@ -150,8 +145,8 @@ export class Copier {
           components: components === "" ? name : `${components}/${name}`,
           target: `${dst}/${name}`,
           overwrite: true,
-          parentInclude: filter.includeInfo,
-          parentExclude: filter.excludeInfo,
+          parentInclude: filter.includeState,
+          parentExclude: filter.excludeState,
         });
       }
     } finally {

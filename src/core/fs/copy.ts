@@ -15,7 +15,7 @@ import { errnoCode, ifExists } from "./fs-error.ts";
 import { resolveWildcards } from "./glob.ts";
 import { parseModeString } from "./mode-string.ts";
 import type { Chowner } from "./owner.ts";
-import { PatternMatcher } from "./pattern-matcher.ts";
+import { PatternMatcher } from "./patterns.ts";
 import { cleanAbs, isInside, resolveInRoot, rootRelative } from "./safe-path.ts";
 
 export interface CopyDirs {

@@ -7,7 +7,9 @@
  */
 import { readdirSync, lstatSync, readlinkSync } from "node:fs";
 import { withContext } from "../../errors.ts";
-import { cleanPath, matchElement } from "./patterns.ts";
+import { cleanPath } from "../../fs/patterns.ts";
+import { hasWildcards, matchWildcardLenient as matchElement } from "../../fs/wildcard.ts";
+import { isErrno } from "./walk.ts";
 
 /** Guards against link cycles that keep producing new paths. */
 const MAX_DEPTH = 255;
@@ -80,17 +82,4 @@ function readMatchingLinks(root: string, dirPrefix: string, pattern: string): st
     .sort()
     .flatMap((name) => readLinks(root, `${dirPrefix}${name}`, false) ?? []);
   return targets.length > 0 ? targets : undefined;
-}
-
-function isErrno(err: unknown, ...codes: string[]): boolean {
-  return err instanceof Error && "code" in err && typeof err.code === "string" && codes.includes(err.code);
-}
-
-function hasWildcards(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const ch = name[i];
-    if (ch === "\\") i++;
-    else if (ch === "*" || ch === "?" || ch === "[") return true;
-  }
-  return false;
 }

@@ -6,8 +6,6 @@
 export { walkTree, resolveLocalRoot } from "./walk.ts";
 export type { Entry, EntryType, WalkOptions } from "./walk.ts";
 export { followLinks } from "./follow-paths.ts";
-export { compilePatterns } from "./patterns.ts";
-export type { MatchState, Pattern, PatternMatcher } from "./patterns.ts";
 export { openStatCache } from "./stat-cache.ts";
 export type { StatCache, StatCacheUpdate, StatRecord } from "./stat-cache.ts";
 export { checksumTree } from "./checksum.ts";

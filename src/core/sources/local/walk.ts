@@ -16,8 +16,8 @@ import { lstatSync, readdirSync, readlinkSync, promises as fsp } from "node:fs";
 import { BuildkitError, withContext } from "../../errors.ts";
 import { followLinks } from "./follow-paths.ts";
 import { Pacer } from "./pacer.ts";
-import { compilePatterns } from "./patterns.ts";
-import type { MatchState, PatternMatcher } from "./patterns.ts";
+import { PatternMatcher } from "../../fs/patterns.ts";
+import type { MatchState } from "../../fs/patterns.ts";
 
 export type EntryType = "file" | "dir" | "symlink" | "other";
 
@@ -136,8 +136,8 @@ function makeFilter(root: string, opts: WalkOptions): Filter {
   }
   const exclude = opts.exclude ?? [];
   return {
-    ...(include.length > 0 ? { include: compilePatterns(include) } : {}),
-    ...(exclude.length > 0 ? { exclude: compilePatterns(exclude) } : {}),
+    ...(include.length > 0 ? { include: new PatternMatcher(include) } : {}),
+    ...(exclude.length > 0 ? { exclude: new PatternMatcher(exclude) } : {}),
   };
 }
 
