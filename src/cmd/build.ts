@@ -12,7 +12,9 @@ import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
 import { createPlainPrinter } from "../ui/plain.ts";
 import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
-import { UsageError } from "./exit.ts";
+import { oneLine, UsageError } from "./exit.ts";
+import { runGC } from "../core/cache/gc.ts";
+import { parseSize } from "../core/cache/units.ts";
 
 const PROGRESS_MODES = ["auto", "tty", "plain", "rawjson", "quiet"] as const;
 type ProgressMode = (typeof PROGRESS_MODES)[number];
@@ -28,6 +30,7 @@ export default defineCommand({
     root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
     secret: { type: "string", description: "A secret for steps: id=ID,src=PATH or id=ID,env=VAR (repeatable)" },
     ssh: { type: "string", description: "An ssh agent socket for steps: ID=SOCKET or default (repeatable)" },
+    "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy)" },
   },
   async run({ args, rawArgs }) {
     const mode = args.progress as ProgressMode;
@@ -39,6 +42,7 @@ export default defineCommand({
     const definition = await readDefinition(args.file);
     const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
     const root = args.root ?? defaultRoot();
+    const gcKeep = gcLimit(args["gc-keep-storage"]);
 
     const controller = new AbortController();
     const stop = onInterrupt(controller);
@@ -59,6 +63,8 @@ export default defineCommand({
     try {
       const { exporterResponse } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, noCache: !args.cache, signal: controller.signal });
       for (const [k, v] of Object.entries(exporterResponse)) process.stderr.write(`${k}: ${v}\n`);
+      // Keep the state directory under its limit; a failed collection does not fail the build.
+      await runGC(worker, { keepStorage: gcKeep }).catch((err) => process.stderr.write(`warning: garbage collection: ${oneLine(err)}\n`));
     } catch (err) {
       failure = err;
     } finally {
@@ -72,6 +78,15 @@ export default defineCommand({
     }
   },
 });
+
+function gcLimit(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseSize(value);
+  } catch (err) {
+    throw new UsageError(`--gc-keep-storage: ${oneLine(err)}`);
+  }
+}
 
 function resolveExporters(specs: readonly string[]): ExporterInstance[] {
   const table = defaultExporters();

@@ -51,6 +51,20 @@ export const main = defineCommand({
         return unavailableCommand("build", err);
       }
     },
+    du: async () => {
+      try {
+        return (await import("./du.ts")).default;
+      } catch (err) {
+        return unavailableCommand("du", err);
+      }
+    },
+    prune: async () => {
+      try {
+        return (await import("./prune.ts")).default;
+      } catch (err) {
+        return unavailableCommand("prune", err);
+      }
+    },
     debug: async () => {
       try {
         return (await import("./debug.ts")).default;

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { sha256 } from "../digest.ts";
 import type { Mount } from "../worker/mount.ts";
@@ -35,6 +35,9 @@ export function createCacheMounts(root: string) {
     async acquire(id: string, sharing: CacheSharing, signal: AbortSignal): Promise<CacheMountLease> {
       const path = join(dir, sha256(id).slice(7));
       mkdirSync(path, { recursive: true });
+      // The directory's time is the cache mount's last use (du and GC read it).
+      const now = new Date();
+      utimesSync(path, now, now);
       if (sharing === "private" && busy.has(id)) {
         const own = join(dir, "private", `${sha256(id).slice(7, 19)}-${process.pid}-${Math.random().toString(36).slice(2)}`);
         mkdirSync(own, { recursive: true });

@@ -1,0 +1,101 @@
+// `buildkit du`: the build cache's records and sizes, as `buildctl du` prints them. Opens the
+// state the way a build does (the root lock), so it waits while a build runs.
+import { defineCommand } from "citty";
+import { join } from "node:path";
+import { openCacheStore } from "../core/cache/store.ts";
+import { formatAgo, formatSize } from "../core/cache/units.ts";
+import { matchFilters, parseFilters, type UsageFilter } from "../core/cache/usage-filter.ts";
+import { collectUsage, type UsageRecord, type UsageSources } from "../core/cache/usage.ts";
+import { BuildkitError } from "../core/errors.ts";
+import { defaultRoot, repeatedFlag } from "./build-flags.ts";
+import { UsageError } from "./exit.ts";
+
+export default defineCommand({
+  meta: { name: "du", description: "Show disk usage of the build cache" },
+  args: {
+    filter: { type: "string", alias: "f", description: "Show only matching records: type==regular, id~=REGEXP, description~=TEXT, inuse, until=24h (repeatable)" },
+    verbose: { type: "boolean", alias: "v", description: "Print every field of each record" },
+    format: { type: "string", default: "table", description: "Output format: table or json" },
+    root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
+  },
+  async run({ args, rawArgs }) {
+    if (args.format !== "table" && args.format !== "json") throw new UsageError(`--format must be table or json, not "${args.format}"`);
+    const filters = usageFilters(repeatedFlag(rawArgs, "filter", "f"));
+    const now = Date.now();
+    const records = (await withCacheState(args.root ?? defaultRoot(), (src) => collectUsage(src))).filter((r) => matchFilters(r, filters, now));
+    if (args.format === "json") return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+    const body = args.verbose ? records.map((r) => formatVerbose(r, now)).join("") : formatTable(records, now);
+    process.stdout.write(body + formatSummary(records));
+  },
+});
+
+/** Filter flags, bad ones as usage errors (exit 2). */
+export function usageFilters(values: readonly string[]): UsageFilter[] {
+  try {
+    return parseFilters(values);
+  } catch (err) {
+    throw err instanceof BuildkitError && err.code === "InvalidArgument" ? new UsageError(err.message) : err;
+  }
+}
+
+/**
+ * Opens the worker at root (taking its lock: waits for a running build) and the cache index,
+ * runs fn, and closes both.
+ */
+export async function withCacheState<T>(root: string, fn: (src: UsageSources & { readonly root: string }) => Promise<T>): Promise<T> {
+  const { createStandaloneWorker } = await import("../backends/standalone/index.ts");
+  const worker = await createStandaloneWorker({ root, onWait: () => process.stderr.write(`waiting for a build to release ${root}\n`) });
+  try {
+    const store = openCacheStore(join(root, "cache.db"));
+    try {
+      return await fn({ root, snapshotter: worker.snapshotter, store, cacheMountsDir: join(root, "cache-mounts") });
+    } finally {
+      store.close();
+    }
+  } finally {
+    await worker.close();
+  }
+}
+
+const ID_WIDTH = 46;
+
+export function tableHeader(): string {
+  return `${"ID".padEnd(ID_WIDTH)}  RECLAIMABLE  ${"SIZE".padEnd(9)}  LAST ACCESSED\n`;
+}
+
+/** One row: the id, whether it can be removed, its size (`*` when shared), when last used. */
+export function tableRow(r: UsageRecord, now: number): string {
+  const size = `${formatSize(r.size)}${r.shared ? "*" : ""}`;
+  const last = r.lastUsed === undefined ? "" : formatAgo(r.lastUsed, now);
+  return `${r.id.padEnd(ID_WIDTH)}  ${String(!r.inUse).padEnd(11)}  ${size.padEnd(9)}  ${last}`.trimEnd() + "\n";
+}
+
+export function formatTable(records: readonly UsageRecord[], now: number): string {
+  return tableHeader() + records.map((r) => tableRow(r, now)).join("");
+}
+
+/** A block of `Key: value` lines and a blank line. */
+export function formatVerbose(r: UsageRecord, now: number): string {
+  const fields: [string, string | undefined][] = [
+    ["ID", r.id],
+    ["Parent", r.parent],
+    ["Inputs", r.inputs.length > 0 ? r.inputs.join(", ") : undefined],
+    ["Created at", new Date(r.created).toISOString()],
+    ["Mutable", "false"],
+    ["Reclaimable", String(!r.inUse)],
+    ["Shared", String(r.shared)],
+    ["Size", formatSize(r.size)],
+    ["Description", r.description || undefined],
+    ["Usage count", String(r.usageCount)],
+    ["Last used", r.lastUsed === undefined ? undefined : formatAgo(r.lastUsed, now)],
+    ["Type", r.type],
+  ];
+  return fields.flatMap(([k, v]) => (v === undefined ? [] : [`${`${k}:`.padEnd(14)}${v}\n`])).join("") + "\n";
+}
+
+/** Reclaimable (not in use) and total bytes. */
+export function formatSummary(records: readonly UsageRecord[]): string {
+  const total = records.reduce((sum, r) => sum + r.size, 0);
+  const reclaimable = records.reduce((sum, r) => sum + (r.inUse ? 0 : r.size), 0);
+  return `Reclaimable:  ${formatSize(reclaimable)}\nTotal:        ${formatSize(total)}\n`;
+}

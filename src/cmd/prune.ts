@@ -1,0 +1,50 @@
+// `buildkit prune`: removes build cache records, as `buildctl prune` does, printing each as it
+// goes and the total reclaimed. Takes the root lock, so it waits for a running build and a build
+// started meanwhile waits for it.
+import { defineCommand } from "citty";
+import { prune, type PrunePolicy } from "../core/cache/prune.ts";
+import { formatSize, parseDuration, parseSize } from "../core/cache/units.ts";
+import type { UsageRecord } from "../core/cache/usage.ts";
+import { BuildkitError } from "../core/errors.ts";
+import { defaultRoot, repeatedFlag } from "./build-flags.ts";
+import { formatVerbose, tableHeader, tableRow, usageFilters, withCacheState } from "./du.ts";
+import { UsageError } from "./exit.ts";
+
+export default defineCommand({
+  meta: { name: "prune", description: "Remove build cache records that no build is using" },
+  args: {
+    all: { type: "boolean", description: "Include internal records (snapshots no cache record names)" },
+    "keep-duration": { type: "string", description: "Keep records used within this time: 24h, 90m, 7d" },
+    "keep-storage": { type: "string", description: "Keep this much, removing least recently used first: 10GB, 512MB (a bare number is MB)" },
+    filter: { type: "string", alias: "f", description: "Remove only matching records: type==regular, id~=REGEXP, description~=TEXT, until=24h (repeatable)" },
+    verbose: { type: "boolean", alias: "v", description: "Print every field of each removed record" },
+    root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
+  },
+  async run({ args, rawArgs }) {
+    const policy: PrunePolicy = {
+      all: args.all === true,
+      keepDuration: flagValue("--keep-duration", args["keep-duration"], parseDuration),
+      keepStorage: flagValue("--keep-storage", args["keep-storage"], (v) => parseSize(v, 1e6)),
+      filters: usageFilters(repeatedFlag(rawArgs, "filter", "f")),
+    };
+    const now = Date.now();
+    let first = true;
+    const print = (r: UsageRecord) => {
+      if (args.verbose) return void process.stdout.write(formatVerbose(r, now));
+      process.stdout.write((first ? tableHeader() : "") + tableRow(r, now));
+      first = false;
+    };
+    const report = await withCacheState(args.root ?? defaultRoot(), (src) => prune(src, policy, { onRemoved: print }));
+    process.stdout.write(`Total:        ${formatSize(report.reclaimed)}\n`);
+  },
+});
+
+/** A parsed flag value; a bad one is a usage error (exit 2). */
+function flagValue<T>(flag: string, value: string | undefined, parse: (v: string) => T): T | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parse(value);
+  } catch (err) {
+    throw err instanceof BuildkitError && err.code === "InvalidArgument" ? new UsageError(`${flag}: ${err.message}`) : err;
+  }
+}

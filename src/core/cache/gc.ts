@@ -1,0 +1,119 @@
+// Automatic garbage collection, run after each build under the root lock. Policies and default
+// limits are buildkitd's (cmd/buildkitd/config/gcpolicy.go, Linux, v0.17+):
+//   1. easily re-made data (local sources, cache mounts, git checkouts) unused for 48h, while
+//      the cache is over 512MB;
+//   2. anything unused for 60 days, down to the limit;
+//   3. results (not internal ones), least recently used first, down to the limit;
+//   4. then internal data too, down to the limit.
+// The limit ("keep bytes") comes from three figures, as BuildKit's calculateKeepBytes does:
+// the cache may use up to maxUsedSpace (default min(80% of the disk, 100GB)); when the disk has
+// less than minFreeSpace free (default 20%), it shrinks by the shortfall; never below
+// reservedSpace (default min(10% of the disk, 10GB)). Percentages of the disk are rounded up
+// to whole GB as BuildKit rounds them. `--gc-keep-storage SIZE` replaces all three with one
+// fixed limit, as buildkitd's keepStorage does; 0 turns GC off.
+import { statfsSync } from "node:fs";
+import { join } from "node:path";
+import type { Worker } from "../worker/worker.ts";
+import { prune, type PrunePolicy, type PruneReport } from "./prune.ts";
+import { openCacheStore } from "./store.ts";
+import { parseFilters } from "./usage-filter.ts";
+import type { UsageRecord } from "./usage.ts";
+
+export { parseSize } from "./units.ts";
+
+export interface DiskStat {
+  /** Bytes of the filesystem holding the root (0: unknown). */
+  readonly total: number;
+  /** Bytes available to unprivileged users. */
+  readonly free: number;
+}
+
+export interface GCSpace {
+  readonly reservedSpace: number;
+  readonly maxUsedSpace: number;
+  readonly minFreeSpace: number;
+}
+
+const GB = 1e9;
+const DAY = 86400e3;
+/** BuildKit's fallback when the disk size is unknown. */
+const DEFAULT_CAP = 2 * GB;
+
+export function diskStat(path: string): DiskStat {
+  try {
+    const st = statfsSync(path);
+    return { total: st.blocks * st.bsize, free: st.bavail * st.bsize };
+  } catch {
+    return { total: 0, free: 0 };
+  }
+}
+
+/** percent of the disk, rounded up to whole GB (BuildKit's DiskSpace.AsBytes). */
+function share(disk: DiskStat, percent: number): number {
+  if (disk.total === 0) return DEFAULT_CAP;
+  return (Math.floor((disk.total * percent) / 100 / 2 ** 30) + 1) * GB;
+}
+
+/** buildkitd's defaults on Linux (DetectDefaultGCCap). */
+export function defaultGCSpace(disk: DiskStat): GCSpace {
+  return {
+    reservedSpace: Math.min(share(disk, 10), 10 * GB),
+    maxUsedSpace: Math.min(share(disk, 80), 100 * GB),
+    minFreeSpace: share(disk, 20),
+  };
+}
+
+/** The bytes to keep of a cache now using total (BuildKit's calculateKeepBytes); 0: no cap. */
+export function keepBytes(total: number, disk: DiskStat, space: GCSpace): number {
+  if (space.maxUsedSpace === 0 && space.reservedSpace === 0 && space.minFreeSpace === 0) return 0;
+  let keep = space.maxUsedSpace;
+  const excess = space.minFreeSpace - disk.free;
+  if (excess > 0) keep = keep === 0 ? total - excess : Math.min(keep, total - excess);
+  else if (space.minFreeSpace !== 0 && keep === 0) keep = total;
+  return Math.max(keep, space.reservedSpace);
+}
+
+/** BuildKit's four default GC policies with this space configuration. */
+export function gcPolicies(space: GCSpace, disk: DiskStat): PrunePolicy[] {
+  // At least one byte: a cap computed as zero or less means "free everything removable".
+  const limit = (total: number) => {
+    const keep = keepBytes(total, disk, space);
+    return space.maxUsedSpace || space.reservedSpace || space.minFreeSpace ? Math.max(1, keep) : Number.POSITIVE_INFINITY;
+  };
+  return [
+    { filters: parseFilters(["type==source.local,type==exec.cachemount,type==source.git.checkout"]), keepDuration: 2 * DAY, keepStorage: 512e6 },
+    { keepDuration: 60 * DAY, keepStorage: limit },
+    { keepStorage: limit },
+    { all: true, keepStorage: limit },
+  ];
+}
+
+export interface GCOptions {
+  /** One fixed limit in bytes (`--gc-keep-storage`); 0 disables GC; absent: BuildKit's defaults. */
+  readonly keepStorage?: number;
+  /** Snapshot names still held in this process. */
+  readonly inUse?: () => ReadonlySet<string>;
+  /** The disk's figures (tests); measured from the root by default. */
+  readonly disk?: DiskStat;
+  readonly now?: () => number;
+  readonly onRemoved?: (r: UsageRecord) => void;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Garbage-collects the worker's cache: call it after a build, with the worker still open (its
+ * root lock held). Opens the cache index itself.
+ */
+export async function runGC(worker: Worker, opts: GCOptions = {}): Promise<PruneReport> {
+  if (opts.keepStorage === 0) return { removed: [], reclaimed: 0, dangling: 0 };
+  const disk = opts.disk ?? diskStat(worker.root);
+  const space = opts.keepStorage === undefined ? defaultGCSpace(disk) : { reservedSpace: opts.keepStorage, maxUsedSpace: 0, minFreeSpace: 0 };
+  const store = openCacheStore(join(worker.root, "cache.db"));
+  try {
+    const inUse = opts.inUse?.();
+    const target = { snapshotter: worker.snapshotter, store, cacheMountsDir: join(worker.root, "cache-mounts"), inUse, currentInUse: opts.inUse, now: opts.now };
+    return await prune(target, gcPolicies(space, disk), { onRemoved: opts.onRemoved, signal: opts.signal });
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,169 @@
+// Disk-usage records, as `buildctl du` shows them: one per committed snapshot and one per
+// persistent cache mount. A snapshot with a record in the cache index is a result (its type from
+// the op that made it); one without is internal (a parent nothing in the index names any more).
+// Sizes are a snapshot's own bytes (not its parents'), measured once and kept in the index:
+// committed snapshots never change.
+import { lstat, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { SnapshotInfo, Snapshotter } from "../worker/snapshotter.ts";
+import type { CacheStore, ResultRecord } from "./store.ts";
+
+/** BuildKit's usage record types (client.UsageRecordType) that this engine produces. */
+export type RecordType = "regular" | "internal" | "frontend" | "source.local" | "source.git.checkout" | "exec.cachemount";
+
+export interface UsageRecord {
+  /** A snapshot name, or a cache mount's directory name. */
+  readonly id: string;
+  readonly type: RecordType;
+  /** Bytes used by this record alone. */
+  readonly size: number;
+  /** Milliseconds since the epoch. */
+  readonly created: number;
+  /** Undefined when never recorded (internal snapshots). */
+  readonly lastUsed: number | undefined;
+  readonly usageCount: number;
+  /** Held by a running build (or under one of its snapshots): never removed. */
+  readonly inUse: boolean;
+  /** Other snapshots are layered on this one: it can go only after them. */
+  readonly shared: boolean;
+  /** The vertex name that made it. */
+  readonly description: string;
+  /** The snapshot this one is layered on. */
+  readonly parent: string | undefined;
+  /** The results the op that made it took as inputs. */
+  readonly inputs: readonly string[];
+}
+
+export interface UsageSources {
+  readonly snapshotter: Snapshotter;
+  readonly store: CacheStore;
+  /** ROOT/cache-mounts; without it, cache mounts are not listed. */
+  readonly cacheMountsDir?: string;
+  /** Snapshot names with a live hold in this process (SnapshotRefs.inUse()). */
+  readonly inUse?: ReadonlySet<string>;
+}
+
+/** Every record, least recently used first. */
+export async function collectUsage(src: UsageSources): Promise<UsageRecord[]> {
+  const snapshots = await src.snapshotter.list();
+  const results = new Map(src.store.list().map((r) => [r.id, r]));
+  const graph = snapshotGraph(snapshots, src.inUse ?? new Set());
+  const records: UsageRecord[] = [];
+  for (const s of snapshots) {
+    if (s.kind !== "committed") continue;
+    records.push(await snapshotRecord(s, results.get(s.name), graph, src));
+  }
+  if (src.cacheMountsDir !== undefined) records.push(...(await cacheMountRecords(src.cacheMountsDir)));
+  return records.sort(byLastUse);
+}
+
+/** Least recently used first; then least used, oldest, and by id so the order is total. */
+export function byLastUse(a: UsageRecord, b: UsageRecord): number {
+  return (a.lastUsed ?? a.created) - (b.lastUsed ?? b.created) || a.usageCount - b.usageCount || a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Result ids in the index whose snapshot is gone (a crash between the two removals, or older state). */
+export async function danglingResults(src: Pick<UsageSources, "snapshotter" | "store">): Promise<string[]> {
+  const names = new Set((await src.snapshotter.list()).map((s) => s.name));
+  return src.store
+    .list()
+    .map((r) => r.id)
+    .filter((id) => !names.has(id));
+}
+
+interface SnapshotGraph {
+  readonly withChildren: ReadonlySet<string>;
+  readonly inUse: ReadonlySet<string>;
+}
+
+/**
+ * Which snapshots have children, and which are in use: held ones, active and view snapshots
+ * (a build is writing or reading them), and every ancestor of those (their lower dirs).
+ */
+function snapshotGraph(snapshots: readonly SnapshotInfo[], held: ReadonlySet<string>): SnapshotGraph {
+  const parentOf = new Map(snapshots.map((s) => [s.name, s.parent]));
+  const withChildren = new Set(snapshots.flatMap((s) => (s.parent === undefined ? [] : [s.parent])));
+  const inUse = new Set<string>();
+  const roots = [...held, ...snapshots.filter((s) => s.kind !== "committed").map((s) => s.name)];
+  for (const start of roots) {
+    for (let name: string | undefined = start; name !== undefined && !inUse.has(name); name = parentOf.get(name)) inUse.add(name);
+  }
+  return { withChildren, inUse };
+}
+
+async function snapshotRecord(s: SnapshotInfo, result: ResultRecord | undefined, graph: SnapshotGraph, src: UsageSources): Promise<UsageRecord> {
+  const base = { id: s.name, size: await sizeOf(s.name, result, src), inUse: graph.inUse.has(s.name), shared: graph.withChildren.has(s.name), parent: s.parent };
+  if (!result) return { ...base, type: "internal", created: s.created, lastUsed: undefined, usageCount: 0, description: "", inputs: [] };
+  const { created, lastUsed, usageCount, description } = result;
+  return { ...base, type: recordType(result), created, lastUsed, usageCount, description, inputs: result.parents };
+}
+
+async function sizeOf(name: string, result: ResultRecord | undefined, src: UsageSources): Promise<number> {
+  if (result?.size !== undefined) return result.size;
+  const { size } = await src.snapshotter.usage(name);
+  if (result) src.store.setSize(name, size);
+  return size;
+}
+
+/** The record type BuildKit gives what this op made. */
+export function recordType(result: Pick<ResultRecord, "kind" | "description">): RecordType {
+  if (result.kind !== "source") return "regular";
+  if (result.description.startsWith("local://")) return "source.local";
+  if (result.description.startsWith("git://")) return "source.git.checkout";
+  return "regular";
+}
+
+/** Cache mount directories are named by the sha256 of their id (cache-mounts.ts). */
+const CACHE_MOUNT_DIR = /^[0-9a-f]{64}$/;
+
+async function cacheMountRecords(dir: string): Promise<UsageRecord[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === "ENOENT") return [];
+    throw err;
+  });
+  const records: UsageRecord[] = [];
+  for (const e of entries) {
+    if (!e.isDirectory() || !CACHE_MOUNT_DIR.test(e.name)) continue;
+    const path = join(dir, e.name);
+    const st = await stat(path);
+    records.push({
+      id: e.name,
+      type: "exec.cachemount",
+      size: await dirUsage(path),
+      created: st.birthtimeMs || st.ctimeMs,
+      // The directory's own mtime: when an entry at its top was last added or removed.
+      lastUsed: st.mtimeMs,
+      usageCount: 0,
+      inUse: false,
+      shared: false,
+      description: "cache mount",
+      parent: undefined,
+      inputs: [],
+    });
+  }
+  return records;
+}
+
+/** Allocated bytes under root, each hard-linked inode once (as the snapshotter counts). */
+export async function dirUsage(root: string): Promise<number> {
+  const seen = new Set<string>();
+  let size = 0;
+  const pending = [root];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    size += Number((await lstat(dir, { bigint: true })).blocks) * 512;
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) {
+        pending.push(path);
+        continue;
+      }
+      const st = await lstat(path, { bigint: true });
+      if (st.nlink > 1n) {
+        if (seen.has(`${st.dev}:${st.ino}`)) continue;
+        seen.add(`${st.dev}:${st.ino}`);
+      }
+      size += Number(st.blocks) * 512;
+    }
+  }
+  return size;
+}
