@@ -137,13 +137,15 @@ export interface GitOptions extends OpOptions {
 
 /**
  * A git repository at a ref (branch, tag or commit): `git("github.com/opencontainers/runc", "v1.1.5")`.
- * A remote without a scheme is taken as https.
+ * A remote without a scheme is taken as https; an absolute path is a repository on the build host.
  */
 export function git(url: string, ref = "", opts: GitOptions = {}): State {
   let remote: GitRemote;
   try {
     // A remote with no scheme at all (host/path) is an https one, as in BuildKit's client.
-    remote = parseGitRemote(/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || url.includes("@") ? url : `https://${url}`);
+    // An absolute path is a repository on the build host (file://).
+    const withScheme = url.startsWith("/") ? `file://${url}` : /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || url.includes("@") ? url : `https://${url}`;
+    remote = parseGitRemote(withScheme);
   } catch (err) {
     throw new LLBError(`git: ${(err as Error).message}`);
   }

@@ -1,6 +1,8 @@
 import { BuildkitError } from "../../errors.ts";
 import type { CacheMounts } from "../../cache/cache-mounts.ts";
 import type { SnapshotRefs } from "../../cache/refs.ts";
+import { join } from "node:path";
+import { gitSource } from "../../sources/git/index.ts";
 import { localSource, type LocalDirs } from "../../sources/local/source.ts";
 import { schemeOf } from "../../sources/source.ts";
 import type { Worker } from "../../worker/worker.ts";
@@ -34,6 +36,7 @@ export function createOpResolver(deps: OpDeps): OpResolver {
         const id = op.source!.identifier ?? "";
         const scheme = schemeOf(id);
         if (scheme === "local") return localSource(op.source!, deps);
+        if (scheme === "git") return gitSource(op.source!, { ...deps, gitCacheDir: join(deps.worker.root, "git") });
         throw new BuildkitError("Unimplemented", `source ${id}: ${scheme || "this"} sources are not supported yet`);
       }
       case "build":
