@@ -11,6 +11,7 @@ import { tee } from "../core/progress/tee.ts";
 import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
 import { createPlainPrinter } from "../ui/plain.ts";
 import { createRawJSONPrinter } from "../ui/rawjson.ts";
+import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { runGC } from "../core/cache/gc.ts";
@@ -56,13 +57,13 @@ export default defineCommand({
     process.stderr.write(`trace: ${tracePath}\n`);
     const state = createProgressState({ logTailLines: 10 });
     const progress = redactLogs(
-      tee(display(mode), createTraceWriter(tracePath, { argv: process.argv, redact: (t) => redactText(t, secretValues) }), { write: (e) => state.apply(e), close: async () => {} }),
+      tee(await display(mode), createTraceWriter(tracePath, { argv: process.argv, redact: (t) => redactText(t, secretValues) }), { write: (e) => state.apply(e), close: async () => {} }),
       secretValues,
     );
     let failure: unknown;
+    let response: Record<string, string> = {};
     try {
-      const { exporterResponse } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, noCache: !args.cache, signal: controller.signal });
-      for (const [k, v] of Object.entries(exporterResponse)) process.stderr.write(`${k}: ${v}\n`);
+      ({ exporterResponse: response } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, noCache: !args.cache, signal: controller.signal }));
       // Keep the state directory under its limit; a failed collection does not fail the build.
       await runGC(worker, { keepStorage: gcKeep }).catch((err) => process.stderr.write(`warning: garbage collection: ${oneLine(err)}\n`));
     } catch (err) {
@@ -73,9 +74,11 @@ export default defineCommand({
       stop();
     }
     if (failure !== undefined) {
-      printFailureTail(failure, state);
+      // The interactive display already printed the failed step's full logs.
+      if (!shouldUseTTY(mode, process.stderr, process.env)) printFailureTail(failure, state);
       throw failure;
     }
+    for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${v}\n`);
   },
 });
 
@@ -109,7 +112,7 @@ async function readDefinition(file: string | undefined): Promise<Uint8Array> {
 }
 
 /** Progress goes to stderr; stdout may carry a tar stream (--output type=tar,dest=-). */
-function display(mode: ProgressMode): ProgressWriter {
+async function display(mode: ProgressMode): Promise<ProgressWriter> {
   const err = { write: (s: string) => void process.stderr.write(s) };
   switch (mode) {
     case "rawjson":
@@ -118,8 +121,10 @@ function display(mode: ProgressMode): ProgressWriter {
       return { write: () => {}, close: async () => {} };
     case "auto":
     case "tty":
+      // The interactive tree on a terminal (TERM not dumb); plain lines otherwise.
+      if (!shouldUseTTY(mode, process.stderr, process.env)) return createPlainPrinter(err);
+      return (await import("../ui/tty.ts")).createTTYDisplay(process.stderr);
     case "plain":
-      // The interactive tree comes with the progress UI; until then every mode prints plain lines.
       return createPlainPrinter(err);
     default: {
       const never: never = mode;

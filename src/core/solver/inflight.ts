@@ -99,6 +99,8 @@ class Entry {
 
 export class Inflight {
   readonly #entries = new Map<string, Entry>();
+  /** Work whose last joiner left: aborted, but its clean-up (containers, mounts) may still run. */
+  readonly #stopping = new Set<Promise<unknown>>();
 
   /** How many keys have work in flight. */
   get size(): number {
@@ -132,10 +134,17 @@ export class Inflight {
   #abandon(key: string, entry: Entry): void {
     if (this.#entries.get(key) === entry) this.#entries.delete(key);
     entry.controller.abort(canceled());
-    void entry.done.then(
+    const stopped = entry.done.then(
       (handles) => Promise.all(handles.map((h) => h.release())),
       () => undefined,
     );
+    this.#stopping.add(stopped);
+    void stopped.finally(() => this.#stopping.delete(stopped));
+  }
+
+  /** Resolves when all abandoned work has finished stopping (so nothing is left running or mounted). */
+  async quiesce(): Promise<void> {
+    while (this.#stopping.size > 0) await Promise.allSettled([...this.#stopping]);
   }
 }
 

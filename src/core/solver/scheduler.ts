@@ -55,11 +55,12 @@ export function defaultConcurrency(): number {
 export async function solve(def: LoadedDefinition, opts: SolveOptions): Promise<SolveResult> {
   const target = def.result;
   if (target === undefined) return { result: undefined, vertices: [] };
+  const inflight = opts.inflight ?? inflightFor(opts.store);
   const job = new Job(def, target.digest, {
     resolve: opts.resolve,
     store: opts.store,
     progress: opts.progress,
-    inflight: opts.inflight ?? inflightFor(opts.store),
+    inflight,
     concurrency: opts.concurrency ?? defaultConcurrency(),
     noCache: opts.noCache ?? false,
     loadResult: opts.loadResult,
@@ -83,6 +84,9 @@ export async function solve(def: LoadedDefinition, opts: SolveOptions): Promise<
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     await job.drain();
+    // Canceled work stops in the background; wait for it so a failed or canceled solve
+    // returns only once its containers are gone and its mounts undone.
+    await inflight.quiesce();
     await job.releaseAll();
   }
 }

@@ -196,6 +196,18 @@ describe.skipIf(!run)("build", () => {
     expect(h.leftoverMounts()).toEqual([]);
   });
 
+  test("a failing step cancels a running sibling; nothing stays running or mounted", async () => {
+    const slow = h.base().run(sh("sleep 30")).root();
+    const failing = h.base().run(sh("sleep 0.3; exit 1")).root();
+    const t0 = Date.now();
+    const r = await h.build(merge([slow, failing]), ["--no-cache"]);
+    expect(r.code).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(15_000); // bounded: the sleep 30 was canceled
+    expect(r.stderr).toContain("CANCELED");
+    expect(h.leftoverContainers()).toEqual([]);
+    expect(h.leftoverMounts()).toEqual([]);
+  });
+
   test("bad input: missing --local, malformed definition", async () => {
     const missing = await h.build(local("nope").run(sh("true")).root(), [], {});
     expect(missing.code).toBe(1);
