@@ -1,6 +1,8 @@
 // `buildkit build`: reads a Definition (stdin or --file) and solves it in this process with
 // the standalone worker, showing progress and writing a trace of every step.
 import { defineCommand } from "citty";
+import { existsSync } from "node:fs";
+import { createRegistryClient, loadRegistryConfig, type RegistryClient } from "../core/registry/index.ts";
 import { build } from "../core/build/build.ts";
 import { BuildkitError } from "../core/errors.ts";
 import { defaultExporters, parseOutputSpec, type ExporterInstance } from "../core/exporters/index.ts";
@@ -17,6 +19,7 @@ import { oneLine, UsageError } from "./exit.ts";
 import { runGC } from "../core/cache/gc.ts";
 import { parseSize } from "../core/cache/units.ts";
 
+const DEFAULT_CONFIG = "/etc/buildkit/buildkitd.toml";
 const PROGRESS_MODES = ["auto", "tty", "plain", "rawjson", "quiet"] as const;
 type ProgressMode = (typeof PROGRESS_MODES)[number];
 
@@ -31,6 +34,7 @@ export default defineCommand({
     root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
     secret: { type: "string", description: "A secret for steps: id=ID,src=PATH or id=ID,env=VAR (repeatable)" },
     ssh: { type: "string", description: "An ssh agent socket for steps: ID=SOCKET or default (repeatable)" },
+    config: { type: "string", description: "buildkitd.toml with [registry.\"HOST\"] sections: http, insecure, mirrors, ca (default /etc/buildkit/buildkitd.toml when present)" },
     "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy)" },
   },
   async run({ args, rawArgs }) {
@@ -39,7 +43,8 @@ export default defineCommand({
     const localDirs = parseLocals(repeatedFlag(rawArgs, "local"));
     const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
     const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
-    const exporters = resolveExporters(repeatedFlag(rawArgs, "output", "o"));
+    const registry = await registryClient(args.config);
+    const exporters = resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry);
     const definition = await readDefinition(args.file);
     const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
     const root = args.root ?? defaultRoot();
@@ -63,7 +68,7 @@ export default defineCommand({
     let failure: unknown;
     let response: Record<string, string> = {};
     try {
-      ({ exporterResponse: response } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, noCache: !args.cache, signal: controller.signal }));
+      ({ exporterResponse: response } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, registry, noCache: !args.cache, signal: controller.signal }));
       // Keep the state directory under its limit; a failed collection does not fail the build.
       await runGC(worker, { keepStorage: gcKeep }).catch((err) => process.stderr.write(`warning: garbage collection: ${oneLine(err)}\n`));
     } catch (err) {
@@ -91,8 +96,15 @@ function gcLimit(value: string | undefined): number | undefined {
   }
 }
 
-function resolveExporters(specs: readonly string[]): ExporterInstance[] {
-  const table = defaultExporters();
+/** The registry client for image sources and pushes: buildkitd.toml settings, Docker's credentials. */
+async function registryClient(configPath: string | undefined): Promise<RegistryClient> {
+  const path = configPath ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  const config = path ? await loadRegistryConfig(path) : undefined;
+  return createRegistryClient({ config });
+}
+
+function resolveExporters(specs: readonly string[], registry: RegistryClient): ExporterInstance[] {
+  const table = defaultExporters({ registry: () => registry });
   return specs.map((spec) => {
     const { type, attrs } = parseOutputSpec(spec);
     const exporter = table.get(type);

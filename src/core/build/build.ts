@@ -14,6 +14,9 @@ import type { ExecSessionInputs } from "../solver/ops/exec.ts";
 import { createOpResolver } from "../solver/ops/index.ts";
 import { withView } from "../solver/ops/snapshots.ts";
 import { openStatCache } from "../sources/local/stat-cache.ts";
+import { ContentIndex } from "../content/index-db.ts";
+import { ContentStore } from "../content/store.ts";
+import type { RegistryClient } from "../registry/index.ts";
 import type { Worker } from "../worker/worker.ts";
 
 export interface BuildOptions {
@@ -26,6 +29,8 @@ export interface BuildOptions {
   /** Exporters, resolved (and so validated) before the build. */
   readonly exporters: readonly ExporterInstance[];
   readonly progress: ProgressWriter;
+  /** The registry client image sources pull with (config and credentials already applied). */
+  readonly registry: RegistryClient;
   readonly noCache?: boolean;
   readonly concurrency?: number;
   readonly signal: AbortSignal;
@@ -45,9 +50,20 @@ export async function build(opts: BuildOptions): Promise<BuildResponse> {
   const { worker } = opts;
   const store = openCacheStore(join(worker.root, "cache.db"));
   const statCache = openStatCache(join(worker.root, "local-stat.db"));
+  let index: ContentIndex | undefined;
   try {
     const refs = createSnapshotRefs(worker.snapshotter);
-    const resolve = createOpResolver({ worker, refs, cacheMounts: createCacheMounts(worker.root), session: opts.session, local: { dirs: opts.localDirs, statCache } });
+    const content = new ContentStore(worker.root);
+    const resolve = createOpResolver({
+      worker,
+      refs,
+      cacheMounts: createCacheMounts(worker.root),
+      session: opts.session,
+      local: { dirs: opts.localDirs, statCache },
+      registry: opts.registry,
+      content,
+      index: (index ??= ContentIndex.open(content.dir)),
+    });
     const solved = await solve(def, {
       resolve,
       store,
@@ -62,6 +78,9 @@ export async function build(opts: BuildOptions): Promise<BuildResponse> {
       const resultId = solved.result?.id;
       const result: BuildResult = {
         withMounted: (fn) => (resultId ? withView(worker, resultId, fn) : withEmptyDir(fn)),
+        worker,
+        snapshot: resultId,
+        describe: (snapshot) => store.get(snapshot)?.description || undefined,
       };
       for (const exporter of opts.exporters) Object.assign(response, await exportWithProgress(exporter, result, opts));
     } finally {
@@ -69,6 +88,7 @@ export async function build(opts: BuildOptions): Promise<BuildResponse> {
     }
     return { exporterResponse: response };
   } finally {
+    index?.close();
     statCache.close();
     store.close();
   }

@@ -3,9 +3,20 @@
  * stream, an image. Attributes are validated before the solve starts (resolve), so a typo in
  * `--output` fails fast instead of after a long build.
  */
+import type { Worker } from "../worker/worker.ts";
+
 export interface BuildResult {
   /** Runs fn with the result's filesystem mounted read-only at a directory (empty for scratch). */
   withMounted<T>(fn: (dir: string) => Promise<T>): Promise<T>;
+  /**
+   * The worker holding the result. Image exporters read snapshots through it (one layer per
+   * snapshot of the result's parent chain) and keep blobs under its root.
+   */
+  readonly worker?: Worker;
+  /** The result's committed snapshot name; undefined for an empty (scratch) result. */
+  readonly snapshot?: string;
+  /** What made a snapshot (its vertex name), for image history; undefined when unknown. */
+  describe?(snapshot: string): string | undefined;
 }
 
 export interface ExporterInstance {

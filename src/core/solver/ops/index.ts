@@ -2,7 +2,13 @@ import { BuildkitError } from "../../errors.ts";
 import type { CacheMounts } from "../../cache/cache-mounts.ts";
 import type { SnapshotRefs } from "../../cache/refs.ts";
 import { join } from "node:path";
+import type { ContentIndex } from "../../content/index-db.ts";
+import type { ContentStore } from "../../content/store.ts";
+import type { Platform } from "../../llb/platform.ts";
+import type { pb } from "../../pb/index.ts";
+import type { RegistryClient } from "../../registry/index.ts";
 import { gitSource } from "../../sources/git/index.ts";
+import { imageSource } from "../../sources/image/source.ts";
 import { localSource, type LocalDirs } from "../../sources/local/source.ts";
 import { schemeOf } from "../../sources/source.ts";
 import type { Worker } from "../../worker/worker.ts";
@@ -17,6 +23,16 @@ export interface OpDeps {
   readonly cacheMounts: CacheMounts;
   readonly session: ExecSessionInputs;
   readonly local: LocalDirs;
+  readonly registry: RegistryClient;
+  readonly content: ContentStore;
+  readonly index: ContentIndex;
+}
+
+/** The op's platform, or the worker's own. */
+function platformOf(op: pb.Op, worker: Worker): Platform {
+  const p = op.platform;
+  if (p?.OS && p.Architecture) return { os: p.OS, architecture: p.Architecture, variant: p.Variant || undefined };
+  return worker.platforms[0] ?? { os: "linux", architecture: "amd64" };
 }
 
 /** Picks the adapter for each op of a definition: one per op type, sources by scheme. */
@@ -36,6 +52,7 @@ export function createOpResolver(deps: OpDeps): OpResolver {
         const id = op.source!.identifier ?? "";
         const scheme = schemeOf(id);
         if (scheme === "local") return localSource(op.source!, deps);
+        if (scheme === "docker-image") return imageSource(op.source!, platformOf(op, deps.worker), deps);
         if (scheme === "git") return gitSource(op.source!, { ...deps, gitCacheDir: join(deps.worker.root, "git") });
         throw new BuildkitError("Unimplemented", `source ${id}: ${scheme || "this"} sources are not supported yet`);
       }

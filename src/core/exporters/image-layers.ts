@@ -1,0 +1,109 @@
+/**
+ * A build result as image layers. The result snapshot's parent chain, base first, gives one
+ * layer per snapshot: the diff between the snapshot and its parent (the base against nothing),
+ * written as an OCI layer tar by writeLayer, compressed, into the worker's content store. An
+ * empty diff gives no layer (its history entry says empty_layer), as BuildKit does.
+ *
+ * Blobs are remembered in the content index by (snapshot, compression, level): a committed
+ * snapshot never changes, so exporting the same result again reuses them without diffing or
+ * compressing anything.
+ */
+import { rm } from "node:fs/promises";
+import { sha256 } from "../digest.ts";
+import type { Digest } from "../digest.ts";
+import { BuildkitError } from "../errors.ts";
+import type { Compression } from "../image/compression.ts";
+import { writeLayer } from "../image/layer-write.ts";
+import { withView } from "../solver/ops/snapshots.ts";
+import type { Worker } from "../worker/worker.ts";
+import type { BuildResult } from "./exporter.ts";
+import type { ContentIndex, LayerKey, LayerRecord } from "../content/index-db.ts";
+import type { ContentStore } from "../content/store.ts";
+
+/** The diffID of an empty layer: a tar of nothing but its two zero end blocks. */
+export const EMPTY_DIFF_ID: Digest = sha256(new Uint8Array(1024));
+
+export interface LayerOptions {
+  readonly compression: Compression;
+  /** Compression level; undefined for the compressor's default. */
+  readonly level?: number;
+  readonly signal: AbortSignal;
+}
+
+export interface ChainLayer {
+  readonly snapshot: string;
+  /** The vertex that made the snapshot, else "buildkit-ts". */
+  readonly createdBy: string;
+  /** The layer blob (in the content store); undefined when the diff was empty. */
+  readonly blob?: { readonly digest: Digest; readonly diffID: Digest; readonly size: number };
+  /** True when the blob came from the content index rather than being written now. */
+  readonly reused: boolean;
+}
+
+export interface LayerContext {
+  readonly store: ContentStore;
+  readonly index: ContentIndex;
+}
+
+/** The layers of result, base first; none for an empty (scratch) result. */
+export async function resultLayers(result: BuildResult, ctx: LayerContext, opts: LayerOptions): Promise<ChainLayer[]> {
+  if (result.snapshot === undefined) return [];
+  const worker = result.worker;
+  if (!worker) throw new BuildkitError("FailedPrecondition", "reading result layers: the result's worker is not available");
+  const chain = await parentChain(worker, result.snapshot);
+  const layers: ChainLayer[] = [];
+  for (const [snapshot, parent] of chain) {
+    opts.signal.throwIfAborted();
+    const { record, reused } = await snapshotLayer(worker, ctx, { snapshot, parent }, opts);
+    const createdBy = result.describe?.(snapshot) ?? "buildkit-ts";
+    layers.push({ snapshot, createdBy, reused, ...(record.empty ? {} : { blob: record }) });
+  }
+  return layers;
+}
+
+/** [snapshot, parent] pairs from the base up to name. */
+async function parentChain(worker: Worker, name: string): Promise<Array<[string, string | undefined]>> {
+  const chain: Array<[string, string | undefined]> = [];
+  for (let current: string | undefined = name; current !== undefined; ) {
+    const info = await worker.snapshotter.stat(current);
+    if (!info) throw new BuildkitError("NotFound", `reading result layers: snapshot ${JSON.stringify(current)} not found`);
+    chain.push([current, info.parent]);
+    current = info.parent;
+  }
+  return chain.reverse();
+}
+
+async function snapshotLayer(
+  worker: Worker,
+  ctx: LayerContext,
+  p: { snapshot: string; parent: string | undefined },
+  opts: LayerOptions,
+): Promise<{ record: LayerRecord; reused: boolean }> {
+  const key: LayerKey = { snapshot: p.snapshot, compression: opts.compression, level: opts.level ?? 0 };
+  const known = ctx.index.layer(key);
+  if (known && (known.empty || (await ctx.store.size(known.digest)) === known.size)) {
+    ctx.index.hit(key);
+    return { record: known, reused: true };
+  }
+  const record = await diffLayer(worker, ctx.store, p, opts);
+  ctx.index.saveLayer(key, record);
+  return { record, reused: false };
+}
+
+/** Diffs the snapshot against its parent into a new blob of the store. */
+async function diffLayer(worker: Worker, store: ContentStore, p: { snapshot: string; parent: string | undefined }, opts: LayerOptions): Promise<LayerRecord> {
+  const temp = await store.tempPath();
+  const levels = opts.compression === "gzip" ? { gzipLevel: opts.level } : opts.compression === "zstd" ? { zstdLevel: opts.level } : {};
+  try {
+    const written = await withView(worker, p.parent, (lower) =>
+      withView(worker, p.snapshot, (upper) => writeLayer({ lower, upper }, temp, opts.compression, { ...levels, signal: opts.signal })),
+    );
+    const empty = written.diffID === EMPTY_DIFF_ID;
+    if (empty) await rm(temp, { force: true });
+    else await store.commit(temp, written.digest);
+    return { digest: written.digest, diffID: written.diffID, size: written.size, empty };
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The attributes every image-producing exporter (image, oci, docker) shares, validated before
+ * the build: layer compression and level, media types, the creation time and the name.
+ * `force-compression` is accepted for BuildKit compatibility and changes nothing here: layer
+ * blobs are always made (or reused) in the compression asked for, never converted.
+ */
+import { invalidArgument } from "../../errors.ts";
+import type { Compression } from "../../image/compression.ts";
+import { parseImageRef } from "../../reference/docker-ref.ts";
+import type { ImageRef } from "../../reference/docker-ref.ts";
+
+export const IMAGE_ATTRS = ["name", "compression", "compression-level", "force-compression", "oci-mediatypes", "source-date-epoch"] as const;
+
+export interface ImageOptions {
+  readonly compression: Compression;
+  /** undefined: the compressor's default level. */
+  readonly level?: number;
+  /** OCI media types (true) or Docker schema2 ones. */
+  readonly oci: boolean;
+  /** The creation time, seconds since the epoch; undefined: the time of the export. */
+  readonly epoch?: number;
+  /** The parsed name (none or one: `--output` splits on commas, so one name per attribute). */
+  readonly names: readonly ImageRef[];
+}
+
+const COMPRESSIONS: readonly Compression[] = ["gzip", "zstd", "uncompressed"];
+const LEVELS: Readonly<Record<Compression, readonly [number, number]>> = { gzip: [0, 9], zstd: [1, 22], uncompressed: [0, 0] };
+
+/** strconv.ParseBool's spellings, and "" (a bare `push`) as true. */
+export function parseBool(type: string, key: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (["", "1", "t", "T", "true", "TRUE", "True"].includes(value)) return true;
+  if (["0", "f", "F", "false", "FALSE", "False"].includes(value)) return false;
+  throw invalidArgument(`output type=${type}: ${key} must be true or false, not "${value}"`);
+}
+
+function parseInteger(type: string, key: string, value: string): number {
+  if (!/^-?\d+$/.test(value)) throw invalidArgument(`output type=${type}: ${key} must be an integer, not "${value}"`);
+  return Number(value);
+}
+
+function parseCompression(type: string, value: string | undefined, fallback: Compression): Compression {
+  if (value === undefined) return fallback;
+  const found = COMPRESSIONS.find((c) => c === value);
+  if (!found) throw invalidArgument(`output type=${type}: compression must be gzip, zstd or uncompressed, not "${value}"`);
+  return found;
+}
+
+function parseLevel(type: string, compression: Compression, value: string | undefined): number | undefined {
+  if (value === undefined || compression === "uncompressed") return undefined;
+  const level = parseInteger(type, "compression-level", value);
+  const [min, max] = LEVELS[compression];
+  if (level < min || level > max) throw invalidArgument(`output type=${type}: compression-level for ${compression} must be ${min} to ${max}, not ${level}`);
+  return level;
+}
+
+function parseEpoch(type: string, attr: string | undefined): number | undefined {
+  const env = process.env.SOURCE_DATE_EPOCH;
+  const value = attr ?? (env === "" ? undefined : env);
+  if (value === undefined) return undefined;
+  const epoch = parseInteger(type, "source-date-epoch", value);
+  if (epoch < 0) throw invalidArgument(`output type=${type}: source-date-epoch must not be negative`);
+  return epoch;
+}
+
+export function parseNames(type: string, value: string | undefined): ImageRef[] {
+  if (value === undefined || value === "") return [];
+  try {
+    const ref = parseImageRef(value);
+    if (ref.digest) throw new Error("a digest cannot be exported to; give a tag");
+    return [ref];
+  } catch (err) {
+    throw invalidArgument(`output type=${type}: name ${value}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * Parses the shared attributes. zstd layers have no Docker media type that every tool reads,
+ * so zstd switches to OCI media types unless oci-mediatypes=false was asked for, which is an
+ * error (BuildKit forces OCI types for zstd likewise).
+ */
+export function parseImageOptions(type: string, attrs: Readonly<Record<string, string>>, defaults: { compression: Compression; oci: boolean }): ImageOptions {
+  const compression = parseCompression(type, attrs.compression, defaults.compression);
+  const level = parseLevel(type, compression, attrs["compression-level"]);
+  parseBool(type, "force-compression", attrs["force-compression"], false);
+  const explicitOci = attrs["oci-mediatypes"] === undefined ? undefined : parseBool(type, "oci-mediatypes", attrs["oci-mediatypes"], defaults.oci);
+  if (compression === "zstd" && explicitOci === false) throw invalidArgument(`output type=${type}: compression=zstd needs oci-mediatypes=true`);
+  const oci = compression === "zstd" ? true : (explicitOci ?? defaults.oci);
+  return { compression, level, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name) };
+}

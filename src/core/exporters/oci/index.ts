@@ -1,0 +1,110 @@
+/**
+ * `--output type=oci,dest=FILE|-` and `--output type=docker,dest=FILE|-`: the result as an
+ * image archive (image-archive.ts). The image is made in the worker's content store as for
+ * type=image (so a later export of the same result reuses its layers), then the archive is
+ * streamed from there: to FILE under a temporary name renamed when complete, or to stdout.
+ * Defaults: oci gzip layers with OCI media types; docker uncompressed layers with Docker
+ * media types, as `docker save` writes them.
+ */
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import type { Writable } from "node:stream";
+import { BuildkitError, withContext } from "../../errors.ts";
+import { fileSink } from "../../image/byte-sink.ts";
+import type { ByteSink } from "../../image/byte-sink.ts";
+import { formatImageRef } from "../../reference/docker-ref.ts";
+import type { BuildResult, Exporter, ExporterInstance } from "../exporter.ts";
+import { IMAGE_ATTRS, parseImageOptions } from "../image/attrs.ts";
+import type { ImageOptions } from "../image/attrs.ts";
+import { buildImage } from "../image/build-image.ts";
+import { openImageContext } from "../image/context.ts";
+import { imageResponse } from "../image/index.ts";
+import { rejectUnknownAttrs, requireDest } from "../spec.ts";
+import { writableSink } from "./archive-writer.ts";
+import type { ArchiveFormat } from "./image-archive.ts";
+import { writeImageArchive } from "./image-archive.ts";
+
+export interface ArchiveExporterOptions {
+  /** Where dest=- goes (default process.stdout). */
+  readonly stdout?: () => Writable;
+}
+
+const DEFAULTS = {
+  oci: { compression: "gzip", oci: true },
+  docker: { compression: "uncompressed", oci: false },
+} as const;
+
+export function createOciExporter(opts: ArchiveExporterOptions = {}): Exporter {
+  return createArchiveExporter("oci", opts);
+}
+
+export function createDockerExporter(opts: ArchiveExporterOptions = {}): Exporter {
+  return createArchiveExporter("docker", opts);
+}
+
+function createArchiveExporter(format: ArchiveFormat, opts: ArchiveExporterOptions): Exporter {
+  return {
+    type: format,
+    resolve(attrs): ExporterInstance {
+      rejectUnknownAttrs(format, attrs, ["dest", ...IMAGE_ATTRS]);
+      const raw = requireDest(format, attrs);
+      const image = parseImageOptions(format, attrs, DEFAULTS[format]);
+      const dest = raw === "-" ? "-" : resolve(raw);
+      const where = dest === "-" ? "stdout" : dest;
+      return {
+        description: `exporting ${format} image to ${where}`,
+        async export(result: BuildResult, signal: AbortSignal) {
+          try {
+            return await exportArchive(result, { format, image, dest, stdout: opts.stdout, signal });
+          } catch (err) {
+            throw withContext(`exporting ${format} image to ${where}`, err);
+          }
+        },
+      };
+    },
+  };
+}
+
+function defaultStdout(): Writable {
+  return process.stdout;
+}
+
+interface ArchiveExport {
+  readonly format: ArchiveFormat;
+  readonly image: ImageOptions;
+  readonly dest: string;
+  readonly stdout: (() => Writable) | undefined;
+  readonly signal: AbortSignal;
+}
+
+async function exportArchive(result: BuildResult, p: ArchiveExport): Promise<Record<string, string>> {
+  const root = result.worker?.root;
+  if (root === undefined) throw new BuildkitError("FailedPrecondition", "the result's worker is not available");
+  const ctx = openImageContext(root);
+  try {
+    const built = await buildImage(result, ctx, { ...p.image, signal: p.signal });
+    const [name] = p.image.names;
+    const write = (sink: ByteSink) => writeImageArchive(sink, ctx.store, built, { format: p.format, name, mtime: p.image.epoch ?? 0, signal: p.signal });
+    if (p.dest === "-") await write(writableSink((p.stdout ?? defaultStdout)()));
+    else await writeFileAtomically(p.dest, write);
+    return imageResponse(built, name ? formatImageRef(name) : undefined);
+  } finally {
+    ctx.index.close();
+  }
+}
+
+/** Writes through a sink to `dest.partial-PID`, renamed to dest once complete. */
+async function writeFileAtomically(dest: string, write: (sink: ByteSink) => Promise<void>): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  const partial = `${dest}.partial-${process.pid}`;
+  const sink = await fileSink(partial);
+  try {
+    await write(sink);
+    await rename(partial, dest);
+  } catch (err) {
+    await sink.abort(err);
+    throw err;
+  } finally {
+    await rm(partial, { force: true });
+  }
+}

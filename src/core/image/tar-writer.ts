@@ -1,0 +1,113 @@
+/**
+ * Layer changes as tar bytes: one header per change (tar-header.ts), file contents streamed
+ * from disk in 1 MiB reads, a second path to an already written inode as a tar hardlink, and
+ * whiteouts as empty `.wh.` entries with zero mode, owner and time, so the output depends
+ * only on the tree. Ends with two zero blocks, as Go's archive/tar does.
+ */
+import { closeSync, constants, openSync, readSync } from "node:fs";
+import { readlink } from "node:fs/promises";
+import type { BigIntStats } from "node:fs";
+import { BuildkitError } from "../errors.ts";
+import { BLOCK, encodeHeader, padding } from "./tar-header.ts";
+import type { EntryType, TarHeader } from "./tar-header.ts";
+import type { AddChange, LayerChange } from "./layer-walk.ts";
+import { OPAQUE_MARKER, WHITEOUT_PREFIX } from "./whiteout.ts";
+import { splitDev } from "./xattr.ts";
+
+export interface ByteWriter {
+  /** The caller may reuse `chunk` once this resolves. */
+  write(chunk: Uint8Array): Promise<void>;
+}
+
+const READ_CHUNK = 1 << 20;
+const ZEROS = new Uint8Array(2 * BLOCK);
+
+function typeOf(st: BigIntStats): EntryType | undefined {
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "dir";
+  if (st.isSymbolicLink()) return "symlink";
+  if (st.isCharacterDevice()) return "char";
+  if (st.isBlockDevice()) return "block";
+  if (st.isFIFO()) return "fifo";
+  return undefined;
+}
+
+/** An empty regular entry: a whiteout or an opaque marker. */
+function markerHeader(name: string): TarHeader {
+  return { name, type: "file", mode: 0, uid: 0, gid: 0, size: 0, mtimeNs: 0n, linkname: "", devmajor: 0, devminor: 0, xattrs: [] };
+}
+
+function markerName(change: LayerChange): string {
+  if (change.kind === "opaque") return `${change.rel}/${OPAQUE_MARKER}`;
+  const slash = change.rel.lastIndexOf("/");
+  return `${change.rel.slice(0, slash + 1)}${WHITEOUT_PREFIX}${change.rel.slice(slash + 1)}`;
+}
+
+export class LayerTarWriter {
+  readonly #out: ByteWriter;
+  /** "dev:ino" of multiply-linked inodes already written → their entry name. */
+  readonly #links = new Map<string, string>();
+  readonly #buf = Buffer.allocUnsafe(READ_CHUNK);
+
+  constructor(out: ByteWriter) {
+    this.#out = out;
+  }
+
+  async add(change: LayerChange): Promise<void> {
+    if (change.kind !== "add") return this.#out.write(encodeHeader(markerHeader(markerName(change))));
+    const header = await this.#header(change);
+    await this.#out.write(encodeHeader(header));
+    if (header.type !== "file" || header.size === 0) return;
+    await this.#copy(change.host, header.size, change.rel);
+    const pad = padding(header.size);
+    if (pad > 0) await this.#out.write(ZEROS.subarray(0, pad));
+  }
+
+  /** Writes the end-of-archive marker. */
+  async end(): Promise<void> {
+    await this.#out.write(ZEROS);
+  }
+
+  async #header(change: AddChange): Promise<TarHeader> {
+    const { st, rel } = change;
+    const type = typeOf(st);
+    if (type === undefined) throw new BuildkitError("InvalidArgument", `${rel}: unsupported file type`);
+    const dev = type === "char" || type === "block" ? splitDev(st.rdev) : { major: 0, minor: 0 };
+    const header: TarHeader = {
+      name: type === "dir" ? `${rel}/` : rel,
+      type,
+      mode: Number(st.mode & 0o7777n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: type === "file" ? Number(st.size) : 0,
+      mtimeNs: st.mtimeNs,
+      linkname: type === "symlink" ? await readlink(change.host) : "",
+      devmajor: dev.major,
+      devminor: dev.minor,
+      xattrs: change.xattrs,
+    };
+    if (type === "dir" || st.nlink < 2n) return header;
+    const key = `${st.dev}:${st.ino}`;
+    const first = this.#links.get(key);
+    if (first === undefined) {
+      this.#links.set(key, rel);
+      return header;
+    }
+    return { ...header, type: "hardlink", linkname: first, size: 0, xattrs: [] };
+  }
+
+  /** Streams exactly `size` bytes of the file (never following a symlink swapped in). */
+  async #copy(host: string, size: number, rel: string): Promise<void> {
+    const fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      for (let left = size; left > 0; ) {
+        const n = readSync(fd, this.#buf, 0, Math.min(left, READ_CHUNK), null);
+        if (n === 0) throw new BuildkitError("FailedPrecondition", `${rel}: file shrank while the layer was written`);
+        await this.#out.write(this.#buf.subarray(0, n));
+        left -= n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

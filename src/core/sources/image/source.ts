@@ -1,0 +1,130 @@
+import { BuildkitError } from "../../errors.ts";
+import { sha256, type Digest } from "../../digest.ts";
+import type { pb } from "../../pb/index.ts";
+import type { ContentIndex } from "../../content/index-db.ts";
+import type { ContentStore } from "../../content/store.ts";
+import { compressionOfMediaType } from "../../image/compression.ts";
+import { parseImageRef } from "../../reference/docker-ref.ts";
+import type { Descriptor } from "../../image/oci-types.ts";
+import { applyLayer } from "../../image/layer-apply.ts";
+import type { Platform } from "../../llb/platform.ts";
+import type { RegistryClient } from "../../registry/index.ts";
+import type { ResolvedImage } from "../../registry/pull.ts";
+import type { OpAdapter, OpContext } from "../../solver/op.ts";
+import { commitMutable, discard, prepareMutable } from "../../solver/ops/snapshots.ts";
+import type { SourceDeps } from "../source.ts";
+
+export interface ImageDeps extends SourceDeps {
+  readonly registry: RegistryClient;
+  readonly content: ContentStore;
+  /** Where pulled layers are recorded: exports reuse their blobs, pushes mount them. */
+  readonly index: ContentIndex;
+}
+
+/**
+ * `docker-image://REF`: a registry image. Its cache key is the digest the reference resolves
+ * to for the op's platform, so a moved tag rebuilds and an unmoved one does not. Layers are
+ * stacked snapshots named by their chain ID: a layer already present is never downloaded or
+ * applied again; missing ones download in parallel (verified while streaming) and are
+ * applied in order.
+ */
+export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, deps: ImageDeps): OpAdapter {
+  const ref = (op.identifier ?? "").slice("docker-image://".length);
+  let resolving: Promise<ResolvedImage> | undefined;
+  const resolve = (ctx: OpContext) => {
+    resolving ??= deps.registry.resolve(ref, platform, ctx.signal).catch((err: unknown) => {
+      resolving = undefined;
+      throw err;
+    });
+    return resolving;
+  };
+  return {
+    async contentKey(ctx) {
+      const image = await resolve(ctx);
+      return image.digest;
+    },
+    async exec(_inputs, ctx) {
+      const image = await resolve(ctx);
+      const name = await unpack(image, deps, ctx);
+      return [deps.refs.ref(name)];
+    },
+  };
+}
+
+/** OCI chain IDs: the identity of a stack of layers. */
+function chainIDs(diffIDs: readonly Digest[]): Digest[] {
+  const out: Digest[] = [];
+  for (const d of diffIDs) out.push(out.length === 0 ? d : sha256(`${out[out.length - 1]} ${d}`));
+  return out;
+}
+
+async function unpack(image: ResolvedImage, deps: ImageDeps, ctx: OpContext): Promise<string> {
+  const layers = image.manifest.layers;
+  const diffIDs = image.config.rootfs.diff_ids;
+  if (layers.length !== diffIDs.length) {
+    throw new BuildkitError("InvalidArgument", `image ${image.ref}: ${layers.length} layers but ${diffIDs.length} diff IDs in its config`);
+  }
+  const names = chainIDs(diffIDs).map((c) => `layer-${c}`);
+  let start = 0;
+  while (start < names.length && (await deps.worker.snapshotter.stat(names[start]!))?.kind === "committed") start++;
+  // Download what is missing, all at once; apply in order as each is there.
+  const blobs = layers.map((l, i) => (i < start ? undefined : fetchBlob(image, l, deps, ctx)));
+  let parent = start > 0 ? names[start - 1] : undefined;
+  for (let i = start; i < layers.length; i++) {
+    await blobs[i];
+    parent = await applyOne(layers[i]!, diffIDs[i]!, names[i]!, parent, deps, ctx);
+  }
+  if (parent === undefined) {
+    // An image with no layers is an empty filesystem.
+    const empty = await prepareMutable(deps.worker);
+    return commitMutable(deps.worker, empty);
+  }
+  return parent;
+}
+
+async function fetchBlob(image: ResolvedImage, layer: Descriptor, deps: ImageDeps, ctx: OpContext): Promise<void> {
+  if ((await deps.content.size(layer.digest)) === layer.size) return;
+  const repo = repositoryOf(image);
+  const stream = await deps.registry.fetchBlob(repo, layer, ctx.signal);
+  let done = 0;
+  const counted = stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, c) {
+        done += chunk.byteLength;
+        ctx.progress.status(layer.digest, done, layer.size);
+        c.enqueue(chunk);
+      },
+    }),
+  );
+  await deps.content.write(layer.digest, counted);
+  deps.index.addSource(layer.digest, parseImageRef(repo));
+  ctx.progress.status(layer.digest, layer.size, layer.size, true);
+}
+
+function repositoryOf(image: ResolvedImage): string {
+  return image.ref.slice(0, image.ref.lastIndexOf("@"));
+}
+
+async function applyOne(layer: Descriptor, diffID: Digest, name: string, parent: string | undefined, deps: ImageDeps, ctx: OpContext): Promise<string> {
+  const { worker } = deps;
+  const mut = await prepareMutable(worker, parent);
+  try {
+    const result = await worker.withMounted(mut.mounts, (dir) =>
+      applyLayer(deps.content.stream(layer.digest), dir, { mediaType: layer.mediaType, signal: ctx.signal }),
+    );
+    if (result.diffID !== diffID) {
+      throw new BuildkitError("InvalidArgument", `layer ${layer.digest}: uncompressed content is ${result.diffID}, the image config says ${diffID}`);
+    }
+    ctx.progress.status(`extracting ${layer.digest}`, 1, 1, true);
+    await worker.snapshotter.commit(name, mut.key);
+    // Exporting this snapshot as a layer can reuse the pulled blob as it is.
+    const compression = compressionOfMediaType(layer.mediaType);
+    if (compression) deps.index.saveLayer({ snapshot: name, compression, level: 0 }, { digest: layer.digest, diffID, size: layer.size, empty: false });
+    return name;
+  } catch (err) {
+    await discard(worker, [mut.key]);
+    // Another build applied the same layer meanwhile: use theirs.
+    if ((await worker.snapshotter.stat(name))?.kind === "committed") return name;
+    throw err;
+  }
+}

@@ -1,0 +1,99 @@
+// `--output type=image`: pushed to a real registry (docker-registry on 127.0.0.1) and read back
+// with skopeo, stored locally with push=false, and blobs mounted across repositories.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { freePort, REGISTRY_BIN, startRegistry } from "../../fixtures/registry.ts";
+import type { TestRegistry } from "../../fixtures/registry.ts";
+import { requireIntegration } from "../../fixtures/prereqs.ts";
+import { BuildHarness } from "../build/harness.ts";
+import { dirLayers, fileInLayer, responseValue, run, skopeoJson } from "./helpers.ts";
+
+const enabled = requireIntegration("image exporter push tests", { runc: true, busybox: true, tools: [REGISTRY_BIN, "skopeo", "tar"] });
+let h: BuildHarness;
+let registry: TestRegistry;
+beforeAll(async () => {
+  if (!enabled) return;
+  h = new BuildHarness();
+  registry = await startRegistry();
+}, 60_000);
+afterAll(async () => {
+  await registry?.stop();
+  h?.cleanup();
+});
+
+const sh = (script: string) => ({ args: ["sh", "-c", script] });
+const def = () => h.base().run(sh("echo pushed by build > /pushed")).root();
+const docker = (ref: string) => ["--tls-verify=false", `docker://${registry.host}/${ref}`];
+
+interface Manifest {
+  mediaType: string;
+  config: { mediaType: string };
+  layers: { mediaType: string }[];
+}
+
+async function buildImage(output: string) {
+  const r = await h.build(def(), ["--output", output]);
+  if (r.code !== 0) throw new Error(`build failed: ${r.stderr}`);
+  return { ...r, digest: responseValue(r.stderr, "containerimage.digest")! };
+}
+
+function localImages(): Record<string, { target: { digest: string; mediaType: string } }> {
+  return (JSON.parse(readFileSync(join(h.root, "images.json"), "utf8")) as { images: Record<string, { target: { digest: string; mediaType: string } }> }).images;
+}
+
+describe.skipIf(!enabled)("image exporter", () => {
+  test("push=true: skopeo pulls back the manifest the build printed, with the build's file in it", async () => {
+    const name = `${registry.host}/app/pushed:v1`;
+    const r = await buildImage(`type=image,name=${name},push=true`);
+    expect(r.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(responseValue(r.stderr, "image.name")).toBe(name);
+    expect(skopeoJson("inspect", ...docker("app/pushed:v1")).Digest).toBe(r.digest);
+    const raw = run(["skopeo", "inspect", "--raw", ...docker("app/pushed:v1")]);
+    expect(new Bun.CryptoHasher("sha256").update(raw).digest("hex")).toBe(r.digest.slice(7));
+    const manifest = JSON.parse(raw.toString()) as Manifest;
+    expect(manifest.mediaType).toBe("application/vnd.oci.image.manifest.v1+json");
+    expect(manifest.layers.map((l) => l.mediaType)).toEqual(Array(2).fill("application/vnd.oci.image.layer.v1.tar+gzip"));
+    const copy = join(h.temp("pulled"), "dir");
+    run(["skopeo", "copy", "--src-tls-verify=false", `docker://${name}`, `dir:${copy}`]);
+    expect(fileInLayer(dirLayers(copy)[1]!, "pushed")).toBe("pushed by build\n");
+    expect(localImages()[name]?.target.digest).toBe(r.digest);
+  });
+
+  test("oci-mediatypes=false pushes a Docker schema2 manifest", async () => {
+    const r = await buildImage(`type=image,name=${registry.host}/app/docker:v1,push=true,oci-mediatypes=false`);
+    const manifest = JSON.parse(run(["skopeo", "inspect", "--raw", ...docker("app/docker:v1")]).toString()) as Manifest;
+    expect(manifest.mediaType).toBe("application/vnd.docker.distribution.manifest.v2+json");
+    expect(manifest.config.mediaType).toBe("application/vnd.docker.container.image.v1+json");
+    expect(manifest.layers.map((l) => l.mediaType)).toEqual(Array(2).fill("application/vnd.docker.image.rootfs.diff.tar.gzip"));
+    expect(skopeoJson("inspect", ...docker("app/docker:v1")).Digest).toBe(r.digest);
+  });
+
+  test("push=false stores the image in the state directory and names it in images.json, pushing nothing", async () => {
+    const name = `${registry.host}/app/local-only:v1`;
+    const r = await buildImage(`type=image,name=${name}`);
+    expect(localImages()[name]?.target).toMatchObject({ digest: r.digest, mediaType: "application/vnd.oci.image.manifest.v1+json" });
+    const blob = (digest: string) => join(h.root, "content/blobs/sha256", digest.slice(7));
+    const manifest = JSON.parse(readFileSync(blob(r.digest), "utf8")) as { config: { digest: string }; layers: { digest: string }[] };
+    for (const d of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) expect(existsSync(blob(d))).toBe(true);
+    expect(() => run(["skopeo", "inspect", ...docker("app/local-only:v1")])).toThrow(/manifest unknown|not found/i);
+  });
+
+  test.each([
+    ["type=image", "error: output type=image: name is required"],
+    ["type=image,name=x/y:z,push=maybe", 'error: output type=image: push must be true or false, not "maybe"'],
+    ["type=image,name=x/y:z,dest=out", "error: output type=image: unknown attribute dest"],
+    ["type=image,name=x/y@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "error: output type=image: name x/y@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef: a digest cannot be exported to; give a tag"],
+  ])("--output %s fails before the build", async (output, message) => {
+    const r = await h.build(def(), ["--output", output]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n").pop()).toBe(message);
+  });
+
+  test("a push to a registry that does not answer fails with the image and blob named", async () => {
+    const host = `127.0.0.1:${await freePort()}`;
+    const r = await h.build(def(), ["--output", `type=image,name=${host}/nobody/here:v1,push=true`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n").pop()).toMatch(new RegExp(`^error: exporting image ${host}/nobody/here:v1: (checking|pushing) blob sha256:[0-9a-f]{64}`));
+  }, 60_000);
+});
