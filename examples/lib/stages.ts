@@ -2,6 +2,8 @@ import { image, scratch, type MountSpec, type State } from "../../src/core/llb/i
 import type { ExampleOptions } from "./options.ts";
 import { posix } from "node:path";
 
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 export const RUNC_REPO = "https://github.com/opencontainers/runc.git";
 export const CONTAINERD_REPO = "https://github.com/containerd/containerd.git";
 
@@ -32,7 +34,11 @@ export function buildkitBuildCommand(o: ExampleOptions): string {
 
 /** Go toolchain with what runc's seccomp support needs. */
 export function goBase(o: ExampleOptions): State {
+  // The engine does not apply an image's config; like BuildKit's examples, set what the
+  // golang image's config would give (its PATH and GOPATH).
   return image(o.goImage)
+    .addEnv("PATH", `/usr/local/go/bin:/go/bin:${DEFAULT_PATH}`)
+    .addEnv("GOPATH", "/go")
     .addEnv("GOFLAGS", "-buildvcs=false")
     .run({ shlex: `sh -c "apt-get update && apt-get install -y --no-install-recommends libseccomp-dev pkg-config"`, name: "install build dependencies" })
     .root();

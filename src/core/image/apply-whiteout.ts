@@ -57,6 +57,16 @@ async function whiteout(ctx: ApplyContext, dirRel: string, name: string): Promis
 /** Applies the whiteout entry at the cleaned path `rel` (`dir/.wh.NAME` or `dir/.wh..wh..opq`). */
 export async function applyWhiteout(ctx: ApplyContext, rel: string, wh: NonNullable<Whiteout>): Promise<void> {
   const { parent } = splitEntryName(rel);
-  if (wh.kind === "opaque") return opaque(ctx, parent);
-  return whiteout(ctx, parent, wh.name);
+  switch (wh.kind) {
+    case "opaque":
+      return opaque(ctx, parent);
+    case "whiteout":
+      return whiteout(ctx, parent, wh.name);
+    case "aufs-meta":
+      return;
+    default: {
+      const never: never = wh;
+      throw new BuildkitError("Internal", `unknown whiteout ${JSON.stringify(never)}`);
+    }
+  }
 }

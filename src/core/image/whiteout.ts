@@ -18,12 +18,16 @@ const OVERLAY_XATTR_PREFIXES = ["trusted.overlay.", "user.overlay."];
 /** Attributes that mean an upper dir's file is not self-contained (redirects, metacopy). */
 const OVERLAY_UNSUPPORTED = ["redirect", "metacopy"];
 
-export type Whiteout = { kind: "opaque" } | { kind: "whiteout"; name: string } | undefined;
+/** AUFS bookkeeping (`.wh..wh.plnk`, `.wh..wh.aufs`) in old Docker layers: skipped, as containerd does. */
+const AUFS_META_PREFIX = ".wh..wh.";
 
-/** What a tar entry's base name says: an opaque marker, a whiteout of `name`, or nothing. */
+export type Whiteout = { kind: "opaque" } | { kind: "whiteout"; name: string } | { kind: "aufs-meta" } | undefined;
+
+/** What a tar entry's base name says: an opaque marker, a whiteout of `name`, AUFS metadata, or nothing. */
 export function parseWhiteout(base: string): Whiteout {
   if (base === OPAQUE_MARKER) return { kind: "opaque" };
   if (!base.startsWith(WHITEOUT_PREFIX)) return undefined;
+  if (base.startsWith(AUFS_META_PREFIX)) return { kind: "aufs-meta" };
   return { kind: "whiteout", name: base.slice(WHITEOUT_PREFIX.length) };
 }
 

@@ -155,6 +155,21 @@ export class State {
     return this.#values.cgroupParent;
   }
 
+  /**
+   * Takes the defaults an image's config gives the processes run on it: its environment,
+   * working directory and user (BuildKit's WithImageConfig, fed by a meta resolver).
+   */
+  withImageConfig(config: { readonly Env?: readonly string[] | null; readonly WorkingDir?: string; readonly User?: string }): State {
+    let s: State = this;
+    for (const kv of config.Env ?? []) {
+      const eq = kv.indexOf("=");
+      if (eq > 0) s = s.addEnv(kv.slice(0, eq), kv.slice(eq + 1));
+    }
+    if (config.WorkingDir) s = s.dir(config.WorkingDir);
+    if (config.User) s = s.user(config.User);
+    return s;
+  }
+
   /** Runs a process with this state as its root filesystem. */
   run(opts: RunOptions): ExecState {
     const exec = newExecOp(this, opts);

@@ -3,7 +3,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { image, scratch } from "../../../src/core/llb/index.ts";
+import { copy, image, scratch } from "../../../src/core/llb/index.ts";
+import { resolvedImage } from "../../../src/core/image/image-state.ts";
+import { createRegistryClient } from "../../../src/core/registry/index.ts";
 import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
@@ -54,6 +56,20 @@ describe.skipIf(!run)("image sources", () => {
     expect(rerun.code).toBe(0);
     const downloads = rerun.trace().filter((e) => e.type === "status" && String(e.id).startsWith("sha256:"));
     expect(downloads).toEqual([]);
+  });
+
+  test("the image config's env, working directory and user become the step's defaults (resolved by the client)", async () => {
+    const ref = `${registry.host}/test/configured:latest`;
+    const layout = await makeBusyboxImage({ dir: h.temp("configured"), config: { Env: ["FOO=from-config", "PATH=/bin"], WorkingDir: "/etc", User: "nobody" } });
+    await pushImage(layout.layoutDir, ref);
+    const base = await resolvedImage(ref, { registry: createRegistryClient(), pin: true });
+    const out = h.temp("out");
+    // As nobody, write where anyone may (/tmp), then take the file out of the root.
+    const def = scratch().file(copy(base.run(sh("echo $FOO $(pwd) $(id -u) > /tmp/env")).root(), "/tmp/env", "/env"));
+    const r = await h.build(def, ["--output", `type=local,dest=${out}`]);
+    if (r.code !== 0) console.log(r.stderr);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(out, "env"), "utf8")).toBe("from-config /etc 65534\n");
   });
 
   test("a mirror serves docker.io without the internet", async () => {

@@ -23,7 +23,14 @@ export function tempDir(name = "layer"): string {
 }
 
 export function cleanup(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of made.splice(0)) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      Bun.spawnSync(["chmod", "-R", "u+rwX", dir]); // read-only dirs a test made, when not root
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 }
 
 /** A target directory alone inside a sentinel parent, to prove nothing lands beside it. */

@@ -70,3 +70,15 @@ test("a missing upper dir is NotFound", async () => {
   await expectError(writeLayer({ upperDir: missing }, blob, "gzip"), "NotFound", `writing layer: ${missing}: no such file or directory`);
   expect(existsSync(blob)).toBe(false);
 });
+
+test("AUFS metadata entries are skipped", async () => {
+  const target = tempDir("target");
+  const tar = await makeTar([
+    { header: { name: ".wh..wh.aufs", type: "file" } },
+    { header: { name: "d/.wh..wh.orph", type: "directory" } },
+    { header: { name: "d/f", type: "file" }, content: "f" },
+  ]);
+  await applyLayer(streamOf(tar), target, { overlayWhiteouts: isRoot });
+  expect(readdirSync(target)).toEqual(["d"]);
+  expect(readdirSync(join(target, "d"))).toEqual(["f"]);
+});
