@@ -2,10 +2,10 @@
 // the standalone worker, showing progress and writing a trace of every step.
 import { defineCommand } from "citty";
 import { existsSync } from "node:fs";
-import { createRegistryClient, loadRegistryConfig, type RegistryClient } from "../core/registry/index.ts";
+import type { RegistryClient } from "../core/registry/index.ts";
 import { build } from "../core/build/build.ts";
 import { BuildkitError } from "../core/errors.ts";
-import { defaultExporters, parseOutputSpec, type ExporterInstance } from "../core/exporters/index.ts";
+import { EXPORTER_TYPES, loadExporter, parseOutputSpec, type ExporterInstance } from "../core/exporters/index.ts";
 import { createProgressState } from "../core/progress/collector.ts";
 import type { ProgressWriter } from "../core/progress/events.ts";
 import { redactLogs, redactText } from "../core/progress/redact.ts";
@@ -43,8 +43,8 @@ export default defineCommand({
     const localDirs = parseLocals(repeatedFlag(rawArgs, "local"));
     const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
     const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
-    const registry = await registryClient(args.config);
-    const exporters = resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry);
+    const registry = registryClient(args.config);
+    const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry);
     const definition = await readDefinition(args.file);
     const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
     const root = args.root ?? defaultRoot();
@@ -96,21 +96,30 @@ function gcLimit(value: string | undefined): number | undefined {
   }
 }
 
-/** The registry client for image sources and pushes: buildkitd.toml settings, Docker's credentials. */
-async function registryClient(configPath: string | undefined): Promise<RegistryClient> {
-  const path = configPath ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
-  const config = path ? await loadRegistryConfig(path) : undefined;
-  return createRegistryClient({ config });
+/**
+ * The registry client for image sources and pushes (buildkitd.toml settings, Docker's
+ * credentials), loaded on first use: builds with no image need neither the module nor the file.
+ */
+function registryClient(configPath: string | undefined): () => Promise<RegistryClient> {
+  let client: Promise<RegistryClient> | undefined;
+  return () =>
+    (client ??= (async () => {
+      const { createRegistryClient, loadRegistryConfig } = await import("../core/registry/index.ts");
+      const path = configPath ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+      return createRegistryClient({ config: path ? await loadRegistryConfig(path) : undefined });
+    })());
 }
 
-function resolveExporters(specs: readonly string[], registry: RegistryClient): ExporterInstance[] {
-  const table = defaultExporters({ registry: () => registry });
-  return specs.map((spec) => {
+/** Resolves (and so validates) every --output before the build starts. */
+async function resolveExporters(specs: readonly string[], registry: () => Promise<RegistryClient>): Promise<ExporterInstance[]> {
+  const out: ExporterInstance[] = [];
+  for (const spec of specs) {
     const { type, attrs } = parseOutputSpec(spec);
-    const exporter = table.get(type);
-    if (!exporter) throw new UsageError(`--output type=${type}: unknown exporter (known: ${[...table.keys()].join(", ")})`);
-    return exporter.resolve(attrs);
-  });
+    const exporter = await loadExporter(type, { registry });
+    if (!exporter) throw new UsageError(`--output type=${type}: unknown exporter (known: ${EXPORTER_TYPES.join(", ")})`);
+    out.push(exporter.resolve(attrs));
+  }
+  return out;
 }
 
 async function readDefinition(file: string | undefined): Promise<Uint8Array> {

@@ -29,8 +29,8 @@ export interface BuildOptions {
   /** Exporters, resolved (and so validated) before the build. */
   readonly exporters: readonly ExporterInstance[];
   readonly progress: ProgressWriter;
-  /** The registry client image sources pull with (config and credentials already applied). */
-  readonly registry: RegistryClient;
+  /** The registry client image sources pull with (config and credentials applied), made on first use. */
+  readonly registry: () => Promise<RegistryClient>;
   readonly noCache?: boolean;
   readonly concurrency?: number;
   readonly signal: AbortSignal;

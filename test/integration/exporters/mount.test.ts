@@ -45,7 +45,7 @@ describe.skipIf(!enabled)("image exporter on the standalone worker", () => {
   /** A fresh exporter and registry client: nothing known in memory, only the content index. */
   function exporter(calls: Call[]) {
     const client = createRegistryClient({ fetch: recordingFetch(calls), dockerConfigDir: join(dir, "no-docker-config") });
-    return createImageExporter({ registry: () => client });
+    return createImageExporter({ registry: async () => client });
   }
 
   test("a later push to a sibling repository mounts every blob instead of uploading it", async () => {

@@ -20,12 +20,12 @@ import { pushImage } from "./push.ts";
 
 export interface ImageExporterOptions {
   /** The registry client for push=true (made once, on the first push). */
-  readonly registry?: () => RegistryClient;
+  readonly registry?: () => Promise<RegistryClient>;
 }
 
 export function createImageExporter(opts: ImageExporterOptions = {}): Exporter {
-  let client: RegistryClient | undefined;
-  const registry = opts.registry && (() => (client ??= opts.registry?.()));
+  let client: Promise<RegistryClient> | undefined;
+  const registry = opts.registry && (() => (client ??= opts.registry!()));
   return {
     type: "image",
     resolve(attrs): ExporterInstance {
@@ -40,7 +40,7 @@ export function createImageExporter(opts: ImageExporterOptions = {}): Exporter {
         description: push ? `exporting image ${name} and pushing it` : `exporting image ${name}`,
         async export(result: BuildResult, signal: AbortSignal) {
           try {
-            return await exportImage(result, { image, ref, name, client: push ? registry?.() : undefined, signal });
+            return await exportImage(result, { image, ref, name, client: push ? await registry?.() : undefined, signal });
           } catch (err) {
             throw withContext(`exporting image ${name}`, err);
           }

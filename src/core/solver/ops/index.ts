@@ -7,14 +7,13 @@ import type { ContentStore } from "../../content/store.ts";
 import type { Platform } from "../../llb/platform.ts";
 import type { pb } from "../../pb/index.ts";
 import type { RegistryClient } from "../../registry/index.ts";
-import { gitSource } from "../../sources/git/index.ts";
-import { imageSource } from "../../sources/image/source.ts";
 import { localSource, type LocalDirs } from "../../sources/local/source.ts";
 import { schemeOf } from "../../sources/source.ts";
 import type { Worker } from "../../worker/worker.ts";
 import type { OpResolver } from "../op.ts";
 import { execAdapter, type ExecSessionInputs } from "./exec.ts";
 import { fileAdapter } from "./file.ts";
+import { lazyAdapter } from "./lazy.ts";
 import { diffAdapter, mergeAdapter } from "./merge-diff.ts";
 
 export interface OpDeps {
@@ -23,7 +22,8 @@ export interface OpDeps {
   readonly cacheMounts: CacheMounts;
   readonly session: ExecSessionInputs;
   readonly local: LocalDirs;
-  readonly registry: RegistryClient;
+  /** Made on first use: only image sources need it. */
+  readonly registry: () => Promise<RegistryClient>;
   readonly content: ContentStore;
   readonly index: ContentIndex;
 }
@@ -52,8 +52,14 @@ export function createOpResolver(deps: OpDeps): OpResolver {
         const id = op.source!.identifier ?? "";
         const scheme = schemeOf(id);
         if (scheme === "local") return localSource(op.source!, deps);
-        if (scheme === "docker-image") return imageSource(op.source!, platformOf(op, deps.worker), deps);
-        if (scheme === "git") return gitSource(op.source!, { ...deps, gitCacheDir: join(deps.worker.root, "git") });
+        const source = op.source!;
+        if (scheme === "docker-image") {
+          const platform = platformOf(op, deps.worker);
+          return lazyAdapter(async () => (await import("../../sources/image/source.ts")).imageSource(source, platform, { ...deps, registry: await deps.registry() }));
+        }
+        if (scheme === "git") {
+          return lazyAdapter(async () => (await import("../../sources/git/index.ts")).gitSource(source, { ...deps, gitCacheDir: join(deps.worker.root, "git") }));
+        }
         throw new BuildkitError("Unimplemented", `source ${id}: ${scheme || "this"} sources are not supported yet`);
       }
       case "build":
