@@ -18,6 +18,7 @@ import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "
 import { oneLine, UsageError } from "./exit.ts";
 import { runGC } from "../core/cache/gc.ts";
 import { parseSize } from "../core/cache/units.ts";
+import { parseCacheExportSpec, parseCacheImportSpec } from "../core/cache/remote/spec.ts";
 
 const DEFAULT_CONFIG = "/etc/buildkit/buildkitd.toml";
 const PROGRESS_MODES = ["auto", "tty", "plain", "rawjson", "quiet"] as const;
@@ -35,6 +36,8 @@ export default defineCommand({
     secret: { type: "string", description: "A secret for steps: id=ID,src=PATH or id=ID,env=VAR (repeatable)" },
     ssh: { type: "string", description: "An ssh agent socket for steps: ID=SOCKET or default (repeatable)" },
     config: { type: "string", description: "buildkitd.toml with [registry.\"HOST\"] sections: http, insecure, mirrors, ca (default /etc/buildkit/buildkitd.toml when present)" },
+    "export-cache": { type: "string", description: "Export the build cache: type=local,dest=DIR | type=registry,ref=HOST/REPO:TAG, with mode=min|max (repeatable)" },
+    "import-cache": { type: "string", description: "Reuse an exported build cache: type=local,src=DIR | type=registry,ref=HOST/REPO:TAG (repeatable)" },
     "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy)" },
   },
   async run({ args, rawArgs }) {
@@ -45,6 +48,8 @@ export default defineCommand({
     const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
     const registry = registryClient(args.config);
     const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry);
+    const cacheExports = cacheFlags(repeatedFlag(rawArgs, "export-cache"), parseCacheExportSpec);
+    const cacheImports = cacheFlags(repeatedFlag(rawArgs, "import-cache"), parseCacheImportSpec);
     const definition = await readDefinition(args.file);
     const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
     const root = args.root ?? defaultRoot();
@@ -68,7 +73,7 @@ export default defineCommand({
     let failure: unknown;
     let response: Record<string, string> = {};
     try {
-      ({ exporterResponse: response } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, registry, noCache: !args.cache, signal: controller.signal }));
+      ({ exporterResponse: response } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, registry, noCache: !args.cache, cacheExports, cacheImports, signal: controller.signal }));
       // Keep the state directory under its limit; a failed collection does not fail the build.
       await runGC(worker, { keepStorage: gcKeep }).catch((err) => process.stderr.write(`warning: garbage collection: ${oneLine(err)}\n`));
     } catch (err) {
@@ -86,6 +91,17 @@ export default defineCommand({
     for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${v}\n`);
   },
 });
+
+/** `--export-cache` / `--import-cache` values, parsed; a bad one is a usage error. */
+function cacheFlags<T>(values: readonly string[], parse: (spec: string) => T): T[] {
+  return values.map((v) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      throw new UsageError(oneLine(err));
+    }
+  });
+}
 
 function gcLimit(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -6,6 +6,7 @@ import { sha256 } from "../digest.ts";
 import { createCacheMounts } from "../cache/cache-mounts.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { openCacheStore } from "../cache/store.ts";
+import { exportCaches, importCaches, type CacheExportSpec, type CacheImportSpec } from "../cache/remote/index.ts";
 import type { BuildResult, ExporterInstance } from "../exporters/exporter.ts";
 import { loadDefinition } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
@@ -32,6 +33,10 @@ export interface BuildOptions {
   /** The registry client image sources pull with (config and credentials applied), made on first use. */
   readonly registry: () => Promise<RegistryClient>;
   readonly noCache?: boolean;
+  /** `--export-cache`: where the solve's results go after the build (and exporters). */
+  readonly cacheExports?: readonly CacheExportSpec[];
+  /** `--import-cache`: caches whose records answer the local index's misses. */
+  readonly cacheImports?: readonly CacheImportSpec[];
   readonly concurrency?: number;
   readonly signal: AbortSignal;
 }
@@ -64,11 +69,13 @@ export async function build(opts: BuildOptions): Promise<BuildResponse> {
       content,
       index: (index ??= ContentIndex.open(content.dir)),
     });
+    const cacheDeps = { worker, store, content, index: (index ??= ContentIndex.open(content.dir)), registry: opts.registry, progress: opts.progress, signal: opts.signal };
+    const imports = await importCaches(opts.cacheImports ?? [], { ...cacheDeps, refs });
     const solved = await solve(def, {
       resolve,
-      store,
+      store: imports.store,
       progress: opts.progress,
-      loadResult: (id) => refs.load(id),
+      loadResult: (id) => imports.loadResult(id),
       noCache: opts.noCache,
       concurrency: opts.concurrency,
       signal: opts.signal,
@@ -83,6 +90,7 @@ export async function build(opts: BuildOptions): Promise<BuildResponse> {
         describe: (snapshot) => store.get(snapshot)?.description || undefined,
       };
       for (const exporter of opts.exporters) Object.assign(response, await exportWithProgress(exporter, result, opts));
+      Object.assign(response, await exportCaches(opts.cacheExports ?? [], { ...cacheDeps, def, vertices: solved.vertices, result: resultId }));
     } finally {
       await solved.result?.release();
     }

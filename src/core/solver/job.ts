@@ -191,6 +191,9 @@ export class Job {
     v.status = change.status;
     if (change.started !== undefined) v.started = change.started;
     if (change.completed !== undefined) v.completed = change.completed;
+    // A vertex reported cached whose result turned out to be gone runs after all: it is no
+    // longer completed.
+    else if (change.status === "running") v.completed = undefined;
     const times = { ...(v.started === undefined ? {} : { started: v.started }), ...(v.completed === undefined ? {} : { completed: v.completed }) };
     this.opts.progress.write({ type: "vertex", digest: v.digest, name: v.name, inputs: v.inputs, ...times, ...extra });
   }

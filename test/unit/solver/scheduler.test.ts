@@ -6,7 +6,7 @@ import { openCacheStore } from "../../../src/core/cache/store.ts";
 import { loadDefinition } from "../../../src/core/llb/definition.ts";
 import { merge, scratch, type State } from "../../../src/core/llb/index.ts";
 import type { SolveOptions } from "../../../src/core/solver/scheduler.ts";
-import { busybox, chain, closeStores, FakeOps, IMAGE, memoryStore, run } from "./fakes.ts";
+import { busybox, chain, closeStores, digestOf, FakeOps, IMAGE, memoryStore, run } from "./fakes.ts";
 
 afterEach(closeStores);
 
@@ -127,6 +127,11 @@ describe("caching", () => {
     expect(ops.calls.map((c) => c.name)).toEqual([IMAGE, "a", "b", IMAGE, "a", "b"]);
     expect(b?.name).toBe("b");
     expect(second.res.vertices.every((v) => v.status === "completed")).toBe(true);
+    // Reported cached first, then run: the running event no longer says completed.
+    const events = second.progress.vertexEvents(digestOf(second.def, "b"));
+    const running = events.find((e) => e.started !== undefined && e.completed === undefined && !e.cached);
+    expect(running).toBeDefined();
+    expect(events.at(-1)?.completed).toBeGreaterThanOrEqual(running!.started!);
   });
 
   test("a changed content key reruns the source and its dependents", async () => {

@@ -1,0 +1,143 @@
+/**
+ * Cache export after a solve. The records are the solve's vertices' results as the local cache
+ * index has them (a vertex that ran or was loaded has its key recorded), each output whose
+ * committed snapshot still exists:
+ *
+ * - mode=min (the default): only results that are the final result or in its parent chain,
+ *   i.e. whose layers the final result is made of (BuildKit exports the final result's layers
+ *   and the keys pointing into them);
+ * - mode=max: every vertex's results.
+ *
+ * Each record's layers are its snapshot chain as image layers (image-layers.ts: diffed and
+ * compressed once, then reused from the content index), base first; blobs are listed once.
+ */
+import type { ContentIndex } from "../../content/index-db.ts";
+import type { ContentStore } from "../../content/store.ts";
+import type { Digest } from "../../digest.ts";
+import { withContext } from "../../errors.ts";
+import { resultLayers } from "../../exporters/image-layers.ts";
+import type { Compression } from "../../image/compression.ts";
+import { layerMediaType } from "../../image/compression.ts";
+import type { Descriptor } from "../../image/oci-types.ts";
+import type { LoadedDefinition } from "../../llb/definition.ts";
+import type { ProgressWriter } from "../../progress/events.ts";
+import type { RegistryClient } from "../../registry/index.ts";
+import type { VertexSummary } from "../../solver/job.ts";
+import { withView } from "../../solver/ops/snapshots.ts";
+import type { Worker } from "../../worker/worker.ts";
+import type { CacheStore } from "../store.ts";
+import { encodeCache } from "./format.ts";
+import type { CacheDocument, CacheLayer, CacheRecord } from "./format.ts";
+import { writeLocalCache } from "./local.ts";
+import { withTask } from "./progress.ts";
+import type { CacheTask } from "./progress.ts";
+import { pushRegistryCache } from "./registry.ts";
+import { cacheLocation } from "./spec.ts";
+import type { CacheExportSpec, CacheMode } from "./spec.ts";
+
+export interface CacheExportContext {
+  readonly worker: Worker;
+  /** The local cache index (not the import-aware view). */
+  readonly store: CacheStore;
+  readonly content: ContentStore;
+  readonly index: ContentIndex;
+  readonly registry: () => Promise<RegistryClient>;
+  readonly def: LoadedDefinition;
+  readonly vertices: readonly VertexSummary[];
+  /** The final result's snapshot; undefined for an empty result. */
+  readonly result: string | undefined;
+  readonly progress: ProgressWriter;
+  readonly signal: AbortSignal;
+}
+
+interface Candidate {
+  readonly key: Digest;
+  readonly output: number;
+  readonly snapshot: string;
+  readonly description: string;
+  readonly kind: string;
+}
+
+/** Exports the cache to each spec in turn; returns the manifest digest per location. */
+export async function exportCaches(specs: readonly CacheExportSpec[], ctx: CacheExportContext): Promise<Record<string, string>> {
+  const response: Record<string, string> = {};
+  for (const spec of specs) {
+    const where = cacheLocation(spec);
+    const digest = await withTask(ctx.progress, `exporting cache to ${where}`, (task) => exportOne(spec, ctx, task)).catch((err: unknown) => {
+      throw withContext(`exporting cache to ${where}`, err);
+    });
+    response[`cache ${where}`] = digest;
+  }
+  return response;
+}
+
+async function exportOne(spec: CacheExportSpec, ctx: CacheExportContext, task: CacheTask): Promise<string> {
+  const doc = await collectCache(ctx, spec.mode, spec.compression);
+  task.info(`${doc.records.length} records, ${doc.layers.length} layers (mode=${spec.mode})`);
+  const encoded = encodeCache(doc);
+  const blobs = doc.layers.map((l) => l.blob);
+  if (spec.type === "local") await writeLocalCache(spec.dest, spec.tag, encoded, blobs, ctx.content);
+  else await pushRegistryCache(spec.ref, encoded, blobs, { registry: ctx.registry, content: ctx.content, index: ctx.index, signal: ctx.signal }, task);
+  return encoded.manifest.descriptor.digest;
+}
+
+/** The cache document for mode: records and their layers (written to the content store). */
+export async function collectCache(ctx: CacheExportContext, mode: CacheMode, compression: Compression): Promise<CacheDocument> {
+  let candidates = await existing(ctx, candidatesOf(ctx));
+  if (mode === "min") {
+    const chain = new Set(ctx.result === undefined ? [] : await parentChain(ctx.worker, ctx.result));
+    candidates = candidates.filter((c) => chain.has(c.snapshot));
+  }
+  const layers: CacheLayer[] = [];
+  const position = new Map<Digest, number>();
+  const records: CacheRecord[] = [];
+  for (const c of candidates) {
+    const indexes: number[] = [];
+    for (const blob of await chainBlobs(ctx, c.snapshot, compression)) {
+      let i = position.get(blob.blob.digest);
+      if (i === undefined) {
+        i = layers.push(blob) - 1;
+        position.set(blob.blob.digest, i);
+      }
+      indexes.push(i);
+    }
+    records.push({ key: c.key, output: c.output, layers: indexes, description: c.description, kind: c.kind });
+  }
+  return { layers, records };
+}
+
+/** Every (key, output) of the solve with a recorded result. */
+function candidatesOf(ctx: CacheExportContext): Candidate[] {
+  const out: Candidate[] = [];
+  for (const v of ctx.vertices) {
+    const op = ctx.def.ops.get(v.digest);
+    if (v.cacheKey === undefined || op === undefined) continue;
+    for (let output = 0; output < op.outputs; output++) {
+      const snapshot = ctx.store.lookup(v.cacheKey, output);
+      if (snapshot !== undefined) out.push({ key: v.cacheKey, output, snapshot, description: v.name, kind: op.op.op ?? "" });
+    }
+  }
+  return out;
+}
+
+async function existing(ctx: CacheExportContext, candidates: readonly Candidate[]): Promise<Candidate[]> {
+  const kept: Candidate[] = [];
+  for (const c of candidates) if ((await ctx.worker.snapshotter.stat(c.snapshot))?.kind === "committed") kept.push(c);
+  return kept;
+}
+
+/** Snapshot names from name down to the base. */
+async function parentChain(worker: Worker, name: string): Promise<string[]> {
+  const chain: string[] = [];
+  for (let current: string | undefined = name; current !== undefined; current = (await worker.snapshotter.stat(current))?.parent) chain.push(current);
+  return chain;
+}
+
+/** The non-empty layers of snapshot's chain, base first. */
+async function chainBlobs(ctx: CacheExportContext, snapshot: string, compression: Compression): Promise<CacheLayer[]> {
+  const { worker } = ctx;
+  const result = { worker, snapshot, withMounted: <T>(fn: (dir: string) => Promise<T>) => withView(worker, snapshot, fn) };
+  const chain = await resultLayers(result, { store: ctx.content, index: ctx.index }, { compression, signal: ctx.signal });
+  const mediaType = layerMediaType(compression);
+  return chain.flatMap((l) => (l.blob ? [{ blob: { mediaType, digest: l.blob.digest, size: l.blob.size } satisfies Descriptor, diffID: l.blob.diffID }] : []));
+}

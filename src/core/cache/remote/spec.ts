@@ -1,0 +1,109 @@
+/**
+ * `--export-cache` and `--import-cache` as buildctl spells them: comma-separated key=value
+ * pairs with a type. Supported: `type=local,dest=DIR[,tag=T][,mode=min|max][,compression=…]`,
+ * `type=registry,ref=HOST/REPO:TAG[,mode=…][,compression=…]`; imports `type=local,src=DIR[,tag=T]`
+ * and `type=registry,ref=…`. Every mistake is a one-line InvalidArgument naming the flag.
+ */
+import { invalidArgument } from "../../errors.ts";
+import type { Compression } from "../../image/compression.ts";
+import { parseImageRef } from "../../reference/docker-ref.ts";
+
+export type CacheMode = "min" | "max";
+
+export type CacheExportSpec =
+  | { readonly type: "local"; readonly dest: string; readonly tag: string; readonly mode: CacheMode; readonly compression: Compression }
+  | { readonly type: "registry"; readonly ref: string; readonly mode: CacheMode; readonly compression: Compression };
+
+export type CacheImportSpec = { readonly type: "local"; readonly src: string; readonly tag: string } | { readonly type: "registry"; readonly ref: string };
+
+const TYPES = ["local", "registry"] as const;
+const COMPRESSIONS: readonly Compression[] = ["gzip", "zstd", "uncompressed"];
+export const DEFAULT_TAG = "latest";
+
+type Attrs = Record<string, string>;
+
+function parsePairs(flag: string, spec: string): Attrs {
+  const attrs: Attrs = {};
+  for (const part of spec.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw invalidArgument(`${flag} "${spec}": "${part}" is not key=value`);
+    const key = part.slice(0, eq).trim();
+    if (key in attrs) throw invalidArgument(`${flag} "${spec}": ${key} given twice`);
+    attrs[key] = part.slice(eq + 1).trim();
+  }
+  return attrs;
+}
+
+function typeOf(flag: string, spec: string, attrs: Attrs): "local" | "registry" {
+  const type = attrs.type;
+  if (!type) throw invalidArgument(`${flag} "${spec}": type is required (type=local|registry)`);
+  if (!(TYPES as readonly string[]).includes(type)) throw invalidArgument(`${flag} "${spec}": unknown cache type "${type}" (known: ${TYPES.join(", ")})`);
+  return type as "local" | "registry";
+}
+
+function check(flag: string, spec: string, attrs: Attrs, known: readonly string[]): void {
+  const unknown = Object.keys(attrs).filter((k) => k !== "type" && !known.includes(k));
+  if (unknown.length > 0) throw invalidArgument(`${flag} "${spec}": unknown attribute ${unknown.join(", ")}`);
+}
+
+function required(flag: string, spec: string, attrs: Attrs, key: string): string {
+  const value = attrs[key];
+  if (!value) throw invalidArgument(`${flag} "${spec}": ${key} is required`);
+  return value;
+}
+
+function modeOf(flag: string, spec: string, attrs: Attrs): CacheMode {
+  const mode = attrs.mode ?? "min";
+  if (mode !== "min" && mode !== "max") throw invalidArgument(`${flag} "${spec}": mode must be min or max, not "${mode}"`);
+  return mode;
+}
+
+function compressionOf(flag: string, spec: string, attrs: Attrs): Compression {
+  const c = attrs.compression ?? "gzip";
+  if (!(COMPRESSIONS as readonly string[]).includes(c)) throw invalidArgument(`${flag} "${spec}": compression must be one of ${COMPRESSIONS.join(", ")}, not "${c}"`);
+  return c as Compression;
+}
+
+/** A registry ref with a tag (a digest cannot name where to push or what to read by tag). */
+function registryRef(flag: string, spec: string, attrs: Attrs): string {
+  const ref = required(flag, spec, attrs, "ref");
+  let parsed;
+  try {
+    parsed = parseImageRef(ref);
+  } catch (err) {
+    throw invalidArgument(`${flag} "${spec}": ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (parsed.digest !== undefined) throw invalidArgument(`${flag} "${spec}": ref must name a tag, not a digest`);
+  return `${parsed.domain}/${parsed.path}:${parsed.tag ?? DEFAULT_TAG}`;
+}
+
+export function parseCacheExportSpec(spec: string): CacheExportSpec {
+  const flag = "--export-cache";
+  const attrs = parsePairs(flag, spec);
+  const type = typeOf(flag, spec, attrs);
+  if (type === "local") {
+    check(flag, spec, attrs, ["dest", "tag", "mode", "compression"]);
+    const dest = required(flag, spec, attrs, "dest");
+    return { type, dest, tag: attrs.tag || DEFAULT_TAG, mode: modeOf(flag, spec, attrs), compression: compressionOf(flag, spec, attrs) };
+  }
+  check(flag, spec, attrs, ["ref", "mode", "compression"]);
+  return { type, ref: registryRef(flag, spec, attrs), mode: modeOf(flag, spec, attrs), compression: compressionOf(flag, spec, attrs) };
+}
+
+export function parseCacheImportSpec(spec: string): CacheImportSpec {
+  const flag = "--import-cache";
+  const attrs = parsePairs(flag, spec);
+  const type = typeOf(flag, spec, attrs);
+  if (type === "local") {
+    check(flag, spec, attrs, ["src", "tag"]);
+    return { type, src: required(flag, spec, attrs, "src"), tag: attrs.tag || DEFAULT_TAG };
+  }
+  check(flag, spec, attrs, ["ref"]);
+  return { type, ref: registryRef(flag, spec, attrs) };
+}
+
+/** Where a spec points, for progress and messages. */
+export function cacheLocation(spec: CacheExportSpec | CacheImportSpec): string {
+  if (spec.type === "registry") return spec.ref;
+  return "dest" in spec ? spec.dest : spec.src;
+}
