@@ -1,6 +1,7 @@
 // `buildkit build`: reads a Definition (stdin or --file) and solves it in this process with
 // the standalone worker, showing progress and writing a trace of every step.
 import { defineCommand } from "citty";
+import { consola } from "consola";
 import { existsSync } from "node:fs";
 import type { RegistryClient } from "../core/registry/index.ts";
 import { build } from "../core/build/build.ts";
@@ -31,6 +32,7 @@ export default defineCommand({
     local: { type: "string", description: "A local directory for local sources: NAME=PATH (repeatable)" },
     output: { type: "string", alias: "o", description: "Export the result: type=local,dest=DIR | type=tar,dest=FILE|- (repeatable)" },
     progress: { type: "string", default: "auto", description: "Progress display: auto, tty, plain, rawjson, quiet" },
+    quiet: { type: "boolean", alias: "q", description: "No progress display (same as --progress quiet); errors still print" },
     cache: { type: "boolean", default: true, description: "Use cached results (--no-cache ignores them)" },
     root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
     secret: { type: "string", description: "A secret for steps: id=ID,src=PATH or id=ID,env=VAR (repeatable)" },
@@ -41,7 +43,7 @@ export default defineCommand({
     "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy)" },
   },
   async run({ args, rawArgs }) {
-    const mode = args.progress as ProgressMode;
+    const mode = (args.quiet ? "quiet" : args.progress) as ProgressMode;
     if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress must be one of ${PROGRESS_MODES.join(", ")}, not "${args.progress}"`);
     const localDirs = parseLocals(repeatedFlag(rawArgs, "local"));
     const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
@@ -58,13 +60,17 @@ export default defineCommand({
     const controller = new AbortController();
     const stop = onInterrupt(controller);
     const { createStandaloneWorker } = await import("../backends/standalone/index.ts");
+    consola.debug(`state directory ${root}, ${definition.byteLength} bytes of definition, progress ${mode}`);
     const worker = await createStandaloneWorker({
       root,
       signal: controller.signal,
       onWait: () => process.stderr.write(`waiting for another build to release ${root}\n`),
     });
+    const swept = Object.entries(worker.swept).filter(([, n]) => n > 0);
+    if (swept.length) consola.debug(`cleaned up after an earlier process: ${swept.map(([k, n]) => `${n} ${k}`).join(", ")}`);
     const tracePath = defaultTracePath(root);
-    process.stderr.write(`trace: ${tracePath}\n`);
+    if (mode !== "quiet") process.stderr.write(`trace: ${tracePath}\n`);
+    else consola.debug(`trace: ${tracePath}`);
     const state = createProgressState({ logTailLines: 10 });
     const progress = redactLogs(
       tee(await display(mode), createTraceWriter(tracePath, { argv: process.argv, redact: (t) => redactText(t, secretValues) }), { write: (e) => state.apply(e), close: async () => {} }),
