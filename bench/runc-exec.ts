@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { ProcessMeta } from "../src/core/worker/executor.ts";
 import { createRuncExecutor, findRunc, sweepRunc } from "../src/backends/standalone/executor/index.ts";
 import { buildSpec } from "../src/backends/standalone/executor/spec.ts";
-import { mountPointsUnder } from "../src/backends/standalone/executor/sweep.ts";
+import { mountPointsUnder } from "../src/backends/standalone/sys/mountinfo.ts";
 import { makeBusyboxRootfs } from "../test/fixtures/busybox-rootfs.ts";
 
 const WARMUPS = 3;

@@ -9,11 +9,10 @@ import { chmod, lchown, link, lstat, mkdir, rm, symlink } from "node:fs/promises
 import type { BigIntStats } from "node:fs";
 import { BuildkitError } from "../errors.ts";
 import { errnoCode } from "../fs/fs-error.ts";
-import { makeNode, setTimes } from "../fs/sys.ts";
+import { makeDev, makeNode, setTimes, setXattr } from "../fs/sys.ts";
 import { cleanEntryName, splitEntryName } from "./entry-path.ts";
 import type { ParentResolver } from "./entry-path.ts";
 import type { TarHeader } from "./tar-header.ts";
-import { makeDev, setXattr } from "./xattr.ts";
 
 export interface DeferredDir {
   mode: number;

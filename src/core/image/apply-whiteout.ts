@@ -12,13 +12,12 @@
 import { constants } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import { BuildkitError } from "../errors.ts";
-import { makeNode } from "../fs/sys.ts";
+import { makeNode, setXattr } from "../fs/sys.ts";
 import { lstatOrUndefined, removePath } from "./apply-entry.ts";
 import type { ApplyContext } from "./apply-entry.ts";
 import { splitEntryName } from "./entry-path.ts";
 import { OVERLAY_OPAQUE_XATTR } from "./whiteout.ts";
 import type { Whiteout } from "./whiteout.ts";
-import { setXattr } from "./xattr.ts";
 
 const OPAQUE_VALUE = new Uint8Array([0x79]); // "y"
 

@@ -9,8 +9,8 @@
 import { lstat, readdir } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { BuildkitError } from "../errors.ts";
+import { getXattr, listXattrs } from "../fs/sys.ts";
 import { isOpaqueValue, isOverlayWhiteout, isOverlayXattr, OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR, unsupportedOverlayXattr } from "./whiteout.ts";
-import { getXattr, listXattrs } from "./xattr.ts";
 
 export type Xattrs = Array<[string, Uint8Array]>;
 

@@ -8,11 +8,11 @@ import { closeSync, constants, openSync, readSync } from "node:fs";
 import { readlink } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { BuildkitError } from "../errors.ts";
+import { splitDev } from "../fs/sys.ts";
 import { BLOCK, encodeHeader, padding } from "./tar-header.ts";
 import type { EntryType, TarHeader } from "./tar-header.ts";
 import type { AddChange, LayerChange } from "./layer-walk.ts";
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from "./whiteout.ts";
-import { splitDev } from "./xattr.ts";
 
 export interface ByteWriter {
   /** The caller may reuse `chunk` once this resolves. */

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import { join } from "node:path";
 import { copy, LINUX_AMD64, local, merge, mkdir, mkfile, rm, scratch } from "../../../src/core/llb/index.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
-import { BuildHarness } from "./harness.ts";
+import { BuildHarness, waitForOutput } from "./harness.ts";
 
 const run = requireIntegration("build integration tests", { runc: true, busybox: true });
 let h: BuildHarness;
@@ -221,13 +221,7 @@ describe.skipIf(!run)("build", () => {
   test("Ctrl-C mid-build kills the container and leaves nothing mounted", async () => {
     const def = h.base().run(sh("echo started; sleep 60")).root();
     const proc = h.spawn(def, ["--no-cache"]);
-    const reader = proc.stderr.getReader();
-    let seen = "";
-    while (!seen.includes("started")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += new TextDecoder().decode(value);
-    }
+    await waitForOutput(proc, "started");
     const t0 = Date.now();
     proc.kill("SIGINT");
     const code = await proc.exited;
@@ -240,13 +234,7 @@ describe.skipIf(!run)("build", () => {
   test("a killed build is followed by a clean one", async () => {
     const def = h.base().run(sh("echo started; sleep 60")).root();
     const proc = h.spawn(def, ["--no-cache"]);
-    const reader = proc.stderr.getReader();
-    let seen = "";
-    while (!seen.includes("started")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += new TextDecoder().decode(value);
-    }
+    await waitForOutput(proc, "started");
     proc.kill("SIGKILL");
     await proc.exited;
     const next = await h.build(h.base().run(sh("echo after")).root());

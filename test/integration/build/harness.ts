@@ -15,6 +15,18 @@ export interface BuildRun {
   trace(): Record<string, unknown>[];
 }
 
+/** Reads a spawned build's stderr until `text` appears (or the stream ends); returns what was read. */
+export async function waitForOutput(proc: { readonly stderr: ReadableStream<Uint8Array> }, text: string): Promise<string> {
+  const reader = proc.stderr.getReader();
+  let seen = "";
+  while (!seen.includes(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += new TextDecoder().decode(value);
+  }
+  return seen;
+}
+
 /** A temp world for one test file: a state dir, a busybox rootfs and scratch dirs. */
 export class BuildHarness {
   readonly dir = mkdtempSync(join(tmpdir(), "bk-it-"));

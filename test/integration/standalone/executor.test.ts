@@ -8,7 +8,7 @@ import { BuildkitError } from "../../../src/core/errors.ts";
 import type { ExecMount, Executor, ProcessMeta } from "../../../src/core/worker/executor.ts";
 import type { Mount } from "../../../src/core/worker/mount.ts";
 import { createRuncExecutor, findRunc, sweepRunc } from "../../../src/backends/standalone/executor/index.ts";
-import { mountPointsUnder } from "../../../src/backends/standalone/executor/sweep.ts";
+import { mountPointsUnder } from "../../../src/backends/standalone/sys/mountinfo.ts";
 import { hasBusybox, makeBusyboxRootfs } from "../../fixtures/busybox-rootfs.ts";
 
 function skipReason(): string | undefined {

@@ -10,8 +10,7 @@ import type { Header } from "tar-stream";
 import { expect } from "bun:test";
 import { BuildkitError } from "../../../src/core/errors.ts";
 import type { ErrorCode } from "../../../src/core/errors.ts";
-import { makeNode, setTimes } from "../../../src/core/fs/sys.ts";
-import { getXattr, listXattrs, setXattr } from "../../../src/core/image/xattr.ts";
+import { getXattr, listXattrs, makeNode, setTimes, setXattr } from "../../../src/core/fs/sys.ts";
 
 export const isRoot = process.getuid?.() === 0;
 const made: string[] = [];

@@ -5,7 +5,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from "no
 import { join } from "node:path";
 import { applyLayer } from "../../../src/core/image/layer-apply.ts";
 import { writeLayer } from "../../../src/core/image/layer-write.ts";
-import { setXattr } from "../../../src/core/image/xattr.ts";
+import { setXattr } from "../../../src/core/fs/sys.ts";
 import { build, cleanup, expectError, isRoot, makeTar, streamOf, tempDir } from "./fixtures.ts";
 
 afterEach(cleanup);

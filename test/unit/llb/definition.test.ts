@@ -1,26 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
 import { pb } from "../../../src/core/pb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
 import type { Digest } from "../../../src/core/digest.ts";
 import { BuildkitError } from "../../../src/core/errors.ts";
 import { int64, loadDefinition, topologicalOrder } from "../../../src/core/llb/definition.ts";
-import { VECTORS_DIR } from "../../paths.ts";
+import { vector, vectorNames } from "./helpers.ts";
 
-const VECTORS = VECTORS_DIR;
-const names = readdirSync(VECTORS).filter((f) => f.endsWith(".pb")).map((f) => f.slice(0, -3)).sort();
-
-interface VectorJSON {
-  metadata: Record<string, unknown>;
-  ops: { digest: string; op: unknown }[];
-}
-
-function vector(name: string): { bytes: Uint8Array; json: VectorJSON } {
-  return {
-    bytes: new Uint8Array(readFileSync(`${VECTORS}/${name}.pb`)),
-    json: JSON.parse(readFileSync(`${VECTORS}/${name}.json`, "utf8")) as VectorJSON,
-  };
-}
+const names = vectorNames();
 
 const enc = (op: pb.Op.$Properties): Uint8Array => pb.Op.encode(op).finish();
 const definition = (ops: Uint8Array[], metadata: Record<string, pb.OpMetadata.$Properties> = {}): Uint8Array =>

@@ -1,10 +1,11 @@
 // Start-up clean-up after a process that died while running containers: containers still in the
 // runc state dir are killed and deleted, bundle dirs are unmounted and removed. Call it while
 // holding the root's lock, before any run: it removes every bundle under root.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildkitError } from "../../../core/errors.ts";
+import { mountPointsUnder } from "../sys/mountinfo.ts";
 import { unmount } from "../sys/mount.ts";
 import { deleteContainer, findRunc, killContainer, listContainers } from "./runc.ts";
 import type { Runc } from "./runc.ts";
@@ -12,22 +13,6 @@ import type { Runc } from "./runc.ts";
 export interface RuncSweepReport {
   readonly containers: number;
   readonly bundles: number;
-}
-
-/** Undoes mountinfo's octal escapes (\040 for a space, …). */
-function unescapeMountPath(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
-}
-
-/** Mount points at or below dir in this process's mount namespace, deepest first. */
-export function mountPointsUnder(dir: string): string[] {
-  const points = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((line) => line.split(" ")[4])
-    .filter((p): p is string => p !== undefined)
-    .map(unescapeMountPath)
-    .filter((p) => p === dir || p.startsWith(`${dir}/`));
-  return points.sort((a, b) => b.length - a.length);
 }
 
 /**

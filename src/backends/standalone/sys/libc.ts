@@ -1,15 +1,17 @@
 // Direct libc calls through bun:ffi, so that mounting costs a syscall rather than a process
 // (DESIGN.md, Performance rules). Only the few functions the standalone backend needs; each
 // returns 0 or the errno of the failure, and callers turn that into an error with context.
-import { dlopen, FFIType, read } from "bun:ffi";
-import { constants } from "node:os";
+// C strings, errno and errno names come from core/sys/libc.ts.
+import { dlopen, FFIType } from "bun:ffi";
+import { cString, errnoName, lastErrno as errno } from "../../../core/sys/libc.ts";
+
+export { errnoName };
 
 const libc = dlopen("libc.so.6", {
   mount: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   umount2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   getpagesize: { args: [], returns: FFIType.i32 },
   flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-  __errno_location: { args: [], returns: FFIType.ptr },
 });
 
 /** mount(2) flags (include/uapi/linux/mount.h). */
@@ -35,17 +37,6 @@ export const MS = {
 
 /** umount2(2) flags. */
 export const MNT_DETACH = 2;
-
-/** A NUL-terminated copy of s that C can read; null stays NULL. */
-function cString(s: string | null): Buffer | null {
-  return s === null ? null : Buffer.from(`${s}\0`, "utf8");
-}
-
-/** errno of the calling thread, read right after a failed call (no JS runs in between). */
-function errno(): number {
-  const location = libc.symbols.__errno_location();
-  return location === null ? 0 : read.i32(location, 0);
-}
 
 /** mount(2); returns 0 or errno. */
 export function sysMount(source: string, target: string, fstype: string | null, flags: number, data: string | null): number {
@@ -75,18 +66,7 @@ export function getPageSize(): number {
   return pageSize;
 }
 
-const errnoNames = new Map<number, string>();
-for (const [name, value] of Object.entries(constants.errno)) {
-  // EWOULDBLOCK/EAGAIN and ENOTSUP/EOPNOTSUPP share numbers: keep the first, canonical name.
-  if (!errnoNames.has(value)) errnoNames.set(value, name);
-}
-
 /** "EINVAL (22)" for 22. */
 export function describeErrno(n: number): string {
-  return `${errnoNames.get(n) ?? "errno"} (${n})`;
-}
-
-/** The symbolic name of an errno ("EINVAL"), or undefined when unknown. */
-export function errnoName(n: number): string | undefined {
-  return errnoNames.get(n);
+  return `${errnoName(n) ?? "errno"} (${n})`;
 }

@@ -4,7 +4,7 @@
  * images index (ROOT/images.json: the standalone worker's stand-in for containerd's image
  * store), and with push=true pushed to the registry REF names.
  */
-import { BuildkitError, invalidArgument, withContext } from "../../errors.ts";
+import { invalidArgument, withContext } from "../../errors.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
 import type { RegistryClient } from "../../registry/index.ts";
@@ -14,7 +14,7 @@ import { IMAGE_ATTRS, parseBool, parseImageOptions } from "./attrs.ts";
 import type { ImageOptions } from "./attrs.ts";
 import { buildImage } from "./build-image.ts";
 import type { BuiltImage } from "./build-image.ts";
-import { openImageContext } from "./context.ts";
+import { withImageContext } from "./context.ts";
 import { storeImage } from "./local-images.ts";
 import { pushImage } from "./push.ts";
 
@@ -58,18 +58,13 @@ interface ExportParams {
   readonly signal: AbortSignal;
 }
 
-async function exportImage(result: BuildResult, p: ExportParams): Promise<Record<string, string>> {
-  const root = result.worker?.root;
-  if (root === undefined) throw new BuildkitError("FailedPrecondition", "the result's worker is not available");
-  const ctx = openImageContext(root);
-  try {
+function exportImage(result: BuildResult, p: ExportParams): Promise<Record<string, string>> {
+  return withImageContext(result, async (ctx, root) => {
     const built = await buildImage(result, ctx, { ...p.image, signal: p.signal });
     await storeImage(root, p.name, built.manifest);
     if (p.client) await pushImage(p.client, p.ref, built, ctx, p.signal);
     return imageResponse(built, p.name);
-  } finally {
-    ctx.index.close();
-  }
+  });
 }
 
 /** BuildKit's response keys for an image export. */

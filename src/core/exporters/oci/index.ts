@@ -9,7 +9,7 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { BuildkitError, withContext } from "../../errors.ts";
+import { withContext } from "../../errors.ts";
 import { fileSink } from "../../image/byte-sink.ts";
 import type { ByteSink } from "../../image/byte-sink.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
@@ -17,7 +17,7 @@ import type { BuildResult, Exporter, ExporterInstance } from "../exporter.ts";
 import { IMAGE_ATTRS, parseImageOptions } from "../image/attrs.ts";
 import type { ImageOptions } from "../image/attrs.ts";
 import { buildImage } from "../image/build-image.ts";
-import { openImageContext } from "../image/context.ts";
+import { withImageContext } from "../image/context.ts";
 import { imageResponse } from "../image/index.ts";
 import { rejectUnknownAttrs, requireDest } from "../spec.ts";
 import { writableSink } from "./archive-writer.ts";
@@ -77,20 +77,15 @@ interface ArchiveExport {
   readonly signal: AbortSignal;
 }
 
-async function exportArchive(result: BuildResult, p: ArchiveExport): Promise<Record<string, string>> {
-  const root = result.worker?.root;
-  if (root === undefined) throw new BuildkitError("FailedPrecondition", "the result's worker is not available");
-  const ctx = openImageContext(root);
-  try {
+function exportArchive(result: BuildResult, p: ArchiveExport): Promise<Record<string, string>> {
+  return withImageContext(result, async (ctx) => {
     const built = await buildImage(result, ctx, { ...p.image, signal: p.signal });
     const [name] = p.image.names;
     const write = (sink: ByteSink) => writeImageArchive(sink, ctx.store, built, { format: p.format, name, mtime: p.image.epoch ?? 0, signal: p.signal });
     if (p.dest === "-") await write(writableSink((p.stdout ?? defaultStdout)()));
     else await writeFileAtomically(p.dest, write);
     return imageResponse(built, name ? formatImageRef(name) : undefined);
-  } finally {
-    ctx.index.close();
-  }
+  });
 }
 
 /** Writes through a sink to `dest.partial-PID`, renamed to dest once complete. */
