@@ -10,13 +10,13 @@ import type { ContentStore } from "../../content/store.ts";
 import type { Descriptor } from "../../image/oci-types.ts";
 import { hostPlatform } from "../../llb/platform.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
+import { pushStoredBlobs } from "../../content/push-blobs.ts";
 import type { RegistryClient } from "../../registry/index.ts";
 import { parseCacheConfig } from "./format.ts";
 import type { EncodedCache } from "./format.ts";
 import type { CacheTask } from "./progress.ts";
 import type { LoadedCache } from "./source.ts";
 
-const PARALLEL_BLOBS = 3;
 
 export interface RegistryCacheDeps {
   /** The registry client, made on first use. */
@@ -33,15 +33,13 @@ function repositoryOf(ref: string): { domain: string; path: string; tag: string 
 
 export async function pushRegistryCache(ref: string, encoded: EncodedCache, layers: readonly Descriptor[], deps: RegistryCacheDeps, task: CacheTask): Promise<void> {
   const repo = repositoryOf(ref);
-  const own = `${repo.domain}/${repo.path}`;
   const client = await deps.registry();
-  const pushLayer = async (desc: Descriptor): Promise<void> => {
-    const mountFrom = deps.index.sources(desc.digest, repo.domain).filter((r) => r !== own);
-    const res = await client.pushBlob(repo, desc, deps.content.stream(desc.digest), { signal: deps.signal, mountFrom });
-    deps.index.addSource(desc.digest, repo);
-    task.status(`${res.status} ${desc.digest}`, desc.size, desc.size, true);
-  };
-  await inPool(layers, PARALLEL_BLOBS, pushLayer);
+  await pushStoredBlobs(client, repo, layers, {
+    store: deps.content,
+    index: deps.index,
+    signal: deps.signal,
+    onPushed: (desc, status) => task.status(`${status} ${desc.digest}`, desc.size, desc.size, true),
+  });
   await client.pushBlob(repo, encoded.config.descriptor, encoded.config.bytes, { signal: deps.signal });
   const m = encoded.manifest;
   await client.pushManifest(repo, repo.tag, m.descriptor.mediaType, m.bytes, deps.signal);
@@ -60,22 +58,4 @@ export async function readRegistryCache(ref: string, deps: RegistryCacheDeps): P
       fetched: (digest) => deps.index.addSource(digest, repo),
     },
   };
-}
-
-/** Runs fn over items with at most `limit` at once; the first failure stops new starts. */
-async function inPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lane = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

@@ -1,0 +1,54 @@
+import type { Descriptor } from "../image/oci-types.ts";
+import type { RegistryClient } from "../registry/index.ts";
+import type { ContentIndex } from "./index-db.ts";
+import type { ContentStore } from "./store.ts";
+
+const PARALLEL_BLOBS = 3;
+
+export interface PushStats {
+  exists: number;
+  mounted: number;
+  uploaded: number;
+}
+
+/**
+ * Pushes blobs of the content store to a repository, a few at a time: each is checked with
+ * HEAD first, mounted from another repository of the same registry when the content index
+ * knows one that has it, else uploaded (streamed from disk). Where each blob now is gets
+ * recorded, so later pushes to sibling repositories mount instead of uploading.
+ */
+export async function pushStoredBlobs(
+  client: RegistryClient,
+  repo: { readonly domain: string; readonly path: string },
+  blobs: readonly Descriptor[],
+  ctx: { store: ContentStore; index: ContentIndex; signal: AbortSignal; onPushed?: (desc: Descriptor, status: keyof PushStats) => void },
+): Promise<PushStats> {
+  const own = `${repo.domain}/${repo.path}`;
+  const stats: PushStats = { exists: 0, mounted: 0, uploaded: 0 };
+  await inPool(blobs, PARALLEL_BLOBS, async (desc) => {
+    const mountFrom = ctx.index.sources(desc.digest, repo.domain).filter((r) => r !== own);
+    const res = await client.pushBlob(repo, desc, ctx.store.stream(desc.digest), { signal: ctx.signal, mountFrom });
+    stats[res.status]++;
+    ctx.index.addSource(desc.digest, repo);
+    ctx.onPushed?.(desc, res.status);
+  });
+  return stats;
+}
+
+/** Runs fn over items with at most `limit` at once; the first failure stops new starts. */
+async function inPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
