@@ -37,6 +37,17 @@ describe.skipIf(!run)("build", () => {
     expect(second.stderr).toContain("CACHED");
   });
 
+  test("--quiet prints nothing on success; --debug adds debug lines", async () => {
+    const def = h.base().run(sh("echo quiet-step")).root();
+    const quiet = await h.build(def, ["-q"]);
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe("");
+    const debug = await h.build(def, ["--quiet", "--debug"]);
+    expect(debug.code).toBe(0);
+    expect(debug.stderr).toContain(`state directory ${h.root}`);
+    expect(debug.stderr).toContain("trace: ");
+  });
+
   test("--no-cache runs every step again", async () => {
     const def = h.base().run(sh("date +%s%N > /stamp")).root();
     expect((await h.build(def)).code).toBe(0);
