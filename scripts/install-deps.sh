@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # runc: the standalone worker's executor. busybox-static: test images and the offline demo.
 # git: git sources. skopeo, docker-registry, openssl, apache2-utils (htpasswd), zstd: the
-# registry tests. tmux: the terminal display tests. tar, ca-certificates: the basics.
-APT_PACKAGES=(ca-certificates git tar runc busybox-static skopeo docker-registry openssl apache2-utils zstd tmux)
+# registry tests (zstd, bzip2, xz-utils also ADD's archive unpacking). tmux: the terminal display
+# tests. tar, ca-certificates: the basics.
+APT_PACKAGES=(ca-certificates git tar runc busybox-static skopeo docker-registry openssl apache2-utils zstd bzip2 xz-utils tmux)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

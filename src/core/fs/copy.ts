@@ -4,7 +4,7 @@
  * destination directories and hands each source to the {@link Copier}. Sources are resolved
  * inside the source root, destinations inside the destination root.
  */
-import { lstat, open, stat } from "node:fs/promises";
+import { lstat, stat } from "node:fs/promises";
 import { posix } from "node:path";
 import { BuildkitError } from "../errors.ts";
 import type { pb } from "../pb/index.ts";
@@ -13,6 +13,7 @@ import { mkdirAll } from "./entry.ts";
 import type { MkdirAllOptions } from "./entry.ts";
 import { errnoCode, ifExists } from "./fs-error.ts";
 import { resolveWildcards } from "./glob.ts";
+import { isArchive, unpackArchive } from "./unpack.ts";
 import { parseModeString } from "./mode-string.ts";
 import type { Chowner } from "./owner.ts";
 import { PatternMatcher } from "./patterns.ts";
@@ -79,30 +80,6 @@ async function expandSources(action: pb.FileActionCopy, srcRoot: string): Promis
   return matches;
 }
 
-/** gzip, bzip2, xz, zstd or tar: what Docker's ADD would unpack. */
-async function looksLikeArchive(path: string): Promise<boolean> {
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.alloc(262);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const head = buf.subarray(0, bytesRead);
-    const magic = [[0x1f, 0x8b], [0x42, 0x5a, 0x68], [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], [0x28, 0xb5, 0x2f, 0xfd]];
-    if (magic.some((m) => m.every((b, i) => head[i] === b))) return true;
-    return head.subarray(257, 262).toString("latin1") === "ustar";
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Refuses archives when asked to unpack them (not implemented); other files copy as usual. */
-async function checkUnpack(action: pb.FileActionCopy, srcFollowed: string, src: string): Promise<void> {
-  if (!action.attemptUnpackDockerCompatibility) return;
-  const st = await ifExists(() => stat(srcFollowed));
-  if (st?.isFile() && (await looksLikeArchive(srcFollowed))) {
-    throw new BuildkitError("Unimplemented", `unpacking archive ${cleanAbs(src)} is not supported`);
-  }
-}
-
 /**
  * Where one source goes (fsutil's prepareTargetDir): into `dest` when dest is an existing
  * directory and the source is a file, or a directory copied as a whole; creates the parent.
@@ -129,8 +106,16 @@ export async function copyAction(action: pb.FileActionCopy, dirs: CopyDirs, ctx:
   if (ensure !== "") await mkdirAll(await resolveInRoot(dirs.dest, ensure), mk);
   const dest = await resolveInRoot(dirs.dest, action.dest);
   for (const src of sources) {
+    if (action.attemptUnpackDockerCompatibility) {
+      // ADD: an archive (after following every link, as BuildKit's RootPath does) is unpacked.
+      const archive = await resolveInRoot(dirs.src, src, { followFinal: true });
+      if (await isArchive(archive)) {
+        await mkdirAll(dest, mk);
+        await unpackArchive(archive, dest, { display: cleanAbs(src) });
+        continue;
+      }
+    }
     const srcFollowed = await resolveInRoot(dirs.src, src, { followFinal: action.followSymlink });
-    await checkUnpack(action, srcFollowed, src);
     const target = await prepareTarget({ followed: srcFollowed, path: src }, dest, { ...mk, dirCopyContents: action.dirCopyContents });
     await copier.copyRoot(srcFollowed, target);
   }

@@ -35,6 +35,11 @@ export interface ApplyOptions {
   allowDevices?: boolean;
   /** Write whiteouts as overlayfs ones (char 0/0, opaque xattr) instead of deleting. */
   overlayWhiteouts?: boolean;
+  /**
+   * A plain archive, not a layer (ADD's unpacking): `.wh.` names are ordinary entries and
+   * nothing is deleted, as moby's Untar does.
+   */
+  plainArchive?: boolean;
   limits?: Partial<TarLimits>;
 }
 
@@ -59,19 +64,19 @@ async function checkDir(dir: string): Promise<void> {
   if (!st.isDirectory()) throw new BuildkitError("InvalidArgument", `applying layer: ${dir}: not a directory`);
 }
 
-async function applyOne(ctx: ApplyContext, h: TarHeader, tar: TarReader): Promise<void> {
+async function applyOne(ctx: ApplyContext, h: TarHeader, tar: TarReader, plain: boolean): Promise<void> {
   const rel = cleanEntryName(h.name);
   if (rel === "") return; // the root itself: its metadata belongs to the snapshot
-  const wh = parseWhiteout(splitEntryName(rel).base);
+  const wh = plain ? undefined : parseWhiteout(splitEntryName(rel).base);
   if (wh !== undefined) return applyWhiteout(ctx, rel, wh);
   return applyEntry(ctx, h, rel, tar.body());
 }
 
-async function extract(ctx: ApplyContext, tar: TarReader): Promise<void> {
+async function extract(ctx: ApplyContext, tar: TarReader, plain: boolean): Promise<void> {
   for (let h = await tar.next(); h !== undefined; h = await tar.next()) {
     if (ctx.signal?.aborted) throw canceled();
     try {
-      await applyOne(ctx, h, tar);
+      await applyOne(ctx, h, tar, plain);
     } catch (err) {
       throw entryError(h.name, err);
     }
@@ -105,10 +110,10 @@ export async function applyLayer(stream: ReadableStream<Uint8Array>, dir: string
       overlayWhiteouts: opts.overlayWhiteouts ?? false,
       chown: process.getuid?.() === 0,
       signal,
-      created: opts.overlayWhiteouts ? undefined : new Set(),
+      created: opts.overlayWhiteouts || opts.plainArchive ? undefined : new Set(),
       dirs: new Map(),
     };
-    await extract(ctx, tar);
+    await extract(ctx, tar, opts.plainArchive ?? false);
   } catch (err) {
     await (tar ?? stream).cancel(err).catch(() => {});
     if (signal?.aborted) throw canceled();

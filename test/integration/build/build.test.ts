@@ -185,6 +185,21 @@ describe.skipIf(!run)("build", () => {
     expect(escape.stderr.trim().split("\n").at(-1)).toBe("error: copy /up/passwd /via-up: copy /up/passwd: no such file or directory");
   });
 
+  test("ADD-style copy unpacks a local archive; a plain file is copied", async () => {
+    const src = h.temp("ctx");
+    mkdirSync(join(src, "tree/sub"), { recursive: true });
+    writeFileSync(join(src, "tree/sub/f"), "packed\n");
+    expect(Bun.spawnSync(["tar", "-czf", join(src, "app.tar.gz"), "-C", join(src, "tree"), "sub"]).exitCode).toBe(0);
+    writeFileSync(join(src, "notes.txt"), "plain\n");
+    const out = h.temp("out");
+    const add = (from: string) => copy(local("ctx"), from, "/app/", { attemptUnpack: true, createDestPath: true });
+    const r = await h.build(scratch().file(add("/app.tar.gz")).file(add("/notes.txt")), ["--output", `type=local,dest=${out}`], { locals: { ctx: src } });
+    if (r.code !== 0) console.log(r.stderr);
+    expect(r.code).toBe(0);
+    expect(readdirSync(join(out, "app")).sort()).toEqual(["notes.txt", "sub"]);
+    expect(readFileSync(join(out, "app/sub/f"), "utf8")).toBe("packed\n");
+  });
+
   test("tar exporter, to a file and to stdout", async () => {
     const def = scratch().file(mkfile("/hello", 0o644, "hi\n"));
     const file = join(h.temp("tar"), "out.tar");

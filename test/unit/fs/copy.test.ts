@@ -175,18 +175,6 @@ describe("copy: symlinks, metadata", () => {
       expect([p, lstatSync(join(d.base, p), { bigint: true }).mtimeNs]).toEqual([p, BigInt(TS)]);
     }
   });
-
-  test("an archive is refused when asked to unpack; other files copy", async () => {
-    const d = setup({ "plain.txt": "text" });
-    writeFileSync(join(d.secondary, "a.tar.gz"), Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]));
-    await run(d, "/plain.txt", "/plain.txt", { attemptUnpackDockerCompatibility: true });
-    expect(read(d.base, "plain.txt")).toBe("text");
-    await expectError(
-      run(d, "/a.tar.gz", "/x/", { attemptUnpackDockerCompatibility: true }),
-      "copy /a.tar.gz: unpacking archive /a.tar.gz is not supported",
-      "Unimplemented",
-    );
-  });
 });
 
 describe("copy: replacing existing paths", () => {
