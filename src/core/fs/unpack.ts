@@ -95,7 +95,7 @@ export async function unpackArchive(archive: string, dest: string, opts: { displ
   } catch (err) {
     await done.catch(() => {}); // a decompressor failure explains less than the extraction's
     const message = err instanceof Error ? err.message.replace(/^applying layer: /, "") : String(err);
-    const code = err instanceof BuildkitError ? err.code : "Unknown";
+    const code = err instanceof BuildkitError ? err.code : "Internal";
     throw new BuildkitError(code, `unpacking ${opts.display}: ${message}`, { cause: err });
   }
   await done;
