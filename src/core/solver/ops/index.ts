@@ -60,6 +60,9 @@ export function createOpResolver(deps: OpDeps): OpResolver {
         if (scheme === "git") {
           return lazyAdapter(async () => (await import("../../sources/git/index.ts")).gitSource(source, { ...deps, gitCacheDir: join(deps.worker.root, "git") }));
         }
+        if (scheme === "http" || scheme === "https") {
+          return lazyAdapter(async () => (await import("../../sources/http/index.ts")).httpSource(source, { ...deps, httpCacheDir: join(deps.worker.root, "http") }));
+        }
         throw new BuildkitError("Unimplemented", `source ${id}: ${scheme || "this"} sources are not supported yet`);
       }
       case "build":

@@ -5,6 +5,7 @@
  */
 import { posix } from "node:path";
 import { invalidArgument } from "../../errors.ts";
+import { redactCredentials } from "../redact-url.ts";
 
 export interface GitIdentifier {
   /** The remote as git is given it: a URL, an scp-like `user@host:path`, or a local path. */
@@ -43,10 +44,7 @@ export function isFileRemote(remote: string): boolean {
 
 /** The remote with any password or token in it replaced, for messages and the kept .git's origin. */
 export function redactRemote(remote: string): string {
-  return remote.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, (_all, scheme: string, userinfo: string) => {
-    const user = userinfo.split(":")[0] ?? "";
-    return userinfo.includes(":") ? `${scheme}${user}:xxxxx@` : `${scheme}xxxxx@`;
-  });
+  return redactCredentials(remote);
 }
 
 function cleanSubdir(raw: string, identifier: string): string {
