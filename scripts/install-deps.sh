@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 # runc: the standalone worker's executor. busybox-static: test images and the offline demo.
 # git: git sources. skopeo, docker-registry, openssl, apache2-utils (htpasswd), zstd: the
 # registry tests (zstd, bzip2, xz-utils also ADD's archive unpacking). tmux: the terminal display
-# tests. tar, ca-certificates: the basics.
-APT_PACKAGES=(ca-certificates git tar runc busybox-static skopeo docker-registry openssl apache2-utils zstd bzip2 xz-utils tmux)
+# tests. containerd: the image archive import tests. tar, ca-certificates: the basics.
+APT_PACKAGES=(ca-certificates git tar runc busybox-static skopeo docker-registry openssl apache2-utils zstd bzip2 xz-utils tmux containerd)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -20,7 +20,7 @@ if ((${#missing[@]})); then
   apt-get update -q </dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 fi
-# Debian's docker-registry package starts a registry on :5000; tests start their own.
-systemctl disable --now docker-registry >/dev/null 2>&1 || true
+# Debian's docker-registry and containerd packages start daemons; tests start their own.
+systemctl disable --now docker-registry containerd >/dev/null 2>&1 || true
 
 npm ci --no-audit --no-fund </dev/null
