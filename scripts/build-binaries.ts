@@ -5,6 +5,7 @@
 // A target other than this machine's makes bun fetch that platform's runtime (the npm package
 // @oven/bun-<os>-<arch>) into ~/.bun/install/cache on first use. A target that cannot be built
 // is reported by name and the script exits 1 after trying the others.
+import type { BunPlugin } from "bun";
 import { statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
@@ -18,11 +19,26 @@ export function outputPath(target: Target): string {
   return join(root, "dist", `buildkit-${target}${target.startsWith("windows-") ? ".exe" : ""}`);
 }
 
+/**
+ * protobufjs requires long.js at load time to decode int64 fields as Long objects; we decode
+ * them as numbers (src/core/pb/int64-as-number.ts), so long.js (and the WebAssembly module it
+ * instantiates) is dead weight on every start: ~5 ms here. protobufjs treats a null module
+ * as "no Long", which is what we want.
+ */
+const withoutLongJs: BunPlugin = {
+  name: "without-long-js",
+  setup(build) {
+    build.onResolve({ filter: /^long$/ }, () => ({ path: "long", namespace: "no-long" }));
+    build.onLoad({ filter: /.*/, namespace: "no-long" }, () => ({ contents: "module.exports = null;", loader: "js" }));
+  },
+};
+
 /** Builds one target; returns the output path or throws with bun's own messages. */
 export async function buildTarget(target: Target): Promise<string> {
   const outfile = outputPath(target);
   const result = await Bun.build({
     entrypoints: [entry],
+    plugins: [withoutLongJs],
     minify: true,
     // Start-up: without splitting, the node builtins that lazily loaded modules import (consola
     // pulls in node:tty and node:readline) are hoisted into the entry and loaded on every run;

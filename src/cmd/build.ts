@@ -17,7 +17,7 @@ import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
-import { runGC } from "../core/cache/gc.ts";
+import { gcDue, runGC } from "../core/cache/gc.ts";
 import { parseSize } from "../core/cache/units.ts";
 import { parseCacheExportSpec, parseCacheImportSpec } from "../core/cache/remote/spec.ts";
 
@@ -78,10 +78,11 @@ export default defineCommand({
     );
     let failure: unknown;
     let response: Record<string, string> = {};
+    let executed = 0;
     try {
-      ({ exporterResponse: response } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, registry, noCache: !args.cache, cacheExports, cacheImports, signal: controller.signal }));
+      ({ exporterResponse: response, executed } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, registry, noCache: !args.cache, cacheExports, cacheImports, signal: controller.signal }));
       // Keep the state directory under its limit; a failed collection does not fail the build.
-      await runGC(worker, { keepStorage: gcKeep }).catch((err) => process.stderr.write(`warning: garbage collection: ${oneLine(err)}\n`));
+      if (gcKeep !== undefined || gcDue(root, executed > 0 || cacheImports.length > 0)) await runGC(worker, { keepStorage: gcKeep }).catch((err) => process.stderr.write(`warning: garbage collection: ${oneLine(err)}\n`));
     } catch (err) {
       failure = err;
     } finally {

@@ -43,6 +43,8 @@ export interface BuildOptions {
 
 export interface BuildResponse {
   readonly exporterResponse: Record<string, string>;
+  /** Steps that ran (not cached): 0 when the build made nothing new. */
+  readonly executed: number;
 }
 
 /**
@@ -94,7 +96,7 @@ export async function build(opts: BuildOptions): Promise<BuildResponse> {
     } finally {
       await solved.result?.release();
     }
-    return { exporterResponse: response };
+    return { exporterResponse: response, executed: solved.vertices.filter((v) => v.status === "completed").length };
   } finally {
     index?.close();
     statCache.close();

@@ -11,7 +11,7 @@
 // reservedSpace (default min(10% of the disk, 10GB)). Percentages of the disk are rounded up
 // to whole GB as BuildKit rounds them. `--gc-keep-storage SIZE` replaces all three with one
 // fixed limit, as buildkitd's keepStorage does; 0 turns GC off.
-import { statfsSync } from "node:fs";
+import { statSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Worker } from "../worker/worker.ts";
 import { prune, type PrunePolicy, type PruneReport } from "./prune.ts";
@@ -88,6 +88,24 @@ export function gcPolicies(space: GCSpace, disk: DiskStat): PrunePolicy[] {
   ];
 }
 
+/**
+ * After a build that made nothing new (every step cached), GC is skipped when the last one ran
+ * less than this long ago: nothing grew, and only time-based policies could find more. BuildKit
+ * likewise throttles its GC to once a minute.
+ */
+export const GC_QUIET_MS = 60_000;
+const GC_STAMP = "gc.stamp";
+
+/** Whether a GC should run after a build; `madeSomething`: the build made or imported results. */
+export function gcDue(root: string, madeSomething: boolean, now = Date.now()): boolean {
+  if (madeSomething) return true;
+  try {
+    return now - statSync(join(root, GC_STAMP)).mtimeMs >= GC_QUIET_MS;
+  } catch {
+    return true; // never ran (or the stamp is unreadable)
+  }
+}
+
 export interface GCOptions {
   /** One fixed limit in bytes (`--gc-keep-storage`); 0 disables GC; absent: BuildKit's defaults. */
   readonly keepStorage?: number;
@@ -112,7 +130,9 @@ export async function runGC(worker: Worker, opts: GCOptions = {}): Promise<Prune
   try {
     const inUse = opts.inUse?.();
     const target = { snapshotter: worker.snapshotter, store, cacheMountsDir: join(worker.root, "cache-mounts"), inUse, currentInUse: opts.inUse, now: opts.now };
-    return await prune(target, gcPolicies(space, disk), { onRemoved: opts.onRemoved, signal: opts.signal });
+    const report = await prune(target, gcPolicies(space, disk), { onRemoved: opts.onRemoved, signal: opts.signal });
+    writeFileSync(join(worker.root, GC_STAMP), `${new Date().toISOString()}\n`);
+    return report;
   } finally {
     store.close();
   }

@@ -1,6 +1,9 @@
 // GC limits (BuildKit's calculateKeepBytes and default space), and the size/duration units.
 import { describe, expect, test } from "bun:test";
-import { defaultGCSpace, gcPolicies, keepBytes } from "../../../src/core/cache/gc.ts";
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultGCSpace, GC_QUIET_MS, gcDue, gcPolicies, keepBytes } from "../../../src/core/cache/gc.ts";
 import { planPrune } from "../../../src/core/cache/prune.ts";
 import { formatAgo, formatSize, parseDuration, parseSize } from "../../../src/core/cache/units.ts";
 import type { UsageRecord } from "../../../src/core/cache/usage.ts";
@@ -87,5 +90,24 @@ describe("units", () => {
     expect(formatAgo(1000, 1500)).toBe("less than a second ago");
     expect(formatAgo(0, 60e3)).toBe("1 minute ago");
     expect(formatAgo(0, 3 * 3600e3 + 5)).toBe("3 hours ago");
+  });
+});
+
+describe("gcDue: GC after a build that made nothing is throttled to once a minute", () => {
+  test("no stamp, or something made: due; a fresh stamp: not due; an old one: due", () => {
+    const root = mkdtempSync(join(tmpdir(), "gc-due-"));
+    try {
+      const now = Date.now();
+      expect(gcDue(root, false, now)).toBe(true);
+      writeFileSync(join(root, "gc.stamp"), "");
+      expect(gcDue(root, false, now)).toBe(false);
+      expect(gcDue(root, true, now)).toBe(true);
+      expect(gcDue(root, false, now + GC_QUIET_MS)).toBe(true);
+      const old = new Date(now - GC_QUIET_MS - 1000);
+      utimesSync(join(root, "gc.stamp"), old, old);
+      expect(gcDue(root, false, now)).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
