@@ -8,8 +8,13 @@
  * with every top-level `inputs` field (field 1) removed, the number of inputs, each input's key
  * (or the content key that replaces it), and the op's content key. Everything else in the op
  * (platform, constraints, unknown fields) stays, byte for byte as the client sent it.
+ *
+ * As in BuildKit, an exec op's proxy settings and the IPs of its extra hosts are not part of
+ * its key (a proxy is a route, not content; `--add-host db:IP` is the same build whatever
+ * IP db has): such an op is keyed by its re-encoded form without them.
  */
 import { Reader } from "protobufjs/minimal.js";
+import { pb } from "../pb/index.ts";
 import type { Digest } from "../digest.ts";
 import { BuildkitError } from "../errors.ts";
 import type { LoadedOp } from "../llb/definition.ts";
@@ -30,7 +35,7 @@ export function cacheKey(op: LoadedOp, inputKeys: readonly Digest[], opts: Cache
     throw new BuildkitError("Internal", `computing cache key of ${op.digest}: ${inputKeys.length} input keys for ${op.op.inputs.length} inputs`);
   }
   const h = new KeyHasher();
-  h.field("op", withoutInputs(op.bytes));
+  h.field("op", withoutInputs(keyBytes(op)));
   h.field("inputs", String(inputKeys.length));
   inputKeys.forEach((key, i) => {
     const content = opts.inputContentKeys?.[i];
@@ -47,6 +52,21 @@ export function outputKey(key: Digest, index: number): Digest {
   h.field("vertex", key);
   h.field("output", String(index));
   return h.digest();
+}
+
+/** The op's bytes as sent, or re-encoded without what does not change an exec's work. */
+function keyBytes(op: LoadedOp): Uint8Array {
+  const meta = op.op.exec?.meta;
+  const hostIPs = meta?.extraHosts?.some((h) => h.IP);
+  if (!meta || (!meta.proxy_env && !hostIPs)) return op.bytes;
+  const normalized = pb.Op.create({
+    ...op.op,
+    exec: pb.ExecOp.create({
+      ...op.op.exec,
+      meta: pb.Meta.create({ ...meta, proxy_env: null, extraHosts: (meta.extraHosts ?? []).map((h) => pb.HostIP.create({ Host: h.Host, IP: "" })) }),
+    }),
+  });
+  return pb.Op.encode(normalized).finish();
 }
 
 /** The op's bytes with its top-level inputs removed; every other field kept as sent. */

@@ -200,6 +200,14 @@ describe.skipIf(!run)("build", () => {
     expect(readFileSync(join(out, "app/sub/f"), "utf8")).toBe("packed\n");
   });
 
+  test("proxy settings reach the process as environment variables, both cases", async () => {
+    const out = h.temp("out");
+    const step = h.base().run({ ...sh("env | grep -i _proxy= | sort > /out/env"), proxyEnv: { httpProxy: "http://proxy.test:3128", noProxy: "localhost" }, mounts: [{ dest: "/out", source: scratch() }] });
+    const r = await h.build(step.getMount("/out")!, ["--output", `type=local,dest=${out}`]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(out, "env"), "utf8")).toBe("HTTP_PROXY=http://proxy.test:3128\nNO_PROXY=localhost\nhttp_proxy=http://proxy.test:3128\nno_proxy=localhost\n");
+  });
+
   test("tar exporter, to a file and to stdout", async () => {
     const def = scratch().file(mkfile("/hello", 0o644, "hi\n"));
     const file = join(h.temp("tar"), "out.tar");

@@ -38,6 +38,16 @@ describe("cacheKey", () => {
     expect(resultKey(flagged)).toBe(resultKey(plain));
   });
 
+  test("proxy settings and extra hosts' IPs stay out of an exec's key, as in BuildKit; host names do not", () => {
+    const plain = resultKey(base.run({ shlex: "wget -O- http://db/" }).root());
+    const proxied = resultKey(base.run({ shlex: "wget -O- http://db/", proxyEnv: { httpProxy: "http://proxy:3128", noProxy: "localhost" } }).root());
+    expect(proxied).toBe(plain);
+    const host = (ip: string, name = "db") => resultKey(base.run({ shlex: "wget -O- http://db/", extraHosts: [{ host: name, ip }] }).root());
+    expect(host("10.0.0.5")).toBe(host("192.168.1.9"));
+    expect(host("10.0.0.5")).not.toBe(plain);
+    expect(host("10.0.0.5", "cache")).not.toBe(host("10.0.0.5"));
+  });
+
   test("a different platform gives a different key", () => {
     const st = base.run({ shlex: "uname -m" }).root();
     expect(resultKey(st, LINUX_AMD64)).not.toBe(resultKey(st, LINUX_ARM64));

@@ -171,13 +171,29 @@ async function run(op: pb.ExecOp.$Properties, setup: Setup, worker: Worker, ctx:
   }
 }
 
+/**
+ * The proxy settings as environment variables, upper and lower case, as BuildKit sets them.
+ * (They are left out of the cache key: see solver/cache-key.ts.)
+ */
+function proxyEnv(p: pb.ProxyEnv.$Properties | null | undefined): string[] {
+  if (!p) return [];
+  const pairs: [string, string | null | undefined][] = [
+    ["HTTP_PROXY", p.http_proxy],
+    ["HTTPS_PROXY", p.https_proxy],
+    ["FTP_PROXY", p.ftp_proxy],
+    ["NO_PROXY", p.no_proxy],
+    ["ALL_PROXY", p.all_proxy],
+  ];
+  return pairs.flatMap(([name, v]) => (v ? [`${name}=${v}`, `${name.toLowerCase()}=${v}`] : []));
+}
+
 function processMeta(op: pb.ExecOp.$Properties, secretEnv: readonly string[]): ProcessMeta {
   const m = op.meta ?? {};
   const env = [...(m.env ?? [])];
   if (!env.some((e) => e.startsWith("PATH="))) env.unshift(`PATH=${DEFAULT_PATH}`);
   return {
     args: m.args ?? [],
-    env: [...env, ...secretEnv],
+    env: [...env, ...proxyEnv(m.proxy_env), ...secretEnv],
     cwd: m.cwd || "/",
     user: m.user ?? "",
     hostname: m.hostname || undefined,
