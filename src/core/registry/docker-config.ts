@@ -1,7 +1,9 @@
 /**
  * Registry credentials from Docker's config.json (`$DOCKER_CONFIG/config.json`, else
  * `~/.docker/config.json`): the `auths` map, with a base64 `auth` or `username`/`password`, and
- * `identitytoken` (an OAuth refresh token). Credential helpers are not run.
+ * `identitytoken` (an OAuth refresh token), and credential helpers as the docker CLI runs them:
+ * `credHelpers[host]`, else `credsStore`, is the program `docker-credential-NAME`, asked with
+ * `get` and the server on stdin; what it does not know falls back to `auths`.
  */
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -17,7 +19,7 @@ export interface Credentials {
 
 export interface CredentialStore {
   /** Credentials for a registry host ("127.0.0.1:5000", "docker.io"), or undefined. */
-  get(host: string): Credentials | undefined;
+  get(host: string): Promise<Credentials | undefined>;
 }
 
 export type DebugLog = (message: string) => void;
@@ -56,9 +58,10 @@ export function parseDockerConfig(text: string, source: string, debug?: DebugLog
   }
   if (typeof json !== "object" || json === null) throw new BuildkitError("InvalidArgument", `reading docker config ${source}: not a JSON object`);
   const doc = json as Record<string, unknown>;
-  if (typeof doc.credsStore === "string") debug?.(`docker config ${source}: credsStore "${doc.credsStore}" is not supported, using "auths" only`);
+  const store = typeof doc.credsStore === "string" && doc.credsStore !== "" ? doc.credsStore : undefined;
+  const helpers = new Map<string, string>();
   if (typeof doc.credHelpers === "object" && doc.credHelpers !== null) {
-    debug?.(`docker config ${source}: credHelpers for ${Object.keys(doc.credHelpers).join(", ")} are not supported, using "auths" only`);
+    for (const [host, name] of Object.entries(doc.credHelpers)) if (typeof name === "string" && name !== "") helpers.set(credentialKey(host), name);
   }
   const byHost = new Map<string, Credentials>();
   const auths = typeof doc.auths === "object" && doc.auths !== null ? (doc.auths as Record<string, unknown>) : {};
@@ -67,7 +70,58 @@ export function parseDockerConfig(text: string, source: string, debug?: DebugLog
     const creds = entryCredentials(entry as Record<string, unknown>, `docker config ${source} (${key})`);
     if (creds) byHost.set(credentialKey(key), creds);
   }
-  return { get: (host) => byHost.get(credentialKey(host)) };
+  const asked = new Map<string, Promise<Credentials | undefined>>();
+  return {
+    get(host) {
+      const key = credentialKey(host);
+      const helper = helpers.get(key) ?? store;
+      if (helper === undefined) return Promise.resolve(byHost.get(key));
+      let answer = asked.get(key);
+      if (answer === undefined) {
+        answer = runCredentialHelper(helper, key, debug).then((creds) => creds ?? byHost.get(key));
+        asked.set(key, answer);
+      }
+      return answer;
+    },
+  };
+}
+
+const HELPER_TIMEOUT_MS = 30_000;
+
+/** The server name a helper is asked about: Docker Hub's historical URL, else the host. */
+function helperServer(key: string): string {
+  return key === "index.docker.io" ? "https://index.docker.io/v1/" : key;
+}
+
+/**
+ * Asks `docker-credential-NAME get` for a host's credentials. "Not found" (or a helper that is
+ * not installed) is undefined; a helper that fails otherwise is an error naming it.
+ */
+export async function runCredentialHelper(name: string, key: string, debug?: DebugLog): Promise<Credentials | undefined> {
+  const program = `docker-credential-${name}`;
+  const path = Bun.which(program, { PATH: process.env.PATH ?? "" });
+  if (path === null) {
+    debug?.(`credential helper ${program} for ${key} is not installed; using "auths"`);
+    return undefined;
+  }
+  const proc = Bun.spawn([path, "get"], { stdin: new Blob([helperServer(key)]), stdout: "pipe", stderr: "pipe", timeout: HELPER_TIMEOUT_MS });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) {
+    const message = (out.trim() || err.trim()).split("\n")[0] ?? "";
+    if (/credentials not found/i.test(message)) return undefined;
+    throw new BuildkitError("FailedPrecondition", `credential helper ${program} for ${key}: ${message || `exit code ${code}`}`);
+  }
+  let answer: { Username?: unknown; Secret?: unknown };
+  try {
+    answer = JSON.parse(out) as typeof answer;
+  } catch {
+    throw new BuildkitError("FailedPrecondition", `credential helper ${program} for ${key}: output is not JSON`);
+  }
+  const username = typeof answer.Username === "string" ? answer.Username : "";
+  const secret = typeof answer.Secret === "string" ? answer.Secret : "";
+  if (username === "" && secret === "") return undefined;
+  // "<token>" as the user name marks an identity (refresh) token, as in the docker CLI.
+  return username === "<token>" ? { username: "", password: "", identityToken: secret } : { username, password: secret };
 }
 
 /** The directory holding config.json: the option, else $DOCKER_CONFIG, else ~/.docker. */
@@ -84,7 +138,7 @@ export async function loadDockerConfig(dir?: string, debug?: DebugLog): Promise<
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") {
       debug?.(`docker config ${file}: not found, no registry credentials`);
-      return { get: () => undefined };
+      return { get: async () => undefined };
     }
     throw new BuildkitError("FailedPrecondition", `reading docker config ${file}: ${(err as Error).message}`);
   }

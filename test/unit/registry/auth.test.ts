@@ -90,7 +90,7 @@ describe("auth", () => {
 
   test("concurrent requests share one token request", async () => {
     const fake = bearerRegistry();
-    const auth = createAuthorizer({ credentials: async () => ({ get: () => undefined }), fetch: fake.fetch, userAgent: "t" });
+    const auth = createAuthorizer({ credentials: async () => ({ get: async () => undefined }), fetch: fake.fetch, userAgent: "t" });
     const e: RegistryEndpoint = { host: HOST, scheme: "https", path: "/v2", httpFallback: false, mirror: false };
     const challenge = await fake.fetch("https://reg.test/v2/a/manifests/x");
     expect(await auth.unauthorized(e, ["repository:a:pull"], challenge, never)).toBe(true);
@@ -102,7 +102,7 @@ describe("auth", () => {
   test("tokens expire", async () => {
     let now = 1_000_000;
     const fake = bearerRegistry({ expiresIn: 60 });
-    const auth = createAuthorizer({ credentials: async () => ({ get: () => undefined }), fetch: fake.fetch, userAgent: "t", now: () => now });
+    const auth = createAuthorizer({ credentials: async () => ({ get: async () => undefined }), fetch: fake.fetch, userAgent: "t", now: () => now });
     const e: RegistryEndpoint = { host: HOST, scheme: "https", path: "/v2", httpFallback: false, mirror: false };
     await auth.unauthorized(e, ["repository:a:pull"], await fake.fetch("https://reg.test/v2/a/manifests/x"), never);
     await auth.authorization(e, ["repository:a:pull"], never);
