@@ -1,7 +1,7 @@
 // Git sources through `buildkit build` on the real worker: a repository served by git daemon
 // on 127.0.0.1 and one by path, cached by commit.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { git, scratch, copy } from "../../../src/core/llb/index.ts";
 import { makeRepo, startGitDaemon, type GitDaemon, type GitRepo } from "../../fixtures/git.ts";
@@ -49,6 +49,43 @@ describe.skipIf(!run)("git sources", () => {
     expect(r.code).toBe(0);
     expect(readFileSync(join(out, "hello.txt"), "utf8")).toBe("v2\n");
     expect(readFileSync(join(out, ".git/HEAD"), "utf8").trim()).toBe("ref: refs/heads/main");
+  });
+
+  test("over http with a token from the GIT_AUTH_TOKEN secret (dumb http, which must see the header)", async () => {
+    const gitDir = join(repo.dir, ".git");
+    repo.git("update-server-info");
+    const expected = `basic ${Buffer.from("x-access-token:tok3n").toString("base64")}`;
+    const seen: (string | null)[] = [];
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        const auth = req.headers.get("Authorization");
+        seen.push(auth);
+        if (auth !== expected) return new Response("auth required", { status: 401, headers: { "WWW-Authenticate": 'Basic realm="git"' } });
+        const path = new URL(req.url).pathname.replace(/^\/app\.git\//, "");
+        const file = Bun.file(join(gitDir, path));
+        return (await file.exists()) ? new Response(file) : new Response("not found", { status: 404 });
+      },
+    });
+    try {
+      const remote = `http://127.0.0.1:${server.port}/app.git`;
+      const out = h.temp("out");
+      const def = scratch().file(copy(git(remote, "main"), "/hello.txt", "/hello.txt"));
+      const denied = await h.build(def);
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toContain("git source");
+      const token = join(h.temp("secret"), "token");
+      writeFileSync(token, "tok3n\n");
+      const r = await h.build(def, ["--secret", `id=GIT_AUTH_TOKEN,src=${token}`, "--output", `type=local,dest=${out}`]);
+      if (r.code !== 0) console.log(r.stderr);
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(out, "hello.txt"), "utf8")).toBe("v2\n");
+      expect(seen.filter((a) => a === expected).length).toBeGreaterThan(0);
+      expect(r.stderr).not.toContain("tok3n");
+    } finally {
+      server.stop(true);
+    }
   });
 
   test("a ref that does not exist", async () => {

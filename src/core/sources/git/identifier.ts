@@ -15,9 +15,10 @@ export interface GitIdentifier {
   /** Clean relative path of the directory that becomes the result's root; "" for the whole tree. */
   readonly subdir: string;
   readonly keepGitDir: boolean;
-  /** Auth attributes, recorded but not wired yet (git's own credential helpers and askpass are used). */
+  /** Secrets holding an auth token or a whole Authorization header for an http(s) remote. */
   readonly authTokenSecret?: string;
   readonly authHeaderSecret?: string;
+  /** SSH attributes, recorded but not wired yet (git's own ssh config and agent are used). */
   readonly knownSSHHosts?: string;
   readonly mountSSHSock?: string;
 }

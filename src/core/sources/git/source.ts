@@ -2,13 +2,17 @@ import type { pb } from "../../pb/index.ts";
 import type { OpAdapter, OpContext } from "../../solver/op.ts";
 import { buildSnapshot } from "../../solver/ops/snapshots.ts";
 import type { SourceDeps } from "../source.ts";
+import type { ExecSessionInputs } from "../../solver/ops/exec.ts";
 import { checkoutInto } from "./checkout.ts";
 import { ensureCommit, openBareRepo, type BareRepo } from "./fetch.ts";
+import { gitAuthConfig } from "./auth.ts";
 import { gitError } from "./git-errors.ts";
 import { describeSource, parseGitIdentifier, redactRemote, type GitIdentifier } from "./identifier.ts";
 import { resolveRemoteRef, type RemoteRef } from "./resolve.ts";
 
 export interface GitSourceDeps extends SourceDeps {
+  /** Build secrets, for the remote's auth header (see auth.ts). */
+  readonly session?: ExecSessionInputs;
   /** Where the bare cache repositories live (one per remote). */
   readonly gitCacheDir: string;
   /** Told of every fetch from a remote (tests count them). */
@@ -33,16 +37,19 @@ interface Pinned {
  * then checks it out into a new snapshot (see checkout.ts). The commit found for the key is the
  * one checked out, even if the branch moves in between.
  *
- * Auth is git's own (credential helpers, ~/.git-credentials, GIT_ASKPASS, ssh config and agent).
- * The `git.authtokensecret`, `git.authheadersecret`, `git.knownsshhosts` and `git.mountsshsock`
- * attributes are parsed but not wired to build secrets or ssh forwarding yet.
+ * Auth: an Authorization header from the secrets `git.authheadersecret`/`git.authtokensecret`
+ * name (auth.ts), and git's own mechanisms (credential helpers, ~/.git-credentials,
+ * GIT_ASKPASS, ssh config and agent). `git.knownsshhosts` and `git.mountsshsock` are parsed but
+ * not wired to ssh forwarding yet.
  */
 export function gitSource(op: pb.SourceOp.$Properties, deps: GitSourceDeps): OpAdapter {
   const id = parseGitIdentifier(op.identifier ?? "", op.attrs ?? {});
   const describe = describeSource(id);
+  let auth: Promise<string[]> | undefined;
+  const authConfig = () => (auth ??= gitAuthConfig(id, async (name) => deps.session?.secrets.get(name)?.()));
   let pinned: Promise<Pinned> | undefined;
   const pin = (ctx: OpContext): Promise<Pinned> => {
-    pinned ??= resolve(id, describe, deps, ctx);
+    pinned ??= authConfig().then((config) => resolve(id, describe, deps, ctx, config));
     pinned.catch(() => (pinned = undefined)); // a failure is not remembered: a retry asks again
     return pinned;
   };
@@ -53,8 +60,9 @@ export function gitSource(op: pb.SourceOp.$Properties, deps: GitSourceDeps): OpA
     },
     async exec(_inputs, ctx) {
       const p = await pin(ctx);
-      const commit = await ensure(p.repo, p.want, describe, deps, ctx);
-      const opts = { ...gitOpts(ctx), repo: p.repo, commit, subdir: id.subdir, keepGitDir: id.keepGitDir, describe };
+      const config = await authConfig();
+      const commit = await ensure(p.repo, p.want, describe, deps, ctx, config);
+      const opts = { ...gitOpts(ctx, config), repo: p.repo, commit, subdir: id.subdir, keepGitDir: id.keepGitDir, describe };
       const snapshot = await buildSnapshot(deps.worker, undefined, (dest) => checkoutInto(dest, p.refName ? { ...opts, refName: p.refName } : opts));
       ctx.progress.status(`checkout ${describe}`, 1, 1, true);
       return [deps.refs.ref(snapshot)];
@@ -62,13 +70,13 @@ export function gitSource(op: pb.SourceOp.$Properties, deps: GitSourceDeps): OpA
   };
 }
 
-async function resolve(id: GitIdentifier, describe: string, deps: GitSourceDeps, ctx: OpContext): Promise<Pinned> {
+async function resolve(id: GitIdentifier, describe: string, deps: GitSourceDeps, ctx: OpContext, config: readonly string[]): Promise<Pinned> {
   const repo = await openBareRepo(deps.gitCacheDir, id.remote, gitOpts(ctx)).catch((err: unknown) => {
     throw gitError(`git source ${describe}: creating cache repository`, err);
   });
   const status = `resolving ${describe}`;
   ctx.progress.status(status, 0);
-  const ref = await resolveRemoteRef(id.remote, id.ref, { ...gitOpts(ctx), cwd: repo.dir, describe });
+  const ref = await resolveRemoteRef(id.remote, id.ref, { ...gitOpts(ctx, config), cwd: repo.dir, describe });
   ctx.progress.status(status, 1, 1, true);
   switch (ref.kind) {
     case "commit":
@@ -77,7 +85,7 @@ async function resolve(id: GitIdentifier, describe: string, deps: GitSourceDeps,
       return { repo, commit: ref.commit, want: ref, ...(ref.name.startsWith("refs/") ? { refName: ref.name } : {}) };
     case "abbrev": {
       // Only the repository's objects say which commit an abbreviation is: fetch them now.
-      const commit = await ensure(repo, ref, describe, deps, ctx);
+      const commit = await ensure(repo, ref, describe, deps, ctx, config);
       return { repo, commit, want: { kind: "commit", commit } };
     }
     default: {
@@ -87,11 +95,11 @@ async function resolve(id: GitIdentifier, describe: string, deps: GitSourceDeps,
   }
 }
 
-async function ensure(repo: BareRepo, want: RemoteRef, describe: string, deps: GitSourceDeps, ctx: OpContext): Promise<string> {
+async function ensure(repo: BareRepo, want: RemoteRef, describe: string, deps: GitSourceDeps, ctx: OpContext, config: readonly string[]): Promise<string> {
   const status = `fetching ${redactRemote(repo.remote)}`;
   let fetched = false;
   const commit = await ensureCommit(repo, want, {
-    ...gitOpts(ctx),
+    ...gitOpts(ctx, config),
     describe,
     onFetch: (what) => {
       fetched = true;
@@ -103,6 +111,6 @@ async function ensure(repo: BareRepo, want: RemoteRef, describe: string, deps: G
   return commit;
 }
 
-function gitOpts(ctx: OpContext): { signal: AbortSignal; onStderr: (chunk: Uint8Array) => void } {
-  return { signal: ctx.signal, onStderr: (chunk) => ctx.progress.log(2, chunk) };
+function gitOpts(ctx: OpContext, config: readonly string[] = []): { signal: AbortSignal; onStderr: (chunk: Uint8Array) => void; config: readonly string[] } {
+  return { signal: ctx.signal, onStderr: (chunk) => ctx.progress.log(2, chunk), config };
 }
