@@ -1,7 +1,6 @@
 // `buildkit build`: reads a Definition (stdin or --file) and solves it in this process with
 // the standalone worker, showing progress and writing a trace of every step.
 import { defineCommand } from "citty";
-import { consola } from "consola";
 import { existsSync } from "node:fs";
 import type { RegistryClient } from "../core/registry/index.ts";
 import { build } from "../core/build/build.ts";
@@ -17,6 +16,7 @@ import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
+import { debugLog } from "./log.ts";
 import { gcDue, runGC } from "../core/cache/gc.ts";
 import { parseSize } from "../core/cache/units.ts";
 import { parseCacheExportSpec, parseCacheImportSpec } from "../core/cache/remote/spec.ts";
@@ -60,17 +60,17 @@ export default defineCommand({
     const controller = new AbortController();
     const stop = onInterrupt(controller);
     const { createStandaloneWorker } = await import("../backends/standalone/index.ts");
-    consola.debug(`state directory ${root}, ${definition.byteLength} bytes of definition, progress ${mode}`);
+    debugLog(`state directory ${root}, ${definition.byteLength} bytes of definition, progress ${mode}`);
     const worker = await createStandaloneWorker({
       root,
       signal: controller.signal,
       onWait: () => process.stderr.write(`waiting for another build to release ${root}\n`),
     });
     const swept = Object.entries(worker.swept).filter(([, n]) => n > 0);
-    if (swept.length) consola.debug(`cleaned up after an earlier process: ${swept.map(([k, n]) => `${n} ${k}`).join(", ")}`);
+    if (swept.length) debugLog(`cleaned up after an earlier process: ${swept.map(([k, n]) => `${n} ${k}`).join(", ")}`);
     const tracePath = defaultTracePath(root);
     if (mode !== "quiet") process.stderr.write(`trace: ${tracePath}\n`);
-    else consola.debug(`trace: ${tracePath}`);
+    else debugLog(`trace: ${tracePath}`);
     const state = createProgressState({ logTailLines: 10 });
     const progress = redactLogs(
       tee(await display(mode), createTraceWriter(tracePath, { argv: process.argv, redact: (t) => redactText(t, secretValues) }), { write: (e) => state.apply(e), close: async () => {} }),

@@ -7,7 +7,8 @@
 // as errors (citty ignores them), a global --debug, and `--version` printing `buildkit <version>`.
 import { defineCommand, renderUsage, runCommand } from "citty";
 import type { ArgsDef, CommandDef, Resolvable, SubCommandsDef } from "citty";
-import { fail, isDebug, oneLine, setDebug, UsageError } from "./exit.ts";
+import { fail, oneLine, setDebug, UsageError } from "./exit.ts";
+import { configureLogging } from "./log.ts";
 import versionCommand, { VERSION } from "./version.ts";
 
 // Subcommands have their own args types; citty's SubCommandsDef erases them the same way.
@@ -171,14 +172,6 @@ async function printUsage(level: Level): Promise<void> {
   process.stdout.write(`${plain.replace(/ +$/gm, "")}\n`);
 }
 
-/** Logs go to stderr: stdout carries data (definitions, dumps) that is often piped. */
-async function configureLogging(): Promise<void> {
-  const { consola } = await import("consola");
-  consola.options.stdout = process.stderr;
-  if (isDebug()) consola.level = 4;
-  consola.debug(`buildkit ${VERSION} on bun ${Bun.version}`);
-}
-
 export async function run(argv: readonly string[]): Promise<void> {
   const end = argv.indexOf("--");
   const options = end < 0 ? argv : argv.slice(0, end);
@@ -195,7 +188,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     const leaf = chain[chain.length - 1] as Level;
     // A command group called alone (`buildkit`, `buildkit debug`) shows its usage.
     if (help || (!leaf.cmd.run && !leaf.cmd.default)) return await printUsage(leaf);
-    await configureLogging();
+    await configureLogging(`buildkit ${VERSION} on bun ${Bun.version}`);
     await runCommand(main, { rawArgs: args });
   } catch (err) {
     fail(err);
