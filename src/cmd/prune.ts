@@ -35,7 +35,8 @@ export default defineCommand({
       first = false;
     };
     const report = await withCacheState(args.root ?? defaultRoot(), (src) => prune(src, policy, { onRemoved: print }));
-    process.stdout.write(`Total:        ${formatSize(report.reclaimed)}\n`);
+    // Blobs nothing names any more (layers of removed results, pushed images' manifests) count too.
+    process.stdout.write(`Total:        ${formatSize(report.reclaimed + (report.content?.bytes ?? 0))}\n`);
   },
 });
 

@@ -129,7 +129,7 @@ export async function runGC(worker: Worker, opts: GCOptions = {}): Promise<Prune
   const store = openCacheStore(join(worker.root, "cache.db"));
   try {
     const inUse = opts.inUse?.();
-    const target = { snapshotter: worker.snapshotter, store, cacheMountsDir: join(worker.root, "cache-mounts"), inUse, currentInUse: opts.inUse, now: opts.now };
+    const target = { root: worker.root, snapshotter: worker.snapshotter, store, cacheMountsDir: join(worker.root, "cache-mounts"), inUse, currentInUse: opts.inUse, now: opts.now };
     const report = await prune(target, gcPolicies(space, disk), { onRemoved: opts.onRemoved, signal: opts.signal });
     writeFileSync(join(worker.root, GC_STAMP), `${new Date().toISOString()}\n`);
     return report;

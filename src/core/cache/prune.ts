@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { BuildkitError, withContext } from "../errors.ts";
 import { matchFilters, type UsageFilter } from "./usage-filter.ts";
 import { byLastUse, collectUsage, danglingResults, type UsageRecord, type UsageSources } from "./usage.ts";
+import { collectContent, type ContentGCReport } from "../content/gc.ts";
 
 export interface PrunePolicy {
   /** Also internal and frontend records. */
@@ -71,6 +72,8 @@ function insertSorted(list: UsageRecord[], r: UsageRecord): void {
 }
 
 export interface PruneTarget extends UsageSources {
+  /** The worker's root: when given, the content store is garbage-collected after the records. */
+  readonly root?: string;
   /** Re-read just before each removal: holds taken since the records were collected. */
   readonly currentInUse?: () => ReadonlySet<string>;
   readonly now?: () => number;
@@ -83,6 +86,8 @@ export interface PruneReport {
   readonly reclaimed: number;
   /** Index records whose snapshot was already gone, forgotten. */
   readonly dangling: number;
+  /** Blobs no longer named by anything, removed from the content store (with a root). */
+  readonly content?: ContentGCReport;
 }
 
 export interface PruneRunOptions {
@@ -110,7 +115,8 @@ export async function prune(target: PruneTarget, policies: PrunePolicy | readonl
     if (gone.length > 0) records = undefined;
     removed.push(...gone);
   }
-  return { removed, reclaimed: removed.reduce((sum, r) => sum + r.size, 0), dangling: dangling.length };
+  const content = target.root === undefined ? undefined : await collectContent(target.root, target.snapshotter, now());
+  return { removed, reclaimed: removed.reduce((sum, r) => sum + r.size, 0), dangling: dangling.length, ...(content ? { content } : {}) };
 }
 
 /** Removes plan's records in order; one held since planning keeps itself and its ancestors. */

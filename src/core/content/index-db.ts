@@ -101,6 +101,24 @@ export class ContentIndex {
       .map((r) => `${domain}/${r.path}`);
   }
 
+  /** Every recorded layer: which snapshot's diff each blob is. */
+  layerRows(): (LayerKey & { readonly digest: Digest })[] {
+    return this.#db
+      .query<{ snapshot: string; compression: string; level: number; digest: string }, []>("SELECT snapshot, compression, level, digest FROM layers")
+      .all()
+      .map((r) => ({ snapshot: r.snapshot, compression: r.compression as Compression, level: r.level, digest: r.digest as Digest }));
+  }
+
+  /** Forgets the layers of snapshots that are gone, and where removed blobs were seen. */
+  forget(snapshots: Iterable<string>, blobs: Iterable<Digest>): void {
+    const dropLayer = this.#db.query<never, [string]>("DELETE FROM layers WHERE snapshot = ?");
+    const dropSource = this.#db.query<never, [string]>("DELETE FROM blob_sources WHERE digest = ?");
+    this.#db.transaction(() => {
+      for (const s of snapshots) dropLayer.run(s);
+      for (const d of blobs) dropSource.run(d);
+    })();
+  }
+
   close(): void {
     this.#db.close();
   }

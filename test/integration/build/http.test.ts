@@ -7,6 +7,7 @@ import type { Server } from "bun";
 import { http, scratch, copy } from "../../../src/core/llb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
+import { BUN, CLI } from "../../paths.ts";
 import { BuildHarness } from "./harness.ts";
 
 const run = requireIntegration("http source build tests", { runc: true, busybox: true });
@@ -109,6 +110,20 @@ describe.skipIf(!run)("http sources", () => {
     expect(lastLine(missing.stderr)).toBe(`error: ${url("/nope")}: http source ${url("/nope")}: invalid response status 404`);
     const denied = await h.build(http(url("/private")));
     expect(lastLine(denied.stderr)).toBe(`error: ${url("/private")}: http source ${url("/private")}: invalid response status 401`);
+  });
+
+  test("prune keeps a remembered download: after prune --all the rebuild revalidates (304), nothing is sent again", async () => {
+    files.set("/kept.bin", "kept across prunes\n");
+    const def = scratch().file(copy(http(url("/kept.bin")), "/", "/"));
+    expect((await h.build(def)).code).toBe(0);
+    const prune = Bun.spawnSync([BUN, CLI, "prune", "--all", "--root", h.root], { stdout: "pipe", stderr: "pipe" });
+    expect(prune.exitCode).toBe(0);
+    const out = h.temp("out");
+    const again = await h.build(def, ["--output", `type=local,dest=${out}`]);
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(out, "kept.bin"), "utf8")).toBe("kept across prunes\n");
+    expect(sent.filter((p) => p === "/kept.bin")).toHaveLength(1);
+    expect(notModified).toContain("/kept.bin");
   });
 
   test("a bearer token from the HTTP_AUTH_TOKEN_<host> secret", async () => {

@@ -194,6 +194,7 @@ async function download(id: HttpIdentifier, display: string, deps: HttpSourceDep
     if (etag === null && known.length === 1) etag = known[0]!.etag ?? null;
     const match = etag === null ? undefined : known.find((r) => r.etag === etagValue(etag));
     if (match === undefined) throw new BuildkitError("Unavailable", `http source ${display}: invalid not-modified ETag: ${etag ?? "(none)"}`);
+    await remember(deps, id, match); // first again, and used now (content GC keeps recent records)
     return { kind: "not-modified", remembered: match, contentDisposition };
   }
   if (res.status < 200 || res.status >= 400) {
