@@ -208,6 +208,21 @@ describe.skipIf(!run)("build", () => {
     expect(readFileSync(join(out, "env"), "utf8")).toBe("HTTP_PROXY=http://proxy.test:3128\nNO_PROXY=localhost\nhttp_proxy=http://proxy.test:3128\nno_proxy=localhost\n");
   });
 
+  test("default (sandbox) network reaches the host's network as BuildKit's without CNI; none does not", async () => {
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("from the host\n") });
+    try {
+      const out = h.temp("out");
+      const fetchStep = (network?: "none") =>
+        h.base().run({ ...sh(`printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 127.0.0.1 ${server.port} > /out/got 2>/dev/null; grep -q 'from the host' /out/got && echo reached > /out/got || echo failed > /out/got`), ...(network ? { network } : {}), mounts: [{ dest: "/out", source: scratch() }] }).getMount("/out")!;
+      expect((await h.build(fetchStep(), ["--output", `type=local,dest=${out}`])).code).toBe(0);
+      expect(readFileSync(join(out, "got"), "utf8")).toBe("reached\n");
+      expect((await h.build(fetchStep("none"), ["--output", `type=local,dest=${out}`])).code).toBe(0);
+      expect(readFileSync(join(out, "got"), "utf8")).toBe("failed\n");
+    } finally {
+      server.stop(true);
+    }
+  });
+
   test("tar exporter, to a file and to stdout", async () => {
     const def = scratch().file(mkfile("/hello", 0o644, "hi\n"));
     const file = join(h.temp("tar"), "out.tar");

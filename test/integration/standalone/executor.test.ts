@@ -190,14 +190,14 @@ describe.skipIf(reason !== undefined)("runc executor", () => {
       .filter((name) => name)
       .sort();
 
-  test("network none and sandbox have only loopback", async () => {
+  test("network none has only loopback", async () => {
     expect(interfaces((await sh("cat /proc/net/dev", { network: "none" })).stdout)).toEqual(["lo"]);
-    expect(interfaces((await sh("cat /proc/net/dev", { network: "sandbox" })).stdout)).toEqual(["lo"]);
   });
 
-  test("network host sees the host's interfaces", async () => {
+  test("network host, and sandbox (BuildKit's fallback without CNI), see the host's interfaces", async () => {
     const host = interfaces(readFileSync("/proc/net/dev", "utf8"));
     expect(interfaces((await sh("cat /proc/net/dev", { network: "host" })).stdout)).toEqual(host);
+    expect(interfaces((await sh("cat /proc/net/dev", { network: "sandbox" })).stdout)).toEqual(host);
   });
 
   test("a writable bind mount of a host dir gets the file", async () => {

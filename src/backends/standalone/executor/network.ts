@@ -1,8 +1,9 @@
 // The /etc/hosts and /etc/resolv.conf a container gets, written beside its bundle and bind-mounted
-// read-only. Network modes: "host" shares the host's network (and its resolv.conf as is);
-// "none" gets a new network namespace with only loopback; "sandbox" currently gets the same as
-// "none" (there is no CNI setup yet), with the host's resolv.conf minus loopback nameservers
-// (unreachable from another namespace), falling back to public resolvers like BuildKit.
+// read-only. Network modes: "host" and "sandbox" share the host's network (sandbox as BuildKit's
+// OCI worker without a CNI network does), so they get the host's resolv.conf as is; "none" gets
+// a new network namespace with only loopback, and the host's resolv.conf minus loopback
+// nameservers (unreachable from another namespace), falling back to public resolvers like
+// BuildKit. Every mode gets BuildKit's generated hosts file (its hostname, extra hosts).
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProcessMeta } from "../../../core/worker/executor.ts";
@@ -50,7 +51,7 @@ export interface NetworkFiles {
 export async function writeNetworkFiles(dir: string, meta: ProcessMeta): Promise<NetworkFiles> {
   const files = { hosts: join(dir, "hosts"), resolvConf: join(dir, "resolv.conf") };
   const host = await readHostResolvConf();
-  const resolvConf = meta.network === "host" ? host : sandboxResolvConf(host);
+  const resolvConf = meta.network === "none" ? sandboxResolvConf(host) : host;
   await Promise.all([
     writeFile(files.hosts, hostsFile(meta.hostname || DEFAULT_HOSTNAME, meta.extraHosts)),
     writeFile(files.resolvConf, resolvConf),

@@ -98,10 +98,12 @@ function defaultMounts(security: ProcessMeta["security"]): SpecMount[] {
 function namespaces(network: ProcessMeta["network"]): { type: string }[] {
   const list = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }];
   switch (network) {
+    // "sandbox" shares the host's network, as BuildKit's OCI worker does when no CNI network is
+    // configured (its default "auto" mode falls back to host): steps can fetch what they need.
     case "host":
+    case "sandbox":
       return list;
     case "none":
-    case "sandbox":
       return [...list, { type: "network" }];
     default: {
       const unknown: never = network;
