@@ -13,6 +13,7 @@ import { BuildkitError, withContext } from "../errors.ts";
 import { matchFilters, type UsageFilter } from "./usage-filter.ts";
 import { byLastUse, collectUsage, danglingResults, type UsageRecord, type UsageSources } from "./usage.ts";
 import { collectContent, type ContentGCReport } from "../content/gc.ts";
+import { collectGitCache } from "../sources/git/cache-gc.ts";
 
 export interface PrunePolicy {
   /** Also internal and frontend records. */
@@ -116,6 +117,7 @@ export async function prune(target: PruneTarget, policies: PrunePolicy | readonl
     removed.push(...gone);
   }
   const content = target.root === undefined ? undefined : await collectContent(target.root, target.snapshotter, now());
+  if (target.root !== undefined) await collectGitCache(target.root, now());
   return { removed, reclaimed: removed.reduce((sum, r) => sum + r.size, 0), dangling: dangling.length, ...(content ? { content } : {}) };
 }
 

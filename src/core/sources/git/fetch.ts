@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { appendFile, mkdir, rename, rm } from "node:fs/promises";
+import { appendFile, mkdir, rename, rm, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildkitError } from "../../errors.ts";
 import { GitCommandError, runGit, tryGit, type GitCommandOptions } from "./git-command.ts";
@@ -29,7 +29,12 @@ export function cacheRepoDir(cacheDir: string, remote: string): string {
 /** The cache repository for `remote`, created (atomically, by rename) when missing. */
 export async function openBareRepo(cacheDir: string, remote: string, opts: Omit<GitCommandOptions, "cwd"> = {}): Promise<BareRepo> {
   const dir = cacheRepoDir(cacheDir, remote);
-  if (existsSync(join(dir, "HEAD"))) return { dir, remote };
+  if (existsSync(join(dir, "HEAD"))) {
+    // Used now: the cache's garbage collection (cache-gc.ts) keeps recently used repositories.
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => undefined);
+    return { dir, remote };
+  }
   await mkdir(cacheDir, { recursive: true });
   const tmp = `${dir}.tmp-${randomUUID()}`;
   try {
