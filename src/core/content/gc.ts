@@ -11,6 +11,10 @@
  * Anything else (a pushed image's manifest and config, a layer of a pruned snapshot) goes, and
  * so do temporary files a killed process left (older than an hour). Nothing removed here is
  * needed for correctness: an export compresses again, a pull or a download fetches again.
+ *
+ * It assumes no build is running on the root meanwhile (true under the root lock, which a
+ * daemonless build holds from start to end); a daemon running builds while collecting would
+ * first have to mark the blobs its running builds hold.
  */
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
