@@ -76,6 +76,10 @@ async function firstBytes(stream: ReadableStream<Uint8Array>, n: number): Promis
 export async function isArchive(path: string): Promise<boolean> {
   const st = await lstat(path).catch(() => undefined);
   if (!st?.isFile()) return false;
+  // bzip2 or xz data with no program to read it: treated as an archive, so that unpacking
+  // fails naming the missing program instead of silently copying the file.
+  const ext = externalOf(await readHead(path, 6));
+  if (ext !== undefined && Bun.which(ext.program) === null) return true;
   try {
     const { stream } = await uncompressed(path, path);
     const block = await firstBytes(stream, TAR_BLOCK);
