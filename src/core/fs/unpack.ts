@@ -20,20 +20,19 @@ const EXTERNAL = [
 
 const TAR_BLOCK = 512;
 
-async function readHead(path: string, n: number): Promise<Uint8Array> {
-  return new Uint8Array(await Bun.file(path).slice(0, n).arrayBuffer());
-}
+type External = (typeof EXTERNAL)[number];
 
-function externalOf(head: Uint8Array): (typeof EXTERNAL)[number] | undefined {
+/** The compression only a system program undoes, by the file's magic bytes; else undefined. */
+async function externalCompression(path: string): Promise<External | undefined> {
+  const head = new Uint8Array(await Bun.file(path).slice(0, 6).arrayBuffer());
   return EXTERNAL.find((e) => e.magic.every((b, i) => head[i] === b));
 }
 
 /**
- * The uncompressed bytes of the archive at path. `onExit` resolves once an external
- * decompressor has exited, with its failure (if any) as an error.
+ * The uncompressed bytes of the archive at path (`ext`: its externalCompression). `done`
+ * settles once an external decompressor has exited, rejecting with its failure (if any).
  */
-async function uncompressed(path: string, display: string): Promise<{ stream: ReadableStream<Uint8Array>; done: Promise<void> }> {
-  const ext = externalOf(await readHead(path, 6));
+async function uncompressed(path: string, display: string, ext: External | undefined): Promise<{ stream: ReadableStream<Uint8Array>; done: Promise<void> }> {
   if (ext === undefined) return { stream: (await decompressStream(Bun.file(path).stream())).stream, done: Promise.resolve() };
   const program = Bun.which(ext.program);
   if (program === null) {
@@ -78,10 +77,10 @@ export async function isArchive(path: string): Promise<boolean> {
   if (!st?.isFile()) return false;
   // bzip2 or xz data with no program to read it: treated as an archive, so that unpacking
   // fails naming the missing program instead of silently copying the file.
-  const ext = externalOf(await readHead(path, 6));
+  const ext = await externalCompression(path);
   if (ext !== undefined && Bun.which(ext.program) === null) return true;
   try {
-    const { stream } = await uncompressed(path, path);
+    const { stream } = await uncompressed(path, path, ext);
     const block = await firstBytes(stream, TAR_BLOCK);
     if (block.length < TAR_BLOCK || isZeroBlock(block)) return false;
     verifyChecksum(block);
@@ -93,7 +92,7 @@ export async function isArchive(path: string): Promise<boolean> {
 
 /** Extracts the archive at host path `archive` into the existing host directory `dest`. */
 export async function unpackArchive(archive: string, dest: string, opts: { display: string; signal?: AbortSignal }): Promise<void> {
-  const { stream, done } = await uncompressed(archive, opts.display);
+  const { stream, done } = await uncompressed(archive, opts.display, await externalCompression(archive));
   try {
     await applyLayer(stream, dest, { plainArchive: true, signal: opts.signal });
   } catch (err) {
