@@ -67,16 +67,39 @@ export class ContentStore {
    * (the registry client's blob streams do); nothing is in place unless it completed.
    */
   async write(digest: Digest, data: ReadableStream<Uint8Array>): Promise<void> {
+    await this.commit(await this.#writeTemp(data), digest);
+  }
+
+  /**
+   * Streams data of unknown digest into the store, hashing it on the way; returns its digest.
+   * Nothing is in place unless the stream completed.
+   */
+  async ingest(data: ReadableStream<Uint8Array>): Promise<Digest> {
+    const hasher = new Bun.CryptoHasher("sha256");
+    const temp = await this.#writeTemp(data, (chunk) => hasher.update(chunk));
+    const digest = `sha256:${hasher.digest("hex")}` as Digest;
+    await this.commit(temp, digest);
+    return digest;
+  }
+
+  /** Writes the stream to a fresh temporary path (removed if the stream fails) and returns it. */
+  async #writeTemp(data: ReadableStream<Uint8Array>, onChunk?: (chunk: Uint8Array) => void): Promise<string> {
     const temp = await this.tempPath();
     try {
       const sink = Bun.file(temp).writer();
-      for await (const chunk of data) sink.write(chunk);
-      await sink.end();
+      try {
+        for await (const chunk of data) {
+          onChunk?.(chunk);
+          sink.write(chunk);
+        }
+      } finally {
+        await sink.end();
+      }
     } catch (err) {
       await rm(temp, { force: true });
       throw err;
     }
-    await this.commit(temp, digest);
+    return temp;
   }
 
   /** The blob's bytes, streamed from disk. */

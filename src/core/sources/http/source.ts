@@ -1,6 +1,6 @@
-import { chmod, copyFile, lchown, mkdir, readFile, rename, rm, utimes, writeFile } from "node:fs/promises";
+import { chmod, copyFile, lchown, mkdir, readFile, rename, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ContentStore } from "../../content/store.ts";
+import { hexOf, type ContentStore } from "../../content/store.ts";
 import type { Digest } from "../../digest.ts";
 import { sha256 } from "../../digest.ts";
 import { BuildkitError } from "../../errors.ts";
@@ -106,7 +106,7 @@ async function placeFile(blob: string, dest: string, id: HttpIdentifier, lastMod
 /** The key the remembered responses of this URL (and these options) are stored under. */
 function urlKey(id: HttpIdentifier): string {
   const { url, filename, perm, uid, gid, headers, authHeaderSecret } = id;
-  return sha256(JSON.stringify({ url, filename, perm, uid, gid, headers, authHeaderSecret: authHeaderSecret ?? "" })).slice("sha256:".length);
+  return hexOf(sha256(JSON.stringify({ url, filename, perm, uid, gid, headers, authHeaderSecret: authHeaderSecret ?? "" })));
 }
 
 async function loadRemembered(deps: HttpSourceDeps, id: HttpIdentifier): Promise<Remembered[]> {
@@ -218,28 +218,24 @@ async function download(id: HttpIdentifier, display: string, deps: HttpSourceDep
 async function store(res: Response, display: string, content: ContentStore, ctx: OpContext): Promise<Digest> {
   const status = `downloading ${display}`;
   const total = Number(res.headers.get("Content-Length") ?? NaN);
-  const temp = await content.tempPath();
-  const hasher = new Bun.CryptoHasher("sha256");
   let bytes = 0;
-  try {
-    const sink = Bun.file(temp).writer();
-    try {
-      for await (const chunk of res.body ?? new ReadableStream<Uint8Array>()) {
-        hasher.update(chunk);
-        sink.write(chunk);
+  const counted = (res.body ?? new ReadableStream<Uint8Array>()).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, c) {
         bytes += chunk.length;
         ctx.progress.status(status, bytes, Number.isFinite(total) ? total : undefined);
-      }
-    } finally {
-      await sink.end();
-    }
+        c.enqueue(chunk);
+      },
+    }),
+  );
+  let digest: Digest;
+  try {
+    digest = await content.ingest(counted);
   } catch (err) {
-    await rm(temp, { force: true });
     if (ctx.signal.aborted) throw new BuildkitError("Canceled", `http source ${display}: canceled`);
+    if (err instanceof BuildkitError) throw err; // the store's own failure, already explained
     throw new BuildkitError("Unavailable", `http source ${display}: reading response: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   ctx.progress.status(status, bytes, bytes, true);
-  const digest = `sha256:${hasher.digest("hex")}` as Digest;
-  await content.commit(temp, digest);
   return digest;
 }
