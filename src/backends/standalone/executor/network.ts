@@ -25,8 +25,8 @@ function isLoopbackNameserver(line: string): boolean {
   return address !== undefined && (address.startsWith("127.") || address === "::1");
 }
 
-/** The host's resolv.conf for a container in its own network namespace. */
-export function sandboxResolvConf(host: string): string {
+/** The host's resolv.conf for a container in its own network namespace (network "none"). */
+export function isolatedResolvConf(host: string): string {
   const lines = host.split("\n").filter((line) => !isLoopbackNameserver(line));
   if (!lines.some((line) => /^\s*nameserver\s/.test(line))) {
     for (const ns of FALLBACK_NAMESERVERS) lines.push(`nameserver ${ns}`);
@@ -51,7 +51,7 @@ export interface NetworkFiles {
 export async function writeNetworkFiles(dir: string, meta: ProcessMeta): Promise<NetworkFiles> {
   const files = { hosts: join(dir, "hosts"), resolvConf: join(dir, "resolv.conf") };
   const host = await readHostResolvConf();
-  const resolvConf = meta.network === "none" ? sandboxResolvConf(host) : host;
+  const resolvConf = meta.network === "none" ? isolatedResolvConf(host) : host;
   await Promise.all([
     writeFile(files.hosts, hostsFile(meta.hostname || DEFAULT_HOSTNAME, meta.extraHosts)),
     writeFile(files.resolvConf, resolvConf),
