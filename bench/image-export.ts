@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { createStandaloneWorker } from "../src/backends/standalone/index.ts";
 import type { BuildResult } from "../src/core/exporters/exporter.ts";
 import { createOciExporter } from "../src/core/exporters/oci/index.ts";
-import { buildSnapshot, withView } from "../src/core/solver/ops/snapshots.ts";
+import { buildSnapshot, withView } from "../src/core/worker/snapshots.ts";
 
 const { values } = parseArgs({ options: { mb: { type: "string", default: "100" }, dir: { type: "string", default: tmpdir() } } });
 const MB = Number(values.mb);

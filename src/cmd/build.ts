@@ -3,7 +3,8 @@
 import { defineCommand } from "citty";
 import { existsSync } from "node:fs";
 import type { RegistryClient } from "../core/registry/index.ts";
-import { build } from "../core/build/build.ts";
+import { createEngine } from "../core/engine/index.ts";
+import { localSession } from "../core/session/local.ts";
 import { BuildkitError } from "../core/errors.ts";
 import { EXPORTER_TYPES, loadExporter, parseOutputSpec, type ExporterInstance } from "../core/exporters/index.ts";
 import { createProgressState } from "../core/progress/collector.ts";
@@ -17,7 +18,6 @@ import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
-import { gcDue, runGC } from "../core/cache/gc.ts";
 import { parseSize } from "../core/cache/units.ts";
 import { parseCacheExportSpec, parseCacheImportSpec } from "../core/cache/remote/spec.ts";
 
@@ -76,18 +76,24 @@ export default defineCommand({
       tee(await display(mode), createTraceWriter(tracePath, { argv: process.argv, redact: (t) => redactText(t, secretValues) }), { write: (e) => state.apply(e), close: async () => {} }),
       secretValues,
     );
+    // Garbage collection runs after the build; a failed collection does not fail it.
+    const engine = createEngine({
+      worker,
+      config: { registry, gcKeepStorage: gcKeep, gcEveryBuild: gcKeep !== undefined, onWarning: (what, err) => process.stderr.write(`warning: ${what}: ${oneLine(err)}\n`) },
+    });
+    const session = localSession({ dirs: localDirs, secrets, ssh });
     let failure: unknown;
     let response: Record<string, string> = {};
-    let executed = 0;
     try {
-      ({ exporterResponse: response, executed } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, registry, noCache: !args.cache, cacheExports, cacheImports, signal: controller.signal }));
-      // Keep the state directory under its limit; a failed collection does not fail the build.
-      if (gcKeep !== undefined || gcDue(root, executed > 0 || cacheImports.length > 0)) await runGC(worker, { keepStorage: gcKeep }).catch((err) => process.stderr.write(`warning: garbage collection: ${oneLine(err)}\n`));
+      ({ exporterResponse: response } = await engine.solve(
+        { definition, exporters, noCache: !args.cache, cacheExports, cacheImports },
+        { session, progress, signal: controller.signal },
+      ));
     } catch (err) {
       failure = err;
     } finally {
       await progress.close(failure instanceof Error ? failure : undefined).catch(() => undefined);
-      await worker.close();
+      await engine.close();
       stop();
     }
     if (failure !== undefined) {

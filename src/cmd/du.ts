@@ -1,11 +1,10 @@
 // `buildkit du`: the build cache's records and sizes, as `buildctl du` prints them. Opens the
 // state the way a build does (the root lock), so it waits while a build runs.
 import { defineCommand } from "citty";
-import { join } from "node:path";
-import { openCacheStore } from "../core/cache/store.ts";
+import { createEngine, type Engine } from "../core/engine/index.ts";
 import { formatAgo, formatSize } from "../core/cache/units.ts";
 import { matchFilters, parseFilters, type UsageFilter } from "../core/cache/usage-filter.ts";
-import { collectUsage, type UsageRecord, type UsageSources } from "../core/cache/usage.ts";
+import type { UsageRecord } from "../core/cache/usage.ts";
 import { BuildkitError } from "../core/errors.ts";
 import { defaultRoot, repeatedFlag } from "./build-flags.ts";
 import { UsageError } from "./exit.ts";
@@ -22,7 +21,7 @@ export default defineCommand({
     if (args.format !== "table" && args.format !== "json") throw new UsageError(`--format must be table or json, not "${args.format}"`);
     const filters = usageFilters(repeatedFlag(rawArgs, "filter", "f"));
     const now = Date.now();
-    const records = (await withCacheState(args.root ?? defaultRoot(), (src) => collectUsage(src))).filter((r) => matchFilters(r, filters, now));
+    const records = (await withEngine(args.root ?? defaultRoot(), (engine) => engine.usage())).filter((r) => matchFilters(r, filters, now));
     if (args.format === "json") return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
     const body = args.verbose ? records.map((r) => formatVerbose(r, now)).join("") : formatTable(records, now);
     process.stdout.write(body + formatSummary(records));
@@ -39,22 +38,23 @@ export function usageFilters(values: readonly string[]): UsageFilter[] {
 }
 
 /**
- * Opens the worker at root (taking its lock: waits for a running build) and the cache index,
- * runs fn, and closes both.
+ * Opens an engine on the state at root (taking its lock: waits for a running build), runs fn,
+ * and closes it.
  */
-export async function withCacheState<T>(root: string, fn: (src: UsageSources & { readonly root: string }) => Promise<T>): Promise<T> {
+export async function withEngine<T>(root: string, fn: (engine: Engine) => Promise<T>): Promise<T> {
   const { createStandaloneWorker } = await import("../backends/standalone/index.ts");
   const worker = await createStandaloneWorker({ root, onWait: () => process.stderr.write(`waiting for a build to release ${root}\n`) });
+  const engine = createEngine({ worker, config: { registry: noRegistry } });
   try {
-    const store = openCacheStore(join(root, "cache.db"));
-    try {
-      return await fn({ root, snapshotter: worker.snapshotter, store, cacheMountsDir: join(root, "cache-mounts") });
-    } finally {
-      store.close();
-    }
+    return await fn(engine);
   } finally {
-    await worker.close();
+    await engine.close();
   }
+}
+
+/** du and prune pull nothing. */
+async function noRegistry(): Promise<never> {
+  throw new BuildkitError("Internal", "du and prune use no registry");
 }
 
 const ID_WIDTH = 46;

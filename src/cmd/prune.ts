@@ -2,12 +2,12 @@
 // goes and the total reclaimed. Takes the root lock, so it waits for a running build and a build
 // started meanwhile waits for it.
 import { defineCommand } from "citty";
-import { prune, type PrunePolicy } from "../core/cache/prune.ts";
+import type { PrunePolicy } from "../core/cache/prune.ts";
 import { formatSize, parseDuration, parseSize } from "../core/cache/units.ts";
 import type { UsageRecord } from "../core/cache/usage.ts";
 import { BuildkitError } from "../core/errors.ts";
 import { defaultRoot, repeatedFlag } from "./build-flags.ts";
-import { formatVerbose, tableHeader, tableRow, usageFilters, withCacheState } from "./du.ts";
+import { formatVerbose, tableHeader, tableRow, usageFilters, withEngine } from "./du.ts";
 import { UsageError } from "./exit.ts";
 
 export default defineCommand({
@@ -34,7 +34,7 @@ export default defineCommand({
       process.stdout.write((first ? tableHeader() : "") + tableRow(r, now));
       first = false;
     };
-    const report = await withCacheState(args.root ?? defaultRoot(), (src) => prune(src, policy, { onRemoved: print }));
+    const report = await withEngine(args.root ?? defaultRoot(), (engine) => engine.prune(policy, { onRemoved: print }));
     // Blobs nothing names any more (layers of removed results, pushed images' manifests) count too.
     process.stdout.write(`Total:        ${formatSize(report.reclaimed + (report.content?.bytes ?? 0))}\n`);
   },

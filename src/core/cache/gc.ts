@@ -15,7 +15,7 @@ import { statSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Worker } from "../worker/worker.ts";
 import { prune, type PrunePolicy, type PruneReport } from "./prune.ts";
-import { openCacheStore } from "./store.ts";
+import { openCacheStore, type CacheStore } from "./store.ts";
 import { parseFilters } from "./usage-filter.ts";
 import type { UsageRecord } from "./usage.ts";
 
@@ -116,6 +116,8 @@ export interface GCOptions {
   readonly now?: () => number;
   readonly onRemoved?: (r: UsageRecord) => void;
   readonly signal?: AbortSignal;
+  /** The cache index to collect; opened (and closed) here when absent. */
+  readonly store?: CacheStore;
 }
 
 /**
@@ -126,7 +128,7 @@ export async function runGC(worker: Worker, opts: GCOptions = {}): Promise<Prune
   if (opts.keepStorage === 0) return { removed: [], reclaimed: 0, dangling: 0 };
   const disk = opts.disk ?? diskStat(worker.root);
   const space = opts.keepStorage === undefined ? defaultGCSpace(disk) : { reservedSpace: opts.keepStorage, maxUsedSpace: 0, minFreeSpace: 0 };
-  const store = openCacheStore(join(worker.root, "cache.db"));
+  const store = opts.store ?? openCacheStore(join(worker.root, "cache.db"));
   try {
     const inUse = opts.inUse?.();
     const target = { root: worker.root, snapshotter: worker.snapshotter, store, cacheMountsDir: join(worker.root, "cache-mounts"), inUse, currentInUse: opts.inUse, now: opts.now };
@@ -134,6 +136,6 @@ export async function runGC(worker: Worker, opts: GCOptions = {}): Promise<Prune
     writeFileSync(join(worker.root, GC_STAMP), `${new Date().toISOString()}\n`);
     return report;
   } finally {
-    store.close();
+    if (opts.store === undefined) store.close();
   }
 }

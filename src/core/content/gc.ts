@@ -20,7 +20,7 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Digest } from "../digest.ts";
 import { isDigest } from "../digest.ts";
-import { readImages } from "../exporters/image/local-images.ts";
+import { readImages } from "./local-images.ts";
 import type { Snapshotter } from "../worker/snapshotter.ts";
 import { ContentIndex } from "./index-db.ts";
 import { ContentStore, hexOf } from "./store.ts";

@@ -9,8 +9,20 @@ import type { Digest } from "../digest.ts";
 import { invalidArgument } from "../errors.ts";
 import type { BuildkitError } from "../errors.ts";
 
+/** An op's type, or undefined for the terminal op. */
+export type OpKind = NonNullable<pb.Op["op"]>;
+
+/**
+ * One op of a loaded definition. The solver reads the plain fields (kind, inputs, outputs,
+ * ignoreCache); only op adapters read the decoded protobuf in `op`.
+ */
 export interface LoadedOp {
   readonly digest: Digest;
+  readonly kind: OpKind | undefined;
+  /** The outputs of other ops it consumes, in the op's input order. */
+  readonly inputs: readonly OpOutput[];
+  /** OpMetadata's ignore_cache: always run, never answer from the cache. */
+  readonly ignoreCache: boolean;
   readonly op: pb.Op;
   /** The op's bytes exactly as they appear in `def`; its digest is their sha256. */
   readonly bytes: Uint8Array;
@@ -87,7 +99,8 @@ function decodeOps(def: pb.Definition): Map<Digest, LoadedOp> {
     // Metadata keyed by anything but an op of this definition is ignored, as BuildKit does.
     const metadata = Object.hasOwn(def.metadata, digest) ? (def.metadata[digest] as pb.OpMetadata) : undefined;
     const outputs = n === last && op.op === undefined ? 0 : outputCount(op);
-    ops.set(digest, { digest, op, bytes, metadata, outputs });
+    const inputs = op.inputs.map((i) => ({ digest: (i.digest ?? "") as Digest, index: int64(i.index) }));
+    ops.set(digest, { digest, kind: op.op ?? undefined, inputs, ignoreCache: metadata?.ignore_cache === true, op, bytes, metadata, outputs });
   });
   return ops;
 }

@@ -31,8 +31,8 @@ export interface CacheKeyOptions {
 
 /** The key of op given the keys of its input edges (see `outputKey`), one per op input in order. */
 export function cacheKey(op: LoadedOp, inputKeys: readonly Digest[], opts: CacheKeyOptions = {}): Digest {
-  if (inputKeys.length !== op.op.inputs.length) {
-    throw new BuildkitError("Internal", `computing cache key of ${op.digest}: ${inputKeys.length} input keys for ${op.op.inputs.length} inputs`);
+  if (inputKeys.length !== op.inputs.length) {
+    throw new BuildkitError("Internal", `computing cache key of ${op.digest}: ${inputKeys.length} input keys for ${op.inputs.length} inputs`);
   }
   const h = new KeyHasher();
   h.field("op", withoutInputs(keyBytes(op)));

@@ -94,7 +94,7 @@ export class Job {
 
   #newVertex(def: LoadedDefinition, digest: Digest, name: string): Vertex {
     const op = def.ops.get(digest) as LoadedOp;
-    const inputs = [...new Set(op.op.inputs.map((i) => i.digest as Digest))];
+    const inputs = [...new Set(op.inputs.map((i) => i.digest))];
     let adapter: OpAdapter;
     try {
       adapter = this.opts.resolve(op, def);
@@ -103,7 +103,7 @@ export class Job {
       this.opts.progress.write({ type: "vertex", digest, name, inputs, completed: Date.now(), error: error.message });
       throw error;
     }
-    return { digest, op, name, inputs, adapter, ignoreCache: op.metadata?.ignore_cache === true, status: "pending", pending: 0, settled: false };
+    return { digest, op, name, inputs, adapter, ignoreCache: op.ignoreCache, status: "pending", pending: 0, settled: false };
   }
 
   get firstError(): VertexError | undefined {
@@ -261,7 +261,7 @@ function reachable(def: LoadedDefinition, root: Digest): Digest[] {
   const order = def.order.filter((d) => d !== def.terminal?.digest);
   for (let i = order.length - 1; i >= 0; i--) {
     const d = order[i] as Digest;
-    if (needed.has(d)) for (const input of def.ops.get(d)?.op.inputs ?? []) needed.add(input.digest as Digest);
+    if (needed.has(d)) for (const input of def.ops.get(d)?.inputs ?? []) needed.add(input.digest);
   }
   return order.filter((d) => needed.has(d));
 }

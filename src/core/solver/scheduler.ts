@@ -14,7 +14,6 @@ import { availableParallelism } from "node:os";
 import type { CacheStore } from "../cache/store.ts";
 import type { Digest } from "../digest.ts";
 import { BuildkitError } from "../errors.ts";
-import { int64 } from "../llb/definition.ts";
 import type { LoadedDefinition } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import { cacheKey, outputKey } from "./cache-key.ts";
@@ -114,7 +113,7 @@ function keyOf(job: Job, v: Vertex): Promise<Digest> {
 
 async function computeKey(job: Job, v: Vertex): Promise<Digest> {
   const inputKeys = await Promise.all(
-    v.op.op.inputs.map(async (input) => outputKey(await keyOf(job, job.vertex(input.digest as Digest)), int64(input.index))),
+    v.op.inputs.map(async (input) => outputKey(await keyOf(job, job.vertex(input.digest)), input.index)),
   );
   const contentKey = await contentKeyOf(job, v);
   const inputContentKeys = v.adapter.inputKey === undefined ? undefined : await inputContentKeysOf(job, v);
@@ -185,7 +184,7 @@ function inputsOf(job: Job, v: Vertex): Promise<Handle[]> {
   v.inputsPromise ??= job.track(
     (async () => {
       await Promise.all(v.inputs.map((d) => materialise(job, job.vertex(d))));
-      v.inputHandles = v.op.op.inputs.map((input) => job.retain(job.vertex(input.digest as Digest), int64(input.index)));
+      v.inputHandles = v.op.inputs.map((input) => job.retain(job.vertex(input.digest), input.index));
       return v.inputHandles;
     })(),
   );
@@ -223,6 +222,6 @@ async function execute(job: Job, v: Vertex, inputs: readonly ResultRef[], ctx: W
 
 function record(job: Job, v: Vertex, refs: readonly ResultRef[], inputs: readonly ResultRef[]): void {
   const key = v.key as Digest;
-  const meta = { description: v.name, kind: v.op.op.op ?? "", parents: inputs.map((i) => i.id) };
+  const meta = { description: v.name, kind: v.op.kind ?? "", parents: inputs.map((i) => i.id) };
   refs.forEach((ref, index) => job.opts.store.save(key, index, ref.id, meta));
 }

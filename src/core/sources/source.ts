@@ -6,11 +6,3 @@ export interface SourceDeps {
   readonly worker: Worker;
   readonly refs: SnapshotRefs;
 }
-
-/** The source schemes this engine knows, for error messages. */
-export const SOURCE_SCHEMES = ["local", "docker-image", "git", "http", "https", "oci-layout"] as const;
-
-export function schemeOf(identifier: string): string {
-  const i = identifier.indexOf("://");
-  return i < 0 ? "" : identifier.slice(0, i);
-}

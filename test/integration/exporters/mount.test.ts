@@ -10,7 +10,7 @@ import type { StandaloneWorker } from "../../../src/backends/standalone/index.ts
 import type { BuildResult } from "../../../src/core/exporters/exporter.ts";
 import { createImageExporter } from "../../../src/core/exporters/image/index.ts";
 import { createRegistryClient } from "../../../src/core/registry/index.ts";
-import { buildSnapshot, withView } from "../../../src/core/solver/ops/snapshots.ts";
+import { buildSnapshot, withView } from "../../../src/core/worker/snapshots.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { recordingFetch, REGISTRY_BIN, startRegistry } from "../../fixtures/registry.ts";
 import type { TestRegistry } from "../../fixtures/registry.ts";

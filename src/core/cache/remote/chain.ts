@@ -12,7 +12,7 @@ import type { Digest } from "../../digest.ts";
 import { BuildkitError } from "../../errors.ts";
 import { compressionOfMediaType } from "../../image/compression.ts";
 import { applyLayer } from "../../image/layer-apply.ts";
-import { discard, prepareMutable } from "../../solver/ops/snapshots.ts";
+import { discard, prepareMutable } from "../../worker/snapshots.ts";
 import type { Worker } from "../../worker/worker.ts";
 import type { CacheLayer } from "./format.ts";
 import type { CacheTask } from "./progress.ts";

@@ -7,8 +7,8 @@ import { layerMediaType } from "../../image/compression.ts";
 import type { Descriptor, ImageManifest } from "../../image/oci-types.ts";
 import { hostPlatform } from "../../llb/platform.ts";
 import type { BuildResult } from "../exporter.ts";
-import { resultLayers } from "../image-layers.ts";
-import type { ChainLayer, LayerContext } from "../image-layers.ts";
+import { resultLayers } from "../../image/image-layers.ts";
+import type { ChainLayer, LayerContext } from "../../image/image-layers.ts";
 import type { ImageOptions } from "./attrs.ts";
 import { DOCKER_LAYER_TYPES, imageConfig, mediaTypes, rfc3339 } from "./image-config.ts";
 

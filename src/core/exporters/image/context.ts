@@ -1,7 +1,7 @@
 /** The content store and its index under a build result's worker root, opened together for one export. */
 import { BuildkitError } from "../../errors.ts";
 import type { BuildResult } from "../exporter.ts";
-import type { LayerContext } from "../image-layers.ts";
+import type { LayerContext } from "../../image/image-layers.ts";
 import { ContentIndex } from "../../content/index-db.ts";
 import { ContentStore } from "../../content/store.ts";
 

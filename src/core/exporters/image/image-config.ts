@@ -7,7 +7,7 @@ import type { Digest } from "../../digest.ts";
 import { MediaType } from "../../image/oci-types.ts";
 import type { HistoryEntry, ImageConfig } from "../../image/oci-types.ts";
 import type { Platform } from "../../llb/platform.ts";
-import type { ChainLayer } from "../image-layers.ts";
+import type { ChainLayer } from "../../image/image-layers.ts";
 
 export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

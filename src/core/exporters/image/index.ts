@@ -15,7 +15,7 @@ import type { ImageOptions } from "./attrs.ts";
 import { buildImage } from "./build-image.ts";
 import type { BuiltImage } from "./build-image.ts";
 import { withImageContext } from "./context.ts";
-import { storeImage } from "./local-images.ts";
+import { storeImage } from "../../content/local-images.ts";
 import { pushImage } from "./push.ts";
 
 export interface ImageExporterOptions {

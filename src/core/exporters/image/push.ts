@@ -7,7 +7,7 @@
 import { pushStoredBlobs, type PushStats } from "../../content/push-blobs.ts";
 import type { RegistryClient } from "../../registry/index.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
-import type { LayerContext } from "../image-layers.ts";
+import type { LayerContext } from "../../image/image-layers.ts";
 import type { BuiltImage } from "./build-image.ts";
 
 export type { PushStats } from "../../content/push-blobs.ts";

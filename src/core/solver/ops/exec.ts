@@ -7,26 +7,19 @@ import type { SnapshotRefs } from "../../cache/refs.ts";
 import type { ExecMount, ProcessMeta } from "../../worker/executor.ts";
 import type { Mount } from "../../worker/mount.ts";
 import type { Worker } from "../../worker/worker.ts";
+import type { BuildSession } from "../../session/session.ts";
 import type { OpAdapter, OpContext, ResultRef } from "../op.ts";
-import { commitMutable, discard, newId, prepareMutable, type Mutable } from "./snapshots.ts";
+import { commitMutable, discard, newId, prepareMutable, type Mutable } from "../../worker/snapshots.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const SHARING: Record<number, CacheSharing> = { 0: "shared", 1: "private", 2: "locked" };
 const MOUNT_TYPE = { bind: 0, secret: 1, ssh: 2, cache: 3, tmpfs: 4 } as const;
 
-/** What exec steps may use from the client: secrets by id and ssh agent sockets by id. */
-export interface ExecSessionInputs {
-  /** Secret values by id; read when a step needs them, never stored in results or traces. */
-  readonly secrets: ReadonlyMap<string, () => Promise<Uint8Array>>;
-  /** Agent socket paths by ssh id. */
-  readonly ssh: ReadonlyMap<string, string>;
-}
-
 export interface ExecDeps {
   readonly worker: Worker;
   readonly refs: SnapshotRefs;
   readonly cacheMounts: CacheMounts;
-  readonly session: ExecSessionInputs;
+  readonly session: BuildSession;
 }
 
 /** Everything an exec step sets up, torn down whatever happens. */
@@ -96,40 +89,39 @@ async function prepareMounts(op: pb.ExecOp.$Properties, inputs: readonly ResultR
         break;
       }
       case MOUNT_TYPE.secret:
-        await addSecretMount(m, setup, deps.session);
+        await addSecretMount(m, setup, deps.session, ctx.signal);
         break;
       case MOUNT_TYPE.ssh:
-        addSSHMount(m, setup, deps.session);
+        await addSSHMount(m, setup, deps.session, ctx.signal);
         break;
       default:
         throw new BuildkitError("Unimplemented", `mount ${dest}: unknown mount type ${m.mountType}`);
     }
   }
   for (const s of op.secretenv ?? []) {
-    const value = await readSecret(deps.session, s.ID ?? "", s.optional ?? false);
+    const value = await readSecret(deps.session, s.ID ?? "", s.optional ?? false, ctx.signal);
     if (value !== undefined) setup.env.push(`${s.name}=${new TextDecoder().decode(value)}`);
   }
   if (!setup.root) throw new BuildkitError("InvalidArgument", "exec: no root mount");
 }
 
-async function readSecret(session: ExecSessionInputs, id: string, optional: boolean): Promise<Uint8Array | undefined> {
-  const read = session.secrets.get(id);
-  if (read) return read();
-  if (optional) return undefined;
+async function readSecret(session: BuildSession, id: string, optional: boolean, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  const value = await session.secret(id, signal);
+  if (value !== undefined || optional) return value;
   throw new BuildkitError("NotFound", `secret ${id} not found: pass it with --secret id=${id},src=PATH`);
 }
 
-async function addSecretMount(m: pb.Mount.$Properties, setup: Setup, session: ExecSessionInputs): Promise<void> {
+async function addSecretMount(m: pb.Mount.$Properties, setup: Setup, session: BuildSession, signal: AbortSignal): Promise<void> {
   const opt = m.secretOpt ?? {};
-  const value = await readSecret(session, opt.ID ?? "", opt.optional ?? false);
+  const value = await readSecret(session, opt.ID ?? "", opt.optional ?? false, signal);
   if (value === undefined) return;
   // The file itself is written into a private tmpfs just before the run (see withSecrets).
   setup.secretFiles.push({ dest: m.dest ?? "", value, opt });
 }
 
-function addSSHMount(m: pb.Mount.$Properties, setup: Setup, session: ExecSessionInputs): void {
+async function addSSHMount(m: pb.Mount.$Properties, setup: Setup, session: BuildSession, signal: AbortSignal): Promise<void> {
   const id = m.SSHOpt?.ID || "default";
-  const socket = session.ssh.get(id);
+  const socket = await session.sshSocket(id, signal);
   if (!socket) {
     if (m.SSHOpt?.optional) return;
     throw new BuildkitError("NotFound", `ssh agent ${id} not found: pass it with --ssh ${id}=SOCKET`);

@@ -3,7 +3,7 @@ import type { pb } from "../../pb/index.ts";
 import type { SnapshotRefs } from "../../cache/refs.ts";
 import type { Worker } from "../../worker/worker.ts";
 import type { OpAdapter, ResultRef } from "../op.ts";
-import { commitMutable, discard, prepareMutable, withView, type Mutable } from "./snapshots.ts";
+import { commitMutable, discard, prepareMutable, withView, type Mutable } from "../../worker/snapshots.ts";
 
 /** An action's result while the op runs: still writable, or committed (when shared or an output). */
 type Step = { mut?: Mutable; committed?: string };

@@ -1,32 +1,15 @@
 import { BuildkitError } from "../../errors.ts";
-import type { CacheMounts } from "../../cache/cache-mounts.ts";
-import type { SnapshotRefs } from "../../cache/refs.ts";
-import { join } from "node:path";
-import type { ContentIndex } from "../../content/index-db.ts";
-import type { ContentStore } from "../../content/store.ts";
 import type { Platform } from "../../llb/platform.ts";
 import type { pb } from "../../pb/index.ts";
-import type { RegistryClient } from "../../registry/index.ts";
-import { localSource, type LocalDirs } from "../../sources/local/source.ts";
-import { schemeOf } from "../../sources/source.ts";
+import { sourceAdapter, type SourceTableDeps } from "../../sources/index.ts";
 import type { Worker } from "../../worker/worker.ts";
 import type { OpResolver } from "../op.ts";
-import { execAdapter, type ExecSessionInputs } from "./exec.ts";
+import { execAdapter } from "./exec.ts";
 import { fileAdapter } from "./file.ts";
-import { lazyAdapter } from "./lazy.ts";
 import { diffAdapter, mergeAdapter } from "./merge-diff.ts";
 
-export interface OpDeps {
-  readonly worker: Worker;
-  readonly refs: SnapshotRefs;
-  readonly cacheMounts: CacheMounts;
-  readonly session: ExecSessionInputs;
-  readonly local: LocalDirs;
-  /** Made on first use: only image sources need it. */
-  readonly registry: () => Promise<RegistryClient>;
-  readonly content: ContentStore;
-  readonly index: ContentIndex;
-}
+/** What the op adapters need: the worker, result refs, the client's session, the source table's parts. */
+export type OpDeps = SourceTableDeps;
 
 /** The op's platform, or the worker's own. */
 function platformOf(op: pb.Op, worker: Worker): Platform {
@@ -48,23 +31,8 @@ export function createOpResolver(deps: OpDeps): OpResolver {
         return mergeAdapter(op.merge!, deps);
       case "diff":
         return diffAdapter(op.diff!, deps);
-      case "source": {
-        const id = op.source!.identifier ?? "";
-        const scheme = schemeOf(id);
-        if (scheme === "local") return localSource(op.source!, deps);
-        const source = op.source!;
-        if (scheme === "docker-image") {
-          const platform = platformOf(op, deps.worker);
-          return lazyAdapter(async () => (await import("../../sources/image/source.ts")).imageSource(source, platform, { ...deps, registry: await deps.registry() }));
-        }
-        if (scheme === "git") {
-          return lazyAdapter(async () => (await import("../../sources/git/index.ts")).gitSource(source, { ...deps, gitCacheDir: join(deps.worker.root, "git") }));
-        }
-        if (scheme === "http" || scheme === "https") {
-          return lazyAdapter(async () => (await import("../../sources/http/index.ts")).httpSource(source, { ...deps, httpCacheDir: join(deps.worker.root, "http") }));
-        }
-        throw new BuildkitError("Unimplemented", `source ${id}: ${scheme || "this"} sources are not supported yet`);
-      }
+      case "source":
+        return sourceAdapter(op.source!, platformOf(op, deps.worker), deps);
       case "build":
         throw new BuildkitError("Unimplemented", "build ops are not supported");
       case undefined:

@@ -4,7 +4,7 @@ import type { SnapshotRefs } from "../../cache/refs.ts";
 import type { Worker } from "../../worker/worker.ts";
 import { BuildkitError } from "../../errors.ts";
 import type { OpAdapter } from "../op.ts";
-import { buildSnapshot, withView } from "./snapshots.ts";
+import { buildSnapshot, withView } from "../../worker/snapshots.ts";
 
 interface Deps {
   readonly worker: Worker;

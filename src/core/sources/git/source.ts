@@ -1,8 +1,8 @@
 import type { pb } from "../../pb/index.ts";
 import type { OpAdapter, OpContext } from "../../solver/op.ts";
-import { buildSnapshot } from "../../solver/ops/snapshots.ts";
+import { buildSnapshot } from "../../worker/snapshots.ts";
 import type { SourceDeps } from "../source.ts";
-import type { ExecSessionInputs } from "../../solver/ops/exec.ts";
+import type { BuildSession } from "../../session/session.ts";
 import { checkoutInto } from "./checkout.ts";
 import { ensureCommit, openBareRepo, type BareRepo } from "./fetch.ts";
 import { gitAuthConfig } from "./auth.ts";
@@ -12,7 +12,7 @@ import { resolveRemoteRef, type RemoteRef } from "./resolve.ts";
 
 export interface GitSourceDeps extends SourceDeps {
   /** Build secrets, for the remote's auth header (see auth.ts). */
-  readonly session?: ExecSessionInputs;
+  readonly session?: BuildSession;
   /** Where the bare cache repositories live (one per remote). */
   readonly gitCacheDir: string;
   /** Told of every fetch from a remote (tests count them). */
@@ -46,7 +46,7 @@ export function gitSource(op: pb.SourceOp.$Properties, deps: GitSourceDeps): OpA
   const id = parseGitIdentifier(op.identifier ?? "", op.attrs ?? {});
   const describe = describeSource(id);
   let auth: Promise<string[]> | undefined;
-  const authConfig = () => (auth ??= gitAuthConfig(id, async (name) => deps.session?.secrets.get(name)?.()));
+  const authConfig = () => (auth ??= gitAuthConfig(id, async (name) => deps.session?.secret(name)));
   let pinned: Promise<Pinned> | undefined;
   const pin = (ctx: OpContext): Promise<Pinned> => {
     pinned ??= authConfig().then((config) => resolve(id, describe, deps, ctx, config));

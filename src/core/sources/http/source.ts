@@ -7,8 +7,8 @@ import { BuildkitError } from "../../errors.ts";
 import type { pb } from "../../pb/index.ts";
 import { DEFAULT_USER_AGENT } from "../../registry/client.ts";
 import type { OpAdapter, OpContext } from "../../solver/op.ts";
-import type { ExecSessionInputs } from "../../solver/ops/exec.ts";
-import { buildSnapshot } from "../../solver/ops/snapshots.ts";
+import type { BuildSession } from "../../session/session.ts";
+import { buildSnapshot } from "../../worker/snapshots.ts";
 import { redactCredentials } from "../redact-url.ts";
 import type { SourceDeps } from "../source.ts";
 import { fileNameFor, parseHttpIdentifier } from "./identifier.ts";
@@ -18,7 +18,7 @@ export interface HttpSourceDeps extends SourceDeps {
   readonly content: ContentStore;
   /** Where what a URL returned last is remembered (ETag, digest, Last-Modified). */
   readonly httpCacheDir: string;
-  readonly session: ExecSessionInputs;
+  readonly session: BuildSession;
   /** Told of every GET that transfers a body (tests count them). */
   readonly onDownload?: (url: string) => void;
 }
@@ -149,12 +149,12 @@ type Downloaded =
 /** Without W/: a weak ETag is compared as a strong one, as BuildKit does. */
 const etagValue = (v: string) => v.replace(/^W\//, "");
 
-async function requestHeaders(id: HttpIdentifier, display: string, session: ExecSessionInputs): Promise<Record<string, string>> {
+async function requestHeaders(id: HttpIdentifier, display: string, session: BuildSession): Promise<Record<string, string>> {
   const headers: Record<string, string> = { "User-Agent": DEFAULT_USER_AGENT };
   for (const h of id.headers) headers[h.name] = h.value;
   const secret = async (name: string) => {
-    const read = session.secrets.get(name);
-    return read ? new TextDecoder().decode(await read()) : undefined;
+    const value = await session.secret(name);
+    return value === undefined ? undefined : new TextDecoder().decode(value);
   };
   if (id.authHeaderSecret) {
     const value = await secret(id.authHeaderSecret);

@@ -11,7 +11,7 @@ import type { Platform } from "../../llb/platform.ts";
 import type { RegistryClient } from "../../registry/index.ts";
 import type { ResolvedImage } from "../../registry/pull.ts";
 import type { OpAdapter, OpContext } from "../../solver/op.ts";
-import { commitMutable, discard, prepareMutable } from "../../solver/ops/snapshots.ts";
+import { commitMutable, discard, prepareMutable } from "../../worker/snapshots.ts";
 import type { SourceDeps } from "../source.ts";
 
 export interface ImageDeps extends SourceDeps {

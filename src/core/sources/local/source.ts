@@ -1,16 +1,17 @@
 import { BuildkitError } from "../../errors.ts";
 import type { pb } from "../../pb/index.ts";
 import type { OpAdapter } from "../../solver/op.ts";
-import { buildSnapshot } from "../../solver/ops/snapshots.ts";
+import { buildSnapshot } from "../../worker/snapshots.ts";
+import type { BuildSession } from "../../session/session.ts";
 import type { SourceDeps } from "../source.ts";
 import { checksumTree } from "./checksum.ts";
 import { copyTree } from "./copy-tree.ts";
 import type { StatCache } from "./stat-cache.ts";
 import type { WalkOptions } from "./walk.ts";
 
-/** Client directories by name, from `--local NAME=PATH`, and the stat cache that makes re-checks cheap. */
-export interface LocalDirs {
-  readonly dirs: ReadonlyMap<string, string>;
+/** Where local sources come from: the client's session, and the stat cache that makes re-checks cheap. */
+export interface LocalSourceDeps extends SourceDeps {
+  readonly session: BuildSession;
   readonly statCache: StatCache;
 }
 
@@ -19,7 +20,7 @@ export interface LocalDirs {
  * tree (a stat cache spares re-reading unchanged files), so a step over an unchanged
  * directory is cached across processes; running it copies the tree into a new snapshot.
  */
-export function localSource(op: pb.SourceOp.$Properties, deps: SourceDeps & { local: LocalDirs }): OpAdapter {
+export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps): OpAdapter {
   const name = (op.identifier ?? "").slice("local://".length);
   const attrs = op.attrs ?? {};
   const walk: WalkOptions = {
@@ -27,21 +28,24 @@ export function localSource(op: pb.SourceOp.$Properties, deps: SourceDeps & { lo
     exclude: jsonList(attrs["local.excludepatterns"], name),
     followPaths: jsonList(attrs["local.followpaths"], name),
   };
-  const root = (): string => {
-    const dir = deps.local.dirs.get(name);
-    if (dir === undefined) throw new BuildkitError("NotFound", `local source "${name}": no directory given (pass --local ${name}=PATH)`);
-    return dir;
-  };
+  const request = { include: walk.include, exclude: walk.exclude, followPaths: walk.followPaths, sharedKeyHint: attrs["local.sharedkeyhint"] || undefined };
+  // One transfer per build: the key and the copy read the same directory.
+  let dir: Promise<string> | undefined;
+  const root = (signal: AbortSignal): Promise<string> =>
+    (dir ??= deps.session.localDir(name, request, signal).then((found) => {
+      if (found === undefined) throw new BuildkitError("NotFound", `local source "${name}": no directory given (pass --local ${name}=PATH)`);
+      return found;
+    }));
   return {
     async contentKey(ctx) {
-      const sum = await checksumTree(root(), { ...walk, cache: deps.local.statCache, name, signal: ctx.signal });
+      const sum = await checksumTree(await root(ctx.signal), { ...walk, cache: deps.statCache, name, signal: ctx.signal });
       ctx.progress.status(`checksum ${name}`, sum.bytes, sum.bytes, true);
       return sum.digest;
     },
     async exec(_inputs, ctx) {
-      const dir = root();
+      const from = await root(ctx.signal);
       const snapshot = await buildSnapshot(deps.worker, undefined, async (dest) => {
-        const copied = await copyTree(dir, dest, { ...walk, name, signal: ctx.signal });
+        const copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal });
         ctx.progress.status(`transferring ${name}`, copied.bytes, copied.bytes, true);
       });
       return [deps.refs.ref(snapshot)];

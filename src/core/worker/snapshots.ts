@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Mount } from "../../worker/mount.ts";
-import type { Worker } from "../../worker/worker.ts";
+import type { Mount } from "./mount.ts";
+import type { Worker } from "./worker.ts";
 
 /** A writable snapshot being filled by an op, not yet a result. */
 export interface Mutable {

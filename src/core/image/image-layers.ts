@@ -12,11 +12,10 @@ import { rm } from "node:fs/promises";
 import { sha256 } from "../digest.ts";
 import type { Digest } from "../digest.ts";
 import { BuildkitError } from "../errors.ts";
-import type { Compression } from "../image/compression.ts";
-import { writeLayer } from "../image/layer-write.ts";
-import { withView } from "../solver/ops/snapshots.ts";
+import type { Compression } from "./compression.ts";
+import { writeLayer } from "./layer-write.ts";
+import { withView } from "../worker/snapshots.ts";
 import type { Worker } from "../worker/worker.ts";
-import type { BuildResult } from "./exporter.ts";
 import type { ContentIndex, LayerKey, LayerRecord } from "../content/index-db.ts";
 import type { ContentStore } from "../content/store.ts";
 
@@ -40,13 +39,22 @@ export interface ChainLayer {
   readonly reused: boolean;
 }
 
+/** The parts of a build result its layers come from. */
+export interface LayeredResult {
+  readonly worker?: Worker;
+  /** The result's committed snapshot; undefined for an empty (scratch) result. */
+  readonly snapshot?: string;
+  /** What made a snapshot (its vertex name), for image history. */
+  describe?(snapshot: string): string | undefined;
+}
+
 export interface LayerContext {
   readonly store: ContentStore;
   readonly index: ContentIndex;
 }
 
 /** The layers of result, base first; none for an empty (scratch) result. */
-export async function resultLayers(result: BuildResult, ctx: LayerContext, opts: LayerOptions): Promise<ChainLayer[]> {
+export async function resultLayers(result: LayeredResult, ctx: LayerContext, opts: LayerOptions): Promise<ChainLayer[]> {
   if (result.snapshot === undefined) return [];
   const worker = result.worker;
   if (!worker) throw new BuildkitError("FailedPrecondition", "reading result layers: the result's worker is not available");

@@ -7,8 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { BuildkitError } from "../../errors.ts";
-import type { Descriptor } from "../../image/oci-types.ts";
+import { BuildkitError } from "../errors.ts";
+import type { Descriptor } from "../image/oci-types.ts";
 
 export interface LocalImage {
   readonly target: Descriptor;

@@ -1,4 +1,4 @@
-import type { OpAdapter } from "../op.ts";
+import type { OpAdapter } from "../solver/op.ts";
 
 /**
  * An adapter whose module loads on first use. Image and git sources pull in the registry

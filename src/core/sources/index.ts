@@ -1,0 +1,58 @@
+/**
+ * The source table: which adapter serves an identifier's scheme. Local sources are built in;
+ * image, git and http sources load their modules (registry client, simple-git, …) only when a
+ * build has such a source, so a build without them does not pay for loading them.
+ */
+import { join } from "node:path";
+import type { CacheMounts } from "../cache/cache-mounts.ts";
+import type { ContentIndex } from "../content/index-db.ts";
+import type { ContentStore } from "../content/store.ts";
+import { BuildkitError } from "../errors.ts";
+import type { Platform } from "../llb/platform.ts";
+import type { pb } from "../pb/index.ts";
+import type { RegistryClient } from "../registry/index.ts";
+import type { BuildSession } from "../session/session.ts";
+import type { OpAdapter } from "../solver/op.ts";
+import { lazyAdapter } from "./lazy.ts";
+import { localSource } from "./local/source.ts";
+import type { StatCache } from "./local/stat-cache.ts";
+import type { SourceDeps } from "./source.ts";
+
+/** Everything any source may need; each takes its part. */
+export interface SourceTableDeps extends SourceDeps {
+  readonly session: BuildSession;
+  readonly statCache: StatCache;
+  readonly cacheMounts: CacheMounts;
+  /** Made on first use: only image sources need it. */
+  readonly registry: () => Promise<RegistryClient>;
+  readonly content: ContentStore;
+  readonly index: ContentIndex;
+}
+
+type SourceFactory = (op: pb.SourceOp.$Properties, platform: Platform, deps: SourceTableDeps) => OpAdapter;
+
+const httpSource: SourceFactory = (op, _platform, deps) =>
+  lazyAdapter(async () => (await import("./http/index.ts")).httpSource(op, { ...deps, httpCacheDir: join(deps.worker.root, "http") }));
+
+export const SOURCES: Readonly<Record<string, SourceFactory>> = {
+  local: (op, _platform, deps) => localSource(op, deps),
+  "docker-image": (op, platform, deps) =>
+    lazyAdapter(async () => (await import("./image/source.ts")).imageSource(op, platform, { ...deps, registry: await deps.registry() })),
+  git: (op, _platform, deps) => lazyAdapter(async () => (await import("./git/index.ts")).gitSource(op, { ...deps, gitCacheDir: join(deps.worker.root, "git") })),
+  http: httpSource,
+  https: httpSource,
+};
+
+export function schemeOf(identifier: string): string {
+  const i = identifier.indexOf("://");
+  return i < 0 ? "" : identifier.slice(0, i);
+}
+
+/** The adapter for a source op; Unimplemented for a scheme this engine does not serve. */
+export function sourceAdapter(op: pb.SourceOp.$Properties, platform: Platform, deps: SourceTableDeps): OpAdapter {
+  const id = op.identifier ?? "";
+  const scheme = schemeOf(id);
+  const factory = Object.hasOwn(SOURCES, scheme) ? SOURCES[scheme] : undefined;
+  if (factory === undefined) throw new BuildkitError("Unimplemented", `source ${id}: ${scheme || "this"} sources are not supported yet`);
+  return factory(op, platform, deps);
+}
