@@ -12,12 +12,15 @@ import { prune, type PrunePolicy, type PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { exportCaches, importCaches, type CacheExportSpec, type CacheImportSpec } from "../cache/remote/index.ts";
 import { collectUsage, type UsageRecord } from "../cache/usage.ts";
+import { BuildkitError } from "../errors.ts";
 import type { BuildResult, ExporterInstance } from "../exporters/exporter.ts";
-import { loadDefinition } from "../llb/definition.ts";
+import { loadDefinition, type LoadedDefinition } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import type { BuildSession } from "../session/session.ts";
 import { Inflight } from "../solver/inflight.ts";
+import type { VertexSummary } from "../solver/job.ts";
+import type { ResultRef } from "../solver/op.ts";
 import { createOpResolver } from "../solver/ops/index.ts";
 import { solve } from "../solver/scheduler.ts";
 import { withView } from "../worker/snapshots.ts";
@@ -38,17 +41,33 @@ export interface EngineConfig {
   readonly onWarning?: (message: string, err: unknown) => void;
 }
 
-export interface SolveRequest {
+export interface EvaluateRequest {
   /** pb.Definition bytes, exactly as the client sent them (op digests are their hashes). */
   readonly definition: Uint8Array;
-  /** Exporters, resolved (and so validated) before the build. */
-  readonly exporters?: readonly ExporterInstance[];
   /** Run every op, ignoring cached results (results are still recorded). */
   readonly noCache?: boolean;
-  /** `--export-cache`: where the solve's results go after the build (and exporters). */
-  readonly cacheExports?: readonly CacheExportSpec[];
   /** `--import-cache`: caches whose records answer the local index's misses. */
   readonly cacheImports?: readonly CacheImportSpec[];
+}
+
+export interface ExportRequest {
+  /** Exporters, resolved (and so validated) before the build. */
+  readonly exporters?: readonly ExporterInstance[];
+  /** `--export-cache`: where the solve's results go after the build (and exporters). */
+  readonly cacheExports?: readonly CacheExportSpec[];
+}
+
+export type SolveRequest = EvaluateRequest & ExportRequest;
+
+/** A solved definition whose result the caller holds until `release`. */
+export interface SolvedResult {
+  /** Undefined for an empty definition (a scratch result). */
+  readonly ref: ResultRef | undefined;
+  readonly def: LoadedDefinition;
+  readonly vertices: readonly VertexSummary[];
+  /** Steps that ran (not cached). */
+  readonly executed: number;
+  release(): Promise<void>;
 }
 
 export interface SolveContext {
@@ -67,6 +86,12 @@ export interface Engine {
   readonly worker: Worker;
   /** Runs one build: validates the definition, solves it, exports the result. */
   solve(request: SolveRequest, ctx: SolveContext): Promise<SolveResponse>;
+  /** Solves a definition and holds its result for the caller (a frontend's or gateway client's Solve). */
+  evaluate(request: EvaluateRequest, ctx: SolveContext): Promise<SolvedResult>;
+  /** Exports a held result (undefined: scratch); the caller still releases it. */
+  export(result: SolvedResult | undefined, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>>;
+  /** Runs fn with a result's files mounted read-only (an empty directory for scratch). */
+  withResult<T>(ref: ResultRef | undefined, fn: (dir: string) => Promise<T>): Promise<T>;
   /** Every cache record, least recently used first, with what running builds hold marked in use. */
   usage(): Promise<UsageRecord[]>;
   /** Removes cache records under a policy; never what a running build holds. */
@@ -98,14 +123,12 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     );
   }
 
-  async function runSolve(request: SolveRequest, ctx: SolveContext): Promise<SolveResponse> {
-    const def = loadDefinition(request.definition);
-    const store = state.store;
-    const resolve = createOpResolver({
+  function opDeps(session: BuildSession) {
+    return {
       worker,
       refs,
       cacheMounts,
-      session: ctx.session,
+      session,
       statCache: state.statCache,
       registry: config.registry,
       get content() {
@@ -114,10 +137,13 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       get index() {
         return state.index;
       },
-    });
-    const cacheDeps = {
+    };
+  }
+
+  function cacheDeps(ctx: SolveContext) {
+    return {
       worker,
-      store,
+      store: state.store,
       get content() {
         return state.content;
       },
@@ -128,9 +154,13 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       progress: ctx.progress,
       signal: ctx.signal,
     };
-    const imports = await importCaches(request.cacheImports ?? [], { ...cacheDeps, refs });
+  }
+
+  async function evaluate(request: EvaluateRequest, ctx: SolveContext): Promise<SolvedResult> {
+    const def = loadDefinition(request.definition);
+    const imports = await importCaches(request.cacheImports ?? [], { ...cacheDeps(ctx), refs });
     const solved = await solve(def, {
-      resolve,
+      resolve: createOpResolver(opDeps(ctx.session)),
       store: imports.store,
       progress: ctx.progress,
       loadResult: (id) => imports.loadResult(id),
@@ -139,23 +169,41 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       inflight,
       signal: ctx.signal,
     });
-    const response: Record<string, string> = {};
-    try {
-      const resultId = solved.result?.id;
-      const result: BuildResult = {
-        withMounted: (fn) => (resultId ? withView(worker, resultId, fn) : withEmptyDir(fn)),
-        worker,
-        snapshot: resultId,
-        describe: (snapshot) => store.get(snapshot)?.description || undefined,
-      };
-      for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, ctx));
-      Object.assign(response, await exportCaches(request.cacheExports ?? [], { ...cacheDeps, def, vertices: solved.vertices, result: resultId }));
-    } finally {
-      await solved.result?.release();
-    }
     const executed = solved.vertices.filter((v) => v.status === "completed").length;
     if (executed > 0 || (request.cacheImports?.length ?? 0) > 0) madeSomething = true;
-    return { exporterResponse: response, executed };
+    return { ref: solved.result, def, vertices: solved.vertices, executed, release: async () => solved.result?.release() };
+  }
+
+  const withResult = <T>(ref: ResultRef | undefined, fn: (dir: string) => Promise<T>): Promise<T> =>
+    ref ? withView(worker, ref.id, fn) : withEmptyDir(fn);
+
+  async function exportResult(solved: SolvedResult | undefined, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {
+    const response: Record<string, string> = {};
+    const snapshot = solved?.ref?.id;
+    const result: BuildResult = {
+      withMounted: (fn) => withResult(solved?.ref, fn),
+      worker,
+      snapshot,
+      describe: (id) => state.store.get(id)?.description || undefined,
+    };
+    for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, ctx));
+    if (solved && (request.cacheExports?.length ?? 0) > 0) {
+      Object.assign(response, await exportCaches(request.cacheExports ?? [], { ...cacheDeps(ctx), def: solved.def, vertices: solved.vertices, result: snapshot }));
+    }
+    return response;
+  }
+
+  /** Runs one piece of build work, counted as running so GC waits for it. */
+  async function tracked<T>(work: () => Promise<T>): Promise<T> {
+    if (closed) throw new BuildkitError("Unavailable", "solving: the engine is shutting down");
+    const promise = work();
+    running.add(promise);
+    try {
+      return await promise;
+    } finally {
+      running.delete(promise);
+      await collectGarbage();
+    }
   }
 
   return {
@@ -163,17 +211,18 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     get active() {
       return running.size;
     },
-    async solve(request, ctx) {
-      if (closed) throw new Error("solving: the engine is closed");
-      const build = runSolve(request, ctx);
-      running.add(build);
-      try {
-        return await build;
-      } finally {
-        running.delete(build);
-        await collectGarbage();
-      }
-    },
+    solve: (request, ctx) =>
+      tracked(async () => {
+        const solved = await evaluate(request, ctx);
+        try {
+          return { exporterResponse: await exportResult(solved, request, ctx), executed: solved.executed };
+        } finally {
+          await solved.release();
+        }
+      }),
+    evaluate: (request, ctx) => tracked(() => evaluate(request, ctx)),
+    export: (solved, request, ctx) => tracked(() => exportResult(solved, request, ctx)),
+    withResult,
     usage: () => collectUsage(usageSources()),
     prune: (policy, pruneOpts = {}) => prune({ ...usageSources(), currentInUse: () => refs.inUse() }, policy, pruneOpts),
     async close() {

@@ -1,2 +1,2 @@
 export { createEngine } from "./engine.ts";
-export type { Engine, EngineConfig, SolveContext, SolveRequest, SolveResponse } from "./engine.ts";
+export type { Engine, EngineConfig, EvaluateRequest, ExportRequest, SolveContext, SolveRequest, SolveResponse, SolvedResult } from "./engine.ts";
