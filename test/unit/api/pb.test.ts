@@ -27,5 +27,5 @@ test("both modules keep their own namespaces", () => {
   const b = sessionPb.moby.filesync.v1.BytesMessage.decode(a);
   expect([...b.data]).toEqual([9]);
   const resp = v1.ListWorkersResponse.encode({ record: [{ ID: "w", platforms: [{ OS: "linux", Architecture: "amd64" }] }] }).finish();
-  expect(v1.ListWorkersResponse.decode(resp).record[0]?.platforms[0]?.OS).toBe("linux");
+  expect(v1.ListWorkersResponse.decode(resp).record[0]?.platforms?.[0]?.OS).toBe("linux");
 });
