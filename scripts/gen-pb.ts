@@ -1,28 +1,45 @@
 #!/usr/bin/env bun
-// Regenerates the static protobuf code in src/core/pb from the .proto files beside it.
-// Usage: bun scripts/gen-pb.ts [--out DIR]   (DIR defaults to src/core/pb; tests use a temp dir
-// to check that the committed code is not stale).
+// Regenerates the static protobuf code from the .proto files beside it: src/core/pb/ops.js and
+// src/api/pb/{api,session}.js. Usage: bun scripts/gen-pb.ts [--out DIR]   (without --out each
+// module is written beside its .proto files; tests write every module into one temp dir to
+// check that the committed code is not stale).
 import { $ } from "bun";
 import { join, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 
 const root = resolve(import.meta.dir, "..");
-const pbDir = join(root, "src/core/pb");
 const outIdx = process.argv.indexOf("--out");
-const outDir = outIdx > 0 ? resolve(process.argv[outIdx + 1] ?? "") : pbDir;
-mkdirSync(outDir, { recursive: true });
+const outOverride = outIdx > 0 ? resolve(process.argv[outIdx + 1] ?? "") : undefined;
 
 const bin = join(root, "node_modules/.bin");
-/** Each generated module: its name and the .proto files it is made of. */
-export const MODULES: ReadonlyArray<{ name: string; protos: string[] }> = [{ name: "ops", protos: ["ops.proto"] }];
+/**
+ * Each generated module: its name, the directory of its .proto files, the files it is made of
+ * (imports are pulled in too), and its protobufjs root. Modules need distinct roots: static code
+ * looks nested types up through `$protobuf.roots[name]`, and two modules both defining `moby`
+ * in one root would replace each other's namespaces.
+ */
+const MODULES: ReadonlyArray<{ name: string; dir: string; protos: string[]; root: string }> = [
+  { name: "ops", dir: "src/core/pb", protos: ["ops.proto"], root: "default" },
+  { name: "api", dir: "src/api/pb", protos: ["control.proto", "gateway.proto"], root: "api" },
+  {
+    name: "session",
+    dir: "src/api/pb",
+    protos: ["filesync.proto", "auth.proto", "secrets.proto", "ssh.proto", "health.proto"],
+    root: "session",
+  },
+];
 
 for (const m of MODULES) {
+  const protoDir = join(root, m.dir);
+  const outDir = outOverride ?? protoDir;
+  mkdirSync(outDir, { recursive: true });
   const js = join(outDir, `${m.name}.js`);
   const dts = join(outDir, `${m.name}.d.ts`);
-  const protos = m.protos.map((p) => join(pbDir, p));
+  const protos = m.protos.map((p) => join(protoDir, p));
   // --keep-case: field names exactly as in BuildKit's schema (TmpfsOpt, SSHOpt, include_patterns).
   // --force-number: int64 fields are plain numbers (indexes, sizes, timestamps all fit in 2^53).
-  const flags = ["-t", "static-module", "-w", "esm", "--keep-case", "--force-number", "--no-verify", "--no-delimited", "--no-typeurl", "--no-service"];
+  // --no-service: our own gRPC layer (src/api/grpc) describes the services.
+  const flags = ["-t", "static-module", "-w", "esm", "-r", m.root, "-p", protoDir, "--keep-case", "--force-number", "--no-verify", "--no-delimited", "--no-typeurl", "--no-service"];
   // pbts reads types from the JSDoc, so the declarations come from a commented build;
   // the committed JS is the same code without comments.
   const commented = join(outDir, `.${m.name}.commented.js`);

@@ -5,18 +5,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUN, REPO_ROOT } from "../../paths.ts";
 
-test("src/core/pb generated code is up to date", async () => {
+/** Each generated module and the directory its committed code lives in. */
+const MODULES: Record<string, string> = { ops: "src/core/pb", api: "src/api/pb", session: "src/api/pb" };
+
+test("generated protobuf code is up to date", async () => {
   const out = mkdtempSync(join(tmpdir(), "gen-pb-"));
   try {
     const p = Bun.spawn([BUN, join(REPO_ROOT, "scripts/gen-pb.ts"), "--out", out], { stdout: "pipe", stderr: "pipe" });
     expect(await p.exited).toBe(0);
     const files = readdirSync(out).filter((f) => !f.startsWith("."));
-    expect(files.sort()).toEqual(["ops.d.ts", "ops.js"]);
+    const expected = Object.keys(MODULES).flatMap((m) => [`${m}.d.ts`, `${m}.js`]);
+    expect(files.sort()).toEqual(expected.sort());
     for (const f of files) {
-      const committed = readFileSync(join(REPO_ROOT, "src/core/pb", f), "utf8");
-      expect(readFileSync(join(out, f), "utf8") === committed, `${f} is stale: run bun scripts/gen-pb.ts`).toBe(true);
+      const dir = MODULES[f.replace(/\.(d\.ts|js)$/, "")] ?? "";
+      const committed = readFileSync(join(REPO_ROOT, dir, f), "utf8");
+      expect(readFileSync(join(out, f), "utf8") === committed, `${dir}/${f} is stale: run bun scripts/gen-pb.ts`).toBe(true);
     }
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-}, 60_000);
+}, 120_000);
