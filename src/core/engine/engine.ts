@@ -84,6 +84,8 @@ export interface SolveResponse {
 
 export interface Engine {
   readonly worker: Worker;
+  /** The registry client builds use (frontends resolve image configs with it too). */
+  readonly registry: () => Promise<RegistryClient>;
   /** Runs one build: validates the definition, solves it, exports the result. */
   solve(request: SolveRequest, ctx: SolveContext): Promise<SolveResponse>;
   /** Solves a definition and holds its result for the caller (a frontend's or gateway client's Solve). */
@@ -208,6 +210,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
 
   return {
     worker,
+    registry: config.registry,
     get active() {
       return running.size;
     },

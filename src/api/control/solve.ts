@@ -1,0 +1,85 @@
+// Control.Solve: one client build on the daemon's engine. A request with a Definition is solved
+// and exported directly; one with neither Definition nor Frontend (BuildKit's `buildctl build`)
+// is driven through the LLBBridge gateway until the client calls Return.
+import type { Engine } from "../../core/engine/index.ts";
+import { BuildkitError } from "../../core/errors.ts";
+import { EXPORTER_TYPES, loadExporter, type ExporterInstance } from "../../core/exporters/index.ts";
+import { parseCacheExportSpec, parseCacheImportSpec, type CacheExportSpec, type CacheImportSpec } from "../../core/cache/remote/spec.ts";
+import { EMPTY_SESSION } from "../../core/session/session.ts";
+import { GATEWAY_ATTACHMENT } from "../gateway/bridge.ts";
+import { GatewayBuild } from "../gateway/gateway-build.ts";
+import type { apiPb } from "../pb/index.ts";
+import type { Build } from "./builds.ts";
+import type { AttachedSession, ClientSessions } from "./client-sessions.ts";
+
+type SolveRequest = apiPb.moby.buildkit.v1.SolveRequest;
+type CacheEntry = apiPb.moby.buildkit.v1.CacheOptionsEntry.$Properties;
+
+export interface SolveDeps {
+  readonly engine: Engine;
+  readonly sessions: ClientSessions;
+  /** Checks the entitlements a request asks for against what the daemon allows. */
+  readonly grant: (requested: readonly string[]) => readonly string[];
+}
+
+export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDeps): Promise<Record<string, string>> {
+  const signal = build.controller.signal;
+  const entitlements = deps.grant(req.Entitlements ?? []);
+  const attached: AttachedSession | undefined = req.Session ? await deps.sessions.attach(req.Session, signal) : undefined;
+  try {
+    const exporters = await resolveExporters(req, attached, deps.engine);
+    const cacheExports = (req.Cache?.Exports ?? []).map((e) => cacheSpec(e, parseCacheExportSpec));
+    const cacheImports = (req.Cache?.Imports ?? []).map((e) => cacheSpec(e, parseCacheImportSpec));
+    const noCache = Object.hasOwn(req.FrontendAttrs ?? {}, "no-cache");
+    const ctx = { session: attached?.buildSession ?? EMPTY_SESSION, progress: build.progress, signal, entitlements };
+    if (req.Frontend) throw new BuildkitError("Unimplemented", `solving: frontend ${JSON.stringify(req.Frontend)} is not supported by this daemon`);
+    if (req.Definition && req.Definition.byteLength > 0) {
+      const { exporterResponse } = await deps.engine.solve({ definition: req.Definition, noCache, exporters, cacheExports, cacheImports }, ctx);
+      return exporterResponse;
+    }
+    // The gateway: the client drives the build with LLBBridge calls, then returns a result.
+    const gateway = new GatewayBuild(deps.engine, ctx, req.FrontendInputs ?? {});
+    build.attachments.set(GATEWAY_ATTACHMENT, gateway);
+    try {
+      const returned = await gateway.returned;
+      return await deps.engine.export(returned.result, { exporters, cacheExports }, ctx);
+    } finally {
+      build.attachments.delete(GATEWAY_ATTACHMENT);
+      await gateway.release();
+    }
+  } finally {
+    await attached?.release();
+  }
+}
+
+/** The request's exporters: v0.11's single Exporter/ExporterAttrs or later versions' list. */
+async function resolveExporters(req: SolveRequest, session: AttachedSession | undefined, engine: Engine): Promise<ExporterInstance[]> {
+  const specs = (req.Exporters ?? []).length > 0
+    ? (req.Exporters ?? []).map((e) => ({ type: e.Type ?? "", attrs: e.Attrs ?? {} }))
+    : req.Exporter ? [{ type: req.Exporter, attrs: req.ExporterAttrs ?? {} }] : [];
+  const out: ExporterInstance[] = [];
+  for (const { type, attrs } of specs) {
+    const toClient = session?.clientExporter(type, attrs);
+    if (toClient) {
+      out.push(toClient);
+      continue;
+    }
+    if (type !== "image") {
+      const why = session ? "" : " (it needs a client session)";
+      throw new BuildkitError("InvalidArgument", `exporter ${JSON.stringify(type)}: not supported by this daemon${why}; known: ${EXPORTER_TYPES.join(", ")}`);
+    }
+    const exporter = await loadExporter(type, { registry: engine.registry });
+    if (!exporter) throw new BuildkitError("InvalidArgument", `exporter ${JSON.stringify(type)}: unknown`);
+    out.push(exporter.resolve(attrs));
+  }
+  return out;
+}
+
+/** A Cache entry as the `--export-cache`/`--import-cache` spec our parsers read. */
+function cacheSpec<T>(entry: CacheEntry, parse: (spec: string) => T): T {
+  const attrs = Object.entries(entry.Attrs ?? {}).map(([k, v]) => `${k}=${v}`);
+  if (entry.Type === "local") throw new BuildkitError("Unimplemented", "cache type local: not supported through the daemon yet (use type=registry)");
+  return parse([`type=${entry.Type ?? ""}`, ...attrs].join(","));
+}
+
+export type { CacheExportSpec, CacheImportSpec };

@@ -1,0 +1,116 @@
+// moby.buildkit.v1.frontend.LLBBridge served by the daemon: the calls BuildKit's gateway clients
+// (buildctl build, frontends) make on a build, which they name by the
+// `buildkit-controlapi-buildid` request header.
+import { open } from "node:fs/promises";
+import type { Engine } from "../../core/engine/index.ts";
+import { BuildkitError } from "../../core/errors.ts";
+import { resolveInRoot } from "../../core/fs/safe-path.ts";
+import type { Platform } from "../../core/llb/platform.ts";
+import type { BuildRegistry } from "../control/builds.ts";
+import type { WorkerInfo } from "../control/workers.ts";
+import type { CallContext } from "../grpc/server-call.ts";
+import type { ServiceHandlers } from "../grpc/handlers.ts";
+import { metadataValue } from "../grpc/metadata.ts";
+import type { LLBBridgeService } from "../grpc/services.ts";
+import { frontendCaps, llbCaps } from "./caps.ts";
+import type { GatewayBuild } from "./gateway-build.ts";
+
+export const BUILD_ID_HEADER = "buildkit-controlapi-buildid";
+export const GATEWAY_ATTACHMENT = "gateway";
+/** ReadFile answers at most this much in one call (BuildKit's clients read in ranges). */
+const MAX_READ = 16 << 20;
+
+export interface BridgeDeps {
+  readonly engine: Engine;
+  readonly builds: BuildRegistry;
+  readonly worker: WorkerInfo;
+}
+
+export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBBridgeService> {
+  const gateway = async (call: CallContext): Promise<GatewayBuild> => {
+    const id = metadataValue(call.metadata, BUILD_ID_HEADER);
+    if (!id) throw new BuildkitError("InvalidArgument", `gateway call: no ${BUILD_ID_HEADER} header`);
+    const build = await deps.builds.get(id, call.signal);
+    const gw = build?.attachments.get(GATEWAY_ATTACHMENT) as GatewayBuild | undefined;
+    if (!gw) throw new BuildkitError("NotFound", `gateway call: no gateway build ${id}`);
+    return gw;
+  };
+
+  return {
+    async Ping() {
+      return { FrontendAPICaps: frontendCaps(), LLBCaps: llbCaps(), Workers: [deps.worker.record()] };
+    },
+
+    async Solve(req, call) {
+      const gw = await gateway(call);
+      if (req.Frontend) throw new BuildkitError("Unimplemented", `solving: frontend ${JSON.stringify(req.Frontend)} is not supported by this daemon`);
+      if (!req.Definition || req.Definition.byteLength === 0) return { result: { ref: { id: "" } } };
+      const noCache = Object.hasOwn(req.FrontendOpt ?? {}, "no-cache");
+      const id = await gw.solve(req.Definition, { noCache });
+      return { ref: id, result: { ref: { id, def: req.Definition } } };
+    },
+
+    async Return(req, call) {
+      const gw = await gateway(call);
+      if (req.error && req.error.code) {
+        gw.fail(new BuildkitError("Internal", req.error.message || `gateway client failed with code ${req.error.code}`));
+        return {};
+      }
+      const result = req.result;
+      let id = "";
+      if (result?.ref) id = result.ref.id ?? "";
+      else if (result?.refs) {
+        const refs = Object.values(result.refs.refs ?? {});
+        if (refs.length > 1) throw new BuildkitError("Unimplemented", "returning: results with several platforms are not supported");
+        id = refs[0]?.id ?? "";
+      } else if (result?.refDeprecated) id = result.refDeprecated;
+      gw.return(id, result?.metadata ?? {});
+      return {};
+    },
+
+    async ReadFile(req, call) {
+      const gw = await gateway(call);
+      const result = gw.result(req.Ref ?? "");
+      const data = await deps.engine.withResult(result?.ref, async (dir) => {
+        const path = await resolveInRoot(dir, req.FilePath ?? "");
+        const offset = Math.max(0, req.Range?.Offset ?? 0);
+        const length = req.Range?.Length ? Math.min(req.Range.Length, MAX_READ) : MAX_READ;
+        const file = await open(path, "r").catch((err: NodeJS.ErrnoException) => {
+          throw new BuildkitError(err.code === "ENOENT" ? "NotFound" : "InvalidArgument", `reading ${req.FilePath}: ${err.code ?? err.message}`);
+        });
+        try {
+          const st = await file.stat();
+          if (!st.isFile()) throw new BuildkitError("InvalidArgument", `reading ${req.FilePath}: not a regular file`);
+          const size = Math.max(0, Math.min(length, st.size - offset));
+          if (!req.Range?.Length && st.size > MAX_READ) throw new BuildkitError("InvalidArgument", `reading ${req.FilePath}: larger than ${MAX_READ} bytes; read it in ranges`);
+          const buf = new Uint8Array(size);
+          const { bytesRead } = await file.read(buf, 0, size, offset);
+          return buf.subarray(0, bytesRead);
+        } finally {
+          await file.close();
+        }
+      });
+      return { Data: data };
+    },
+
+    async ResolveImageConfig(req) {
+      const platform: Platform = req.Platform?.OS && req.Platform.Architecture
+        ? { os: req.Platform.OS, architecture: req.Platform.Architecture, ...(req.Platform.Variant ? { variant: req.Platform.Variant } : {}) }
+        : deps.worker.platform;
+      const registry = await deps.engine.registry();
+      const resolved = await registry.resolve(req.Ref ?? "", platform, AbortSignal.timeout(120_000));
+      return { Digest: resolved.indexDigest ?? resolved.digest, Config: resolved.configBytes };
+    },
+
+    async Inputs(_req, call) {
+      const gw = await gateway(call);
+      return { Definitions: { ...gw.inputs } };
+    },
+
+    async Evaluate(req, call) {
+      // Results are solved when the client's Solve returns, so there is nothing left to do.
+      (await gateway(call)).result(req.Ref ?? "");
+      return {};
+    },
+  };
+}

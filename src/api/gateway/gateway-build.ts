@@ -1,0 +1,89 @@
+import { randomUUID } from "node:crypto";
+import type { Engine, SolveContext, SolvedResult } from "../../core/engine/index.ts";
+import { BuildkitError } from "../../core/errors.ts";
+
+/** What a gateway client returned: a result (undefined: scratch) and its metadata. */
+export interface ReturnedResult {
+  readonly result: SolvedResult | undefined;
+  readonly metadata: Readonly<Record<string, Uint8Array>>;
+}
+
+/**
+ * A build driven through the LLBBridge gateway (BuildKit's `buildctl build` sends even a plain
+ * definition this way): the client solves definitions, gets result ids back, may read files of
+ * them, and finally returns one result (or an error) for the daemon to export. The results it
+ * solved stay held until the build ends.
+ */
+export class GatewayBuild {
+  readonly #engine: Engine;
+  readonly #ctx: SolveContext;
+  readonly #results = new Map<string, SolvedResult>();
+  /** Definitions the client sent with Control.Solve (FrontendInputs), raw. */
+  readonly inputs: Readonly<Record<string, Uint8Array>>;
+  readonly returned: Promise<ReturnedResult>;
+  #resolve!: (r: ReturnedResult) => void;
+  #reject!: (err: Error) => void;
+  #done = false;
+
+  constructor(engine: Engine, ctx: SolveContext, inputs: Readonly<Record<string, Uint8Array>> = {}) {
+    this.#engine = engine;
+    this.#ctx = ctx;
+    this.inputs = inputs;
+    this.returned = new Promise<ReturnedResult>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.returned.catch(() => undefined);
+    ctx.signal.addEventListener("abort", () => this.fail(ctx.signal.reason instanceof Error ? ctx.signal.reason : new BuildkitError("Canceled", "build canceled")), { once: true });
+  }
+
+  get context(): SolveContext {
+    return this.#ctx;
+  }
+
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  /** Solves a definition and keeps its result under a new id ("" for an empty definition). */
+  async solve(definition: Uint8Array, opts: { noCache?: boolean } = {}): Promise<string> {
+    if (this.#done) throw new BuildkitError("FailedPrecondition", "solving: the build has already returned");
+    const solved = await this.#engine.evaluate({ definition, noCache: opts.noCache }, this.#ctx);
+    if (solved.ref === undefined) {
+      await solved.release();
+      return "";
+    }
+    const id = randomUUID().replaceAll("-", "");
+    this.#results.set(id, solved);
+    return id;
+  }
+
+  /** A result by id; undefined for "" (scratch). */
+  result(id: string): SolvedResult | undefined {
+    if (id === "") return undefined;
+    const found = this.#results.get(id);
+    if (!found) throw new BuildkitError("NotFound", `reading result ${id}: no such result in this build`);
+    return found;
+  }
+
+  /** The client's final answer. */
+  return(id: string, metadata: Readonly<Record<string, Uint8Array>>): void {
+    const result = this.result(id);
+    if (this.#done) throw new BuildkitError("FailedPrecondition", "returning: the build has already returned");
+    this.#done = true;
+    this.#resolve({ result, metadata });
+  }
+
+  fail(err: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#reject(err);
+  }
+
+  /** Lets go of every result this build solved. */
+  async release(): Promise<void> {
+    const results = [...this.#results.values()];
+    this.#results.clear();
+    await Promise.allSettled(results.map((r) => r.release()));
+  }
+}
