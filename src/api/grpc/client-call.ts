@@ -102,11 +102,14 @@ export class ClientCall {
 
   /** The response messages as raw bytes; throws the call's status unless it is OK. */
   async *messages(): AsyncGenerator<Uint8Array> {
+    let stoppedEarly = true;
     try {
       for await (const chunk of this.#stream as AsyncIterable<Uint8Array>) {
         yield* this.#decoder.push(chunk);
       }
+      stoppedEarly = false;
     } catch (err) {
+      stoppedEarly = false;
       if (this.signal.aborted) throw this.signal.reason;
       if (err instanceof GrpcError) {
         this.cancel(err);
@@ -114,8 +117,8 @@ export class ClientCall {
       }
       this.#error ??= err;
     } finally {
-      // A consumer that stops early cancels the rest of the call.
-      if (!this.#stream.closed && !this.#stream.destroyed && this.#stream.readableEnded === false) this.cancel();
+      // A consumer that stops reading early cancels the rest of the call.
+      if (stoppedEarly) this.cancel();
     }
     const status = this.#status();
     if (status !== undefined) throw status;

@@ -60,7 +60,9 @@ export class ServerCall implements CallContext {
 
   /** The request's messages, as raw bytes, until the client half-closes. */
   async *messages(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of this.#stream as AsyncIterable<Uint8Array>) {
+    // Leaving the loop early (a framing error, a handler that stops reading) must not destroy
+    // the stream: the status still has to be sent on it.
+    for await (const chunk of this.#stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>) {
       yield* this.#decoder.push(chunk);
     }
     if (this.signal.aborted) throw this.signal.reason;
