@@ -1,4 +1,5 @@
 import { BuildkitError } from "../../core/errors.ts";
+import { KeyedWaiters } from "../keyed-waiters.ts";
 import { ProgressHub } from "./progress-hub.ts";
 
 /** How long a Status call waits for a build that has not started yet (BuildKit's clients race them). */
@@ -25,7 +26,7 @@ export class Build {
  */
 export class BuildRegistry {
   readonly #builds = new Map<string, Build>();
-  readonly #waiters = new Map<string, Set<(b: Build) => void>>();
+  readonly #waiters = new KeyedWaiters<Build>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
 
   start(ref: string): Build {
@@ -34,8 +35,7 @@ export class BuildRegistry {
     if (existing && !existing.progress.closed) throw new BuildkitError("AlreadyExists", `solving: build ${ref} is already running`);
     const build = new Build(ref);
     this.#builds.set(ref, build);
-    for (const wake of this.#waiters.get(ref) ?? []) wake(build);
-    this.#waiters.delete(ref);
+    this.#waiters.wake(ref, build);
     return build;
   }
 
@@ -54,22 +54,7 @@ export class BuildRegistry {
   async get(ref: string, signal: AbortSignal, waitMs = ATTACH_WAIT_MS): Promise<Build | undefined> {
     const found = this.#builds.get(ref);
     if (found) return found;
-    return new Promise<Build | undefined>((resolve) => {
-      const set = this.#waiters.get(ref) ?? new Set();
-      this.#waiters.set(ref, set);
-      const done = (b: Build | undefined) => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort);
-        set.delete(wake);
-        if (set.size === 0 && this.#waiters.get(ref) === set) this.#waiters.delete(ref);
-        resolve(b);
-      };
-      const wake = (b: Build) => done(b);
-      const onAbort = () => done(undefined);
-      const timer = setTimeout(() => done(undefined), waitMs);
-      set.add(wake);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
+    return this.#waiters.wait(ref, signal, waitMs);
   }
 
   /** Running builds. */

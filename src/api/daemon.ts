@@ -1,0 +1,58 @@
+// The daemon: BuildKit's Control and LLBBridge services over one long-lived engine.
+import type { Engine } from "../core/engine/index.ts";
+import { BuildkitError } from "../core/errors.ts";
+import { BuildRegistry } from "./control/builds.ts";
+import type { ClientSessions } from "./control/client-sessions.ts";
+import { controlHandlers } from "./control/control.ts";
+import { describeWorker } from "./control/workers.ts";
+import { llbBridgeHandlers } from "./gateway/bridge.ts";
+import { createServer, type GrpcServer } from "./grpc/server.ts";
+import { ControlService, LLBBridgeService } from "./grpc/services.ts";
+import type { SessionCall } from "./session/tunnel.ts";
+
+export interface DaemonOptions {
+  readonly engine: Engine;
+  readonly sessions: ClientSessions & { handle(call: SessionCall): Promise<void>; close(): Promise<void> };
+  readonly version: string;
+  /** Entitlements builds may be granted (`--allow-insecure-entitlement`). */
+  readonly allowedEntitlements: readonly string[];
+  readonly gcKeepStorage?: number;
+  /** Largest request accepted, in bytes. */
+  readonly maxRequestSize?: number;
+}
+
+export interface Daemon {
+  readonly server: GrpcServer;
+  readonly builds: BuildRegistry;
+  /** Cancels running builds (containers killed, mounts released), stops serving, closes the engine. */
+  shutdown(reason: string): Promise<void>;
+}
+
+export function createDaemon(opts: DaemonOptions): Daemon {
+  const builds = new BuildRegistry();
+  const worker = describeWorker(opts.engine, { version: opts.version, gcKeepStorage: opts.gcKeepStorage });
+  const grant = (requested: readonly string[]): readonly string[] => {
+    for (const e of requested) {
+      if (!opts.allowedEntitlements.includes(e)) throw new BuildkitError("FailedPrecondition", `granting entitlement ${e} is not allowed by build daemon configuration`);
+    }
+    return requested;
+  };
+  const server = createServer({ maxReceiveMessageSize: opts.maxRequestSize })
+    .addService(ControlService, controlHandlers({ engine: opts.engine, builds, sessions: opts.sessions, worker, version: opts.version, grant }))
+    .addService(LLBBridgeService, llbBridgeHandlers({ engine: opts.engine, builds, worker }));
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    builds,
+    shutdown(reason) {
+      stopping ??= (async () => {
+        builds.cancelAll(new BuildkitError("Canceled", `build canceled: ${reason}`));
+        await server.close();
+        await opts.sessions.close();
+        await opts.engine.close();
+        builds.dispose();
+      })();
+      return stopping;
+    },
+  };
+}
