@@ -1,6 +1,6 @@
 // Our client and server over TCP with TLS: ALPN h2, and client certificates required and
 // verified when the server has a CA.
-import { beforeAll, afterAll, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +9,9 @@ import { createServer } from "../../../src/api/grpc/server.ts";
 import { ControlService } from "../../../src/api/grpc/services.ts";
 import { GrpcError, Status } from "../../../src/api/grpc/status.ts";
 import { makeCerts, type TestCerts } from "./certs.ts";
-import { closing } from "./harness.ts";
+import { cleanup, closing } from "./harness.ts";
+
+afterEach(cleanup);
 
 const haveOpenssl = Bun.which("openssl") !== null;
 if (!haveOpenssl) {

@@ -1,13 +1,15 @@
 // The Control.Session tunnel: a client serves gRPC services through its Session stream and the
 // daemon calls them over a nested HTTP/2 connection.
-import { expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { connect } from "../../../src/api/grpc/client.ts";
 import { createServer, type GrpcServer } from "../../../src/api/grpc/server.ts";
 import { ControlService, FileSendService, HealthService, SecretsService } from "../../../src/api/grpc/services.ts";
 import { GrpcError, Status } from "../../../src/api/grpc/status.ts";
 import { acceptSession, openSession, type DaemonSession } from "../../../src/api/session/tunnel.ts";
-import { closing, tempDir } from "./harness.ts";
+import { cleanup, closing, tempDir } from "./harness.ts";
+
+afterEach(cleanup);
 
 /** A daemon whose Control.Session hands each accepted session to the test. */
 async function daemon(): Promise<{ address: string; sessions: AsyncIterator<DaemonSession>; ended: string[] }> {
