@@ -139,12 +139,19 @@ export class ClientCall {
     }
     const httpStatus = Number(this.#headers?.[":status"] ?? 0);
     if (this.#headers !== undefined && httpStatus !== 200) return new GrpcError(fromHttpStatus(httpStatus), `calling ${this.#path}: HTTP status ${httpStatus}`);
+    // An error before any response is the connection failing (refused, TLS handshake...).
+    if (this.#error !== undefined && this.#headers === undefined) {
+      const msg = this.#error instanceof Error ? this.#error.message : String(this.#error);
+      return new GrpcError(Status.UNAVAILABLE, `calling ${this.#path}: ${msg}`, { cause: this.#error });
+    }
     const rst = this.#stream.rstCode;
     if (rst !== undefined && rst !== 0) return new GrpcError(fromResetCode(rst), `calling ${this.#path}: stream reset with code ${rst}`);
     if (this.#error !== undefined) {
       const msg = this.#error instanceof Error ? this.#error.message : String(this.#error);
       return new GrpcError(Status.UNAVAILABLE, `calling ${this.#path}: ${msg}`, { cause: this.#error });
     }
+    // No response at all: the connection failed or closed first (a refused TLS handshake, say).
+    if (this.#headers === undefined) return new GrpcError(Status.UNAVAILABLE, `calling ${this.#path}: connection closed before a response`);
     return new GrpcError(Status.INTERNAL, `calling ${this.#path}: server sent no grpc-status`);
   }
 }

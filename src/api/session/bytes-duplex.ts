@@ -46,6 +46,9 @@ export function bytesStreamDuplex(call: BytesCall): Duplex {
       for (;;) {
         const next = await iterator.next();
         if (next.done === true) {
+          // The peer ended the call, so the tunnelled connection is over both ways (nobody
+          // reads what we would write): close once the reader has taken everything.
+          duplex.once("end", () => duplex.destroy());
           duplex.push(null);
           return;
         }

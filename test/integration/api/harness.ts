@@ -1,13 +1,14 @@
 // Cleanup for gRPC tests: whatever a test starts is registered here and closed after it,
-// even when the test fails.
+// even when the test fails. Each test file calls `afterEach(cleanup)` itself: a hook set up
+// here would run only for the first file that imports this module.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "bun:test";
 
 const cleanups: Array<() => unknown> = [];
 
-afterEach(async () => {
+/** Runs and forgets every registered cleanup, last registered first. */
+export async function cleanup(): Promise<void> {
   for (const fn of cleanups.splice(0).reverse()) {
     try {
       await fn();
@@ -15,7 +16,7 @@ afterEach(async () => {
       // cleanup is best effort; the test's own assertion says what failed
     }
   }
-});
+}
 
 /** Runs fn after the current test. */
 export function defer(fn: () => unknown): void {

@@ -1,6 +1,6 @@
 // Our server and client over a unix socket: every call kind, metadata, status, cancellation,
 // deadlines, limits, and a server that survives malformed input.
-import { expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import http2 from "node:http2";
 import net from "node:net";
 import { statSync, writeFileSync } from "node:fs";
@@ -13,7 +13,9 @@ import { createServer, type GrpcServer, type ServerOptions } from "../../../src/
 import { ControlService, HealthService } from "../../../src/api/grpc/services.ts";
 import { GrpcError, Status } from "../../../src/api/grpc/status.ts";
 import { apiPb } from "../../../src/api/pb/index.ts";
-import { closing, defer, tempDir } from "./harness.ts";
+import { cleanup, closing, defer, tempDir } from "./harness.ts";
+
+afterEach(cleanup);
 
 const v1 = apiPb.moby.buildkit.v1;
 /** A client-streaming method for tests: none of BuildKit's services has one. */
