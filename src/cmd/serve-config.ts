@@ -1,0 +1,62 @@
+// The daemon's settings from buildkitd.toml, in BuildKit's format: the global `root` and
+// `insecure-entitlements`, `[grpc] address` and `[grpc.tls]`, `[worker.oci] gc` and
+// `gckeepstorage` (bytes). The `[registry."HOST"]` sections are read by the registry client.
+import { readFileSync } from "node:fs";
+import { UsageError } from "./exit.ts";
+
+export interface ServeFileConfig {
+  readonly root?: string;
+  readonly addresses: readonly string[];
+  readonly tls?: { readonly cert?: string; readonly key?: string; readonly ca?: string };
+  readonly insecureEntitlements: readonly string[];
+  /** false: `[worker.oci] gc = false`. */
+  readonly gc: boolean;
+  readonly gcKeepStorage?: number;
+}
+
+type Table = Record<string, unknown>;
+
+const isTable = (v: unknown): v is Table => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function strings(value: unknown, what: string, path: string): string[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
+  throw new UsageError(`--config ${path}: ${what} must be a list of strings`);
+}
+
+function optString(table: Table, key: string, what: string, path: string): string | undefined {
+  const v = table[key];
+  if (v === undefined || typeof v === "string") return v;
+  throw new UsageError(`--config ${path}: ${what} must be a string`);
+}
+
+/** Reads and checks the file; a missing, unreadable or malformed file is a usage error naming it. */
+export function readServeConfig(path: string): ServeFileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`--config ${path}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = Bun.TOML.parse(text);
+  } catch (err) {
+    throw new UsageError(`--config ${path}: ${(err as Error).message}`);
+  }
+  if (!isTable(doc)) throw new UsageError(`--config ${path}: not a TOML table`);
+  const grpc = isTable(doc.grpc) ? doc.grpc : {};
+  const tls = isTable(grpc.tls) ? grpc.tls : undefined;
+  const worker = isTable(doc.worker) && isTable(doc.worker.oci) ? doc.worker.oci : {};
+  const keep = worker.gckeepstorage;
+  if (keep !== undefined && (typeof keep !== "number" || keep < 0)) throw new UsageError(`--config ${path}: worker.oci.gckeepstorage must be a number of bytes`);
+  if (worker.gc !== undefined && typeof worker.gc !== "boolean") throw new UsageError(`--config ${path}: worker.oci.gc must be true or false`);
+  return {
+    root: optString(doc, "root", "root", path),
+    addresses: strings(grpc.address, "grpc.address", path),
+    ...(tls ? { tls: { cert: optString(tls, "cert", "grpc.tls.cert", path), key: optString(tls, "key", "grpc.tls.key", path), ca: optString(tls, "ca", "grpc.tls.ca", path) } } : {}),
+    insecureEntitlements: strings(doc["insecure-entitlements"], "insecure-entitlements", path),
+    gc: worker.gc !== false,
+    ...(typeof keep === "number" ? { gcKeepStorage: keep } : {}),
+  };
+}
