@@ -26,6 +26,7 @@ export const Cap = {
   execMetaProxy: "exec.meta.proxyenv",
   execMetaSecurity: "exec.meta.security",
   execMetaUlimit: "exec.meta.ulimit",
+  execMetaSetsDefaultPath: "exec.meta.setsdefaultpath",
   execMountBind: "exec.mount.bind",
   execMountCache: "exec.mount.cache",
   execMountCacheSharing: "exec.mount.cache.sharing",
