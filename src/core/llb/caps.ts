@@ -27,6 +27,7 @@ export const Cap = {
   execMetaSecurity: "exec.meta.security",
   execMetaUlimit: "exec.meta.ulimit",
   execMetaSetsDefaultPath: "exec.meta.setsdefaultpath",
+  execMountBindReadWriteNoOutput: "exec.mount.bind.readwrite-nooutput",
   execMountBind: "exec.mount.bind",
   execMountCache: "exec.mount.cache",
   execMountCacheSharing: "exec.mount.cache.sharing",

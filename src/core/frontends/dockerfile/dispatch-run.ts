@@ -74,7 +74,9 @@ function runMounts(d: DispatchState, c: Run, sources: readonly (DispatchState | 
     }
     if (m.type === "secret") return opts.secrets.push(secret(m));
     if (m.type === "ssh") return opts.ssh.push(ssh(m));
+    // A writable bind's changes are thrown away (the solver has exec.mount.bind.readwrite-nooutput).
     if (m.readonly) spec.readonly = true;
+    else if (m.type === "bind") spec.noOutput = true;
     if (m.type === "cache") spec.cache = { id: `/${m.id || cleanPath(m.target)}`, sharing: m.sharing || "shared" };
     let target = m.target;
     if (!posix.isAbsolute(posix.normalize(m.target || "."))) target = posix.join("/", d.state.getDir(), m.target);
