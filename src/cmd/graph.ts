@@ -13,14 +13,57 @@ const exampleArgs: ArgsDef = Object.fromEntries(
     .map(([name, f]) => [name, { type: f.type, description: `example flag (default ${"default" in f ? f.default : "none"})` }]),
 );
 
+/** Every value of a repeatable flag (`--build-arg A=1 --build-arg=B=2`). */
+function repeated(rawArgs: readonly string[], flag: string): string[] {
+  const out: string[] = [];
+  rawArgs.forEach((a, i) => {
+    if (a === flag && rawArgs[i + 1] !== undefined) out.push(rawArgs[i + 1]!);
+    else if (a.startsWith(`${flag}=`)) out.push(a.slice(flag.length + 1));
+  });
+  return out;
+}
+
+/** `graph --dockerfile PATH`: the Definition BuildKit's dockerfile2llb would print for it. */
+async function dockerfileGraph(path: string, rawArgs: readonly string[], target: string | undefined, config: string | undefined): Promise<Uint8Array> {
+  const { convertDockerfile } = await import("../core/frontends/dockerfile/convert.ts");
+  const { registryImageResolver } = await import("../core/frontends/dockerfile/daemonless.ts");
+  const { DockerfileError, formatDockerfileError } = await import("../core/frontends/dockerfile/errors.ts");
+  const { createRegistryClient, loadRegistryConfig } = await import("../core/registry/index.ts");
+  const buildArgs: Record<string, string> = {};
+  for (const kv of repeated(rawArgs, "--build-arg")) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new UsageError(`graph: --build-arg ${kv}: expected KEY=VALUE`);
+    buildArgs[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  const text = await Bun.file(path).text().catch((err: Error) => {
+    throw new UsageError(`graph: reading ${path}: ${err.message}`);
+  });
+  const client = createRegistryClient({ config: config ? await loadRegistryConfig(config) : undefined });
+  try {
+    const r = await convertDockerfile(text, registryImageResolver(client), { target, buildArgs });
+    return r.state.marshal(r.marshalOptions);
+  } catch (err) {
+    if (err instanceof DockerfileError) throw new DockerfileError(formatDockerfileError(err, path), err.startLine, err.endLine);
+    throw err;
+  }
+}
+
 export default defineCommand({
-  meta: { name: "graph", description: "Print the build definition of a bundled example (it runs nothing)" },
+  meta: { name: "graph", description: "Print the build definition of a bundled example or a Dockerfile (it runs nothing)" },
   args: {
     name: { type: "positional", required: false, description: `example: ${EXAMPLES.map((e) => e.name).join(", ")}` },
     list: { type: "boolean", description: "List the examples" },
+    dockerfile: { type: "string", description: "Convert this Dockerfile instead (with --target STAGE, --build-arg K=V, --config buildkitd.toml)" },
+    "build-arg": { type: "string", description: "With --dockerfile: a build argument KEY=VALUE (repeatable)" },
+    config: { type: "string", description: "With --dockerfile: buildkitd.toml for registry settings" },
     ...exampleArgs,
   },
   async run({ args, rawArgs }) {
+    if (args.dockerfile) {
+      const target = rawArgs.includes("--target") || rawArgs.some((a) => a.startsWith("--target=")) ? String(args.target) : undefined;
+      await Bun.write(Bun.stdout, await dockerfileGraph(String(args.dockerfile), rawArgs, target, args.config ? String(args.config) : undefined));
+      return;
+    }
     if (args.list) {
       for (const e of EXAMPLES) process.stdout.write(`${e.name}\t${e.summary}\n`);
       return;

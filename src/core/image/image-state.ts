@@ -15,5 +15,8 @@ export async function resolvedImage(
   const { registry, pin, signal, ...imageOpts } = opts;
   const platform = opts.platform ?? { os: "linux", architecture: hostPlatform().architecture };
   const resolved = await registry.resolve(ref, platform, signal ?? new AbortController().signal);
-  return image(pin ? resolved.ref : ref, { ...imageOpts, platform }).withImageConfig(resolved.config.config ?? {});
+  const config = resolved.config.config ?? {};
+  const s = image(pin ? resolved.ref : ref, { ...imageOpts, platform }).withImageConfig(config);
+  // Go's WithImageConfig leaves the user to the caller (the Dockerfile frontend sets it itself).
+  return config.User ? s.user(config.User) : s;
 }

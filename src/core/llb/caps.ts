@@ -26,6 +26,8 @@ export const Cap = {
   execMetaProxy: "exec.meta.proxyenv",
   execMetaSecurity: "exec.meta.security",
   execMetaUlimit: "exec.meta.ulimit",
+  execMetaSetsDefaultPath: "exec.meta.setsdefaultpath",
+  execMountBindReadWriteNoOutput: "exec.mount.bind.readwrite-nooutput",
   execMountBind: "exec.mount.bind",
   execMountCache: "exec.mount.cache",
   execMountCacheSharing: "exec.mount.cache.sharing",

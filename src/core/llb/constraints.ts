@@ -27,6 +27,12 @@ export interface MarshalOptions extends Constraints {
    * same bytes in every process on a machine.
    */
   localUniqueId?: string;
+  /**
+   * The capabilities the solver is known to have (Go's llb.WithCaps). When given, exec ops
+   * either rely on the solver's default PATH (and record exec.meta.setsdefaultpath) or, if
+   * that cap is missing, set PATH themselves; when absent, neither.
+   */
+  caps?: readonly string[];
 }
 
 /** Resolved marshal options: what op marshallers receive. */
@@ -35,6 +41,7 @@ export interface MarshalContext {
   readonly workerConstraints: readonly string[];
   readonly metadata: OpMetadata;
   readonly localUniqueId: string;
+  readonly caps?: readonly string[];
 }
 
 export function defaultLocalUniqueId(): string {
@@ -47,6 +54,7 @@ export function marshalContext(opts: MarshalOptions = {}): MarshalContext {
     workerConstraints: opts.workerConstraints ?? [],
     metadata: opts.metadata ?? {},
     localUniqueId: opts.localUniqueId ?? defaultLocalUniqueId(),
+    caps: opts.caps,
   };
 }
 

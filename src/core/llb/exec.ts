@@ -89,6 +89,7 @@ interface MountState {
   output: Output;
 }
 
+const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const NET_MODE: Record<NetMode, number> = { sandbox: 0, host: 1, none: 2 };
 const SHARING: Record<CacheSharing, number> = { shared: 0, private: 1, locked: 2 };
 const CONTENT_CACHE = { default: 0, on: 1, off: 2 } as const;
@@ -181,8 +182,12 @@ export class ExecOp implements Vertex {
   #marshal(ctx: MarshalContext): MarshalledOp {
     const b = this.#base;
     const ssh = (this.#opts.ssh ?? []).map((s, i) => ({ ...s, dest: s.dest ?? `/run/buildkit/ssh_agent.${i}` }));
-    const env = ssh[0] && b.getEnv("SSH_AUTH_SOCK") === undefined ? b.addEnv("SSH_AUTH_SOCK", ssh[0].dest).env() : b.env();
+    let env = ssh[0] && b.getEnv("SSH_AUTH_SOCK") === undefined ? b.addEnv("SSH_AUTH_SOCK", ssh[0].dest).env() : b.env();
     const caps: CapID[] = [Cap.execMetaBase];
+    if (ctx.caps) {
+      if (ctx.caps.includes(Cap.execMetaSetsDefaultPath)) caps.push(Cap.execMetaSetsDefaultPath);
+      else if (!env.some((e) => e.startsWith("PATH="))) env = [...env, `PATH=${DEFAULT_PATH}`];
+    }
     const meta: pb.Meta.$Properties = { args: [...this.#args], env, cwd: b.getDir(), user: b.getUser(), hostname: b.getHostname() };
     meta.cgroupParent = b.getCgroupParent();
     meta.removeMountStubsRecursive = true;
@@ -231,11 +236,11 @@ export class ExecOp implements Vertex {
     for (const s of secrets) {
       if (s.env !== undefined) (exec.secretenv ??= []).push({ ID: s.id, name: s.env, optional: s.optional });
       if (s.dest !== undefined) {
-        exec.mounts!.push({ dest: s.dest, mountType: 1, secretOpt: { ID: s.id, uid: s.uid, gid: s.gid, mode: s.mode ?? 0o400, optional: s.optional } });
+        exec.mounts!.push({ dest: s.dest, mountType: 1, secretOpt: { ID: s.id, uid: nz(s.uid), gid: nz(s.gid), mode: s.mode ?? 0o400, optional: s.optional || undefined } });
       }
     }
     for (const s of ssh) {
-      exec.mounts!.push({ dest: s.dest, mountType: 2, SSHOpt: { ID: s.id, uid: s.uid, gid: s.gid, mode: s.mode ?? 0o600, optional: s.optional } });
+      exec.mounts!.push({ dest: s.dest, mountType: 2, SSHOpt: { ID: s.id || undefined, uid: nz(s.uid), gid: nz(s.gid), mode: s.mode ?? 0o600, optional: s.optional || undefined } });
     }
     return encodeOp({ inputs, exec, ...op }, metadata);
   }
@@ -282,6 +287,11 @@ function pbMount(m: MountState, input: number, output: number): pb.Mount.$Proper
     pm.TmpfsOpt = { size: typeof o.tmpfs === "object" ? o.tmpfs.size : undefined };
   }
   return pm;
+}
+
+/** proto3 leaves zero out; protobufjs writes any field that is set, so unset it. */
+function nz(n: number | undefined): number | undefined {
+  return n === 0 ? undefined : n;
 }
 
 function checkAbsolute(what: string, dest: string | undefined): void {

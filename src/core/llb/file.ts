@@ -13,8 +13,8 @@ export type ChownSpec = { user?: number | string; group?: number | string } | st
 
 export interface CreateOptions {
   owner?: ChownSpec;
-  /** Fixed creation/modification time instead of the time of the build. */
-  createdTime?: Date;
+  /** Fixed creation/modification time instead of the time of the build: a Date, or nanoseconds since the epoch. */
+  createdTime?: Date | bigint;
 }
 export interface MkdirOptions extends CreateOptions {
   parents?: boolean;
@@ -97,7 +97,8 @@ export function newFileOp(base: State, action: FileAction, opts?: OpOptions): Ou
     if (a.kind === "copy" && a.src === "") throw new LLBError("copy: source path is required");
     if ("path" in a && a.path === "") throw new LLBError(`${a.kind}: path is required`);
   }
-  return simpleOutput(new FileOp(base, actions, constraintsOf(opts)), opts?.platform);
+  // Go's file op output has no platform: the state keeps the one it had.
+  return simpleOutput(new FileOp(base, actions, constraintsOf(opts)));
 }
 
 /** A sequence of file actions producing one output (pb.FileOp). */
@@ -138,18 +139,20 @@ class FileOp implements Vertex {
     };
     // Inputs are collected in action order; an action after the first reads the previous
     // action's result, numbered after all inputs, so those indexes are resolved afterwards.
-    const planned = this.#actions.map((a, i) => ({
+    // Every action is bound to the base state (Go's FileAction.bind): owners given by name
+    // are looked up in the base input, whichever action they are on.
+    const planned = this.#actions.map((a) => ({
       a,
-      base: i === 0 ? addInput(this.#base.output()) : undefined,
+      base: addInput(this.#base.output()),
       secondary: a.kind === "copy" ? addInput(a.from.output()) : -1,
     }));
     const caps: CapID[] = [Cap.fileBase];
     const dir = this.#base.getDir();
     const actions: pb.FileAction.$Properties[] = planned.map(({ a, base, secondary }, i) => {
-      const input = base ?? inputs.length + i - 1;
+      const input = i === 0 ? base : inputs.length + i - 1;
       const fa: pb.FileAction.$Properties = { input, secondaryInput: secondary, output: i === planned.length - 1 ? 0 : -1 };
       caps.push(...actionCaps(a));
-      return Object.assign(fa, protoAction(a, dir, input));
+      return Object.assign(fa, protoAction(a, dir, base));
     });
     let own = addCaps(this.#constraints, ...caps);
     const platform = this.#base.getPlatform();
@@ -236,17 +239,21 @@ function chown(spec: ChownSpec | undefined, base: number): pb.ChownOpt.$Properti
   return { user: opt(user), group: opt(group) };
 }
 
-/** "user[:group]" where each part is a name or a numeric id. */
+/**
+ * "user[:group]" where each part is a name or a numeric id, read as Go's llb.WithUser reads it:
+ * "root" is id 0, and an empty part is id 0 too (Go keeps it as an empty name, marshalled by id).
+ */
 function splitUserGroup(s: string): { user?: number | string; group?: number | string } {
-  const [u, g] = s.split(":", 2);
-  const part = (v: string | undefined) => (v === undefined || v === "" ? undefined : /^\d+$/.test(v) ? Number(v) : v);
+  const parts = s.split(":");
+  const [u, g] = [parts[0]!, parts.length > 1 ? parts.slice(1).join(":") : undefined];
+  const part = (v: string | undefined) => (v === undefined ? undefined : v === "" || v === "root" ? 0 : /^-?\d+$/.test(v) ? Number(v) : v);
   return { user: part(u), group: part(g) };
 }
 
 /** Nanoseconds since the epoch as an int64 the encoder takes exactly (a double would round). */
-function time(t: Date | undefined): number {
-  if (!t) return -1;
-  const ns = BigInt(t.getTime()) * 1_000_000n;
+function time(t: Date | bigint | undefined): number {
+  if (t === undefined) return -1;
+  const ns = typeof t === "bigint" ? t : BigInt(t.getTime()) * 1_000_000n;
   const bits = BigInt.asUintN(64, ns);
   // protobufjs accepts a Long-like {low, high} for 64-bit fields.
   return { low: Number(bits & 0xffffffffn) | 0, high: Number(bits >> 32n) | 0, unsigned: false } as unknown as number;

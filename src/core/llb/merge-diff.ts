@@ -12,15 +12,16 @@ export function merge(states: readonly State[], opts?: OpOptions): State {
   if (nonEmpty.length === 1) return first;
   const outputs = nonEmpty.map((s) => s.output()!);
   const vertex = new LayerOp("merge", outputs, addCaps(constraintsOf(opts), Cap.mergeOp));
-  return first.withOutput(simpleOutput(vertex));
+  // A fresh state, as Go's NewState: no env, dir or user carried over from an input.
+  return new State(simpleOutput(vertex));
 }
 
 /** The changes that turn lower into upper, as a state of their own (pb.DiffOp). */
 export function diff(lower: State, upper: State, opts?: OpOptions): State {
   // Against scratch, the difference is upper itself.
-  if (!lower.output()) return upper;
+  if (!lower.output()) return upper.output() ? upper : new State();
   const vertex = new LayerOp("diff", [lower.output(), upper.output()], addCaps(constraintsOf(opts), Cap.diffOp));
-  return lower.withOutput(simpleOutput(vertex));
+  return new State(simpleOutput(vertex));
 }
 
 /** Merge and diff: ops over whole filesystems, not tied to a platform. */

@@ -12,6 +12,8 @@ export interface OpOptions {
   platform?: Platform;
   workerConstraints?: readonly string[];
   progressGroup?: { id: string; name: string; weak?: boolean };
+  /** Whether a cache export includes this op's result (Go's WithExportCache/WithoutExportCache). */
+  exportCache?: boolean;
 }
 
 export const CUSTOM_NAME_KEY = "llb.customname";
@@ -24,6 +26,7 @@ export function constraintsOf(opts: OpOptions | undefined): Constraints {
   if (Object.keys(description).length) metadata.description = description;
   if (opts.ignoreCache) metadata.ignoreCache = true;
   if (opts.progressGroup) metadata.progressGroup = opts.progressGroup;
+  if (opts.exportCache !== undefined) metadata.exportCache = opts.exportCache;
   const c: Constraints = { metadata };
   if (opts.platform) c.platform = opts.platform;
   if (opts.workerConstraints) c.workerConstraints = opts.workerConstraints;

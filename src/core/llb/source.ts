@@ -129,8 +129,11 @@ export interface GitOptions extends OpOptions {
   /** Names of build secrets holding an auth token / a whole Authorization header. */
   authTokenSecret?: string;
   authHeaderSecret?: string;
-  /** known_hosts lines for ssh remotes. */
-  knownSSHHosts?: string;
+  /**
+   * known_hosts lines for ssh remotes. Each entry is written without its trailing newline
+   * and then with one, so a list gives the lines Go's repeated KnownSSHHosts calls give.
+   */
+  knownSSHHosts?: string | readonly string[];
   /** The ssh agent (by id) to use for ssh remotes; default "default". */
   mountSSHSock?: string;
 }
@@ -150,7 +153,7 @@ export function git(url: string, ref = "", opts: GitOptions = {}): State {
     throw new LLBError(`git: ${(err as Error).message}`);
   }
   const subdir = opts.subdir ? cleanPath(posix.join("/", opts.subdir)).replace(/^\//, "") : "";
-  let id = remote.host + posix.join("/", remote.path);
+  let id = remote.scheme === "ssh" ? goSSHRemote(url) : remote.host + posix.join("/", remote.path);
   if (ref || subdir) id += `#${ref}${subdir ? `:${subdir}` : ""}`;
   const attrs: Record<string, string> = {};
   const caps: CapID[] = [];
@@ -164,12 +167,25 @@ export function git(url: string, ref = "", opts: GitOptions = {}): State {
   attrs[Attr.authHeaderSecret] = opts.authHeaderSecret ?? "GIT_AUTH_HEADER";
   if (opts.authTokenSecret !== undefined || opts.authHeaderSecret !== undefined) caps.push(Cap.sourceGitHTTPAuth);
   if (remote.scheme === "ssh") {
-    if (opts.knownSSHHosts) attrs[Attr.knownSSHHosts] = opts.knownSSHHosts;
+    const hosts = typeof opts.knownSSHHosts === "string" ? [opts.knownSSHHosts] : (opts.knownSSHHosts ?? []);
+    if (hosts.length) attrs[Attr.knownSSHHosts] = hosts.map((h) => `${h.replace(/\n$/, "")}\n`).join("");
     attrs[Attr.mountSSHSock] = opts.mountSSHSock ?? "default";
     caps.push(Cap.sourceGitKnownSSHHosts, Cap.sourceGitMountSSHSock);
   }
   caps.push(Cap.sourceGit);
   return sourceState(`git://${id}`, attrs, addCaps(constraintsOf(opts), ...caps));
+}
+
+/**
+ * The identifier of an ssh remote as Go's llb.Git spells it: scheme and user dropped, then the
+ * first ":" (scp-like path separator, or the port of ssh://host:PORT/path) made a "/".
+ */
+function goSSHRemote(url: string): string {
+  let r = url.replace(/^ssh:\/\//, "");
+  const at = r.indexOf("@");
+  if (at >= 0) r = r.slice(at + 1);
+  const colon = r.indexOf(":");
+  return colon < 0 ? r : `${r.slice(0, colon)}/${r.slice(colon + 1)}`;
 }
 
 export interface LocalOptions extends OpOptions {

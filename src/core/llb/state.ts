@@ -35,6 +35,19 @@ interface StateValues {
   readonly cgroupParent?: string;
 }
 
+interface ConfigLike {
+  readonly Env?: readonly string[] | null;
+  readonly WorkingDir?: string;
+}
+interface ImageLike {
+  readonly architecture?: string;
+  readonly os?: string;
+  readonly variant?: string;
+  readonly config?: ConfigLike | null;
+}
+/** An OCI image (its JSON, with "config"), or only its config's "Env"/"WorkingDir". */
+export type ImageConfigLike = ImageLike | ConfigLike;
+
 const INITIAL: StateValues = { env: [], dir: "/", extraHosts: [], ulimits: [] };
 
 /**
@@ -60,8 +73,12 @@ export class State {
     return s.#values;
   }
 
+  /**
+   * This state's values on another output. An output that has a platform of its own (an
+   * image source, or an exec given one) sets it, as Go's State.WithOutput does.
+   */
   withOutput(output: Output | undefined): State {
-    return new State(output, this.#values);
+    return new State(output, output?.platform ? { ...this.#values, platform: output.platform } : this.#values);
   }
 
   #with(patch: Partial<StateValues>): State {
@@ -156,17 +173,22 @@ export class State {
   }
 
   /**
-   * Takes the defaults an image's config gives the processes run on it: its environment,
-   * working directory and user (BuildKit's WithImageConfig, fed by a meta resolver).
+   * Takes the defaults an image's config gives the processes run on it, as BuildKit's
+   * WithImageConfig does: its environment (an entry without "=" is an empty value), working
+   * directory and, when the image names them, its OS and architecture. Not its user: Go's
+   * client leaves that to the caller.
    */
-  withImageConfig(config: { readonly Env?: readonly string[] | null; readonly WorkingDir?: string; readonly User?: string }): State {
+  withImageConfig(image: ImageConfigLike): State {
+    const config = "config" in image || "architecture" in image ? (image as ImageLike).config ?? {} : (image as ConfigLike);
     let s: State = this;
     for (const kv of config.Env ?? []) {
       const eq = kv.indexOf("=");
-      if (eq > 0) s = s.addEnv(kv.slice(0, eq), kv.slice(eq + 1));
+      const name = eq < 0 ? kv : kv.slice(0, eq);
+      if (name) s = s.addEnv(name, eq < 0 ? "" : kv.slice(eq + 1));
     }
     if (config.WorkingDir) s = s.dir(config.WorkingDir);
-    if (config.User) s = s.user(config.User);
+    const img = image as ImageLike;
+    if (img.architecture && img.os) s = s.platform(img.variant ? { os: img.os, architecture: img.architecture, variant: img.variant } : { os: img.os, architecture: img.architecture });
     return s;
   }
 

@@ -28,8 +28,8 @@ function summary(def: LoadedDefinition) {
 }
 
 describe("examples", () => {
-  test("graph --list names the four buildkit examples and the offline demo", () => {
-    expect(EXAMPLES.map((e) => e.name)).toEqual(["buildkit0", "buildkit1", "buildkit2", "buildkit3", "offline"]);
+  test("graph --list names the five buildkit examples and the offline demo", () => {
+    expect(EXAMPLES.map((e) => e.name)).toEqual(["buildkit0", "buildkit1", "buildkit2", "buildkit3", "buildkit4", "offline"]);
   });
 
   test("offline needs no network: only local sources", () => {
@@ -83,6 +83,19 @@ describe("examples", () => {
     });
   }
 
+  for (const target of TARGETS) {
+    test(`buildkit4 --target ${target}: one merge of the runtime image and a layer per component`, () => {
+      const def = load("buildkit4", ["--target", target]);
+      const ops = [...def.ops.values()].map((o) => o.op);
+      const merges = ops.filter((o) => o.merge);
+      expect(merges.length).toBe(1);
+      const components = target === "containerd" ? 3 : 2;
+      expect(merges[0]!.merge!.inputs!.length).toBe(1 + components);
+      expect(merges[0]!.platform ?? undefined).toBeUndefined();
+      expect(ops.filter((o) => o.file).every((o) => o.file!.actions!.every((a) => a.copy?.dest === "/usr/local/bin/" && a.copy?.createDestPath))).toBe(true);
+    });
+  }
+
   test("buildkit3 with every component local has no git sources", () => {
     const s = summary(load("buildkit3", ["--buildkit=local", "--runc=local", "--containerd=local"]));
     expect(s.locals.sort()).toEqual(["local://buildkit-src", "local://containerd-src", "local://runc-src"]);
@@ -103,7 +116,7 @@ describe("examples", () => {
     expect(() => exampleDefinition(findExample("buildkit2")!, args)).toThrow(message);
   });
 
-  for (const e of ["buildkit0", "buildkit1", "buildkit2", "buildkit3"]) {
+  for (const e of ["buildkit0", "buildkit1", "buildkit2", "buildkit3", "buildkit4"]) {
     test(`buildkit graph ${e} prints what bun examples/${e}.ts prints`, async () => {
       const args = ["--target", "standalone", ...(e === "buildkit3" ? ["--runc=local"] : [])];
       const run = async (cmd: string[]) => {

@@ -37,7 +37,7 @@ describe("git", () => {
   test("scp-like ssh remote gets ssh attributes", () => {
     const op = lastOp(git("git@github.com:moby/buildkit.git", "v0.12", { knownSSHHosts: "github.com ssh-ed25519 AAAA" }));
     expect(op.source!.identifier).toBe("git://github.com/moby/buildkit.git#v0.12");
-    expect(op.source!.attrs).toMatchObject({ "git.fullurl": "git@github.com:moby/buildkit.git", "git.mountsshsock": "default", "git.knownsshhosts": "github.com ssh-ed25519 AAAA" });
+    expect(op.source!.attrs).toMatchObject({ "git.fullurl": "git@github.com:moby/buildkit.git", "git.mountsshsock": "default", "git.knownsshhosts": "github.com ssh-ed25519 AAAA\n" });
     expect(op.platform ?? undefined).toBeUndefined();
   });
 

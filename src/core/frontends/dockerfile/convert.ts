@@ -1,0 +1,214 @@
+/**
+ * Dockerfile → LLB with our client library, producing the ops BuildKit v0.11's dockerfile2llb
+ * produces for the same Dockerfile, build args and resolved base images.
+ */
+import { posix } from "node:path";
+import { image, local, scratch, State, type MarshalOptions, type Platform } from "../../llb/index.ts";
+import { formatPlatform, hostPlatform, parsePlatform } from "../../llb/platform.ts";
+import { Cap } from "../../llb/caps.ts";
+import { parseImageRef, formatImageRef } from "../../reference/docker-ref.ts";
+import { atLines, DockerfileError } from "./errors.ts";
+import { cloneImage, emptyImage, DEFAULT_PATH, type DockerfileImage } from "./image-config.ts";
+import { parseStages, type ArgKV, type Stage } from "./instructions.ts";
+import { parseDockerfile } from "./parser.ts";
+import { processWord } from "./shell-lex.ts";
+import { dispatchCommand, dispatchWorkdir } from "./dispatch.ts";
+import { countSteps, DispatchStates, prefixCommand, isReachable, newDispatchState, type DispatchState } from "./dispatch-state.ts";
+import type { DispatchContext } from "./dispatch-context.ts";
+import type { Output, Vertex } from "../../llb/vertex.ts";
+
+/** How the frontend reaches the outside world: base image configs. */
+export interface ImageConfigResolver {
+  /** The digest to pin (the index's when the ref names one) and the config JSON for platform. */
+  resolveImageConfig(ref: string, platform: Platform): Promise<{ digest: string; config: Uint8Array }>;
+}
+
+export interface ConvertOptions {
+  target?: string;
+  buildArgs?: Readonly<Record<string, string>>;
+  targetPlatform?: Platform;
+  /** `.dockerignore` patterns, as excludes on the context's local source. */
+  excludes?: readonly string[];
+  contextLocalName?: string;
+  runSecurity?: boolean;
+}
+
+export interface ConvertResult {
+  state: State;
+  image: DockerfileImage;
+  /** What the Definition is marshalled with, as BuildKit's SetMarshalDefaults. */
+  marshalOptions: MarshalOptions;
+}
+
+/** Every capability BuildKit 0.11's solver has (dockerfile2llb marshals with pb.Caps.All()). */
+const ALL_CAPS = Object.values(Cap) as string[];
+
+/** The build context, made at the end once every path it must send is known (Go's mutableOutput). */
+class LateOutput implements Output, Vertex {
+  real?: Output;
+  get vertex(): Vertex {
+    return this.real!.vertex;
+  }
+  index(ctx: Parameters<Output["index"]>[0]): number {
+    return this.real!.index(ctx);
+  }
+  inputs(): readonly Output[] {
+    return this.real!.vertex.inputs();
+  }
+  marshal(ctx: Parameters<Vertex["marshal"]>[0]) {
+    return this.real!.vertex.marshal(ctx);
+  }
+}
+
+function platformArgs(build: Platform, target: Platform): ArgKV[] {
+  return Object.entries({
+    BUILDPLATFORM: formatPlatform(build), BUILDOS: build.os, BUILDARCH: build.architecture, BUILDVARIANT: build.variant ?? "",
+    TARGETPLATFORM: formatPlatform(target), TARGETOS: target.os, TARGETARCH: target.architecture, TARGETVARIANT: target.variant ?? "",
+  }).map(([key, value]) => ({ key, value }));
+}
+
+const argsMap = (args: readonly ArgKV[]) => new Map(args.map((a) => [a.key, a.value ?? ""]));
+
+export async function convertDockerfile(text: string, resolver: ImageConfigResolver, opts: ConvertOptions = {}): Promise<ConvertResult> {
+  if (text.length === 0) throw new DockerfileError("the Dockerfile cannot be empty", 1);
+  const buildArgs = opts.buildArgs ?? {};
+  const buildPlatform: Platform = { os: "linux", architecture: hostPlatform().architecture };
+  const targetPlatform = opts.targetPlatform ?? buildPlatform;
+  const parsed = parseDockerfile(text);
+  const { stages, metaArgs: metaCmds } = parseStages(parsed.nodes, { runSecurity: opts.runSecurity });
+  const lexMeta = (w: string, args: ArgKV[]) => processWord(w, argsMap(args), { escape: parsed.escape }).word;
+
+  const metaArgs = platformArgs(buildPlatform, targetPlatform).map((a) => (Object.hasOwn(buildArgs, a.key) ? { key: a.key, value: buildArgs[a.key] } : a));
+  for (const cmd of metaCmds) {
+    for (const a of cmd.args) {
+      const value = Object.hasOwn(buildArgs, a.key) ? buildArgs[a.key] : a.value === undefined ? undefined : lexMeta(a.value, metaArgs);
+      metaArgs.push({ key: a.key, value });
+    }
+  }
+  if (stages.length === 0) throw new DockerfileError("no build stage in current context", 1);
+
+  const all = new DispatchStates();
+  for (const [i, st] of stages.entries()) {
+    try {
+      const name = lexMeta(st.baseName, metaArgs);
+      if (name === "") throw new Error(`base name (${st.baseName}) should not be blank`);
+      st.baseName = name;
+      const ds = newDispatchState(st);
+      if (st.platform) ds.platform = parsePlatform(lexMeta(st.platform, metaArgs));
+      if (!st.name) ds.stageName = `stage-${i}`;
+      all.add(ds);
+      ds.cmdTotal = countSteps(ds);
+    } catch (err) {
+      throw atLines(err, st.startLine, st.endLine);
+    }
+  }
+  const target = opts.target ? all.byName(opts.target) : all.states[all.states.length - 1];
+  if (!target) throw new DockerfileError(`target stage ${opts.target} could not be found`, 1);
+
+  const unregistered = (baseName: string, line: Stage): DispatchState => {
+    const ds = newDispatchState({ name: "", baseName, platform: "", sourceCode: "", commands: [], startLine: line.startLine, endLine: line.endLine }, true);
+    all.add(ds);
+    return ds;
+  };
+  for (const d of [...all.states]) {
+    d.sources = d.stage.commands.map((c) => {
+      if (c.kind === "copy" && c.from) {
+        if (/^\d+$/.test(c.from)) return [all.byIndex(Number(c.from))];
+        return [all.byName(c.from) ?? unregistered(c.from, d.stage)];
+      }
+      if (c.kind === "run") return c.mountFrom.map((from) => all.byName(from || "scratch") ?? unregistered(from || "scratch", d.stage));
+      return [];
+    });
+    for (const srcs of d.sources) for (const s of srcs) if (s) d.deps.add(s);
+  }
+  if (all.states.length === 1) all.states[0]!.stageName = "";
+
+  await Promise.all(all.states.map((d) => (d.base ? undefined : resolveBase(d, isReachable(target, d), resolver, targetPlatform))));
+
+  const late = new LateOutput();
+  const ctx: DispatchContext = { all, metaArgs, buildArgs, escape: parsed.escape, buildContext: new State(late), targetPlatform };
+  const ctxPaths = new Set<string>();
+  for (const d of all.states) {
+    if (!isReachable(target, d)) continue;
+    try {
+      initStage(d, ctx);
+      for (const [i, c] of d.stage.commands.entries()) {
+        try {
+          dispatchCommand(d, c, d.sources[i] ?? [], ctx);
+        } catch (err) {
+          throw atLines(err, c.startLine, c.endLine);
+        }
+      }
+    } catch (err) {
+      throw atLines(err, d.stage.startLine, d.stage.endLine);
+    }
+    for (const p of d.ctxPaths) ctxPaths.add(p);
+  }
+  const follow = [...ctxPaths].includes("/") ? undefined : [...ctxPaths].map((p) => posix.join(".", p)).sort();
+  late.real = local(opts.contextLocalName ?? "context", {
+    excludePatterns: opts.excludes,
+    sharedKeyHint: opts.contextLocalName ?? "context",
+    followPaths: follow,
+    name: "[internal] load build context",
+  }).output();
+  return { state: target.state, image: target.image, marshalOptions: { platform: targetPlatform, caps: ALL_CAPS } };
+}
+
+async function resolveBase(d: DispatchState, reachable: boolean, resolver: ImageConfigResolver, targetPlatform: Platform): Promise<void> {
+  if (d.stage.baseName === "scratch") {
+    d.state = scratch();
+    d.image = emptyImage(targetPlatform);
+    return;
+  }
+  try {
+    const platform = d.platform ?? targetPlatform;
+    const parsed = parseImageRef(d.stage.baseName);
+    const tagged = formatImageRef(parsed);
+    // parseImageRef adds "latest"; the pinned name keeps only a tag that was written (Go's WithDigest).
+    const tagWritten = parsed.tag !== undefined && (parsed.digest !== undefined || new RegExp(`:${parsed.tag}(@|$)`).test(d.stage.baseName));
+    const ref = tagWritten ? parsed : { ...parsed, tag: undefined };
+    let name = tagged;
+    let isScratch = false;
+    if (reachable) {
+      const { digest, config } = await resolver.resolveImageConfig(tagged, platform);
+      const img = JSON.parse(new TextDecoder().decode(config)) as DockerfileImage;
+      delete img.created;
+      img.config ??= {};
+      name = digest ? formatImageRef({ ...ref, digest }) : formatImageRef(ref);
+      isScratch = !img.rootfs?.diff_ids?.length && !(img.history ?? []).some((h) => !h.empty_layer);
+      d.image = img;
+    }
+    d.stage.baseName = name;
+    d.platform = platform;
+    d.state = isScratch
+      ? scratch()
+      : image(name, { platform, description: { "com.docker.dockerfile.v1.command": d.stage.sourceCode }, name: prefixCommand(d, `FROM ${name}`) });
+  } catch (err) {
+    throw atLines(err, d.stage.startLine, d.stage.endLine);
+  }
+}
+
+/** The stage's starting state: base stage or image, the image's env, dir, user and ONBUILD triggers. */
+function initStage(d: DispatchState, ctx: DispatchContext): void {
+  if (d.base) {
+    d.state = d.base.state;
+    d.platform = d.base.platform;
+    d.image = cloneImage(d.base.image);
+  } else d.image = cloneImage(d.image);
+  const cfg = d.image.config;
+  if (!(cfg.Env ?? []).some((e) => e.split("=", 1)[0] === "PATH")) cfg.Env = [...(cfg.Env ?? []), `PATH=${DEFAULT_PATH}`];
+  for (const e of cfg.Env ?? []) {
+    const eq = e.indexOf("=");
+    d.state = eq < 0 ? d.state.addEnv(e, "") : d.state.addEnv(e.slice(0, eq), e.slice(eq + 1));
+  }
+  if (cfg.WorkingDir) dispatchWorkdir(d, cfg.WorkingDir, false);
+  if (cfg.User) d.state = d.state.user(cfg.User);
+  const triggers = cfg.OnBuild ?? [];
+  cfg.OnBuild = null;
+  for (const t of triggers) {
+    const nodes = parseDockerfile(t).nodes;
+    if (nodes.length !== 1) throw new Error("onbuild trigger should be a single expression");
+    const { stages } = parseStages([{ cmd: "FROM", flags: [], args: ["scratch"], json: false, original: "FROM scratch", heredocs: [], startLine: 0, endLine: 0, comments: [] }, ...nodes]);
+    for (const c of stages[0]!.commands) dispatchCommand(d, c, [], ctx);
+  }
+}

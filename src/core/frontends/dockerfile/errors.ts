@@ -1,0 +1,30 @@
+import { BuildkitError } from "../../errors.ts";
+
+/** An error in a Dockerfile, with the lines it concerns (1-based, inclusive). */
+export class DockerfileError extends BuildkitError {
+  readonly startLine: number;
+  readonly endLine: number;
+
+  constructor(message: string, startLine: number, endLine = startLine) {
+    super("InvalidArgument", message);
+    this.name = "DockerfileError";
+    this.startLine = startLine;
+    this.endLine = Math.max(startLine, endLine);
+  }
+}
+
+/** A plain failure message; callers attach the line with `atLines`. */
+export class DockerfileSyntaxError extends Error {}
+
+/** Gives an error the lines it happened on, unless it already has some. */
+export function atLines(err: unknown, start: number, end = start): DockerfileError {
+  if (err instanceof DockerfileError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new DockerfileError(message, start, end);
+}
+
+/** "Dockerfile:3: unknown instruction: FOO", the one-line form the CLI prints. */
+export function formatDockerfileError(err: DockerfileError, filename = "Dockerfile"): string {
+  const lines = err.startLine === err.endLine ? `${err.startLine}` : `${err.startLine}-${err.endLine}`;
+  return `${filename}:${lines}: ${err.message}`;
+}

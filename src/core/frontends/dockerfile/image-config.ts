@@ -1,0 +1,67 @@
+/** The image config a Dockerfile produces (OCI image config JSON, Docker's extra fields). */
+import type { Platform } from "../../llb/index.ts";
+import type { Health } from "./instructions.ts";
+
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const HISTORY_COMMENT = "buildkit.dockerfile.v0";
+
+export interface ContainerConfig {
+  User?: string;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  Volumes?: Record<string, Record<string, never>>;
+  WorkingDir?: string;
+  Labels?: Record<string, string>;
+  StopSignal?: string;
+  ArgsEscaped?: boolean;
+  OnBuild?: string[] | null;
+  Shell?: string[];
+  Healthcheck?: Health;
+}
+
+export interface History {
+  created?: string;
+  created_by?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+export interface DockerfileImage {
+  created?: string;
+  author?: string;
+  architecture: string;
+  os: string;
+  variant?: string;
+  config: ContainerConfig;
+  rootfs: { type: string; diff_ids: string[] | null };
+  history?: History[];
+}
+
+export function emptyImage(p: Platform): DockerfileImage {
+  return {
+    architecture: p.architecture,
+    os: p.os,
+    ...(p.variant ? { variant: p.variant } : {}),
+    rootfs: { type: "layers", diff_ids: null },
+    config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: "/" },
+  };
+}
+
+export function cloneImage(img: DockerfileImage): DockerfileImage {
+  return structuredClone(img);
+}
+
+export function addHistory(img: DockerfileImage, createdBy: string, withLayer: boolean, buildkitStep: boolean): void {
+  (img.history ??= []).push({ created_by: buildkitStep ? `${createdBy} # buildkit` : createdBy, comment: HISTORY_COMMENT, ...(withLayer ? {} : { empty_layer: true }) });
+}
+
+/** Sets KEY=value in an env list, replacing an existing KEY in place. */
+export function setEnv(env: string[] | undefined, key: string, value: string): string[] {
+  const out = [...(env ?? [])];
+  const i = out.findIndex((e) => e.split("=", 1)[0] === key);
+  if (i >= 0) out[i] = `${key}=${value}`;
+  else out.push(`${key}=${value}`);
+  return out;
+}

@@ -1,0 +1,2 @@
+FROM {{REGISTRY}}/test/busybox
+RUN echo hello

@@ -1,0 +1,4 @@
+FROM {{REGISTRY}}/test/busybox
+RUN ["echo", "exec form"]
+CMD ["sh"]
+ENTRYPOINT ["/bin/sh", "-c"]

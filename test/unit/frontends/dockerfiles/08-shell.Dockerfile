@@ -1,0 +1,3 @@
+FROM {{REGISTRY}}/test/busybox
+SHELL ["/bin/sh", "-ec"]
+RUN echo with shell

@@ -1,0 +1,5 @@
+FROM {{REGISTRY}}/test/busybox
+RUN echo a \
+  # comment in the middle
+  && echo b \
+  && echo c

@@ -1,0 +1,4 @@
+# escape=`
+FROM {{REGISTRY}}/test/busybox
+RUN echo a `
+  b

@@ -1,0 +1,5 @@
+FROM {{REGISTRY}}/test/busybox
+RUN <<EOT
+echo one
+echo two
+EOT

@@ -1,0 +1,5 @@
+FROM {{REGISTRY}}/test/busybox
+RUN <<EOT
+#!/bin/sh
+echo script
+EOT

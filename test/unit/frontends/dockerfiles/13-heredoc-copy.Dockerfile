@@ -1,0 +1,4 @@
+FROM {{REGISTRY}}/test/busybox
+COPY <<EOT /etc/greeting
+hello
+EOT

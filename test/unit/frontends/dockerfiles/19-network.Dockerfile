@@ -1,0 +1,3 @@
+FROM {{REGISTRY}}/test/busybox
+RUN --network=none echo isolated
+RUN --network=host echo host

@@ -1,0 +1,3 @@
+FROM {{REGISTRY}}/test/busybox
+COPY --link a /a
+COPY --link --chmod=600 b /b

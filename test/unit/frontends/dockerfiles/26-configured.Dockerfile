@@ -1,0 +1,4 @@
+FROM {{REGISTRY}}/test/configured
+RUN echo $FOO && id
+WORKDIR rel
+COPY x .

@@ -1,0 +1,3 @@
+FROM --platform=$BUILDPLATFORM {{REGISTRY}}/test/busybox
+ARG TARGETARCH
+RUN echo $TARGETARCH

@@ -1,0 +1,2 @@
+FROM {{REGISTRY}}/test/busybox
+COPY --chown=nobody:nogroup a b /d/

@@ -1,0 +1,2 @@
+FROM {{REGISTRY}}/test/busybox
+COPY --from={{REGISTRY}}/test/configured /etc/passwd /p
