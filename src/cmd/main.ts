@@ -52,6 +52,13 @@ export const main = defineCommand({
         return unavailableCommand("build", err);
       }
     },
+    serve: async () => {
+      try {
+        return (await import("./serve.ts")).default;
+      } catch (err) {
+        return unavailableCommand("serve", err);
+      }
+    },
     du: async () => {
       try {
         return (await import("./du.ts")).default;

@@ -1,0 +1,117 @@
+// Starts `buildkit serve` for a test as a build host would, and drives it with BuildKit's own
+// buildctl (../shared/peers) or our client.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { makeBusyboxRootfs } from "../../fixtures/busybox-rootfs.ts";
+import { BUN, CLI, REPO_ROOT } from "../../paths.ts";
+
+export const BUILDCTL = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildctl");
+
+/** Whether BuildKit's buildctl is here; under CI=true its absence is a failure. */
+export function buildctlAvailable(suite: string): boolean {
+  if (existsSync(BUILDCTL)) return true;
+  if (process.env.CI === "true") throw new Error(`${suite} cannot run under CI=true: BuildKit's buildctl is not at ${BUILDCTL}`);
+  console.log(`skipping ${suite}: BuildKit's buildctl is not at ${BUILDCTL}`);
+  return false;
+}
+
+export interface Run {
+  readonly code: number;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+/** One daemon with its own state, socket and a busybox rootfs to build on. */
+export class ServeHarness {
+  readonly dir = mkdtempSync(join(tmpdir(), "bk-serve-"));
+  readonly root = join(this.dir, "state");
+  readonly socket = join(this.dir, "run", "buildkitd.sock");
+  readonly rootfs = join(this.dir, "rootfs");
+  proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+  stderrText = "";
+
+  constructor() {
+    makeBusyboxRootfs(this.rootfs);
+  }
+
+  get addr(): string {
+    return `unix://${this.socket}`;
+  }
+
+  temp(name: string): string {
+    return mkdtempSync(join(this.dir, `${name}-`));
+  }
+
+  /** Starts the daemon; resolves once it serves every address it was given. */
+  async start(extra: string[] = []): Promise<void> {
+    const args = [BUN, CLI, "serve", "--root", this.root, "--addr", this.addr, ...extra];
+    const proc = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+    this.proc = proc;
+    const want = 1 + extra.filter((a) => a === "--addr").length;
+    const reader = proc.stderr.getReader();
+    const decoder = new TextDecoder();
+    const deadline = Date.now() + 30_000;
+    while ((this.stderrText.match(/^serving on /gm) ?? []).length < want) {
+      if (Date.now() > deadline) throw new Error(`buildkit serve did not start: ${this.stderrText}`);
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`buildkit serve exited: ${this.stderrText}`);
+      this.stderrText += decoder.decode(value);
+    }
+    // Keep draining stderr so the daemon never blocks on a full pipe.
+    void (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return;
+        this.stderrText += decoder.decode(value);
+      }
+    })();
+  }
+
+  /** The TCP address it printed (for `--addr tcp://127.0.0.1:0`). */
+  tcpAddress(): string {
+    const m = /^serving on (tcp:\/\/\S+)$/m.exec(this.stderrText);
+    if (!m?.[1]) throw new Error(`no tcp address in: ${this.stderrText}`);
+    return m[1];
+  }
+
+  async buildctl(args: string[], opts: { stdin?: Uint8Array; addr?: string; timeoutMs?: number } = {}): Promise<Run> {
+    const p = Bun.spawn([BUILDCTL, "--addr", opts.addr ?? this.addr, ...args], {
+      stdin: opts.stdin ? new Blob([opts.stdin]) : "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, BUILDKIT_HOST: "" },
+    });
+    const timer = setTimeout(() => p.kill(), opts.timeoutMs ?? 90_000);
+    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).arrayBuffer(), new Response(p.stderr).text(), p.exited]);
+    clearTimeout(timer);
+    return { code, stdout: Buffer.from(stdout), stderr };
+  }
+
+  /** Stops the daemon with SIGTERM; resolves with its exit code. */
+  async stop(): Promise<number | null> {
+    const proc = this.proc;
+    if (!proc) return null;
+    this.proc = undefined;
+    proc.kill("SIGTERM");
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
+    const code = await proc.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** Mounts still present under this harness's directory. */
+  leftoverMounts(): string[] {
+    return readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .map((l) => l.split(" ")[4] ?? "")
+      .filter((m) => m.startsWith(this.dir));
+  }
+
+  async cleanup(): Promise<void> {
+    await this.stop();
+    for (const m of this.leftoverMounts().reverse()) Bun.spawnSync(["umount", "-l", m]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
