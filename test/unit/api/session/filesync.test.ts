@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, utimesSync, writeFileSync, chmodSync, readdirSync, existsSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tempDir, transfer } from "./helpers.ts";
 
 function tree(root: string, rel = ""): string[] {
@@ -59,4 +59,3 @@ describe("send ↔ receive", () => {
     expect(tree(dest)).toEqual(tree(src));
   });
 });
-import { rmSync } from "node:fs";
