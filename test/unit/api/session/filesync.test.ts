@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chownSync, renameSync } from "node:fs";
+import { getXattr, setXattr } from "../../../../src/core/fs/sys.ts";
+import { GoMode, toGoMode, chmodBits } from "../../../../src/api/session/filesync/file-mode.ts";
 import { tempDir, transfer } from "./helpers.ts";
+
+const isRoot = process.getuid?.() === 0;
 
 function tree(root: string, rel = ""): string[] {
   const out: string[] = [];
@@ -57,5 +62,76 @@ describe("send ↔ receive", () => {
     expect(existsSync(`${dest}/d5`)).toBe(false);
     expect(readFileSync(`${dest}/d3/f7`)[0]).toBe(99);
     expect(tree(dest)).toEqual(tree(src));
+  });
+
+  test("keeps xattrs, and owners when running as root", async () => {
+    const src = tempDir();
+    const dest = tempDir();
+    writeFileSync(`${src}/f`, "x");
+    mkdirSync(`${src}/d`);
+    let xattrs = true;
+    try {
+      setXattr(`${src}/f`, "user.origin", new TextEncoder().encode("client"));
+    } catch {
+      xattrs = false; // a file system without user xattrs
+    }
+    if (isRoot) chownSync(`${src}/d`, 1234, 5678);
+    await transfer(src, dest);
+    if (xattrs) expect(new TextDecoder().decode(getXattr(`${dest}/f`, "user.origin"))).toBe("client");
+    const st = lstatSync(`${dest}/d`);
+    expect([st.uid, st.gid]).toEqual(isRoot ? [1234, 5678] : [process.getuid?.(), process.getgid?.()]);
+  });
+
+  test("a second transfer replaces entries whose type changed", async () => {
+    const src = tempDir();
+    const dest = tempDir();
+    mkdirSync(`${src}/was-dir/sub`, { recursive: true });
+    writeFileSync(`${src}/was-dir/sub/f`, "in dir");
+    writeFileSync(`${src}/was-file`, "file");
+    writeFileSync(`${src}/was-link-target`, "t");
+    writeFileSync(`${src}/target`, "v1");
+    linkSync(`${src}/target`, `${src}/hard`);
+    await transfer(src, dest);
+    rmSync(`${src}/was-dir`, { recursive: true });
+    writeFileSync(`${src}/was-dir`, "now a file");
+    rmSync(`${src}/was-file`);
+    mkdirSync(`${src}/was-file`);
+    writeFileSync(`${src}/was-file/inside`, "now inside a dir");
+    rmSync(`${src}/was-link-target`);
+    symlinkSync("target", `${src}/was-link-target`);
+    writeFileSync(`${src}/target.new`, "version 2");
+    renameSync(`${src}/target.new`, `${src}/target`);
+    linkSync(`${src}/target`, `${src}/hard.new`);
+    renameSync(`${src}/hard.new`, `${src}/hard`);
+    await transfer(src, dest);
+    expect(tree(dest)).toEqual(tree(src));
+    expect(readFileSync(`${dest}/was-dir`, "utf8")).toBe("now a file");
+    expect(readFileSync(`${dest}/hard`, "utf8")).toBe("version 2");
+    expect(lstatSync(`${dest}/hard`).ino).toBe(lstatSync(`${dest}/target`).ino);
+  });
+
+  test("both sides report progress, ending with done", async () => {
+    const src = tempDir();
+    writeFileSync(`${src}/f`, Buffer.alloc(100_000));
+    const sent: [number, boolean][] = [];
+    const received: [number, boolean][] = [];
+    const result = await transfer(src, tempDir(), { onProgress: (b, d) => sent.push([b, d]) }, { onProgress: (b, d) => received.push([b, d]) });
+    expect(sent.at(-1)?.[1]).toBe(true);
+    expect(received.at(-1)).toEqual([result.bytes, true]);
+    expect(result.bytes).toBeGreaterThan(100_000);
+    expect(sent.at(-1)?.[0]).toBeGreaterThan(100_000);
+  });
+});
+
+describe("Go file modes", () => {
+  test("st_mode ↔ os.FileMode as Go encodes them", () => {
+    expect(toGoMode(0o100644)).toBe(0o644);
+    expect(toGoMode(0o040755)).toBe(2147484141); // os.ModeDir|0755
+    expect(toGoMode(0o120777)).toBe((GoMode.symlink | 0o777) >>> 0);
+    expect(toGoMode(0o104755)).toBe((GoMode.setuid | 0o755) >>> 0);
+    expect(toGoMode(0o041777)).toBe((GoMode.dir | GoMode.sticky | 0o777) >>> 0);
+    expect(toGoMode(0o020620)).toBe((GoMode.device | GoMode.charDevice | 0o620) >>> 0);
+    expect(toGoMode(0o010644)).toBe((GoMode.namedPipe | 0o644) >>> 0);
+    expect(chmodBits(toGoMode(0o106755))).toBe(0o6755);
   });
 });
