@@ -79,7 +79,7 @@ describe("send ↔ receive", () => {
     await transfer(src, dest);
     if (xattrs) expect(new TextDecoder().decode(getXattr(`${dest}/f`, "user.origin"))).toBe("client");
     const st = lstatSync(`${dest}/d`);
-    expect([st.uid, st.gid]).toEqual(isRoot ? [1234, 5678] : [process.getuid?.(), process.getgid?.()]);
+    expect([st.uid, st.gid]).toEqual(isRoot ? [1234, 5678] : [process.getuid?.() ?? 0, process.getgid?.() ?? 0]);
   });
 
   test("a second transfer replaces entries whose type changed", async () => {
