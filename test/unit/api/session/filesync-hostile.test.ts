@@ -105,3 +105,13 @@ describe("receiving from a hostile sender", () => {
     await expect(receiveDir(dest, pipe.right)).rejects.toThrow("receiving files: error from sender: walking /src: EACCES");
   });
 });
+
+describe("cancellation", () => {
+  test("a receive waiting on a silent sender stops when its signal aborts", async () => {
+    const { dest } = sandbox();
+    const pipe = createMessagePipe<Packet, Packet>();
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(new Error("build canceled")), 20);
+    await expect(receiveDir(dest, pipe.right, { signal: abort.signal })).rejects.toThrow("build canceled");
+  });
+});

@@ -135,3 +135,30 @@ describe("Go file modes", () => {
     expect(chmodBits(toGoMode(0o106755))).toBe(0o6755);
   });
 });
+
+describe("wire encoding", () => {
+  test("a STAT packet encodes as fsutil's Packet, and packetSize is its exact length", async () => {
+    const { fileSyncDiffCopy } = await import("../../../../src/api/session/methods.ts");
+    const { packetSize, statPacket, dataPacket, controlPacket, PacketType } = await import("../../../../src/api/session/filesync/packet.ts");
+    const stat = {
+      path: "a/é",
+      mode: toGoMode(0o040755),
+      uid: 1000,
+      gid: 1000,
+      size: 0,
+      modTime: 1_700_000_000_123_456_768,
+      linkname: "",
+      devmajor: 0,
+      devminor: 0,
+      xattrs: { "user.k": new Uint8Array([1, 2]) },
+    };
+    const bytes = fileSyncDiffCopy.encodeRequest(statPacket(stat));
+    // type STAT (0) is omitted; field 2 (stat, length-delimited) comes first; inside, path is field 1.
+    expect(bytes[0]).toBe(0x12);
+    expect([...bytes.subarray(2, 8)]).toEqual([0x0a, 4, ...new TextEncoder().encode("a/é")]);
+    expect(fileSyncDiffCopy.decodeRequest(bytes).stat).toEqual(stat);
+    for (const p of [statPacket(stat), statPacket(), dataPacket(3, new Uint8Array(40_000)), dataPacket(300), controlPacket(PacketType.REQ, 70_000), controlPacket(PacketType.FIN)]) {
+      expect(packetSize(p)).toBe(fileSyncDiffCopy.encodeRequest(p).length);
+    }
+  });
+});
