@@ -1,0 +1,134 @@
+// gRPC status codes and the one place where our error codes and gRPC's meet.
+import { BuildkitError, type ErrorCode } from "../../core/errors.ts";
+import { apiPb } from "../pb/index.ts";
+
+export const Status = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+export type StatusCode = (typeof Status)[keyof typeof Status];
+
+/** A google.protobuf.Any from a status's details. */
+export interface StatusDetail {
+  readonly type_url: string;
+  readonly value: Uint8Array;
+}
+
+/** A call's failure as gRPC states it: a numeric code, a message, optional details. */
+export class GrpcError extends Error {
+  readonly code: StatusCode;
+  readonly details: readonly StatusDetail[];
+
+  constructor(code: StatusCode, message: string, options?: { cause?: unknown; details?: readonly StatusDetail[] }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "GrpcError";
+    this.code = code;
+    this.details = options?.details ?? [];
+  }
+}
+
+const TO_GRPC: Record<ErrorCode, StatusCode> = {
+  NotFound: Status.NOT_FOUND,
+  InvalidArgument: Status.INVALID_ARGUMENT,
+  AlreadyExists: Status.ALREADY_EXISTS,
+  FailedPrecondition: Status.FAILED_PRECONDITION,
+  Unavailable: Status.UNAVAILABLE,
+  Canceled: Status.CANCELLED,
+  Unimplemented: Status.UNIMPLEMENTED,
+  Internal: Status.INTERNAL,
+};
+
+const FROM_GRPC: Record<StatusCode, ErrorCode> = {
+  [Status.OK]: "Internal", // never an error; listed so the table is total
+  [Status.CANCELLED]: "Canceled",
+  [Status.UNKNOWN]: "Internal",
+  [Status.INVALID_ARGUMENT]: "InvalidArgument",
+  [Status.DEADLINE_EXCEEDED]: "Canceled",
+  [Status.NOT_FOUND]: "NotFound",
+  [Status.ALREADY_EXISTS]: "AlreadyExists",
+  [Status.PERMISSION_DENIED]: "FailedPrecondition",
+  [Status.RESOURCE_EXHAUSTED]: "Unavailable",
+  [Status.FAILED_PRECONDITION]: "FailedPrecondition",
+  [Status.ABORTED]: "Unavailable",
+  [Status.OUT_OF_RANGE]: "InvalidArgument",
+  [Status.UNIMPLEMENTED]: "Unimplemented",
+  [Status.INTERNAL]: "Internal",
+  [Status.UNAVAILABLE]: "Unavailable",
+  [Status.DATA_LOSS]: "Internal",
+  [Status.UNAUTHENTICATED]: "FailedPrecondition",
+};
+
+/** The gRPC status a handler's failure is sent as. Untyped errors are UNKNOWN, as in grpc-go. */
+export function toGrpcError(err: unknown): GrpcError {
+  if (err instanceof GrpcError) return err;
+  if (err instanceof BuildkitError) return new GrpcError(TO_GRPC[err.code], err.message, { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new GrpcError(Status.UNKNOWN, message, { cause: err });
+}
+
+/** A received gRPC failure as our error type, for callers that only know BuildkitError. */
+export function toBuildkitError(err: GrpcError): BuildkitError {
+  return new BuildkitError(FROM_GRPC[err.code], err.message, { cause: err });
+}
+
+/** Whether a number read off the wire is a known status code. */
+export function isStatusCode(n: number): n is StatusCode {
+  return Number.isInteger(n) && n >= 0 && n <= 16;
+}
+
+/** grpc-message is percent-encoded UTF-8: bytes outside printable ASCII, and '%', as %XX. */
+export function encodeGrpcMessage(message: string): string {
+  let out = "";
+  for (const b of new TextEncoder().encode(message)) {
+    out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/** Decodes grpc-message; a malformed escape is kept as it is, as the spec asks. */
+export function decodeGrpcMessage(value: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const hex = value.slice(i + 1, i + 3);
+    if (value[i] === "%" && /^[0-9a-fA-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...new TextEncoder().encode(value[i]));
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/** The grpc-status-details-bin value (base64 of google.rpc.Status) for an error with details. */
+export function encodeStatusDetails(err: GrpcError): string | undefined {
+  if (err.details.length === 0) return undefined;
+  const status = apiPb.google.rpc.Status.encode({ code: err.code, message: err.message, details: [...err.details] }).finish();
+  return Buffer.from(status).toString("base64").replace(/=+$/, "");
+}
+
+/** Reads grpc-status-details-bin loosely: anything unreadable is no details. */
+export function decodeStatusDetails(value: string | undefined): StatusDetail[] {
+  if (value === undefined || value === "") return [];
+  try {
+    const status = apiPb.google.rpc.Status.decode(Buffer.from(value, "base64"));
+    return (status.details ?? []).map((d) => ({ type_url: d.type_url ?? "", value: d.value ?? new Uint8Array() }));
+  } catch {
+    return [];
+  }
+}
