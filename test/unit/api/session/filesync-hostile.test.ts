@@ -1,11 +1,13 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, symlinkSync, lstatSync } from "node:fs";
 import { createMessagePipe } from "../../../../src/api/session/message-pipe.ts";
 import { GoMode } from "../../../../src/api/session/filesync/file-mode.ts";
 import { PacketType, controlPacket, dataPacket, statPacket } from "../../../../src/api/session/filesync/packet.ts";
 import type { Packet, Stat } from "../../../../src/api/session/filesync/packet.ts";
 import { receiveDir } from "../../../../src/api/session/filesync/receive.ts";
-import { tempDir } from "./helpers.ts";
+import { cleanup, tempDir } from "./helpers.ts";
+
+afterEach(cleanup);
 
 function stat(path: string, kind: "file" | "dir" | "symlink" = "file", linkname = ""): Stat {
   const type = kind === "dir" ? GoMode.dir : kind === "symlink" ? GoMode.symlink : 0;

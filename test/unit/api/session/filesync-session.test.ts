@@ -1,6 +1,6 @@
 // File sync through a SessionCaller (in-process, through the protobuf codecs): the daemon's
 // syncDir against the client's provider, local exports, tar exports.
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { createLocalCaller } from "../../../../src/api/session/local-caller.ts";
@@ -8,7 +8,9 @@ import { fileSyncHandler } from "../../../../src/api/session/filesync/provider.t
 import { copyToCaller, syncDir } from "../../../../src/api/session/filesync/sync.ts";
 import { fileSendHandler } from "../../../../src/api/session/filesync/target.ts";
 import { copyFileWriter } from "../../../../src/api/session/filesync/tar-target.ts";
-import { tempDir } from "./helpers.ts";
+import { cleanup, tempDir } from "./helpers.ts";
+
+afterEach(cleanup);
 
 function listFiles(root: string, rel = ""): string[] {
   return readdirSync(`${root}/${rel}`, { withFileTypes: true })

@@ -1,9 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { chownSync, renameSync } from "node:fs";
 import { getXattr, setXattr } from "../../../../src/core/fs/sys.ts";
 import { GoMode, toGoMode, chmodBits } from "../../../../src/api/session/filesync/file-mode.ts";
-import { tempDir, transfer } from "./helpers.ts";
+import { cleanup, tempDir, transfer } from "./helpers.ts";
+
+afterEach(cleanup);
 
 const isRoot = process.getuid?.() === 0;
 
@@ -62,7 +64,7 @@ describe("send ↔ receive", () => {
     expect(existsSync(`${dest}/d5`)).toBe(false);
     expect(readFileSync(`${dest}/d3/f7`)[0]).toBe(99);
     expect(tree(dest)).toEqual(tree(src));
-  });
+  }, 30_000); // 4,000 file creations: slow on a busy disk
 
   test("keeps xattrs, and owners when running as root", async () => {
     const src = tempDir();

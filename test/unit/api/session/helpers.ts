@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "bun:test";
 import { createMessagePipe } from "../../../../src/api/session/message-pipe.ts";
 import type { Packet } from "../../../../src/api/session/filesync/packet.ts";
 import { sendDir } from "../../../../src/api/session/filesync/send.ts";
@@ -12,11 +11,15 @@ import type { ReceiveOptions, ReceiveResult } from "../../../../src/api/session/
 
 const made: string[] = [];
 
-afterEach(() => {
+/**
+ * Removes the temp dirs made so far. Each test file calls `afterEach(cleanup)` itself: a hook
+ * registered here would run only for the first file that imports this module.
+ */
+export function cleanup(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+}
 
-/** A temp dir removed after the test, pass or fail. */
+/** A temp dir removed after the test (by cleanup), pass or fail. */
 export function tempDir(prefix = "fsync-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   made.push(dir);

@@ -1,11 +1,13 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, statSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import type { Server } from "node:net";
 import { createLocalCaller } from "../../../../src/api/session/local-caller.ts";
 import { MAX_SECRET_SIZE, getSecret, secretsHandler } from "../../../../src/api/session/secrets.ts";
 import { checkSshAgent, mountSshSocket, sshHandlers } from "../../../../src/api/session/ssh.ts";
-import { tempDir } from "./helpers.ts";
+import { cleanup, tempDir } from "./helpers.ts";
+
+afterEach(cleanup);
 
 describe("secrets", () => {
   const secrets = new Map([
