@@ -29,4 +29,9 @@ export class KeyedWaiters<T> {
   wake(key: string, value: T): void {
     for (const wake of [...(this.#waiters.get(key) ?? [])]) wake(value);
   }
+
+  /** Answers every waiter now, with nothing. */
+  giveUp(): void {
+    for (const set of [...this.#waiters.values()]) for (const wake of [...set]) wake(undefined as T);
+  }
 }

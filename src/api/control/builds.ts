@@ -12,11 +12,31 @@ export class Build {
   readonly ref: string;
   readonly progress = new ProgressHub();
   readonly controller = new AbortController();
-  /** Per-build state of other parts (the gateway's results), set by them. */
-  readonly attachments = new Map<string, unknown>();
+  readonly #attachments = new Map<string, unknown>();
+  readonly #attachWaiters = new KeyedWaiters<unknown>();
 
   constructor(ref: string) {
     this.ref = ref;
+  }
+
+  /** Per-build state of another part (the gateway's results), set by it. */
+  attach(name: string, value: unknown): void {
+    this.#attachments.set(name, value);
+    this.#attachWaiters.wake(name, value);
+  }
+
+  /** The build is over: nobody waits for an attachment any more. */
+  end(): void {
+    this.#attachWaiters.giveUp();
+  }
+
+  detach(name: string): void {
+    this.#attachments.delete(name);
+  }
+
+  /** An attachment, waiting a little for it: a client's calls may arrive before the build set it up. */
+  async attachment(name: string, signal: AbortSignal, waitMs = ATTACH_WAIT_MS): Promise<unknown> {
+    return this.#attachments.get(name) ?? (this.progress.closed ? undefined : await this.#attachWaiters.wait(name, signal, waitMs));
   }
 }
 
@@ -42,6 +62,7 @@ export class BuildRegistry {
   /** Marks a build finished: its progress ends, and it is forgotten after a while. */
   async finish(build: Build): Promise<void> {
     await build.progress.close();
+    build.end();
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       if (this.#builds.get(build.ref) === build) this.#builds.delete(build.ref);

@@ -8,7 +8,7 @@ export interface AttachedSession {
    * An exporter whose output goes to the client (local directory, tar/oci/docker stream);
    * undefined for types the daemon itself exports (image).
    */
-  clientExporter(type: string, attrs: Readonly<Record<string, string>>): ExporterInstance | undefined;
+  clientExporter(type: string, attrs: Readonly<Record<string, string>>): Promise<ExporterInstance | undefined>;
   /** Ends this build's use of the session (forwarding sockets closed). */
   release(): Promise<void>;
 }

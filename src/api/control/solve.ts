@@ -39,12 +39,12 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     }
     // The gateway: the client drives the build with LLBBridge calls, then returns a result.
     const gateway = new GatewayBuild(deps.engine, ctx, req.FrontendInputs ?? {});
-    build.attachments.set(GATEWAY_ATTACHMENT, gateway);
+    build.attach(GATEWAY_ATTACHMENT, gateway);
     try {
       const returned = await gateway.returned;
       return await deps.engine.export(returned.result, { exporters, cacheExports }, ctx);
     } finally {
-      build.attachments.delete(GATEWAY_ATTACHMENT);
+      build.detach(GATEWAY_ATTACHMENT);
       await gateway.release();
     }
   } finally {
@@ -59,7 +59,7 @@ async function resolveExporters(req: SolveRequest, session: AttachedSession | un
     : req.Exporter ? [{ type: req.Exporter, attrs: req.ExporterAttrs ?? {} }] : [];
   const out: ExporterInstance[] = [];
   for (const { type, attrs } of specs) {
-    const toClient = session?.clientExporter(type, attrs);
+    const toClient = await session?.clientExporter(type, attrs);
     if (toClient) {
       out.push(toClient);
       continue;

@@ -31,7 +31,7 @@ export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBB
     const id = metadataValue(call.metadata, BUILD_ID_HEADER);
     if (!id) throw new BuildkitError("InvalidArgument", `gateway call: no ${BUILD_ID_HEADER} header`);
     const build = await deps.builds.get(id, call.signal);
-    const gw = build?.attachments.get(GATEWAY_ATTACHMENT) as GatewayBuild | undefined;
+    const gw = (await build?.attachment(GATEWAY_ATTACHMENT, call.signal)) as GatewayBuild | undefined;
     if (!gw) throw new BuildkitError("NotFound", `gateway call: no gateway build ${id}`);
     return gw;
   };

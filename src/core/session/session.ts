@@ -12,6 +12,9 @@ export interface LocalDirRequest {
   readonly followPaths?: readonly string[];
   /** `local.sharedkeyhint`: names the directory across builds, for incremental transfer. */
   readonly sharedKeyHint?: string;
+  readonly signal: AbortSignal;
+  /** Bytes received from a remote client so far; `done` on the last call. */
+  readonly onProgress?: (bytes: number, done: boolean) => void;
 }
 
 export interface BuildSession {
@@ -19,7 +22,7 @@ export interface BuildSession {
    * A directory on this host holding the client's local `name` (transferred first when the
    * client is remote); undefined when the client did not provide it.
    */
-  localDir(name: string, request: LocalDirRequest, signal: AbortSignal): Promise<string | undefined>;
+  localDir(name: string, request: LocalDirRequest): Promise<string | undefined>;
   /** A secret's value (never stored in results or traces); undefined when the client has none by this id. */
   secret(id: string, signal?: AbortSignal): Promise<Uint8Array | undefined>;
   /** A unix socket on this host that reaches the client's ssh agent `id`; undefined when none. */

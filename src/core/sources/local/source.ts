@@ -1,6 +1,6 @@
 import { BuildkitError } from "../../errors.ts";
 import type { pb } from "../../pb/index.ts";
-import type { OpAdapter } from "../../solver/op.ts";
+import type { OpAdapter, OpContext } from "../../solver/op.ts";
 import { buildSnapshot } from "../../worker/snapshots.ts";
 import type { BuildSession } from "../../session/session.ts";
 import type { SourceDeps } from "../source.ts";
@@ -31,22 +31,22 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
   const request = { include: walk.include, exclude: walk.exclude, followPaths: walk.followPaths, sharedKeyHint: attrs["local.sharedkeyhint"] || undefined };
   // One transfer per build: the key and the copy read the same directory.
   let dir: Promise<string> | undefined;
-  const root = (signal: AbortSignal): Promise<string> =>
-    (dir ??= deps.session.localDir(name, request, signal).then((found) => {
+  const root = (ctx: OpContext): Promise<string> =>
+    (dir ??= deps.session.localDir(name, { ...request, signal: ctx.signal, onProgress: (bytes, done) => ctx.progress.status(`transferring ${name}`, bytes, undefined, done) }).then((found) => {
       if (found === undefined) throw new BuildkitError("NotFound", `local source "${name}": no directory given (pass --local ${name}=PATH)`);
       return found;
     }));
   return {
     async contentKey(ctx) {
-      const sum = await checksumTree(await root(ctx.signal), { ...walk, cache: deps.statCache, name, signal: ctx.signal });
+      const sum = await checksumTree(await root(ctx), { ...walk, cache: deps.statCache, name, signal: ctx.signal });
       ctx.progress.status(`checksum ${name}`, sum.bytes, sum.bytes, true);
       return sum.digest;
     },
     async exec(_inputs, ctx) {
-      const from = await root(ctx.signal);
+      const from = await root(ctx);
       const snapshot = await buildSnapshot(deps.worker, undefined, async (dest) => {
         const copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal });
-        ctx.progress.status(`transferring ${name}`, copied.bytes, copied.bytes, true);
+        ctx.progress.status(`copying ${name}`, copied.bytes, copied.bytes, true);
       });
       return [deps.refs.ref(snapshot)];
     },

@@ -1,0 +1,137 @@
+// What a build on the daemon uses of its client's session: the client's local directories
+// mirrored on this host (only changes cross the wire on later builds), its secrets and ssh
+// agents, and exporters whose output goes back to the client.
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { Writable } from "node:stream";
+import { sha256 } from "../../core/digest.ts";
+import { BuildkitError } from "../../core/errors.ts";
+import type { BuildResult, ExporterInstance } from "../../core/exporters/exporter.ts";
+import type { BuildSession, LocalDirRequest } from "../../core/session/session.ts";
+import type { AttachedSession } from "../control/client-sessions.ts";
+import { copyToCaller } from "./filesync/sync.ts";
+import { syncDir } from "./filesync/sync.ts";
+import { copyFileWriter } from "./filesync/tar-target.ts";
+import { sessionCaller } from "./grpc-binding.ts";
+import { MirrorLocks } from "./mirror-locks.ts";
+import { SessionManager } from "./manager.ts";
+import { getSecret } from "./secrets.ts";
+import type { SessionCaller } from "./session.ts";
+import { mountSshSocket, type SshSocket } from "./ssh.ts";
+import type { DaemonSession } from "./tunnel.ts";
+
+/** The daemon's sessions, with client directories mirrored under ROOT/local-mirrors. */
+export function createDaemonSessions(opts: { root: string }): SessionManager {
+  const mirrors = join(opts.root, "local-mirrors");
+  const locks = new MirrorLocks();
+  return new SessionManager((session, signal) => attachSession(session, { mirrors, locks, signal }));
+}
+
+interface AttachDeps {
+  readonly mirrors: string;
+  readonly locks: MirrorLocks;
+  readonly signal: AbortSignal;
+}
+
+function attachSession(session: DaemonSession, deps: AttachDeps): AttachedSession {
+  const caller = sessionCaller(session);
+  const synced = new Map<string, Promise<string>>();
+  const releases: (() => void)[] = [];
+  const agents = new Map<string, Promise<SshSocket>>();
+
+  const buildSession: BuildSession = {
+    localDir(name, request) {
+      const key = mirrorKey(session.sharedKey, name, request);
+      let dir = synced.get(key);
+      if (dir === undefined) {
+        dir = syncMirror(caller, join(deps.mirrors, key.slice("sha256:".length)), name, request, key, deps, releases);
+        synced.set(key, dir);
+      }
+      return dir;
+    },
+    async secret(id, signal) {
+      try {
+        return await getSecret(caller, id, signal);
+      } catch (err) {
+        if (err instanceof BuildkitError && err.code === "NotFound") return undefined;
+        throw err;
+      }
+    },
+    async sshSocket(id) {
+      let agent = agents.get(id);
+      if (agent === undefined) {
+        agent = mountSshSocket(caller, { id });
+        agents.set(id, agent);
+      }
+      return (await agent).path;
+    },
+  };
+
+  return {
+    buildSession,
+    clientExporter: (type, attrs) => clientExporter(caller, type, attrs),
+    async release() {
+      for (const release of releases) release();
+      await Promise.allSettled([...agents.values()].map(async (a) => (await a).close()));
+    },
+  };
+}
+
+/**
+ * Mirrors are per client directory and filter set: the session's shared key (BuildKit's
+ * client sends a stable one per machine), the local name or its shared-key hint, the patterns.
+ */
+function mirrorKey(sharedKey: string, name: string, r: LocalDirRequest): string {
+  return sha256(JSON.stringify([sharedKey, r.sharedKeyHint || name, r.include ?? [], r.exclude ?? [], r.followPaths ?? []]));
+}
+
+/** Syncs into the mirror under its lock, held until the build ends: the build reads it meanwhile. */
+async function syncMirror(caller: SessionCaller, dir: string, name: string, r: LocalDirRequest, key: string, deps: AttachDeps, releases: (() => void)[]): Promise<string> {
+  const release = await deps.locks.acquire(key, r.signal);
+  releases.push(release);
+  await mkdir(dir, { recursive: true });
+  await syncDir(caller, dir, {
+    name,
+    ...(r.include ? { includePatterns: r.include } : {}),
+    ...(r.exclude ? { excludePatterns: r.exclude } : {}),
+    ...(r.followPaths ? { followPaths: r.followPaths } : {}),
+    ...(r.onProgress ? { onProgress: r.onProgress } : {}),
+    signal: r.signal,
+  });
+  return dir;
+}
+
+/** Exporters whose output the client receives; undefined for those the daemon runs itself. */
+async function clientExporter(caller: SessionCaller, type: string, attrs: Readonly<Record<string, string>>): Promise<ExporterInstance | undefined> {
+  switch (type) {
+    case "local":
+      return {
+        description: "exporting to the client's directory",
+        async export(result: BuildResult, signal: AbortSignal) {
+          await result.withMounted((dir) => copyToCaller(caller, dir, { signal }));
+          return {};
+        },
+      };
+    case "tar": {
+      const { createTarExporter } = await import("../../core/exporters/tar/index.ts");
+      return streamed(createTarExporter({ stdout: lazyWriter(caller) }).resolve({ dest: "-" }), "exporting tarball to the client");
+    }
+    case "oci":
+    case "docker": {
+      const { createOciExporter, createDockerExporter } = await import("../../core/exporters/oci/index.ts");
+      const make = type === "oci" ? createOciExporter : createDockerExporter;
+      return streamed(make({ stdout: lazyWriter(caller) }).resolve({ ...attrs, dest: "-" }), `exporting ${type} image to the client`);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The client's output, opened only when the exporter starts writing. */
+function lazyWriter(caller: SessionCaller): () => Writable {
+  return () => copyFileWriter(caller);
+}
+
+function streamed(inner: ExporterInstance, description: string): ExporterInstance {
+  return { description, export: (result, signal) => inner.export(result, signal) };
+}
