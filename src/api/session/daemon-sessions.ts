@@ -44,7 +44,7 @@ function attachSession(session: DaemonSession, deps: AttachDeps): AttachedSessio
       const key = mirrorKey(session.sharedKey, name, request);
       let dir = synced.get(key);
       if (dir === undefined) {
-        dir = syncMirror(caller, join(deps.mirrors, key.slice("sha256:".length)), name, request, key, deps, releases);
+        dir = syncMirror(caller, name, request, key, deps, releases);
         synced.set(key, dir);
       }
       return dir;
@@ -85,10 +85,11 @@ function mirrorKey(sharedKey: string, name: string, r: LocalDirRequest): string 
   return sha256(JSON.stringify([sharedKey, r.sharedKeyHint || name, r.include ?? [], r.exclude ?? [], r.followPaths ?? []]));
 }
 
-/** Syncs into the mirror under its lock, held until the build ends: the build reads it meanwhile. */
-async function syncMirror(caller: SessionCaller, dir: string, name: string, r: LocalDirRequest, key: string, deps: AttachDeps, releases: (() => void)[]): Promise<string> {
-  const release = await deps.locks.acquire(key, r.signal);
+/** Syncs into a free copy of the mirror, held until the build ends: the build reads it meanwhile. */
+async function syncMirror(caller: SessionCaller, name: string, r: LocalDirRequest, key: string, deps: AttachDeps, releases: (() => void)[]): Promise<string> {
+  const { slot, release } = await deps.locks.acquire(key, r.signal);
   releases.push(release);
+  const dir = join(deps.mirrors, `${key.slice("sha256:".length)}-${slot}`);
   await mkdir(dir, { recursive: true });
   await syncDir(caller, dir, {
     name,

@@ -1,43 +1,57 @@
 import { BuildkitError } from "../../core/errors.ts";
 
+/** Builds that may use copies of one client directory at once; more wait for a free copy. */
+const SLOTS_PER_MIRROR = 4;
+
 /**
- * One build at a time per client-directory mirror: a build syncs the mirror and then reads it
- * (checksum, copy into a snapshot), so another build's sync must wait until it is done.
+ * Mirror copies of client directories, one build at a time per copy: a build syncs its copy and
+ * then reads it (checksum, copy into a snapshot) until it ends, so simultaneous builds of the
+ * same directory each get their own copy (kept for their later builds' incremental transfer)
+ * instead of waiting for one another.
  */
 export class MirrorLocks {
-  readonly #tails = new Map<string, Promise<void>>();
+  readonly #busy = new Set<string>();
+  readonly #queue: { key: string; grant: (slot: number) => void }[] = [];
 
-  /** Resolves with the release function once the lock on key is held. */
-  async acquire(key: string, signal: AbortSignal): Promise<() => void> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => mine);
-    this.#tails.set(key, tail);
-    void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    });
+  /** A free copy of key's mirror: its slot number and the function that frees it. */
+  async acquire(key: string, signal: AbortSignal): Promise<{ slot: number; release: () => void }> {
+    const slot = this.#free(key) ?? (await this.#wait(key, signal));
+    this.#busy.add(`${key}#${slot}`);
     let released = false;
-    const once = () => {
-      if (!released) {
+    return {
+      slot,
+      release: () => {
+        if (released) return;
         released = true;
-        release();
-      }
+        this.#busy.delete(`${key}#${slot}`);
+        const next = this.#queue.findIndex((w) => w.key === key);
+        if (next >= 0) this.#queue.splice(next, 1)[0]?.grant(slot);
+      },
     };
-    try {
-      await new Promise<void>((resolve, reject) => {
-        if (signal.aborted) return reject(signal.reason);
-        const onAbort = () => reject(new BuildkitError("Canceled", "waiting for the local directory: canceled"));
-        signal.addEventListener("abort", onAbort, { once: true });
-        previous.then(() => {
+  }
+
+  #free(key: string): number | undefined {
+    for (let slot = 0; slot < SLOTS_PER_MIRROR; slot++) if (!this.#busy.has(`${key}#${slot}`)) return slot;
+    return undefined;
+  }
+
+  #wait(key: string, signal: AbortSignal): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const at = this.#queue.indexOf(waiter);
+        if (at >= 0) this.#queue.splice(at, 1);
+        reject(new BuildkitError("Canceled", "waiting for a copy of the local directory: canceled"));
+      };
+      const waiter = {
+        key,
+        grant: (slot: number) => {
           signal.removeEventListener("abort", onAbort);
-          resolve();
-        });
-      });
-    } catch (err) {
-      once(); // let the next waiter through once ours would have run
-      throw err;
-    }
-    return once;
+          resolve(slot);
+        },
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#queue.push(waiter);
+    });
   }
 }
