@@ -19,6 +19,7 @@ import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
 import { gcDue, runGC } from "../core/cache/gc.ts";
 import { parseSize } from "../core/cache/units.ts";
+import { ENTITLEMENTS, grantEntitlements, type Entitlement } from "../core/solver/entitlements.ts";
 import { parseCacheExportSpec, parseCacheImportSpec } from "../core/cache/remote/spec.ts";
 
 const DEFAULT_CONFIG = "/etc/buildkit/buildkitd.toml";
@@ -40,6 +41,7 @@ export default defineCommand({
     config: { type: "string", description: "buildkitd.toml with [registry.\"HOST\"] sections: http, insecure, mirrors, ca (default /etc/buildkit/buildkitd.toml when present)" },
     "export-cache": { type: "string", description: "Export the build cache: type=local,dest=DIR | type=registry,ref=HOST/REPO:TAG, with mode=min|max (repeatable)" },
     "import-cache": { type: "string", description: "Reuse an exported build cache: type=local,src=DIR | type=registry,ref=HOST/REPO:TAG (repeatable)" },
+    allow: { type: "string", description: "Grant an entitlement to the build: security.insecure or network.host (repeatable)" },
     "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy)" },
   },
   async run({ args, rawArgs }) {
@@ -56,6 +58,7 @@ export default defineCommand({
     const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
     const root = args.root ?? defaultRoot();
     const gcKeep = gcLimit(args["gc-keep-storage"]);
+    const entitlements = allowFlags(repeatedFlag(rawArgs, "allow"));
 
     const controller = new AbortController();
     const stop = onInterrupt(controller);
@@ -80,7 +83,7 @@ export default defineCommand({
     let response: Record<string, string> = {};
     let executed = 0;
     try {
-      ({ exporterResponse: response, executed } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, registry, noCache: !args.cache, cacheExports, cacheImports, signal: controller.signal }));
+      ({ exporterResponse: response, executed } = await build({ definition, worker, localDirs, session: { secrets, ssh }, exporters, progress, registry, noCache: !args.cache, entitlements, cacheExports, cacheImports, signal: controller.signal }));
       // Keep the state directory under its limit; a failed collection does not fail the build.
       if (gcKeep !== undefined || gcDue(root, executed > 0 || cacheImports.length > 0)) await runGC(worker, { keepStorage: gcKeep }).catch((err) => process.stderr.write(`warning: garbage collection: ${oneLine(err)}\n`));
     } catch (err) {
@@ -108,6 +111,15 @@ function cacheFlags<T>(values: readonly string[], parse: (spec: string) => T): T
       throw new UsageError(oneLine(err));
     }
   });
+}
+
+/** `--allow`: daemonless, this process is the daemon, and it allows every entitlement. */
+function allowFlags(values: readonly string[]): ReadonlySet<Entitlement> {
+  try {
+    return grantEntitlements(values, ENTITLEMENTS);
+  } catch (err) {
+    throw new UsageError(`--allow: ${oneLine(err)}`);
+  }
 }
 
 function gcLimit(value: string | undefined): number | undefined {

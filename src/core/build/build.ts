@@ -11,6 +11,7 @@ import type { BuildResult, ExporterInstance } from "../exporters/exporter.ts";
 import { loadDefinition } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import { solve } from "../solver/scheduler.ts";
+import { validateEntitlements, type Entitlement } from "../solver/entitlements.ts";
 import type { ExecSessionInputs } from "../solver/ops/exec.ts";
 import { createOpResolver } from "../solver/ops/index.ts";
 import { withView } from "../solver/ops/snapshots.ts";
@@ -33,6 +34,8 @@ export interface BuildOptions {
   /** The registry client image sources pull with (config and credentials applied), made on first use. */
   readonly registry: () => Promise<RegistryClient>;
   readonly noCache?: boolean;
+  /** Entitlements granted to this build (`--allow`); exec steps needing others are refused. */
+  readonly entitlements?: ReadonlySet<Entitlement>;
   /** `--export-cache`: where the solve's results go after the build (and exporters). */
   readonly cacheExports?: readonly CacheExportSpec[];
   /** `--import-cache`: caches whose records answer the local index's misses. */
@@ -54,6 +57,7 @@ export interface BuildResponse {
  */
 export async function build(opts: BuildOptions): Promise<BuildResponse> {
   const def = loadDefinition(opts.definition);
+  validateEntitlements(def, opts.entitlements ?? new Set());
   const { worker } = opts;
   const store = openCacheStore(join(worker.root, "cache.db"));
   const statCache = openStatCache(join(worker.root, "local-stat.db"));

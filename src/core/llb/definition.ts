@@ -149,8 +149,14 @@ function checkIndexes(loaded: LoadedOp): void {
   }
 }
 
+const KNOWN_NETWORK: ReadonlySet<number> = new Set([pb.NetMode.UNSET, pb.NetMode.HOST, pb.NetMode.NONE]);
+const KNOWN_SECURITY: ReadonlySet<number> = new Set([pb.SecurityMode.SANDBOX, pb.SecurityMode.INSECURE]);
+
 function checkExec(exec: pb.ExecOp.$Properties, digest: Digest, inputs: number): void {
   if ((exec.meta?.args ?? []).length === 0) throw invalid(`exec op ${digest} has no args`);
+  // Unknown enum values decode as plain numbers; running them would guess at their meaning.
+  if (!KNOWN_NETWORK.has(exec.network ?? 0)) throw invalid(`exec op ${digest} has an unknown network mode ${exec.network}`);
+  if (!KNOWN_SECURITY.has(exec.security ?? 0)) throw invalid(`exec op ${digest} has an unknown security mode ${exec.security}`);
   // Secret, ssh and tmpfs mounts take no input (older clients leave the field unset, i.e. 0).
   (exec.mounts ?? []).forEach((m, i) => {
     if (!m.mountType || m.mountType === 3) checkRange(int64(m.input), -1, inputs - 1, `exec op ${digest} mount ${i} input`);
