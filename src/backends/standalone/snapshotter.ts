@@ -18,12 +18,15 @@ import { removeSnapshotDir } from "./snapshotter/remove-dir.ts";
 import { sweep } from "./snapshotter/sweep.ts";
 import type { SweepReport } from "./snapshotter/sweep.ts";
 import { diskUsage } from "./snapshotter/usage.ts";
+import { Flattener, viewOf } from "./snapshotter/flatten.ts";
 
 export type { SweepReport } from "./snapshotter/sweep.ts";
 
 export interface OverlaySnapshotterOptions {
   /** The worker's root; snapshots live in ROOT/snapshots. */
   readonly root: string;
+  /** Chains longer than this are mounted through flattened copies (see snapshotter/flatten.ts). */
+  readonly maxLowers?: number;
 }
 
 export type OverlaySnapshotter = Snapshotter & {
@@ -39,7 +42,8 @@ export async function createOverlaySnapshotter(opts: OverlaySnapshotterOptions):
   const meta = new SnapshotMetadata(join(dir, "metadata.db"));
   try {
     const swept = await sweep(meta, dir);
-    return new Overlay(dir, meta, swept);
+    const flattener = new Flattener({ fs: (id) => join(dir, String(id), "fs"), dir: (id) => join(dir, String(id)), mountRoot: join(opts.root, "mnt"), maxLowers: opts.maxLowers });
+    return new Overlay(dir, meta, swept, flattener);
   } catch (err) {
     meta.close();
     throw err;
@@ -52,12 +56,14 @@ class Overlay implements OverlaySnapshotter {
   readonly #dir: string;
   readonly #meta: SnapshotMetadata;
   #closed = false;
+  readonly #flattener: Flattener;
   readonly swept: SweepReport;
 
-  constructor(dir: string, meta: SnapshotMetadata, swept: SweepReport) {
+  constructor(dir: string, meta: SnapshotMetadata, swept: SweepReport, flattener: Flattener) {
     this.#dir = dir;
     this.#meta = meta;
     this.swept = swept;
+    this.#flattener = flattener;
   }
 
   async prepare(key: string, parent?: string): Promise<Mount[]> {
@@ -154,11 +160,13 @@ class Overlay implements OverlaySnapshotter {
     }
   }
 
-  #mounts(record: SnapshotRecord): Mount[] {
-    const lowers = this.#meta
-      .chain(record.id)
-      .slice(1)
-      .map((r) => this.#fs(r.id));
+  async #mounts(record: SnapshotRecord): Promise<Mount[]> {
+    const lowers = await this.#flattener.lowerDirs(
+      this.#meta
+        .chain(record.id)
+        .slice(1)
+        .map((r) => r.id),
+    );
     if (record.kind === "view") return this.#viewMounts(record, lowers);
     if (lowers.length === 0) return [{ type: "bind", source: this.#fs(record.id), options: ["rbind", "rw"] }];
     const work = join(this.#idDir(record.id), "work");
@@ -167,11 +175,8 @@ class Overlay implements OverlaySnapshotter {
   }
 
   #viewMounts(record: SnapshotRecord, lowers: string[]): Mount[] {
-    // overlay needs two lower dirs when it has no upper dir; one (or none: the view's own,
-    // empty fs dir) is a read-only bind.
-    const [only] = lowers;
-    if (lowers.length <= 1) return [{ type: "bind", source: only ?? this.#fs(record.id), options: ["rbind", "ro"] }];
-    return [{ type: "overlay", source: "overlay", options: [`lowerdir=${lowers.join(":")}`] }];
+    // No parent: the view's own, empty fs dir.
+    return viewOf(lowers.length > 0 ? lowers : [this.#fs(record.id)]);
   }
 
   #find(context: string, keyOrName: string): SnapshotRecord {
