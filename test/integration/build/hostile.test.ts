@@ -14,7 +14,7 @@ let h: BuildHarness;
 beforeAll(() => {
   if (run) h = new BuildHarness();
 });
-afterAll(() => h?.cleanup());
+afterAll(() => h?.cleanup(), 120_000); // a thousand snapshots take a while to delete
 
 const enc = (op: pb.Op.$Properties): Uint8Array => pb.Op.encode(op).finish();
 
