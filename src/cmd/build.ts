@@ -189,7 +189,12 @@ async function display(mode: ProgressMode): Promise<ProgressWriter> {
   }
 }
 
-/** The first SIGINT/SIGTERM cancels the build (containers killed, mounts undone); a second exits at once. */
+/**
+ * The first SIGINT, SIGTERM or SIGHUP (the terminal went away) cancels the build: containers
+ * killed, mounts undone. A second exits at once.
+ */
+const CANCEL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 function onInterrupt(controller: AbortController): () => void {
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
@@ -198,11 +203,9 @@ function onInterrupt(controller: AbortController): () => void {
     process.stderr.write(`\n${signal}: canceling the build\n`);
     controller.abort(new BuildkitError("Canceled", `build canceled by ${signal}`));
   };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
+  for (const signal of CANCEL_SIGNALS) process.on(signal, handler);
   return () => {
-    process.off("SIGINT", handler);
-    process.off("SIGTERM", handler);
+    for (const signal of CANCEL_SIGNALS) process.off(signal, handler);
   };
 }
 
