@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { hostPlatform } from "../../core/llb/platform.ts";
 import type { Worker } from "../../core/worker/worker.ts";
@@ -7,6 +6,7 @@ import { lockRoot } from "./root-lock.ts";
 import { createOverlaySnapshotter } from "./snapshotter.ts";
 import { withMounted } from "./sys/mount.ts";
 import { sweepMounts } from "./sweep-mounts.ts";
+import { ensureStateDir } from "./state-dir.ts";
 
 export interface StandaloneWorkerOptions {
   /** The state directory; one process owns it at a time. */
@@ -32,7 +32,7 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
   try {
     const executorRoot = join(opts.root, "executor");
     const mountRoot = join(opts.root, "mnt");
-    mkdirSync(mountRoot, { recursive: true });
+    for (const dir of [mountRoot, executorRoot, join(opts.root, "snapshots")]) ensureStateDir(dir);
     // Mounts first: the sweeps below remove directories a stale mount may still stack.
     const mounts = sweepMounts(opts.root);
     const runc = await sweepRunc(executorRoot, { runcPath: opts.runcPath });

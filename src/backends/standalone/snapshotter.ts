@@ -6,6 +6,8 @@
 // Keys and names are arbitrary strings and never appear in paths; ids are not reused.
 // Records are written before directories are made and deleted before directories are removed,
 // so a crash leaves at worst a directory without a record, which the next open sweeps.
+// A committed snapshot whose data went missing is dropped, with what is stacked on it, when
+// it is next looked up (stat): see snapshotter/heal.ts.
 import { mkdirSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -19,6 +21,7 @@ import { sweep } from "./snapshotter/sweep.ts";
 import type { SweepReport } from "./snapshotter/sweep.ts";
 import { diskUsage } from "./snapshotter/usage.ts";
 import { Flattener, viewOf } from "./snapshotter/flatten.ts";
+import { dropBroken, type HealPaths } from "./snapshotter/heal.ts";
 
 export type { SweepReport } from "./snapshotter/sweep.ts";
 
@@ -57,6 +60,7 @@ class Overlay implements OverlaySnapshotter {
   readonly #meta: SnapshotMetadata;
   #closed = false;
   readonly #flattener: Flattener;
+  readonly #heal: HealPaths = { fs: (id) => this.#fs(id), dir: (id) => this.#idDir(id), verified: new Set() };
   readonly swept: SweepReport;
 
   constructor(dir: string, meta: SnapshotMetadata, swept: SweepReport, flattener: Flattener) {
@@ -105,6 +109,7 @@ class Overlay implements OverlaySnapshotter {
     this.#checkOpen(`getting snapshot ${quote(keyOrName)}`);
     const record = this.#meta.get(keyOrName);
     if (!record) return undefined;
+    if (record.kind === "committed" && (await dropBroken(this.#meta, record.id, this.#heal)).length > 0) return undefined;
     const parent = record.parentId === null ? undefined : this.#meta.getById(record.parentId)?.name;
     return info(record, parent ?? null);
   }
