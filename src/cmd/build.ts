@@ -14,6 +14,7 @@ import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
 import { createPlainPrinter } from "../ui/plain.ts";
 import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
+import { safeError, safeLog, safeName } from "../ui/sanitize.ts";
 import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
@@ -98,7 +99,7 @@ export default defineCommand({
       if (!shouldUseTTY(mode, process.stderr, process.env)) printFailureTail(failure, state);
       throw failure;
     }
-    for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${v}\n`);
+    for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${safeError(v)}\n`);
   },
 });
 
@@ -216,5 +217,5 @@ function printFailureTail(err: unknown, state: ReturnType<typeof createProgressS
   const v = state.get(digest as never);
   const tail = v?.logTail() ?? [];
   if (tail.length === 0) return;
-  process.stderr.write(`\n------ ${v?.name} (last ${tail.length} lines) ------\n${tail.map((l) => `  ${l}`).join("\n")}\n------\n`);
+  process.stderr.write(`\n------ ${safeName(v?.name ?? "")} (last ${tail.length} lines) ------\n${tail.map((l) => `  ${safeLog(l)}`).join("\n")}\n------\n`);
 }
