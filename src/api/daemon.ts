@@ -1,5 +1,6 @@
 // The daemon: BuildKit's Control and LLBBridge services over one long-lived engine.
 import type { Engine } from "../core/engine/index.ts";
+import { grantEntitlements, type Entitlement } from "../core/solver/entitlements.ts";
 import { BuildkitError } from "../core/errors.ts";
 import { BuildRegistry } from "./control/builds.ts";
 import type { ClientSessions } from "./control/client-sessions.ts";
@@ -15,7 +16,7 @@ export interface DaemonOptions {
   readonly sessions: ClientSessions & { handle(call: SessionCall): Promise<void>; close(): Promise<void> };
   readonly version: string;
   /** Entitlements builds may be granted (`--allow-insecure-entitlement`). */
-  readonly allowedEntitlements: readonly string[];
+  readonly allowedEntitlements: readonly Entitlement[];
   readonly gcKeepStorage?: number;
   /** Largest request accepted, in bytes. */
   readonly maxRequestSize?: number;
@@ -31,12 +32,7 @@ export interface Daemon {
 export function createDaemon(opts: DaemonOptions): Daemon {
   const builds = new BuildRegistry();
   const worker = describeWorker(opts.engine, { version: opts.version, gcKeepStorage: opts.gcKeepStorage });
-  const grant = (requested: readonly string[]): readonly string[] => {
-    for (const e of requested) {
-      if (!opts.allowedEntitlements.includes(e)) throw new BuildkitError("FailedPrecondition", `granting entitlement ${e} is not allowed by build daemon configuration`);
-    }
-    return requested;
-  };
+  const grant = (requested: readonly string[]) => grantEntitlements(requested, opts.allowedEntitlements);
   const server = createServer({ maxReceiveMessageSize: opts.maxRequestSize })
     .addService(ControlService, controlHandlers({ engine: opts.engine, builds, sessions: opts.sessions, worker, version: opts.version, grant }))
     .addService(LLBBridgeService, llbBridgeHandlers({ engine: opts.engine, builds, worker }));

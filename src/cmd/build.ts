@@ -15,10 +15,12 @@ import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
 import { createPlainPrinter } from "../ui/plain.ts";
 import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
+import { safeError, safeLog, safeName } from "../ui/sanitize.ts";
 import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
 import { parseSize } from "../core/cache/units.ts";
+import { ENTITLEMENTS, grantEntitlements, type Entitlement } from "../core/solver/entitlements.ts";
 import { parseCacheExportSpec, parseCacheImportSpec } from "../core/cache/remote/spec.ts";
 
 const DEFAULT_CONFIG = "/etc/buildkit/buildkitd.toml";
@@ -40,6 +42,7 @@ export default defineCommand({
     config: { type: "string", description: "buildkitd.toml with [registry.\"HOST\"] sections: http, insecure, mirrors, ca (default /etc/buildkit/buildkitd.toml when present)" },
     "export-cache": { type: "string", description: "Export the build cache: type=local,dest=DIR | type=registry,ref=HOST/REPO:TAG, with mode=min|max (repeatable)" },
     "import-cache": { type: "string", description: "Reuse an exported build cache: type=local,src=DIR | type=registry,ref=HOST/REPO:TAG (repeatable)" },
+    allow: { type: "string", description: "Grant an entitlement to the build: security.insecure or network.host (repeatable)" },
     "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy)" },
   },
   async run({ args, rawArgs }) {
@@ -56,6 +59,7 @@ export default defineCommand({
     const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
     const root = args.root ?? defaultRoot();
     const gcKeep = gcLimit(args["gc-keep-storage"]);
+    const entitlements = allowFlags(repeatedFlag(rawArgs, "allow"));
 
     const controller = new AbortController();
     const stop = onInterrupt(controller);
@@ -87,7 +91,7 @@ export default defineCommand({
     try {
       ({ exporterResponse: response } = await engine.solve(
         { definition, exporters, noCache: !args.cache, cacheExports, cacheImports },
-        { session, progress, signal: controller.signal },
+        { session, progress, signal: controller.signal, entitlements },
       ));
     } catch (err) {
       failure = err;
@@ -101,7 +105,7 @@ export default defineCommand({
       if (!shouldUseTTY(mode, process.stderr, process.env)) printFailureTail(failure, state);
       throw failure;
     }
-    for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${v}\n`);
+    for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${safeError(v)}\n`);
   },
 });
 
@@ -114,6 +118,15 @@ function cacheFlags<T>(values: readonly string[], parse: (spec: string) => T): T
       throw new UsageError(oneLine(err));
     }
   });
+}
+
+/** `--allow`: daemonless, this process is the daemon, and it allows every entitlement. */
+function allowFlags(values: readonly string[]): ReadonlySet<Entitlement> {
+  try {
+    return grantEntitlements(values, ENTITLEMENTS);
+  } catch (err) {
+    throw new UsageError(`--allow: ${oneLine(err)}`);
+  }
 }
 
 function gcLimit(value: string | undefined): number | undefined {
@@ -183,7 +196,12 @@ async function display(mode: ProgressMode): Promise<ProgressWriter> {
   }
 }
 
-/** The first SIGINT/SIGTERM cancels the build (containers killed, mounts undone); a second exits at once. */
+/**
+ * The first SIGINT, SIGTERM or SIGHUP (the terminal went away) cancels the build: containers
+ * killed, mounts undone. A second exits at once.
+ */
+const CANCEL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 function onInterrupt(controller: AbortController): () => void {
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
@@ -192,11 +210,9 @@ function onInterrupt(controller: AbortController): () => void {
     process.stderr.write(`\n${signal}: canceling the build\n`);
     controller.abort(new BuildkitError("Canceled", `build canceled by ${signal}`));
   };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
+  for (const signal of CANCEL_SIGNALS) process.on(signal, handler);
   return () => {
-    process.off("SIGINT", handler);
-    process.off("SIGTERM", handler);
+    for (const signal of CANCEL_SIGNALS) process.off(signal, handler);
   };
 }
 
@@ -207,5 +223,5 @@ function printFailureTail(err: unknown, state: ReturnType<typeof createProgressS
   const v = state.get(digest as never);
   const tail = v?.logTail() ?? [];
   if (tail.length === 0) return;
-  process.stderr.write(`\n------ ${v?.name} (last ${tail.length} lines) ------\n${tail.map((l) => `  ${l}`).join("\n")}\n------\n`);
+  process.stderr.write(`\n------ ${safeName(v?.name ?? "")} (last ${tail.length} lines) ------\n${tail.map((l) => `  ${safeLog(l)}`).join("\n")}\n------\n`);
 }

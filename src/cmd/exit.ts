@@ -1,5 +1,6 @@
 // How the CLI reports a failure: one line, `error: <message>`, on stderr; the stack only in debug
 // mode (--debug or BUILDKIT_DEBUG=1). Exit 2 for usage errors, 1 for everything else.
+import { safeError, safeLog } from "../ui/sanitize.ts";
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -34,10 +35,13 @@ export function exitCodeFor(err: unknown): number {
 
 const ANSI = /\x1b\[[0-9;]*m/g;
 
-/** The error as one line: colours stripped (citty colours its messages), newlines folded. */
+/**
+ * The error as one line: colours stripped (citty colours its messages), newlines folded, any
+ * other control character escaped and a huge message cut (it may quote a definition).
+ */
 export function oneLine(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return message.replace(ANSI, "").replace(/\s*\n\s*/g, " ").trim() || "unknown error";
+  return safeError(message.replace(ANSI, "").trim()) || "unknown error";
 }
 
 /** Prints `error: <message>` (plus the stack and causes in debug mode) and exits. */
@@ -47,7 +51,7 @@ export function fail(err: unknown, code: number = exitCodeFor(err)): never {
     // The stack, then each cause's (bounded: a cause chain can be cyclic).
     let e: unknown = err;
     for (let depth = 0; e instanceof Error && depth < 8; depth++, e = e.cause) {
-      text += `${depth === 0 ? "" : "caused by: "}${e.stack ?? e.message}\n`;
+      text += `${depth === 0 ? "" : "caused by: "}${safeLog(e.stack ?? e.message)}\n`;
     }
   }
   process.stderr.write(text);

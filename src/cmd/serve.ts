@@ -4,6 +4,7 @@
 import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
 import { BuildkitError } from "../core/errors.ts";
+import { ENTITLEMENTS, isEntitlement } from "../core/solver/entitlements.ts";
 import type { RegistryClient } from "../core/registry/index.ts";
 import { defaultRoot, repeatedFlag } from "./build-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
@@ -13,7 +14,6 @@ import { VERSION } from "./version.ts";
 
 const DEFAULT_ADDRESS = "unix:///run/buildkit-ts/buildkitd.sock";
 const DEFAULT_CONFIG = "/etc/buildkit/buildkitd.toml";
-const ENTITLEMENTS = ["security.insecure", "network.host"] as const;
 
 export default defineCommand({
   meta: { name: "serve", description: "Run the build daemon: BuildKit's gRPC API (Control, LLBBridge) on one long-lived engine" },
@@ -33,8 +33,10 @@ export default defineCommand({
     if (addresses.length === 0) addresses.push(DEFAULT_ADDRESS);
     const tls = readTls({ cert: args.tlscert ?? file?.tls?.cert, key: args.tlskey ?? file?.tls?.key, ca: args.tlscacert ?? file?.tls?.ca });
     for (const a of addresses) checkAddress(a, tls !== undefined, args["insecure-tcp"] === true);
-    const allowed = [...repeatedFlag(rawArgs, "allow-insecure-entitlement"), ...(file?.insecureEntitlements ?? [])];
-    for (const e of allowed) if (!(ENTITLEMENTS as readonly string[]).includes(e)) throw new UsageError(`--allow-insecure-entitlement ${e}: unknown entitlement (known: ${ENTITLEMENTS.join(", ")})`);
+    const allowed = [...repeatedFlag(rawArgs, "allow-insecure-entitlement"), ...(file?.insecureEntitlements ?? [])].map((e) => {
+      if (!isEntitlement(e)) throw new UsageError(`--allow-insecure-entitlement ${e}: unknown entitlement (known: ${ENTITLEMENTS.join(", ")})`);
+      return e;
+    });
     const root = args.root ?? file?.root ?? defaultRoot();
     const gcKeepStorage = file?.gc === false ? 0 : file?.gcKeepStorage;
 

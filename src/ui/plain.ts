@@ -1,5 +1,6 @@
 import type { Digest } from "../core/digest.ts";
 import type { ProgressEvent, ProgressWriter } from "../core/progress/events.ts";
+import { safeError, safeLog, safeName } from "./sanitize.ts";
 
 /**
  * `--progress=plain`, in BuildKit's format: vertices numbered `#1`, `#2`… in the order they are
@@ -108,7 +109,7 @@ class PlainPrinter implements ProgressWriter {
     this.#focus(v);
     this.#flushPartials(v);
     if (e.canceled === true || e.error?.endsWith("context canceled") === true) this.#line(v, "CANCELED");
-    else if (e.error !== undefined) this.#line(v, `ERROR: ${e.error}`);
+    else if (e.error !== undefined) this.#line(v, `ERROR: ${safeError(e.error)}`);
     else if (e.cached === true) this.#line(v, "CACHED");
     else if (e.completed !== undefined && v.started !== undefined) this.#line(v, `DONE ${seconds(e.completed - v.started)}s`);
     else this.#line(v, "DONE");
@@ -131,7 +132,7 @@ class PlainPrinter implements ProgressWriter {
       st.done = false;
     }
     st.last = now;
-    let text = e.id;
+    let text = safeName(e.id);
     if (e.total !== undefined && e.total !== 0) text += ` ${formatBytes(e.current)} / ${formatBytes(e.total)}`;
     else if (e.current !== 0) text += ` ${formatBytes(e.current)}`;
     if (e.started !== undefined) {
@@ -169,7 +170,7 @@ class PlainPrinter implements ProgressWriter {
     let text = decoder.decode(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks));
     if (text.endsWith("\r")) text = text.slice(0, -1);
     this.#focus(v);
-    this.#line(v, `${logTime(time - (v.started ?? this.#startTime))} ${text}`);
+    this.#line(v, `${logTime(time - (v.started ?? this.#startTime))} ${safeLog(text)}`);
   }
 
   /** Makes `v` the vertex being printed, with BuildKit's header and block separation. */
@@ -178,7 +179,7 @@ class PlainPrinter implements ProgressWriter {
     if (this.#current !== undefined) this.#line(this.#current, "...");
     if (this.#notFirst) this.#lines.push("");
     this.#notFirst = true;
-    this.#line(v, v.name);
+    this.#line(v, safeName(v.name));
     this.#current = v;
   }
 

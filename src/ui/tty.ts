@@ -1,3 +1,4 @@
+import { safeLog, safeName } from "./sanitize.ts";
 import type { Digest } from "../core/digest.ts";
 import { createProgressState } from "../core/progress/collector.ts";
 import type { ProgressState, VertexState } from "../core/progress/collector.ts";
@@ -192,7 +193,7 @@ class TTYDisplay implements ProgressWriter {
     for (const v of this.#state.vertices()) {
       if (rowState(v) !== "error") continue;
       const text = this.#logs.text(v.digest);
-      this.#out.write(`\n------\n > ${v.name}:\n${text === "" ? "(no output)\n" : text}------\n`);
+      this.#out.write(`\n------\n > ${safeName(v.name)}:\n${text === "" ? "(no output)\n" : safeLog(text)}------\n`);
     }
   }
 }

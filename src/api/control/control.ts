@@ -3,6 +3,7 @@ import { BuildkitError } from "../../core/errors.ts";
 import { parseFilters } from "../../core/cache/usage-filter.ts";
 import { matchFilters } from "../../core/cache/usage-filter.ts";
 import type { Engine } from "../../core/engine/index.ts";
+import type { Entitlement } from "../../core/solver/entitlements.ts";
 import type { ServiceHandlers } from "../grpc/handlers.ts";
 import type { ControlService } from "../grpc/services.ts";
 import type { SessionCall } from "../session/tunnel.ts";
@@ -18,7 +19,7 @@ export interface ControlDeps {
   readonly sessions: ClientSessions & { handle(call: SessionCall): Promise<void> };
   readonly worker: WorkerInfo;
   readonly version: string;
-  readonly grant: (requested: readonly string[]) => readonly string[];
+  readonly grant: (requested: readonly string[]) => ReadonlySet<Entitlement>;
 }
 
 export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof ControlService> {

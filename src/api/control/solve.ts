@@ -2,6 +2,7 @@
 // and exported directly; one with neither Definition nor Frontend (BuildKit's `buildctl build`)
 // is driven through the LLBBridge gateway until the client calls Return.
 import type { Engine } from "../../core/engine/index.ts";
+import type { Entitlement } from "../../core/solver/entitlements.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import { EXPORTER_TYPES, loadExporter, type ExporterInstance } from "../../core/exporters/index.ts";
 import { parseCacheExportSpec, parseCacheImportSpec, type CacheExportSpec, type CacheImportSpec } from "../../core/cache/remote/spec.ts";
@@ -19,7 +20,7 @@ export interface SolveDeps {
   readonly engine: Engine;
   readonly sessions: ClientSessions;
   /** Checks the entitlements a request asks for against what the daemon allows. */
-  readonly grant: (requested: readonly string[]) => readonly string[];
+  readonly grant: (requested: readonly string[]) => ReadonlySet<Entitlement>;
 }
 
 export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDeps): Promise<Record<string, string>> {

@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { hostPlatform } from "../../core/llb/platform.ts";
 import type { Worker } from "../../core/worker/worker.ts";
@@ -6,6 +5,8 @@ import { createRuncExecutor, sweepRunc } from "./executor/index.ts";
 import { lockRoot } from "./root-lock.ts";
 import { createOverlaySnapshotter } from "./snapshotter.ts";
 import { withMounted } from "./sys/mount.ts";
+import { sweepMounts } from "./sweep-mounts.ts";
+import { ensureStateDir } from "./state-dir.ts";
 
 export interface StandaloneWorkerOptions {
   /** The state directory; one process owns it at a time. */
@@ -18,7 +19,7 @@ export interface StandaloneWorkerOptions {
 
 export interface StandaloneWorker extends Worker {
   /** What opening the root cleaned up after an earlier process that was killed. */
-  readonly swept: { snapshots: number; orphans: number; containers: number; bundles: number };
+  readonly swept: { mounts: number; snapshots: number; orphans: number; containers: number; bundles: number };
 }
 
 /**
@@ -31,7 +32,9 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
   try {
     const executorRoot = join(opts.root, "executor");
     const mountRoot = join(opts.root, "mnt");
-    mkdirSync(mountRoot, { recursive: true });
+    for (const dir of [mountRoot, executorRoot, join(opts.root, "snapshots")]) ensureStateDir(dir);
+    // Mounts first: the sweeps below remove directories a stale mount may still stack.
+    const mounts = sweepMounts(opts.root);
     const runc = await sweepRunc(executorRoot, { runcPath: opts.runcPath });
     const snapshotter = await createOverlaySnapshotter({ root: opts.root });
     const platform = hostPlatform();
@@ -42,7 +45,7 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
       root: opts.root,
       snapshotter,
       executor: createRuncExecutor({ root: executorRoot, runcPath: opts.runcPath }),
-      swept: { snapshots: snapshotter.swept.active, orphans: snapshotter.swept.orphans, ...runc },
+      swept: { mounts, snapshots: snapshotter.swept.active, orphans: snapshotter.swept.orphans, ...runc },
       withMounted: (mounts, fn) => withMounted(mounts, fn, { parent: mountRoot }),
       async close() {
         await snapshotter.close();

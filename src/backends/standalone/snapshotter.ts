@@ -6,6 +6,8 @@
 // Keys and names are arbitrary strings and never appear in paths; ids are not reused.
 // Records are written before directories are made and deleted before directories are removed,
 // so a crash leaves at worst a directory without a record, which the next open sweeps.
+// A committed snapshot whose data went missing is dropped, with what is stacked on it, when
+// it is next looked up (stat): see snapshotter/heal.ts.
 import { mkdirSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -18,12 +20,16 @@ import { removeSnapshotDir } from "./snapshotter/remove-dir.ts";
 import { sweep } from "./snapshotter/sweep.ts";
 import type { SweepReport } from "./snapshotter/sweep.ts";
 import { diskUsage } from "./snapshotter/usage.ts";
+import { Flattener, viewOf } from "./snapshotter/flatten.ts";
+import { dropBroken, type HealPaths } from "./snapshotter/heal.ts";
 
 export type { SweepReport } from "./snapshotter/sweep.ts";
 
 export interface OverlaySnapshotterOptions {
   /** The worker's root; snapshots live in ROOT/snapshots. */
   readonly root: string;
+  /** Chains longer than this are mounted through flattened copies (see snapshotter/flatten.ts). */
+  readonly maxLowers?: number;
 }
 
 export type OverlaySnapshotter = Snapshotter & {
@@ -39,7 +45,8 @@ export async function createOverlaySnapshotter(opts: OverlaySnapshotterOptions):
   const meta = new SnapshotMetadata(join(dir, "metadata.db"));
   try {
     const swept = await sweep(meta, dir);
-    return new Overlay(dir, meta, swept);
+    const flattener = new Flattener({ fs: (id) => join(dir, String(id), "fs"), dir: (id) => join(dir, String(id)), mountRoot: join(opts.root, "mnt"), maxLowers: opts.maxLowers });
+    return new Overlay(dir, meta, swept, flattener);
   } catch (err) {
     meta.close();
     throw err;
@@ -52,12 +59,15 @@ class Overlay implements OverlaySnapshotter {
   readonly #dir: string;
   readonly #meta: SnapshotMetadata;
   #closed = false;
+  readonly #flattener: Flattener;
+  readonly #heal: HealPaths = { fs: (id) => this.#fs(id), dir: (id) => this.#idDir(id), verified: new Set() };
   readonly swept: SweepReport;
 
-  constructor(dir: string, meta: SnapshotMetadata, swept: SweepReport) {
+  constructor(dir: string, meta: SnapshotMetadata, swept: SweepReport, flattener: Flattener) {
     this.#dir = dir;
     this.#meta = meta;
     this.swept = swept;
+    this.#flattener = flattener;
   }
 
   async prepare(key: string, parent?: string): Promise<Mount[]> {
@@ -99,6 +109,7 @@ class Overlay implements OverlaySnapshotter {
     this.#checkOpen(`getting snapshot ${quote(keyOrName)}`);
     const record = this.#meta.get(keyOrName);
     if (!record) return undefined;
+    if (record.kind === "committed" && (await dropBroken(this.#meta, record.id, this.#heal)).length > 0) return undefined;
     const parent = record.parentId === null ? undefined : this.#meta.getById(record.parentId)?.name;
     return info(record, parent ?? null);
   }
@@ -154,11 +165,13 @@ class Overlay implements OverlaySnapshotter {
     }
   }
 
-  #mounts(record: SnapshotRecord): Mount[] {
-    const lowers = this.#meta
-      .chain(record.id)
-      .slice(1)
-      .map((r) => this.#fs(r.id));
+  async #mounts(record: SnapshotRecord): Promise<Mount[]> {
+    const lowers = await this.#flattener.lowerDirs(
+      this.#meta
+        .chain(record.id)
+        .slice(1)
+        .map((r) => r.id),
+    );
     if (record.kind === "view") return this.#viewMounts(record, lowers);
     if (lowers.length === 0) return [{ type: "bind", source: this.#fs(record.id), options: ["rbind", "rw"] }];
     const work = join(this.#idDir(record.id), "work");
@@ -167,11 +180,8 @@ class Overlay implements OverlaySnapshotter {
   }
 
   #viewMounts(record: SnapshotRecord, lowers: string[]): Mount[] {
-    // overlay needs two lower dirs when it has no upper dir; one (or none: the view's own,
-    // empty fs dir) is a read-only bind.
-    const [only] = lowers;
-    if (lowers.length <= 1) return [{ type: "bind", source: only ?? this.#fs(record.id), options: ["rbind", "ro"] }];
-    return [{ type: "overlay", source: "overlay", options: [`lowerdir=${lowers.join(":")}`] }];
+    // No parent: the view's own, empty fs dir.
+    return viewOf(lowers.length > 0 ? lowers : [this.#fs(record.id)]);
   }
 
   #find(context: string, keyOrName: string): SnapshotRecord {

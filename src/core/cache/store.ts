@@ -8,6 +8,7 @@
 import { Database } from "bun:sqlite";
 import type { Digest } from "../digest.ts";
 import { BuildkitError } from "../errors.ts";
+import { openDatabase } from "../sqlite/open-database.ts";
 import { migrate } from "./schema.ts";
 
 /** What the solver knows about a result when it records it. */
@@ -70,15 +71,17 @@ interface ResultRow {
 export function openCacheStore(path: string, opts: OpenCacheStoreOptions = {}): CacheStore {
   let db: Database;
   try {
-    db = new Database(path, { create: true, strict: true });
-    db.run("PRAGMA journal_mode = WAL");
-    db.run("PRAGMA synchronous = NORMAL");
-    db.run("PRAGMA foreign_keys = ON");
-    db.run("PRAGMA busy_timeout = 5000");
+    db = openDatabase(path, (db) => {
+      db.run("PRAGMA journal_mode = WAL");
+      db.run("PRAGMA synchronous = NORMAL");
+      db.run("PRAGMA foreign_keys = ON");
+      db.run("PRAGMA busy_timeout = 5000");
+      migrate(db, path);
+    });
   } catch (err) {
+    if (err instanceof BuildkitError) throw err;
     throw new BuildkitError("Unavailable", `opening cache index ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  migrate(db, path);
   return new SqliteCacheStore(db, opts.now ?? Date.now);
 }
 

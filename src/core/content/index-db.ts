@@ -7,7 +7,8 @@
  * - blob_sources: repositories a blob is known to be in (pushed there, or pulled from there),
  *   so a push to another repository of the same registry can mount it instead of uploading.
  */
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
+import { openDatabase } from "../sqlite/open-database.ts";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Digest } from "../digest.ts";
@@ -58,10 +59,11 @@ export class ContentIndex {
     const path = join(contentDir, "index.db");
     try {
       mkdirSync(contentDir, { recursive: true });
-      const db = new Database(path, { create: true, strict: true });
-      db.run("PRAGMA journal_mode = WAL");
-      db.run("PRAGMA busy_timeout = 5000");
-      db.run(SCHEMA);
+      const db = openDatabase(path, (db) => {
+        db.run("PRAGMA journal_mode = WAL");
+        db.run("PRAGMA busy_timeout = 5000");
+        db.run(SCHEMA);
+      });
       return new ContentIndex(db);
     } catch (err) {
       throw new BuildkitError("Unavailable", `opening content index ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

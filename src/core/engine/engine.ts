@@ -18,6 +18,7 @@ import { loadDefinition, type LoadedDefinition } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import type { BuildSession } from "../session/session.ts";
+import { validateEntitlements, type Entitlement } from "../solver/entitlements.ts";
 import { Inflight } from "../solver/inflight.ts";
 import type { VertexSummary } from "../solver/job.ts";
 import type { ResultRef } from "../solver/op.ts";
@@ -74,6 +75,8 @@ export interface SolveContext {
   readonly session: BuildSession;
   readonly progress: ProgressWriter;
   readonly signal: AbortSignal;
+  /** What the build was granted (`--allow`, checked against the daemon's allowance); none by default. */
+  readonly entitlements?: ReadonlySet<Entitlement>;
 }
 
 export interface SolveResponse {
@@ -160,6 +163,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
 
   async function evaluate(request: EvaluateRequest, ctx: SolveContext): Promise<SolvedResult> {
     const def = loadDefinition(request.definition);
+    validateEntitlements(def, ctx.entitlements ?? new Set());
     const imports = await importCaches(request.cacheImports ?? [], { ...cacheDeps(ctx), refs });
     const solved = await solve(def, {
       resolve: createOpResolver(opDeps(ctx.session)),

@@ -6,8 +6,9 @@ import { Reader } from "protobufjs/minimal.js";
 import { pb } from "../pb/index.ts";
 import { sha256 } from "../digest.ts";
 import type { Digest } from "../digest.ts";
-import { invalidArgument } from "../errors.ts";
-import type { BuildkitError } from "../errors.ts";
+import { checkOp, int64, invalid, opName, outputCount } from "./definition-checks.ts";
+
+export { int64 } from "./definition-checks.ts";
 
 /** An op's type, or undefined for the terminal op. */
 export type OpKind = NonNullable<pb.Op["op"]>;
@@ -47,14 +48,6 @@ export interface LoadedDefinition {
   readonly order: readonly Digest[];
 }
 
-/** An int64 field of a decoded message; proto3 leaves unset fields out, and they read as 0. */
-export function int64(value: number | null | undefined): number {
-  return value ?? 0;
-}
-
-function invalid(message: string): BuildkitError {
-  return invalidArgument(`invalid definition: ${message}`);
-}
 
 /** A reader that keeps unknown fields (protobufjs drops them by default): an op type we do not know is one. */
 function keepingUnknowns(bytes: Uint8Array): Reader {
@@ -78,8 +71,8 @@ export function loadDefinition(bytes: Uint8Array): LoadedDefinition {
   const last = def.def.at(-1);
   const terminal = last === undefined ? undefined : ops.get(sha256(last));
   for (const op of ops.values()) checkOpType(op, op === terminal);
+  for (const op of ops.values()) checkOp(op.op, op.digest);
   for (const op of ops.values()) checkInputs(op, ops);
-  for (const op of ops.values()) checkIndexes(op);
   const order = topologicalOrder(new Map([...ops].map(([d, op]) => [d, op.op.inputs.map((i) => i.digest as Digest)])));
   return { ops, terminal, result: resultOf(terminal), order };
 }
@@ -105,32 +98,18 @@ function decodeOps(def: pb.Definition): Map<Digest, LoadedOp> {
   return ops;
 }
 
-/** Outputs per op type; see BuildKit's solver/llbsolver/ops. */
-function outputCount(op: pb.Op): number {
-  switch (op.op) {
-    case "exec":
-      // Only bind mounts yield results; secret and ssh mounts from older clients leave output unset (0).
-      return (op.exec?.mounts ?? []).filter((m) => !m.mountType && int64(m.output) >= 0).length;
-    case "file":
-      return Math.max(1, (op.file?.actions ?? []).filter((a) => int64(a.output) >= 0).length);
-    case "source":
-    case "merge":
-    case "diff":
-    case "build":
-      return 1;
-    default:
-      return 0;
-  }
-}
-
 function checkOpType(loaded: LoadedOp, isTerminal: boolean): void {
   const { op, digest } = loaded;
   // An op type we do not know decodes as no type plus unknown fields.
   const unknown = op.op === undefined && (!isTerminal || (op.$unknowns?.length ?? 0) > 0);
-  if (unknown) throw invalid(`op ${digest} has an unknown op type`);
+  if (unknown) throw invalid(`op ${digest.slice(0, 19)} has an unknown op type`);
   if (isTerminal && (op.op !== undefined || op.inputs.length !== 1)) {
-    throw invalid(`terminal op ${digest} must have exactly one input and no op type`);
+    throw invalid(`${opName("terminal", digest)} must have exactly one input and no op type`);
   }
+}
+
+function nameOf(loaded: LoadedOp): string {
+  return opName(loaded.op.op ?? "terminal", loaded.digest);
 }
 
 function checkInputs(loaded: LoadedOp, ops: ReadonlyMap<Digest, LoadedOp>): void {
@@ -139,48 +118,11 @@ function checkInputs(loaded: LoadedOp, ops: ReadonlyMap<Digest, LoadedOp>): void
     const index = int64(input.index);
     const source = ops.get(digest as Digest);
     if (source === undefined) {
-      throw invalid(`op ${loaded.digest} refers to ${digest} which the definition does not define`);
+      throw invalid(`${nameOf(loaded)} refers to ${digest} which the definition does not define`);
     }
     if (!Number.isInteger(index) || index < 0 || index >= source.outputs) {
-      throw invalid(`op ${loaded.digest} uses output ${index} of ${digest} which has ${source.outputs} outputs`);
+      throw invalid(`${nameOf(loaded)} uses output ${index} of ${digest.slice(0, 19)} which has ${source.outputs} outputs`);
     }
-  }
-}
-
-/** Checks the op-internal indexes (mount, action, merge and diff inputs) against the op's inputs. */
-function checkIndexes(loaded: LoadedOp): void {
-  const { op, digest } = loaded;
-  const inputs = op.inputs.length;
-  if (op.exec) checkExec(op.exec, digest, inputs);
-  if (op.file) checkFile(op.file, digest, inputs);
-  if (op.merge) {
-    (op.merge.inputs ?? []).forEach((m, i) => checkRange(int64(m.input), 0, inputs - 1, `merge op ${digest} input ${i} index`));
-  }
-  if (op.diff) {
-    if (op.diff.lower) checkRange(int64(op.diff.lower.input), -1, inputs - 1, `diff op ${digest} lower input`);
-    if (op.diff.upper) checkRange(int64(op.diff.upper.input), -1, inputs - 1, `diff op ${digest} upper input`);
-  }
-}
-
-function checkExec(exec: pb.ExecOp.$Properties, digest: Digest, inputs: number): void {
-  if ((exec.meta?.args ?? []).length === 0) throw invalid(`exec op ${digest} has no args`);
-  // Secret, ssh and tmpfs mounts take no input (older clients leave the field unset, i.e. 0).
-  (exec.mounts ?? []).forEach((m, i) => {
-    if (!m.mountType || m.mountType === 3) checkRange(int64(m.input), -1, inputs - 1, `exec op ${digest} mount ${i} input`);
-  });
-}
-
-function checkFile(file: pb.FileOp.$Properties, digest: Digest, inputs: number): void {
-  // Indexes at or past the op's input count name the results of earlier actions.
-  (file.actions ?? []).forEach((a, i) => {
-    checkRange(int64(a.input), -1, inputs + i - 1, `file op ${digest} action ${i} input`);
-    checkRange(int64(a.secondaryInput), -1, inputs + i - 1, `file op ${digest} action ${i} secondaryInput`);
-  });
-}
-
-function checkRange(value: number, low: number, high: number, what: string): void {
-  if (!Number.isInteger(value) || value < low || value > high) {
-    throw invalid(`${what} ${value} is out of range [${low}, ${high}]`);
   }
 }
 

@@ -5,6 +5,7 @@ import { formatBytes } from "../plain.ts";
 import { ALIGN } from "./renderer.ts";
 import type { Palette } from "./text.ts";
 import { formatDuration, sanitizeLine, shortID, truncate, width } from "./text.ts";
+import { cut, MAX_NAME } from "../sanitize.ts";
 
 export type RowState = "running" | "done" | "cached" | "error" | "canceled";
 
@@ -69,6 +70,7 @@ export function headerLine(counts: ProgressCounts, elapsedMs: number, opts: { co
   return `${p.bold(base)} ${opts.outcome === "FINISHED" ? p.green(opts.outcome) : p.red(opts.outcome)}`;
 }
 
+/** A name for one row: escapes stripped, cut (the renderer cuts again to the terminal's width). */
 function oneLine(s: string): string {
-  return sanitizeLine(s.replaceAll(/\s*\n\s*/g, " "));
+  return sanitizeLine(cut(s, MAX_NAME).replaceAll(/\s*\n\s*/g, " "));
 }

@@ -1,3 +1,4 @@
+import { safeError } from "../sanitize.ts";
 import { Listr, ListrTaskState } from "listr2";
 import type { ListrDefaultRendererOptions, ListrTaskObject } from "listr2";
 import type { Digest } from "../../core/digest.ts";
@@ -164,7 +165,7 @@ export class TaskTree {
     const { task } = row;
     if (r.error !== undefined && r.error !== row.error) {
       row.error = r.error;
-      task.message$ = { error: r.error };
+      task.message$ = { error: safeError(r.error) };
     }
     if (task.title !== r.title) task.title$ = r.title;
     row.wanted = r.logs.join("\n");

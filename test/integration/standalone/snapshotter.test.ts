@@ -2,7 +2,7 @@
 // after an unclean stop, overlay options longer than a page, and the sys/mount helpers.
 // Needs root and overlayfs: skips with the reason otherwise, and fails instead under CI=true.
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -111,6 +111,43 @@ if (reason !== undefined && process.env.CI === "true") {
       } finally {
         await s.close();
         await rm(top, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe("long chains", () => {
+    test("past maxLowers a chain mounts through flattened copies, deletions and all, reused by the next step", async () => {
+      const root = await mkdtemp(join(tmpdir(), "buildkit-chain-"));
+      const s = await createOverlaySnapshotter({ root, maxLowers: 8 });
+      try {
+        let parent: string | undefined;
+        for (let i = 0; i < 30; i++) {
+          // Every 5th layer deletes the file two layers below it: whiteouts must survive flattening.
+          await withMounted(await s.prepare(`c${i}-key`, parent), async (dir) => {
+            if (i % 5 === 4) await rm(join(dir, `f${i - 2}`));
+            else await writeFile(join(dir, `f${i}`), `c${i}`);
+          });
+          await s.commit(`c${i}`, `c${i}-key`);
+          parent = `c${i}`;
+        }
+        const mounts = await s.view("v", parent);
+        const lowers = (mounts[0]?.options.find((o) => o.startsWith("lowerdir=")) ?? "").split(":");
+        expect(lowers.length).toBeLessThanOrEqual(8);
+        const files = await withMounted(mounts, async (dir) => readdirSync(dir).sort());
+        const expected = Array.from({ length: 30 }, (_, i) => i)
+          .filter((i) => i % 5 !== 4 && (i + 2) % 5 !== 4)
+          .map((i) => `f${i}`)
+          .sort();
+        expect(files).toEqual(expected);
+        expect(await readIn(await s.prepare("w", parent), "f0")).toBe("c0");
+        // The flattened copies live in the snapshots' own dirs and are reused, not remade.
+        const flats = readdirSync(join(root, "snapshots")).filter((d) => existsSync(join(root, "snapshots", d, "flat")));
+        expect(flats.length).toBeGreaterThan(0);
+        await s.view("v2", parent);
+        expect(readdirSync(join(root, "snapshots")).filter((d) => existsSync(join(root, "snapshots", d, "flat")))).toEqual(flats);
+      } finally {
+        await s.close();
+        await rm(root, { recursive: true, force: true });
       }
     });
   });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -57,22 +57,74 @@ describe("--output spec", () => {
 });
 
 describe("local exporter", () => {
-  test("copies the result, keeping modes and symlinks, replacing an existing dest", async () => {
-    const dest = join(temp(), "out");
-    mkdirSync(dest);
-    writeFileSync(join(dest, "stale"), "old");
-    const res = await createLocalExporter().resolve({ dest }).export(resultOf(sampleTree()), new AbortController().signal);
+  const exportTo = (dest: string, result: BuildResult, signal = new AbortController().signal) => createLocalExporter().resolve({ dest }).export(result, signal);
+
+  test("copies the result into a new dest, keeping modes and symlinks", async () => {
+    const dest = join(temp(), "a", "out");
+    const res = await exportTo(dest, resultOf(sampleTree()));
     expect(res).toEqual({ "local.dest": dest });
     expect(readdirSync(dest).sort()).toEqual(["bin", "hello", "link"]);
     expect(readlinkSync(join(dest, "link"))).toBe("hello");
     expect(Bun.file(join(dest, "bin/tool")).size).toBe(10);
+    expect(statSync(join(dest, "bin/tool")).mode & 0o777).toBe(0o755);
   });
 
-  test("a failed export leaves neither a partial dest nor staging dirs", async () => {
+  test("writes into an existing dest as BuildKit does: same names replaced, nothing else removed", async () => {
+    const dest = temp();
+    writeFileSync(join(dest, "stale"), "old");
+    writeFileSync(join(dest, "hello"), "old hello");
+    mkdirSync(join(dest, "bin"));
+    writeFileSync(join(dest, "bin/mine"), "keep");
+    writeFileSync(join(dest, "bin/tool"), "old tool");
+    mkdirSync(join(dest, "link")); // a directory where the result has a symlink
+    writeFileSync(join(dest, "link/x"), "x");
+    await exportTo(dest, resultOf(sampleTree()));
+    expect(readdirSync(dest).sort()).toEqual(["bin", "hello", "link", "stale"]);
+    expect(readFileSync(join(dest, "stale"), "utf8")).toBe("old");
+    expect(readFileSync(join(dest, "hello"), "utf8")).toBe("hi\n");
+    expect(readdirSync(join(dest, "bin")).sort()).toEqual(["mine", "tool"]);
+    expect(readFileSync(join(dest, "bin/tool"), "utf8")).toBe("#!/bin/sh\n");
+    expect(readlinkSync(join(dest, "link"))).toBe("hello");
+  });
+
+  test("a symlink in dest is replaced, never written through", async () => {
+    const outside = temp();
+    const dest = temp();
+    symlinkSync(outside, join(dest, "bin"));
+    symlinkSync(join(outside, "hello"), join(dest, "hello"));
+    writeFileSync(join(outside, "hello"), "outside");
+    await exportTo(dest, resultOf(sampleTree()));
+    expect(lstatSync(join(dest, "bin")).isDirectory()).toBe(true);
+    expect(lstatSync(join(dest, "hello")).isFile()).toBe(true);
+    expect(readdirSync(outside)).toEqual(["hello"]);
+    expect(readFileSync(join(outside, "hello"), "utf8")).toBe("outside");
+  });
+
+  test("exporting into the current directory of a source tree keeps the tree", async () => {
+    const tree = temp();
+    mkdirSync(join(tree, "src"));
+    writeFileSync(join(tree, "src/main.ts"), "code");
+    writeFileSync(join(tree, "package.json"), "{}");
+    await exportTo(tree, resultOf(sampleTree()));
+    expect(readdirSync(tree).sort()).toEqual(["bin", "hello", "link", "package.json", "src"]);
+    expect(readFileSync(join(tree, "src/main.ts"), "utf8")).toBe("code");
+  });
+
+  test("a canceled export leaves no temporary files", async () => {
     const parent = temp();
     const dest = join(parent, "out");
-    await expect(createLocalExporter().resolve({ dest }).export(failing, new AbortController().signal)).rejects.toThrow(`exporting to ${dest}: mount went away`);
-    expect(readdirSync(parent)).toEqual([]);
+    const ac = new AbortController();
+    const result: BuildResult = {
+      withMounted: async (fn) => {
+        ac.abort(new Error("canceled"));
+        return fn(sampleTree());
+      },
+    };
+    await expect(exportTo(dest, result, ac.signal)).rejects.toThrow(`exporting to ${dest}: canceled`);
+    expect(readdirSync(parent)).toEqual(["out"]);
+    expect(readdirSync(dest)).toEqual([]);
+    await expect(exportTo(dest, failing)).rejects.toThrow(`exporting to ${dest}: mount went away`);
+    expect(readdirSync(dest)).toEqual(["x"]);
   });
 });
 

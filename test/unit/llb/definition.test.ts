@@ -130,7 +130,8 @@ describe("well-formed edge cases", () => {
 });
 
 describe("malformed definitions", () => {
-  const d = (bytes: Uint8Array) => sha256(bytes);
+  // Errors name an op by its kind and a digest prefix.
+  const d = (bytes: Uint8Array) => sha256(bytes).slice(0, 19);
 
   test("garbage bytes", () => {
     expect(messageOf(() => loadDefinition(Uint8Array.of(0xff, 0xff, 0xff)))).toBe(
@@ -160,9 +161,9 @@ describe("malformed definitions", () => {
 
   test("an input no op defines", () => {
     const exec = execOf({ meta: { args: ["true"] }, mounts: [{ input: 0, dest: "/", output: 0 }] });
-    expect(failure([exec])).toBe(`invalid definition: op ${d(exec)} refers to ${d(image)} which the definition does not define`);
+    expect(failure([exec])).toBe(`invalid definition: exec op ${d(exec)} refers to ${sha256(image)} which the definition does not define`);
     expect(messageOf(() => loadDefinition(definition([terminal(image)])))).toBe(
-      `invalid definition: op ${d(terminal(image))} refers to ${d(image)} which the definition does not define`,
+      `invalid definition: terminal op ${d(terminal(image))} refers to ${sha256(image)} which the definition does not define`,
     );
   });
 
@@ -175,14 +176,14 @@ describe("malformed definitions", () => {
 
   test("an output index out of range", () => {
     const merge = enc({ inputs: [input(image, 1)], merge: { inputs: [{ input: 0 }] } });
-    expect(failure([image, merge])).toBe(`invalid definition: op ${d(merge)} uses output 1 of ${d(image)} which has 1 outputs`);
+    expect(failure([image, merge])).toBe(`invalid definition: merge op ${d(merge)} uses output 1 of ${d(image)} which has 1 outputs`);
     const negative = enc({ inputs: [input(image, -1)], merge: { inputs: [{ input: 0 }] } });
-    expect(failure([image, negative])).toBe(`invalid definition: op ${d(negative)} uses output -1 of ${d(image)} which has 1 outputs`);
+    expect(failure([image, negative])).toBe(`invalid definition: merge op ${d(negative)} uses output -1 of ${d(image)} which has 1 outputs`);
     const exec = execOf({ meta: { args: ["true"] }, mounts: [{ input: 0, dest: "/", output: 0 }, { input: -1, dest: "/o", output: 1 }, { input: -1, dest: "/t", output: -1 }] });
     const after = enc({ inputs: [input(exec, 2)], merge: { inputs: [{ input: 0 }] } });
-    expect(failure([image, exec, after])).toBe(`invalid definition: op ${d(after)} uses output 2 of ${d(exec)} which has 2 outputs`);
+    expect(failure([image, exec, after])).toBe(`invalid definition: merge op ${d(after)} uses output 2 of ${d(exec)} which has 2 outputs`);
     expect(messageOf(() => loadDefinition(definition([image, terminal(image, 3)])))).toBe(
-      `invalid definition: op ${d(terminal(image, 3))} uses output 3 of ${d(image)} which has 1 outputs`,
+      `invalid definition: terminal op ${d(terminal(image, 3))} uses output 3 of ${d(image)} which has 1 outputs`,
     );
   });
 
@@ -227,5 +228,69 @@ describe("malformed definitions", () => {
     expect(failure([image, upper])).toBe(`invalid definition: diff op ${d(upper)} upper input 1 is out of range [-1, 0]`);
     const lower = enc({ inputs: [input(image)], diff: { lower: { input: 3 }, upper: { input: 0 } } });
     expect(failure([image, lower])).toBe(`invalid definition: diff op ${d(lower)} lower input 3 is out of range [-1, 0]`);
+  });
+});
+
+describe("hostile indexes and paths", () => {
+  const d = (bytes: Uint8Array) => sha256(bytes).slice(0, 19);
+  const HUGE = 2147483647;
+  const root = { input: 0, dest: "/", output: 0 };
+
+  test("exec mount outputs: huge, out of range, duplicate", () => {
+    const huge = execOf({ meta: { args: ["true"] }, mounts: [{ ...root, output: HUGE }] });
+    const started = performance.now();
+    expect(failure([image, huge])).toBe(`invalid definition: exec op ${d(huge)} mount 0 output ${HUGE} is out of range [-1, 0]`);
+    expect(performance.now() - started).toBeLessThan(100);
+    const gap = execOf({ meta: { args: ["true"] }, mounts: [root, { input: -1, dest: "/o", output: 2 }] });
+    expect(failure([image, gap])).toBe(`invalid definition: exec op ${d(gap)} mount 1 output 2 is out of range [-1, 1]`);
+    const dup = execOf({ meta: { args: ["true"] }, mounts: [root, { input: -1, dest: "/o", output: 0 }] });
+    expect(failure([image, dup])).toBe(`invalid definition: exec op ${d(dup)} mount 1 output 0 is also the output of mount 0`);
+    const low = execOf({ meta: { args: ["true"] }, mounts: [root, { input: -1, dest: "/o", output: -5 }] });
+    expect(failure([image, low])).toBe(`invalid definition: exec op ${d(low)} mount 1 output -5 is out of range [-1, 0]`);
+    // A read-only mount yields no result: its output field is not an output.
+    const ro = execOf({ meta: { args: ["true"] }, mounts: [root, { input: 0, dest: "/ro", readonly: true, output: HUGE }] });
+    expect(loadDefinition(definition([image, ro, terminal(ro)])).ops.get(sha256(ro))?.outputs).toBe(1);
+  });
+
+  test("exec mount types and enums", () => {
+    const type = execOf({ meta: { args: ["true"] }, mounts: [root, { dest: "/x", mountType: 9 as pb.MountType }] });
+    expect(failure([image, type])).toBe(`invalid definition: exec op ${d(type)} mount 1 has an unknown mount type 9`);
+    const net = execOf({ meta: { args: ["true"] }, mounts: [root], network: 7 as pb.NetMode });
+    expect(failure([image, net])).toBe(`invalid definition: exec op ${d(net)} has an unknown network mode 7`);
+  });
+
+  test("file action outputs: huge, duplicate, none", () => {
+    const huge = fileOf([{ input: 0, secondaryInput: -1, output: HUGE, ...mkfile }]);
+    expect(failure([image, huge])).toBe(`invalid definition: file op ${d(huge)} action 0 output ${HUGE} is out of range [-1, 0]`);
+    const dup = fileOf([{ input: 0, secondaryInput: -1, output: 0, ...mkfile }, { input: 1, secondaryInput: -1, output: 0, ...mkfile }]);
+    expect(failure([image, dup])).toBe(`invalid definition: file op ${d(dup)} action 1 output 0 is also the output of action 0`);
+    const none = fileOf([{ input: 0, secondaryInput: -1, output: -1, ...mkfile }]);
+    expect(failure([image, none])).toBe(`invalid definition: file op ${d(none)} has no outputs`);
+    const hugeInput = fileOf([{ input: HUGE, secondaryInput: -1, output: 0, ...mkfile }]);
+    expect(failure([image, hugeInput])).toBe(`invalid definition: file op ${d(hugeInput)} action 0 input ${HUGE} is out of range [-1, 0]`);
+  });
+
+  test("Input.index far past the producer's outputs", () => {
+    const merge = enc({ inputs: [input(image, HUGE)], merge: { inputs: [{ input: 0 }] } });
+    expect(failure([image, merge])).toBe(`invalid definition: merge op ${d(merge)} uses output ${HUGE} of ${d(image)} which has 1 outputs`);
+  });
+
+  test("a NUL byte in a path is our InvalidArgument", () => {
+    const dest = execOf({ meta: { args: ["true"] }, mounts: [root, { input: 0, dest: "/a\0b", output: -1, readonly: true }] });
+    expect(failure([image, dest])).toBe(`invalid definition: exec op ${d(dest)} mount 1 dest contains a NUL byte`);
+    const selector = execOf({ meta: { args: ["true"] }, mounts: [root, { input: 0, dest: "/a", selector: "/x\0", output: -1, readonly: true }] });
+    expect(failure([image, selector])).toBe(`invalid definition: exec op ${d(selector)} mount 1 selector contains a NUL byte`);
+    const cwd = execOf({ meta: { args: ["true"], cwd: "/\0" }, mounts: [root] });
+    expect(failure([image, cwd])).toBe(`invalid definition: exec op ${d(cwd)} cwd contains a NUL byte`);
+    const mk = fileOf([{ input: 0, secondaryInput: -1, output: 0, mkfile: { path: "/x\0/../../etc", mode: 0o644 } }]);
+    expect(failure([image, mk])).toBe(`invalid definition: file op ${d(mk)} action 0 mkfile path contains a NUL byte`);
+    const cp = fileOf([{ input: 0, secondaryInput: 0, output: 0, copy: { src: "/a", dest: "/b\0" } }]);
+    expect(failure([image, cp])).toBe(`invalid definition: file op ${d(cp)} action 0 copy dest contains a NUL byte`);
+    const ln = fileOf([{ input: 0, secondaryInput: -1, output: 0, symlink: { oldpath: "\0", newpath: "/l" } }]);
+    expect(failure([image, ln])).toBe(`invalid definition: file op ${d(ln)} action 0 symlink oldpath contains a NUL byte`);
+    const src = enc({ source: { identifier: "local://ctx\0" } });
+    expect(failure([src])).toBe(`invalid definition: source op ${d(src)} identifier contains a NUL byte`);
+    const attr = enc({ source: { identifier: "local://ctx", attrs: { "local.includepattern": "a\0" } } });
+    expect(failure([attr])).toBe(`invalid definition: source op ${d(attr)} attribute local.includepattern contains a NUL byte`);
   });
 });

@@ -55,8 +55,9 @@ describe("dumpJSON", () => {
         ],
       },
     });
-    const exec = enc({ inputs: [{ digest: sha256(file) }], exec: { meta: { args: ["ls"] }, mounts: [{ dest: "/", readonly: true }], network: 2 } });
-    const diff = enc({ inputs: [{ digest: sha256(exec) }], diff: { lower: {}, upper: { input: -1 } } });
+    const exec = enc({ inputs: [{ digest: sha256(file) }], exec: { meta: { args: ["ls"] }, mounts: [{ dest: "/", readonly: true, output: -1 }], network: 2 } });
+    // A read-only root yields no result (output -1): the diff reads the file op's.
+    const diff = enc({ inputs: [{ digest: sha256(file) }], diff: { lower: {}, upper: { input: -1 } } });
     const [, fileLine, execLine, diffLine] = dumpJSON(load([image, file, exec, diff])).map((l) => JSON.parse(l).Op);
     expect(fileLine.Op.file.actions[0]).toEqual({
       input: 0,
@@ -64,7 +65,7 @@ describe("dumpJSON", () => {
       output: 0,
       Action: { mkdir: { path: "/d", mode: 493, owner: { user: { User: { byName: { name: "root", input: 0 } } }, group: { User: { byID: 7 } } } } },
     });
-    expect(execLine.Op.exec).toEqual({ meta: { args: ["ls"] }, mounts: [{ input: 0, dest: "/", output: 0, readonly: true }], network: 2 });
+    expect(execLine.Op.exec).toEqual({ meta: { args: ["ls"] }, mounts: [{ input: 0, dest: "/", output: -1, readonly: true }], network: 2 });
     expect(diffLine.Op.diff).toEqual({ lower: { input: 0 }, upper: { input: -1 } });
   });
 });

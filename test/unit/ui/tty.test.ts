@@ -203,6 +203,25 @@ describe("tty display: terminal", () => {
   });
 });
 
+describe("tty display: hostile text", () => {
+  test("escape sequences in names, logs and errors never reach the terminal raw", async () => {
+    const term = new FakeTerminal();
+    const { d, clock } = display(term);
+    const evil = "\x1b[2J\x1b]0;pwned\x07\x9b1m";
+    d.write(vertex(A, `RUN ${evil} ${"x".repeat(100_000)}`, { started: T0 }));
+    d.write(log(A, `${evil}\n`, T0 + 1));
+    await clock.advance(100);
+    d.write(vertex(A, `RUN ${evil} ${"x".repeat(100_000)}`, { started: T0, completed: T0 + 200, error: `failed ${evil}` }));
+    await d.close(new Error("build failed"));
+    // Only the display's own sequences (cursor moves, erase line, hide/show cursor) are left.
+    const foreign = term.output.replace(/\x1b\[(\?25[lh]|\?2026[lh]|\d*[ABCDGHJK]|\d+;\d+H|2K)|\r/g, "");
+    expect(foreign).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    expect(term.output).toContain(" > RUN \\x1b[2J\\x1b]0;pwned\\x07\\x9b1m ");
+    expect(term.output).toContain("failed \\x1b[2J");
+    expect(Math.max(...term.output.split("\n").map((l) => l.length))).toBeLessThan(1000);
+  });
+});
+
 describe("shouldUseTTY", () => {
   test("auto is tty on a terminal unless TERM=dumb; tty always; other modes never", () => {
     const tty = { isTTY: true };

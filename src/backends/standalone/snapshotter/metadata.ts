@@ -1,6 +1,7 @@
 // The overlay snapshotter's records in bun:sqlite: which id (directory) a key or name stands
 // for, its kind and parent. Every write is one transaction; WAL keeps readers off the writer.
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
+import { openDatabase } from "../../../core/sqlite/open-database.ts";
 import type { SnapshotInfo } from "../../../core/worker/snapshotter.ts";
 
 export type SnapshotKind = SnapshotInfo["kind"];
@@ -36,12 +37,14 @@ export class SnapshotMetadata {
   readonly #db: Database;
 
   constructor(path: string) {
-    this.#db = new Database(path, { create: true, strict: true });
-    this.#db.run("PRAGMA journal_mode = WAL");
-    this.#db.run("PRAGMA synchronous = NORMAL");
-    this.#db.run("PRAGMA foreign_keys = ON");
-    this.#db.run("PRAGMA busy_timeout = 5000");
-    this.#db.transaction(() => this.#db.run(SCHEMA))();
+    // A damaged file is moved aside: every snapshot directory then reads as an orphan and is swept.
+    this.#db = openDatabase(path, (db) => {
+      db.run("PRAGMA journal_mode = WAL");
+      db.run("PRAGMA synchronous = NORMAL");
+      db.run("PRAGMA foreign_keys = ON");
+      db.run("PRAGMA busy_timeout = 5000");
+      db.transaction(() => db.run(SCHEMA))();
+    });
   }
 
   get(name: string): SnapshotRecord | undefined {
@@ -81,6 +84,28 @@ export class SnapshotMetadata {
          FROM chain c JOIN snapshots s ON s.id = c.id ORDER BY c.depth`,
       )
       .all(id);
+  }
+
+  /** The record with id and every record stacked on it, at any depth. */
+  descendants(id: number): SnapshotRecord[] {
+    return this.#db
+      .query<SnapshotRecord, [number]>(
+        `WITH RECURSIVE tree(id) AS (
+           SELECT ?
+           UNION ALL
+           SELECT s.id FROM snapshots s JOIN tree t ON s.parent_id = t.id
+         )
+         SELECT ${COLUMNS} FROM snapshots WHERE id IN (SELECT id FROM tree)`,
+      )
+      .all(id);
+  }
+
+  /** Deletes records in one transaction (children and parents together). */
+  deleteMany(ids: readonly number[]): void {
+    this.#db.transaction(() => {
+      for (const id of ids) this.#db.query("UPDATE snapshots SET parent_id = NULL WHERE id = ?").run(id);
+      for (const id of ids) this.#db.query("DELETE FROM snapshots WHERE id = ?").run(id);
+    })();
   }
 
   hasChildren(id: number): boolean {

@@ -4,16 +4,20 @@ import type { SnapshotRefs } from "../../cache/refs.ts";
 import type { Worker } from "../../worker/worker.ts";
 import { BuildkitError } from "../../errors.ts";
 import type { OpAdapter } from "../op.ts";
-import { buildSnapshot, withView } from "../../worker/snapshots.ts";
+import { buildSnapshot, newId, withView } from "../../worker/snapshots.ts";
 
 interface Deps {
   readonly worker: Worker;
   readonly refs: SnapshotRefs;
 }
 
+/** Inputs copied by one `cp`: few processes, and argv stays far below ARG_MAX. */
+const MERGE_BATCH = 64;
+
 /**
  * MergeOp: the inputs' filesystems stacked, later ones on top. The first input is the parent
- * of the new snapshot (no copy); the others are copied over it.
+ * of the new snapshot (no copy); the others are copied over it, a batch of them mounted at
+ * once and copied by one process, so the cost follows the files, not the number of inputs.
  */
 export function mergeAdapter(op: pb.MergeOp.$Properties, deps: Deps): OpAdapter {
   return {
@@ -21,14 +25,32 @@ export function mergeAdapter(op: pb.MergeOp.$Properties, deps: Deps): OpAdapter 
       const order = (op.inputs ?? []).map((m) => inputs[m.input ?? 0]!);
       const [first, ...rest] = order;
       const name = await buildSnapshot(deps.worker, first?.id, async (dir) => {
-        for (const ref of rest) {
+        for (let i = 0; i < rest.length; i += MERGE_BATCH) {
           ctx.signal.throwIfAborted();
-          await withView(deps.worker, ref.id, (src) => copyOver(src, dir));
+          const batch = rest.slice(i, i + MERGE_BATCH).map((ref) => ref.id);
+          await withViews(deps.worker, batch, (srcs) => copyOver(srcs, dir));
         }
       });
       return [deps.refs.ref(name)];
     },
   };
+}
+
+/** Runs fn with read-only views of several snapshots mounted at once, in order. */
+async function withViews<T>(worker: Worker, names: readonly string[], fn: (dirs: string[]) => Promise<T>, dirs: string[] = []): Promise<T> {
+  const [name, ...rest] = names;
+  if (name === undefined) return fn(dirs);
+  const key = newId("view");
+  const mounts = await worker.snapshotter.view(key, name);
+  try {
+    const next = (dir: string) => withViews(worker, rest, fn, [...dirs, dir]);
+    // A one-layer view is a read-only bind of a directory: cp reads that directory directly.
+    const [only] = mounts;
+    if (mounts.length === 1 && only?.type === "bind") return await next(only.source);
+    return await worker.withMounted(mounts, next);
+  } finally {
+    await worker.snapshotter.remove(key);
+  }
 }
 
 /** DiffOp: what upper adds or changes on top of lower, as a filesystem of its own. */
@@ -46,8 +68,11 @@ export function diffAdapter(op: pb.DiffOp.$Properties, deps: Deps): OpAdapter {
   };
 }
 
-/** `cp -a src/. dest`: keeps modes, owners, times, links and special files, replaces what is there. */
-async function copyOver(src: string, dest: string): Promise<void> {
-  const p = Bun.spawn(["cp", "-a", "--no-target-directory", `${src}/.`, dest], { stderr: "pipe" });
-  if ((await p.exited) !== 0) throw new BuildkitError("Internal", `merging ${src}: ${(await new Response(p.stderr).text()).trim()}`);
+/**
+ * `cp -a src1/. src2/. … dest/`: each source's contents in turn (later ones win), keeping
+ * modes, owners, times, links and special files, replacing what is there.
+ */
+async function copyOver(srcs: readonly string[], dest: string): Promise<void> {
+  const p = Bun.spawn(["cp", "-a", ...srcs.map((s) => `${s}/.`), `${dest}/`], { stderr: "pipe" });
+  if ((await p.exited) !== 0) throw new BuildkitError("Internal", `merging ${srcs.length} inputs: ${(await new Response(p.stderr).text()).trim()}`);
 }

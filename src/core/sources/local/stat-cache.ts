@@ -5,7 +5,8 @@
  * sets its mtime back, like `cp -p` or `tar x`, cannot set ctime back). One bun:sqlite database (WAL) at a path the
  * caller chooses; several processes may share it.
  */
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
+import { openDatabase } from "../../sqlite/open-database.ts";
 import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
 
@@ -62,7 +63,9 @@ CREATE TABLE IF NOT EXISTS local_stat (
 /** Opens (creating if needed) the stat cache database at `path`. */
 export function openStatCache(path: string): StatCache {
   try {
-    return new SqliteStatCache(new Database(path, { create: true, strict: true, safeIntegers: true }));
+    let cache: SqliteStatCache | undefined;
+    openDatabase(path, (db) => void (cache = new SqliteStatCache(db)), { safeIntegers: true });
+    return cache as SqliteStatCache;
   } catch (err) {
     throw withContext(`opening stat cache ${path}`, err);
   }
