@@ -43,7 +43,8 @@ if (import.meta.main) {
   const report = join(dir, "junit.xml");
   const bun = join(root, "node_modules/.bin/bun");
   // bun's console output stays visible: the JUnit reporter only adds the file.
-  const proc = Bun.spawn([bun, "test", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)], {
+  // bunfig.toml's [test] timeout is not applied by this bun: give the real-component tests room here.
+  const proc = Bun.spawn([bun, "test", "--timeout=120000", "--reporter=junit", `--reporter-outfile=${report}`, ...process.argv.slice(2)], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
   });

@@ -51,7 +51,7 @@ describe("parseGitIdentifier: what our client writes", () => {
 
   test("an ssh remote; auth attributes are recorded", () => {
     const id = parsed(written("git@github.com:moby/buildkit.git", "main", { knownSSHHosts: "github.com ssh-ed25519 AAAA" }));
-    expect(id).toMatchObject({ remote: "git@github.com:moby/buildkit.git", ref: "main", mountSSHSock: "default", knownSSHHosts: "github.com ssh-ed25519 AAAA" });
+    expect(id).toMatchObject({ remote: "git@github.com:moby/buildkit.git", ref: "main", mountSSHSock: "default", knownSSHHosts: "github.com ssh-ed25519 AAAA\n" });
     expect(id.authTokenSecret).toBe("GIT_AUTH_TOKEN");
     expect(id.authHeaderSecret).toBe("GIT_AUTH_HEADER");
   });
