@@ -3,6 +3,7 @@
  * struct order, omitempty fields left out when empty, map keys sorted, OnBuild always present.
  * The bytes are what the frontend returns as `containerimage.config`.
  */
+import { goJSON } from "../../image/go-json.ts";
 import type { Health } from "./instructions.ts";
 import type { ContainerConfig, DockerfileImage, History } from "./image-config.ts";
 
@@ -45,12 +46,8 @@ function history(h: History): Json {
   return compact({ created: h.created, created_by: h.created_by || undefined, author: h.author || undefined, comment: h.comment || undefined, empty_layer: h.empty_layer || undefined });
 }
 
-/** Go escapes <, >, & and the JavaScript line separators inside strings; JSON.stringify does not. */
-const goEscape = (json: string): string =>
-  json.replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
-
 export function imageJson(img: DockerfileImage): string {
-  return goEscape(JSON.stringify(
+  return goJSON(
     compact({
       created: img.created,
       author: img.author || undefined,
@@ -61,5 +58,5 @@ export function imageJson(img: DockerfileImage): string {
       history: img.history && img.history.length > 0 ? img.history.map(history) : undefined,
       config: containerConfig(img.config),
     }),
-  ));
+  );
 }
