@@ -17,6 +17,7 @@ import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { safeError, safeLog, safeName } from "../ui/sanitize.ts";
 import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
+import { FRONTEND_ARGS, parseFrontendFlags, runFrontend } from "./frontend-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
 import { parseSize } from "../core/cache/units.ts";
@@ -44,6 +45,7 @@ export default defineCommand({
     "import-cache": { type: "string", description: "Reuse an exported build cache: type=local,src=DIR | type=registry,ref=HOST/REPO:TAG (repeatable)" },
     allow: { type: "string", description: "Grant an entitlement to the build: security.insecure or network.host (repeatable)" },
     "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy)" },
+    ...FRONTEND_ARGS,
   },
   async run({ args, rawArgs }) {
     const mode = (args.quiet ? "quiet" : args.progress) as ProgressMode;
@@ -55,7 +57,8 @@ export default defineCommand({
     const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry);
     const cacheExports = cacheFlags(repeatedFlag(rawArgs, "export-cache"), parseCacheExportSpec);
     const cacheImports = cacheFlags(repeatedFlag(rawArgs, "import-cache"), parseCacheImportSpec);
-    const definition = await readDefinition(args.file);
+    const frontend = parseFrontendFlags(args.frontend, repeatedFlag(rawArgs, "opt"), args.file);
+    const { definition, metadata } = frontend ? await runFrontend(frontend, { dirs: localDirs, registry }) : { definition: await readDefinition(args.file), metadata: undefined };
     const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
     const root = args.root ?? defaultRoot();
     const gcKeep = gcLimit(args["gc-keep-storage"]);
@@ -90,7 +93,7 @@ export default defineCommand({
     let response: Record<string, string> = {};
     try {
       ({ exporterResponse: response } = await engine.solve(
-        { definition, exporters, noCache: !args.cache, cacheExports, cacheImports },
+        { definition, metadata, exporters, noCache: !args.cache, cacheExports, cacheImports },
         { session, progress, signal: controller.signal, entitlements },
       ));
     } catch (err) {

@@ -56,6 +56,8 @@ export interface ExportRequest {
   readonly exporters?: readonly ExporterInstance[];
   /** `--export-cache`: where the solve's results go after the build (and exporters). */
   readonly cacheExports?: readonly CacheExportSpec[];
+  /** The frontend's result metadata (e.g. "containerimage.config"), handed to exporters. */
+  readonly metadata?: Readonly<Record<string, Uint8Array>>;
 }
 
 export type SolveRequest = EvaluateRequest & ExportRequest;
@@ -191,6 +193,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       worker,
       snapshot,
       describe: (id) => state.store.get(id)?.description || undefined,
+      metadata: request.metadata,
     };
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, ctx));
     if (solved && (request.cacheExports?.length ?? 0) > 0) {

@@ -17,6 +17,8 @@ export interface BuildResult {
   readonly snapshot?: string;
   /** What made a snapshot (its vertex name), for image history; undefined when unknown. */
   describe?(snapshot: string): string | undefined;
+  /** The frontend's result metadata: "containerimage.config" is the image config to export with. */
+  readonly metadata?: Readonly<Record<string, Uint8Array>>;
 }
 
 export interface ExporterInstance {

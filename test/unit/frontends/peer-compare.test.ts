@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { convertDockerfile } from "../../../src/core/frontends/dockerfile/convert.ts";
+import { imageJson } from "../../../src/core/frontends/dockerfile/image-json.ts";
 import { createRegistryClient } from "../../../src/core/registry/index.ts";
 import { pb } from "../../../src/core/pb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
@@ -67,14 +68,15 @@ describe.skipIf(reason !== undefined)("dockerfile2llb comparison", () => {
   });
 
   const files = existsSync(DIR) ? readdirSync(DIR).filter((f) => f.endsWith(".Dockerfile")).sort() : [];
-  test("the corpus covers at least 25 Dockerfiles", () => expect(files.length).toBeGreaterThanOrEqual(25));
+  test("the corpus covers at least 40 Dockerfiles", () => expect(files.length).toBeGreaterThanOrEqual(40));
 
   for (const file of files) {
     const name = file.replace(/\.Dockerfile$/, "");
     test(name, async () => {
       const text = readFileSync(join(DIR, file), "utf8").replaceAll("{{REGISTRY}}", registry.host);
       const target = TARGETS[name];
-      const peer = Bun.spawnSync([PEER, ...(target ? ["--target", target] : [])], { stdin: new TextEncoder().encode(text), stdout: "pipe", stderr: "pipe" });
+      const configFile = join(work, `${name}.config.json`);
+      const peer = Bun.spawnSync([PEER, "--partial-image-config-file", configFile, ...(target ? ["--target", target] : [])], { stdin: new TextEncoder().encode(text), stdout: "pipe", stderr: "pipe" });
       if (peer.exitCode !== 0) throw new Error(`peer dockerfile2llb failed: ${peer.stderr.toString()}`);
       const reg = createRegistryClient();
       const ours = await convertDockerfile(text, {
@@ -100,6 +102,8 @@ describe.skipIf(reason !== undefined)("dockerfile2llb comparison", () => {
         record(normalized(new Uint8Array(again.stdout)));
       }
       for (const o of a) expect(`${o.digest} ${o.name}`).toBe(`${o.digest} ${peerNames.get(o.digest)?.has(o.name) ? o.name : [...(peerNames.get(o.digest) ?? [])].join(" | ")}`);
+      // The image config (the frontend's containerimage.config), byte for byte.
+      expect(imageJson(ours.image)).toBe(readFileSync(configFile, "utf8"));
     }, 60_000);
   }
 });

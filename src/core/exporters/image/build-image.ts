@@ -10,6 +10,9 @@ import type { BuildResult } from "../exporter.ts";
 import { resultLayers } from "../../image/image-layers.ts";
 import type { ChainLayer, LayerContext } from "../../image/image-layers.ts";
 import type { ImageOptions } from "./attrs.ts";
+import { goJSON } from "../../image/go-json.ts";
+import { IMAGE_CONFIG_KEY } from "../metadata-keys.ts";
+import { patchImageConfig } from "./patch-config.ts";
 import { DOCKER_LAYER_TYPES, imageConfig, mediaTypes, rfc3339 } from "./image-config.ts";
 
 export interface BuiltImage {
@@ -32,8 +35,12 @@ export async function buildImage(result: BuildResult, ctx: LayerContext, opts: I
   const layers: Descriptor[] = withBlobs.map((l) => ({ mediaType: layerType, digest: l.blob.digest, size: l.blob.size }));
   const platform = result.worker?.platforms[0] ?? hostPlatform();
   const created = rfc3339(opts.epoch === undefined ? Date.now() : opts.epoch * 1000);
-  const configJson = imageConfig({ platform, layers: chain, created });
-  const config = await ctx.store.put(types.config, encoder.encode(JSON.stringify(configJson)));
+  const frontendConfig = result.metadata?.[IMAGE_CONFIG_KEY];
+  // A frontend's config is completed and written as BuildKit writes it; else our own default.
+  const configText = frontendConfig
+    ? goJSON(patchImageConfig(frontendConfig, { layers: chain, created, epoch: opts.epoch === undefined ? undefined : rfc3339(opts.epoch * 1000) }))
+    : JSON.stringify(imageConfig({ platform, layers: chain, created }));
+  const config = await ctx.store.put(types.config, encoder.encode(configText));
   const manifestJson: ImageManifest = { schemaVersion: 2, mediaType: types.manifest, config, layers };
   const manifest = await ctx.store.put(types.manifest, encoder.encode(JSON.stringify(manifestJson)));
   return { manifest, config, layers, diffIDs: withBlobs.map((l) => l.blob.diffID), reused: chain.filter((l) => l.reused).length };

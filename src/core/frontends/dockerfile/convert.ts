@@ -144,7 +144,8 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
     }
     for (const p of d.ctxPaths) ctxPaths.add(p);
   }
-  const follow = [...ctxPaths].includes("/") ? undefined : [...ctxPaths].map((p) => posix.join(".", p)).sort();
+  // Go's path.Join(".", p) cleans: no trailing slash ("conf/" → "conf").
+  const follow = [...ctxPaths].includes("/") ? undefined : [...ctxPaths].map((p) => posix.join(".", p).replace(/(.)\/+$/, "$1")).sort();
   late.real = local(opts.contextLocalName ?? "context", {
     excludePatterns: opts.excludes,
     sharedKeyHint: opts.contextLocalName ?? "context",

@@ -12,19 +12,32 @@ export function registryImageResolver(client: RegistryClient, signal: AbortSigna
   };
 }
 
-/** `.dockerignore` lines → exclude patterns: comments and blanks dropped, paths cleaned (as BuildKit's dockerignore reader). */
+/** `.dockerignore` lines → exclude patterns, as BuildKit's reader (moby/patternmatcher/ignorefile.ReadAll). */
 export function parseDockerignore(text: string): string[] {
   const out: string[] = [];
-  for (const raw of text.split(/\r?\n/)) {
+  for (const raw of text.replace(/^\uFEFF/, "").split(/\r?\n/)) {
     let line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
     const invert = line.startsWith("!");
     if (invert) line = line.slice(1).trim();
     if (line.length > 0) {
-      line = line.replace(/\/+$/, "").replace(/^\/+/, "").replace(/\/+/g, "/");
-      line = line.split("/").filter((p, i, all) => !(p === "." && all.length > 1)).join("/") || ".";
+      line = goClean(line);
+      if (line.length > 1 && line.startsWith("/")) line = line.slice(1);
     }
     out.push(invert ? `!${line}` : line);
   }
   return out;
+}
+
+/** Go's path.Clean: "." and empty segments dropped, ".." resolved, "." for nothing. */
+export function goClean(p: string): string {
+  const rooted = p.startsWith("/");
+  const parts: string[] = [];
+  for (const seg of p.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === ".." && parts.length > 0 && parts[parts.length - 1] !== "..") parts.pop();
+    else if (seg !== ".." || !rooted) parts.push(seg);
+  }
+  const joined = parts.join("/");
+  return rooted ? `/${joined}` : joined || ".";
 }

@@ -2,6 +2,7 @@
 import { posix } from "node:path";
 import { mkdir } from "../../llb/index.ts";
 import { addHistory, setEnv } from "./image-config.ts";
+import { goHealth, goQuoteList } from "./go-format.ts";
 import type { Command } from "./instructions.ts";
 import { processWord, envMap } from "./shell-lex.ts";
 import { dispatchCopy } from "./dispatch-copy.ts";
@@ -112,7 +113,7 @@ export function dispatchCommand(d: DispatchState, c: Command, sources: readonly 
     }
     case "healthcheck":
       cfg.Healthcheck = c.health;
-      return addHistory(d.image, `HEALTHCHECK ${JSON.stringify(c.health)}`, false, false);
+      return addHistory(d.image, `HEALTHCHECK ${goHealth(c.health)}`, false, false);
     case "expose": {
       const env = envMap(d.state.env());
       const ports = c.ports.flatMap((p) => processWord(p, env, { escape: ctx.escape }).words);
@@ -156,9 +157,4 @@ function dispatchArg(d: DispatchState, args: readonly { key: string; value?: str
     d.buildArgs.push({ key: arg.key, value });
   }
   addHistory(d.image, `ARG ${commits.join(" ")}`, false, false);
-}
-
-/** Go's %q of a []string: ["a" "b"]. */
-function goQuoteList(args: readonly string[]): string {
-  return `[${args.map((a) => JSON.stringify(a)).join(" ")}]`;
 }

@@ -24,6 +24,7 @@ export interface ContainerConfig {
 export interface History {
   created?: string;
   created_by?: string;
+  author?: string;
   comment?: string;
   empty_layer?: boolean;
 }

@@ -1,0 +1,40 @@
+// `buildkit build --frontend NAME [--opt K=V]…`: the frontend runs in this process over the
+// --local directories and our registry client, and its Definition and metadata are built.
+import type { RegistryClient } from "../core/registry/index.ts";
+import type { FrontendResult } from "../core/frontends/frontend.ts";
+import { UsageError } from "./exit.ts";
+
+export const FRONTEND_ARGS = {
+  frontend: { type: "string", description: "Build with a frontend instead of a definition: dockerfile.v0 (with --local context=DIR --local dockerfile=DIR)" },
+  opt: { type: "string", description: "A frontend attribute: target=STAGE, build-arg:K=V, filename=F, label:K=V, platform=P (repeatable)" },
+} as const;
+
+export interface FrontendRequest {
+  readonly name: string;
+  readonly opts: Readonly<Record<string, string>>;
+}
+
+/** `--frontend` and its `--opt`s; undefined when no frontend was asked for. */
+export function parseFrontendFlags(frontend: string | undefined, opts: readonly string[], file: string | undefined): FrontendRequest | undefined {
+  if (frontend === undefined || frontend === "") {
+    if (opts.length > 0) throw new UsageError("--opt needs --frontend");
+    return undefined;
+  }
+  if (file !== undefined) throw new UsageError("--frontend and --file cannot be used together: the frontend makes the definition");
+  const out: Record<string, string> = {};
+  for (const kv of opts) {
+    const eq = kv.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--opt ${kv}: expected KEY=VALUE`);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return { name: frontend, opts: out };
+}
+
+/** Runs the frontend in-process: its Definition and result metadata. */
+export async function runFrontend(req: FrontendRequest, deps: { dirs: ReadonlyMap<string, string>; registry: () => Promise<RegistryClient> }): Promise<FrontendResult> {
+  const { FRONTENDS } = await import("../core/frontends/frontend.ts");
+  const frontend = FRONTENDS[req.name];
+  if (!frontend) throw new UsageError(`--frontend ${req.name}: unknown frontend (known: ${Object.keys(FRONTENDS).join(", ")})`);
+  const { createLocalFrontendContext } = await import("../core/frontends/local-context.ts");
+  return frontend(req.opts, createLocalFrontendContext(deps), new AbortController().signal);
+}

@@ -1,0 +1,34 @@
+/**
+ * Frontends turn a client's build request (attributes such as `filename`, `target`,
+ * `build-arg:K`) into a Definition plus result metadata, the way BuildKit's frontends do. Both
+ * daemonless builds (cmd/build.ts, over the --local dirs) and the daemon (over the session) run
+ * them in-process; only the FrontendContext differs.
+ */
+import type { Platform } from "../llb/platform.ts";
+import { dockerfileFrontend } from "./dockerfile/frontend.ts";
+
+export type { Platform } from "../llb/platform.ts";
+export { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../exporters/metadata-keys.ts";
+
+/** What a frontend may ask of the outside world. */
+export interface FrontendContext {
+  /** A file of the client's local directory `local` (e.g. "dockerfile", "context"); undefined when absent. */
+  readFile(local: string, path: string, signal: AbortSignal): Promise<Uint8Array | undefined>;
+  /** The digest to pin (the index's when the ref names one) and the image config JSON for platform. */
+  resolveImageConfig(ref: string, platform: Platform, signal: AbortSignal): Promise<{ digest: string; config: Uint8Array }>;
+}
+
+export interface FrontendResult {
+  /** pb.Definition bytes to solve. */
+  readonly definition: Uint8Array;
+  /** Result metadata for exporters, e.g. "containerimage.config" (the image config JSON). */
+  readonly metadata: Readonly<Record<string, Uint8Array>>;
+}
+
+/** opts are BuildKit's frontend attributes, as buildctl sends them (`--opt K=V`). */
+export type Frontend = (opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal) => Promise<FrontendResult>;
+
+/** The frontends by the name a client asks for (SolveRequest.Frontend, `--frontend`). */
+export const FRONTENDS: Record<string, Frontend> = {
+  "dockerfile.v0": dockerfileFrontend,
+};

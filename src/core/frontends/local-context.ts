@@ -1,0 +1,40 @@
+/**
+ * A FrontendContext for daemonless builds: files from the `--local NAME=DIR` directories (a
+ * path never leaves its directory, symlinks included) and image configs from our registry client.
+ */
+import { realpath } from "node:fs/promises";
+import { join, relative, isAbsolute } from "node:path";
+import { BuildkitError } from "../errors.ts";
+import type { RegistryClient } from "../registry/index.ts";
+import type { FrontendContext } from "./frontend.ts";
+
+export interface LocalFrontendOptions {
+  /** Local names → directories. */
+  readonly dirs: ReadonlyMap<string, string>;
+  readonly registry: () => Promise<RegistryClient>;
+}
+
+export function createLocalFrontendContext(opts: LocalFrontendOptions): FrontendContext {
+  return {
+    async readFile(local, path, signal) {
+      signal.throwIfAborted();
+      const dir = opts.dirs.get(local);
+      if (dir === undefined) return undefined;
+      const root = await realpath(dir).catch(() => undefined);
+      if (root === undefined) return undefined;
+      const real = await realpath(join(root, join("/", path))).catch(() => undefined);
+      if (real === undefined) return undefined;
+      const rel = relative(root, real);
+      if (rel.startsWith("..") || isAbsolute(rel)) throw new BuildkitError("InvalidArgument", `reading ${path} from local "${local}": it leads outside the directory`);
+      const file = Bun.file(real);
+      const stat = await file.stat().catch(() => undefined);
+      if (!stat?.isFile()) return undefined;
+      return new Uint8Array(await file.arrayBuffer());
+    },
+    async resolveImageConfig(ref, platform, signal) {
+      const r = await (await opts.registry()).resolve(ref, platform, signal);
+      // Go's resolver pins the digest it was given: the index's when the ref names an index.
+      return { digest: r.indexDigest ?? r.digest, config: r.configBytes };
+    },
+  };
+}

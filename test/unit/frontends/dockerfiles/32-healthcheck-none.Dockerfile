@@ -1,0 +1,4 @@
+FROM {{REGISTRY}}/test/busybox
+HEALTHCHECK CMD true
+FROM {{REGISTRY}}/test/busybox
+HEALTHCHECK NONE

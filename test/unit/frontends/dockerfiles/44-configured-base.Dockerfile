@@ -1,0 +1,7 @@
+FROM {{REGISTRY}}/test/configured AS base
+ENV FOO=baz
+USER root
+RUN echo $FOO
+FROM base
+WORKDIR sub
+CMD ["run"]

@@ -1,0 +1,116 @@
+// The dockerfile.v0 frontend over a fake FrontendContext: where it reads the Dockerfile and
+// .dockerignore, BuildKit's attribute names, the metadata it returns, its errors.
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FRONTENDS, IMAGE_CONFIG_KEY, PLATFORMS_KEY, type FrontendContext } from "../../../src/core/frontends/frontend.ts";
+import { goClean, parseDockerignore } from "../../../src/core/frontends/dockerfile/daemonless.ts";
+import { goDuration, goHealth, goQuote } from "../../../src/core/frontends/dockerfile/go-format.ts";
+import { createLocalFrontendContext } from "../../../src/core/frontends/local-context.ts";
+import { pb } from "../../../src/core/pb/index.ts";
+import type { RegistryClient } from "../../../src/core/registry/index.ts";
+
+const frontend = FRONTENDS["dockerfile.v0"]!;
+const signal = new AbortController().signal;
+const enc = (s: string) => new TextEncoder().encode(s);
+
+function fakeContext(files: Record<string, string>): FrontendContext & { reads: string[] } {
+  const reads: string[] = [];
+  return {
+    reads,
+    async readFile(local, path) {
+      reads.push(`${local}:${path}`);
+      const t = files[`${local}:${path}`];
+      return t === undefined ? undefined : enc(t);
+    },
+    async resolveImageConfig(ref) {
+      throw new Error(`unexpected resolve of ${ref}`);
+    },
+  };
+}
+
+/** The local source op's attrs of a Definition. */
+function localAttrs(def: Uint8Array): Record<string, string> | undefined {
+  const d = pb.Definition.decode(def);
+  for (const raw of d.def) {
+    const op = pb.Op.decode(raw);
+    if (op.source?.identifier?.startsWith("local://")) return op.source.attrs ?? {};
+  }
+  return undefined;
+}
+const config = (r: { metadata: Readonly<Record<string, Uint8Array>> }) => JSON.parse(new TextDecoder().decode(r.metadata[IMAGE_CONFIG_KEY])) as { config: Record<string, unknown>; architecture: string };
+
+describe("dockerfile.v0 frontend", () => {
+  test("reads Dockerfile and the context's .dockerignore; excludes go on the context source", async () => {
+    const ctx = fakeContext({ "dockerfile:Dockerfile": "FROM scratch\nCOPY . /\n", "context:.dockerignore": "secret\n*.log\n" });
+    const r = await frontend({}, ctx, signal);
+    expect(JSON.parse(localAttrs(r.definition)?.["local.excludepatterns"] ?? "null")).toEqual(["secret", "*.log"]);
+    expect(JSON.parse(new TextDecoder().decode(r.metadata[PLATFORMS_KEY])).Platforms[0].ID).toMatch(/^linux\//);
+  });
+
+  test("FILENAME.dockerignore beside the Dockerfile wins; filename, contextkey and dockerfilekey are honoured", async () => {
+    const ctx = fakeContext({ "df:sub/App.Dockerfile": "FROM scratch\nCOPY . /\n", "df:sub/App.Dockerfile.dockerignore": "mine\n", "ctx:.dockerignore": "theirs\n" });
+    const r = await frontend({ filename: "sub/App.Dockerfile", dockerfilekey: "df", contextkey: "ctx" }, ctx, signal);
+    const attrs = localAttrs(r.definition)!;
+    expect(JSON.parse(attrs["local.excludepatterns"]!)).toEqual(["mine"]);
+    expect(attrs["local.sharedkeyhint"]).toBe("ctx");
+  });
+
+  test("a lowercase dockerfile is found; none at all is NotFound", async () => {
+    const r = await frontend({}, fakeContext({ "dockerfile:dockerfile": "FROM scratch\nENV A=1\n" }), signal);
+    expect(config(r).config.Env).toContain("A=1");
+    await expect(frontend({}, fakeContext({}), signal)).rejects.toThrow('reading dockerfile: Dockerfile not found in local "dockerfile"');
+  });
+
+  test("target, build-arg:, label: and platform", async () => {
+    const text = "FROM scratch AS a\nARG X=default\nENV X=$X\nFROM scratch AS b\nENV B=1\n";
+    const r = await frontend({ target: "a", "build-arg:X": "given", "label:org.x": "y", platform: "linux/arm64" }, fakeContext({ "dockerfile:Dockerfile": text }), signal);
+    const c = config(r);
+    expect(c.config.Env).toContain("X=given");
+    expect(c.config.Env).not.toContain("B=1");
+    expect(c.config.Labels).toEqual({ "org.x": "y" });
+    expect(c.architecture).toBe("arm64");
+  });
+
+  test("errors name the file and line; unsupported attributes are refused", async () => {
+    const ctx = fakeContext({ "dockerfile:Custom": "FROM scratch\nNOPE x\n" });
+    await expect(frontend({ filename: "Custom" }, ctx, signal)).rejects.toThrow(/^Custom:2: unknown instruction: NOPE/i);
+    await expect(frontend({ "add-hosts": "a=1.2.3.4" }, ctx, signal)).rejects.toThrow("attribute add-hosts is not supported");
+    await expect(frontend({ platform: "linux/amd64,linux/arm64" }, ctx, signal)).rejects.toThrow("several platforms");
+  });
+});
+
+describe("helpers", () => {
+  test(".dockerignore patterns are cleaned as Go's ignorefile reader does", () => {
+    expect(parseDockerignore("\uFEFF# c\n /a/b/../c/ \n!./keep//x\n\n.\n")).toEqual(["a/c", "!keep/x", "."]);
+    expect(goClean("../a/./b/..")).toBe("../a");
+    expect(goClean("/../x")).toBe("/x");
+  });
+
+  test("Go's %q and Duration.String", () => {
+    expect(goQuote('a"b\\\n')).toBe('"a\\"b\\\\\\n"');
+    expect([0, 500e6, 1.5e9, 90e9, 3600e9, 1500].map(goDuration)).toEqual(["0s", "500ms", "1.5s", "1m30s", "1h0m0s", "1.5µs"]);
+    expect(goHealth({ Test: ["NONE"] })).toBe('&{["NONE"] "0s" "0s" "0s" \'\\x00\'}');
+  });
+});
+
+describe("local frontend context", () => {
+  test("reads files of a --local dir; absent files and locals are undefined; no way out of the dir", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bk-fe-"));
+    try {
+      mkdirSync(join(dir, "ctx"));
+      writeFileSync(join(dir, "ctx/Dockerfile"), "FROM scratch\n");
+      writeFileSync(join(dir, "outside"), "secret");
+      symlinkSync("../outside", join(dir, "ctx/link"));
+      const ctx = createLocalFrontendContext({ dirs: new Map([["context", join(dir, "ctx")]]), registry: async () => ({}) as RegistryClient });
+      expect(new TextDecoder().decode(await ctx.readFile("context", "Dockerfile", signal))).toBe("FROM scratch\n");
+      expect(await ctx.readFile("context", "missing", signal)).toBeUndefined();
+      expect(await ctx.readFile("other", "Dockerfile", signal)).toBeUndefined();
+      expect(new TextDecoder().decode(await ctx.readFile("context", "../../Dockerfile", signal))).toBe("FROM scratch\n");
+      await expect(ctx.readFile("context", "link", signal)).rejects.toThrow("leads outside the directory");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
