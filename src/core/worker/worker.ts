@@ -1,6 +1,7 @@
 import type { Platform } from "../llb/platform.ts";
 import type { ContentStore } from "./content-store.ts";
 import type { Executor } from "./executor.ts";
+import type { ImageStore } from "./image-store.ts";
 import type { Mount } from "./mount.ts";
 import type { Snapshotter } from "./snapshotter.ts";
 
@@ -16,6 +17,8 @@ export interface Worker {
   readonly snapshotter: Snapshotter;
   readonly executor: Executor;
   readonly content: ContentStore;
+  /** The backend's own image names, when it has them (containerd); exported images are registered there too. */
+  readonly images?: ImageStore;
   /** The state directory (cache index, stat cache, cache mounts, traces). */
   readonly root: string;
   /** Mounts `mounts` on a fresh directory, runs fn with it, and always unmounts after. */
