@@ -70,7 +70,8 @@ export async function openLeases(client: ContainerdClient, owner: string): Promi
     process: processLease,
     swept,
     release: async () => {
-      await client.unary(`deleting lease ${processLease}`, LeasesService.methods.Delete, { id: processLease });
+      // sync: containerd collects what the lease held before this returns.
+      await client.unary(`deleting lease ${processLease}`, LeasesService.methods.Delete, { id: processLease, sync: true });
     },
   };
 }
