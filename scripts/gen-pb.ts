@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 // Regenerates the static protobuf code from the .proto files beside it: src/core/pb/ops.js and
-// src/api/pb/{api,session}.js. Usage: bun scripts/gen-pb.ts [--out DIR]   (without --out each
+// src/api/pb/{api,session}.js, src/backends/containerd/pb/containerd.js. Usage: bun scripts/gen-pb.ts [--out DIR]   (without --out each
 // module is written beside its .proto files; tests write every module into one temp dir to
 // check that the committed code is not stale).
 import { $ } from "bun";
@@ -26,6 +26,12 @@ const MODULES: ReadonlyArray<{ name: string; dir: string; protos: string[]; root
     dir: "src/api/pb",
     protos: ["filesync.proto", "auth.proto", "secrets.proto", "ssh.proto", "health.proto"],
     root: "session",
+  },
+  {
+    name: "containerd",
+    dir: "src/backends/containerd/pb",
+    protos: ["content.proto", "snapshots.proto", "leases.proto", "containers.proto", "tasks.proto", "images.proto", "version.proto"],
+    root: "containerd",
   },
 ];
 

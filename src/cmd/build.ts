@@ -1,5 +1,5 @@
 // `buildkit build`: reads a Definition (stdin or --file) and solves it in this process with
-// the standalone worker, showing progress and writing a trace of every step.
+// the chosen worker (--worker), showing progress and writing a trace of every step.
 import { defineCommand } from "citty";
 import { existsSync } from "node:fs";
 import type { RegistryClient } from "../core/registry/index.ts";
@@ -20,6 +20,7 @@ import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "
 import { FRONTEND_ARGS, parseFrontendFlags, runFrontend } from "./frontend-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
+import { openWorker, parseWorkerFlags, workerArgs } from "./worker-flags.ts";
 import { parseSize } from "../core/cache/units.ts";
 import { ENTITLEMENTS, grantEntitlements, type Entitlement } from "../core/solver/entitlements.ts";
 import { parseCacheExportSpec, parseCacheImportSpec } from "../core/cache/remote/spec.ts";
@@ -46,6 +47,7 @@ export default defineCommand({
     allow: { type: "string", description: "Grant an entitlement to the build: security.insecure or network.host (repeatable)" },
     "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy)" },
     ...FRONTEND_ARGS,
+    ...workerArgs,
   },
   async run({ args, rawArgs }) {
     const mode = (args.quiet ? "quiet" : args.progress) as ProgressMode;
@@ -53,6 +55,7 @@ export default defineCommand({
     const localDirs = parseLocals(repeatedFlag(rawArgs, "local"));
     const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
     const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
+    const workerChoice = parseWorkerFlags(args);
     const registry = registryClient(args.config);
     const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry);
     const cacheExports = cacheFlags(repeatedFlag(rawArgs, "export-cache"), parseCacheExportSpec);
@@ -66,14 +69,13 @@ export default defineCommand({
 
     const controller = new AbortController();
     const stop = onInterrupt(controller);
-    const { createStandaloneWorker } = await import("../backends/standalone/index.ts");
-    debugLog(`state directory ${root}, ${definition.byteLength} bytes of definition, progress ${mode}`);
-    const worker = await createStandaloneWorker({
+    debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
+    const { worker, swept: sweptCounts } = await openWorker(workerChoice, {
       root,
       signal: controller.signal,
       onWait: () => process.stderr.write(`waiting for another build to release ${root}\n`),
     });
-    const swept = Object.entries(worker.swept).filter(([, n]) => n > 0);
+    const swept = Object.entries(sweptCounts).filter(([, n]) => n > 0);
     if (swept.length) debugLog(`cleaned up after an earlier process: ${swept.map(([k, n]) => `${n} ${k}`).join(", ")}`);
     const tracePath = defaultTracePath(root);
     if (mode !== "quiet") process.stderr.write(`trace: ${tracePath}\n`);

@@ -10,6 +10,7 @@ import { defaultRoot, repeatedFlag } from "./build-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
 import { readServeConfig, type ServeFileConfig } from "./serve-config.ts";
+import { openWorker, parseWorkerFlags, workerArgs } from "./worker-flags.ts";
 import { VERSION } from "./version.ts";
 
 const DEFAULT_ADDRESS = "unix:///run/buildkit-ts/buildkitd.sock";
@@ -26,6 +27,7 @@ export default defineCommand({
     tlscacert: { type: "string", description: "CA (PEM): clients must present a certificate it signed" },
     "insecure-tcp": { type: "boolean", description: "Allow tcp:// without TLS (anyone who can connect can run builds as this user)" },
     "allow-insecure-entitlement": { type: "string", description: "Let builds ask for this entitlement: security.insecure or network.host (repeatable)" },
+    ...workerArgs,
   },
   async run({ args, rawArgs }) {
     const file = loadConfig(args.config);
@@ -39,12 +41,12 @@ export default defineCommand({
     });
     const root = args.root ?? file?.root ?? defaultRoot();
     const gcKeepStorage = file?.gc === false ? 0 : file?.gcKeepStorage;
+    const workerChoice = parseWorkerFlags(args);
 
-    const { createStandaloneWorker } = await import("../backends/standalone/index.ts");
     const { createEngine } = await import("../core/engine/index.ts");
     const { createDaemon } = await import("../api/daemon.ts");
     const { createDaemonSessions } = await import("../api/session/daemon-sessions.ts");
-    const worker = await createStandaloneWorker({ root, onWait: () => process.stderr.write(`waiting for another process to release ${root}\n`) });
+    const { worker } = await openWorker(workerChoice, { root, onWait: () => process.stderr.write(`waiting for another process to release ${root}\n`) });
     const engine = createEngine({
       worker,
       config: {

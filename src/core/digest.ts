@@ -10,3 +10,8 @@ export function sha256(data: Uint8Array | string): Digest {
 export function isDigest(value: string): value is Digest {
   return DIGEST_RE.test(value);
 }
+
+/** The hex part of a sha256 digest. */
+export function hexOf(digest: Digest): string {
+  return digest.slice("sha256:".length);
+}

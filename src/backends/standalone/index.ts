@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { hostPlatform } from "../../core/llb/platform.ts";
 import type { Worker } from "../../core/worker/worker.ts";
+import { LocalContentStore } from "./content-store.ts";
 import { createRuncExecutor, sweepRunc } from "./executor/index.ts";
 import { lockRoot } from "./root-lock.ts";
 import { createOverlaySnapshotter } from "./snapshotter.ts";
@@ -19,11 +20,11 @@ export interface StandaloneWorkerOptions {
 
 export interface StandaloneWorker extends Worker {
   /** What opening the root cleaned up after an earlier process that was killed. */
-  readonly swept: { mounts: number; snapshots: number; orphans: number; containers: number; bundles: number };
+  readonly swept: { mounts: number; snapshots: number; orphans: number; tempBlobs: number; containers: number; bundles: number };
 }
 
 /**
- * The daemonless worker: runc for processes, overlayfs snapshots, everything under one state
+ * The daemonless worker: runc for processes, overlayfs snapshots, blobs in files, everything under one state
  * directory. Opening it takes the root's lock and sweeps what a killed process left behind
  * (half-written snapshots, containers, mounts), so the cache is consistent before work starts.
  */
@@ -37,6 +38,8 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
     const mounts = sweepMounts(opts.root);
     const runc = await sweepRunc(executorRoot, { runcPath: opts.runcPath });
     const snapshotter = await createOverlaySnapshotter({ root: opts.root });
+    const content = new LocalContentStore(opts.root);
+    const tempBlobs = await content.sweep();
     const platform = hostPlatform();
     return {
       id: `standalone-${platform.architecture}`,
@@ -45,7 +48,8 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
       root: opts.root,
       snapshotter,
       executor: createRuncExecutor({ root: executorRoot, runcPath: opts.runcPath }),
-      swept: { mounts, snapshots: snapshotter.swept.active, orphans: snapshotter.swept.orphans, ...runc },
+      content,
+      swept: { mounts, snapshots: snapshotter.swept.active, orphans: snapshotter.swept.orphans, tempBlobs, ...runc },
       withMounted: (mounts, fn) => withMounted(mounts, fn, { parent: mountRoot }),
       async close() {
         await snapshotter.close();

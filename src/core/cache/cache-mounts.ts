@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync, utimesSync } from "node:fs";
 import { join } from "node:path";
+import { statePath } from "../worker/storage.ts";
 import { sha256 } from "../digest.ts";
 import type { Mount } from "../worker/mount.ts";
 
@@ -18,7 +19,7 @@ export interface CacheMountLease {
  * private gives a second writer a directory of its own (thrown away after).
  */
 export function createCacheMounts(root: string) {
-  const dir = join(root, "cache-mounts");
+  const dir = statePath(root, "cacheMounts");
   const busy = new Map<string, number>();
   const waiters = new Map<string, (() => void)[]>();
   const bind = (path: string): Mount[] => [{ type: "bind", source: path, options: ["rbind", "rw"] }];

@@ -13,6 +13,7 @@
 // fixed limit, as buildkitd's keepStorage does; 0 turns GC off.
 import { statSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { statePath } from "../worker/storage.ts";
 import type { Worker } from "../worker/worker.ts";
 import { prune, type PrunePolicy, type PruneReport } from "./prune.ts";
 import { openCacheStore, type CacheStore } from "./store.ts";
@@ -128,10 +129,10 @@ export async function runGC(worker: Worker, opts: GCOptions = {}): Promise<Prune
   if (opts.keepStorage === 0) return { removed: [], reclaimed: 0, dangling: 0 };
   const disk = opts.disk ?? diskStat(worker.root);
   const space = opts.keepStorage === undefined ? defaultGCSpace(disk) : { reservedSpace: opts.keepStorage, maxUsedSpace: 0, minFreeSpace: 0 };
-  const store = opts.store ?? openCacheStore(join(worker.root, "cache.db"));
+  const store = opts.store ?? openCacheStore(statePath(worker.root, "cacheIndex"));
   try {
     const inUse = opts.inUse?.();
-    const target = { root: worker.root, snapshotter: worker.snapshotter, store, cacheMountsDir: join(worker.root, "cache-mounts"), inUse, currentInUse: opts.inUse, now: opts.now };
+    const target = { root: worker.root, content: worker.content, snapshotter: worker.snapshotter, store, cacheMountsDir: statePath(worker.root, "cacheMounts"), inUse, currentInUse: opts.inUse, now: opts.now };
     const report = await prune(target, gcPolicies(space, disk), { onRemoved: opts.onRemoved, signal: opts.signal });
     writeFileSync(join(worker.root, GC_STAMP), `${new Date().toISOString()}\n`);
     return report;

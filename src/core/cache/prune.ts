@@ -13,6 +13,7 @@ import { BuildkitError, withContext } from "../errors.ts";
 import { matchFilters, type UsageFilter } from "./usage-filter.ts";
 import { byLastUse, collectUsage, danglingResults, type UsageRecord, type UsageSources } from "./usage.ts";
 import { collectContent, type ContentGCReport } from "../content/gc.ts";
+import type { ContentStore } from "../worker/content-store.ts";
 import { collectGitCache } from "../sources/git/cache-gc.ts";
 
 export interface PrunePolicy {
@@ -75,6 +76,8 @@ function insertSorted(list: UsageRecord[], r: UsageRecord): void {
 export interface PruneTarget extends UsageSources {
   /** The worker's root: when given, the content store is garbage-collected after the records. */
   readonly root?: string;
+  /** The worker's content store, collected with the root. */
+  readonly content?: ContentStore;
   /** Re-read just before each removal: holds taken since the records were collected. */
   readonly currentInUse?: () => ReadonlySet<string>;
   readonly now?: () => number;
@@ -116,7 +119,7 @@ export async function prune(target: PruneTarget, policies: PrunePolicy | readonl
     if (gone.length > 0) records = undefined;
     removed.push(...gone);
   }
-  const content = target.root === undefined ? undefined : await collectContent(target.root, target.snapshotter, now());
+  const content = target.root === undefined || target.content === undefined ? undefined : await collectContent(target.root, { content: target.content, snapshotter: target.snapshotter }, now());
   if (target.root !== undefined) await collectGitCache(target.root, now());
   return { removed, reclaimed: removed.reduce((sum, r) => sum + r.size, 0), dangling: dangling.length, ...(content ? { content } : {}) };
 }

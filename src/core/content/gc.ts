@@ -8,8 +8,8 @@
  * - the http source's remembered downloads (ROOT/http/*.json) used in the last 30 days; older
  *   ones are forgotten.
  *
- * Anything else (a pushed image's manifest and config, a layer of a pruned snapshot) goes, and
- * so do temporary files a killed process left (older than an hour). Nothing removed here is
+ * Anything else (a pushed image's manifest and config, a layer of a pruned snapshot) goes
+ * (temporary files a killed process left are the store's own business). Nothing removed here is
  * needed for correctness: an export compresses again, a pull or a download fetches again.
  *
  * It assumes no build is running on the root meanwhile (true under the root lock, which a
@@ -20,10 +20,12 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Digest } from "../digest.ts";
 import { isDigest } from "../digest.ts";
-import { readImages } from "./local-images.ts";
+import type { ContentStore } from "../worker/content-store.ts";
 import type { Snapshotter } from "../worker/snapshotter.ts";
+import { statePath } from "../worker/storage.ts";
+import { readBlob } from "./blobs.ts";
 import { ContentIndex } from "./index-db.ts";
-import { ContentStore, hexOf } from "./store.ts";
+import { readImages } from "./local-images.ts";
 
 export interface ContentGCReport {
   readonly blobs: number;
@@ -31,38 +33,29 @@ export interface ContentGCReport {
 }
 
 const HTTP_RECORD_TTL_MS = 30 * 86400e3;
-const TEMP_TTL_MS = 3600e3;
 
-export async function collectContent(root: string, snapshotter: Snapshotter, now = Date.now()): Promise<ContentGCReport> {
-  const content = new ContentStore(root);
-  const blobsDir = join(content.dir, "blobs", "sha256");
-  const names = await readdir(blobsDir).catch(() => [] as string[]);
-  if (names.length === 0) return { blobs: 0, bytes: 0 };
+export async function collectContent(root: string, p: { content: ContentStore; snapshotter: Snapshotter }, now = Date.now()): Promise<ContentGCReport> {
+  const { content, snapshotter } = p;
+  const blobs: { digest: Digest; size: number }[] = [];
+  for await (const info of content.list()) blobs.push(info);
+  if (blobs.length === 0) return { blobs: 0, bytes: 0 };
   const keep = new Set<string>();
-  const index = ContentIndex.open(content.dir);
+  const index = ContentIndex.open(statePath(root, "content"));
   try {
     const committed = new Set((await snapshotter.list()).filter((s) => s.kind === "committed").map((s) => s.name));
     const goneSnapshots = new Set<string>();
     for (const row of index.layerRows()) {
-      if (committed.has(row.snapshot)) keep.add(hexOf(row.digest));
+      if (committed.has(row.snapshot)) keep.add(row.digest);
       else goneSnapshots.add(row.snapshot);
     }
     await markImages(root, content, keep);
     await markHttpRecords(root, keep, now);
     const removed: Digest[] = [];
     let bytes = 0;
-    for (const name of names) {
-      const path = join(blobsDir, name);
-      if (name.startsWith(".tmp-")) {
-        const st = await stat(path).catch(() => undefined);
-        if (st && now - st.mtimeMs > TEMP_TTL_MS) await rm(path, { force: true });
-        continue;
-      }
-      if (keep.has(name)) continue;
-      const st = await stat(path).catch(() => undefined);
-      await rm(path, { force: true });
-      bytes += st?.size ?? 0;
-      removed.push(`sha256:${name}` as Digest);
+    for (const blob of blobs) {
+      if (keep.has(blob.digest)) continue;
+      if (await content.delete(blob.digest)) bytes += blob.size;
+      removed.push(blob.digest);
     }
     index.forget(goneSnapshots, removed);
     return { blobs: removed.length, bytes };
@@ -75,24 +68,24 @@ export async function collectContent(root: string, snapshotter: Snapshotter, now
 async function markImages(root: string, content: ContentStore, keep: Set<string>): Promise<void> {
   const { images } = await readImages(root);
   const visit = async (digest: string, depth: number): Promise<void> => {
-    if (!isDigest(digest) || keep.has(hexOf(digest)) || depth > 4) return;
-    keep.add(hexOf(digest));
+    if (!isDigest(digest) || keep.has(digest) || depth > 4) return;
+    keep.add(digest);
     let doc: { manifests?: { digest?: string }[]; config?: { digest?: string }; layers?: { digest?: string }[] };
     try {
-      doc = JSON.parse(await readFile(content.blobPath(digest), "utf8")) as typeof doc;
+      doc = JSON.parse(new TextDecoder().decode(await readBlob(content, digest))) as typeof doc;
     } catch {
       return; // missing, or a blob that is not JSON (a layer)
     }
     for (const m of doc.manifests ?? []) if (m.digest) await visit(m.digest, depth + 1);
-    if (doc.config?.digest && isDigest(doc.config.digest)) keep.add(hexOf(doc.config.digest));
-    for (const l of doc.layers ?? []) if (l.digest && isDigest(l.digest)) keep.add(hexOf(l.digest));
+    if (doc.config?.digest && isDigest(doc.config.digest)) keep.add(doc.config.digest);
+    for (const l of doc.layers ?? []) if (l.digest && isDigest(l.digest)) keep.add(l.digest);
   };
   for (const image of Object.values(images)) await visit(image.target.digest, 0);
 }
 
 /** Marks the http source's remembered downloads; forgets records unused for 30 days. */
 async function markHttpRecords(root: string, keep: Set<string>, now: number): Promise<void> {
-  const dir = join(root, "http");
+  const dir = statePath(root, "http");
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.endsWith(".json")) continue;
     const path = join(dir, name);
@@ -104,7 +97,7 @@ async function markHttpRecords(root: string, keep: Set<string>, now: number): Pr
     }
     try {
       const records = JSON.parse(await readFile(path, "utf8")) as { digest?: string }[];
-      for (const r of Array.isArray(records) ? records : []) if (r.digest && isDigest(r.digest)) keep.add(hexOf(r.digest));
+      for (const r of Array.isArray(records) ? records : []) if (r.digest && isDigest(r.digest)) keep.add(r.digest);
     } catch {
       // unreadable: its downloads are simply not kept
     }

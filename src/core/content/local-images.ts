@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { statePath } from "../worker/storage.ts";
 import { BuildkitError } from "../errors.ts";
 import type { Descriptor } from "../image/oci-types.ts";
 
@@ -20,7 +20,7 @@ export interface ImagesFile {
 }
 
 export function imagesPath(root: string): string {
-  return join(root, "images.json");
+  return statePath(root, "images");
 }
 
 export async function readImages(root: string): Promise<ImagesFile> {

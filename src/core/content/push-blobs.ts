@@ -1,7 +1,7 @@
 import type { Descriptor } from "../image/oci-types.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import type { ContentIndex } from "./index-db.ts";
-import type { ContentStore } from "./store.ts";
+import type { ContentStore } from "../worker/content-store.ts";
 
 const PARALLEL_BLOBS = 3;
 
@@ -27,7 +27,7 @@ export async function pushStoredBlobs(
   const stats: PushStats = { exists: 0, mounted: 0, uploaded: 0 };
   await inPool(blobs, PARALLEL_BLOBS, async (desc) => {
     const mountFrom = ctx.index.sources(desc.digest, repo.domain).filter((r) => r !== own);
-    const res = await client.pushBlob(repo, desc, ctx.store.stream(desc.digest), { signal: ctx.signal, mountFrom });
+    const res = await client.pushBlob(repo, desc, ctx.store.read(desc.digest), { signal: ctx.signal, mountFrom });
     stats[res.status]++;
     ctx.index.addSource(desc.digest, repo);
     ctx.onPushed?.(desc, res.status);

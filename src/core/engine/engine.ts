@@ -5,7 +5,6 @@
  * in-flight table and the cache index, identical work in simultaneous builds runs once, and
  * garbage collection never removes what another build still holds.
  */
-import { join } from "node:path";
 import { createCacheMounts } from "../cache/cache-mounts.ts";
 import { gcDue, runGC } from "../cache/gc.ts";
 import { prune, type PrunePolicy, type PruneReport } from "../cache/prune.ts";
@@ -25,6 +24,7 @@ import type { ResultRef } from "../solver/op.ts";
 import { createOpResolver } from "../solver/ops/index.ts";
 import { solve } from "../solver/scheduler.ts";
 import { withView } from "../worker/snapshots.ts";
+import { statePath } from "../worker/storage.ts";
 import type { Worker } from "../worker/worker.ts";
 import { exportWithProgress, withEmptyDir } from "./export.ts";
 import { EngineState } from "./state.ts";
@@ -119,7 +119,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   let madeSomething = false;
   let closed = false;
 
-  const usageSources = () => ({ root: worker.root, snapshotter: worker.snapshotter, store: state.store, cacheMountsDir: join(worker.root, "cache-mounts"), inUse: refs.inUse() });
+  const usageSources = () => ({ root: worker.root, content: worker.content, snapshotter: worker.snapshotter, store: state.store, cacheMountsDir: statePath(worker.root, "cacheMounts"), inUse: refs.inUse() });
 
   /** Collects garbage once no build runs: a build's fresh results are safe until it has recorded them. */
   async function collectGarbage(): Promise<void> {
@@ -138,9 +138,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       session,
       statCache: state.statCache,
       registry: config.registry,
-      get content() {
-        return state.content;
-      },
+      content: worker.content,
       get index() {
         return state.index;
       },
@@ -151,9 +149,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     return {
       worker,
       store: state.store,
-      get content() {
-        return state.content;
-      },
+      content: worker.content,
       get index() {
         return state.index;
       },

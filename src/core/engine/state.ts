@@ -1,8 +1,7 @@
-import { join } from "node:path";
 import { openCacheStore, type CacheStore } from "../cache/store.ts";
 import { ContentIndex } from "../content/index-db.ts";
-import { ContentStore } from "../content/store.ts";
 import { openStatCache, type StatCache } from "../sources/local/stat-cache.ts";
+import { statePath } from "../worker/storage.ts";
 
 /**
  * The engine's databases under the worker's root, each opened on first use and then kept open
@@ -13,30 +12,24 @@ export class EngineState {
   #store: CacheStore | undefined;
   #statCache: StatCache | undefined;
   #index: ContentIndex | undefined;
-  #content: ContentStore | undefined;
 
   constructor(root: string) {
     this.#root = root;
   }
 
-  /** The cache index: cache keys → results, sizes, last use (ROOT/cache.db). */
+  /** The cache index: cache keys → results, sizes, last use. */
   get store(): CacheStore {
-    return (this.#store ??= openCacheStore(join(this.#root, "cache.db")));
+    return (this.#store ??= openCacheStore(statePath(this.#root, "cacheIndex")));
   }
 
-  /** Local sources' stat cache (ROOT/local-stat.db). */
+  /** Local sources' stat cache. */
   get statCache(): StatCache {
-    return (this.#statCache ??= openStatCache(join(this.#root, "local-stat.db")));
+    return (this.#statCache ??= openStatCache(statePath(this.#root, "statCache")));
   }
 
-  /** Blobs by digest: pulled and exported layers, configs, manifests. */
-  get content(): ContentStore {
-    return (this.#content ??= new ContentStore(this.#root));
-  }
-
-  /** What the content store's blobs are (layers by snapshot, images). */
+  /** What the content store's blobs are (layers by snapshot, images, blob sources). */
   get index(): ContentIndex {
-    return (this.#index ??= ContentIndex.open(this.content.dir));
+    return (this.#index ??= ContentIndex.open(statePath(this.#root, "content")));
   }
 
   close(): void {

@@ -8,7 +8,6 @@
  * snapshot never changes, so exporting the same result again reuses them without diffing or
  * compressing anything.
  */
-import { rm } from "node:fs/promises";
 import { sha256 } from "../digest.ts";
 import type { Digest } from "../digest.ts";
 import { BuildkitError } from "../errors.ts";
@@ -17,7 +16,8 @@ import { writeLayer } from "./layer-write.ts";
 import { withView } from "../worker/snapshots.ts";
 import type { Worker } from "../worker/worker.ts";
 import type { ContentIndex, LayerKey, LayerRecord } from "../content/index-db.ts";
-import type { ContentStore } from "../content/store.ts";
+import type { ContentStore } from "../worker/content-store.ts";
+import { blobSize, writerSink } from "../content/blobs.ts";
 
 /** The diffID of an empty layer: a tar of nothing but its two zero end blocks. */
 export const EMPTY_DIFF_ID: Digest = sha256(new Uint8Array(1024));
@@ -89,7 +89,7 @@ async function snapshotLayer(
 ): Promise<{ record: LayerRecord; reused: boolean }> {
   const key: LayerKey = { snapshot: p.snapshot, compression: opts.compression, level: opts.level ?? 0 };
   const known = ctx.index.layer(key);
-  if (known && (known.empty || (await ctx.store.size(known.digest)) === known.size)) {
+  if (known && (known.empty || (await blobSize(ctx.store, known.digest)) === known.size)) {
     ctx.index.hit(key);
     return { record: known, reused: true };
   }
@@ -98,20 +98,23 @@ async function snapshotLayer(
   return { record, reused: false };
 }
 
-/** Diffs the snapshot against its parent into a new blob of the store. */
+/**
+ * Diffs the snapshot against its parent, streaming the compressed layer into a new blob of the
+ * store (an empty diff is not stored: images leave it out).
+ */
 async function diffLayer(worker: Worker, store: ContentStore, p: { snapshot: string; parent: string | undefined }, opts: LayerOptions): Promise<LayerRecord> {
-  const temp = await store.tempPath();
+  const writer = await store.writer({ signal: opts.signal });
   const levels = opts.compression === "gzip" ? { gzipLevel: opts.level } : opts.compression === "zstd" ? { zstdLevel: opts.level } : {};
   try {
     const written = await withView(worker, p.parent, (lower) =>
-      withView(worker, p.snapshot, (upper) => writeLayer({ lower, upper }, temp, opts.compression, { ...levels, signal: opts.signal })),
+      withView(worker, p.snapshot, (upper) => writeLayer({ lower, upper }, writerSink(writer), opts.compression, { ...levels, signal: opts.signal })),
     );
     const empty = written.diffID === EMPTY_DIFF_ID;
-    if (empty) await rm(temp, { force: true });
-    else await store.commit(temp, written.digest);
+    if (empty) await writer.abort();
+    else await writer.commit({ digest: written.digest, size: written.size });
     return { digest: written.digest, diffID: written.diffID, size: written.size, empty };
   } catch (err) {
-    await rm(temp, { force: true });
+    await writer.abort().catch(() => undefined);
     throw err;
   }
 }

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { statePath } from "../worker/storage.ts";
 import { BuildkitError, withContext } from "../errors.ts";
 import type { ProgressEvent, ProgressWriter } from "./events.ts";
 
@@ -34,7 +35,7 @@ export interface TraceWriterOptions {
 
 /** `<stateDir>/traces/<ISO time without colons>-<pid>.jsonl`; creates the directory. */
 export function defaultTracePath(stateDir: string): string {
-  const dir = join(stateDir, "traces");
+  const dir = statePath(stateDir, "traces");
   mkdirSync(dir, { recursive: true });
   return join(dir, `${new Date().toISOString().replaceAll(":", "")}-${process.pid}.jsonl`);
 }

@@ -3,11 +3,11 @@
  * image, git and http sources load their modules (registry client, simple-git, …) only when a
  * build has such a source, so a build without them does not pay for loading them.
  */
-import { join } from "node:path";
 import type { CacheMounts } from "../cache/cache-mounts.ts";
 import type { ContentIndex } from "../content/index-db.ts";
-import type { ContentStore } from "../content/store.ts";
+import type { ContentStore } from "../worker/content-store.ts";
 import { BuildkitError } from "../errors.ts";
+import { statePath } from "../worker/storage.ts";
 import type { Platform } from "../llb/platform.ts";
 import type { pb } from "../pb/index.ts";
 import type { RegistryClient } from "../registry/index.ts";
@@ -32,13 +32,13 @@ export interface SourceTableDeps extends SourceDeps {
 type SourceFactory = (op: pb.SourceOp.$Properties, platform: Platform, deps: SourceTableDeps) => OpAdapter;
 
 const httpSource: SourceFactory = (op, _platform, deps) =>
-  lazyAdapter(async () => (await import("./http/index.ts")).httpSource(op, { ...deps, httpCacheDir: join(deps.worker.root, "http") }));
+  lazyAdapter(async () => (await import("./http/index.ts")).httpSource(op, { ...deps, httpCacheDir: statePath(deps.worker.root, "http") }));
 
 export const SOURCES: Readonly<Record<string, SourceFactory>> = {
   local: (op, _platform, deps) => localSource(op, deps),
   "docker-image": (op, platform, deps) =>
     lazyAdapter(async () => (await import("./image/source.ts")).imageSource(op, platform, { ...deps, registry: await deps.registry() })),
-  git: (op, _platform, deps) => lazyAdapter(async () => (await import("./git/index.ts")).gitSource(op, { ...deps, gitCacheDir: join(deps.worker.root, "git") })),
+  git: (op, _platform, deps) => lazyAdapter(async () => (await import("./git/index.ts")).gitSource(op, { ...deps, gitCacheDir: statePath(deps.worker.root, "git") })),
   http: httpSource,
   https: httpSource,
 };

@@ -1,11 +1,13 @@
 import type { Platform } from "../llb/platform.ts";
+import type { ContentStore } from "./content-store.ts";
 import type { Executor } from "./executor.ts";
+import type { ImageStore } from "./image-store.ts";
 import type { Mount } from "./mount.ts";
 import type { Snapshotter } from "./snapshotter.ts";
 
 /**
  * What a backend gives the solver: where results live (snapshotter), how processes run
- * (executor), how mounts become directories the engine itself can read and write (for file
+ * (executor), where blobs live (content), how mounts become directories the engine itself can read and write (for file
  * ops, sources and exporters), and a state directory for the engine's own data.
  */
 export interface Worker {
@@ -14,6 +16,9 @@ export interface Worker {
   readonly platforms: readonly Platform[];
   readonly snapshotter: Snapshotter;
   readonly executor: Executor;
+  readonly content: ContentStore;
+  /** The backend's own image names, when it has them (containerd); exported images are registered there too. */
+  readonly images?: ImageStore;
   /** The state directory (cache index, stat cache, cache mounts, traces). */
   readonly root: string;
   /** Mounts `mounts` on a fresh directory, runs fn with it, and always unmounts after. */

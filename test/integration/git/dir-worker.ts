@@ -1,5 +1,6 @@
 // A worker whose snapshots are plain directories (no root, no overlay): enough for sources,
 // which only prepare, fill and commit snapshots.
+import { LocalContentStore } from "../../../src/backends/standalone/content-store.ts";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createSnapshotRefs, type SnapshotRefs } from "../../../src/core/cache/refs.ts";
@@ -53,6 +54,7 @@ export function dirWorker(root: string): DirWorker {
     platforms: [],
     snapshotter,
     executor: { run: async () => { throw new Error("dir worker: no executor"); } },
+    content: new LocalContentStore(root),
     root,
     withMounted: async (mounts, fn) => {
       const source = mounts[0]?.source;

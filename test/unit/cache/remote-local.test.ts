@@ -12,23 +12,24 @@ import { chainIDs } from "../../../src/core/cache/remote/chain.ts";
 import { openCacheStore } from "../../../src/core/cache/store.ts";
 import type { SnapshotRefs } from "../../../src/core/cache/refs.ts";
 import { ContentIndex } from "../../../src/core/content/index-db.ts";
-import { ContentStore } from "../../../src/core/content/store.ts";
+import { LocalContentStore } from "../../../src/backends/standalone/content-store.ts";
+import { putBlob } from "../../../src/core/content/blobs.ts";
 import { sha256 } from "../../../src/core/digest.ts";
 import type { ProgressEvent } from "../../../src/core/progress/events.ts";
 import type { Worker } from "../../../src/core/worker/worker.ts";
 
 let dir: string;
-let content: ContentStore;
+let content: LocalContentStore;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "cache-remote-"));
-  content = new ContentStore(join(dir, "state"));
+  content = new LocalContentStore(join(dir, "state"));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 async function docWith(blobs: string[]): Promise<CacheDocument> {
   const layers: CacheLayer[] = [];
   for (const text of blobs) {
-    const desc = await content.put("application/vnd.oci.image.layer.v1.tar", new TextEncoder().encode(text));
+    const desc = await putBlob(content, "application/vnd.oci.image.layer.v1.tar", new TextEncoder().encode(text));
     layers.push({ blob: desc, diffID: desc.digest });
   }
   // Record i is the stack of layers 0..i.
@@ -96,7 +97,7 @@ describe("imported records in lookups", () => {
     const dest = join(dir, "cache");
     await writeLocalCache(dest, "latest", encodeCache(doc), doc.layers.map((l) => l.blob), content);
     const store = openCacheStore(":memory:");
-    const index = ContentIndex.open(content.dir);
+    const index = ContentIndex.open(join(dir, "state", "content"));
     const events: ProgressEvent[] = [];
     try {
       store.save(sha256("k0"), 0, "result-local");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { BUN, REPO_ROOT } from "../../paths.ts";
 
 /** Each generated module and the directory its committed code lives in. */
-const MODULES: Record<string, string> = { ops: "src/core/pb", api: "src/api/pb", session: "src/api/pb" };
+const MODULES: Record<string, string> = { ops: "src/core/pb", api: "src/api/pb", session: "src/api/pb", containerd: "src/backends/containerd/pb" };
 
 test("generated protobuf code is up to date", async () => {
   const out = mkdtempSync(join(tmpdir(), "gen-pb-"));

@@ -21,7 +21,7 @@ import { canceled, runContainer } from "./process.ts";
 import { deleteContainer } from "./runc.ts";
 import type { Runc } from "./runc.ts";
 import { buildSpec } from "./spec.ts";
-import type { SpecMount } from "./spec.ts";
+import type { RuntimeSpec, SpecMount } from "./spec.ts";
 import { recordStubs, removeStubs } from "./stubs.ts";
 import { resolveScoped } from "./scoped-path.ts";
 import { removeBundle, runcFor } from "./sweep.ts";
@@ -36,7 +36,26 @@ export interface RuncExecutorOptions {
   readonly root: string;
   /** The runc binary; found on PATH (or in the sbin dirs) when not given. */
   readonly runcPath?: string;
+  /**
+   * Runs the prepared bundle's process instead of `runc run` (the containerd backend hands it
+   * to containerd as a container and task); resolves with the exit code, kills on abort.
+   */
+  readonly launch?: ContainerLauncher;
 }
+
+export interface LaunchParams {
+  readonly id: string;
+  /** Holds rootfs/ (mounted), hosts, resolv.conf and step mounts; removed after the run. */
+  readonly bundle: string;
+  /** The spec written to bundle/config.json (root.path is the absolute rootfs). */
+  readonly spec: RuntimeSpec;
+  readonly io: ProcessIO;
+  /** For error messages: the process's argv[0]. */
+  readonly name: string;
+}
+
+export type ContainerLauncher = (p: LaunchParams, signal: AbortSignal) => Promise<number>;
+export type { RuntimeSpec } from "./spec.ts";
 
 interface RunParams {
   readonly root: readonly Mount[];
@@ -77,21 +96,22 @@ function throwIfAborted(signal: AbortSignal): void {
 class RuncExecutor implements Executor {
   readonly #root: string;
   readonly #runcPath: string | undefined;
+  readonly #launch: ContainerLauncher | undefined;
   #runc: Runc | undefined;
 
   constructor(opts: RuncExecutorOptions) {
     this.#root = opts.root;
     this.#runcPath = opts.runcPath;
+    this.#launch = opts.launch;
   }
 
   async run(p: RunParams, signal: AbortSignal): Promise<{ exitCode: number }> {
     throwIfAborted(signal);
-    this.#runc ??= runcFor(this.#root, this.#runcPath);
     const id = randomBytes(12).toString("hex");
     const cleanup = new Cleanup();
     let exitCode: number;
     try {
-      exitCode = await this.#runInBundle(this.#runc, id, p, cleanup, signal);
+      exitCode = await this.#runInBundle(id, p, cleanup, signal);
     } catch (err) {
       await cleanup.run();
       throw err;
@@ -101,7 +121,7 @@ class RuncExecutor implements Executor {
     return { exitCode };
   }
 
-  async #runInBundle(runc: Runc, id: string, p: RunParams, cleanup: Cleanup, signal: AbortSignal): Promise<number> {
+  async #runInBundle(id: string, p: RunParams, cleanup: Cleanup, signal: AbortSignal): Promise<number> {
     const bundle = join(this.#root, "bundles", id);
     const rootfs = join(bundle, "rootfs");
     await mkdir(rootfs, { recursive: true });
@@ -121,6 +141,8 @@ class RuncExecutor implements Executor {
     });
     await writeFile(join(bundle, "config.json"), JSON.stringify(spec));
     throwIfAborted(signal);
+    if (this.#launch) return this.#launch({ id, bundle, spec, io: p.io, name: p.meta.args[0] ?? "" }, signal);
+    const runc = (this.#runc ??= runcFor(this.#root, this.#runcPath));
     cleanup.defer(() => deleteContainer(runc, id));
     return runContainer({ runc, id, bundle, io: p.io, name: p.meta.args[0] ?? "" }, signal);
   }

@@ -6,7 +6,8 @@
  * checked. Applied layers are recorded in the content index so exporting them reuses the blob.
  */
 import type { ContentIndex } from "../../content/index-db.ts";
-import type { ContentStore } from "../../content/store.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
+import { blobSize, writeBlob } from "../../content/blobs.ts";
 import { sha256 } from "../../digest.ts";
 import type { Digest } from "../../digest.ts";
 import { BuildkitError } from "../../errors.ts";
@@ -80,7 +81,7 @@ async function emptySnapshot(worker: Worker): Promise<string> {
 
 async function fetchBlob(layer: CacheLayer, source: BlobSource, deps: ChainDeps, task: CacheTask): Promise<void> {
   const { blob } = layer;
-  if ((await deps.content.size(blob.digest)) === blob.size) return;
+  if ((await blobSize(deps.content, blob.digest)) === blob.size) return;
   const stream = await source.fetch(blob, deps.signal);
   let done = 0;
   const counted = stream.pipeThrough(
@@ -92,7 +93,7 @@ async function fetchBlob(layer: CacheLayer, source: BlobSource, deps: ChainDeps,
       },
     }),
   );
-  await deps.content.write(blob.digest, counted);
+  await writeBlob(deps.content, blob.digest, counted, { signal: deps.signal });
   source.fetched?.(blob.digest);
   task.status(blob.digest, blob.size, blob.size, true);
 }
@@ -102,7 +103,7 @@ async function applyOne(layer: CacheLayer, name: string, parent: string | undefi
   const { blob, diffID } = layer;
   const mut = await prepareMutable(worker, parent);
   try {
-    const result = await worker.withMounted(mut.mounts, (dir) => applyLayer(deps.content.stream(blob.digest), dir, { mediaType: blob.mediaType, signal: deps.signal }));
+    const result = await worker.withMounted(mut.mounts, (dir) => applyLayer(deps.content.read(blob.digest), dir, { mediaType: blob.mediaType, signal: deps.signal }));
     if (result.diffID !== diffID) throw new BuildkitError("InvalidArgument", `layer ${blob.digest}: uncompressed content is ${result.diffID}, the cache says ${diffID}`);
     await worker.snapshotter.commit(name, mut.key);
     task.status(`extracting ${blob.digest}`, 1, 1, true);

@@ -12,7 +12,7 @@
  * compressed once, then reused from the content index), base first; blobs are listed once.
  */
 import type { ContentIndex } from "../../content/index-db.ts";
-import type { ContentStore } from "../../content/store.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
 import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
 import { resultLayers } from "../../image/image-layers.ts";

@@ -11,7 +11,7 @@
  * warning on a progress vertex. Cancellation is not a miss.
  */
 import type { ContentIndex } from "../../content/index-db.ts";
-import type { ContentStore } from "../../content/store.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
 import type { Digest } from "../../digest.ts";
 import { BuildkitError } from "../../errors.ts";
 import type { ProgressWriter } from "../../progress/events.ts";

@@ -7,7 +7,6 @@
  * hard-linked, so editing the layout cannot touch the worker's content store.
  */
 import { randomUUID } from "node:crypto";
-import { constants } from "node:fs";
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { isDigest, sha256 } from "../../digest.ts";
@@ -15,7 +14,7 @@ import type { Digest } from "../../digest.ts";
 import { BuildkitError } from "../../errors.ts";
 import { MediaType } from "../../image/oci-types.ts";
 import type { Descriptor, ImageIndex } from "../../image/oci-types.ts";
-import type { ContentStore } from "../../content/store.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
 import { verifyingStream } from "../../registry/verify-stream.ts";
 import { parseCacheConfig, parseCacheManifest } from "./format.ts";
 import type { EncodedCache } from "./format.ts";
@@ -63,7 +62,7 @@ async function putBlob(dir: string, desc: Descriptor, content: ContentStore): Pr
   const target = blobPath(dir, desc.digest);
   if ((await stat(target).catch(() => undefined))?.size === desc.size) return;
   await rm(target, { force: true });
-  await copyFile(content.blobPath(desc.digest), target, constants.COPYFILE_FICLONE);
+  await Bun.write(target, new Response(content.read(desc.digest)));
 }
 
 /** Writes the cache into dest as an OCI layout, tagged tag; layers are read from content. */

@@ -6,7 +6,7 @@
  * is also a plain image config) and streams blobs verified.
  */
 import type { ContentIndex } from "../../content/index-db.ts";
-import type { ContentStore } from "../../content/store.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
 import type { Descriptor } from "../../image/oci-types.ts";
 import { hostPlatform } from "../../llb/platform.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";

@@ -2,6 +2,7 @@
  * A result as an image in the content store: layers (image-layers.ts), config and manifest
  * blobs, OCI or Docker schema2 media types. Every exporter that makes an image starts here.
  */
+import { putBlob } from "../../content/blobs.ts";
 import type { Digest } from "../../digest.ts";
 import { layerMediaType } from "../../image/compression.ts";
 import type { Descriptor, ImageManifest } from "../../image/oci-types.ts";
@@ -40,8 +41,8 @@ export async function buildImage(result: BuildResult, ctx: LayerContext, opts: I
   const configText = frontendConfig
     ? goJSON(patchImageConfig(frontendConfig, { layers: chain, created, epoch: opts.epoch === undefined ? undefined : rfc3339(opts.epoch * 1000) }))
     : JSON.stringify(imageConfig({ platform, layers: chain, created }));
-  const config = await ctx.store.put(types.config, encoder.encode(configText));
+  const config = await putBlob(ctx.store, types.config, encoder.encode(configText));
   const manifestJson: ImageManifest = { schemaVersion: 2, mediaType: types.manifest, config, layers };
-  const manifest = await ctx.store.put(types.manifest, encoder.encode(JSON.stringify(manifestJson)));
+  const manifest = await putBlob(ctx.store, types.manifest, encoder.encode(JSON.stringify(manifestJson)));
   return { manifest, config, layers, diffIDs: withBlobs.map((l) => l.blob.diffID), reused: chain.filter((l) => l.reused).length };
 }

@@ -4,6 +4,7 @@
  * uploaded (streamed from disk); the manifest goes last, by tag. Where blobs now are is
  * recorded so later pushes to sibling repositories mount instead of uploading.
  */
+import { readBlob } from "../../content/blobs.ts";
 import { pushStoredBlobs, type PushStats } from "../../content/push-blobs.ts";
 import type { RegistryClient } from "../../registry/index.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
@@ -15,7 +16,7 @@ export type { PushStats } from "../../content/push-blobs.ts";
 export async function pushImage(client: RegistryClient, ref: ImageRef, image: BuiltImage, ctx: LayerContext, signal: AbortSignal): Promise<PushStats> {
   const repo = { domain: ref.domain, path: ref.path };
   const stats = await pushStoredBlobs(client, repo, [...image.layers, image.config], { store: ctx.store, index: ctx.index, signal });
-  const bytes = new Uint8Array(await Bun.file(ctx.store.blobPath(image.manifest.digest)).arrayBuffer());
+  const bytes = await readBlob(ctx.store, image.manifest.digest);
   await client.pushManifest(repo, ref.tag ?? "latest", image.manifest.mediaType, bytes, signal);
   ctx.index.addSource(image.manifest.digest, repo);
   return stats;

@@ -11,8 +11,8 @@ import type { Descriptor, ImageIndex } from "../../image/oci-types.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
 import type { BuiltImage } from "../image/build-image.ts";
-import type { ContentStore } from "../../content/store.ts";
-import { hexOf } from "../../content/store.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
+import { hexOf } from "../../digest.ts";
 import { ArchiveWriter } from "./archive-writer.ts";
 
 export type ArchiveFormat = "oci" | "docker";
@@ -59,7 +59,7 @@ export async function writeImageArchive(sink: ByteSink, store: ContentStore, ima
     p.signal.throwIfAborted();
     if (seen.has(desc.digest)) continue;
     seen.add(desc.digest);
-    await tar.stream(blobName(desc.digest), desc.size, store.stream(desc.digest));
+    await tar.stream(blobName(desc.digest), desc.size, store.read(desc.digest));
   }
   await tar.file("index.json", JSON.stringify(indexJson(image, p.name)));
   if (p.format === "docker") await tar.file("manifest.json", dockerManifestJson(image, p.name));

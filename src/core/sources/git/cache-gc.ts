@@ -6,6 +6,7 @@
  */
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { statePath } from "../../worker/storage.ts";
 
 const UNUSED_TTL_MS = 30 * 86400e3;
 const TEMP_TTL_MS = 3600e3;
@@ -15,7 +16,7 @@ export interface GitCacheGCReport {
 }
 
 export async function collectGitCache(root: string, now = Date.now()): Promise<GitCacheGCReport> {
-  const dir = join(root, "git");
+  const dir = statePath(root, "git");
   let repos = 0;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const path = join(dir, name);

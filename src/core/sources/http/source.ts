@@ -1,6 +1,8 @@
-import { chmod, copyFile, lchown, mkdir, readFile, rename, utimes, writeFile } from "node:fs/promises";
+import { chmod, lchown, mkdir, readFile, rename, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { hexOf, type ContentStore } from "../../content/store.ts";
+import { blobSize, ingestBlob } from "../../content/blobs.ts";
+import { hexOf } from "../../digest.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
 import type { Digest } from "../../digest.ts";
 import { sha256 } from "../../digest.ts";
 import { BuildkitError } from "../../errors.ts";
@@ -66,7 +68,7 @@ export function httpSource(op: pb.SourceOp.$Properties, deps: HttpSourceDeps): O
     async exec(_inputs, ctx) {
       const r = await resolve(ctx);
       let lastModified = r.lastModified ?? (await rememberedFor(deps, id, r.digest))?.lastModified;
-      if ((await deps.content.size(r.digest)) === undefined) {
+      if ((await blobSize(deps.content, r.digest)) === undefined) {
         const got = await download(id, display, deps, ctx, []);
         if (got.kind !== "body") throw new BuildkitError("Internal", `http source ${display}: unexpected 304 without a conditional request`);
         if (got.remembered.digest !== r.digest) {
@@ -74,7 +76,7 @@ export function httpSource(op: pb.SourceOp.$Properties, deps: HttpSourceDeps): O
         }
         lastModified = got.remembered.lastModified;
       }
-      const snapshot = await buildSnapshot(deps.worker, undefined, (dir) => placeFile(deps.content.blobPath(r.digest), join(dir, r.filename), id, lastModified));
+      const snapshot = await buildSnapshot(deps.worker, undefined, (dir) => placeFile(deps.content.read(r.digest), join(dir, r.filename), id, lastModified));
       return [deps.refs.ref(snapshot)];
     },
   };
@@ -94,8 +96,8 @@ function cacheKey(id: HttpIdentifier, r: Resolved): string {
   });
 }
 
-async function placeFile(blob: string, dest: string, id: HttpIdentifier, lastModified: string | undefined): Promise<void> {
-  await copyFile(blob, dest);
+async function placeFile(blob: ReadableStream<Uint8Array>, dest: string, id: HttpIdentifier, lastModified: string | undefined): Promise<void> {
+  await Bun.write(dest, new Response(blob));
   await chmod(dest, id.perm === 0 ? 0o600 : id.perm & 0o7777);
   if (id.uid !== 0 || id.gid !== 0) await lchown(dest, id.uid, id.gid);
   const parsed = lastModified ? Date.parse(lastModified) : NaN;
@@ -136,7 +138,7 @@ async function remember(deps: HttpSourceDeps, id: HttpIdentifier, entry: Remembe
 /** Resolves the URL now: a 304 for a remembered ETag whose content is still stored, or a download. */
 async function revalidate(id: HttpIdentifier, display: string, deps: HttpSourceDeps, ctx: OpContext): Promise<Resolved> {
   const usable: Remembered[] = [];
-  for (const r of await loadRemembered(deps, id)) if (r.etag && (await deps.content.size(r.digest)) !== undefined) usable.push(r);
+  for (const r of await loadRemembered(deps, id)) if (r.etag && (await blobSize(deps.content, r.digest)) !== undefined) usable.push(r);
   const { remembered, contentDisposition } = await download(id, display, deps, ctx, usable);
   const filename = fileNameFor(id, contentDisposition);
   return { digest: remembered.digest, filename, ...(remembered.lastModified ? { lastModified: remembered.lastModified } : {}) };
@@ -230,7 +232,7 @@ async function store(res: Response, display: string, content: ContentStore, ctx:
   );
   let digest: Digest;
   try {
-    digest = await content.ingest(counted);
+    ({ digest } = await ingestBlob(content, counted, { signal: ctx.signal }));
   } catch (err) {
     if (ctx.signal.aborted) throw new BuildkitError("Canceled", `http source ${display}: canceled`);
     if (err instanceof BuildkitError) throw err; // the store's own failure, already explained

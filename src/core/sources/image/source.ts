@@ -2,7 +2,8 @@ import { BuildkitError } from "../../errors.ts";
 import { sha256, type Digest } from "../../digest.ts";
 import type { pb } from "../../pb/index.ts";
 import type { ContentIndex } from "../../content/index-db.ts";
-import type { ContentStore } from "../../content/store.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
+import { blobSize, writeBlob } from "../../content/blobs.ts";
 import { compressionOfMediaType } from "../../image/compression.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
 import type { Descriptor } from "../../image/oci-types.ts";
@@ -83,7 +84,7 @@ async function unpack(image: ResolvedImage, deps: ImageDeps, ctx: OpContext): Pr
 }
 
 async function fetchBlob(image: ResolvedImage, layer: Descriptor, deps: ImageDeps, ctx: OpContext): Promise<void> {
-  if ((await deps.content.size(layer.digest)) === layer.size) return;
+  if ((await blobSize(deps.content, layer.digest)) === layer.size) return;
   const repo = repositoryOf(image);
   const stream = await deps.registry.fetchBlob(repo, layer, ctx.signal);
   let done = 0;
@@ -96,7 +97,7 @@ async function fetchBlob(image: ResolvedImage, layer: Descriptor, deps: ImageDep
       },
     }),
   );
-  await deps.content.write(layer.digest, counted);
+  await writeBlob(deps.content, layer.digest, counted, { signal: ctx.signal });
   deps.index.addSource(layer.digest, parseImageRef(repo));
   ctx.progress.status(layer.digest, layer.size, layer.size, true);
 }
@@ -110,7 +111,7 @@ async function applyOne(layer: Descriptor, diffID: Digest, name: string, parent:
   const mut = await prepareMutable(worker, parent);
   try {
     const result = await worker.withMounted(mut.mounts, (dir) =>
-      applyLayer(deps.content.stream(layer.digest), dir, { mediaType: layer.mediaType, signal: ctx.signal }),
+      applyLayer(deps.content.read(layer.digest), dir, { mediaType: layer.mediaType, signal: ctx.signal }),
     );
     if (result.diffID !== diffID) {
       throw new BuildkitError("InvalidArgument", `layer ${layer.digest}: uncompressed content is ${result.diffID}, the image config says ${diffID}`);

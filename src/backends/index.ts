@@ -1,0 +1,45 @@
+/**
+ * The one table of backends: how each makes a Worker. Commands pick one by name
+ * (`--worker standalone|containerd`); each backend's module is loaded only when chosen.
+ */
+import type { Worker } from "../core/worker/worker.ts";
+
+export interface BackendOptions {
+  /** The engine's state directory (cache index, content index, traces); one process owns it at a time. */
+  readonly root: string;
+  readonly containerd: { readonly address: string; readonly namespace: string };
+  /** Called when another process holds the state directory and this one waits for it. */
+  readonly onWait?: () => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface OpenedWorker {
+  readonly worker: Worker;
+  /** What opening cleaned up after an earlier process that was killed, by kind. */
+  readonly swept: Readonly<Record<string, number>>;
+}
+
+export const DEFAULT_CONTAINERD_ADDRESS = "/run/containerd/containerd.sock";
+export const DEFAULT_CONTAINERD_NAMESPACE = "buildkit";
+
+export const BACKENDS = {
+  /** runc, overlayfs snapshots and blobs in files, all under the state directory. */
+  standalone: async (opts: BackendOptions): Promise<OpenedWorker> => {
+    const { createStandaloneWorker } = await import("./standalone/index.ts");
+    const worker = await createStandaloneWorker({ root: opts.root, onWait: opts.onWait, signal: opts.signal });
+    return { worker, swept: worker.swept };
+  },
+  /** A containerd daemon's content store, snapshotter, containers and tasks, in one namespace. */
+  containerd: async (opts: BackendOptions): Promise<OpenedWorker> => {
+    const { createContainerdWorker } = await import("./containerd/index.ts");
+    const worker = await createContainerdWorker({ root: opts.root, ...opts.containerd, onWait: opts.onWait, signal: opts.signal });
+    return { worker, swept: worker.swept };
+  },
+} as const satisfies Record<string, (opts: BackendOptions) => Promise<OpenedWorker>>;
+
+export type BackendName = keyof typeof BACKENDS;
+export const BACKEND_NAMES = Object.keys(BACKENDS) as BackendName[];
+
+export function isBackendName(name: string): name is BackendName {
+  return Object.hasOwn(BACKENDS, name);
+}

@@ -1,0 +1,141 @@
+/**
+ * The standalone worker's blob store: ROOT/content/blobs/sha256/<hex>, as in an OCI image
+ * layout. A blob is written to a temporary name beside its final place, hashed on the way, and
+ * renamed in once complete and checked, so a present blob is always whole; committing one that
+ * exists is a no-op. Temporary files a killed process left are swept when the worker opens.
+ */
+import { randomUUID } from "node:crypto";
+import { open, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { hexOf, isDigest } from "../../core/digest.ts";
+import type { Digest } from "../../core/digest.ts";
+import { BuildkitError } from "../../core/errors.ts";
+import type { ContentInfo, ContentStore, ContentWriter } from "../../core/worker/content-store.ts";
+import { statePath } from "../../core/worker/storage.ts";
+
+const TEMP_PREFIX = ".tmp-";
+const TEMP_TTL_MS = 3600e3;
+
+export class LocalContentStore implements ContentStore {
+  readonly #blobs: string;
+
+  constructor(root: string) {
+    this.#blobs = join(statePath(root, "content"), "blobs", "sha256");
+  }
+
+  #path(digest: Digest): string {
+    if (!isDigest(digest)) throw new BuildkitError("InvalidArgument", `addressing blob: ${JSON.stringify(digest)} is not a sha256 digest`);
+    return join(this.#blobs, hexOf(digest));
+  }
+
+  async info(digest: Digest): Promise<ContentInfo | undefined> {
+    const st = await stat(this.#path(digest)).catch(() => undefined);
+    return st?.isFile() ? { digest, size: st.size } : undefined;
+  }
+
+  read(digest: Digest): ReadableStream<Uint8Array> {
+    const path = this.#path(digest);
+    let inner: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    // Opened on first pull, so a missing blob fails the stream with NotFound, not ENOENT.
+    return new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (inner === undefined) {
+          if (!(await Bun.file(path).exists())) throw new BuildkitError("NotFound", `reading blob ${digest}: not in the content store`);
+          inner = Bun.file(path).stream().getReader() as ReadableStreamDefaultReader<Uint8Array>;
+        }
+        const { done, value } = await inner.read();
+        if (done) c.close();
+        else c.enqueue(value);
+      },
+      cancel: (reason) => inner?.cancel(reason),
+    });
+  }
+
+  async writer(): Promise<ContentWriter> {
+    await mkdir(this.#blobs, { recursive: true });
+    const temp = join(this.#blobs, `${TEMP_PREFIX}${process.pid}-${randomUUID()}`);
+    return new FileWriter(await open(temp, "w"), temp, (d) => this.#path(d));
+  }
+
+  async delete(digest: Digest): Promise<boolean> {
+    const path = this.#path(digest);
+    const present = (await stat(path).catch(() => undefined)) !== undefined;
+    await rm(path, { force: true });
+    return present;
+  }
+
+  async *list(): AsyncIterable<ContentInfo> {
+    for (const name of await readdir(this.#blobs).catch(() => [] as string[])) {
+      const digest = `sha256:${name}`;
+      if (!isDigest(digest)) continue;
+      const st = await stat(join(this.#blobs, name)).catch(() => undefined);
+      if (st?.isFile()) yield { digest, size: st.size };
+    }
+  }
+
+  /**
+   * Removes temporary files a killed process left (older than an hour: a margin for a writer
+   * that does not hold the root's lock); returns how many.
+   */
+  async sweep(now = Date.now()): Promise<number> {
+    let n = 0;
+    for (const name of await readdir(this.#blobs).catch(() => [] as string[])) {
+      if (!name.startsWith(TEMP_PREFIX)) continue;
+      const path = join(this.#blobs, name);
+      const st = await stat(path).catch(() => undefined);
+      if (st === undefined || now - st.mtimeMs < TEMP_TTL_MS) continue;
+      await rm(path, { force: true });
+      n++;
+    }
+    return n;
+  }
+}
+
+class FileWriter implements ContentWriter {
+  readonly #file: FileHandle;
+  readonly #temp: string;
+  readonly #target: (d: Digest) => string;
+  readonly #hasher = new Bun.CryptoHasher("sha256");
+  #size = 0;
+  #closed = false;
+
+  constructor(file: FileHandle, temp: string, target: (d: Digest) => string) {
+    this.#file = file;
+    this.#temp = temp;
+    this.#target = target;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.#hasher.update(chunk);
+    this.#size += chunk.byteLength;
+    let off = 0;
+    while (off < chunk.byteLength) off += (await this.#file.write(chunk, off)).bytesWritten;
+  }
+
+  async commit(expected: ContentInfo): Promise<void> {
+    await this.#close();
+    const actual = `sha256:${this.#hasher.digest("hex")}`;
+    if (actual !== expected.digest || this.#size !== expected.size) {
+      await rm(this.#temp, { force: true });
+      throw new BuildkitError("FailedPrecondition", `storing blob ${expected.digest}: content is ${actual} (${this.#size} bytes), expected ${expected.size} bytes`);
+    }
+    try {
+      await rename(this.#temp, this.#target(expected.digest));
+    } catch (err) {
+      await rm(this.#temp, { force: true });
+      throw new BuildkitError("Internal", `storing blob ${expected.digest}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
+  async abort(): Promise<void> {
+    await this.#close().catch(() => undefined);
+    await rm(this.#temp, { force: true });
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#file.close();
+  }
+}
