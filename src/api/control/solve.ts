@@ -8,6 +8,7 @@ import { EXPORTER_TYPES, loadExporter, type ExporterInstance } from "../../core/
 import { parseCacheExportSpec, parseCacheImportSpec, type CacheExportSpec, type CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { EMPTY_SESSION } from "../../core/session/session.ts";
 import { GATEWAY_ATTACHMENT } from "../gateway/bridge.ts";
+import { runFrontend } from "../gateway/frontends.ts";
 import { GatewayBuild } from "../gateway/gateway-build.ts";
 import type { apiPb } from "../pb/index.ts";
 import type { Build } from "./builds.ts";
@@ -33,7 +34,11 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     const cacheImports = (req.Cache?.Imports ?? []).map((e) => cacheSpec(e, parseCacheImportSpec));
     const noCache = Object.hasOwn(req.FrontendAttrs ?? {}, "no-cache");
     const ctx = { session: attached?.buildSession ?? EMPTY_SESSION, progress: build.progress, signal, entitlements };
-    if (req.Frontend) throw new BuildkitError("Unimplemented", `solving: frontend ${JSON.stringify(req.Frontend)} is not supported by this daemon`);
+    if (req.Frontend) {
+      const { definition, metadata } = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
+      const { exporterResponse } = await deps.engine.solve({ definition, metadata, noCache, exporters, cacheExports, cacheImports }, ctx);
+      return exporterResponse;
+    }
     if (req.Definition && req.Definition.byteLength > 0) {
       const { exporterResponse } = await deps.engine.solve({ definition: req.Definition, noCache, exporters, cacheExports, cacheImports }, ctx);
       return exporterResponse;
@@ -43,7 +48,7 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     build.attach(GATEWAY_ATTACHMENT, gateway);
     try {
       const returned = await gateway.returned;
-      return await deps.engine.export(returned.result, { exporters, cacheExports }, ctx);
+      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata }, ctx);
     } finally {
       build.detach(GATEWAY_ATTACHMENT);
       await gateway.release();

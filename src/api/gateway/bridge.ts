@@ -13,6 +13,7 @@ import type { ServiceHandlers } from "../grpc/handlers.ts";
 import { metadataValue } from "../grpc/metadata.ts";
 import type { LLBBridgeService } from "../grpc/services.ts";
 import { frontendCaps, llbCaps } from "./caps.ts";
+import { runFrontend } from "./frontends.ts";
 import type { GatewayBuild } from "./gateway-build.ts";
 
 export const BUILD_ID_HEADER = "buildkit-controlapi-buildid";
@@ -43,9 +44,13 @@ export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBB
 
     async Solve(req, call) {
       const gw = await gateway(call);
-      if (req.Frontend) throw new BuildkitError("Unimplemented", `solving: frontend ${JSON.stringify(req.Frontend)} is not supported by this daemon`);
-      if (!req.Definition || req.Definition.byteLength === 0) return { result: { ref: { id: "" } } };
       const noCache = Object.hasOwn(req.FrontendOpt ?? {}, "no-cache");
+      if (req.Frontend) {
+        const { definition, metadata } = await runFrontend(req.Frontend, req.FrontendOpt ?? {}, gw.context, deps.engine);
+        const id = await gw.solve(definition, { noCache });
+        return { ref: id, result: { ref: { id, def: definition }, metadata: { ...metadata } } };
+      }
+      if (!req.Definition || req.Definition.byteLength === 0) return { result: { ref: { id: "" } } };
       const id = await gw.solve(req.Definition, { noCache });
       return { ref: id, result: { ref: { id, def: req.Definition } } };
     },

@@ -15,21 +15,22 @@ export interface LocalFrontendOptions {
 }
 
 export function createLocalFrontendContext(opts: LocalFrontendOptions): FrontendContext {
+  return createDirFrontendContext({ dir: async (local) => opts.dirs.get(local), registry: opts.registry });
+}
+
+/**
+ * A FrontendContext over directories found on demand (the daemon's mirrors of a client's
+ * locals, transferred when first asked for) and our registry client.
+ */
+export function createDirFrontendContext(opts: {
+  dir: (local: string, path: string, signal: AbortSignal) => Promise<string | undefined>;
+  registry: () => Promise<RegistryClient>;
+}): FrontendContext {
   return {
     async readFile(local, path, signal) {
       signal.throwIfAborted();
-      const dir = opts.dirs.get(local);
-      if (dir === undefined) return undefined;
-      const root = await realpath(dir).catch(() => undefined);
-      if (root === undefined) return undefined;
-      const real = await realpath(join(root, join("/", path))).catch(() => undefined);
-      if (real === undefined) return undefined;
-      const rel = relative(root, real);
-      if (rel.startsWith("..") || isAbsolute(rel)) throw new BuildkitError("InvalidArgument", `reading ${path} from local "${local}": it leads outside the directory`);
-      const file = Bun.file(real);
-      const stat = await file.stat().catch(() => undefined);
-      if (!stat?.isFile()) return undefined;
-      return new Uint8Array(await file.arrayBuffer());
+      const dir = await opts.dir(local, path, signal);
+      return dir === undefined ? undefined : readFileInDir(dir, local, path);
     },
     async resolveImageConfig(ref, platform, signal) {
       const r = await (await opts.registry()).resolve(ref, platform, signal);
@@ -37,4 +38,18 @@ export function createLocalFrontendContext(opts: LocalFrontendOptions): Frontend
       return { digest: r.indexDigest ?? r.digest, config: r.configBytes };
     },
   };
+}
+
+/** A regular file at path inside dir (symlinks may not lead out); undefined when there is none. */
+async function readFileInDir(dir: string, local: string, path: string): Promise<Uint8Array | undefined> {
+  const root = await realpath(dir).catch(() => undefined);
+  if (root === undefined) return undefined;
+  const real = await realpath(join(root, join("/", path))).catch(() => undefined);
+  if (real === undefined) return undefined;
+  const rel = relative(root, real);
+  if (rel.startsWith("..") || isAbsolute(rel)) throw new BuildkitError("InvalidArgument", `reading ${path} from local "${local}": it leads outside the directory`);
+  const file = Bun.file(real);
+  const stat = await file.stat().catch(() => undefined);
+  if (!stat?.isFile()) return undefined;
+  return new Uint8Array(await file.arrayBuffer());
 }

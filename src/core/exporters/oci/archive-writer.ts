@@ -62,7 +62,7 @@ export class ArchiveWriter {
   }
 }
 
-/** A sink over a Node stream (stdout), waiting for 'drain' when its buffer is full; never ends it. */
+/** A sink over a Writable; closing ends it (and waits for it to finish) unless it is this process's stdout. */
 export function writableSink(out: Writable): ByteSink {
   return {
     async write(chunk) {
@@ -79,7 +79,12 @@ export function writableSink(out: Writable): ByteSink {
         out.once("error", done);
       });
     },
-    close: () => new Promise<void>((resolve) => (out.writableNeedDrain ? out.once("drain", () => resolve()) : resolve())),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        if (out === process.stdout) return out.writableNeedDrain ? void out.once("drain", () => resolve()) : resolve();
+        out.once("error", reject);
+        out.end(() => resolve());
+      }),
     abort: async () => {},
   };
 }

@@ -1,0 +1,74 @@
+// BuildKit's buildctl asks `buildkit serve` for the Dockerfile frontend, as a BuildKit user
+// would: the frontend runs in the daemon and reads the Dockerfile and .dockerignore through
+// the client's session; the image config reaches the OCI tarball sent back to the client.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
+import { requireIntegration } from "../../fixtures/prereqs.ts";
+import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
+import { buildctlAvailable, ServeHarness } from "./daemon.ts";
+
+const run =
+  requireIntegration("serve with the Dockerfile frontend", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry", "tar"] }) &&
+  buildctlAvailable("serve with the Dockerfile frontend");
+
+describe.if(run)("buildctl --frontend dockerfile.v0 against buildkit serve", () => {
+  const h = new ServeHarness();
+  let registry: TestRegistry | undefined;
+  let context = "";
+  let dockerfileDir = "";
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    const layout = await makeBusyboxImage({ dir: h.temp("image"), config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] } });
+    await pushImage(layout.layoutDir, `${registry.host}/test/busybox:latest`);
+    context = h.temp("context");
+    writeFileSync(join(context, "app.txt"), "app\n");
+    writeFileSync(join(context, "secret.txt"), "do not ship\n");
+    writeFileSync(join(context, ".dockerignore"), "secret.txt\n");
+    dockerfileDir = h.temp("dockerfile");
+    writeFileSync(
+      join(dockerfileDir, "Dockerfile"),
+      `FROM ${registry.host}/test/busybox:latest\nENV MODE=served\nWORKDIR /app\nCOPY . /app/\nRUN ls /app > /app/listing\nCMD ["cat", "listing"]\n`,
+    );
+    await h.start();
+  }, 120_000);
+  afterAll(async () => {
+    await h.cleanup();
+    await registry?.stop();
+  });
+
+  const args = (...extra: string[]) => ["build", "--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfileDir}`, ...extra];
+
+  test("to a local directory: the RUN saw the context minus .dockerignore", async () => {
+    const out = h.temp("out");
+    const r = await h.buildctl(args("--output", `type=local,dest=${out}`));
+    expect(r.stderr).not.toContain("error");
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(out, "app/listing"), "utf8").split("\n")).toEqual(["app.txt", "listing", ""]);
+  });
+
+  test("to an OCI tarball: the config carries ENV, WORKDIR and CMD", async () => {
+    const file = join(h.temp("oci"), "image.tar");
+    const r = await h.buildctl(args("--output", `type=oci,dest=${file}`));
+    expect(r.code).toBe(0);
+    const dir = h.temp("untar");
+    expect(Bun.spawnSync(["tar", "-xf", file, "-C", dir]).exitCode).toBe(0);
+    const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as { manifests: { digest: string }[] };
+    const blob = (d: string) => readFileSync(join(dir, "blobs/sha256", d.slice(7)), "utf8");
+    const manifest = JSON.parse(blob(index.manifests[0]!.digest)) as { config: { digest: string } };
+    const config = JSON.parse(blob(manifest.config.digest)) as { config: { Env: string[]; WorkingDir: string; Cmd: string[] } };
+    expect(config.config.Env).toContain("MODE=served");
+    expect(config.config.WorkingDir).toBe("/app");
+    expect(config.config.Cmd).toEqual(["cat", "listing"]);
+  });
+
+  test("a Dockerfile error names the line", async () => {
+    const bad = h.temp("bad");
+    writeFileSync(join(bad, "Dockerfile"), "FROM scratch\nFOO bar\n");
+    const r = await h.buildctl(["build", "--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${bad}`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("Dockerfile:2");
+  });
+});
