@@ -83,7 +83,10 @@ export class ClientCall {
         else reject(err);
       };
       const onDrain = () => done();
-      const onClose = () => done(this.signal.aborted ? this.signal.reason : new GrpcError(Status.UNAVAILABLE, `calling ${this.#path}: stream closed`));
+      // A server that answered before reading everything (a rejected oversized request) closes
+      // the stream: its status, when it sent one, is the call's outcome.
+      const onClose = () =>
+        done(this.signal.aborted ? this.signal.reason : ((this.#headers === undefined ? undefined : this.#status()) ?? new GrpcError(Status.UNAVAILABLE, `calling ${this.#path}: stream closed`)));
       this.#stream.on("drain", onDrain);
       this.#stream.on("close", onClose);
     });

@@ -1,6 +1,6 @@
 // One incoming call on the server: reading request frames, writing response frames with
 // backpressure, and ending with a status (trailers, or a trailers-only response).
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import http2, { type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { encodeFrame, FrameDecoder } from "./framing.ts";
 import { metadataFromHeaders, parseGrpcTimeout, type Metadata } from "./metadata.ts";
 import { encodeGrpcMessage, encodeStatusDetails, GrpcError, Status, toGrpcError } from "./status.ts";
@@ -118,10 +118,24 @@ export class ServerCall implements CallContext {
     if (!this.#headersSent) {
       this.#headersSent = true;
       stream.respond({ ":status": 200, "content-type": "application/grpc", ...trailers }, { endStream: true });
+      this.#resetIfUnread();
       return;
     }
     this.#trailers = trailers;
     stream.end();
+  }
+
+  /**
+   * After the status, a client still sending (a rejected oversized request) would wait forever
+   * for flow-control credit: reset the stream as grpc-go does (RST_STREAM NO_ERROR), so its
+   * writes end and it reads the status.
+   */
+  #resetIfUnread(): void {
+    const stream = this.#stream;
+    if (stream.readableEnded) return;
+    setImmediate(() => {
+      if (!stream.destroyed && !stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    });
   }
 
   /** Stops the call from outside its handler (server shutdown): the status goes to the client. */
@@ -139,6 +153,9 @@ export class ServerCall implements CallContext {
     if (this.#headersSent) return;
     this.#headersSent = true;
     this.#stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-    this.#stream.once("wantTrailers", () => this.#stream.sendTrailers(this.#trailers));
+    this.#stream.once("wantTrailers", () => {
+      this.#stream.sendTrailers(this.#trailers);
+      this.#resetIfUnread();
+    });
   }
 }

@@ -1,13 +1,15 @@
 // What a build on the daemon uses of its client's session: the client's local directories
 // mirrored on this host (only changes cross the wire on later builds), its secrets and ssh
 // agents, and exporters whose output goes back to the client.
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { sha256 } from "../../core/digest.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import type { BuildResult, ExporterInstance } from "../../core/exporters/exporter.ts";
 import type { BuildSession, LocalDirRequest } from "../../core/session/session.ts";
+import { mirrorStamp } from "../../core/sources/local/mirror-gc.ts";
+import { statePath } from "../../core/worker/storage.ts";
 import type { AttachedSession } from "../control/client-sessions.ts";
 import { copyToCaller } from "./filesync/sync.ts";
 import { syncDir } from "./filesync/sync.ts";
@@ -22,7 +24,7 @@ import type { DaemonSession } from "./tunnel.ts";
 
 /** The daemon's sessions, with client directories mirrored under ROOT/local-mirrors. */
 export function createDaemonSessions(opts: { root: string }): SessionManager {
-  const mirrors = join(opts.root, "local-mirrors");
+  const mirrors = statePath(opts.root, "localMirrors");
   const locks = new MirrorLocks();
   return new SessionManager((session, signal) => attachSession(session, { mirrors, locks, signal }));
 }
@@ -91,6 +93,9 @@ async function syncMirror(caller: SessionCaller, name: string, r: LocalDirReques
   releases.push(release);
   const dir = join(deps.mirrors, `${key.slice("sha256:".length)}-${slot}`);
   await mkdir(dir, { recursive: true });
+  // A stamp beside the copy says when a build last took it (prune removes copies unused for a
+  // long time); the copy's own times are the client's.
+  await writeFile(mirrorStamp(dir), "");
   await syncDir(caller, dir, {
     name,
     ...(r.include ? { includePatterns: r.include } : {}),

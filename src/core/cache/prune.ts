@@ -15,6 +15,7 @@ import { byLastUse, collectUsage, danglingResults, type UsageRecord, type UsageS
 import { collectContent, type ContentGCReport } from "../content/gc.ts";
 import type { ContentStore } from "../worker/content-store.ts";
 import { collectGitCache } from "../sources/git/cache-gc.ts";
+import { collectLocalMirrors } from "../sources/local/mirror-gc.ts";
 
 export interface PrunePolicy {
   /** Also internal and frontend records. */
@@ -121,6 +122,7 @@ export async function prune(target: PruneTarget, policies: PrunePolicy | readonl
   }
   const content = target.root === undefined || target.content === undefined ? undefined : await collectContent(target.root, { content: target.content, snapshotter: target.snapshotter }, now());
   if (target.root !== undefined) await collectGitCache(target.root, now());
+  if (target.root !== undefined) await collectLocalMirrors(target.root, now());
   return { removed, reclaimed: removed.reduce((sum, r) => sum + r.size, 0), dangling: dangling.length, ...(content ? { content } : {}) };
 }
 

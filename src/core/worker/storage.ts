@@ -21,6 +21,8 @@ export const STATE_NAMES = {
   http: "http",
   /** The git source's bare repositories. */
   git: "git",
+  /** The daemon's copies of its clients' local directories, for incremental transfer. */
+  localMirrors: "local-mirrors",
 } as const;
 
 export type StateName = keyof typeof STATE_NAMES;

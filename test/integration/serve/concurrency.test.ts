@@ -88,6 +88,20 @@ describe.if(run)("buildkit serve with several clients", () => {
     expect((await build).code).toBe(0);
   });
 
+  test("a malformed or oversized request gets a gRPC error and the daemon keeps serving", async () => {
+    const channel = connect(h.addr);
+    try {
+      const bad = channel.unary(ControlService.methods.Solve, { Ref: `bad-${Date.now()}`, Definition: new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 1, 2]) });
+      await expect(bad).rejects.toThrow(/invalid definition/);
+      const huge = channel.unary(ControlService.methods.Solve, { Ref: `huge-${Date.now()}`, Definition: new Uint8Array(17 << 20) });
+      await expect(huge).rejects.toThrow(/larger than|too large|exceeds|RESOURCE_EXHAUSTED/i);
+      const workers = await channel.unary(ControlService.methods.ListWorkers, {});
+      expect(workers.record?.length).toBe(1);
+    } finally {
+      await channel.close();
+    }
+  });
+
   test("SIGTERM cancels running builds, kills their containers, releases mounts and exits 0", async () => {
     const build = h.buildctl(["build", ...locals()], { stdin: def(step(`echo term-${Date.now()}; sleep 60`)) });
     await until("the step's container", () => runcContainers(h).length > 0);
