@@ -77,7 +77,7 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
     if (!shouldUseTTY(mode, process.stderr, process.env)) printFailedVertex(state);
     throw failure;
   }
-  for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${v}\n`);
+  if (mode !== "quiet") for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${v}\n`);
 }
 
 /** Bad flag values are usage errors (exit 2). */
