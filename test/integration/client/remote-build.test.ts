@@ -64,6 +64,33 @@ describe.each(base ? daemons : [])("our client against %s", (_name, make) => {
     expect(x.stdout.toString()).toBe("tarred\n");
   });
 
+  test("an OCI tarball and a docker tarball received into files", async () => {
+    const dir = d.temp("oci");
+    for (const type of ["oci", "docker"]) {
+      const file = join(dir, `${type}.tar`);
+      const r = await build(["--progress", "quiet", "--output", `type=${type},dest=${file},name=example.com/client/test:latest`], step(`echo ${type} > /out/x`));
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const list = Bun.spawnSync(["tar", "-tf", file]).stdout.toString().split("\n");
+      expect(list).toContain(type === "oci" ? "index.json" : "manifest.json");
+    }
+  });
+
+  test("--ignore-file excludes stay on the client", async () => {
+    const dir = d.temp("ign");
+    writeFileSync(join(dir, "keep.txt"), "keep\n");
+    writeFileSync(join(dir, "secret.key"), "do not send\n");
+    const ignore = join(d.temp("ignfile"), ".dockerignore");
+    writeFileSync(ignore, "# comment\n*.key\n");
+    const out = d.temp("ignout");
+    const r = await runClient(
+      ["build", "--addr", d.addr, "--local", `rootfs=${d.rootfs}`, "--local", `ctx=${dir}`, "--ignore-file", `ctx=${ignore}`, "--output", `type=local,dest=${out}`],
+      { stdin: def(step("ls /ctx > /out/list")) },
+    );
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(out, "list"), "utf8")).toBe("keep.txt\n");
+  });
+
   test("a failing step: exit 1 and one error line", async () => {
     const r = await build(["--progress", "plain"], step("echo about-to-fail; exit 3"));
     expect(r.code).toBe(1);
