@@ -32,8 +32,8 @@ export async function openDaemon(address: string, args: DaemonArgs): Promise<Cha
 }
 
 /** Outside Linux there is no runc or overlayfs: say so in one line, and what to do instead. */
-export function requireLinux(what: string): void {
-  if (process.platform === "linux") return;
+export function requireLinux(what: string, platform: string = process.platform): void {
+  if (platform === "linux") return;
   throw new BuildkitError(
     "FailedPrecondition",
     `${what} daemonless needs Linux (runc, overlayfs); point at a build host with --addr tcp://HOST:PORT (or BUILDKIT_HOST)`,
