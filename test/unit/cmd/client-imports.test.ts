@@ -61,3 +61,34 @@ test("daemonless commands outside Linux say so in one line, with what to do", ()
     expect(message).toBe("building daemonless needs Linux (runc, overlayfs); point at a build host with --addr tcp://HOST:PORT (or BUILDKIT_HOST)");
   }
 });
+
+test("in the split bundle the binaries are compiled from, the client chunks load no backend chunk", async () => {
+  const { mkdtempSync, readdirSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const out = mkdtempSync(join(tmpdir(), "bk-split-"));
+  try {
+    const r = await Bun.build({ entrypoints: [resolve(REPO_ROOT, "src/cmd/main.ts")], outdir: out, splitting: true, target: "bun", format: "esm" });
+    expect(r.success).toBe(true);
+    const files = readdirSync(out);
+    const text = new Map(files.map((f) => [f, readFileSync(join(out, f), "utf8")]));
+    const holding = (needle: string) => files.filter((f) => text.get(f)?.includes(needle));
+    const closure = (start: string) => {
+      const seen = new Set<string>();
+      const todo = [start];
+      for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
+        if (seen.has(f)) continue;
+        seen.add(f);
+        for (const m of (text.get(f) ?? "").matchAll(/^import\s[^;]*?from\s*"\.\/([^"]+)"|^import\s*"\.\/([^"]+)"/gm)) todo.push((m[1] ?? m[2]) as string);
+      }
+      return seen;
+    };
+    const backend = holding("src/backends/standalone");
+    expect(backend.length).toBeGreaterThan(0);
+    for (const start of ["main.js", ...holding("src/api/client/solve.ts"), ...holding("src/cmd/du.ts")]) {
+      expect([...closure(start)].filter((f) => backend.includes(f))).toEqual([]);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 60_000);
