@@ -32,7 +32,7 @@ export async function buildImage(result: BuildResult, ctx: LayerContext, opts: I
   const layers: Descriptor[] = withBlobs.map((l) => ({ mediaType: layerType, digest: l.blob.digest, size: l.blob.size }));
   const platform = result.worker?.platforms[0] ?? hostPlatform();
   const created = rfc3339(opts.epoch === undefined ? Date.now() : opts.epoch * 1000);
-  const configJson = imageConfig({ platform, layers: chain, created });
+  const configJson = imageConfig({ platform, layers: chain, created, ...(opts.config ? { config: opts.config } : {}) });
   const config = await ctx.store.put(types.config, encoder.encode(JSON.stringify(configJson)));
   const manifestJson: ImageManifest = { schemaVersion: 2, mediaType: types.manifest, config, layers };
   const manifest = await ctx.store.put(types.manifest, encoder.encode(JSON.stringify(manifestJson)));
