@@ -37,7 +37,9 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
   const cacheImports = usage(() => repeatedFlag(rawArgs, "import-cache").map(cacheEntry));
   const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
   const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
-  const channel = usage(() => openDaemon(address, args));
+  const channel = await openDaemon(address, args).catch((err: unknown) => usage(() => {
+    throw err;
+  }));
   const definition = await readDefinition(args.file);
   const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
 
@@ -55,7 +57,7 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
   let failure: unknown;
   let response: Record<string, string> = {};
   try {
-    response = await solveRemote(await channel, {
+    response = await solveRemote(channel, {
       definition,
       output,
       inputs: { dirs, secrets, ssh },
@@ -70,7 +72,7 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
     failure = daemonError(address, err);
   } finally {
     await progress.close(failure instanceof Error ? failure : undefined).catch(() => undefined);
-    await (await channel).close();
+    await channel.close();
     stop();
   }
   if (failure !== undefined) {
