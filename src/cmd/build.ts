@@ -18,6 +18,7 @@ import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { safeError, safeLog, safeName } from "../ui/sanitize.ts";
 import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { FRONTEND_ARGS, parseFrontendFlags, runFrontend } from "./frontend-flags.ts";
+import { DAEMON_ARGS, remoteAddress, requireLinux } from "./daemon-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
 import { openWorker, parseWorkerFlags, workerArgs } from "./worker-flags.ts";
@@ -27,10 +28,10 @@ import { parseCacheExportSpec, parseCacheImportSpec } from "../core/cache/remote
 
 const DEFAULT_CONFIG = "/etc/buildkit/buildkitd.toml";
 const PROGRESS_MODES = ["auto", "tty", "plain", "rawjson", "quiet"] as const;
-type ProgressMode = (typeof PROGRESS_MODES)[number];
+export type ProgressMode = (typeof PROGRESS_MODES)[number];
 
 export default defineCommand({
-  meta: { name: "build", description: "Build a definition read from stdin (daemonless: runs in this process)" },
+  meta: { name: "build", description: "Build a definition read from stdin: in this process (daemonless), or on a daemon with --addr" },
   args: {
     file: { type: "string", alias: "f", description: "Read the definition from this file instead of stdin" },
     local: { type: "string", description: "A local directory for local sources: NAME=PATH (repeatable)" },
@@ -48,10 +49,16 @@ export default defineCommand({
     "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy)" },
     ...FRONTEND_ARGS,
     ...workerArgs,
+    "ignore-file": { type: "string", description: "With --addr: .dockerignore-style excludes for a local, applied before sending: NAME=FILE (repeatable)" },
+    ...DAEMON_ARGS,
   },
   async run({ args, rawArgs }) {
     const mode = (args.quiet ? "quiet" : args.progress) as ProgressMode;
     if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress must be one of ${PROGRESS_MODES.join(", ")}, not "${args.progress}"`);
+    const address = await remoteAddress(args);
+    if (address !== undefined) return (await import("./remote-build.ts")).runRemoteBuild(address, mode, args, rawArgs);
+    if (repeatedFlag(rawArgs, "ignore-file").length > 0) throw new UsageError("--ignore-file is for builds on a daemon (--addr)");
+    requireLinux("building");
     const localDirs = parseLocals(repeatedFlag(rawArgs, "local"));
     const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
     const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
@@ -169,7 +176,7 @@ async function resolveExporters(specs: readonly string[], registry: () => Promis
   return out;
 }
 
-async function readDefinition(file: string | undefined): Promise<Uint8Array> {
+export async function readDefinition(file: string | undefined): Promise<Uint8Array> {
   if (file !== undefined && file !== "-") {
     const f = Bun.file(file);
     if (!(await f.exists())) throw new BuildkitError("NotFound", `reading definition: ${file} does not exist`);
@@ -180,7 +187,7 @@ async function readDefinition(file: string | undefined): Promise<Uint8Array> {
 }
 
 /** Progress goes to stderr; stdout may carry a tar stream (--output type=tar,dest=-). */
-async function display(mode: ProgressMode): Promise<ProgressWriter> {
+export async function display(mode: ProgressMode): Promise<ProgressWriter> {
   const err = { write: (s: string) => void process.stderr.write(s) };
   switch (mode) {
     case "rawjson":
@@ -207,7 +214,7 @@ async function display(mode: ProgressMode): Promise<ProgressWriter> {
  */
 const CANCEL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
-function onInterrupt(controller: AbortController): () => void {
+export function onInterrupt(controller: AbortController): () => void {
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
     count++;

@@ -9,6 +9,8 @@ import type { ProgressWriter } from "../core/progress/events.ts";
 import { readTraceRecords } from "../core/progress/trace.ts";
 import type { TimedProgressEvent, TraceRecord } from "../core/progress/trace.ts";
 import type { ReplayClock } from "../ui/tty/replay.ts";
+import { repeatedFlag } from "./build-flags.ts";
+import { DAEMON_ARGS, remoteAddress } from "./daemon-flags.ts";
 import { fail, UsageError } from "./exit.ts";
 
 /** The definition's bytes from a file, or from stdin when no path (or "-") is given. */
@@ -119,7 +121,24 @@ const trace = defineCommand({
   },
 });
 
+const workers = defineCommand({
+  meta: { name: "workers", description: "List a daemon's workers (--addr or BUILDKIT_HOST)" },
+  args: {
+    filter: { type: "string", alias: "f", description: "Containerd-style filters on the workers' labels (repeatable)" },
+    verbose: { type: "boolean", alias: "v", description: "Print labels and versions too" },
+    ...DAEMON_ARGS,
+  },
+  async run({ args, rawArgs }) {
+    const address = await remoteAddress(args);
+    if (address === undefined) throw new UsageError("debug workers needs a daemon: pass --addr unix:///PATH or tcp://HOST:PORT (or set BUILDKIT_HOST)");
+    const { formatWorkers, listWorkers } = await import("../api/client/workers.ts");
+    const { onDaemon } = await import("./du.ts");
+    const list = await onDaemon(address, args, (channel) => listWorkers(channel, repeatedFlag(rawArgs, "filter", "f")));
+    process.stdout.write(formatWorkers(list, args.verbose === true));
+  },
+});
+
 export default defineCommand({
-  meta: { name: "debug", description: "Debugging tools that work without a daemon" },
-  subCommands: { "dump-llb": dumpLLB, trace },
+  meta: { name: "debug", description: "Debugging tools: definitions and traces (no daemon needed), a daemon's workers" },
+  subCommands: { "dump-llb": dumpLLB, trace, workers },
 });

@@ -7,6 +7,9 @@ import { matchFilters, parseFilters, type UsageFilter } from "../core/cache/usag
 import type { UsageRecord } from "../core/cache/usage.ts";
 import { BuildkitError } from "../core/errors.ts";
 import { defaultRoot, repeatedFlag } from "./build-flags.ts";
+import type { Channel } from "../api/grpc/client.ts";
+import { remoteUsage } from "../api/client/cache-calls.ts";
+import { DAEMON_ARGS, daemonError, openDaemon, remoteAddress, requireLinux, type DaemonArgs } from "./daemon-flags.ts";
 import { UsageError } from "./exit.ts";
 
 export default defineCommand({
@@ -16,12 +19,19 @@ export default defineCommand({
     verbose: { type: "boolean", alias: "v", description: "Print every field of each record" },
     format: { type: "string", default: "table", description: "Output format: table or json" },
     root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
+    ...DAEMON_ARGS,
   },
   async run({ args, rawArgs }) {
     if (args.format !== "table" && args.format !== "json") throw new UsageError(`--format must be table or json, not "${args.format}"`);
-    const filters = usageFilters(repeatedFlag(rawArgs, "filter", "f"));
+    const filterFlags = repeatedFlag(rawArgs, "filter", "f");
+    const filters = usageFilters(filterFlags);
     const now = Date.now();
-    const records = (await withEngine(args.root ?? defaultRoot(), (engine) => engine.usage())).filter((r) => matchFilters(r, filters, now));
+    const address = await remoteAddress(args);
+    if (address === undefined) requireLinux("du");
+    const records =
+      address === undefined
+        ? (await withEngine(args.root ?? defaultRoot(), (engine) => engine.usage())).filter((r) => matchFilters(r, filters, now))
+        : await onDaemon(address, args, (channel) => remoteUsage(channel, filterFlags));
     if (args.format === "json") return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
     const body = args.verbose ? records.map((r) => formatVerbose(r, now)).join("") : formatTable(records, now);
     process.stdout.write(body + formatSummary(records));
@@ -49,6 +59,23 @@ export async function withEngine<T>(root: string, fn: (engine: Engine) => Promis
     return await fn(engine);
   } finally {
     await engine.close();
+  }
+}
+
+/** Runs fn with a channel to the daemon at address, closed afterwards; failures name the daemon. */
+export async function onDaemon<T>(address: string, args: DaemonArgs, fn: (channel: Channel) => Promise<T>): Promise<T> {
+  let channel: Channel;
+  try {
+    channel = await openDaemon(address, args);
+  } catch (err) {
+    throw err instanceof BuildkitError && err.code === "InvalidArgument" ? new UsageError(err.message) : err;
+  }
+  try {
+    return await fn(channel);
+  } catch (err) {
+    throw daemonError(address, err);
+  } finally {
+    await channel.close();
   }
 }
 

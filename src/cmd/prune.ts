@@ -7,7 +7,9 @@ import { formatSize, parseDuration, parseSize } from "../core/cache/units.ts";
 import type { UsageRecord } from "../core/cache/usage.ts";
 import { BuildkitError } from "../core/errors.ts";
 import { defaultRoot, repeatedFlag } from "./build-flags.ts";
-import { formatVerbose, tableHeader, tableRow, usageFilters, withEngine } from "./du.ts";
+import { remotePrune } from "../api/client/cache-calls.ts";
+import { DAEMON_ARGS, remoteAddress, requireLinux } from "./daemon-flags.ts";
+import { formatVerbose, onDaemon, tableHeader, tableRow, usageFilters, withEngine } from "./du.ts";
 import { UsageError } from "./exit.ts";
 
 export default defineCommand({
@@ -19,6 +21,7 @@ export default defineCommand({
     filter: { type: "string", alias: "f", description: "Remove only matching records: type==regular, id~=REGEXP, description~=TEXT, until=24h (repeatable)" },
     verbose: { type: "boolean", alias: "v", description: "Print every field of each removed record" },
     root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
+    ...DAEMON_ARGS,
   },
   async run({ args, rawArgs }) {
     const policy: PrunePolicy = {
@@ -27,6 +30,7 @@ export default defineCommand({
       keepStorage: flagValue("--keep-storage", args["keep-storage"], (v) => parseSize(v, 1e6)),
       filters: usageFilters(repeatedFlag(rawArgs, "filter", "f")),
     };
+    const address = await remoteAddress(args);
     const now = Date.now();
     let first = true;
     const print = (r: UsageRecord) => {
@@ -34,6 +38,14 @@ export default defineCommand({
       process.stdout.write((first ? tableHeader() : "") + tableRow(r, now));
       first = false;
     };
+    if (address !== undefined) {
+      const keepStorage = typeof policy.keepStorage === "number" ? policy.keepStorage : undefined;
+      const remote = { all: args.all === true, keepDuration: policy.keepDuration, keepStorage, filters: repeatedFlag(rawArgs, "filter", "f") };
+      const reclaimed = await onDaemon(address, args, (channel) => remotePrune(channel, remote, print));
+      process.stdout.write(`Total:        ${formatSize(reclaimed)}\n`);
+      return;
+    }
+    requireLinux("prune");
     const report = await withEngine(args.root ?? defaultRoot(), (engine) => engine.prune(policy, { onRemoved: print }));
     // Blobs nothing names any more (layers of removed results, pushed images' manifests) count too.
     process.stdout.write(`Total:        ${formatSize(report.reclaimed + (report.content?.bytes ?? 0))}\n`);

@@ -3,7 +3,7 @@
 // agents, and exporters whose output goes back to the client.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Writable } from "node:stream";
+import { finished, type Writable } from "node:stream";
 import { sha256 } from "../../core/digest.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import type { BuildResult, ExporterInstance } from "../../core/exporters/exporter.ts";
@@ -120,24 +120,40 @@ async function clientExporter(caller: SessionCaller, type: string, attrs: Readon
       };
     case "tar": {
       const { createTarExporter } = await import("../../core/exporters/tar/index.ts");
-      return streamed(createTarExporter({ stdout: lazyWriter(caller) }).resolve({ dest: "-" }), "exporting tarball to the client");
+      return endedAfter(caller, (stdout) => createTarExporter({ stdout }).resolve({ dest: "-" }), "exporting tarball to the client");
     }
     case "oci":
     case "docker": {
       const { createOciExporter, createDockerExporter } = await import("../../core/exporters/oci/index.ts");
       const make = type === "oci" ? createOciExporter : createDockerExporter;
-      return streamed(make({ stdout: lazyWriter(caller) }).resolve({ ...attrs, dest: "-" }), `exporting ${type} image to the client`);
+      return endedAfter(caller, (stdout) => make({ stdout }).resolve({ ...attrs, dest: "-" }), `exporting ${type} image to the client`);
     }
     default:
       return undefined;
   }
 }
 
-/** The client's output, opened only when the exporter starts writing. */
-function lazyWriter(caller: SessionCaller): () => Writable {
-  return () => copyFileWriter(caller);
+/**
+ * An exporter writing to the client's output, opened only when it starts writing. The OCI and
+ * docker exporters treat that output as stdout and never end it: it is ended here once the
+ * export returns, which flushes the last bytes and waits until the client has closed its file.
+ */
+function endedAfter(caller: SessionCaller, make: (stdout: () => Writable) => ExporterInstance, description: string): ExporterInstance {
+  return {
+    description,
+    async export(result, signal) {
+      let out: Writable | undefined;
+      const response = await make(() => (out ??= copyFileWriter(caller))).export(result, signal);
+      if (out) await endWritable(out);
+      return response;
+    },
+  };
 }
 
-function streamed(inner: ExporterInstance, description: string): ExporterInstance {
-  return { description, export: (result, signal) => inner.export(result, signal) };
+function endWritable(out: Writable): Promise<void> {
+  if (out.writableFinished) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    finished(out, (err) => (err ? reject(err) : resolve()));
+    if (!out.writableEnded) out.end();
+  });
 }

@@ -8,7 +8,7 @@ export interface OutputSpec {
 
 export function parseOutputSpec(spec: string): OutputSpec {
   const attrs: Record<string, string> = {};
-  for (const part of spec.split(",")) {
+  for (const part of csvFields(spec)) {
     const eq = part.indexOf("=");
     if (eq <= 0) throw invalidArgument(`parsing --output "${spec}": "${part}" is not key=value`);
     const key = part.slice(0, eq).trim();
@@ -30,4 +30,34 @@ export function requireDest(type: string, attrs: Readonly<Record<string, string>
 export function rejectUnknownAttrs(type: string, attrs: Readonly<Record<string, string>>, known: readonly string[]): void {
   const unknown = Object.keys(attrs).filter((k) => !known.includes(k));
   if (unknown.length) throw invalidArgument(`output type=${type}: unknown attribute ${unknown.join(", ")}`);
+}
+
+/**
+ * The comma-separated fields of a spec, read as buildctl reads them (Go's encoding/csv): a
+ * field in double quotes may hold commas, and "" inside it is one quote. So a JSON value goes in
+ * as "containerimage.config={""config"":{""Entrypoint"":[""a"",""b""]}}".
+ */
+export function csvFields(spec: string): string[] {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = "";
+    if (spec[i] === '"') {
+      for (i++; i < spec.length; i++) {
+        if (spec[i] === '"' && spec[i + 1] === '"') field += '"', i++;
+        else if (spec[i] === '"') break;
+        else field += spec[i];
+      }
+      if (i >= spec.length) throw invalidArgument(`parsing --output "${spec}": unterminated quote`);
+      i++;
+      if (i < spec.length && spec[i] !== ",") throw invalidArgument(`parsing --output "${spec}": text after a closing quote`);
+    } else {
+      const comma = spec.indexOf(",", i);
+      field = spec.slice(i, comma < 0 ? spec.length : comma);
+      i = comma < 0 ? spec.length : comma;
+    }
+    fields.push(field);
+    if (i >= spec.length) return fields;
+    i++; // the comma
+  }
 }

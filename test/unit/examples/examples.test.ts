@@ -28,8 +28,15 @@ function summary(def: LoadedDefinition) {
 }
 
 describe("examples", () => {
-  test("graph --list names the five buildkit examples and the offline demo", () => {
-    expect(EXAMPLES.map((e) => e.name)).toEqual(["buildkit0", "buildkit1", "buildkit2", "buildkit3", "buildkit4", "offline"]);
+  test("graph --list names the five buildkit examples, the offline demo and the daemon's image", () => {
+    expect(EXAMPLES.map((e) => e.name)).toEqual(["buildkit0", "buildkit1", "buildkit2", "buildkit3", "buildkit4", "offline", "serve-image"]);
+  });
+
+  test("serve-image needs no network: the host's files and the binary", () => {
+    const s = summary(load("serve-image", []));
+    expect(s.images).toEqual([]);
+    expect(s.gits).toEqual([]);
+    expect(s.locals.sort()).toEqual(["local://bin", "local://host"]);
   });
 
   test("offline needs no network: only local sources", () => {

@@ -7,6 +7,7 @@
 import { mkdirSync } from "node:fs";
 import type { Writable } from "node:stream";
 import { BuildkitError } from "../../../core/errors.ts";
+import { checkReceivedPath } from "../../client/client-paths.ts";
 import { fileSendBytes, fileSendPackets } from "../methods.ts";
 import type { BytesMessage } from "../methods.ts";
 import { bidiHandler } from "../session.ts";
@@ -31,7 +32,8 @@ export function fileSendHandler(target: FileSendTarget): SessionHandler {
         const gid = process.getgid?.() ?? 0;
         await receiveDir(target.dir, stream, {
           merge: true,
-          filter: (_path, stat) => {
+          filter: (path, stat) => {
+            checkReceivedPath(path); // names that would mean something else on this platform (Windows)
             [stat.uid, stat.gid] = [uid, gid];
             return true;
           },

@@ -6,10 +6,11 @@
  */
 import { invalidArgument } from "../../errors.ts";
 import type { Compression } from "../../image/compression.ts";
+import type { ContainerConfig } from "../../image/oci-types.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
 
-export const IMAGE_ATTRS = ["name", "compression", "compression-level", "force-compression", "oci-mediatypes", "source-date-epoch"] as const;
+export const IMAGE_ATTRS = ["name", "compression", "compression-level", "force-compression", "oci-mediatypes", "source-date-epoch", "containerimage.config"] as const;
 
 export interface ImageOptions {
   readonly compression: Compression;
@@ -21,6 +22,8 @@ export interface ImageOptions {
   readonly epoch?: number;
   /** The parsed name (none or one: `--output` splits on commas, so one name per attribute). */
   readonly names: readonly ImageRef[];
+  /** `containerimage.config`: the container settings (Entrypoint, Cmd, Env, …) of an image config JSON. */
+  readonly config?: ContainerConfig;
 }
 
 const COMPRESSIONS: readonly Compression[] = ["gzip", "zstd", "uncompressed"];
@@ -86,5 +89,20 @@ export function parseImageOptions(type: string, attrs: Readonly<Record<string, s
   const explicitOci = attrs["oci-mediatypes"] === undefined ? undefined : parseBool(type, "oci-mediatypes", attrs["oci-mediatypes"], defaults.oci);
   if (compression === "zstd" && explicitOci === false) throw invalidArgument(`output type=${type}: compression=zstd needs oci-mediatypes=true`);
   const oci = compression === "zstd" ? true : (explicitOci ?? defaults.oci);
-  return { compression, level, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name) };
+  const config = parseConfig(type, attrs["containerimage.config"]);
+  return { compression, level, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name), ...(config ? { config } : {}) };
+}
+
+/** An image config JSON given as an attribute, as BuildKit's exporters take it: its `config` part. */
+function parseConfig(type: string, value: string | undefined): ContainerConfig | undefined {
+  if (value === undefined || value === "") return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw invalidArgument(`output type=${type}: containerimage.config: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const config = (parsed as { config?: unknown } | null)?.config;
+  if (typeof config !== "object" || config === null || Array.isArray(config)) throw invalidArgument(`output type=${type}: containerimage.config: expected {"config": {...}}`);
+  return config as ContainerConfig;
 }

@@ -40,7 +40,7 @@ export async function buildImage(result: BuildResult, ctx: LayerContext, opts: I
   // A frontend's config is completed and written as BuildKit writes it; else our own default.
   const configText = frontendConfig
     ? goJSON(patchImageConfig(frontendConfig, { layers: chain, created, epoch: opts.epoch === undefined ? undefined : rfc3339(opts.epoch * 1000) }))
-    : JSON.stringify(imageConfig({ platform, layers: chain, created }));
+    : JSON.stringify(imageConfig({ platform, layers: chain, created, ...(opts.config ? { config: opts.config } : {}) }));
   const config = await putBlob(ctx.store, types.config, encoder.encode(configText));
   const manifestJson: ImageManifest = { schemaVersion: 2, mediaType: types.manifest, config, layers };
   const manifest = await putBlob(ctx.store, types.manifest, encoder.encode(JSON.stringify(manifestJson)));

@@ -5,7 +5,7 @@
  */
 import type { Digest } from "../../digest.ts";
 import { MediaType } from "../../image/oci-types.ts";
-import type { HistoryEntry, ImageConfig } from "../../image/oci-types.ts";
+import type { ContainerConfig, HistoryEntry, ImageConfig } from "../../image/oci-types.ts";
 import type { Platform } from "../../llb/platform.ts";
 import type { ChainLayer } from "../../image/image-layers.ts";
 
@@ -22,7 +22,7 @@ export function rfc3339(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.000Z$/, "Z");
 }
 
-export function imageConfig(p: { platform: Platform; layers: readonly ChainLayer[]; created: string }): ImageConfig {
+export function imageConfig(p: { platform: Platform; layers: readonly ChainLayer[]; created: string; config?: ContainerConfig }): ImageConfig {
   const diffIDs: Digest[] = [];
   const history: HistoryEntry[] = [];
   for (const layer of p.layers) {
@@ -34,7 +34,8 @@ export function imageConfig(p: { platform: Platform; layers: readonly ChainLayer
     architecture: p.platform.architecture,
     os: p.platform.os,
     ...(p.platform.variant ? { variant: p.platform.variant } : {}),
-    config: { Env: [DEFAULT_PATH_ENV], WorkingDir: "/" },
+    // Settings given with the export (containerimage.config) over the defaults.
+    config: { Env: [DEFAULT_PATH_ENV], WorkingDir: "/", ...p.config },
     rootfs: { type: "layers", diff_ids: diffIDs },
     history,
   };

@@ -1,0 +1,91 @@
+// One build on a daemon, as BuildKit's client/solve.go runs it: open a session serving the
+// client's directories, secrets, agents and export target; call Control.Solve with the
+// definition (the v0.11 single-exporter fields and the later Exporters list); stream
+// Control.Status by the build's ref into the caller's progress writer. Canceling the signal
+// cancels the Solve call, which cancels the build on the daemon.
+import { BuildkitError } from "../../core/errors.ts";
+import type { ProgressWriter } from "../../core/progress/events.ts";
+import { eventsOfStatus } from "../control/status.ts";
+import type { Channel } from "../grpc/client.ts";
+import { ControlService } from "../grpc/services.ts";
+import { GrpcError, toBuildkitError } from "../grpc/status.ts";
+import { openSession } from "../session/tunnel.ts";
+import { newId } from "./identity.ts";
+import type { RemoteOutput } from "./outputs.ts";
+import { createSessionServer, type SessionInputs } from "./session-services.ts";
+
+export interface CacheEntry {
+  readonly type: string;
+  readonly attrs: Readonly<Record<string, string>>;
+}
+
+export interface RemoteSolveOptions {
+  readonly definition: Uint8Array;
+  readonly output?: RemoteOutput | undefined;
+  readonly inputs: Omit<SessionInputs, "output">;
+  readonly sharedKey: string;
+  readonly noCache?: boolean;
+  readonly cacheExports?: readonly CacheEntry[];
+  readonly cacheImports?: readonly CacheEntry[];
+  readonly progress: ProgressWriter;
+  readonly signal: AbortSignal;
+  /** The build's ref (default: a new id). */
+  readonly ref?: string;
+}
+
+/** How long Status may keep going after Solve returned (BuildKit's client waits 3 s). */
+const STATUS_GRACE_MS = 3000;
+
+/** Runs the build; resolves with the exporter's response, throws the daemon's error. */
+export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): Promise<Record<string, string>> {
+  const ref = opts.ref ?? newId();
+  const sessionId = newId();
+  const server = createSessionServer({ ...opts.inputs, ...(opts.output?.target ? { output: opts.output.target } : {}) });
+  const session = openSession(channel, server, { id: sessionId, name: "buildkit-ts", sharedKey: opts.sharedKey, signal: opts.signal });
+  const statusAbort = new AbortController();
+  const status = streamStatus(channel, ref, opts.progress, statusAbort.signal);
+  try {
+    const output = opts.output;
+    const res = await channel.unary(
+      ControlService.methods.Solve,
+      {
+        Ref: ref,
+        Definition: opts.definition,
+        Session: sessionId,
+        ...(output ? { Exporter: output.type, ExporterAttrs: { ...output.attrs }, Exporters: [{ Type: output.type, Attrs: { ...output.attrs } }] } : {}),
+        ...(opts.noCache ? { FrontendAttrs: { "no-cache": "" } } : {}),
+        ...cacheOptions(opts),
+      },
+      { signal: opts.signal },
+    );
+    return { ...(res.ExporterResponse ?? {}) };
+  } catch (err) {
+    if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new BuildkitError("Canceled", "build canceled");
+    throw err instanceof GrpcError ? toBuildkitError(err) : err;
+  } finally {
+    const timer = setTimeout(() => statusAbort.abort(), opts.signal.aborted ? 0 : STATUS_GRACE_MS);
+    await status;
+    clearTimeout(timer);
+    await session.close().catch(() => undefined);
+    await server.close().catch(() => undefined);
+  }
+}
+
+function cacheOptions(opts: RemoteSolveOptions): { Cache?: { Exports: object[]; Imports: object[] } } {
+  const exports = opts.cacheExports ?? [];
+  const imports = opts.cacheImports ?? [];
+  if (exports.length === 0 && imports.length === 0) return {};
+  const entry = (e: CacheEntry) => ({ Type: e.type, Attrs: { ...e.attrs } });
+  return { Cache: { Exports: exports.map(entry), Imports: imports.map(entry) } };
+}
+
+/** Feeds the build's progress to `progress` until the daemon ends the stream or `signal` fires. */
+async function streamStatus(channel: Channel, ref: string, progress: ProgressWriter, signal: AbortSignal): Promise<void> {
+  try {
+    for await (const res of channel.serverStream(ControlService.methods.Status, { Ref: ref }, { signal })) {
+      for (const event of eventsOfStatus(res)) progress.write(event);
+    }
+  } catch {
+    // Progress is best effort: the build's outcome comes from Solve.
+  }
+}

@@ -1,0 +1,141 @@
+// `buildkit build --addr ADDR`: the same flags and displays as a daemonless build, solved by a
+// daemon (ours or BuildKit's). Local directories, secrets and ssh agents are served to it over
+// the session; outputs land on this machine (local, tar, oci, docker) or stay there (image).
+import { readFileSync } from "node:fs";
+import { sharedKey } from "../api/client/identity.ts";
+import { parseRemoteOutputs, type RemoteOutput } from "../api/client/outputs.ts";
+import { resolveClientPath, splitNamedPath } from "../api/client/client-paths.ts";
+import { solveRemote, type CacheEntry } from "../api/client/solve.ts";
+import type { SyncedDir } from "../api/session/filesync/provider.ts";
+import { BuildkitError } from "../core/errors.ts";
+import { parseDockerignore } from "../core/frontends/dockerfile/daemonless.ts";
+import { createProgressState, type ProgressState } from "../core/progress/collector.ts";
+import { redactLogs, redactText } from "../core/progress/redact.ts";
+import { tee } from "../core/progress/tee.ts";
+import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
+import { shouldUseTTY } from "../ui/tty-mode.ts";
+import { display, onInterrupt, readDefinition, type ProgressMode } from "./build.ts";
+import { defaultRoot, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
+import { daemonError, openDaemon, type DaemonArgs } from "./daemon-flags.ts";
+import { oneLine, UsageError } from "./exit.ts";
+import { debugLog } from "./log.ts";
+
+export interface RemoteBuildArgs extends DaemonArgs {
+  readonly file?: string | undefined;
+  readonly cache?: boolean | undefined;
+  readonly root?: string | undefined;
+  readonly config?: string | undefined;
+  readonly "gc-keep-storage"?: string | undefined;
+}
+
+export async function runRemoteBuild(address: string, mode: ProgressMode, args: RemoteBuildArgs, rawArgs: readonly string[]): Promise<void> {
+  if (args.config !== undefined) throw new UsageError("--config is for daemonless builds: the daemon reads its own buildkitd.toml");
+  if (args["gc-keep-storage"] !== undefined) throw new UsageError("--gc-keep-storage is for daemonless builds: the daemon runs its own garbage collection");
+  const dirs = usage(() => localDirs(repeatedFlag(rawArgs, "local"), repeatedFlag(rawArgs, "ignore-file")));
+  const output = usage(() => parseRemoteOutputs(repeatedFlag(rawArgs, "output", "o"), { resolvePath: (p) => resolveClientPath(p) }));
+  const cacheExports = usage(() => repeatedFlag(rawArgs, "export-cache").map(cacheEntry));
+  const cacheImports = usage(() => repeatedFlag(rawArgs, "import-cache").map(cacheEntry));
+  const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
+  const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
+  const channel = await openDaemon(address, args).catch((err: unknown) => usage(() => {
+    throw err;
+  }));
+  const definition = await readDefinition(args.file);
+  const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
+
+  const tracePath = defaultTracePath(args.root ?? defaultRoot());
+  if (mode !== "quiet") process.stderr.write(`trace: ${tracePath}\n`);
+  else debugLog(`trace: ${tracePath}`);
+  debugLog(`building on ${address}: ${definition.byteLength} bytes of definition, progress ${mode}`);
+  const state = createProgressState({ logTailLines: 10 });
+  const progress = redactLogs(
+    tee(await display(mode), createTraceWriter(tracePath, { argv: process.argv, redact: (t) => redactText(t, secretValues) }), { write: (e) => state.apply(e), close: async () => {} }),
+    secretValues,
+  );
+  const controller = new AbortController();
+  const stop = onInterrupt(controller);
+  let failure: unknown;
+  let response: Record<string, string> = {};
+  try {
+    response = await solveRemote(channel, {
+      definition,
+      output,
+      inputs: { dirs, secrets, ssh },
+      sharedKey: sharedKey([...dirs.values()].map((d) => d.dir)),
+      noCache: args.cache === false,
+      cacheExports,
+      cacheImports,
+      progress,
+      signal: controller.signal,
+    });
+  } catch (err) {
+    failure = daemonError(address, err);
+  } finally {
+    await progress.close(failure instanceof Error ? failure : undefined).catch(() => undefined);
+    await channel.close();
+    stop();
+  }
+  if (failure !== undefined) {
+    if (!shouldUseTTY(mode, process.stderr, process.env)) printFailedVertex(state);
+    throw failure;
+  }
+  if (mode !== "quiet") for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${v}\n`);
+}
+
+/** Bad flag values are usage errors (exit 2). */
+function usage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof BuildkitError && err.code === "InvalidArgument") throw new UsageError(oneLine(err));
+    throw err;
+  }
+}
+
+/** `--local NAME=DIR` with `--ignore-file NAME=FILE` (.dockerignore syntax) excludes, applied here. */
+export function localDirs(locals: readonly string[], ignoreFiles: readonly string[]): Map<string, SyncedDir> {
+  const excludes = new Map<string, string[]>();
+  for (const v of ignoreFiles) {
+    const { name, path } = splitNamedPath("--ignore-file", v);
+    let text: string;
+    try {
+      text = readFileSync(resolveClientPath(path), "utf8");
+    } catch (err) {
+      throw new BuildkitError("InvalidArgument", `--ignore-file ${v}: ${oneLine(err)}`);
+    }
+    excludes.set(name, parseDockerignore(text));
+  }
+  const dirs = new Map<string, SyncedDir>();
+  for (const v of locals) {
+    const { name, path } = splitNamedPath("--local", v);
+    if (dirs.has(name)) throw new BuildkitError("InvalidArgument", `--local ${name} given twice`);
+    const ex = excludes.get(name);
+    dirs.set(name, { dir: resolveClientPath(path), ...(ex ? { excludes: ex } : {}) });
+  }
+  const unknown = [...excludes.keys()].filter((n) => !dirs.has(n));
+  if (unknown.length > 0) throw new BuildkitError("InvalidArgument", `--ignore-file ${unknown.join(", ")}: no --local by that name`);
+  return dirs;
+}
+
+/** `type=registry,ref=…` as a Cache entry: the daemon parses the attributes. */
+function cacheEntry(spec: string): CacheEntry {
+  const attrs: Record<string, string> = {};
+  for (const part of spec.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new BuildkitError("InvalidArgument", `parsing cache option "${spec}": "${part}" is not key=value`);
+    attrs[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  const { type, ...rest } = attrs;
+  if (!type) throw new BuildkitError("InvalidArgument", `parsing cache option "${spec}": type is required`);
+  return { type, attrs: rest };
+}
+
+/** After a failure without the interactive display: the failed step's last lines. */
+function printFailedVertex(state: ProgressState): void {
+  const failed = state.vertices().filter((v) => v.error !== undefined && !v.canceled).at(-1);
+  const tail = failed?.logTail() ?? [];
+  if (!failed || tail.length === 0) return;
+  process.stderr.write(`\n------ ${failed.name} (last ${tail.length} lines) ------\n${tail.map((l) => `  ${l}`).join("\n")}\n------\n`);
+}
+
+export type { RemoteOutput };

@@ -1,0 +1,123 @@
+// The daemons our client is tested against: `buildkit serve` (ServeHarness) and BuildKit
+// v0.11.6's own buildkitd from ../shared/peers, each with its own state, socket and busybox
+// rootfs; plus a runner for our CLI as a client.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { makeBusyboxRootfs } from "../../fixtures/busybox-rootfs.ts";
+import { BUN, CLI, REPO_ROOT } from "../../paths.ts";
+import { ServeHarness } from "../serve/daemon.ts";
+
+export const BUILDKITD = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildkitd");
+
+export interface TestDaemon {
+  readonly kind: "serve" | "buildkitd";
+  readonly addr: string;
+  readonly rootfs: string;
+  readonly dir: string;
+  temp(name: string): string;
+  start(extra?: string[]): Promise<void>;
+  leftoverMounts(): string[];
+  cleanup(): Promise<void>;
+}
+
+/** Whether the peer buildkitd is here; under CI=true its absence is a failure. */
+export function buildkitdAvailable(suite: string): boolean {
+  if (existsSync(BUILDKITD)) return true;
+  if (process.env.CI === "true") throw new Error(`${suite} cannot run under CI=true: BuildKit's buildkitd is not at ${BUILDKITD}`);
+  console.log(`skipping ${suite}: BuildKit's buildkitd is not at ${BUILDKITD}`);
+  return false;
+}
+
+/** BuildKit's buildkitd with its own root and socket; killed and its mounts undone at the end. */
+export class PeerDaemon implements TestDaemon {
+  readonly kind = "buildkitd" as const;
+  readonly dir = mkdtempSync(join(tmpdir(), "bk-peer-"));
+  readonly root = join(this.dir, "root");
+  readonly socket = join(this.dir, "buildkitd.sock");
+  readonly rootfs = join(this.dir, "rootfs");
+  #proc: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+
+  constructor() {
+    makeBusyboxRootfs(this.rootfs);
+  }
+
+  get addr(): string {
+    return `unix://${this.socket}`;
+  }
+
+  temp(name: string): string {
+    return mkdtempSync(join(this.dir, `${name}-`));
+  }
+
+  async start(extra: string[] = []): Promise<void> {
+    const args = [BUILDKITD, "--root", this.root, "--addr", this.addr, "--oci-worker-net", "host", "--oci-worker-gc=false", ...extra];
+    this.#proc = Bun.spawn(args, { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(this.socket)) {
+      if (this.#proc.exitCode !== null) throw new Error(`buildkitd exited: ${await new Response(this.#proc.stderr).text()}`);
+      if (Date.now() > deadline) throw new Error("buildkitd did not create its socket in 30 s");
+      await Bun.sleep(100);
+    }
+    void new Response(this.#proc.stderr).text().catch(() => ""); // drain
+  }
+
+  leftoverMounts(): string[] {
+    return readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .map((l) => l.split(" ")[4] ?? "")
+      .filter((m) => m.startsWith(this.dir));
+  }
+
+  async cleanup(): Promise<void> {
+    const proc = this.#proc;
+    this.#proc = undefined;
+    if (proc) {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      await proc.exited;
+      clearTimeout(timer);
+    }
+    for (const m of this.leftoverMounts().reverse()) Bun.spawnSync(["umount", "-l", m]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `buildkit serve` as a TestDaemon. */
+export function serveDaemon(): TestDaemon {
+  const h = new ServeHarness();
+  return Object.assign(h, { kind: "serve" as const });
+}
+
+export interface ClientRun {
+  readonly code: number | null;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+/** Runs our CLI (as a client) to completion; BUILDKIT_HOST is cleared unless env sets it. */
+export async function runClient(args: string[], opts: { stdin?: Uint8Array; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<ClientRun> {
+  const p = Bun.spawn([BUN, CLI, ...args], {
+    stdin: opts.stdin ? new Blob([opts.stdin]) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, BUILDKIT_HOST: "", NO_COLOR: "1", ...opts.env },
+  });
+  const timer = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 90_000);
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).arrayBuffer(), new Response(p.stderr).text(), p.exited]);
+  clearTimeout(timer);
+  return { code, stdout: Buffer.from(stdout), stderr };
+}
+
+/** The last `transferring NAME` figure (bytes) a rawjson progress stream reported. */
+export function transferredBytes(rawjson: string, name: string): number {
+  let bytes = -1;
+  for (const line of rawjson.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const e = JSON.parse(line) as { type: string; id?: string; current?: number };
+    // Ours: "transferring NAME"; BuildKit's: "transferring NAME:".
+    if (e.type === "status" && (e.id === `transferring ${name}` || e.id === `transferring ${name}:`)) bytes = Math.max(bytes, e.current ?? 0);
+  }
+  return bytes;
+}
