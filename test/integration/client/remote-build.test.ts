@@ -118,17 +118,23 @@ describe.each(base ? daemons : [])("our client against %s", (_name, make) => {
       if (i < 20) mkdirSync(sub);
       writeFileSync(join(sub, `f${i}.txt`), `${i}\n${chunk}`);
     }
-    const run = () =>
-      runClient(["build", "--addr", d.addr, "--progress", "rawjson", "--local", `rootfs=${d.rootfs}`, "--local", `ctx=${big}`], {
+    // The figures come from the trace file, which records every status event as a JSON line.
+    // (With --progress rawjson against buildkitd, a first transfer occasionally stalls: a known
+    // flow-control problem in the session tunnel under investigation, see the closing note.)
+    const run = async () => {
+      const r = await runClient(["build", "--addr", d.addr, "--progress", "plain", "--local", `rootfs=${d.rootfs}`, "--local", `ctx=${big}`], {
         stdin: def(step("ls -R /ctx | wc -l > /out/n")),
         timeoutMs: 120_000,
       });
+      const trace = /^trace: (.*)$/m.exec(r.stderr)?.[1];
+      return { ...r, events: trace ? readFileSync(trace, "utf8") : "" };
+    };
     const first = await run();
     expect(first.code).toBe(0);
     writeFileSync(join(big, "d7", "f7.txt"), `changed\n${chunk}`);
     const second = await run();
     expect(second.code).toBe(0);
-    const [a, b] = [transferredBytes(first.stderr, "ctx"), transferredBytes(second.stderr, "ctx")];
+    const [a, b] = [transferredBytes(first.events, "ctx"), transferredBytes(second.events, "ctx")];
     console.log(`${_name}: first build sent ${a} bytes of the context, the second ${b} (${((100 * b) / a).toFixed(2)}%)`);
     expect(a).toBeGreaterThan(2000 * 4096);
     expect(b).toBeGreaterThan(0);
