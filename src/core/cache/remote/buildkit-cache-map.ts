@@ -299,3 +299,17 @@ function dedupeSelectors(m: readonly ContentSelector[]): ContentSelector[] {
   // sort.Slice is not stable; equal paths are rare enough not to matter here
   return out.sort((a, b) => compareBytes(a.path, b.path));
 }
+
+/**
+ * The CacheMap of a solved vertex: sources use BuildKit's own keys where the source gives them,
+ * else our content key under a `buildkit-ts.` prefix (BuildKit keys local sources by session,
+ * so it never shares them; ours let our own caches of such graphs travel, and BuildKit
+ * simply finds no match for them).
+ */
+export function vertexCacheMap(op: LoadedOp, keys: { readonly contentKey?: string; readonly remoteKeys?: readonly string[] }): BuildkitCacheMap | undefined {
+  if (op.op.op !== "source") return buildkitCacheMap(op);
+  if (keys.remoteKeys && keys.remoteKeys.length > 0) return buildkitCacheMap(op, keys.remoteKeys);
+  if (keys.contentKey === undefined) return undefined;
+  const scheme = (op.op.source?.identifier ?? "").split("://")[0];
+  return buildkitCacheMap(op, [`buildkit-ts.${scheme}:${keys.contentKey}`]);
+}
