@@ -1,15 +1,14 @@
 /**
- * Cache export after a solve. The records are the solve's vertices' results as the local cache
- * index has them (a vertex that ran or was loaded has its key recorded), each output whose
- * committed snapshot still exists:
+ * Cache export after a solve, in BuildKit's format (buildkit-format.ts). Every vertex of the
+ * solve gets a record per output, keyed as BuildKit keys it (buildkit-cache-map.ts) and linked
+ * to its inputs' records with BuildKit's selectors; results are attached to:
  *
- * - mode=min (the default): only results that are the final result or in its parent chain,
- *   i.e. whose layers the final result is made of (BuildKit exports the final result's layers
- *   and the keys pointing into them);
+ * - mode=min (the default): results in the final result's parent chain, i.e. whose layers the
+ *   final result is made of (BuildKit exports the final result's layers and the keys into them);
  * - mode=max: every vertex's results.
  *
- * Each record's layers are its snapshot chain as image layers (image-layers.ts: diffed and
- * compressed once, then reused from the content index), base first; blobs are listed once.
+ * Each result is its snapshot chain as image layers (image-layers.ts: diffed and compressed
+ * once, then reused from the content index), base first; each chain is listed once.
  */
 import type { ContentIndex } from "../../content/index-db.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
