@@ -168,6 +168,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       store: imports.store,
       progress: ctx.progress,
       loadResult: (id) => imports.loadResult(id),
+      observeKey: imports.observeKey,
       noCache: request.noCache,
       concurrency: config.concurrency,
       inflight,

@@ -13,7 +13,7 @@ import type { RegistryContext } from "./context.ts";
 import { loadDockerConfig } from "./docker-config.ts";
 import type { DebugLog } from "./docker-config.ts";
 import { createHostResolver } from "./hosts.ts";
-import { fetchBlob, resolveImage } from "./pull.ts";
+import { fetchBlob, fetchRawManifest, resolveImage } from "./pull.ts";
 import type { BlobDescriptor, ResolvedImage } from "./pull.ts";
 import { blobExists, pushBlob, pushManifest } from "./push.ts";
 import type { BlobData, PushBlobOptions, PushBlobResult } from "./push.ts";
@@ -42,6 +42,8 @@ export interface RegistryClient {
   resolve(ref: string, platform: Platform, signal: AbortSignal): Promise<ResolvedImage>;
   /** A blob's bytes, streamed; the stream errors if they do not match desc's digest and size. */
   fetchBlob(repo: RepositoryLike, desc: BlobDescriptor, signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
+  /** A manifest or index by tag or digest, as stored (no platform picked), digest verified. */
+  fetchManifest(repo: RepositoryLike, reference: string, signal: AbortSignal): Promise<{ bytes: Uint8Array; digest: Digest }>;
   blobExists(repo: RepositoryLike, digest: Digest, signal?: AbortSignal): Promise<boolean>;
   pushBlob(repo: RepositoryLike, desc: { digest: Digest; size: number }, data: BlobData, opts?: PushBlobOptions): Promise<PushBlobResult>;
   /** PUTs manifest bytes under a tag or digest; returns their digest. */
@@ -76,6 +78,7 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
   return {
     resolve: (ref, platform, signal) => resolveImage(ctx, ref, platform, signal),
     fetchBlob: (repo, desc, signal) => fetchBlob(ctx, repo, desc, signal),
+    fetchManifest: (repo, reference, signal) => fetchRawManifest(ctx, repo, reference, signal),
     blobExists: (repo, digest, signal) => blobExists(ctx, repo, digest, signal),
     pushBlob: (repo, desc, data, o) => pushBlob(ctx, repo, desc, data, o),
     pushManifest: (repo, reference, mediaType, bytes, signal) => pushManifest(ctx, repo, reference, mediaType, bytes, signal),

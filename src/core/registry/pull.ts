@@ -80,6 +80,17 @@ export async function fetchManifest(ctx: RegistryContext, e: RegistryEndpoint, r
   return { bytes, digest, parsed };
 }
 
+/** GETs a manifest or index by tag or digest, as stored (no platform is picked). */
+export async function fetchRawManifest(ctx: RegistryContext, repoLike: RepositoryLike, reference: string, signal: AbortSignal): Promise<{ bytes: Uint8Array; digest: Digest }> {
+  const repo = toRepository(repoLike);
+  try {
+    const m = await firstEndpoint(ctx, repo, (e) => fetchManifest(ctx, e, repo, reference, signal));
+    return { bytes: m.bytes, digest: m.digest };
+  } catch (err) {
+    throw withContext(`fetching manifest ${repositoryName(repo)}:${reference}`, err);
+  }
+}
+
 /** GETs a blob from one endpoint; the stream verifies digest and size. */
 async function blobAt(ctx: RegistryContext, e: RegistryEndpoint, repo: Repository, desc: BlobDescriptor, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
   const req = { endpoint: e, method: "GET" as const, url: endpointUrl(e, repo.path, `blobs/${desc.digest}`), scopes: [pullScope(repo)], headers: { "Accept-Encoding": "identity" }, signal };

@@ -10,6 +10,7 @@ import type { LoadedDefinition, LoadedOp } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import { canceled, type Handle, type Inflight, type JoinSink } from "./inflight.ts";
 import { Semaphore } from "./semaphore.ts";
+import type { KeyedVertex } from "./scheduler.ts";
 import type { OpAdapter, OpContext, OpResolver, ResultRef } from "./op.ts";
 import { vertexNames } from "./vertex-name.ts";
 
@@ -20,6 +21,9 @@ export interface VertexSummary {
   readonly name: string;
   /** Undefined when the solve stopped before the key was known. */
   readonly cacheKey: Digest | undefined;
+  /** A source's content key and BuildKit-compatible keys (see OpAdapter), when it has them. */
+  readonly contentKey?: string;
+  readonly remoteKeys?: readonly string[];
   /** "skipped": not needed (below a cached vertex) or never reached (after a failure). */
   readonly status: Exclude<VertexStatus, "pending" | "running"> | "skipped";
   readonly started?: number;
@@ -51,6 +55,8 @@ export interface Vertex {
   started?: number;
   completed?: number;
   key?: Digest;
+  contentKey?: string;
+  remoteKeys?: readonly string[];
   cachedIds?: readonly string[];
   /** Consumers (plus the caller, for the result) that may still need this vertex's outputs. */
   pending: number;
@@ -71,6 +77,7 @@ export interface JobOptions {
   readonly concurrency: number;
   readonly noCache: boolean;
   loadResult(id: string): Promise<ResultRef | undefined>;
+  observeKey?(v: KeyedVertex): void;
 }
 
 export class Job {
@@ -248,7 +255,7 @@ export class Job {
 
   summary(): VertexSummary[] {
     return [...this.#vertices.values()].map((v) => ({
-      digest: v.digest, name: v.name, cacheKey: v.key,
+      digest: v.digest, name: v.name, cacheKey: v.key, contentKey: v.contentKey, remoteKeys: v.remoteKeys,
       status: v.status === "pending" || v.status === "running" ? "skipped" : v.status,
       started: v.started, completed: v.completed,
     }));

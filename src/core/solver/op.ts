@@ -37,6 +37,12 @@ export interface OpAdapter {
    */
   contentKey?(ctx: OpContext): Promise<string | undefined>;
   /**
+   * A source's cache keys as BuildKit's own source computes them (its CacheKey for cache-map
+   * index 0, 1, …), for cache interchange with BuildKit; undefined where BuildKit's key is
+   * session-bound (local) or not reproduced. Asked after contentKey; not part of our keys.
+   */
+  remoteKeys?(ctx: OpContext): Promise<readonly string[] | undefined>;
+  /**
    * Content-based key of what the op reads from input `index` (BuildKit's checksum of the paths a
    * mount's selector picks). When it returns a string, that string replaces the input's cache key
    * in this op's key: the input is then materialised before this op's key is known, and equal

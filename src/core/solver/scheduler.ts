@@ -14,7 +14,7 @@ import { availableParallelism } from "node:os";
 import type { CacheStore } from "../cache/store.ts";
 import type { Digest } from "../digest.ts";
 import { BuildkitError } from "../errors.ts";
-import type { LoadedDefinition } from "../llb/definition.ts";
+import type { LoadedDefinition, LoadedOp } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import { cacheKey, outputKey } from "./cache-key.ts";
 import { Inflight, share, type Handle, type WorkContext } from "./inflight.ts";
@@ -32,8 +32,20 @@ export interface SolveOptions {
   /** Run every op, ignoring cached results (results are still recorded). */
   readonly noCache?: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * Told each vertex's key as soon as it is known, before the cache is asked (inputs before
+   * their consumers): remote cache imports map BuildKit's keys onto ours here.
+   */
+  observeKey?(v: KeyedVertex): void;
   /** Where identical in-flight work is joined; default one per store, shared process-wide. */
   readonly inflight?: Inflight;
+}
+
+export interface KeyedVertex {
+  readonly op: LoadedOp;
+  readonly key: Digest;
+  readonly contentKey?: string;
+  readonly remoteKeys?: readonly string[];
 }
 
 export interface SolveResult {
@@ -63,6 +75,7 @@ export async function solve(def: LoadedDefinition, opts: SolveOptions): Promise<
     concurrency: opts.concurrency ?? defaultConcurrency(),
     noCache: opts.noCache ?? false,
     loadResult: opts.loadResult,
+    observeKey: opts.observeKey,
   });
   const onAbort = (): void => job.controller.abort(new BuildkitError("Canceled", "solving definition: canceled"));
   if (opts.signal?.aborted) onAbort();
@@ -119,6 +132,9 @@ async function computeKey(job: Job, v: Vertex): Promise<Digest> {
   const inputContentKeys = v.adapter.inputKey === undefined ? undefined : await inputContentKeysOf(job, v);
   const key = cacheKey(v.op, inputKeys, { contentKey, inputContentKeys });
   v.key = key;
+  v.contentKey = contentKey;
+  if (v.adapter.remoteKeys !== undefined) v.remoteKeys = await job.guard(v, async () => await v.adapter.remoteKeys?.(job.context(v)));
+  job.opts.observeKey?.({ op: v.op, key, contentKey, remoteKeys: v.remoteKeys });
   if (job.lookupAllowed(v)) lookup(job, v, key);
   return key;
 }

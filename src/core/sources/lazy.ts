@@ -13,6 +13,9 @@ export function lazyAdapter(load: () => Promise<OpAdapter>): OpAdapter {
     async contentKey(ctx) {
       return (await get()).contentKey?.(ctx);
     },
+    async remoteKeys(ctx) {
+      return (await get()).remoteKeys?.(ctx);
+    },
     async exec(inputs, ctx) {
       return (await get()).exec(inputs, ctx);
     },

@@ -80,18 +80,36 @@ export function treeDigest(dir: string): string {
   return hash.digest("hex");
 }
 
-export interface LayoutCache {
-  readonly manifest: { config: { digest: string }; layers: { digest: string; size: number }[] };
-  readonly records: { key: string; output: number; layers: number[]; description?: string }[];
+/** A cache in BuildKit's format: the index (layers, then the config) and the config. */
+export interface BuildkitCacheDoc {
+  readonly index: { manifests: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[] };
+  readonly config: { layers?: { blob: string; parent?: number }[]; records?: { digest: string; layers?: { layer: number }[]; inputs?: unknown[][] }[] };
 }
 
-/** The cache manifest tagged latest in an OCI layout, and its config's records. */
-export function readLayout(dir: string): LayoutCache {
+/** The cache tagged latest in an OCI layout. */
+export function readLayout(dir: string): BuildkitCacheDoc {
   const blob = (digest: string) => readFileSync(join(dir, "blobs/sha256", digest.replace("sha256:", "")), "utf8");
-  const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
-  const entry = index.manifests.find((m) => m.annotations?.["org.opencontainers.image.ref.name"] === "latest");
-  if (!entry) throw new Error(`no latest manifest in ${dir}`);
-  const manifest = JSON.parse(blob(entry.digest)) as LayoutCache["manifest"];
-  const config = JSON.parse(blob(manifest.config.digest)) as { records: LayoutCache["records"] };
-  return { manifest, records: config.records };
+  const top = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  const entry = top.manifests.find((m) => m.annotations?.["org.opencontainers.image.ref.name"] === "latest");
+  if (!entry) throw new Error(`no latest cache in ${dir}`);
+  const index = JSON.parse(blob(entry.digest)) as BuildkitCacheDoc["index"];
+  const config = index.manifests.find((m) => m.mediaType === "application/vnd.buildkit.cacheconfig.v0");
+  if (!config) throw new Error(`no cache config in ${dir}`);
+  return { index, config: JSON.parse(blob(config.digest)) as BuildkitCacheDoc["config"] };
+}
+
+/** How many records carry a result. */
+export function resultCount(doc: BuildkitCacheDoc): number {
+  return (doc.config.records ?? []).filter((r) => (r.layers ?? []).length > 0).length;
+}
+
+/** The blob descriptor of the top layer of the longest result chain: the final step's own layer. */
+export function finalTopLayer(doc: BuildkitCacheDoc): { digest: string; size: number } {
+  const layers = doc.config.layers ?? [];
+  const depth = (i: number): number => (i === -1 ? 0 : 1 + depth(layers[i]!.parent ?? 0));
+  const tops = (doc.config.records ?? []).flatMap((r) => (r.layers ?? []).map((l) => l.layer));
+  const top = tops.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  const desc = doc.index.manifests.find((m) => m.digest === layers[top]!.blob);
+  if (!desc) throw new Error(`layer ${layers[top]!.blob} is not in the index`);
+  return desc;
 }

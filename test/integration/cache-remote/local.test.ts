@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { BuildHarness } from "../build/harness.ts";
-import { cachedSteps, cacheGraph, completedSteps, onState, ranSteps, readLayout, treeDigest, warnings } from "./helpers.ts";
+import { cachedSteps, cacheGraph, completedSteps, finalTopLayer, onState, ranSteps, readLayout, resultCount, treeDigest, warnings } from "./helpers.ts";
 
 const run = requireIntegration("local cache export/import tests", { runc: true, busybox: true });
 let h: BuildHarness;
@@ -58,12 +58,10 @@ describe.skipIf(!run)("cache export and import, type=local", () => {
     const [min, max] = [join(h.temp("cache"), "min"), join(h.temp("cache"), "max")];
     const a = await onState(h, join(h.temp("stateA"), "s")).build(def, ["--export-cache", `type=local,dest=${min}`, "--export-cache", `type=local,dest=${max},mode=max`]);
     expect(a.code).toBe(0);
-    const names = (dir: string) => readLayout(dir).records.map((r) => r.description ?? "");
-    expect(names(max).some((n) => n.includes("echo side"))).toBe(true);
-    expect(names(min).some((n) => n.includes("echo side"))).toBe(false);
-    expect(names(min).length).toBe(STEPS - 1);
-    expect(names(max).length).toBe(STEPS);
-    expect(readLayout(min).manifest.layers.length).toBeLessThan(readLayout(max).manifest.layers.length);
+    // Both list every step's record (BuildKit's links need them); only max has the side step's result.
+    expect(resultCount(readLayout(min))).toBe(STEPS - 1);
+    expect(resultCount(readLayout(max))).toBe(STEPS);
+    expect(readLayout(min).index.manifests.length).toBeLessThan(readLayout(max).index.manifests.length);
 
     const b = await onState(h, join(h.temp("stateB"), "s")).build(def, ["--import-cache", `type=local,src=${min}`]);
     expect(b.code).toBe(0);
@@ -78,16 +76,14 @@ describe.skipIf(!run)("cache export and import, type=local", () => {
     const [outA, outB] = [h.temp("outA"), h.temp("outB")];
     expect((await onState(h, join(h.temp("stateA"), "s")).build(def, ["--export-cache", `type=local,dest=${cache},mode=max`, "--output", `type=local,dest=${outA}`])).code).toBe(0);
     // The final step's own (top) layer: no other record uses it.
-    const { manifest, records } = readLayout(cache);
-    const final = records.find((r) => r.description?.startsWith("copy"));
-    const top = manifest.layers[final!.layers.at(-1)!]!;
+    const top = finalTopLayer(readLayout(cache));
     const path = join(cache, "blobs/sha256", top.digest.replace("sha256:", ""));
     writeFileSync(path, Buffer.alloc(top.size, 7));
 
     const b = await onState(h, join(h.temp("stateB"), "s")).build(def, ["--import-cache", `type=local,src=${cache}`, "--output", `type=local,dest=${outB}`]);
     if (b.code !== 0) console.log(b.stderr);
     expect(b.code).toBe(0);
-    expect(ranSteps(b)).toEqual([final!.description!]);
+    expect(ranSteps(b)).toEqual([expect.stringMatching(/^copy /)]);
     expect(warnings(b).join("")).toContain(`blob ${top.digest}: digest mismatch`);
     expect(treeDigest(outB)).toBe(treeDigest(outA));
   });

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
 import { BuildHarness } from "../build/harness.ts";
-import { cachedSteps, cacheGraph, onState, ranSteps, treeDigest, warnings } from "./helpers.ts";
+import { cachedSteps, cacheGraph, finalTopLayer, onState, ranSteps, resultCount, treeDigest, warnings } from "./helpers.ts";
+import type { BuildkitCacheDoc } from "./helpers.ts";
 
 const run = requireIntegration("registry cache export/import tests", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry"] });
 let h: BuildHarness;
@@ -23,14 +24,13 @@ afterAll(async () => {
 
 const STEPS = 5;
 
-interface Manifest {
-  config: { mediaType: string; digest: string };
-  layers: { digest: string; size: number }[];
-}
 
-async function inspect(ref: string): Promise<{ manifest: Manifest; config: { records: { description?: string; layers: number[] }[] } }> {
-  const raw = (args: string[]) => Bun.spawnSync(["skopeo", ...args, "--tls-verify=false", `docker://${ref}`]).stdout.toString();
-  return { manifest: JSON.parse(raw(["inspect", "--raw"])) as Manifest, config: JSON.parse(raw(["inspect", "--config", "--raw"])) };
+async function inspect(ref: string): Promise<BuildkitCacheDoc> {
+  const index = JSON.parse(Bun.spawnSync(["skopeo", "inspect", "--raw", "--tls-verify=false", `docker://${ref}`]).stdout.toString()) as BuildkitCacheDoc["index"];
+  const config = index.manifests.find((m) => m.mediaType === "application/vnd.buildkit.cacheconfig.v0");
+  const [host, ...rest] = ref.replace(/:[^:/]+$/, "").split("/");
+  const res = await fetch(`http://${host}/v2/${rest.join("/")}/blobs/${config?.digest}`);
+  return { index, config: (await res.json()) as BuildkitCacheDoc["config"] };
 }
 
 describe.skipIf(!run)("cache export and import, type=registry", () => {
@@ -41,9 +41,9 @@ describe.skipIf(!run)("cache export and import, type=registry", () => {
     const a = await onState(h, join(h.temp("stateA"), "s")).build(def, ["--export-cache", `type=registry,ref=${ref},mode=max`, "--output", `type=local,dest=${outA}`]);
     if (a.code !== 0) console.log(a.stderr);
     expect(a.code).toBe(0);
-    const { manifest, config } = await inspect(ref);
-    expect(manifest.config.mediaType).toBe("application/vnd.buildkit.cacheconfig.v0");
-    expect(config.records.length).toBe(STEPS);
+    const doc = await inspect(ref);
+    expect(doc.index.manifests.at(-1)?.mediaType).toBe("application/vnd.buildkit.cacheconfig.v0");
+    expect(resultCount(doc)).toBe(STEPS);
 
     const b = await onState(h, join(h.temp("stateB"), "s")).build(def, ["--import-cache", `type=registry,ref=${ref}`, "--output", `type=local,dest=${outB}`]);
     if (b.code !== 0) console.log(b.stderr);
@@ -58,9 +58,7 @@ describe.skipIf(!run)("cache export and import, type=registry", () => {
     const state = onState(h, join(h.temp("stateA"), "s"));
     const min = `${registry.host}/cache-min:v1`;
     expect((await state.build(def, ["--export-cache", `type=registry,ref=${min}`])).code).toBe(0);
-    const { config } = await inspect(min);
-    expect(config.records.length).toBe(STEPS - 1);
-    expect(config.records.some((r) => r.description?.includes("echo side"))).toBe(false);
+    expect(resultCount(await inspect(min))).toBe(STEPS - 1);
     const again = await state.build(def, ["--export-cache", `type=registry,ref=${registry.host}/other:v1`]);
     expect(again.code).toBe(0);
     const statuses = again.trace().filter((e) => e.type === "status" && /^(exists|mounted|uploaded) sha256:/.test(String(e.id)));
@@ -72,15 +70,13 @@ describe.skipIf(!run)("cache export and import, type=registry", () => {
     const def = cacheGraph(h, "registry-corrupt");
     const ref = `${registry.host}/cache-corrupt:latest`;
     expect((await onState(h, join(h.temp("stateA"), "s")).build(def, ["--export-cache", `type=registry,ref=${ref},mode=max`])).code).toBe(0);
-    const { manifest, config } = await inspect(ref);
-    const final = config.records.find((r) => r.description?.startsWith("copy"));
-    const top = manifest.layers[final!.layers.at(-1)!]!;
+    const top = finalTopLayer(await inspect(ref));
     writeFileSync(registry.blobPath(top.digest), Buffer.alloc(top.size, 7));
 
     const b = await onState(h, join(h.temp("stateB"), "s")).build(def, ["--import-cache", `type=registry,ref=${ref}`]);
     if (b.code !== 0) console.log(b.stderr);
     expect(b.code).toBe(0);
-    expect(ranSteps(b)).toEqual([final!.description!]);
+    expect(ranSteps(b)).toEqual([expect.stringMatching(/^copy /)]);
     expect(warnings(b).join("")).toContain(`blob ${top.digest}: digest mismatch`);
   });
 
@@ -88,6 +84,6 @@ describe.skipIf(!run)("cache export and import, type=registry", () => {
     const r = await onState(h, join(h.temp("stateC"), "s")).build(cacheGraph(h, "registry-missing"), ["--import-cache", `type=registry,ref=${registry.host}/nothing:latest`]);
     expect(r.code).toBe(0);
     expect(ranSteps(r).length).toBe(STEPS);
-    expect(warnings(r).join("")).toContain(`importing cache from ${registry.host}/nothing:latest: resolving image ${registry.host}/nothing:latest: 404`);
+    expect(warnings(r).join("")).toContain(`importing cache from ${registry.host}/nothing:latest: fetching manifest ${registry.host}/nothing:latest: 404`);
   });
 });

@@ -8,6 +8,9 @@ import { encodeCache } from "../../../src/core/cache/remote/format.ts";
 import type { CacheDocument, CacheLayer } from "../../../src/core/cache/remote/format.ts";
 import { importCaches } from "../../../src/core/cache/remote/import.ts";
 import { readLocalCache, writeLocalCache } from "../../../src/core/cache/remote/local.ts";
+import { encodeBuildkitCache, resultLayers } from "../../../src/core/cache/remote/buildkit-format.ts";
+import type { BuildkitCache } from "../../../src/core/cache/remote/buildkit-format.ts";
+import type { LoadedCache } from "../../../src/core/cache/remote/source.ts";
 import { chainIDs } from "../../../src/core/cache/remote/chain.ts";
 import { openCacheStore } from "../../../src/core/cache/store.ts";
 import type { SnapshotRefs } from "../../../src/core/cache/refs.ts";
@@ -37,6 +40,24 @@ async function docWith(blobs: string[]): Promise<CacheDocument> {
   return { layers, records };
 }
 
+/** doc in BuildKit's format: record i is the chain of layers 0..i, keyed rootKey(k<i>, 0). */
+function encodeBk(doc: CacheDocument) {
+  const layers = doc.layers.map((l, i) => ({ blob: l.blob.digest, parent: i - 1 }));
+  const records = doc.records.map((r, i) => ({ digest: sha256(`k${i}@0`), results: [i], chains: [], inputs: [] }));
+  return encodeBuildkitCache({ layers, records }, new Map(doc.layers.map((l) => [l.blob.digest, l])), "2024-01-01T00:00:00Z");
+}
+
+/** doc in our earlier format (one manifest), which imports still read. */
+function encodeLegacy(doc: CacheDocument) {
+  const e = encodeCache(doc);
+  return { config: e.config, index: e.manifest };
+}
+
+function bk(loaded: LoadedCache): BuildkitCache {
+  if (!("buildkit" in loaded)) throw new Error("not in BuildKit's format");
+  return loaded.buildkit;
+}
+
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
   return await new Response(stream).text();
 }
@@ -45,11 +66,12 @@ describe("local cache layout", () => {
   test("written as an OCI layout, read back with its records and verified blobs", async () => {
     const doc = await docWith(["base", "top"]);
     const dest = join(dir, "cache");
-    await writeLocalCache(dest, "latest", encodeCache(doc), doc.layers.map((l) => l.blob), content);
+    await writeLocalCache(dest, "latest", encodeBk(doc), doc.layers.map((l) => l.blob), content);
     expect(JSON.parse(readFileSync(join(dest, "oci-layout"), "utf8"))).toEqual({ imageLayoutVersion: "1.0.0" });
     const loaded = await readLocalCache(dest, "latest");
-    expect(loaded.doc.records.map((r) => r.key)).toEqual([sha256("k0"), sha256("k1")]);
-    const top = loaded.doc.layers[1]!.blob;
+    expect(bk(loaded).config.records.map((r) => r.digest)).toEqual([sha256("k0@0"), sha256("k1@0")]);
+    expect(resultLayers(bk(loaded), bk(loaded).config.records[1]!)?.map((l) => l.blob.digest)).toEqual(doc.layers.map((l) => l.blob.digest));
+    const top = doc.layers[1]!.blob;
     expect(await readAll(await loaded.source.fetch(top, AbortSignal.timeout(5000)))).toBe("top");
     writeFileSync(join(dest, "blobs/sha256", top.digest.slice(7)), "pot");
     expect(readAll(await loaded.source.fetch(top, AbortSignal.timeout(5000)))).rejects.toThrow(`blob ${top.digest}: digest mismatch`);
@@ -61,12 +83,12 @@ describe("local cache layout", () => {
     const dest = join(dir, "cache");
     const one = await docWith(["a"]);
     const two = await docWith(["b"]);
-    await writeLocalCache(dest, "one", encodeCache(one), one.layers.map((l) => l.blob), content);
-    await writeLocalCache(dest, "two", encodeCache(two), two.layers.map((l) => l.blob), content);
-    await writeLocalCache(dest, "two", encodeCache(two), two.layers.map((l) => l.blob), content);
+    await writeLocalCache(dest, "one", encodeBk(one), one.layers.map((l) => l.blob), content);
+    await writeLocalCache(dest, "two", encodeBk(two), two.layers.map((l) => l.blob), content);
+    await writeLocalCache(dest, "two", encodeBk(two), two.layers.map((l) => l.blob), content);
     const index = JSON.parse(readFileSync(join(dest, "index.json"), "utf8")) as { manifests: { annotations: Record<string, string> }[] };
     expect(index.manifests.map((m) => m.annotations["org.opencontainers.image.ref.name"])).toEqual(["one", "two"]);
-    expect((await readLocalCache(dest, "one")).doc.layers[0]!.blob.digest).toBe(one.layers[0]!.blob.digest);
+    expect([...bk(await readLocalCache(dest, "one")).blobs.keys()]).toEqual([one.layers[0]!.blob.digest]);
     expect(existsSync(join(dest, "blobs/sha256", one.layers[0]!.blob.digest.slice(7)))).toBe(true);
   });
 
@@ -74,11 +96,11 @@ describe("local cache layout", () => {
     expect(readLocalCache(join(dir, "none"), "latest")).rejects.toThrow(`${join(dir, "none")} is not an OCI image layout (no index.json)`);
     const doc = await docWith(["a"]);
     const dest = join(dir, "cache");
-    const encoded = encodeCache(doc);
+    const encoded = encodeBk(doc);
     await writeLocalCache(dest, "latest", encoded, doc.layers.map((l) => l.blob), content);
     expect(readLocalCache(dest, "v2")).rejects.toThrow(`${dest}: no cache manifest tagged "v2"`);
-    writeFileSync(join(dest, "blobs/sha256", encoded.manifest.descriptor.digest.slice(7)), "{}");
-    expect(readLocalCache(dest, "latest")).rejects.toThrow(`manifest ${encoded.manifest.descriptor.digest}: digest mismatch`);
+    writeFileSync(join(dest, "blobs/sha256", encoded.index.descriptor.digest.slice(7)), "{}");
+    expect(readLocalCache(dest, "latest")).rejects.toThrow(`cache index ${encoded.index.descriptor.digest}: digest mismatch`);
   });
 
   test("writing refuses a directory that is not a layout and leaves it alone", async () => {
@@ -86,16 +108,16 @@ describe("local cache layout", () => {
     mkdirSync(dest);
     writeFileSync(join(dest, "file"), "x");
     const doc = await docWith(["a"]);
-    expect(writeLocalCache(dest, "latest", encodeCache(doc), [], content)).rejects.toThrow("the directory is not empty and is not an OCI image layout");
+    expect(writeLocalCache(dest, "latest", encodeBk(doc), [], content)).rejects.toThrow("the directory is not empty and is not an OCI image layout");
     expect(readFileSync(join(dest, "file"), "utf8")).toBe("x");
   });
 });
 
-describe("imported records in lookups", () => {
+describe("imported records in lookups (our earlier format, read for migration)", () => {
   test("local records win; imported ones answer misses with remote ids; touch ignores remote ids", async () => {
     const doc = await docWith(["base", "top"]);
     const dest = join(dir, "cache");
-    await writeLocalCache(dest, "latest", encodeCache(doc), doc.layers.map((l) => l.blob), content);
+    await writeLocalCache(dest, "latest", encodeLegacy(doc), doc.layers.map((l) => l.blob), content);
     const store = openCacheStore(":memory:");
     const index = ContentIndex.open(join(dir, "state", "content"));
     const events: ProgressEvent[] = [];

@@ -1,15 +1,14 @@
 /**
- * Cache export after a solve. The records are the solve's vertices' results as the local cache
- * index has them (a vertex that ran or was loaded has its key recorded), each output whose
- * committed snapshot still exists:
+ * Cache export after a solve, in BuildKit's format (buildkit-format.ts). Every vertex of the
+ * solve gets a record per output, keyed as BuildKit keys it (buildkit-cache-map.ts) and linked
+ * to its inputs' records with BuildKit's selectors; results are attached to:
  *
- * - mode=min (the default): only results that are the final result or in its parent chain,
- *   i.e. whose layers the final result is made of (BuildKit exports the final result's layers
- *   and the keys pointing into them);
+ * - mode=min (the default): results in the final result's parent chain, i.e. whose layers the
+ *   final result is made of (BuildKit exports the final result's layers and the keys into them);
  * - mode=max: every vertex's results.
  *
- * Each record's layers are its snapshot chain as image layers (image-layers.ts: diffed and
- * compressed once, then reused from the content index), base first; blobs are listed once.
+ * Each result is its snapshot chain as image layers (image-layers.ts: diffed and compressed
+ * once, then reused from the content index), base first; each chain is listed once.
  */
 import type { ContentIndex } from "../../content/index-db.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
@@ -26,8 +25,10 @@ import type { VertexSummary } from "../../solver/job.ts";
 import { withView } from "../../worker/snapshots.ts";
 import type { Worker } from "../../worker/worker.ts";
 import type { CacheStore } from "../store.ts";
-import { encodeCache } from "./format.ts";
-import type { CacheDocument, CacheLayer, CacheRecord } from "./format.ts";
+import { rootKey, vertexCacheMap } from "./buildkit-cache-map.ts";
+import { encodeBuildkitCache } from "./buildkit-format.ts";
+import type { BkConfig, BkInput, BkLayer, BkRecord } from "./buildkit-format.ts";
+import type { CacheLayer } from "./format.ts";
 import { writeLocalCache } from "./local.ts";
 import { withTask } from "./progress.ts";
 import type { CacheTask } from "./progress.ts";
@@ -51,7 +52,7 @@ export interface CacheExportContext {
 }
 
 interface Candidate {
-  readonly key: Digest;
+  readonly vertex: Digest;
   readonly output: number;
   readonly snapshot: string;
   readonly description: string;
@@ -72,38 +73,78 @@ export async function exportCaches(specs: readonly CacheExportSpec[], ctx: Cache
 }
 
 async function exportOne(spec: CacheExportSpec, ctx: CacheExportContext, task: CacheTask): Promise<string> {
-  const doc = await collectCache(ctx, spec.mode, spec.compression);
-  task.info(`${doc.records.length} records, ${doc.layers.length} layers (mode=${spec.mode})`);
-  const encoded = encodeCache(doc);
-  const blobs = doc.layers.map((l) => l.blob);
-  if (spec.type === "local") await writeLocalCache(spec.dest, spec.tag, encoded, blobs, ctx.content);
-  else await pushRegistryCache(spec.ref, encoded, blobs, { registry: ctx.registry, content: ctx.content, index: ctx.index, signal: ctx.signal }, task);
-  return encoded.manifest.descriptor.digest;
+  const { config, blobs } = await collectCache(ctx, spec.mode, spec.compression);
+  task.info(`${config.records.length} records, ${blobs.size} layers (mode=${spec.mode})`);
+  const encoded = encodeBuildkitCache(config, blobs, new Date().toISOString());
+  const layers = [...blobs.values()].map((l) => l.blob);
+  if (spec.type === "local") await writeLocalCache(spec.dest, spec.tag, encoded, layers, ctx.content);
+  else await pushRegistryCache(spec.ref, encoded, layers, { registry: ctx.registry, content: ctx.content, index: ctx.index, signal: ctx.signal }, task);
+  return encoded.index.descriptor.digest;
 }
 
-/** The cache document for mode: records and their layers (written to the content store). */
-export async function collectCache(ctx: CacheExportContext, mode: CacheMode, compression: Compression): Promise<CacheDocument> {
+/** BuildKit's cache config for mode: every vertex's records, results for the kept candidates. */
+export async function collectCache(ctx: CacheExportContext, mode: CacheMode, compression: Compression): Promise<{ config: BkConfig; blobs: Map<Digest, CacheLayer> }> {
   let candidates = await existing(ctx, candidatesOf(ctx));
   if (mode === "min") {
     const chain = new Set(ctx.result === undefined ? [] : await parentChain(ctx.worker, ctx.result));
     candidates = candidates.filter((c) => chain.has(c.snapshot));
   }
-  const layers: CacheLayer[] = [];
-  const position = new Map<Digest, number>();
-  const records: CacheRecord[] = [];
-  for (const c of candidates) {
-    const indexes: number[] = [];
-    for (const blob of await chainBlobs(ctx, c.snapshot, compression)) {
-      let i = position.get(blob.blob.digest);
-      if (i === undefined) {
-        i = layers.push(blob) - 1;
-        position.set(blob.blob.digest, i);
-      }
-      indexes.push(i);
+  const withResult = new Map(candidates.map((c) => [`${c.vertex} ${c.output}`, c.snapshot]));
+  const out = new ConfigBuilder();
+  /** "vertex output" → its records' indexes. */
+  const items = new Map<string, number[]>();
+  for (const v of ctx.vertices) {
+    const op = ctx.def.ops.get(v.digest);
+    if (op === undefined || v.cacheKey === undefined) continue;
+    const cm = vertexCacheMap(op, v);
+    if (cm === undefined || cm.deps.length !== op.inputs.length) continue;
+    for (let output = 0; output < op.outputs; output++) {
+      const inputs: BkInput[][] = cm.deps.map((dep, i) => {
+        const input = op.inputs[i]!;
+        return (items.get(`${input.digest} ${input.index}`) ?? []).map((link) => ({ selector: dep.selector, link }));
+      });
+      // BuildKit drops a record with an input it cannot link (e.g. a session-bound source).
+      if (inputs.some((links) => links.length === 0)) continue;
+      const snapshot = withResult.get(`${v.digest} ${output}`);
+      const top = snapshot === undefined ? undefined : out.chain(await chainBlobs(ctx, snapshot, compression));
+      const results = top === undefined ? [] : [top];
+      items.set(`${v.digest} ${output}`, cm.digests.map((d) => out.record({ digest: rootKey(d, output), results, chains: [], inputs })));
     }
-    records.push({ key: c.key, output: c.output, layers: indexes, description: c.description, kind: c.kind });
   }
-  return { layers, records };
+  return { config: out.config(), blobs: out.blobs };
+}
+
+/** Layers (each chain once, parents first) and records, as BuildKit's marshalState builds them. */
+class ConfigBuilder {
+  readonly blobs = new Map<Digest, CacheLayer>();
+  readonly #layers: BkLayer[] = [];
+  readonly #records: BkRecord[] = [];
+  readonly #chains = new Map<string, number>();
+
+  /** The index of the chain's top layer; undefined for an empty chain. */
+  chain(layers: readonly CacheLayer[]): number | undefined {
+    let id = "";
+    let parent = -1;
+    for (const l of layers) {
+      id = `${l.blob.digest}${id}`;
+      this.blobs.set(l.blob.digest, l);
+      let index = this.#chains.get(id);
+      if (index === undefined) {
+        index = this.#layers.push({ blob: l.blob.digest, parent }) - 1;
+        this.#chains.set(id, index);
+      }
+      parent = index;
+    }
+    return parent === -1 ? undefined : parent;
+  }
+
+  record(r: BkRecord): number {
+    return this.#records.push(r) - 1;
+  }
+
+  config(): BkConfig {
+    return { layers: this.#layers, records: this.#records };
+  }
 }
 
 /** Every (key, output) of the solve with a recorded result. */
@@ -114,7 +155,7 @@ function candidatesOf(ctx: CacheExportContext): Candidate[] {
     if (v.cacheKey === undefined || op === undefined) continue;
     for (let output = 0; output < op.outputs; output++) {
       const snapshot = ctx.store.lookup(v.cacheKey, output);
-      if (snapshot !== undefined) out.push({ key: v.cacheKey, output, snapshot, description: v.name, kind: op.op.op ?? "" });
+      if (snapshot !== undefined) out.push({ vertex: v.digest, output, snapshot, description: v.name, kind: op.op.op ?? "" });
     }
   }
   return out;

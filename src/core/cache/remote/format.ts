@@ -1,5 +1,6 @@
 /**
- * The remote cache format, BuildKit's in spirit (its `image-manifest=true` layout) with our
+ * Our earlier remote cache format, now only read (to migrate caches written before we spoke
+ * BuildKit's format, buildkit-format.ts). It was BuildKit's in spirit (its `image-manifest=true` layout) with our
  * cache keys: one OCI image manifest whose layers are the result layers (each blob once) and
  * whose config, of media type application/vnd.buildkit.cacheconfig.v0, lists the records:
  *

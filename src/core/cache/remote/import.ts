@@ -21,7 +21,10 @@ import type { Worker } from "../../worker/worker.ts";
 import type { SnapshotRefs } from "../refs.ts";
 import type { CacheStore } from "../store.ts";
 import { chainIDs, materialiseChain, snapshotName } from "./chain.ts";
-import type { CacheLayer, CacheRecord } from "./format.ts";
+import type { KeyedVertex } from "../../solver/scheduler.ts";
+import { BuildkitMatcher } from "./buildkit-match.ts";
+import { resultLayers } from "./buildkit-format.ts";
+import type { CacheDocument, CacheLayer } from "./format.ts";
 import { readLocalCache } from "./local.ts";
 import { startTask, withTask } from "./progress.ts";
 import type { CacheTask } from "./progress.ts";
@@ -52,9 +55,12 @@ interface RemoteChain {
   readonly description: string;
 }
 
-/** An imported record, by the snapshot its result is. */
+/** An imported answer (our key, output), by the snapshot its result is. */
 interface RemoteRecord {
-  readonly record: CacheRecord;
+  readonly key: Digest;
+  readonly output: number;
+  readonly description?: string;
+  readonly kind?: string;
   readonly snapshot: string;
 }
 
@@ -63,6 +69,8 @@ export interface CacheImports {
   readonly store: CacheStore;
   /** Loads a result id from the solve: imported ones are materialised, others are local. */
   loadResult(id: string): Promise<ResultRef | undefined>;
+  /** For the solver: maps each vertex's key onto the imported BuildKit records it matches. */
+  readonly observeKey?: (v: KeyedVertex) => void;
 }
 
 /** Reads every import spec (warnings for those that cannot be read). */
@@ -99,24 +107,48 @@ class Imports implements CacheImports {
   readonly #bySnapshot = new Map<string, RemoteRecord[]>();
   readonly #loading = new Map<string, Promise<string | undefined>>();
 
+  readonly #matchers: { readonly cache: LoadedCache; readonly matcher: BuildkitMatcher }[] = [];
+
   constructor(caches: readonly LoadedCache[], deps: CacheImportDeps) {
     this.#deps = deps;
-    for (const cache of caches) this.#add(cache);
+    for (const cache of caches) {
+      if ("legacy" in cache) this.#addLegacy(cache, cache.legacy);
+      else this.#matchers.push({ cache, matcher: new BuildkitMatcher(cache.buildkit) });
+    }
     this.store = this.#wrap(deps.store);
   }
 
-  #add(cache: LoadedCache): void {
-    for (const record of cache.doc.records) {
-      const layers = record.layers.map((i) => cache.doc.layers[i]!);
-      const snapshot = snapshotName(chainIDs(layers.map((l) => l.diffID)).at(-1));
-      const id = REMOTE + snapshot;
-      if (!this.#chains.has(id)) this.#chains.set(id, { name: cache.name, layers, source: cache.source, description: record.description ?? "" });
-      const slot = `${record.key} ${record.output}`;
-      if (!this.#answers.has(slot)) this.#answers.set(slot, id);
-      const list = this.#bySnapshot.get(snapshot) ?? [];
-      list.push({ record, snapshot });
-      this.#bySnapshot.set(snapshot, list);
+  readonly observeKey = (v: KeyedVertex): void => {
+    for (const { cache, matcher } of this.#matchers) {
+      const perOutput = matcher.match(v.op, v);
+      perOutput.forEach((records, output) => {
+        for (const record of records) {
+          const layers = resultLayers(matcher.cache, record);
+          if (layers === undefined || layers.length === 0) continue;
+          this.#answer(cache, layers, { key: v.key, output, description: undefined, kind: v.op.kind });
+          break;
+        }
+      });
     }
+  };
+
+  #addLegacy(cache: LoadedCache, doc: CacheDocument): void {
+    for (const record of doc.records) {
+      const layers = record.layers.map((i) => doc.layers[i]!);
+      this.#answer(cache, layers, record);
+    }
+  }
+
+  #answer(cache: LoadedCache, layers: readonly CacheLayer[], record: Omit<RemoteRecord, "snapshot">): void {
+    const snapshot = snapshotName(chainIDs(layers.map((l) => l.diffID)).at(-1));
+    const id = REMOTE + snapshot;
+    if (!this.#chains.has(id)) this.#chains.set(id, { name: cache.name, layers, source: cache.source, description: record.description ?? "" });
+    const slot = `${record.key} ${record.output}`;
+    if (this.#answers.has(slot)) return;
+    this.#answers.set(slot, id);
+    const list = this.#bySnapshot.get(snapshot) ?? [];
+    list.push({ ...record, snapshot });
+    this.#bySnapshot.set(snapshot, list);
   }
 
   #wrap(local: CacheStore): CacheStore {
@@ -171,9 +203,9 @@ class Imports implements CacheImports {
     const names = [top, ...chainIDs(chain.layers.map((l) => l.diffID)).map(snapshotName)];
     const local = this.#deps.store;
     for (const name of new Set(names)) {
-      for (const { record, snapshot } of this.#bySnapshot.get(name) ?? []) {
+      for (const record of this.#bySnapshot.get(name) ?? []) {
         if (local.lookup(record.key, record.output) !== undefined) continue;
-        local.save(record.key, record.output, snapshot, { description: record.description, kind: record.kind });
+        local.save(record.key, record.output, record.snapshot, { description: record.description ?? "", kind: record.kind ?? "" });
       }
     }
   }

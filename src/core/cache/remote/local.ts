@@ -17,7 +17,9 @@ import type { Descriptor, ImageIndex } from "../../image/oci-types.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
 import { verifyingStream } from "../../registry/verify-stream.ts";
 import { parseCacheConfig, parseCacheManifest } from "./format.ts";
-import type { EncodedCache } from "./format.ts";
+import type { EncodedBuildkitCache } from "./buildkit-format.ts";
+import { parseCacheConfigV0, parseCacheIndex } from "./buildkit-format.ts";
+import { isCacheIndex } from "./source.ts";
 import type { BlobSource, LoadedCache } from "./source.ts";
 
 const REF_NAME = "org.opencontainers.image.ref.name";
@@ -66,7 +68,7 @@ async function putBlob(dir: string, desc: Descriptor, content: ContentStore): Pr
 }
 
 /** Writes the cache into dest as an OCI layout, tagged tag; layers are read from content. */
-export async function writeLocalCache(dest: string, tag: string, encoded: EncodedCache, layers: readonly Descriptor[], content: ContentStore): Promise<void> {
+export async function writeLocalCache(dest: string, tag: string, encoded: EncodedBuildkitCache, layers: readonly Descriptor[], content: ContentStore): Promise<void> {
   const old = await checkDest(dest);
   await mkdir(dirname(dest), { recursive: true });
   const temp = join(dirname(dest), `.${basename(dest)}.tmp-${randomUUID()}`);
@@ -74,9 +76,9 @@ export async function writeLocalCache(dest: string, tag: string, encoded: Encode
     await mkdir(join(temp, "blobs", "sha256"), { recursive: true });
     if (old) await keepOldBlobs(dest, temp);
     for (const layer of layers) await putBlob(temp, layer, content);
-    for (const small of [encoded.config, encoded.manifest]) await writeFile(blobPath(temp, small.descriptor.digest), small.bytes);
+    for (const small of [encoded.config, encoded.index]) await writeFile(blobPath(temp, small.descriptor.digest), small.bytes);
     const kept = (old?.manifests ?? []).filter((m) => m.annotations?.[REF_NAME] !== tag);
-    const entry: Descriptor = { ...encoded.manifest.descriptor, annotations: { [REF_NAME]: tag } };
+    const entry: Descriptor = { ...encoded.index.descriptor, annotations: { [REF_NAME]: tag } };
     const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...kept, entry] };
     await writeFile(join(temp, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
     await writeFile(join(temp, "index.json"), JSON.stringify(index));
@@ -115,8 +117,7 @@ export async function readLocalCache(src: string, tag: string): Promise<LoadedCa
   if (index === undefined) throw new BuildkitError("NotFound", `${src} is not an OCI image layout (no index.json)`);
   const entry = index.manifests.find((m) => m.annotations?.[REF_NAME] === tag);
   if (entry === undefined || !isDigest(entry.digest)) throw new BuildkitError("NotFound", `${src}: no cache manifest tagged "${tag}"`);
-  const manifest = parseCacheManifest(await readSmallBlob(src, entry, "manifest"), src);
-  const config = await readSmallBlob(src, manifest.config, "config");
+  const top = await readSmallBlob(src, entry, "cache index");
   const source: BlobSource = {
     async fetch(desc) {
       const file = Bun.file(blobPath(src, desc.digest));
@@ -124,5 +125,12 @@ export async function readLocalCache(src: string, tag: string): Promise<LoadedCa
       return verifyingStream(file.stream(), desc);
     },
   };
-  return { name: src, doc: parseCacheConfig(manifest, config, src), source };
+  if (isCacheIndex(top)) {
+    const index = parseCacheIndex(top, src);
+    const config = parseCacheConfigV0(await readSmallBlob(src, index.config, "cache config"), src);
+    return { name: src, buildkit: { config, blobs: index.blobs }, source };
+  }
+  const manifest = parseCacheManifest(top, src);
+  const config = await readSmallBlob(src, manifest.config, "config");
+  return { name: src, legacy: parseCacheConfig(manifest, config, src), source };
 }

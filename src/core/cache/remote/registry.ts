@@ -13,9 +13,16 @@ import { parseImageRef } from "../../reference/docker-ref.ts";
 import { pushStoredBlobs } from "../../content/push-blobs.ts";
 import type { RegistryClient } from "../../registry/index.ts";
 import { parseCacheConfig } from "./format.ts";
-import type { EncodedCache } from "./format.ts";
+import type { EncodedBuildkitCache } from "./buildkit-format.ts";
 import type { CacheTask } from "./progress.ts";
+import { isCacheIndex } from "./source.ts";
 import type { LoadedCache } from "./source.ts";
+import { parseCacheConfigV0, parseCacheIndex } from "./buildkit-format.ts";
+import type { Digest } from "../../digest.ts";
+import { BuildkitError } from "../../errors.ts";
+import { readAll } from "../../registry/verify-stream.ts";
+
+const MAX_CONFIG = 32 << 20;
 
 
 export interface RegistryCacheDeps {
@@ -31,7 +38,7 @@ function repositoryOf(ref: string): { domain: string; path: string; tag: string 
   return { domain: r.domain, path: r.path, tag: r.tag ?? "latest" };
 }
 
-export async function pushRegistryCache(ref: string, encoded: EncodedCache, layers: readonly Descriptor[], deps: RegistryCacheDeps, task: CacheTask): Promise<void> {
+export async function pushRegistryCache(ref: string, encoded: EncodedBuildkitCache, layers: readonly Descriptor[], deps: RegistryCacheDeps, task: CacheTask): Promise<void> {
   const repo = repositoryOf(ref);
   const client = await deps.registry();
   await pushStoredBlobs(client, repo, layers, {
@@ -41,21 +48,25 @@ export async function pushRegistryCache(ref: string, encoded: EncodedCache, laye
     onPushed: (desc, status) => task.status(`${status} ${desc.digest}`, desc.size, desc.size, true),
   });
   await client.pushBlob(repo, encoded.config.descriptor, encoded.config.bytes, { signal: deps.signal });
-  const m = encoded.manifest;
+  const m = encoded.index;
   await client.pushManifest(repo, repo.tag, m.descriptor.mediaType, m.bytes, deps.signal);
 }
 
 export async function readRegistryCache(ref: string, deps: RegistryCacheDeps): Promise<LoadedCache> {
   const client = await deps.registry();
-  const resolved = await client.resolve(ref, hostPlatform(), deps.signal);
   const repo = repositoryOf(ref);
-  const doc = parseCacheConfig(resolved.manifest, resolved.configBytes, ref);
-  return {
-    name: ref,
-    doc,
-    source: {
-      fetch: (desc, signal) => client.fetchBlob(repo, desc, signal),
-      fetched: (digest) => deps.index.addSource(digest, repo),
-    },
+  const source = {
+    fetch: (desc: Descriptor, signal: AbortSignal) => client.fetchBlob(repo, desc, signal),
+    fetched: (digest: Digest) => deps.index.addSource(digest, repo),
   };
+  const top = await client.fetchManifest(repo, repo.tag, deps.signal);
+  if (isCacheIndex(top.bytes)) {
+    const index = parseCacheIndex(top.bytes, ref);
+    if (index.config.size > MAX_CONFIG) throw new BuildkitError("InvalidArgument", `reading cache ${ref}: config larger than ${MAX_CONFIG} bytes`);
+    const bytes = await readAll(await client.fetchBlob(repo, index.config, deps.signal), MAX_CONFIG, `cache config ${index.config.digest}`);
+    return { name: ref, buildkit: { config: parseCacheConfigV0(bytes, ref), blobs: index.blobs }, source };
+  }
+  // Our earlier format: one image manifest whose config lists records by our own keys.
+  const resolved = await client.resolve(ref, hostPlatform(), deps.signal);
+  return { name: ref, legacy: parseCacheConfig(resolved.manifest, resolved.configBytes, ref), source };
 }

@@ -1,6 +1,7 @@
 /** An imported cache: its records and where its blobs come from. */
 import type { Digest } from "../../digest.ts";
 import type { Descriptor } from "../../image/oci-types.ts";
+import type { BuildkitCache } from "./buildkit-format.ts";
 import type { CacheDocument } from "./format.ts";
 
 export interface BlobSource {
@@ -10,9 +11,21 @@ export interface BlobSource {
   fetched?(digest: Digest): void;
 }
 
-export interface LoadedCache {
+interface Loaded {
   /** The directory or ref it was read from. */
   readonly name: string;
-  readonly doc: CacheDocument;
   readonly source: BlobSource;
+}
+
+/** BuildKit's format, or our earlier one (read for migration only: records keyed by our keys). */
+export type LoadedCache = (Loaded & { readonly buildkit: BuildkitCache }) | (Loaded & { readonly legacy: CacheDocument });
+
+/** What a cache's top-level blob is: BuildKit's index, or our earlier single manifest. */
+export function isCacheIndex(bytes: Uint8Array): boolean {
+  try {
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as { manifests?: unknown };
+    return Array.isArray(json.manifests);
+  } catch {
+    return false;
+  }
 }

@@ -9,6 +9,7 @@ import { parseImageRef } from "../../reference/docker-ref.ts";
 import type { Descriptor } from "../../image/oci-types.ts";
 import { applyLayer } from "../../image/layer-apply.ts";
 import type { Platform } from "../../llb/platform.ts";
+import { normalizePlatform } from "../../cache/remote/buildkit-cache-map.ts";
 import type { RegistryClient } from "../../registry/index.ts";
 import type { ResolvedImage } from "../../registry/pull.ts";
 import type { OpAdapter, OpContext } from "../../solver/op.ts";
@@ -44,12 +45,29 @@ export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, dep
       const image = await resolve(ctx);
       return image.digest;
     },
+    async remoteKeys(ctx) {
+      return buildkitImageKeys(await resolve(ctx), platform);
+    },
     async exec(_inputs, ctx) {
       const image = await resolve(ctx);
       const name = await unpack(image, deps, ctx);
       return [deps.refs.ref(name)];
     },
   };
+}
+
+/**
+ * BuildKit's keys for a pulled image (source/containerimage/pull.go): index 0 hashes the
+ * manifest the ref resolved to (the index, when it named one) with the platform, as Go's
+ * json.Marshal writes it; index 1 is the chain ID of the config's layers.
+ */
+function buildkitImageKeys(image: ResolvedImage, platform: Platform): string[] {
+  const p = normalizePlatform(platform);
+  const variant = p.variant ? `,"Variant":${JSON.stringify(p.variant)}` : "";
+  const keys: string[] = [sha256(`{"Digest":"${image.indexDigest ?? image.digest}","OS":${JSON.stringify(p.os)},"Arch":${JSON.stringify(p.architecture)}${variant}}`)];
+  const diffIDs = image.config.rootfs.diff_ids;
+  if (image.config.rootfs.type === "layers" && diffIDs.length > 0) keys.push(chainIDs(diffIDs).at(-1)!);
+  return keys;
 }
 
 /** OCI chain IDs: the identity of a stack of layers. */

@@ -1,0 +1,155 @@
+// Cache interchange with BuildKit v0.11.6 itself (../shared/peers): a multi-stage Dockerfile
+// built through the Dockerfile frontend on both sides. BuildKit's buildkitd exports a cache that
+// our engine imports with every step CACHED, and the reverse, through a local directory and a
+// registry on 127.0.0.1. Each direction gets a fresh buildkitd (its own root and socket), killed
+// and unmounted at the end.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
+import { requireIntegration } from "../../fixtures/prereqs.ts";
+import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
+import { REPO_ROOT } from "../../paths.ts";
+import { BuildHarness } from "../build/harness.ts";
+import { buildkitdAvailable, PeerDaemon } from "../client/daemons.ts";
+import { cachedSteps, onState, ranSteps } from "./helpers.ts";
+
+const BUILDCTL = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildctl");
+const run = requireIntegration("cache interchange with BuildKit", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry"] }) && buildkitdAvailable("cache interchange with BuildKit");
+
+let h: BuildHarness;
+let registry: TestRegistry;
+let context: string;
+let dockerfileDir: string;
+
+/** Image source, WORKDIR (file), three RUNs (exec) and COPY --from (file with a selector). */
+const STEPS = ["[a 2/3] RUN echo one > /one", "[a 3/3] RUN mkdir -p /d && echo two > /d/two", "[stage-1 2/4] WORKDIR /w", "[stage-1 3/4] COPY --from=a /d/two /w/two", "[stage-1 4/4] RUN cat /w/two > /w/three"];
+const dockerfile = (reg: string) => `FROM ${reg}/test/busybox:latest AS a
+RUN echo one > /one
+RUN mkdir -p /d && echo two > /d/two
+
+FROM ${reg}/test/busybox:latest
+WORKDIR /w
+COPY --from=a /d/two /w/two
+RUN cat /w/two > /w/three
+`;
+
+beforeAll(async () => {
+  if (!run) return;
+  h = new BuildHarness();
+  registry = await startRegistry();
+  const layout = await makeBusyboxImage({ dir: h.temp("image") });
+  await pushImage(layout.layoutDir, `${registry.host}/test/busybox:latest`);
+  context = h.temp("context");
+  dockerfileDir = h.temp("dockerfile");
+  writeFileSync(join(dockerfileDir, "Dockerfile"), dockerfile(registry.host));
+}, 120_000);
+afterAll(async () => {
+  await registry?.stop();
+  h?.cleanup();
+});
+
+/** A fresh buildkitd that reaches the test registry over plain http. */
+async function startPeer(): Promise<PeerDaemon> {
+  const peer = new PeerDaemon();
+  const config = join(peer.dir, "buildkitd.toml");
+  writeFileSync(config, `[registry."${registry.host}"]\n  http = true\n`);
+  await peer.start(["--config", config]);
+  return peer;
+}
+
+/** `buildctl build` through the Dockerfile frontend; returns its plain progress. */
+function peerBuild(peer: PeerDaemon, args: string[]): { code: number; progress: string } {
+  const p = Bun.spawnSync([BUILDCTL, "--addr", peer.addr, "build", "--progress", "plain", "--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfileDir}`, ...args], { timeout: 120_000 });
+  return { code: p.exitCode ?? -1, progress: p.stderr.toString() };
+}
+
+/** Step names BuildKit's plain progress reports CACHED, and those it ran. */
+function peerSteps(progress: string): { cached: string[]; ran: string[] } {
+  const names = new Map<string, string>();
+  const cached = new Set<string>();
+  const done = new Set<string>();
+  for (const line of progress.split("\n")) {
+    const m = /^#(\d+) (.*)$/.exec(line);
+    if (!m) continue;
+    const [, id, rest] = m as unknown as [string, string, string];
+    if (/^\[(a|stage-1) \d\/\d\] /.test(rest) && !names.has(id)) names.set(id, rest);
+    if (rest === "CACHED") cached.add(id);
+    if (/^DONE /.test(rest)) done.add(id);
+  }
+  const steps = [...names].filter(([, n]) => !n.includes(" FROM "));
+  return { cached: steps.filter(([id]) => cached.has(id)).map(([, n]) => n).sort(), ran: steps.filter(([id]) => done.has(id) && !cached.has(id)).map(([, n]) => n).sort() };
+}
+
+const frontendArgs = (...extra: string[]) => ["--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfileDir}`, ...extra];
+
+async function oursImports(spec: string): Promise<void> {
+  const out = h.temp("out");
+  const r = await onState(h, join(h.temp("state"), "s")).build(new Uint8Array(), frontendArgs("--import-cache", spec, "--output", `type=local,dest=${out}`));
+  if (r.code !== 0) console.log(r.stderr);
+  expect(r.code).toBe(0);
+  expect(ranSteps(r)).toEqual([]);
+  expect(cachedSteps(r).sort()).toEqual([...STEPS].sort());
+  expect(readFileSync(join(out, "w/three"), "utf8")).toBe("two\n");
+}
+
+async function oursExports(spec: string): Promise<void> {
+  const r = await onState(h, join(h.temp("state"), "s")).build(new Uint8Array(), frontendArgs("--export-cache", spec));
+  if (r.code !== 0) console.log(r.stderr);
+  expect(r.code).toBe(0);
+  expect(ranSteps(r).filter((n) => !n.includes(" FROM ")).sort()).toEqual([...STEPS].sort());
+}
+
+async function withPeer(fn: (peer: PeerDaemon) => Promise<void> | void): Promise<void> {
+  const peer = await startPeer();
+  try {
+    await fn(peer);
+  } finally {
+    await peer.cleanup();
+  }
+  expect(peer.leftoverMounts()).toEqual([]);
+}
+
+describe.skipIf(!run)("cache interchange with BuildKit v0.11.6 (Dockerfile frontend)", () => {
+  test("type=local: BuildKit exports, we import with every step CACHED", async () => {
+    const cache = join(h.temp("cache"), "dir");
+    await withPeer((peer) => {
+      const r = peerBuild(peer, ["--export-cache", `type=local,dest=${cache},mode=max`]);
+      if (r.code !== 0) console.log(r.progress);
+      expect(r.code).toBe(0);
+    });
+    await oursImports(`type=local,src=${cache}`);
+  });
+
+  test("type=local: we export, BuildKit imports with every step CACHED", async () => {
+    const cache = join(h.temp("cache"), "dir");
+    await oursExports(`type=local,dest=${cache},mode=max`);
+    await withPeer((peer) => {
+      const r = peerBuild(peer, ["--import-cache", `type=local,src=${cache}`]);
+      if (r.code !== 0) console.log(r.progress);
+      expect(r.code).toBe(0);
+      expect(peerSteps(r.progress)).toEqual({ cached: [...STEPS].sort(), ran: [] });
+    });
+  });
+
+  test("type=registry: BuildKit exports, we import with every step CACHED", async () => {
+    const ref = `${registry.host}/cache/from-buildkit:latest`;
+    await withPeer((peer) => {
+      const r = peerBuild(peer, ["--export-cache", `type=registry,ref=${ref},mode=max`]);
+      if (r.code !== 0) console.log(r.progress);
+      expect(r.code).toBe(0);
+    });
+    await oursImports(`type=registry,ref=${ref}`);
+  });
+
+  test("type=registry: we export, BuildKit imports with every step CACHED", async () => {
+    const ref = `${registry.host}/cache/from-ours:latest`;
+    await oursExports(`type=registry,ref=${ref},mode=max`);
+    await withPeer((peer) => {
+      const r = peerBuild(peer, ["--import-cache", `type=registry,ref=${ref}`]);
+      if (r.code !== 0) console.log(r.progress);
+      expect(r.code).toBe(0);
+      expect(peerSteps(r.progress)).toEqual({ cached: [...STEPS].sort(), ran: [] });
+    });
+  });
+});
