@@ -18,6 +18,7 @@ import { display, onInterrupt, readDefinition, type ProgressMode } from "./build
 import { defaultRoot, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { daemonError, openDaemon, type DaemonArgs } from "./daemon-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
+import { parseFrontendFlags } from "./frontend-flags.ts";
 import { debugLog } from "./log.ts";
 
 export interface RemoteBuildArgs extends DaemonArgs {
@@ -26,6 +27,7 @@ export interface RemoteBuildArgs extends DaemonArgs {
   readonly root?: string | undefined;
   readonly config?: string | undefined;
   readonly "gc-keep-storage"?: string | undefined;
+  readonly frontend?: string | undefined;
 }
 
 export async function runRemoteBuild(address: string, mode: ProgressMode, args: RemoteBuildArgs, rawArgs: readonly string[]): Promise<void> {
@@ -40,7 +42,9 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
   const channel = await openDaemon(address, args).catch((err: unknown) => usage(() => {
     throw err;
   }));
-  const definition = await readDefinition(args.file);
+  // With a frontend, the daemon runs it and reads the Dockerfile through the session, as BuildKit does.
+  const frontend = parseFrontendFlags(args.frontend, repeatedFlag(rawArgs, "opt"), args.file);
+  const definition = frontend ? new Uint8Array() : await readDefinition(args.file);
   const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
 
   const tracePath = defaultTracePath(args.root ?? defaultRoot());
@@ -59,6 +63,7 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
   try {
     response = await solveRemote(channel, {
       definition,
+      ...(frontend ? { frontend } : {}),
       output,
       inputs: { dirs, secrets, ssh },
       sharedKey: sharedKey([...dirs.values()].map((d) => d.dir)),

@@ -21,6 +21,8 @@ export interface CacheEntry {
 
 export interface RemoteSolveOptions {
   readonly definition: Uint8Array;
+  /** A frontend for the daemon to run instead of a definition (SolveRequest.Frontend). */
+  readonly frontend?: { readonly name: string; readonly opts: Readonly<Record<string, string>> };
   readonly output?: RemoteOutput | undefined;
   readonly inputs: Omit<SessionInputs, "output">;
   readonly sharedKey: string;
@@ -53,7 +55,8 @@ export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): P
         Definition: opts.definition,
         Session: sessionId,
         ...(output ? { Exporter: output.type, ExporterAttrs: { ...output.attrs }, Exporters: [{ Type: output.type, Attrs: { ...output.attrs } }] } : {}),
-        ...(opts.noCache ? { FrontendAttrs: { "no-cache": "" } } : {}),
+        ...(opts.frontend ? { Frontend: opts.frontend.name } : {}),
+        ...(opts.frontend || opts.noCache ? { FrontendAttrs: { ...opts.frontend?.opts, ...(opts.noCache ? { "no-cache": "" } : {}) } } : {}),
         ...cacheOptions(opts),
       },
       { signal: opts.signal },

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
+import { BUN, CLI } from "../../paths.ts";
 import { buildctlAvailable, ServeHarness } from "./daemon.ts";
 
 const run =
@@ -62,6 +63,18 @@ describe.if(run)("buildctl --frontend dockerfile.v0 against buildkit serve", () 
     expect(config.config.Env).toContain("MODE=served");
     expect(config.config.WorkingDir).toBe("/app");
     expect(config.config.Cmd).toEqual(["cat", "listing"]);
+  });
+
+  test("our client asks the daemon for the frontend too (build --addr --frontend)", async () => {
+    const out = h.temp("ours");
+    const p = Bun.spawn(
+      [BUN, CLI, "build", "--addr", h.addr, "--progress", "plain", "--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfileDir}`, "--output", `type=local,dest=${out}`],
+      { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, BUILDKIT_HOST: "" } },
+    );
+    const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+    expect(stderr).toContain("[4/4] RUN ls /app > /app/listing");
+    expect(code).toBe(0);
+    expect(readFileSync(join(out, "app/listing"), "utf8")).toBe("app.txt\nlisting\n");
   });
 
   test("a Dockerfile error names the line", async () => {
