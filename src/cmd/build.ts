@@ -176,14 +176,19 @@ async function resolveExporters(specs: readonly string[], registry: () => Promis
   return out;
 }
 
+/** The definition's bytes from --file or stdin; nothing at all is an error (exit 1), not an empty build. */
 export async function readDefinition(file: string | undefined): Promise<Uint8Array> {
   if (file !== undefined && file !== "-") {
     const f = Bun.file(file);
     if (!(await f.exists())) throw new BuildkitError("NotFound", `reading definition: ${file} does not exist`);
-    return new Uint8Array(await f.arrayBuffer());
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    if (bytes.byteLength === 0) throw new BuildkitError("InvalidArgument", `reading definition: no definition: ${file} is empty`);
+    return bytes;
   }
   if (process.stdin.isTTY) throw new UsageError("no definition: pipe one on stdin or pass --file");
-  return new Uint8Array(await Bun.stdin.arrayBuffer());
+  const bytes = new Uint8Array(await Bun.stdin.arrayBuffer());
+  if (bytes.byteLength === 0) throw new BuildkitError("InvalidArgument", "reading definition: no definition: stdin is empty (pipe one in or pass --file)");
+  return bytes;
 }
 
 /** Progress goes to stderr; stdout may carry a tar stream (--output type=tar,dest=-). */

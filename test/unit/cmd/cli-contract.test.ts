@@ -1,0 +1,64 @@
+// The CLI contract scripts rely on, checked by running the CLI as a user would (no runc needed):
+// an empty definition fails, a closed stdout pipe ends quietly, bad flags are usage errors.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BUN, CLI } from "../../paths.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "bk-cli-contract-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function buildkit(args: readonly string[], stdin: Uint8Array | "ignore" = "ignore"): Promise<Run> {
+  const proc = Bun.spawn([BUN, CLI, ...args], {
+    stdin: stdin === "ignore" ? "ignore" : new Blob([stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, BUILDKIT_DEBUG: "0", BUILDKIT_HOST: "", NO_COLOR: "1" },
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/** `buildkit ARGS | true`: the reader is gone before the command writes. */
+async function intoClosedPipe(args: readonly string[]): Promise<Run> {
+  const quoted = [BUN, CLI, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const proc = Bun.spawn(["bash", "-c", `${quoted} | true; exit \${PIPESTATUS[0]}`], { stdout: "pipe", stderr: "pipe", env: { ...process.env, BUILDKIT_DEBUG: "0", NO_COLOR: "1" } });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+describe.skipIf(process.platform !== "linux")("build: an empty definition", () => {
+  test("empty stdin fails with exit 1 and creates no state", async () => {
+    const root = join(dir, "empty-stdin");
+    const r = await buildkit(["build", "--root", root], new Uint8Array());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("error: reading definition: no definition: stdin is empty (pipe one in or pass --file)\n");
+    expect(existsSync(root)).toBe(false);
+  });
+
+  test("an empty --file fails the same way", async () => {
+    const file = join(dir, "empty.pb");
+    await Bun.write(file, "");
+    const r = await buildkit(["build", "--root", join(dir, "empty-file"), "--file", file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error: reading definition: no definition: ${file} is empty\n`);
+  });
+});
+
+describe.skipIf(process.platform !== "linux")("a closed stdout pipe", () => {
+  const root = join(dir, "pipe-root");
+  for (const args of [["graph", "buildkit0"], ["graph", "--list"], ["du", "--root", root], ["du", "--root", root, "--verbose"], ["prune", "-v", "--root", root], ["--help"]]) {
+    test(`buildkit ${args.join(" ")} | true: exit 0, nothing on stderr`, async () => {
+      const r = await intoClosedPipe(args);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    });
+  }
+});
