@@ -5,6 +5,7 @@ import { EXAMPLES, exampleDefinition, exampleHelp, findExample } from "../../exa
 import { FLAGS } from "../../examples/lib/options.ts";
 import { LLBError } from "../core/llb/index.ts";
 import { UsageError } from "./exit.ts";
+import { writeStdout } from "./stdout.ts";
 
 /** The examples' flags, declared so that `--help` lists them and unknown ones are refused. */
 const exampleArgs: ArgsDef = Object.fromEntries(
@@ -61,7 +62,7 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     if (args.dockerfile) {
       const target = rawArgs.includes("--target") || rawArgs.some((a) => a.startsWith("--target=")) ? String(args.target) : undefined;
-      await Bun.write(Bun.stdout, await dockerfileGraph(String(args.dockerfile), rawArgs, target, args.config ? String(args.config) : undefined));
+      await writeStdout(await dockerfileGraph(String(args.dockerfile), rawArgs, target, args.config ? String(args.config) : undefined));
       return;
     }
     if (args.list) {
@@ -80,6 +81,6 @@ export default defineCommand({
       throw err;
     }
     if (out === "help") process.stdout.write(exampleHelp(example));
-    else await Bun.write(Bun.stdout, out);
+    else await writeStdout(out);
   },
 });
