@@ -1,7 +1,7 @@
 // Parsing of `buildkit build` flags that take structured values, as buildctl spells them.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { UsageError } from "./exit.ts";
 
 /**
@@ -67,6 +67,21 @@ export function parseSSH(values: readonly string[]): Map<string, string> {
     out.set(id, resolve(socket));
   }
   return out;
+}
+
+/**
+ * A file the build will write (`--metadata-file`, an output's dest), checked before the build:
+ * its directory must exist (none is created on the way). Undefined and "-" (stdout) pass through.
+ */
+export function outputFilePath(flag: string, path: string | undefined): string | undefined {
+  if (path === undefined || path === "-") return path;
+  if (path === "") throw new UsageError(`${flag}: empty path`);
+  const full = resolve(path);
+  const parent = dirname(full);
+  const st = statSync(parent, { throwIfNoEntry: false });
+  if (!st) throw new UsageError(`${flag} ${path}: directory ${parent} does not exist`);
+  if (!st.isDirectory()) throw new UsageError(`${flag} ${path}: ${parent} is not a directory`);
+  return full;
 }
 
 /** /var/lib/buildkit-ts as root, the XDG data directory otherwise. */
