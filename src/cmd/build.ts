@@ -16,7 +16,7 @@ import { createPlainPrinter } from "../ui/plain.ts";
 import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { safeLog, safeName } from "../ui/sanitize.ts";
-import { defaultRoot, outputFilePath, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
+import { checkOutputDests, defaultRoot, outputFilePath, parseLocals, parseSecrets, parseSSH, readableFile, repeatedFlag } from "./build-flags.ts";
 import { FRONTEND_ARGS, parseFrontendFlags, runFrontend } from "./frontend-flags.ts";
 import { DAEMON_ARGS, remoteAddress, requireLinux } from "./daemon-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
@@ -68,7 +68,9 @@ export default defineCommand({
     const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
     const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
     const workerChoice = parseWorkerFlags(args);
+    if (args.config !== undefined) readableFile("--config", args.config);
     const registry = registryClient(args.config);
+    checkOutputDests(repeatedFlag(rawArgs, "output", "o"));
     const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry);
     const cacheExports = cacheFlags(repeatedFlag(rawArgs, "export-cache"), parseCacheExportSpec);
     const cacheImports = cacheFlags(repeatedFlag(rawArgs, "import-cache"), parseCacheImportSpec);

@@ -15,7 +15,7 @@ import { tee } from "../core/progress/tee.ts";
 import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { display, onInterrupt, readDefinition, type ProgressMode } from "./build.ts";
-import { defaultRoot, outputFilePath, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
+import { checkOutputDests, defaultRoot, outputFilePath, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { daemonError, openDaemon, type DaemonArgs } from "./daemon-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
@@ -36,6 +36,7 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
   if (args["gc-keep-storage"] !== undefined) throw new UsageError("--gc-keep-storage is for daemonless builds: the daemon runs its own garbage collection");
   const metadataFile = outputFilePath("--metadata-file", args["metadata-file"]);
   const dirs = usage(() => localDirs(repeatedFlag(rawArgs, "local"), repeatedFlag(rawArgs, "ignore-file")));
+  checkOutputDests(repeatedFlag(rawArgs, "output", "o"));
   const output = usage(() => parseRemoteOutputs(repeatedFlag(rawArgs, "output", "o"), { resolvePath: (p) => resolveClientPath(p) }));
   const cacheExports = usage(() => repeatedFlag(rawArgs, "export-cache").map(cacheEntry));
   const cacheImports = usage(() => repeatedFlag(rawArgs, "import-cache").map(cacheEntry));

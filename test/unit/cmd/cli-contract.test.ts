@@ -62,3 +62,34 @@ describe.skipIf(process.platform !== "linux")("a closed stdout pipe", () => {
     });
   }
 });
+
+describe.skipIf(process.platform !== "linux")("build: flags checked before the build (exit 2, naming the flag)", () => {
+  const garbage = new TextEncoder().encode("not a definition");
+  const cases: [string, () => string[], RegExp][] = [
+    ["a missing --ssh socket", () => ["--ssh", `default=${join(dir, "no-agent.sock")}`], /^error: --ssh default=.*no-agent\.sock: .* does not exist\n$/],
+    ["an --ssh path that is not a socket", () => ["--ssh", `default=${dir}`], /^error: --ssh default=.*: .* is not a socket\n$/],
+    ["a missing --config", () => ["--config", join(dir, "nope.toml")], /^error: --config: .*nope\.toml does not exist\n$/],
+    ["a --config that is a directory", () => ["--config", dir], /^error: --config: .* is a directory, not a file\n$/],
+    ["a --secret that is a directory", () => ["--secret", `id=s,src=${dir}`], /^error: --secret id=s,src=.*: .* is a directory, not a file\n$/],
+    ["a local output under a missing directory", () => ["--output", `type=local,dest=${join(dir, "missing", "out")}`], /^error: --output type=local,dest=.*: directory .*missing does not exist\n$/],
+    ["a tar output under a missing directory", () => ["--output", `type=tar,dest=${join(dir, "missing", "out.tar")}`], /^error: --output type=tar,dest=.*: directory .*missing does not exist\n$/],
+    ["a metadata file under a missing directory", () => ["--metadata-file", join(dir, "missing", "m.json")], /^error: --metadata-file .*: directory .*missing does not exist\n$/],
+  ];
+  for (const [what, flags, message] of cases) {
+    test(`daemonless: ${what}`, async () => {
+      const root = join(dir, `flags-${what.replaceAll(" ", "-")}`);
+      const r = await buildkit(["build", "--root", root, ...flags()], garbage);
+      expect(r.stderr).toMatch(message);
+      expect(r.code).toBe(2);
+      expect(existsSync(root)).toBe(false);
+      expect(existsSync(join(dir, "missing"))).toBe(false);
+    });
+    if (what.includes("--config")) continue; // refused with --addr whatever its value
+    test(`--addr: ${what}`, async () => {
+      const r = await buildkit(["build", "--addr", `unix://${join(dir, "no-daemon.sock")}`, "--root", join(dir, "client"), ...flags()], garbage);
+      expect(r.stderr).toMatch(message);
+      expect(r.code).toBe(2);
+      expect(existsSync(join(dir, "missing"))).toBe(false);
+    });
+  }
+});
