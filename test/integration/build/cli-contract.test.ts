@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
+import { analyzeTrace } from "../../../src/core/progress/analysis.ts";
+import type { TimedProgressEvent } from "../../../src/core/progress/trace.ts";
 import { BuildHarness } from "./harness.ts";
 
 const run = requireIntegration("build CLI contract tests", { runc: true, busybox: true });
@@ -77,5 +79,20 @@ describe.skipIf(!run)("build CLI contract", () => {
     const r = await h.build(h.base(), ["--progress", "rawjson", "--no-such-flag"]);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stderr)).toMatchObject({ type: "error", exitCode: 2 });
+  });
+
+  test("the export step lists the result's vertex as its input: the critical path runs through the chain", async () => {
+    const out = h.temp("out");
+    const def = h.base().run(sh("sleep 0.3; echo a > /a")).root().run(sh("sleep 0.3; cat /a > /b")).root();
+    const r = await h.build(def, ["--output", `type=local,dest=${out}`]);
+    expect(r.code).toBe(0);
+    const events = r.trace().filter((e) => e.type === "vertex") as unknown as TimedProgressEvent[];
+    const exporter = events.find((e) => e.type === "vertex" && e.name.startsWith("exporting"));
+    expect(exporter?.type === "vertex" ? exporter.inputs : []).toHaveLength(1);
+    const a = analyzeTrace(events);
+    const path = a.criticalPath.digests.map((d) => a.steps.find((s) => s.digest === d)?.name ?? "");
+    expect(path).toHaveLength(4);
+    expect(path[0]).toBe("local://rootfs");
+    expect(path[3]).toStartWith("exporting");
   });
 });
