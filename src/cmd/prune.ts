@@ -47,8 +47,8 @@ export default defineCommand({
     }
     requireLinux("prune");
     const report = await withEngine(args.root ?? defaultRoot(), (engine) => engine.prune(policy, { onRemoved: print }));
-    // Blobs nothing names any more (layers of removed results, pushed images' manifests) count too.
-    process.stdout.write(`Total:        ${formatSize(report.reclaimed + (report.content?.bytes ?? 0))}\n`);
+    // Blobs nothing names any more (layers of removed results, pushed images' manifests) and old traces count too.
+    process.stdout.write(`Total:        ${formatSize(report.reclaimed + (report.content?.bytes ?? 0) + (report.traces?.bytes ?? 0))}\n`);
   },
 });
 
