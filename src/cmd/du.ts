@@ -1,6 +1,7 @@
 // `buildkit du`: the build cache's records and sizes, as `buildctl du` prints them. Opens the
 // state the way a build does (the root lock), so it waits while a build runs.
 import { defineCommand } from "citty";
+import { existsSync } from "node:fs";
 import { createEngine, type Engine } from "../core/engine/index.ts";
 import { formatAgo, formatSize } from "../core/cache/units.ts";
 import { matchFilters, parseFilters, type UsageFilter } from "../core/cache/usage-filter.ts";
@@ -30,13 +31,19 @@ export default defineCommand({
     if (address === undefined) requireLinux("du");
     const records =
       address === undefined
-        ? (await withEngine(args.root ?? defaultRoot(), (engine) => engine.usage())).filter((r) => matchFilters(r, filters, now))
+        ? (await localUsage(args.root ?? defaultRoot())).filter((r) => matchFilters(r, filters, now))
         : await onDaemon(address, args, (channel) => remoteUsage(channel, filterFlags));
     if (args.format === "json") return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
     const body = args.verbose ? records.map((r) => formatVerbose(r, now)).join("") : formatTable(records, now);
     process.stdout.write(body + formatSummary(records));
   },
 });
+
+/** The records of the state at root; a root that does not exist has none (and is not created). */
+async function localUsage(root: string): Promise<UsageRecord[]> {
+  if (!existsSync(root)) return [];
+  return withEngine(root, (engine) => engine.usage());
+}
 
 /** Filter flags, bad ones as usage errors (exit 2). */
 export function usageFilters(values: readonly string[]): UsageFilter[] {
