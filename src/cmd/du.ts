@@ -91,21 +91,26 @@ async function noRegistry(): Promise<never> {
   throw new BuildkitError("Internal", "du and prune use no registry");
 }
 
+/** The ID column's least width: our result ids (result-<uuid>) fit. */
 const ID_WIDTH = 46;
+/** What prune, which prints rows as it goes, reserves: cache mount ids (64 hex digits) fit. */
+export const PRUNE_ID_WIDTH = 64;
 
-export function tableHeader(): string {
-  return `${"ID".padEnd(ID_WIDTH)}  RECLAIMABLE  ${"SIZE".padEnd(9)}  LAST ACCESSED\n`;
+export function tableHeader(idWidth = ID_WIDTH): string {
+  return `${"ID".padEnd(idWidth)}  RECLAIMABLE  ${"SIZE".padEnd(9)}  LAST ACCESSED\n`;
 }
 
 /** One row: the id, whether it can be removed, its size (`*` when shared), when last used. */
-export function tableRow(r: UsageRecord, now: number): string {
+export function tableRow(r: UsageRecord, now: number, idWidth = ID_WIDTH): string {
   const size = `${formatSize(r.size)}${r.shared ? "*" : ""}`;
   const last = r.lastUsed === undefined ? "" : formatAgo(r.lastUsed, now);
-  return `${r.id.padEnd(ID_WIDTH)}  ${String(!r.inUse).padEnd(11)}  ${size.padEnd(9)}  ${last}`.trimEnd() + "\n";
+  return `${r.id.padEnd(idWidth)}  ${String(!r.inUse).padEnd(11)}  ${size.padEnd(9)}  ${last}`.trimEnd() + "\n";
 }
 
+/** The table, its ID column as wide as the longest id (digests, image names), so columns stay aligned. */
 export function formatTable(records: readonly UsageRecord[], now: number): string {
-  return tableHeader() + records.map((r) => tableRow(r, now)).join("");
+  const width = records.reduce((w, r) => Math.max(w, r.id.length), ID_WIDTH);
+  return tableHeader(width) + records.map((r) => tableRow(r, now, width)).join("");
 }
 
 /** A block of `Key: value` lines and a blank line. */
