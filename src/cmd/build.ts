@@ -29,6 +29,16 @@ import { ENTITLEMENTS, grantEntitlements, type Entitlement } from "../core/solve
 import { parseCacheExportSpec, parseCacheImportSpec } from "../core/cache/remote/spec.ts";
 
 const DEFAULT_CONFIG = "/etc/buildkit/buildkitd.toml";
+
+/** How `--output` spells each exporter type, for --help (a type missing here still shows). */
+const OUTPUT_FORMS: Readonly<Record<string, string>> = {
+  local: "type=local,dest=DIR",
+  tar: "type=tar,dest=FILE|-",
+  image: "type=image,name=HOST/REPO:TAG[,push=true]",
+  oci: "type=oci,dest=FILE",
+  docker: "type=docker,dest=FILE",
+};
+const outputForm = (type: string): string => OUTPUT_FORMS[type] ?? `type=${type}`;
 const PROGRESS_MODES = ["auto", "tty", "plain", "rawjson", "quiet"] as const;
 export type ProgressMode = (typeof PROGRESS_MODES)[number];
 
@@ -37,11 +47,11 @@ export default defineCommand({
   args: {
     file: { type: "string", alias: "f", description: "Read the definition from this file instead of stdin" },
     local: { type: "string", description: "A local directory for local sources: NAME=PATH (repeatable)" },
-    output: { type: "string", alias: "o", description: "Export the result: type=local,dest=DIR | type=tar,dest=FILE|- (repeatable)" },
+    output: { type: "string", alias: "o", description: `Export the result (repeatable): ${EXPORTER_TYPES.map(outputForm).join(" | ")}` },
     progress: { type: "string", default: "auto", description: "Progress display: auto, tty, plain, rawjson, quiet" },
     quiet: { type: "boolean", alias: "q", description: "Print nothing but errors (same as --progress quiet)" },
     "metadata-file": { type: "string", description: "Write the exporters' response (image digest, descriptor, local dest) to this file as JSON, as buildctl does" },
-    cache: { type: "boolean", default: true, description: "Use cached results (--no-cache ignores them)" },
+    cache: { type: "boolean", default: true, description: "Use cached results", negativeDescription: "Ignore cached results: run every step again (results are still cached for later builds)" },
     root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
     secret: { type: "string", description: "A secret for steps: id=ID,src=PATH or id=ID,env=VAR (repeatable)" },
     ssh: { type: "string", description: "An ssh agent socket for steps: ID=SOCKET or default (repeatable)" },

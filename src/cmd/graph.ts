@@ -7,11 +7,27 @@ import { LLBError } from "../core/llb/index.ts";
 import { UsageError } from "./exit.ts";
 import { writeStdout } from "./stdout.ts";
 
+/** What each example flag does (examples/lib/options.ts); a flag missing here says so. */
+const EXAMPLE_FLAG_HELP: Readonly<Record<string, string>> = {
+  target: "What the example builds: standalone or containerd; with --dockerfile, the stage to build",
+  buildkit: "The buildkit-ts git ref to build",
+  runc: "The runc git ref to build",
+  containerd: "The containerd git ref to build",
+  "buildkit-repo": "The buildkit-ts git repository URL",
+  "go-image": "The base image for Go builds",
+  "node-image": "The base image for the Bun/Node build",
+  "runtime-image": "The base image of the result",
+  platform: "The platform to marshal for, OS/ARCH (default: linux on this machine's architecture)",
+};
+
 /** The examples' flags, declared so that `--help` lists them and unknown ones are refused. */
 const exampleArgs: ArgsDef = Object.fromEntries(
   Object.entries(FLAGS)
     .filter(([name]) => name !== "help")
-    .map(([name, f]) => [name, { type: f.type, description: `example flag (default ${"default" in f ? f.default : "none"})` }]),
+    .map(([name, f]) => {
+      const help = EXAMPLE_FLAG_HELP[name] ?? "An example's flag";
+      return [name, { type: f.type, description: "default" in f ? `${help} (default ${f.default})` : help }];
+    }),
 );
 
 /** Every value of a repeatable flag (`--build-arg A=1 --build-arg=B=2`). */

@@ -93,3 +93,33 @@ describe.skipIf(process.platform !== "linux")("build: flags checked before the b
     });
   }
 });
+
+describe("--help describes every flag", () => {
+  /** The OPTIONS lines of a usage text, as [flags, description]. */
+  const options = (usage: string) =>
+    usage
+      .slice(usage.indexOf("OPTIONS"))
+      .split("\n")
+      .slice(1)
+      .filter((l) => l.trim().startsWith("-"))
+      .map((l) => {
+        const [flags = "", description = ""] = l.trim().split(/\s{2,}/);
+        return [flags, description] as const;
+      });
+
+  test("build --help lists every output type and describes --no-cache", async () => {
+    const { EXPORTER_TYPES } = await import("../../../src/core/exporters/index.ts");
+    const r = await buildkit(["build", "--help"]);
+    const output = options(r.stdout).find(([f]) => f.includes("--output"))?.[1] ?? "";
+    for (const type of EXPORTER_TYPES) expect(output).toContain(`type=${type}`);
+    expect(options(r.stdout).find(([f]) => f === "--no-cache")?.[1]).toMatch(/\w/);
+  });
+
+  test("graph --help: each flag says what it does", async () => {
+    const r = await buildkit(["graph", "--help"]);
+    for (const [flags, description] of options(r.stdout)) {
+      expect(description, flags).toMatch(/\w/);
+      expect(description, flags).not.toContain("example flag");
+    }
+  });
+});
