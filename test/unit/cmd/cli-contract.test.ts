@@ -123,3 +123,17 @@ describe("--help describes every flag", () => {
     }
   });
 });
+
+describe.skipIf(process.platform !== "linux" || Bun.which("flock") === null)("du while a build holds the state", () => {
+  test("says it is waiting for the lock, then answers", async () => {
+    const root = join(dir, "locked-root");
+    await Bun.write(join(root, "lock"), "");
+    const holder = Bun.spawn(["flock", join(root, "lock"), "sleep", "1.5"], { stdout: "ignore", stderr: "ignore" });
+    await Bun.sleep(300);
+    const r = await buildkit(["du", "--root", root]);
+    await holder.exited;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`waiting for a build to release ${root}\n`);
+    expect(r.stdout).toMatch(/Total:\s+0B\n$/);
+  });
+});
