@@ -1,8 +1,9 @@
 // Parsing of `buildkit build` flags that take structured values, as buildctl spells them.
-import { existsSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
-import { UsageError } from "./exit.ts";
+import { dirname, join, resolve } from "node:path";
+import { parseOutputSpec } from "../core/exporters/spec.ts";
+import { oneLine, UsageError } from "./exit.ts";
 
 /**
  * Every value of a repeatable flag (`--local a=x --local b=y`), in order. citty keeps only the
@@ -45,7 +46,7 @@ export function parseSecrets(values: readonly string[]): Map<string, () => Promi
     const src = attrs.src ?? attrs.source;
     if (!id) throw new UsageError(`--secret ${v}: id is required`);
     if (src) {
-      if (!existsSync(src)) throw new UsageError(`--secret ${v}: ${src} does not exist`);
+      readableFile(`--secret ${v}`, src);
       out.set(id, async () => new Uint8Array(await Bun.file(src).arrayBuffer()));
     } else {
       const env = attrs.env ?? id;
@@ -64,9 +65,52 @@ export function parseSSH(values: readonly string[]): Map<string, string> {
     const [id = "", socket = process.env.SSH_AUTH_SOCK] = v.split("=", 2);
     if (!id) throw new UsageError(`--ssh ${v}: expected ID[=SOCKET]`);
     if (!socket) throw new UsageError(`--ssh ${v}: no socket given and SSH_AUTH_SOCK is not set`);
+    const st = statSync(socket, { throwIfNoEntry: false });
+    if (!st) throw new UsageError(`--ssh ${v}: ${socket} does not exist`);
+    if (!st.isSocket()) throw new UsageError(`--ssh ${v}: ${socket} is not a socket`);
     out.set(id, resolve(socket));
   }
   return out;
+}
+
+/** A file the build will read (`--secret src=`, `--config`): it must be there, a file, readable. */
+export function readableFile(flag: string, path: string): void {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new UsageError(`${flag}: ${path} does not exist`);
+  if (st.isDirectory()) throw new UsageError(`${flag}: ${path} is a directory, not a file`);
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    throw new UsageError(`${flag}: reading ${path}: ${oneLine(err)}`);
+  }
+}
+
+/** Every `--output` dest (a file or a directory) must have an existing parent directory. */
+export function checkOutputDests(specs: readonly string[]): void {
+  for (const spec of specs) {
+    let dest: string | undefined;
+    try {
+      dest = parseOutputSpec(spec).attrs.dest;
+    } catch {
+      continue; // the exporter reports a malformed spec in its own words
+    }
+    if (dest) outputFilePath(`--output ${spec}`, dest);
+  }
+}
+
+/**
+ * A file the build will write (`--metadata-file`, an output's dest), checked before the build:
+ * its directory must exist (none is created on the way). Undefined and "-" (stdout) pass through.
+ */
+export function outputFilePath(flag: string, path: string | undefined): string | undefined {
+  if (path === undefined || path === "-") return path;
+  if (path === "") throw new UsageError(`${flag}: empty path`);
+  const full = resolve(path);
+  const parent = dirname(full);
+  const st = statSync(parent, { throwIfNoEntry: false });
+  if (!st) throw new UsageError(`${flag} ${path}: directory ${parent} does not exist`);
+  if (!st.isDirectory()) throw new UsageError(`${flag} ${path}: ${parent} is not a directory`);
+  return full;
 }
 
 /** /var/lib/buildkit-ts as root, the XDG data directory otherwise. */

@@ -15,18 +15,30 @@ import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
 import { createPlainPrinter } from "../ui/plain.ts";
 import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
-import { safeError, safeLog, safeName } from "../ui/sanitize.ts";
-import { defaultRoot, parseLocals, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
+import { safeLog, safeName } from "../ui/sanitize.ts";
+import { checkOutputDests, defaultRoot, outputFilePath, parseLocals, parseSecrets, parseSSH, readableFile, repeatedFlag } from "./build-flags.ts";
 import { FRONTEND_ARGS, parseFrontendFlags, runFrontend } from "./frontend-flags.ts";
 import { DAEMON_ARGS, remoteAddress, requireLinux } from "./daemon-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
+import { writeMetadataFile } from "./metadata-file.ts";
+import { notice, responseNotice, setNoticeMode } from "./notice.ts";
 import { openWorker, parseWorkerFlags, workerArgs } from "./worker-flags.ts";
 import { parseSize } from "../core/cache/units.ts";
 import { ENTITLEMENTS, grantEntitlements, type Entitlement } from "../core/solver/entitlements.ts";
 import { parseCacheExportSpec, parseCacheImportSpec } from "../core/cache/remote/spec.ts";
 
 const DEFAULT_CONFIG = "/etc/buildkit/buildkitd.toml";
+
+/** How `--output` spells each exporter type, for --help (a type missing here still shows). */
+const OUTPUT_FORMS: Readonly<Record<string, string>> = {
+  local: "type=local,dest=DIR",
+  tar: "type=tar,dest=FILE|-",
+  image: "type=image,name=HOST/REPO:TAG[,push=true]",
+  oci: "type=oci,dest=FILE",
+  docker: "type=docker,dest=FILE",
+};
+const outputForm = (type: string): string => OUTPUT_FORMS[type] ?? `type=${type}`;
 const PROGRESS_MODES = ["auto", "tty", "plain", "rawjson", "quiet"] as const;
 export type ProgressMode = (typeof PROGRESS_MODES)[number];
 
@@ -35,10 +47,11 @@ export default defineCommand({
   args: {
     file: { type: "string", alias: "f", description: "Read the definition from this file instead of stdin" },
     local: { type: "string", description: "A local directory for local sources: NAME=PATH (repeatable)" },
-    output: { type: "string", alias: "o", description: "Export the result: type=local,dest=DIR | type=tar,dest=FILE|- (repeatable)" },
+    output: { type: "string", alias: "o", description: `Export the result (repeatable): ${EXPORTER_TYPES.map(outputForm).join(" | ")}` },
     progress: { type: "string", default: "auto", description: "Progress display: auto, tty, plain, rawjson, quiet" },
-    quiet: { type: "boolean", alias: "q", description: "No progress display (same as --progress quiet); errors still print" },
-    cache: { type: "boolean", default: true, description: "Use cached results (--no-cache ignores them)" },
+    quiet: { type: "boolean", alias: "q", description: "Print nothing but errors (same as --progress quiet)" },
+    "metadata-file": { type: "string", description: "Write the exporters' response (image digest, descriptor, local dest) to this file as JSON, as buildctl does" },
+    cache: { type: "boolean", default: true, description: "Use cached results", negativeDescription: "Ignore cached results: run every step again (results are still cached for later builds)" },
     root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
     secret: { type: "string", description: "A secret for steps: id=ID,src=PATH or id=ID,env=VAR (repeatable)" },
     ssh: { type: "string", description: "An ssh agent socket for steps: ID=SOCKET or default (repeatable)" },
@@ -55,15 +68,19 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const mode = (args.quiet ? "quiet" : args.progress) as ProgressMode;
     if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress must be one of ${PROGRESS_MODES.join(", ")}, not "${args.progress}"`);
+    setNoticeMode({ json: mode === "rawjson", quiet: mode === "quiet" });
     const address = await remoteAddress(args);
     if (address !== undefined) return (await import("./remote-build.ts")).runRemoteBuild(address, mode, args, rawArgs);
     if (repeatedFlag(rawArgs, "ignore-file").length > 0) throw new UsageError("--ignore-file is for builds on a daemon (--addr)");
     requireLinux("building");
+    const metadataFile = outputFilePath("--metadata-file", args["metadata-file"]);
     const localDirs = parseLocals(repeatedFlag(rawArgs, "local"));
     const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
     const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
     const workerChoice = parseWorkerFlags(args);
+    if (args.config !== undefined) readableFile("--config", args.config);
     const registry = registryClient(args.config);
+    checkOutputDests(repeatedFlag(rawArgs, "output", "o"));
     const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry);
     const cacheExports = cacheFlags(repeatedFlag(rawArgs, "export-cache"), parseCacheExportSpec);
     const cacheImports = cacheFlags(repeatedFlag(rawArgs, "import-cache"), parseCacheImportSpec);
@@ -80,13 +97,13 @@ export default defineCommand({
     const { worker, swept: sweptCounts } = await openWorker(workerChoice, {
       root,
       signal: controller.signal,
-      onWait: () => process.stderr.write(`waiting for another build to release ${root}\n`),
+      onWait: () => notice("waiting", `waiting for another build to release ${root}\n`, { root }),
     });
     const swept = Object.entries(sweptCounts).filter(([, n]) => n > 0);
     if (swept.length) debugLog(`cleaned up after an earlier process: ${swept.map(([k, n]) => `${n} ${k}`).join(", ")}`);
     const tracePath = defaultTracePath(root);
-    if (mode !== "quiet") process.stderr.write(`trace: ${tracePath}\n`);
-    else debugLog(`trace: ${tracePath}`);
+    notice("trace", `trace: ${tracePath}\n`, { path: tracePath });
+    if (mode === "quiet") debugLog(`trace: ${tracePath}`);
     const state = createProgressState({ logTailLines: 10 });
     const progress = redactLogs(
       tee(await display(mode), createTraceWriter(tracePath, { argv: process.argv, redact: (t) => redactText(t, secretValues) }), { write: (e) => state.apply(e), close: async () => {} }),
@@ -95,7 +112,7 @@ export default defineCommand({
     // Garbage collection runs after the build; a failed collection does not fail it.
     const engine = createEngine({
       worker,
-      config: { registry, gcKeepStorage: gcKeep, gcEveryBuild: gcKeep !== undefined, onWarning: (what, err) => process.stderr.write(`warning: ${what}: ${oneLine(err)}\n`) },
+      config: { registry, gcKeepStorage: gcKeep, gcEveryBuild: gcKeep !== undefined, onWarning: (what, err) => notice("warning", `warning: ${what}: ${oneLine(err)}\n`, { warning: `${what}: ${oneLine(err)}` }) },
     });
     const session = localSession({ dirs: localDirs, secrets, ssh });
     let failure: unknown;
@@ -113,11 +130,12 @@ export default defineCommand({
       stop();
     }
     if (failure !== undefined) {
-      // The interactive display already printed the failed step's full logs.
-      if (!shouldUseTTY(mode, process.stderr, process.env)) printFailureTail(failure, state);
+      // The interactive display already printed the failed step's full logs; rawjson has them as events.
+      if (mode !== "rawjson" && !shouldUseTTY(mode, process.stderr, process.env)) printFailureTail(failure, state);
       throw failure;
     }
-    for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${safeError(v)}\n`);
+    if (metadataFile !== undefined) writeMetadataFile(metadataFile, response);
+    responseNotice(response);
   },
 });
 
@@ -176,14 +194,19 @@ async function resolveExporters(specs: readonly string[], registry: () => Promis
   return out;
 }
 
+/** The definition's bytes from --file or stdin; nothing at all is an error (exit 1), not an empty build. */
 export async function readDefinition(file: string | undefined): Promise<Uint8Array> {
   if (file !== undefined && file !== "-") {
     const f = Bun.file(file);
     if (!(await f.exists())) throw new BuildkitError("NotFound", `reading definition: ${file} does not exist`);
-    return new Uint8Array(await f.arrayBuffer());
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    if (bytes.byteLength === 0) throw new BuildkitError("InvalidArgument", `reading definition: no definition: ${file} is empty`);
+    return bytes;
   }
   if (process.stdin.isTTY) throw new UsageError("no definition: pipe one on stdin or pass --file");
-  return new Uint8Array(await Bun.stdin.arrayBuffer());
+  const bytes = new Uint8Array(await Bun.stdin.arrayBuffer());
+  if (bytes.byteLength === 0) throw new BuildkitError("InvalidArgument", "reading definition: no definition: stdin is empty (pipe one in or pass --file)");
+  return bytes;
 }
 
 /** Progress goes to stderr; stdout may carry a tar stream (--output type=tar,dest=-). */
@@ -219,7 +242,7 @@ export function onInterrupt(controller: AbortController): () => void {
   const handler = (signal: NodeJS.Signals) => {
     count++;
     if (count > 1) process.exit(130);
-    process.stderr.write(`\n${signal}: canceling the build\n`);
+    notice("signal", `\n${signal}: canceling the build\n`, { signal });
     controller.abort(new BuildkitError("Canceled", `build canceled by ${signal}`));
   };
   for (const signal of CANCEL_SIGNALS) process.on(signal, handler);

@@ -1,6 +1,7 @@
 // `buildkit du`: the build cache's records and sizes, as `buildctl du` prints them. Opens the
 // state the way a build does (the root lock), so it waits while a build runs.
 import { defineCommand } from "citty";
+import { existsSync } from "node:fs";
 import { createEngine, type Engine } from "../core/engine/index.ts";
 import { formatAgo, formatSize } from "../core/cache/units.ts";
 import { matchFilters, parseFilters, type UsageFilter } from "../core/cache/usage-filter.ts";
@@ -30,13 +31,19 @@ export default defineCommand({
     if (address === undefined) requireLinux("du");
     const records =
       address === undefined
-        ? (await withEngine(args.root ?? defaultRoot(), (engine) => engine.usage())).filter((r) => matchFilters(r, filters, now))
+        ? (await localUsage(args.root ?? defaultRoot())).filter((r) => matchFilters(r, filters, now))
         : await onDaemon(address, args, (channel) => remoteUsage(channel, filterFlags));
     if (args.format === "json") return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
     const body = args.verbose ? records.map((r) => formatVerbose(r, now)).join("") : formatTable(records, now);
     process.stdout.write(body + formatSummary(records));
   },
 });
+
+/** The records of the state at root; a root that does not exist has none (and is not created). */
+async function localUsage(root: string): Promise<UsageRecord[]> {
+  if (!existsSync(root)) return [];
+  return withEngine(root, (engine) => engine.usage());
+}
 
 /** Filter flags, bad ones as usage errors (exit 2). */
 export function usageFilters(values: readonly string[]): UsageFilter[] {
@@ -84,21 +91,26 @@ async function noRegistry(): Promise<never> {
   throw new BuildkitError("Internal", "du and prune use no registry");
 }
 
+/** The ID column's least width: our result ids (result-<uuid>) fit. */
 const ID_WIDTH = 46;
+/** What prune, which prints rows as it goes, reserves: cache mount ids (64 hex digits) fit. */
+export const PRUNE_ID_WIDTH = 64;
 
-export function tableHeader(): string {
-  return `${"ID".padEnd(ID_WIDTH)}  RECLAIMABLE  ${"SIZE".padEnd(9)}  LAST ACCESSED\n`;
+export function tableHeader(idWidth = ID_WIDTH): string {
+  return `${"ID".padEnd(idWidth)}  RECLAIMABLE  ${"SIZE".padEnd(9)}  LAST ACCESSED\n`;
 }
 
 /** One row: the id, whether it can be removed, its size (`*` when shared), when last used. */
-export function tableRow(r: UsageRecord, now: number): string {
+export function tableRow(r: UsageRecord, now: number, idWidth = ID_WIDTH): string {
   const size = `${formatSize(r.size)}${r.shared ? "*" : ""}`;
   const last = r.lastUsed === undefined ? "" : formatAgo(r.lastUsed, now);
-  return `${r.id.padEnd(ID_WIDTH)}  ${String(!r.inUse).padEnd(11)}  ${size.padEnd(9)}  ${last}`.trimEnd() + "\n";
+  return `${r.id.padEnd(idWidth)}  ${String(!r.inUse).padEnd(11)}  ${size.padEnd(9)}  ${last}`.trimEnd() + "\n";
 }
 
+/** The table, its ID column as wide as the longest id (digests, image names), so columns stay aligned. */
 export function formatTable(records: readonly UsageRecord[], now: number): string {
-  return tableHeader() + records.map((r) => tableRow(r, now)).join("");
+  const width = records.reduce((w, r) => Math.max(w, r.id.length), ID_WIDTH);
+  return tableHeader(width) + records.map((r) => tableRow(r, now, width)).join("");
 }
 
 /** A block of `Key: value` lines and a blank line. */

@@ -1,6 +1,8 @@
 // How the CLI reports a failure: one line, `error: <message>`, on stderr; the stack only in debug
-// mode (--debug or BUILDKIT_DEBUG=1). Exit 2 for usage errors, 1 for everything else.
+// mode (--debug or BUILDKIT_DEBUG=1); with --progress rawjson, `{"type":"error",…}`. Exit 2 for
+// usage errors, 1 for everything else.
 import { safeError, safeLog } from "../ui/sanitize.ts";
+import { notice } from "./notice.ts";
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -54,6 +56,6 @@ export function fail(err: unknown, code: number = exitCodeFor(err)): never {
       text += `${depth === 0 ? "" : "caused by: "}${safeLog(e.stack ?? e.message)}\n`;
     }
   }
-  process.stderr.write(text);
+  notice("error", text, { error: oneLine(err), exitCode: code, ...(debug ? { details: text } : {}) });
   process.exit(code);
 }

@@ -5,12 +5,29 @@ import { EXAMPLES, exampleDefinition, exampleHelp, findExample } from "../../exa
 import { FLAGS } from "../../examples/lib/options.ts";
 import { LLBError } from "../core/llb/index.ts";
 import { UsageError } from "./exit.ts";
+import { writeStdout } from "./stdout.ts";
+
+/** What each example flag does (examples/lib/options.ts); a flag missing here says so. */
+const EXAMPLE_FLAG_HELP: Readonly<Record<string, string>> = {
+  target: "What the example builds: standalone or containerd; with --dockerfile, the stage to build",
+  buildkit: "The buildkit-ts git ref to build",
+  runc: "The runc git ref to build",
+  containerd: "The containerd git ref to build",
+  "buildkit-repo": "The buildkit-ts git repository URL",
+  "go-image": "The base image for Go builds",
+  "node-image": "The base image for the Bun/Node build",
+  "runtime-image": "The base image of the result",
+  platform: "The platform to marshal for, OS/ARCH (default: linux on this machine's architecture)",
+};
 
 /** The examples' flags, declared so that `--help` lists them and unknown ones are refused. */
 const exampleArgs: ArgsDef = Object.fromEntries(
   Object.entries(FLAGS)
     .filter(([name]) => name !== "help")
-    .map(([name, f]) => [name, { type: f.type, description: `example flag (default ${"default" in f ? f.default : "none"})` }]),
+    .map(([name, f]) => {
+      const help = EXAMPLE_FLAG_HELP[name] ?? "An example's flag";
+      return [name, { type: f.type, description: "default" in f ? `${help} (default ${f.default})` : help }];
+    }),
 );
 
 /** Every value of a repeatable flag (`--build-arg A=1 --build-arg=B=2`). */
@@ -61,7 +78,7 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     if (args.dockerfile) {
       const target = rawArgs.includes("--target") || rawArgs.some((a) => a.startsWith("--target=")) ? String(args.target) : undefined;
-      await Bun.write(Bun.stdout, await dockerfileGraph(String(args.dockerfile), rawArgs, target, args.config ? String(args.config) : undefined));
+      await writeStdout(await dockerfileGraph(String(args.dockerfile), rawArgs, target, args.config ? String(args.config) : undefined));
       return;
     }
     if (args.list) {
@@ -80,6 +97,6 @@ export default defineCommand({
       throw err;
     }
     if (out === "help") process.stdout.write(exampleHelp(example));
-    else await Bun.write(Bun.stdout, out);
+    else await writeStdout(out);
   },
 });

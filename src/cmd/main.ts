@@ -9,6 +9,8 @@ import { defineCommand, renderUsage, runCommand } from "citty";
 import type { ArgsDef, CommandDef, Resolvable, SubCommandsDef } from "citty";
 import { fail, oneLine, setDebug, UsageError } from "./exit.ts";
 import { configureLogging } from "./log.ts";
+import { asksForRawJSON, setNoticeMode } from "./notice.ts";
+import { guardStdout } from "./stdout.ts";
 import versionCommand, { VERSION } from "./version.ts";
 
 // Subcommands have their own args types; citty's SubCommandsDef erases them the same way.
@@ -184,6 +186,9 @@ export async function run(argv: readonly string[]): Promise<void> {
   const options = end < 0 ? argv : argv.slice(0, end);
   // --debug is global: accepted before or after the command name.
   if (options.includes("--debug")) setDebug(true);
+  // Before parsing, so that even a usage error is a JSON line in a rawjson stream.
+  if (asksForRawJSON(argv)) setNoticeMode({ json: true });
+  guardStdout();
   const args = argv.filter((a, i) => a !== "--debug" || (end >= 0 && i > end));
   try {
     if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {

@@ -9,7 +9,7 @@ import { BuildkitError } from "../core/errors.ts";
 import { defaultRoot, repeatedFlag } from "./build-flags.ts";
 import { remotePrune } from "../api/client/cache-calls.ts";
 import { DAEMON_ARGS, remoteAddress, requireLinux } from "./daemon-flags.ts";
-import { formatVerbose, onDaemon, tableHeader, tableRow, usageFilters, withEngine } from "./du.ts";
+import { formatVerbose, onDaemon, PRUNE_ID_WIDTH, tableHeader, tableRow, usageFilters, withEngine } from "./du.ts";
 import { UsageError } from "./exit.ts";
 
 export default defineCommand({
@@ -35,7 +35,7 @@ export default defineCommand({
     let first = true;
     const print = (r: UsageRecord) => {
       if (args.verbose) return void process.stdout.write(formatVerbose(r, now));
-      process.stdout.write((first ? tableHeader() : "") + tableRow(r, now));
+      process.stdout.write((first ? tableHeader(PRUNE_ID_WIDTH) : "") + tableRow(r, now, PRUNE_ID_WIDTH));
       first = false;
     };
     if (address !== undefined) {
@@ -47,8 +47,8 @@ export default defineCommand({
     }
     requireLinux("prune");
     const report = await withEngine(args.root ?? defaultRoot(), (engine) => engine.prune(policy, { onRemoved: print }));
-    // Blobs nothing names any more (layers of removed results, pushed images' manifests) count too.
-    process.stdout.write(`Total:        ${formatSize(report.reclaimed + (report.content?.bytes ?? 0))}\n`);
+    // Blobs nothing names any more (layers of removed results, pushed images' manifests) and old traces count too.
+    process.stdout.write(`Total:        ${formatSize(report.reclaimed + (report.content?.bytes ?? 0) + (report.traces?.bytes ?? 0))}\n`);
   },
 });
 

@@ -15,11 +15,13 @@ import { tee } from "../core/progress/tee.ts";
 import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { display, onInterrupt, readDefinition, type ProgressMode } from "./build.ts";
-import { defaultRoot, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
+import { checkOutputDests, defaultRoot, outputFilePath, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { daemonError, openDaemon, type DaemonArgs } from "./daemon-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { parseFrontendFlags } from "./frontend-flags.ts";
 import { debugLog } from "./log.ts";
+import { writeMetadataFile } from "./metadata-file.ts";
+import { notice, responseNotice } from "./notice.ts";
 
 export interface RemoteBuildArgs extends DaemonArgs {
   readonly file?: string | undefined;
@@ -28,12 +30,15 @@ export interface RemoteBuildArgs extends DaemonArgs {
   readonly config?: string | undefined;
   readonly "gc-keep-storage"?: string | undefined;
   readonly frontend?: string | undefined;
+  readonly "metadata-file"?: string | undefined;
 }
 
 export async function runRemoteBuild(address: string, mode: ProgressMode, args: RemoteBuildArgs, rawArgs: readonly string[]): Promise<void> {
   if (args.config !== undefined) throw new UsageError("--config is for daemonless builds: the daemon reads its own buildkitd.toml");
   if (args["gc-keep-storage"] !== undefined) throw new UsageError("--gc-keep-storage is for daemonless builds: the daemon runs its own garbage collection");
+  const metadataFile = outputFilePath("--metadata-file", args["metadata-file"]);
   const dirs = usage(() => localDirs(repeatedFlag(rawArgs, "local"), repeatedFlag(rawArgs, "ignore-file")));
+  checkOutputDests(repeatedFlag(rawArgs, "output", "o"));
   const output = usage(() => parseRemoteOutputs(repeatedFlag(rawArgs, "output", "o"), { resolvePath: (p) => resolveClientPath(p) }));
   const cacheExports = usage(() => repeatedFlag(rawArgs, "export-cache").map(cacheEntry));
   const cacheImports = usage(() => repeatedFlag(rawArgs, "import-cache").map(cacheEntry));
@@ -48,8 +53,8 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
   const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
 
   const tracePath = defaultTracePath(args.root ?? defaultRoot());
-  if (mode !== "quiet") process.stderr.write(`trace: ${tracePath}\n`);
-  else debugLog(`trace: ${tracePath}`);
+  notice("trace", `trace: ${tracePath}\n`, { path: tracePath });
+  if (mode === "quiet") debugLog(`trace: ${tracePath}`);
   debugLog(`building on ${address}: ${definition.byteLength} bytes of definition, progress ${mode}`);
   const state = createProgressState({ logTailLines: 10 });
   const progress = redactLogs(
@@ -81,10 +86,13 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
     stop();
   }
   if (failure !== undefined) {
-    if (!shouldUseTTY(mode, process.stderr, process.env)) printFailedVertex(state);
+    if (mode !== "rawjson" && !shouldUseTTY(mode, process.stderr, process.env)) printFailedVertex(state);
     throw failure;
   }
-  if (mode !== "quiet") for (const [k, v] of Object.entries(response)) process.stderr.write(`${k}: ${v}\n`);
+  // BuildKit's local exporter answers nothing; the dest is known here, as a daemonless build reports it.
+  if (output?.type === "local" && output.target?.kind === "dir") response["local.dest"] ??= output.target.dir;
+  if (metadataFile !== undefined) writeMetadataFile(metadataFile, response);
+  responseNotice(response);
 }
 
 /** Bad flag values are usage errors (exit 2). */

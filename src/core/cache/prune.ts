@@ -11,7 +11,8 @@ import { readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildkitError, withContext } from "../errors.ts";
 import { matchFilters, type UsageFilter } from "./usage-filter.ts";
-import { byLastUse, collectUsage, danglingResults, type UsageRecord, type UsageSources } from "./usage.ts";
+import { byLastUse, collectUsage, danglingResults, isCacheRecord, type UsageRecord, type UsageSources } from "./usage.ts";
+import { pruneTraces, TRACES_KEPT } from "./state-usage.ts";
 import { collectContent, type ContentGCReport } from "../content/gc.ts";
 import type { ContentStore } from "../worker/content-store.ts";
 import { collectGitCache } from "../sources/git/cache-gc.ts";
@@ -39,7 +40,9 @@ export function isCandidate(r: UsageRecord, policy: PrunePolicy, now: number): b
 }
 
 /** The records to remove, in removal order: children before their parents, LRU first. */
-export function planPrune(records: readonly UsageRecord[], policy: PrunePolicy, now: number): UsageRecord[] {
+export function planPrune(all: readonly UsageRecord[], policy: PrunePolicy, now: number): UsageRecord[] {
+  // Blobs, images and traces are not the policies' to pick, nor counted against keepStorage.
+  const records = all.filter(isCacheRecord);
   const total = records.reduce((sum, r) => sum + r.size, 0);
   const keep = typeof policy.keepStorage === "function" ? policy.keepStorage(total) : (policy.keepStorage ?? 0);
   if (keep > 0 && total <= keep) return [];
@@ -75,7 +78,7 @@ function insertSorted(list: UsageRecord[], r: UsageRecord): void {
 }
 
 export interface PruneTarget extends UsageSources {
-  /** The worker's root: when given, the content store is garbage-collected after the records. */
+  /** The worker's root: when given, the content store is garbage-collected after the records, and old traces removed. */
   readonly root?: string;
   /** The worker's content store, collected with the root. */
   readonly content?: ContentStore;
@@ -93,6 +96,8 @@ export interface PruneReport {
   readonly dangling: number;
   /** Blobs no longer named by anything, removed from the content store (with a root). */
   readonly content?: ContentGCReport;
+  /** Trace files removed (with a root): all on a full prune --all, else all but the newest TRACES_KEPT. */
+  readonly traces?: { readonly count: number; readonly bytes: number };
 }
 
 export interface PruneRunOptions {
@@ -123,7 +128,14 @@ export async function prune(target: PruneTarget, policies: PrunePolicy | readonl
   const content = target.root === undefined || target.content === undefined ? undefined : await collectContent(target.root, { content: target.content, snapshotter: target.snapshotter }, now());
   if (target.root !== undefined) await collectGitCache(target.root, now());
   if (target.root !== undefined) await collectLocalMirrors(target.root, now());
-  return { removed, reclaimed: removed.reduce((sum, r) => sum + r.size, 0), dangling: dangling.length, ...(content ? { content } : {}) };
+  const list = Array.isArray(policies) ? policies : [policies as PrunePolicy];
+  const traces = target.root === undefined ? undefined : await pruneTraces(target.root, list.some(isFullPrune) ? 0 : TRACES_KEPT, opts.onRemoved);
+  return { removed, reclaimed: removed.reduce((sum, r) => sum + r.size, 0), dangling: dangling.length, ...(content ? { content } : {}), ...(traces ? { traces } : {}) };
+}
+
+/** `prune --all` and nothing narrowing it: everything removable goes, traces included. */
+function isFullPrune(p: PrunePolicy): boolean {
+  return p.all === true && !p.keepDuration && !p.keepStorage && (p.filters ?? []).length === 0;
 }
 
 /** Removes plan's records in order; one held since planning keeps itself and its ancestors. */

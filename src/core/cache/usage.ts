@@ -5,11 +5,23 @@
 // committed snapshots never change.
 import { lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { ContentStore } from "../worker/content-store.ts";
 import type { SnapshotInfo, Snapshotter } from "../worker/snapshotter.ts";
+import { contentRecords, traceRecords } from "./state-usage.ts";
 import type { CacheStore, ResultRecord } from "./store.ts";
 
 /** BuildKit's usage record types (client.UsageRecordType) that this engine produces. */
-export type RecordType = "regular" | "internal" | "frontend" | "source.local" | "source.git.checkout" | "exec.cachemount";
+export type CacheRecordType = "regular" | "internal" | "frontend" | "source.local" | "source.git.checkout" | "exec.cachemount";
+/** What the state holds besides cache results (state-usage.ts); prunes handle them on their own terms. */
+export type StateRecordType = "content" | "image" | "trace";
+export type RecordType = CacheRecordType | StateRecordType;
+
+const STATE_TYPES: ReadonlySet<RecordType> = new Set<StateRecordType>(["content", "image", "trace"]);
+
+/** A cache result or cache mount, which the prune policies select from (not a blob, image or trace). */
+export function isCacheRecord(r: Pick<UsageRecord, "type">): boolean {
+  return !STATE_TYPES.has(r.type);
+}
 
 export interface UsageRecord {
   /** A snapshot name, or a cache mount's directory name. */
@@ -41,6 +53,9 @@ export interface UsageSources {
   readonly cacheMountsDir?: string;
   /** Snapshot names with a live hold in this process (SnapshotRefs.inUse()). */
   readonly inUse?: ReadonlySet<string>;
+  /** The worker's root: with it, traces are listed (and with content, blobs and images). */
+  readonly root?: string;
+  readonly content?: ContentStore;
 }
 
 /** Every record, least recently used first. */
@@ -54,6 +69,8 @@ export async function collectUsage(src: UsageSources): Promise<UsageRecord[]> {
     records.push(await snapshotRecord(s, results.get(s.name), graph, src));
   }
   if (src.cacheMountsDir !== undefined) records.push(...(await cacheMountRecords(src.cacheMountsDir)));
+  if (src.root !== undefined && src.content !== undefined) records.push(...(await contentRecords(src.root, src.content)));
+  if (src.root !== undefined) records.push(...(await traceRecords(src.root)));
   return records.sort(byLastUse);
 }
 
@@ -106,7 +123,7 @@ async function sizeOf(name: string, result: ResultRecord | undefined, src: Usage
 }
 
 /** The record type BuildKit gives what this op made. */
-export function recordType(result: Pick<ResultRecord, "kind" | "description">): RecordType {
+export function recordType(result: Pick<ResultRecord, "kind" | "description">): CacheRecordType {
   if (result.kind !== "source") return "regular";
   if (result.description.startsWith("local://")) return "source.local";
   if (result.description.startsWith("git://")) return "source.git.checkout";

@@ -192,7 +192,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       describe: (id) => state.store.get(id)?.description || undefined,
       metadata: request.metadata,
     };
-    for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, ctx));
+    // The export step follows the result's vertex, so a trace's critical path runs through it.
+    const inputs = solved?.def.result ? [solved.def.result.digest] : [];
+    for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
     if (solved && (request.cacheExports?.length ?? 0) > 0) {
       Object.assign(response, await exportCaches(request.cacheExports ?? [], { ...cacheDeps(ctx), def: solved.def, vertices: solved.vertices, result: snapshot }));
     }

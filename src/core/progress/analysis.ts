@@ -7,8 +7,8 @@ import type { ProgressEvent } from "./events.ts";
  * What a build's progress events say about where its time went (`buildkit debug trace`): each
  * step's start and duration, busy time (the steps' durations added up) against wall time (first
  * start to last completion), the parallelism that gives, and the critical path: the chain of
- * steps through their inputs, ending at the step that completed last, whose durations add up to
- * the most. Also the same steps in the Chrome trace event format, for Perfetto or chrome://tracing.
+ * steps through their inputs, ending at the step that completed last (in a failed build, the
+ * step that failed), whose durations add up to the most. Also the same steps in the Chrome trace event format, for Perfetto or chrome://tracing.
  */
 export interface StepTiming {
   readonly digest: Digest;
@@ -110,7 +110,7 @@ function earliest(a: number | undefined, b: number | undefined): number | undefi
   return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
-/** The longest chain (by summed durations) through inputs that ends at the last-completed step. */
+/** The longest chain (by summed durations) through inputs that ends at the last-completed (or failed) step. */
 function findCriticalPath(vertices: readonly VertexState[], durations: ReadonlyMap<Digest, number | undefined>): TraceAnalysis["criticalPath"] {
   const byDigest = new Map(vertices.map((v) => [v.digest, v] as const));
   const memo = new Map<Digest, { length: number; via?: Digest }>();
@@ -129,8 +129,10 @@ function findCriticalPath(vertices: readonly VertexState[], durations: ReadonlyM
     memo.set(d, result);
     return result.length;
   };
+  // A failed build's path ends at the step that failed, not at a sibling canceled after it.
+  const failed = vertices.filter((v) => v.error !== undefined && !v.canceled);
   let last: VertexState | undefined;
-  for (const v of vertices) {
+  for (const v of failed.length > 0 ? failed : vertices) {
     if (v.completed === undefined || durations.get(v.digest) === undefined) continue;
     if (last === undefined || (last.completed ?? 0) < v.completed) last = v;
     else if (last.completed === v.completed && longest(v.digest, new Set()) > longest(last.digest, new Set())) last = v;

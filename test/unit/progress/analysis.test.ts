@@ -61,15 +61,16 @@ describe("analyzeTrace on recorded traces", () => {
     expect(summaryLine(a)).toBe("wall 42ms, busy 35ms, parallelism 0.8 (max 1), critical path 35ms");
   });
 
-  test("failing: the failed and the canceled step both count", async () => {
+  test("failing: the failed and the canceled step both count; the critical path ends at the failed one", async () => {
     const a = analyzeTrace(await trace("failing"));
     expect(a.steps.map((s) => [s.offset, s.duration, s.cached, s.error !== undefined, s.canceled])).toEqual([
       [0, 0, true, false, false],
       [100, 800, false, true, false],
       [110, 795, false, true, true],
     ]);
-    expect([a.wallMs, a.busyMs, a.maxConcurrency, a.criticalPath.durationMs]).toEqual([905, 1595, 2, 795]);
-    expect(names(a, a.criticalPath.digests)).toEqual(["local://rootfs", "RUN sh -c 'sleep 10'"]);
+    expect([a.wallMs, a.busyMs, a.maxConcurrency, a.criticalPath.durationMs]).toEqual([905, 1595, 2, 800]);
+    // The canceled sleep completed last, but the build's time went to the step that failed.
+    expect(names(a, a.criticalPath.digests)).toEqual(["local://rootfs", "RUN sh -c 'for i in $(seq 1 12); do echo line $i; done; echo fatal: no such file >&2; exit 2'"]);
   });
 });
 
@@ -113,9 +114,9 @@ describe("formatTraceTable", () => {
     expect(lines).toEqual([
       "     START DURATION  STATE     STEP",
       "*    0.00s    0.00s  cached    local://rootfs",
-      "     0.10s    0.80s  error     RUN sh -c 'for i in $(seq 1 12); do echo line $i; done; echo fatal: no such file >&2; exit 2'",
-      "*    0.11s    0.80s  canceled  RUN sh -c 'sleep 10'",
-      "wall 905ms, busy 1.6s, parallelism 1.8 (max 2), critical path 795ms",
+      "*    0.10s    0.80s  error     RUN sh -c 'for i in $(seq 1 12); do echo line $i; done; echo fatal: no such file >&2; exit 2'",
+      "     0.11s    0.80s  canceled  RUN sh -c 'sleep 10'",
+      "wall 905ms, busy 1.6s, parallelism 1.8 (max 2), critical path 800ms",
     ]);
   });
 });

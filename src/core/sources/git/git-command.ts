@@ -53,6 +53,20 @@ function childEnv(extra: Readonly<Record<string, string>> | undefined): Record<s
   return { ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", ...extra };
 }
 
+/**
+ * git's advice is for someone at a terminal, not for a build's log: the default-branch hint of
+ * `git init` (silenced by naming git's own default) and the detached-HEAD note of a checkout.
+ */
+const QUIET_CONFIG = ["init.defaultBranch=master", "advice.detachedHead=false"];
+
+/** Forwards a chunk of git's stderr without its `hint:` lines (any advice the settings miss). */
+function forwardStderr(chunk: Uint8Array, onStderr: (chunk: Uint8Array) => void): void {
+  const text = Buffer.from(chunk).toString("utf8");
+  if (!/^hint:/im.test(text)) return onStderr(chunk);
+  const kept = text.split(/(?<=\n)/).filter((line) => !/^hint:/i.test(line)).join("");
+  if (kept !== "") onStderr(new TextEncoder().encode(kept));
+}
+
 /** Runs `git ARGS` and returns its stdout. */
 export async function runGit(args: readonly string[], opts: GitCommandOptions): Promise<string> {
   // simple-git wraps whatever `errors` returns in its own GitError: keep ours aside.
@@ -60,7 +74,7 @@ export async function runGit(args: readonly string[], opts: GitCommandOptions): 
   const git = simpleGit({
     baseDir: opts.cwd,
     trimmed: false,
-    config: [...(opts.config ?? [])],
+    config: [...QUIET_CONFIG, ...(opts.config ?? [])],
     allowEnvironment: [...PASSED_ENV, ...Object.keys(opts.env ?? {})],
     unsafe: { allowUnsafeAskPass: true, allowUnsafeSshCommand: true, allowUnsafeProtocolOverride: true },
     ...(opts.signal ? { abort: opts.signal } : {}),
@@ -71,7 +85,7 @@ export async function runGit(args: readonly string[], opts: GitCommandOptions): 
     },
   }).env(childEnv(opts.env));
   const onStderr = opts.onStderr;
-  if (onStderr) git.outputHandler((_cmd, _out, stderr) => stderr.on("data", (chunk: Buffer) => onStderr(chunk)));
+  if (onStderr) git.outputHandler((_cmd, _out, stderr) => stderr.on("data", (chunk: Buffer) => forwardStderr(chunk, onStderr)));
   try {
     return await git.raw([...args]);
   } catch (err) {

@@ -1,0 +1,44 @@
+// The lines a command writes on stderr besides progress: the trace path, waits, warnings, the
+// exporters' response, errors. With `--progress rawjson` each is one JSON object per line
+// (`{"type":"trace","path":…}`), so that every line of the stream parses; with `--progress
+// quiet` only warnings and errors are written.
+import { safeError } from "../ui/sanitize.ts";
+
+export type NoticeKind = "trace" | "waiting" | "signal" | "response" | "warning" | "error";
+
+/** What --progress quiet still prints. */
+const ALWAYS: ReadonlySet<NoticeKind> = new Set(["warning", "error"]);
+
+let json = false;
+let quiet = false;
+
+export function setNoticeMode(mode: { readonly json?: boolean; readonly quiet?: boolean }): void {
+  json = mode.json ?? json;
+  quiet = mode.quiet ?? quiet;
+}
+
+export function jsonNotices(): boolean {
+  return json;
+}
+
+/**
+ * Writes one notice: `text` (which may span lines) as is, or in JSON mode
+ * `{"type":kind,...fields}` on one line.
+ */
+export function notice(kind: NoticeKind, text: string, fields: Readonly<Record<string, unknown>> = {}): void {
+  if (quiet && !ALWAYS.has(kind)) return;
+  process.stderr.write(json ? `${JSON.stringify({ type: kind, ...fields })}\n` : text);
+}
+
+/** `--progress rawjson` anywhere before `--` (also as `--progress=rawjson`). */
+export function asksForRawJSON(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  const options = end < 0 ? argv : argv.slice(0, end);
+  return options.some((a, i) => a === "--progress=rawjson" || (a === "--progress" && options[i + 1] === "rawjson"));
+}
+
+/** The exporters' response as `key: value` lines (control characters escaped). */
+export function responseNotice(response: Readonly<Record<string, string>>): void {
+  if (Object.keys(response).length === 0) return;
+  notice("response", Object.entries(response).map(([k, v]) => `${k}: ${safeError(v)}\n`).join(""), { response });
+}

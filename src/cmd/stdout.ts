@@ -1,0 +1,34 @@
+// stdout as a pipe's reader may close it early (`buildkit du | head -1`): the command then runs
+// to its end (a prune still prunes) with nothing more written, and exits quietly, as a
+// well-behaved filter does; no EPIPE stack trace.
+
+let closed = false;
+let guarded = false;
+
+const isBrokenPipe = (err: unknown): boolean => (err as NodeJS.ErrnoException | undefined)?.code === "EPIPE";
+
+/** Installs the handler for process.stdout's asynchronous EPIPE errors (once). */
+export function guardStdout(): void {
+  if (guarded) return;
+  guarded = true;
+  process.stdout.on("error", (err: unknown) => {
+    if (!isBrokenPipe(err)) throw err;
+    closed = true;
+  });
+}
+
+/** Whether the reader of stdout went away. */
+export function stdoutClosed(): boolean {
+  return closed;
+}
+
+/** Writes bytes to stdout, waiting for them to be taken; a closed pipe ends the writing quietly. */
+export async function writeStdout(data: Uint8Array | string): Promise<void> {
+  if (closed) return;
+  try {
+    await Bun.write(Bun.stdout, data);
+  } catch (err) {
+    if (!isBrokenPipe(err)) throw err;
+    closed = true;
+  }
+}
