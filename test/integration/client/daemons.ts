@@ -1,11 +1,10 @@
 // The daemons our client is tested against: `buildkit serve` (ServeHarness) and BuildKit
 // v0.11.6's own buildkitd from ../shared/peers, each with its own state, socket and busybox
 // rootfs; plus a runner for our CLI as a client.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { makeBusyboxRootfs } from "../../fixtures/busybox-rootfs.ts";
+import { DaemonDir } from "../../fixtures/daemon-dir.ts";
 import { BUN, CLI, REPO_ROOT } from "../../paths.ts";
 import { ServeHarness } from "../serve/daemon.ts";
 
@@ -31,24 +30,18 @@ export function buildkitdAvailable(suite: string): boolean {
 }
 
 /** BuildKit's buildkitd with its own root and socket; killed and its mounts undone at the end. */
-export class PeerDaemon implements TestDaemon {
+export class PeerDaemon extends DaemonDir implements TestDaemon {
   readonly kind = "buildkitd" as const;
-  readonly dir = mkdtempSync(join(tmpdir(), "bk-peer-"));
   readonly root = join(this.dir, "root");
   readonly socket = join(this.dir, "buildkitd.sock");
-  readonly rootfs = join(this.dir, "rootfs");
   #proc: Subprocess<"ignore", "ignore", "pipe"> | undefined;
 
   constructor() {
-    makeBusyboxRootfs(this.rootfs);
+    super("bk-peer-");
   }
 
   get addr(): string {
     return `unix://${this.socket}`;
-  }
-
-  temp(name: string): string {
-    return mkdtempSync(join(this.dir, `${name}-`));
   }
 
   async start(extra: string[] = []): Promise<void> {
@@ -63,13 +56,6 @@ export class PeerDaemon implements TestDaemon {
     void new Response(this.#proc.stderr).text().catch(() => ""); // drain
   }
 
-  leftoverMounts(): string[] {
-    return readFileSync("/proc/self/mountinfo", "utf8")
-      .split("\n")
-      .map((l) => l.split(" ")[4] ?? "")
-      .filter((m) => m.startsWith(this.dir));
-  }
-
   async cleanup(): Promise<void> {
     const proc = this.#proc;
     this.#proc = undefined;
@@ -79,8 +65,7 @@ export class PeerDaemon implements TestDaemon {
       await proc.exited;
       clearTimeout(timer);
     }
-    for (const m of this.leftoverMounts().reverse()) Bun.spawnSync(["umount", "-l", m]);
-    rmSync(this.dir, { recursive: true, force: true });
+    this.removeAll();
   }
 }
 

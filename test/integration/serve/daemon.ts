@@ -1,10 +1,9 @@
 // Starts `buildkit serve` for a test as a build host would, and drives it with BuildKit's own
 // buildctl (../shared/peers) or our client.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { makeBusyboxRootfs } from "../../fixtures/busybox-rootfs.ts";
+import { DaemonDir } from "../../fixtures/daemon-dir.ts";
 import { BUN, CLI, REPO_ROOT } from "../../paths.ts";
 
 export const BUILDCTL = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildctl");
@@ -24,24 +23,18 @@ export interface Run {
 }
 
 /** One daemon with its own state, socket and a busybox rootfs to build on. */
-export class ServeHarness {
-  readonly dir = mkdtempSync(join(tmpdir(), "bk-serve-"));
+export class ServeHarness extends DaemonDir {
   readonly root = join(this.dir, "state");
   readonly socket = join(this.dir, "run", "buildkitd.sock");
-  readonly rootfs = join(this.dir, "rootfs");
   proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
   stderrText = "";
 
   constructor() {
-    makeBusyboxRootfs(this.rootfs);
+    super("bk-serve-");
   }
 
   get addr(): string {
     return `unix://${this.socket}`;
-  }
-
-  temp(name: string): string {
-    return mkdtempSync(join(this.dir, `${name}-`));
   }
 
   /** Starts the daemon; resolves once it serves every address it was given. */
@@ -101,17 +94,8 @@ export class ServeHarness {
     return code;
   }
 
-  /** Mounts still present under this harness's directory. */
-  leftoverMounts(): string[] {
-    return readFileSync("/proc/self/mountinfo", "utf8")
-      .split("\n")
-      .map((l) => l.split(" ")[4] ?? "")
-      .filter((m) => m.startsWith(this.dir));
-  }
-
   async cleanup(): Promise<void> {
     await this.stop();
-    for (const m of this.leftoverMounts().reverse()) Bun.spawnSync(["umount", "-l", m]);
-    rmSync(this.dir, { recursive: true, force: true });
+    this.removeAll();
   }
 }
