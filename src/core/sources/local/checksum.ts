@@ -11,7 +11,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
-import { Pacer } from "./pacer.ts";
+import { Pacer } from "../../fs/pacer.ts";
 import type { StatCache, StatRecord } from "./stat-cache.ts";
 import { resolveLocalRoot, S_IFMT, walkTree } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
