@@ -68,4 +68,36 @@ describe.skipIf(!run)("hard-linked copies", () => {
     expect(shared.length).toBeGreaterThanOrEqual(2);
     expect(shared.every(([content, mode]) => content === "orig\n" && mode === 0o644)).toBe(true);
   });
+
+  test("incremental local source: a changed file is written anew, unchanged ones linked, earlier results intact", async () => {
+    const ctx = h.temp("inc");
+    writeFileSync(join(ctx, "inc-data"), "v1\n");
+    writeFileSync(join(ctx, "inc-other"), "same\n");
+    await Bun.sleep(50); // out of the racy window
+    const out = h.temp("out");
+    const step = h.base().run({ ...sh("cat /in/inc-data /in/inc-other > /out/seen; echo exec >> /in/inc-data"), mounts: [{ dest: "/in", source: local("inc") }, { dest: "/out", source: scratch() }] }).getMount("/out")!;
+    const r1 = await h.build(step, ["--output", `type=local,dest=${out}`], { locals: { inc: ctx } });
+    expect(r1.code).toBe(0);
+    expect(readFileSync(join(out, "seen"), "utf8")).toBe("v1\nsame\n");
+    writeFileSync(join(ctx, "inc-data"), "v2\n");
+    const r2 = await h.build(step, ["--output", `type=local,dest=${out}`], { locals: { inc: ctx } });
+    expect(r2.code).toBe(0);
+    expect(readFileSync(join(out, "seen"), "utf8")).toBe("v2\nsame\n");
+    // Both local snapshots are still there as made: "inc-other" shared, "inc-data" one each.
+    const dir = join(h.root, "snapshots");
+    const copies = (name: string) =>
+      readdirSync(dir).flatMap((id) => {
+        try {
+          const p = join(dir, id, "fs", name);
+          return [{ text: readFileSync(p, "utf8"), ino: statSync(p).ino }];
+        } catch {
+          return [];
+        }
+      });
+    // (the exec's own writable layers hold its copied-up "…exec" versions)
+    expect(copies("inc-data").map((c) => c.text).filter((t) => !t.includes("exec")).sort()).toEqual(["v1\n", "v2\n"]);
+    const others = copies("inc-other");
+    expect(others.length).toBe(2);
+    expect(others[0]!.ino).toBe(others[1]!.ino);
+  });
 });

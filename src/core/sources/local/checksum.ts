@@ -20,6 +20,8 @@ export interface ChecksumOptions extends WalkOptions {
   readonly cache: StatCache;
   /** The source's name, for error messages. */
   readonly name?: string;
+  /** Receives the walked entries, for a copy that follows. */
+  readonly entries?: Entry[];
 }
 
 export interface ChecksumResult {
@@ -44,6 +46,7 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
   const realRoot = await resolveLocalRoot(root, opts.name ?? root);
   const run = new ChecksumRun(realRoot, opts);
   for await (const entry of walkTree(realRoot, opts)) {
+    opts.entries?.push(entry);
     const adding = run.add(entry);
     if (adding) await adding;
   }
