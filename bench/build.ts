@@ -4,7 +4,7 @@
 //  (b) eight parallel `sleep 1` steps, wall time;
 //  (c) a local source of 10,000 files / ~100 MB copied into a result: first build, after
 //      touching one file, unchanged.
-// Prints figures; asserts nothing. Usage: bun bench/build.ts [--runs N]
+// Prints figures; asserts nothing. Usage: bun bench/build.ts [--runs N] [--only a,b,c]
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,10 @@ import { binary, median, summary } from "./lib/binary.ts";
 
 const runsFlag = process.argv.indexOf("--runs");
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
+const onlyFlag = process.argv.indexOf("--only");
+/** `--only a,b,c`: the sections to run (default all). */
+const only = onlyFlag > 0 ? new Set((process.argv[onlyFlag + 1] ?? "").split(",")) : undefined;
+const runs = (section: string) => only === undefined || only.has(section);
 const work = mkdtempSync(join(tmpdir(), "bench-build-"));
 const rootfs = join(work, "rootfs");
 makeBusyboxRootfs(rootfs);
@@ -33,7 +37,7 @@ const freshRoot = () => mkdtempSync(join(work, "state-"));
 const sh = (script: string) => ({ args: ["sh", "-c", script] });
 
 try {
-  // (a) chain
+  if (runs("a")) {
   let chain = local("rootfs");
   for (let i = 0; i < 10; i++) chain = chain.run(sh(`echo ${i} >> /steps`)).root();
   const cold: number[] = [];
@@ -51,8 +55,10 @@ try {
   console.log(summary("bare `runc run` of one step", bare));
   const perStep = (median(cold) - median(cached)) / 10;
   console.log(`    cold per-step cost ≈ ${perStep.toFixed(1)} ms (cold minus cached, / 10) = ${(perStep / median(bare)).toFixed(2)}x a bare runc run`);
+  }
 
   // (b) eight parallel sleeps: the base is cached, a nonce makes only the sleeps run.
+  if (runs("b")) {
   const root = freshRoot();
   const parallel: number[] = [];
   for (let r = 0; r < RUNS; r++) {
@@ -63,8 +69,10 @@ try {
   }
   console.log("(b) eight parallel `sleep 1` steps (base cached; the steps and one file op gathering their results run)");
   console.log(summary("wall time, whole command", parallel));
+  }
 
   // (c) a big local source
+  if (runs("c")) {
   const big = join(work, "big");
   const bytes = makeTree(big, 10_000, 10_000);
   const copyAll = scratch().file(copy(local("big"), "/", "/"));
@@ -79,6 +87,7 @@ try {
   console.log(`(c) local source: 10,000 files, ${(bytes / 1e6).toFixed(0)} MB, copied into a result`);
   console.log(`    first build ${first.toFixed(0)} ms (${(bytes / 1e6 / (first / 1000)).toFixed(0)} MB/s), after touching one file ${touched.toFixed(0)} ms (cached: same content), after changing one file ${changed.toFixed(0)} ms`);
   console.log(summary("unchanged, whole command", unchanged));
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

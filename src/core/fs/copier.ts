@@ -5,17 +5,25 @@
  * mode and timestamp overrides, and xattrs. Symlinks inside the tree are copied as symlinks,
  * never followed, and targets are checked with lstat, so nothing is read or written through
  * a link.
+ *
+ * Every call is a synchronous syscall (file data by copy_file_range or a reflink), the loop
+ * yielding to the event loop every few milliseconds: per-entry promises through the thread pool
+ * cost about 200 µs a file. Under a directory the copy itself created nothing can exist yet, so
+ * targets there are not looked at. With `hardLink`, files are linked to the source instead of
+ * copied (the caller vouches that the source is immutable and that later writes to the target
+ * go through overlayfs copy-up), and their metadata, shared with the source, is not touched.
  */
-import { chmod, constants, copyFile, link, mkdir, readdir, readlink, rm, symlink, unlink } from "node:fs/promises";
+import { chmodSync, constants, copyFileSync, linkSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { BuildkitError } from "../errors.ts";
-import { lstatEntry, applyTimestamp } from "./entry.ts";
+import { lstatEntrySync } from "./entry.ts";
 import type { Entry } from "./entry.ts";
-import { toFsError } from "./fs-error.ts";
+import { errnoCode, toFsError } from "./fs-error.ts";
 import type { ModeSet } from "./mode-string.ts";
-import { applyOwner } from "./owner.ts";
+import { applyOwnerSync } from "./owner.ts";
 import type { Chowner } from "./owner.ts";
+import { Pacer } from "./pacer.ts";
 import type { MatchState, PatternMatcher } from "./patterns.ts";
-import { copyXattrs, makeNode, setTimes } from "./sys.ts";
+import { copyXattrs, makeNode, setTimesSync } from "./sys.ts";
 
 export interface CopierOptions {
   chowner: Chowner;
@@ -28,6 +36,9 @@ export interface CopierOptions {
   alwaysReplaceExistingDestPaths: boolean;
   /** Host path → the path shown in errors (root-relative). */
   display: (host: string) => string;
+  /** Link regular files to the source instead of copying them (see the module comment). */
+  hardLink?: boolean;
+  signal?: AbortSignal;
 }
 
 interface ParentDir {
@@ -43,6 +54,8 @@ interface Step {
   target: string;
   /** Below the top: existing directories take the source's mode. */
   overwrite: boolean;
+  /** The target's parent was created by this copy: the target cannot exist. */
+  fresh?: boolean;
   /** The parent's match states; undefined at the top (parents are then checked in full). */
   parentInclude?: MatchState;
   parentExclude?: MatchState;
@@ -58,9 +71,15 @@ export class Copier {
   readonly #opts: CopierOptions;
   readonly #inodes = new Map<string, string>();
   readonly #parents: ParentDir[] = [];
+  readonly #pacer: Pacer;
+  #hardLink: boolean;
+  /** Files linked to the source rather than copied. */
+  linked = 0;
 
   constructor(opts: CopierOptions) {
     this.#opts = opts;
+    this.#hardLink = opts.hardLink ?? false;
+    this.#pacer = new Pacer("copying", opts.signal);
   }
 
   /** Copies host path `src` to host path `target` (the top of one copy). */
@@ -76,7 +95,9 @@ export class Copier {
   }
 
   async #copy(step: Step): Promise<void> {
-    const fi = await lstatEntry(step.src);
+    const paused = this.#pacer.tick();
+    if (paused) await paused;
+    const fi = lstatEntrySync(step.src);
     const filter = this.#filter(step);
     if (fi === undefined) {
       if (!filter.include) return;
@@ -93,39 +114,56 @@ export class Copier {
 
   async #copyEntry(step: Step, fi: Entry, filter: Filter): Promise<void> {
     const { src, target, overwrite } = step;
-    const targetFi = await lstatEntry(target);
+    const targetFi = step.fresh ? undefined : lstatEntrySync(target);
     if (filter.include) {
       if (this.#opts.alwaysReplaceExistingDestPaths && targetFi && !(fi.kind === "dir" && targetFi.kind === "dir")) {
-        await rm(target, { recursive: true, force: true });
+        rmSync(target, { recursive: true, force: true });
       }
-      await this.#createParentDirs(overwrite);
+      this.#createParentDirs(overwrite);
     }
     if (fi.kind !== "dir") {
       if (!filter.include) return;
-      await this.#ensureEmptyFileTarget(target);
+      if (!step.fresh) this.#ensureEmptyFileTarget(target);
     }
     let copyInfo = filter.include;
     let restoreTimes = false;
     if (fi.kind === "dir") {
       const created = await this.#copyDirectory(step, fi, filter);
       if (!overwrite) [copyInfo, restoreTimes] = [created, !created];
-    } else await this.#copyLeaf(src, fi, target);
+    } else if (this.#copyLeaf(src, fi, target) === "linked") return;
     if (copyInfo) {
-      await this.#copyFileInfo(fi, target);
+      this.#copyFileInfo(fi, target);
       copyXattrs(src, target);
-    } else if (restoreTimes && targetFi) await this.#copyTimes(fi, target);
+    } else if (restoreTimes && targetFi) this.#copyTimes(fi, target);
   }
 
-  async #copyLeaf(src: string, fi: Entry, target: string): Promise<void> {
+  /** "linked" when target is now the source's own inode, whose metadata must not be touched. */
+  #copyLeaf(src: string, fi: Entry, target: string): "linked" | "made" {
     if (fi.kind === "file") {
+      if (this.#hardLink && this.#linkToSource(src, target)) return "linked";
       const first = fi.nlink > 1 ? this.#inodes.get(fi.inode) : undefined;
-      if (first !== undefined) await link(first, target);
+      if (first !== undefined) linkSync(first, target);
       else {
-        await copyFile(src, target, constants.COPYFILE_EXCL);
+        copyFileSync(src, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         if (fi.nlink > 1) this.#inodes.set(fi.inode, target);
       }
-    } else if (fi.kind === "symlink") await symlink(await readlink(src), target);
+    } else if (fi.kind === "symlink") symlinkSync(readlinkSync(src), target);
     else makeNode(target, fi.mode, fi.rdev);
+    return "made";
+  }
+
+  /** Links target to src; false (copy instead) when the file systems or link counts refuse. */
+  #linkToSource(src: string, target: string): boolean {
+    try {
+      linkSync(src, target);
+      this.linked++;
+      return true;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === "EXDEV" || code === "EPERM") this.#hardLink = false;
+      else if (code !== "EMLINK") throw err;
+      return false;
+    }
   }
 
   async #copyDirectory(step: Step, fi: Entry, filter: Filter): Promise<boolean> {
@@ -133,18 +171,19 @@ export class Copier {
     const parent: ParentDir = { src, dst, copied: false };
     let created = false;
     if (filter.include) {
-      created = await this.#copyDirectoryOnly(dst, fi, step.overwrite);
+      created = step.fresh ? this.#mkdir(dst, fi) : this.#copyDirectoryOnly(dst, fi, step.overwrite);
       parent.copied = true;
     }
     this.#parents.push(parent);
     try {
-      const names = (await readdir(src)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      const names = readdirSync(src).sort(compareBytes);
       for (const name of names) {
         await this.#copy({
           src: `${src}/${name}`,
           components: components === "" ? name : `${components}/${name}`,
           target: `${dst}/${name}`,
           overwrite: true,
+          fresh: created,
           parentInclude: filter.includeState,
           parentExclude: filter.excludeState,
         });
@@ -156,45 +195,47 @@ export class Copier {
   }
 
   /** Creates the directory (true) or checks an existing one, updating its mode if asked. */
-  async #copyDirectoryOnly(dst: string, fi: Entry, overwrite: boolean): Promise<boolean> {
-    const st = await lstatEntry(dst);
-    if (st === undefined) {
-      await mkdir(dst, (fi.mode & 0o7777) | 0o700);
-      return true;
-    }
+  #copyDirectoryOnly(dst: string, fi: Entry, overwrite: boolean): boolean {
+    const st = lstatEntrySync(dst);
+    if (st === undefined) return this.#mkdir(dst, fi);
     if (st.kind !== "dir") throw new BuildkitError("FailedPrecondition", `cannot copy to non-directory: ${this.#opts.display(dst)}`);
-    if (overwrite) await chmod(dst, fi.mode & 0o7777);
+    if (overwrite) chmodSync(dst, fi.mode & 0o7777);
     return false;
   }
 
+  #mkdir(dst: string, fi: Entry): true {
+    mkdirSync(dst, (fi.mode & 0o7777) | 0o700);
+    return true;
+  }
+
   /** Creates directories deferred by include patterns once something below them is copied. */
-  async #createParentDirs(overwrite: boolean): Promise<void> {
+  #createParentDirs(overwrite: boolean): void {
     for (const parent of this.#parents) {
       if (parent.copied) continue;
-      const fi = await lstatEntry(parent.src);
+      const fi = lstatEntrySync(parent.src);
       if (fi?.kind !== "dir") throw new BuildkitError("FailedPrecondition", `${this.#opts.display(parent.src)} is not a directory`);
-      if (await this.#copyDirectoryOnly(parent.dst, fi, overwrite)) {
-        await this.#copyFileInfo(fi, parent.dst);
+      if (this.#copyDirectoryOnly(parent.dst, fi, overwrite)) {
+        this.#copyFileInfo(fi, parent.dst);
         copyXattrs(parent.src, parent.dst);
       }
       parent.copied = true;
     }
   }
 
-  async #ensureEmptyFileTarget(target: string): Promise<void> {
-    const st = await lstatEntry(target);
+  #ensureEmptyFileTarget(target: string): void {
+    const st = lstatEntrySync(target);
     if (st === undefined) return;
     if (st.kind === "dir") {
       throw new BuildkitError("FailedPrecondition", `cannot replace to directory ${this.#opts.display(target)} with file`);
     }
-    await unlink(target);
+    unlinkSync(target);
   }
 
   /** Owner, mode and times of `fi` (or their overrides) onto `target`. */
-  async #copyFileInfo(fi: Entry, target: string): Promise<void> {
-    await applyOwner(target, this.#opts.chowner, { uid: fi.uid, gid: fi.gid });
-    if (fi.kind !== "symlink") await chmod(target, this.#mode(fi));
-    await this.#copyTimes(fi, target);
+  #copyFileInfo(fi: Entry, target: string): void {
+    applyOwnerSync(target, this.#opts.chowner, { uid: fi.uid, gid: fi.gid });
+    if (fi.kind !== "symlink") chmodSync(target, this.#mode(fi));
+    this.#copyTimes(fi, target);
   }
 
   #mode(fi: Entry): number {
@@ -203,8 +244,15 @@ export class Copier {
     return fi.mode & 0o7777;
   }
 
-  async #copyTimes(fi: Entry, target: string): Promise<void> {
-    if (this.#opts.timestampNs !== undefined) await applyTimestamp(target, this.#opts.timestampNs);
-    else await setTimes(target, fi.atimeNs, fi.mtimeNs);
+  #copyTimes(fi: Entry, target: string): void {
+    const ts = this.#opts.timestampNs;
+    if (ts !== undefined) setTimesSync(target, ts, ts);
+    else setTimesSync(target, fi.atimeNs, fi.mtimeNs);
   }
+}
+
+/** Byte-wise (UTF-8) order of names, as Go sorts them; UTF-16 order agrees below surrogates. */
+function compareBytes(a: string, b: string): number {
+  if (/[\ud800-\uffff]/.test(a) || /[\ud800-\uffff]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return a < b ? -1 : a > b ? 1 : 0;
 }

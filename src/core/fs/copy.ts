@@ -30,6 +30,9 @@ export interface CopyContext {
   chowner: Chowner;
   /** From the action's timestamp (-1 = keep the source's times). */
   timestampNs?: bigint;
+  /** Files may be hard-linked when the copy keeps their metadata (see FileActionDirs.linkable). */
+  linkable?: boolean;
+  signal?: AbortSignal;
 }
 
 /** Go's filepath.Base for a path that may end in "/". */
@@ -48,7 +51,10 @@ function ensureDestDir(dest: string): string {
 function makeCopier(action: pb.FileActionCopy, ctx: CopyContext, dirs: CopyDirs): Copier {
   const include = action.include_patterns.length > 0 ? new PatternMatcher(action.include_patterns) : undefined;
   const exclude = action.exclude_patterns.length > 0 ? new PatternMatcher(action.exclude_patterns) : undefined;
+  const keepsMetadata = action.modeStr === "" && action.mode === -1 && ctx.timestampNs === undefined;
   return new Copier({
+    hardLink: (ctx.linkable ?? false) && keepsMetadata && !include && !exclude,
+    signal: ctx.signal,
     chowner: ctx.chowner,
     mode: action.modeStr === "" && action.mode !== -1 ? action.mode : undefined,
     modeSet: action.modeStr === "" ? undefined : parseModeString(action.modeStr),

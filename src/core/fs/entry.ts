@@ -2,6 +2,8 @@
  * What file ops need to know about one directory entry (an lstat with nanosecond times),
  * and fsutil's MkdirAll: create missing directories with a mode, owner and timestamp.
  */
+import { lstatSync } from "node:fs";
+import type { BigIntStats } from "node:fs";
 import { chmod, lstat, mkdir, stat } from "node:fs/promises";
 import { posix } from "node:path";
 import { BuildkitError } from "../errors.ts";
@@ -42,6 +44,16 @@ export async function lstatEntry(path: string): Promise<Entry | undefined> {
     if (errnoCode(err) === "ENOENT") return undefined;
     throw err;
   }
+  return toEntry(st);
+}
+
+/** {@link lstatEntry} as one synchronous syscall, for loops over many entries. */
+export function lstatEntrySync(path: string): Entry | undefined {
+  const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  return st === undefined ? undefined : toEntry(st);
+}
+
+function toEntry(st: BigIntStats): Entry {
   return {
     kind: kindOf(st),
     mode: Number(st.mode),

@@ -22,6 +22,11 @@ export interface FileActionDirs {
   base: string;
   /** The copy source's directory. */
   secondary?: string;
+  /**
+   * The copy source is an immutable snapshot's own directory and base a snapshot no one writes
+   * to except through overlayfs copy-up: a copy that keeps metadata may hard-link files.
+   */
+  linkable?: boolean;
 }
 
 export interface FileActionOptions {
@@ -38,11 +43,13 @@ function timestampNs(ts: number): bigint | undefined {
 
 interface Ownership {
   chowner: Chowner;
+  /** No owner given and no id mapping: copies keep their source's owner. */
+  keepsOwner: boolean;
 }
 
 async function ownership(owner: pb.ChownOpt.$Properties | null | undefined, dirs: FileActionDirs, opts: FileActionOptions): Promise<Ownership> {
   const resolved = await readOwner(owner, opts.userRoot ?? (() => dirs.base));
-  return { chowner: chownerFor(resolved, opts.idmap) };
+  return { chowner: chownerFor(resolved, opts.idmap), keepsOwner: resolved === undefined && opts.idmap === undefined };
 }
 
 async function mkdirAction(a: pb.FileActionMkDir, base: string, own: Ownership): Promise<void> {
@@ -113,7 +120,8 @@ async function symlinkAction(a: pb.FileActionSymlink, base: string, own: Ownersh
 
 async function copy(a: pb.FileActionCopy, dirs: FileActionDirs, own: Ownership): Promise<void> {
   if (dirs.secondary === undefined) throw fsError("InvalidArgument", "no source directory");
-  await copyAction(a, { src: dirs.secondary, dest: dirs.base }, { chowner: own.chowner, timestampNs: timestampNs(a.timestamp) });
+  const linkable = (dirs.linkable ?? false) && own.keepsOwner;
+  await copyAction(a, { src: dirs.secondary, dest: dirs.base }, { chowner: own.chowner, timestampNs: timestampNs(a.timestamp), linkable });
 }
 
 /** Runs `fn`, turning any failure into `verb path: cause`. */

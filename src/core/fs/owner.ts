@@ -3,6 +3,7 @@
  * user-namespace remapping (idtools.IdentityMapping) and the "chowner" BuildKit's copy
  * applies to each file it writes (mapUserToChowner).
  */
+import { lchownSync } from "node:fs";
 import { lchown, readFile } from "node:fs/promises";
 import { BuildkitError } from "../errors.ts";
 import type { pb } from "../pb/index.ts";
@@ -60,6 +61,12 @@ export function chownerFor(owner: Owner | undefined, idmap?: IdentityMapping): C
 export async function applyOwner(path: string, chowner: Chowner, old?: Owner): Promise<void> {
   const owner = chowner(old);
   if (owner !== undefined) await lchown(path, owner.uid, owner.gid);
+}
+
+/** {@link applyOwner} as one synchronous syscall. */
+export function applyOwnerSync(path: string, chowner: Chowner, old?: Owner): void {
+  const owner = chowner(old);
+  if (owner !== undefined) lchownSync(path, owner.uid, owner.gid);
 }
 
 /** The lines of `/etc/<name>` inside root, split on ":"; [] when the file is missing. */

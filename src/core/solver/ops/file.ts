@@ -20,6 +20,7 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
       const actions = op.actions ?? [];
       const n = inputs.length;
       const uses = countUses(actions, n);
+      const handedOn = handedOnInPlace(actions, n, uses);
       const steps: Step[] = [];
       const outputs: string[] = [];
       const commit = async (j: number): Promise<string> => {
@@ -38,7 +39,7 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
           const secondary = a.secondaryInput ?? -1;
           let mut: Mutable;
           const prev = base >= n ? steps[base - n] : undefined;
-          if (prev?.mut && uses[base - n] === 1 && (actions[base - n]!.output ?? 0) < 0 && secondary !== base) {
+          if (prev?.mut && handedOn[base - n] === i) {
             mut = prev.mut;
             prev.mut = undefined;
           } else {
@@ -47,7 +48,8 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
           steps[i] = { mut };
           const secondaryName = a.copy ? await refName(secondary) : undefined;
           await worker.withMounted(mut.mounts, (dir) =>
-            a.copy ? withView(worker, secondaryName, (src) => applyFileAction(a, { base: dir, secondary: src })) : applyFileAction(a, { base: dir }),
+            // A result no later action writes in place may hold hard links to its source's files.
+            a.copy ? withView(worker, secondaryName, (src) => applyFileAction(a, { base: dir, secondary: src, linkable: handedOn[i] === undefined })) : applyFileAction(a, { base: dir }),
           );
           if ((a.output ?? -1) >= 0) outputs[a.output ?? 0] = await commit(i);
         }
@@ -57,6 +59,17 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
       }
     },
   };
+}
+
+/** For each action, the later action that takes its writable result over in place, if any. */
+function handedOnInPlace(actions: readonly pb.FileAction.$Properties[], inputs: number, uses: readonly number[]): (number | undefined)[] {
+  const to: (number | undefined)[] = actions.map(() => undefined);
+  for (const [j, a] of actions.entries()) {
+    const base = a.input ?? 0;
+    const i = base - inputs;
+    if (i >= 0 && uses[i] === 1 && (actions[i]!.output ?? 0) < 0 && (a.secondaryInput ?? -1) !== base) to[i] = j;
+  }
+  return to;
 }
 
 /** How many later actions read each action's result. */

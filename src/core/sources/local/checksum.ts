@@ -11,7 +11,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
-import { Pacer } from "./pacer.ts";
+import { Pacer } from "../../fs/pacer.ts";
 import type { StatCache, StatRecord } from "./stat-cache.ts";
 import { resolveLocalRoot, S_IFMT, walkTree } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
@@ -20,6 +20,8 @@ export interface ChecksumOptions extends WalkOptions {
   readonly cache: StatCache;
   /** The source's name, for error messages. */
   readonly name?: string;
+  /** Receives the walked entries, for a copy that follows. */
+  readonly entries?: Entry[];
 }
 
 export interface ChecksumResult {
@@ -44,6 +46,7 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
   const realRoot = await resolveLocalRoot(root, opts.name ?? root);
   const run = new ChecksumRun(realRoot, opts);
   for await (const entry of walkTree(realRoot, opts)) {
+    opts.entries?.push(entry);
     const adding = run.add(entry);
     if (adding) await adding;
   }

@@ -2,19 +2,37 @@
  * Copies a local source's (filtered) tree into a snapshot directory. Preserves permission bits,
  * ownership (when running as root), modification times, symlinks as links (never followed, even
  * when they point outside the root) and hard links between files of the tree. File data is copied
- * by the kernel (copy_file_range, or a reflink where the filesystem can), several files at once.
- * Sockets, fifos and devices are skipped and counted.
+ * by the kernel (copy_file_range, or a reflink where the filesystem can) with synchronous calls,
+ * yielding to the event loop every few milliseconds. Sockets, fifos and devices are skipped and
+ * counted.
+ *
+ * Incremental: given the previous snapshot of the same directory (its own, immutable directory)
+ * and the stat records its files were copied from, a file whose record still matches is linked
+ * from that snapshot instead of copied, so a one-file change writes one file. Linked inodes are
+ * never modified; everything else in the new snapshot (directories, symlinks, changed files) is
+ * its own.
  */
-import { chmodSync, chownSync, lchownSync, linkSync, lutimesSync, mkdirSync, promises as fsp, constants, symlinkSync, utimesSync } from "node:fs";
+import { chmodSync, chownSync, constants, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, promises as fsp, symlinkSync, utimesSync } from "node:fs";
 import { BuildkitError, withContext } from "../../errors.ts";
+import { errnoCode } from "../../fs/fs-error.ts";
+import { Pacer } from "../../fs/pacer.ts";
+import type { StatRecord } from "./stat-cache.ts";
 import { resolveLocalRoot, walkTree } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
+
+export interface PreviousCopy {
+  /** The previous snapshot's directory (immutable: its files are linked, never changed). */
+  readonly dir: string;
+  /** Source stats its files were copied from, by path. */
+  readonly records: ReadonlyMap<string, StatRecord>;
+}
 
 export interface CopyOptions extends WalkOptions {
   /** The source's name, for error messages. */
   readonly name?: string;
-  /** Files copied at once; default 16. */
-  readonly concurrency?: number;
+  /** The walk already done (by the checksum), in walk order; walked again when absent. */
+  readonly entries?: readonly Entry[];
+  readonly previous?: PreviousCopy;
 }
 
 export interface CopyResult {
@@ -23,11 +41,18 @@ export interface CopyResult {
   readonly symlinks: number;
   /** Files made as hard links to an earlier copy instead of being copied again. */
   readonly hardlinks: number;
+  /** Files linked from the previous snapshot. */
+  readonly reused: number;
   /** Entries that are neither files, directories nor symlinks. */
   readonly skipped: number;
   /** Bytes of file data copied. */
   readonly bytes: number;
+  /** What each copied or reused file was made from: the next copy's `previous.records`. */
+  readonly records: Map<string, StatRecord>;
 }
+
+/** A file changed this close to the copy may change again within its timestamp tick. */
+const RACY_NS = 20_000_000n;
 
 /** Copies the filtered tree at `root` into `dest`, an existing (empty) directory. */
 export async function copyTree(root: string, dest: string, opts: CopyOptions = {}): Promise<CopyResult> {
@@ -36,141 +61,129 @@ export async function copyTree(root: string, dest: string, opts: CopyOptions = {
   if (!target?.isDirectory()) {
     throw new BuildkitError("FailedPrecondition", `copying local source ${opts.name ?? root}: destination ${dest} is not a directory`);
   }
-  const copier = new TreeCopier(realRoot, dest, opts.concurrency ?? 16);
-  try {
-    for await (const entry of walkTree(realRoot, opts)) await copier.add(entry);
-  } catch (err) {
-    await copier.drain().catch(() => undefined); // the walk's error is the one to report
-    throw err;
-  }
-  await copier.drain();
+  const copier = new TreeCopier(realRoot, dest, opts.previous);
+  const pacer = new Pacer(`copying ${realRoot}`, opts.signal);
+  const add = async (entry: Entry) => {
+    copier.add(entry);
+    const paused = pacer.tick();
+    if (paused) await paused;
+  };
+  if (opts.entries) for (const entry of opts.entries) await add(entry);
+  else for await (const entry of walkTree(realRoot, opts)) await add(entry);
   copier.finishDirs();
   return copier.result();
-}
-
-/**
- * Lets at most `limit` tasks run; `run` waits for a free slot and hands back the task's
- * completion (wrapped, so that awaiting `run` does not wait for the task). Keeps the first failure.
- */
-class Limiter {
-  readonly #limit: number;
-  readonly #running = new Set<Promise<void>>();
-  #failure: { error: unknown } | undefined;
-
-  constructor(limit: number) {
-    this.#limit = Math.max(1, limit);
-  }
-
-  async run(task: () => Promise<void>): Promise<{ readonly done: Promise<void> }> {
-    while (this.#running.size >= this.#limit) await Promise.race(this.#running);
-    this.#check();
-    const promise: Promise<void> = task()
-      .catch((error: unknown) => {
-        this.#failure ??= { error };
-      })
-      .finally(() => this.#running.delete(promise));
-    this.#running.add(promise);
-    return { done: promise };
-  }
-
-  async drain(): Promise<void> {
-    await Promise.all(this.#running);
-    this.#check();
-  }
-
-  #check(): void {
-    if (this.#failure) throw this.#failure.error;
-  }
 }
 
 class TreeCopier {
   readonly #root: string;
   readonly #dest: string;
-  readonly #limiter: Limiter;
+  readonly #previous: PreviousCopy | undefined;
   readonly #asRoot = process.getuid?.() === 0;
+  readonly #racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_NS;
   /** Directories whose metadata is set last: adding children changes their mtime. */
   readonly #dirs: Entry[] = [];
-  /** First copy of each multiply-linked inode: its destination and when it is done. */
-  readonly #links = new Map<string, { readonly dst: string; readonly done: Promise<void> }>();
+  /** First copy of each multiply-linked inode: its destination. */
+  readonly #links = new Map<string, string>();
+  readonly #records = new Map<string, StatRecord>();
+  #linkPrevious: boolean;
   #files = 0;
   #symlinks = 0;
   #hardlinks = 0;
+  #reused = 0;
   #skipped = 0;
   #bytes = 0;
 
-  constructor(root: string, dest: string, concurrency: number) {
+  constructor(root: string, dest: string, previous: PreviousCopy | undefined) {
     this.#root = root;
     this.#dest = dest;
-    this.#limiter = new Limiter(concurrency);
+    this.#previous = previous;
+    this.#linkPrevious = previous !== undefined;
   }
 
-  async add(entry: Entry): Promise<void> {
+  add(entry: Entry): void {
     const dst = `${this.#dest}/${entry.path}`;
-    switch (entry.type) {
-      case "dir":
-        return this.#step(dst, () => this.#mkdir(entry, dst));
-      case "file":
-        return this.#addFile(entry, dst);
-      case "symlink":
-        return this.#step(dst, () => this.#symlink(entry, dst));
-      case "other":
-        this.#skipped++;
-        return;
-      default: {
-        const never: never = entry.type;
-        throw new Error(`unknown entry type ${String(never)}`);
+    try {
+      switch (entry.type) {
+        case "dir":
+          mkdirSync(dst, { mode: 0o700 });
+          this.#dirs.push(entry);
+          return;
+        case "file":
+          return this.#addFile(entry, dst);
+        case "symlink":
+          return this.#symlink(entry, dst);
+        case "other":
+          this.#skipped++;
+          return;
+        default: {
+          const never: never = entry.type;
+          throw new Error(`unknown entry type ${String(never)}`);
+        }
       }
+    } catch (err) {
+      if (err instanceof BuildkitError) throw err;
+      throw withContext(`copying local source to ${dst}`, err);
     }
-  }
-
-  drain(): Promise<void> {
-    return this.#limiter.drain();
   }
 
   /** Sets directory metadata deepest first, once nothing more is written into them. */
   finishDirs(): void {
     for (const entry of this.#dirs.toReversed()) {
       const dst = `${this.#dest}/${entry.path}`;
-      this.#step(dst, () => this.#setMetadata(entry, dst));
+      try {
+        this.#setMetadata(entry, dst);
+      } catch (err) {
+        throw withContext(`copying local source to ${dst}`, err);
+      }
     }
   }
 
   result(): CopyResult {
-    const [files, dirs, symlinks, hardlinks, skipped, bytes] = [this.#files, this.#dirs.length, this.#symlinks, this.#hardlinks, this.#skipped, this.#bytes];
-    return { files, dirs, symlinks, hardlinks, skipped, bytes };
+    return {
+      files: this.#files, dirs: this.#dirs.length, symlinks: this.#symlinks, hardlinks: this.#hardlinks,
+      reused: this.#reused, skipped: this.#skipped, bytes: this.#bytes, records: this.#records,
+    };
   }
 
-  async #addFile(entry: Entry, dst: string): Promise<void> {
+  #addFile(entry: Entry, dst: string): void {
     const key = `${entry.dev}:${entry.ino}`;
     const first = entry.nlink > 1 ? this.#links.get(key) : undefined;
-    if (first) {
+    if (first !== undefined) {
       this.#hardlinks++;
-      await this.#limiter.run(async () => {
-        await first.done;
-        this.#step(dst, () => linkSync(first.dst, dst));
-      });
+      linkSync(first, dst);
       return;
     }
+    if (entry.nlink > 1) this.#links.set(key, dst);
+    if (this.#reuse(entry, dst)) return;
     this.#files++;
     this.#bytes += entry.size;
-    const { done } = await this.#limiter.run(() => this.#copyFile(entry, dst));
-    if (entry.nlink > 1) this.#links.set(key, { dst, done });
-  }
-
-  async #copyFile(entry: Entry, dst: string): Promise<void> {
     const src = `${this.#root}/${entry.path}`;
     try {
       // EXCL: never write through whatever might already be at dst; FICLONE: reflink if possible.
-      await fsp.copyFile(src, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+      copyFileSync(src, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
     } catch (err) {
       throw withContext(`copying ${src} to ${dst}`, err);
     }
-    this.#step(dst, () => this.#setMetadata(entry, dst));
+    this.#setMetadata(entry, dst);
+    const changedAt = entry.ctimeNs > entry.mtimeNs ? entry.ctimeNs : entry.mtimeNs;
+    if (changedAt < this.#racyAfter) this.#records.set(entry.path, toRecord(entry));
   }
 
-  #mkdir(entry: Entry, dst: string): void {
-    mkdirSync(dst, { mode: 0o700 });
-    this.#dirs.push(entry);
+  /** Links the previous snapshot's copy when the source file is unchanged since it was made. */
+  #reuse(entry: Entry, dst: string): boolean {
+    const known = this.#linkPrevious ? this.#previous?.records.get(entry.path) : undefined;
+    if (known === undefined || !unchanged(known, entry)) return false;
+    try {
+      linkSync(`${this.#previous?.dir}/${entry.path}`, dst);
+    } catch (err) {
+      // Another file system (or a mount in between): copy from now on.
+      if (errnoCode(err) === "EXDEV" || errnoCode(err) === "EPERM") this.#linkPrevious = false;
+      else if (errnoCode(err) !== "ENOENT" && errnoCode(err) !== "EMLINK") throw err;
+      return false;
+    }
+    this.#reused++;
+    this.#records.set(entry.path, known);
+    return true;
   }
 
   #symlink(entry: Entry, dst: string): void {
@@ -188,15 +201,15 @@ class TreeCopier {
     const seconds = toSeconds(entry.mtimeNs);
     utimesSync(dst, seconds, seconds);
   }
+}
 
-  #step(dst: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      if (err instanceof BuildkitError) throw err;
-      throw withContext(`copying local source to ${dst}`, err);
-    }
-  }
+/** Same file, same content, same metadata as when the previous copy was made. */
+function unchanged(r: StatRecord, e: Entry): boolean {
+  return r.size === e.size && r.mtimeNs === e.mtimeNs && r.ctimeNs === e.ctimeNs && r.ino === e.ino && r.dev === e.dev && r.mode === e.mode && r.uid === e.uid && r.gid === e.gid;
+}
+
+function toRecord(e: Entry): StatRecord {
+  return { size: e.size, mtimeNs: e.mtimeNs, ctimeNs: e.ctimeNs, ino: e.ino, dev: e.dev, mode: e.mode, uid: e.uid, gid: e.gid };
 }
 
 /** Seconds as a double: Node's utimes takes no nanoseconds; precision is about 0.1 µs. */

@@ -1,13 +1,14 @@
 import { BuildkitError } from "../../errors.ts";
 import type { pb } from "../../pb/index.ts";
 import type { OpAdapter, OpContext } from "../../solver/op.ts";
-import { buildSnapshot } from "../../worker/snapshots.ts";
+import { buildSnapshot, withView } from "../../worker/snapshots.ts";
 import type { BuildSession } from "../../session/session.ts";
 import type { SourceDeps } from "../source.ts";
 import { checksumTree } from "./checksum.ts";
 import { copyTree } from "./copy-tree.ts";
+import type { CopyResult, PreviousCopy } from "./copy-tree.ts";
 import type { StatCache } from "./stat-cache.ts";
-import type { WalkOptions } from "./walk.ts";
+import type { Entry, WalkOptions } from "./walk.ts";
 
 /** Where local sources come from: the client's session, and the stat cache that makes re-checks cheap. */
 export interface LocalSourceDeps extends SourceDeps {
@@ -18,7 +19,8 @@ export interface LocalSourceDeps extends SourceDeps {
 /**
  * `local://NAME`: a client directory. Its cache key is the content digest of the filtered
  * tree (a stat cache spares re-reading unchanged files), so a step over an unchanged
- * directory is cached across processes; running it copies the tree into a new snapshot.
+ * directory is cached across processes; running it copies the tree into a new snapshot,
+ * linking the files that did not change from the snapshot last made for the same directory.
  */
 export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps): OpAdapter {
   const name = (op.identifier ?? "").slice("local://".length);
@@ -31,6 +33,8 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
   const request = { include: walk.include, exclude: walk.exclude, followPaths: walk.followPaths, sharedKeyHint: attrs["local.sharedkeyhint"] || undefined };
   // One transfer per build: the key and the copy read the same directory.
   let dir: Promise<string> | undefined;
+  /** The checksum's walk, handed to the copy. */
+  let walked: Entry[] | undefined;
   const root = (ctx: OpContext): Promise<string> =>
     (dir ??= deps.session.localDir(name, { ...request, signal: ctx.signal, onProgress: (bytes, done) => ctx.progress.status(`transferring ${name}`, bytes, undefined, done) }).then((found) => {
       if (found === undefined) throw new BuildkitError("NotFound", `local source "${name}": no directory given (pass --local ${name}=PATH)`);
@@ -38,16 +42,26 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
     }));
   return {
     async contentKey(ctx) {
-      const sum = await checksumTree(await root(ctx), { ...walk, cache: deps.statCache, name, signal: ctx.signal });
+      const entries: Entry[] = [];
+      const sum = await checksumTree(await root(ctx), { ...walk, cache: deps.statCache, name, signal: ctx.signal, entries });
+      walked = entries;
       ctx.progress.status(`checksum ${name}`, sum.bytes, sum.bytes, true);
       return sum.digest;
     },
     async exec(_inputs, ctx) {
       const from = await root(ctx);
-      const snapshot = await buildSnapshot(deps.worker, undefined, async (dest) => {
-        const copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal });
+      const key = `${request.sharedKeyHint ?? name}\0${from}`;
+      const last = deps.statCache.lastCopy(key);
+      let copied: CopyResult | undefined;
+      const copy = async (dest: string, previous?: PreviousCopy) => {
+        copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal, entries: walked, previous });
         ctx.progress.status(`copying ${name}`, copied.bytes, copied.bytes, true);
+      };
+      const snapshot = await buildSnapshot(deps.worker, undefined, async (dest) => {
+        if (last === undefined || (await deps.worker.snapshotter.stat(last.snapshot)) === undefined) return copy(dest);
+        await withView(deps.worker, last.snapshot, (dir) => copy(dest, { dir, records: last.records }));
       });
+      if (copied) deps.statCache.setLastCopy(key, snapshot, copied.records);
       return [deps.refs.ref(snapshot)];
     },
   };

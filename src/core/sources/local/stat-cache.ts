@@ -34,10 +34,14 @@ export interface StatCache {
   get(root: string, path: string): StatRecord | undefined;
   /** Applies puts and removals for `root` in one transaction. */
   update(root: string, update: StatCacheUpdate): void;
+  /** The snapshot last copied for `key` (a local source's directory) and what its files came from. */
+  lastCopy(key: string): { snapshot: string; records: Map<string, StatRecord> } | undefined;
+  /** Records a new copy for `key`, replacing (and forgetting the records of) the previous one. */
+  setLastCopy(key: string, snapshot: string, records: ReadonlyMap<string, StatRecord>): void;
   close(): void;
 }
 
-const SCHEMA_VERSION = 1n;
+const SCHEMA_VERSION = 2n;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS local_roots (
   id INTEGER PRIMARY KEY,
@@ -58,6 +62,10 @@ CREATE TABLE IF NOT EXISTS local_stat (
   content_digest TEXT,
   PRIMARY KEY (root_id, path)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS local_copies (
+  key TEXT PRIMARY KEY,
+  snapshot TEXT NOT NULL
+);
 `;
 
 /** Opens (creating if needed) the stat cache database at `path`. */
@@ -106,6 +114,7 @@ class SqliteStatCache implements StatCache {
       db.transaction(() => {
         db.run("DROP TABLE IF EXISTS local_stat");
         db.run("DROP TABLE IF EXISTS local_roots");
+        db.run("DROP TABLE IF EXISTS local_copies");
         db.run(SCHEMA);
         db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       })();
@@ -149,6 +158,28 @@ class SqliteStatCache implements StatCache {
     }
   }
 
+  lastCopy(key: string): { snapshot: string; records: Map<string, StatRecord> } | undefined {
+    const row = this.#db.query<{ snapshot: string }, Params>("SELECT snapshot FROM local_copies WHERE key = $key").get({ key });
+    return row ? { snapshot: row.snapshot, records: this.load(copyRoot(row.snapshot)) } : undefined;
+  }
+
+  setLastCopy(key: string, snapshot: string, records: ReadonlyMap<string, StatRecord>): void {
+    const apply = this.#db.transaction(() => {
+      const old = this.#db.query<{ snapshot: string }, Params>("SELECT snapshot FROM local_copies WHERE key = $key").get({ key });
+      if (old) {
+        this.#db.query<never, Params>("DELETE FROM local_roots WHERE path = $root").run({ root: copyRoot(old.snapshot) });
+        this.#roots.delete(copyRoot(old.snapshot));
+      }
+      this.update(copyRoot(snapshot), { put: records });
+      this.#db.query<never, Params>("INSERT OR REPLACE INTO local_copies (key, snapshot) VALUES ($key, $snapshot)").run({ key, snapshot });
+    });
+    try {
+      apply();
+    } catch (err) {
+      throw withContext(`recording local copy ${snapshot}`, err);
+    }
+  }
+
   close(): void {
     this.#db.close();
   }
@@ -162,6 +193,9 @@ class SqliteStatCache implements StatCache {
     return row?.id;
   }
 }
+
+/** The stat-cache root holding the records of a copy's files. */
+const copyRoot = (snapshot: string) => `\0copy:${snapshot}`;
 
 // SQLite integers are signed 64-bit: inode and device numbers may use the top bit.
 const toSigned = (n: bigint) => (n >= 1n << 63n ? BigInt.asIntN(64, n) : n);

@@ -15,7 +15,7 @@ import type { BigIntStats, Dirent } from "node:fs";
 import { lstatSync, readdirSync, readlinkSync, promises as fsp } from "node:fs";
 import { BuildkitError, withContext } from "../../errors.ts";
 import { followLinks } from "./follow-paths.ts";
-import { Pacer } from "./pacer.ts";
+import { Pacer } from "../../fs/pacer.ts";
 import { PatternMatcher } from "../../fs/patterns.ts";
 import type { MatchState } from "../../fs/patterns.ts";
 

@@ -64,7 +64,8 @@ describe("copyTree", () => {
     if (asRoot) chownSync(join(root, "etc/conf"), 1234, 5678);
 
     const result = await copyTree(root, dest, { name: "ctx" });
-    expect(result).toEqual({ files: 4, dirs: 3, symlinks: 1, hardlinks: 0, skipped: 0, bytes: 10 + 4 + (3 << 20) + 13 });
+    const { records: _, ...counts } = result;
+    expect(counts).toEqual({ files: 4, dirs: 3, symlinks: 1, hardlinks: 0, reused: 0, skipped: 0, bytes: 10 + 4 + (3 << 20) + 13 });
     expect(await describeTree(dest)).toEqual(await describeTree(root));
     // utimes takes seconds as a double: about 0.1 µs of precision at today's dates.
     const copied = await mtimes(dest);
@@ -145,5 +146,41 @@ describe("copyTree", () => {
     symlinkSync(root, join(base, "alias"));
     const result = await copyTree(join(base, "alias"), dest);
     expect(result.files).toBe(1);
+  });
+
+  test("incremental: unchanged files are linked from the previous copy, changed ones written anew", async () => {
+    file("same", "same");
+    file("sub/changed", "old");
+    file("gone", "x");
+    utimesSync(join(root, "same"), 1_500_000_000, 1_500_000_000);
+    await Bun.sleep(30); // out of the racy window
+    const first = join(base, "first");
+    mkdirSync(first);
+    const r1 = await copyTree(root, first);
+    expect([...r1.records.keys()].sort()).toEqual(["gone", "same", "sub/changed"]);
+    writeFileSync(join(root, "sub/changed"), "new!");
+    rmSync(join(root, "gone"));
+    file("added", "a");
+    const r2 = await copyTree(root, dest, { previous: { dir: first, records: r1.records } });
+    expect(r2).toMatchObject({ reused: 1, files: 2 });
+    expect(lstatSync(join(dest, "same")).ino).toBe(lstatSync(join(first, "same")).ino);
+    expect(lstatSync(join(dest, "sub/changed")).ino).not.toBe(lstatSync(join(first, "sub/changed")).ino);
+    expect(readFileSync(join(dest, "sub/changed"), "utf8")).toBe("new!");
+    expect(readFileSync(join(first, "sub/changed"), "utf8")).toBe("old");
+    expect(readdirSync(dest).sort()).toEqual(["added", "same", "sub"]);
+    expect(await describeTree(dest)).toEqual(await describeTree(root));
+  });
+
+  test("incremental: a changed mode or owner makes a new file, the previous copy keeps its own", async () => {
+    file("f", "data", 0o644);
+    await Bun.sleep(30);
+    const first = join(base, "first");
+    mkdirSync(first);
+    const r1 = await copyTree(root, first);
+    chmodSync(join(root, "f"), 0o600);
+    const r2 = await copyTree(root, dest, { previous: { dir: first, records: r1.records } });
+    expect(r2.reused).toBe(0);
+    expect(lstatSync(join(first, "f")).mode & 0o7777).toBe(0o644);
+    expect(lstatSync(join(dest, "f")).mode & 0o7777).toBe(0o600);
   });
 });

@@ -3,7 +3,7 @@
  * loop now and then, so that progress, gRPC and other builds keep moving; `tick` also notices
  * cancellation.
  */
-import { BuildkitError } from "../../errors.ts";
+import { BuildkitError } from "../errors.ts";
 
 /** Longest stretch of synchronous work before yielding to the event loop. */
 const SLICE_MS = 20;

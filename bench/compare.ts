@@ -1,0 +1,161 @@
+#!/usr/bin/env bun
+// Issue 11's table in one run: our compiled binary (daemonless) against BuildKit v0.11.6
+// (buildkitd + buildctl from ../shared/peers, started here), as root. Medians of --runs runs;
+// ratio = ours / BuildKit (lower is better). Prints figures; asserts nothing.
+// Usage: bun bench/compare.ts [--runs N] [--bin PATH (our binary; default: built from here)]
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { copy, image, LINUX_AMD64, local, scratch, type State } from "../src/core/llb/index.ts";
+import { makeBusyboxImage, pushImage } from "../test/fixtures/images.ts";
+import { startRegistry } from "../test/fixtures/registry.ts";
+import { binary, median, REPO } from "./lib/binary.ts";
+
+const runsFlag = process.argv.indexOf("--runs");
+const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 3;
+const PEER = resolve(REPO, "../shared/peers/buildkit-v0.11.6");
+const work = mkdtempSync(join(tmpdir(), "bench-compare-"));
+const platform = { ...LINUX_AMD64, architecture: process.arch === "arm64" ? "arm64" : "amd64" };
+const sh = (script: string) => ({ args: ["sh", "-c", script] });
+
+interface Side {
+  readonly name: string;
+  /** Runs one build of def; returns the wall time in ms. */
+  build(def: State, locals?: Record<string, string>): number;
+  /** Forget every cached result (a fresh state). */
+  reset(): Promise<void>;
+  version(): number;
+  stop(): Promise<void>;
+}
+
+function timed(argv: string[], stdin?: Uint8Array): number {
+  const t0 = performance.now();
+  const p = Bun.spawnSync(argv, { stdin: stdin ?? "ignore", stdout: "pipe", stderr: "pipe" });
+  const ms = performance.now() - t0;
+  if (p.exitCode !== 0) throw new Error(`${argv.slice(0, 2).join(" ")}: ${p.stderr.toString().trim().split("\n").at(-1)}`);
+  return ms;
+}
+
+const localArgs = (locals: Record<string, string>) => Object.entries(locals).flatMap(([k, v]) => ["--local", `${k}=${v}`]);
+
+async function ours(config: string): Promise<Side> {
+  const binFlag = process.argv.indexOf("--bin");
+  const bin = binFlag > 0 ? (process.argv[binFlag + 1] ?? "") : await binary();
+  let root = mkdtempSync(join(work, "ours-"));
+  return {
+    name: "ours",
+    build: (def, locals = {}) => timed([bin, "build", "--root", root, "--config", config, "--progress", "quiet", ...localArgs(locals)], def.marshal({ platform })),
+    async reset() {
+      rmSync(root, { recursive: true, force: true });
+      root = mkdtempSync(join(work, "ours-"));
+    },
+    version: () => timed([bin, "--version"]),
+    async stop() {},
+  };
+}
+
+async function peer(config: string): Promise<Side> {
+  const dir = mkdtempSync(join(work, "peer-"));
+  const sock = join(dir, "d.sock");
+  const addr = `unix://${sock}`;
+  const proc = Bun.spawn([join(PEER, "buildkitd"), "--root", join(dir, "root"), "--addr", addr, "--config", config, "--oci-worker-gc=false", "--oci-worker-net", "host"], { stdout: "ignore", stderr: "ignore" });
+  const ctl = (...args: string[]) => [join(PEER, "buildctl"), "--addr", addr, ...args];
+  for (const deadline = Date.now() + 30_000; ; await Bun.sleep(100)) {
+    if (existsSync(sock) && Bun.spawnSync(ctl("debug", "workers")).exitCode === 0) break;
+    if (Date.now() > deadline) throw new Error("buildkitd did not start");
+  }
+  return {
+    name: "BuildKit",
+    build: (def, locals = {}) => timed(ctl("build", ...localArgs(locals)), def.marshal({ platform })),
+    async reset() {
+      timed(ctl("prune", "--all"));
+    },
+    version: () => timed([join(PEER, "buildctl"), "--version"]),
+    async stop() {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n").reverse()) {
+        const mount = line.split(" ")[4];
+        if (mount?.startsWith(dir)) Bun.spawnSync(["umount", "-l", mount]);
+      }
+    },
+  };
+}
+
+/** n files of `size` pseudo-random bytes, 100 per directory. */
+function makeTree(dir: string, n: number, size: number): void {
+  let seed = 42;
+  const chunk = new Uint8Array(size);
+  for (let i = 0; i < n; i++) {
+    const sub = join(dir, `d${Math.floor(i / 100)}`);
+    if (i % 100 === 0) mkdirSync(sub, { recursive: true });
+    for (let b = 0; b < size; b++) chunk[b] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    writeFileSync(join(sub, `f${i % 100}`), chunk);
+  }
+}
+
+type Row = { label: string; target: string; ours: number[]; peer: number[] };
+
+async function measure(side: Side, ref: string, big: string, row: (label: string) => number[]): Promise<void> {
+  const copyAll = scratch().file(copy(local("big"), "/", "/"));
+  let chain = image(ref);
+  for (let i = 0; i < 10; i++) chain = chain.run(sh(`echo ${i} >> /steps`)).root();
+  for (let r = 0; r < RUNS; r++) {
+    await side.reset();
+    const changed = join(big, "d1/f1");
+    writeFileSync(changed, `run ${r} ${side.name}`);
+    row("COPY 10,000 files / 100 MB, first build").push(side.build(copyAll, { big }));
+    writeFileSync(changed, `run ${r} ${side.name} changed`);
+    row("same, one file changed").push(side.build(copyAll, { big }));
+    row("same, unchanged").push(side.build(copyAll, { big }));
+    row("cold 10-step chain").push(side.build(chain));
+    for (let c = 0; c < 3; c++) row("fully cached 10-step chain, registry image").push(side.build(chain));
+    const sleeps = Array.from({ length: 8 }, (_, i) => image(ref).run(sh(`sleep 1; echo ${i}-${r}-${side.name} > /s${i}`)).root());
+    let gather = copy(sleeps[0]!, "/s0", "/s0");
+    for (let i = 1; i < 8; i++) gather = gather.copy(sleeps[i]!, `/s${i}`, `/s${i}`);
+    row("eight parallel `sleep 1` steps, cold").push(side.build(scratch().file(gather)));
+    for (let v = 0; v < 3; v++) row("--version").push(side.version());
+  }
+}
+
+const targets: Record<string, string> = {
+  "COPY 10,000 files / 100 MB, first build": "≤ 2000 ms",
+  "same, one file changed": "≤ 350 ms",
+  "same, unchanged": "≤ 95 ms",
+  "fully cached 10-step chain, registry image": "≤ 40 ms",
+  "cold 10-step chain": "≤ 0.5x",
+  "eight parallel `sleep 1` steps, cold": "≤ 1150 ms",
+  "--version": "≤ 20 ms",
+};
+
+const registry = await startRegistry();
+try {
+  const layout = await makeBusyboxImage({ dir: join(work, "layout") });
+  const ref = `${registry.host}/bench/busybox@${layout.digest}`;
+  await pushImage(layout.layoutDir, `${registry.host}/bench/busybox:latest`);
+  const config = join(work, "buildkitd.toml");
+  writeFileSync(config, `[registry."${registry.host}"]\n  http = true\n  insecure = true\n`);
+  const big = join(work, "big");
+  makeTree(big, 10_000, 10_000);
+  const rows = new Map<string, Row>();
+  const rowOf = (which: "ours" | "peer") => (label: string) => {
+    const row = rows.get(label) ?? { label, target: targets[label] ?? "", ours: [], peer: [] };
+    rows.set(label, row);
+    return row[which];
+  };
+  const a = await ours(config);
+  await measure(a, ref, big, rowOf("ours")).finally(() => a.stop());
+  if (existsSync(join(PEER, "buildkitd"))) {
+    const b = await peer(config);
+    await measure(b, ref, big, rowOf("peer")).finally(() => b.stop());
+  } else console.log(`(no peer at ${PEER}: ours only)`);
+  console.log(`medians of ${RUNS} runs (ms); ratio = ours / BuildKit`);
+  console.log(`${"scenario".padEnd(46)} ${"ours".padStart(8)} ${"BuildKit".padStart(9)} ${"ratio".padStart(6)}  target`);
+  for (const r of rows.values()) {
+    const [x, y] = [median(r.ours), median(r.peer)];
+    console.log(`${r.label.padEnd(46)} ${x.toFixed(0).padStart(8)} ${(Number.isNaN(y) ? "-" : y.toFixed(0)).padStart(9)} ${(x / y).toFixed(2).padStart(6)}  ${r.target}`);
+  }
+} finally {
+  await registry.stop();
+  rmSync(work, { recursive: true, force: true });
+}
