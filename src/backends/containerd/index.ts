@@ -53,7 +53,7 @@ export async function createContainerdWorker(opts: ContainerdWorkerOptions): Pro
     mkdirSync(mountRoot, { recursive: true });
     const { bundles } = await sweepRunc(executorRoot);
     const snapshotter = createContainerdSnapshotter({ client, snapshotter: snapshotterName, owner, leases });
-    const launch = createTaskLauncher({ client, lease: leases.process, labels: { [OWNER_LABEL]: owner } });
+    const launch = createTaskLauncher({ client, lease: () => leases.process, labels: { [OWNER_LABEL]: owner } });
     const platform = hostPlatform();
     const content = createContainerdContentStore(client, leases);
     return {
