@@ -84,6 +84,10 @@ async function startAndWait(opts: TaskLauncherOptions, id: string, p: LaunchPara
       await client.unary(`killing ${id}`, T.Kill, { container_id: id, signal: SIGKILL, all: true }).catch(() => undefined);
       await client.unary(`deleting task ${id}`, T.Delete, { container_id: id }).catch(() => undefined);
     });
-    await Promise.race([fifos.done, Bun.sleep(OUTPUT_DRAIN_MS)]);
+    // A cleared timer, not Bun.sleep: a pending sleep kept a daemonless build's process up for
+    // OUTPUT_DRAIN_MS after its last step.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([fifos.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, OUTPUT_DRAIN_MS)))]);
+    clearTimeout(timer);
   }
 }
