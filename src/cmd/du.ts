@@ -12,6 +12,7 @@ import type { Channel } from "../api/grpc/client.ts";
 import { remoteUsage } from "../api/client/cache-calls.ts";
 import { DAEMON_ARGS, daemonError, openDaemon, remoteAddress, requireLinux, type DaemonArgs } from "./daemon-flags.ts";
 import { UsageError } from "./exit.ts";
+import { openWorker, parseWorkerFlags, workerArgs, type WorkerChoice } from "./worker-flags.ts";
 
 export default defineCommand({
   meta: { name: "du", description: "Show disk usage of the build cache" },
@@ -21,8 +22,10 @@ export default defineCommand({
     format: { type: "string", default: "table", description: "Output format: table or json" },
     root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
     ...DAEMON_ARGS,
+    ...workerArgs,
   },
   async run({ args, rawArgs }) {
+    const worker = parseWorkerFlags(args);
     if (args.format !== "table" && args.format !== "json") throw new UsageError(`--format must be table or json, not "${args.format}"`);
     const filterFlags = repeatedFlag(rawArgs, "filter", "f");
     const filters = usageFilters(filterFlags);
@@ -31,7 +34,7 @@ export default defineCommand({
     if (address === undefined) requireLinux("du");
     const records =
       address === undefined
-        ? (await localUsage(args.root ?? defaultRoot())).filter((r) => matchFilters(r, filters, now))
+        ? (await localUsage(args.root ?? defaultRoot(), worker)).filter((r) => matchFilters(r, filters, now))
         : await onDaemon(address, args, (channel) => remoteUsage(channel, filterFlags));
     if (args.format === "json") return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
     const body = args.verbose ? records.map((r) => formatVerbose(r, now)).join("") : formatTable(records, now);
@@ -40,9 +43,9 @@ export default defineCommand({
 });
 
 /** The records of the state at root; a root that does not exist has none (and is not created). */
-async function localUsage(root: string): Promise<UsageRecord[]> {
+async function localUsage(root: string, worker: WorkerChoice): Promise<UsageRecord[]> {
   if (!existsSync(root)) return [];
-  return withEngine(root, (engine) => engine.usage());
+  return withEngine(root, worker, (engine) => engine.usage());
 }
 
 /** Filter flags, bad ones as usage errors (exit 2). */
@@ -55,12 +58,11 @@ export function usageFilters(values: readonly string[]): UsageFilter[] {
 }
 
 /**
- * Opens an engine on the state at root (taking its lock: waits for a running build), runs fn,
- * and closes it.
+ * Opens an engine on the state at root with the chosen worker (taking its lock: waits for a
+ * running build), runs fn, and closes it.
  */
-export async function withEngine<T>(root: string, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  const { createStandaloneWorker } = await import("../backends/standalone/index.ts");
-  const worker = await createStandaloneWorker({ root, onWait: () => process.stderr.write(`waiting for a build to release ${root}\n`) });
+export async function withEngine<T>(root: string, choice: WorkerChoice, fn: (engine: Engine) => Promise<T>): Promise<T> {
+  const { worker } = await openWorker(choice, { root, onWait: () => process.stderr.write(`waiting for a build to release ${root}\n`) });
   const engine = createEngine({ worker, config: { registry: noRegistry } });
   try {
     return await fn(engine);

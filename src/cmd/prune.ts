@@ -11,6 +11,7 @@ import { remotePrune } from "../api/client/cache-calls.ts";
 import { DAEMON_ARGS, remoteAddress, requireLinux } from "./daemon-flags.ts";
 import { formatVerbose, onDaemon, PRUNE_ID_WIDTH, tableHeader, tableRow, usageFilters, withEngine } from "./du.ts";
 import { UsageError } from "./exit.ts";
+import { parseWorkerFlags, workerArgs } from "./worker-flags.ts";
 
 export default defineCommand({
   meta: { name: "prune", description: "Remove build cache records that no build is using" },
@@ -22,8 +23,10 @@ export default defineCommand({
     verbose: { type: "boolean", alias: "v", description: "Print every field of each removed record" },
     root: { type: "string", description: "State directory (default /var/lib/buildkit-ts as root, else the XDG data dir)" },
     ...DAEMON_ARGS,
+    ...workerArgs,
   },
   async run({ args, rawArgs }) {
+    const worker = parseWorkerFlags(args);
     const policy: PrunePolicy = {
       all: args.all === true,
       keepDuration: flagValue("--keep-duration", args["keep-duration"], parseDuration),
@@ -46,7 +49,7 @@ export default defineCommand({
       return;
     }
     requireLinux("prune");
-    const report = await withEngine(args.root ?? defaultRoot(), (engine) => engine.prune(policy, { onRemoved: print }));
+    const report = await withEngine(args.root ?? defaultRoot(), worker, (engine) => engine.prune(policy, { onRemoved: print }));
     // Blobs nothing names any more (layers of removed results, pushed images' manifests) and old traces count too.
     process.stdout.write(`Total:        ${formatSize(report.reclaimed + (report.content?.bytes ?? 0) + (report.traces?.bytes ?? 0))}\n`);
   },

@@ -53,8 +53,9 @@ export async function createContainerdWorker(opts: ContainerdWorkerOptions): Pro
     mkdirSync(mountRoot, { recursive: true });
     const { bundles } = await sweepRunc(executorRoot);
     const snapshotter = createContainerdSnapshotter({ client, snapshotter: snapshotterName, owner, leases });
-    const launch = createTaskLauncher({ client, lease: leases.process, labels: { [OWNER_LABEL]: owner } });
+    const launch = createTaskLauncher({ client, lease: () => leases.process, labels: { [OWNER_LABEL]: owner } });
     const platform = hostPlatform();
+    const content = createContainerdContentStore(client, leases);
     return {
       id: `containerd-${opts.namespace}-${platform.architecture}`,
       labels: {
@@ -67,8 +68,8 @@ export async function createContainerdWorker(opts: ContainerdWorkerOptions): Pro
       root,
       snapshotter,
       executor: createRuncExecutor({ root: executorRoot, launch }),
-      content: createContainerdContentStore(client, leases),
-      images: createContainerdImageStore(client),
+      content,
+      images: createContainerdImageStore(client, { content, snapshotter: snapshotterName }),
       swept: { leases: leases.swept, containers, bundles },
       containerdVersion: version,
       withMounted: (mounts, fn) => withMounted(mounts, fn, { parent: mountRoot }),

@@ -13,6 +13,7 @@ const images = services.images.v1;
 
 export const ContentService = defineService("containerd.services.content.v1.Content", {
   Info: ["unary", content.InfoRequest, content.InfoResponse],
+  Update: ["unary", content.UpdateContentRequest, content.UpdateContentResponse],
   List: ["serverStream", content.ListContentRequest, content.ListContentResponse],
   Delete: ["unary", content.DeleteContentRequest, google.protobuf.Empty],
   Read: ["serverStream", content.ReadContentRequest, content.ReadContentResponse],

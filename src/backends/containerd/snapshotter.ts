@@ -39,7 +39,8 @@ function toInfo(info: PbInfo): SnapshotInfo {
 export function createContainerdSnapshotter(opts: ContainerdSnapshotterOptions): Snapshotter {
   const { client, snapshotter, leases } = opts;
   const labels = { [OWNER_LABEL]: opts.owner };
-  const active = { lease: leases.process };
+  /** Read per call: the process lease is renewed by rotation (leases.ts). */
+  const active = () => ({ lease: leases.process });
 
   /** containerd says "invalid argument" where our contract says the parent is in the wrong state. */
   async function checkParent(parent: string | undefined): Promise<void> {
@@ -62,12 +63,12 @@ export function createContainerdSnapshotter(opts: ContainerdSnapshotterOptions):
   return {
     async prepare(key, parent) {
       await checkParent(parent);
-      const res = await client.unary(`preparing snapshot ${JSON.stringify(key)}`, S.Prepare, { snapshotter, key, parent: parent ?? "", labels }, active);
+      const res = await client.unary(`preparing snapshot ${JSON.stringify(key)}`, S.Prepare, { snapshotter, key, parent: parent ?? "", labels }, active());
       return toMounts(res.mounts);
     },
     async view(key, parent) {
       await checkParent(parent);
-      const res = await client.unary(`making view ${JSON.stringify(key)}`, S.View, { snapshotter, key, parent: parent ?? "", labels }, active);
+      const res = await client.unary(`making view ${JSON.stringify(key)}`, S.View, { snapshotter, key, parent: parent ?? "", labels }, active());
       return toMounts(res.mounts);
     },
     async mounts(key) {

@@ -21,8 +21,8 @@ const OUTPUT_DRAIN_MS = 5000;
 
 export interface TaskLauncherOptions {
   readonly client: ContainerdClient;
-  /** Lease the container is made under (the process lease). */
-  readonly lease: string;
+  /** The lease a container is made under (the current process lease, read per container). */
+  readonly lease: () => string;
   /** Label that marks containers as this worker's (for the sweep after a crash). */
   readonly labels: Readonly<Record<string, string>>;
 }
@@ -42,7 +42,7 @@ async function runTask(opts: TaskLauncherOptions, p: LaunchParams, signal: Abort
       runtime: { name: RUNTIME },
       spec: { type_url: SPEC_TYPE_URL, value: new TextEncoder().encode(JSON.stringify(spec)) },
     },
-  }, { lease: opts.lease });
+  }, { lease: opts.lease() });
   const fifos = await openTaskFifos(join(p.bundle, "fifos"), p.io);
   try {
     return await startAndWait(opts, id, p, fifos, signal);
@@ -84,6 +84,10 @@ async function startAndWait(opts: TaskLauncherOptions, id: string, p: LaunchPara
       await client.unary(`killing ${id}`, T.Kill, { container_id: id, signal: SIGKILL, all: true }).catch(() => undefined);
       await client.unary(`deleting task ${id}`, T.Delete, { container_id: id }).catch(() => undefined);
     });
-    await Promise.race([fifos.done, Bun.sleep(OUTPUT_DRAIN_MS)]);
+    // A cleared timer, not Bun.sleep: a pending sleep kept a daemonless build's process up for
+    // OUTPUT_DRAIN_MS after its last step.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([fifos.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, OUTPUT_DRAIN_MS)))]);
+    clearTimeout(timer);
   }
 }

@@ -315,6 +315,56 @@ export namespace containerd {
                     }
                     type $Shape = containerd.services.content.v1.AbortRequest.$Properties;
                 }
+
+                interface IUpdateContentRequest extends containerd.services.content.v1.UpdateContentRequest.$Properties {
+                }
+
+                class UpdateContentRequest {
+                    constructor(properties?: containerd.services.content.v1.UpdateContentRequest.$Properties);
+                    $unknowns?: Uint8Array[];
+                    info?: (containerd.services.content.v1.Info.$Properties|null);
+                    update_mask?: (google.protobuf.FieldMask.$Properties|null);
+                    static create(properties: containerd.services.content.v1.UpdateContentRequest.$Shape): containerd.services.content.v1.UpdateContentRequest & containerd.services.content.v1.UpdateContentRequest.$Shape;
+                    static create(properties?: containerd.services.content.v1.UpdateContentRequest.$Properties): containerd.services.content.v1.UpdateContentRequest;
+                    static encode(message: containerd.services.content.v1.UpdateContentRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.content.v1.UpdateContentRequest & containerd.services.content.v1.UpdateContentRequest.$Shape;
+                    static fromObject(object: { [k: string]: any }): containerd.services.content.v1.UpdateContentRequest;
+                    static toObject(message: containerd.services.content.v1.UpdateContentRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace UpdateContentRequest {
+                    interface $Properties {
+                        info?: (containerd.services.content.v1.Info.$Properties|null);
+                        update_mask?: (google.protobuf.FieldMask.$Properties|null);
+                        $unknowns?: Uint8Array[];
+                    }
+                    type $Shape = containerd.services.content.v1.UpdateContentRequest.$Properties;
+                }
+
+                interface IUpdateContentResponse extends containerd.services.content.v1.UpdateContentResponse.$Properties {
+                }
+
+                class UpdateContentResponse {
+                    constructor(properties?: containerd.services.content.v1.UpdateContentResponse.$Properties);
+                    $unknowns?: Uint8Array[];
+                    info?: (containerd.services.content.v1.Info.$Properties|null);
+                    static create(properties: containerd.services.content.v1.UpdateContentResponse.$Shape): containerd.services.content.v1.UpdateContentResponse & containerd.services.content.v1.UpdateContentResponse.$Shape;
+                    static create(properties?: containerd.services.content.v1.UpdateContentResponse.$Properties): containerd.services.content.v1.UpdateContentResponse;
+                    static encode(message: containerd.services.content.v1.UpdateContentResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.content.v1.UpdateContentResponse & containerd.services.content.v1.UpdateContentResponse.$Shape;
+                    static fromObject(object: { [k: string]: any }): containerd.services.content.v1.UpdateContentResponse;
+                    static toObject(message: containerd.services.content.v1.UpdateContentResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace UpdateContentResponse {
+                    interface $Properties {
+                        info?: (containerd.services.content.v1.Info.$Properties|null);
+                        $unknowns?: Uint8Array[];
+                    }
+                    type $Shape = containerd.services.content.v1.UpdateContentResponse.$Properties;
+                }
             }
         }
 
@@ -1944,6 +1994,30 @@ export namespace google {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = google.protobuf.Timestamp.$Properties;
+        }
+
+        interface IFieldMask extends google.protobuf.FieldMask.$Properties {
+        }
+
+        class FieldMask {
+            constructor(properties?: google.protobuf.FieldMask.$Properties);
+            $unknowns?: Uint8Array[];
+            paths: string[];
+            static create(properties: google.protobuf.FieldMask.$Shape): google.protobuf.FieldMask & google.protobuf.FieldMask.$Shape;
+            static create(properties?: google.protobuf.FieldMask.$Properties): google.protobuf.FieldMask;
+            static encode(message: google.protobuf.FieldMask.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): google.protobuf.FieldMask & google.protobuf.FieldMask.$Shape;
+            static fromObject(object: { [k: string]: any }): google.protobuf.FieldMask;
+            static toObject(message: google.protobuf.FieldMask, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+        }
+
+        namespace FieldMask {
+            interface $Properties {
+                paths?: (string[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = google.protobuf.FieldMask.$Properties;
         }
     }
 }

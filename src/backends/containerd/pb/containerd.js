@@ -1969,6 +1969,264 @@ export const containerd = $root.containerd = (() => {
                     return AbortRequest;
                 })();
 
+                v1.UpdateContentRequest = (function() {
+
+                    const UpdateContentRequest = function (properties) {
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    UpdateContentRequest.prototype.info = null;
+                    UpdateContentRequest.prototype.update_mask = null;
+
+                    UpdateContentRequest.create = function(properties) {
+                        return new UpdateContentRequest(properties);
+                    };
+
+                    UpdateContentRequest.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.info != null && $Object.hasOwnProperty.call(message, "info"))
+                            $root.containerd.services.content.v1.Info.encode(message.info, writer.uint32(10).fork(), _depth + 1).ldelim();
+                        if (message.update_mask != null && $Object.hasOwnProperty.call(message, "update_mask"))
+                            $root.google.protobuf.FieldMask.encode(message.update_mask, writer.uint32(18).fork(), _depth + 1).ldelim();
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    UpdateContentRequest.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.content.v1.UpdateContentRequest();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.info = $root.containerd.services.content.v1.Info.decode(reader, reader.size(), $undefined, _depth + 1, message.info);
+                                    continue;
+                                }
+                            case 2: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.update_mask = $root.google.protobuf.FieldMask.decode(reader, reader.size(), $undefined, _depth + 1, message.update_mask);
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    UpdateContentRequest.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.content.v1.UpdateContentRequest)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.content.v1.UpdateContentRequest: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.content.v1.UpdateContentRequest();
+                        if (object.info != null) {
+                            if (!$util.isObject(object.info))
+                                throw $TypeError(".containerd.services.content.v1.UpdateContentRequest.info: object expected");
+                            message.info = $root.containerd.services.content.v1.Info.fromObject(object.info, _depth + 1);
+                        }
+                        if (object.update_mask != null) {
+                            if (!$util.isObject(object.update_mask))
+                                throw $TypeError(".containerd.services.content.v1.UpdateContentRequest.update_mask: object expected");
+                            message.update_mask = $root.google.protobuf.FieldMask.fromObject(object.update_mask, _depth + 1);
+                        }
+                        return message;
+                    };
+
+                    UpdateContentRequest.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.defaults) {
+                            object.info = null;
+                            object.update_mask = null;
+                        }
+                        if (message.info != null && $Object.hasOwnProperty.call(message, "info"))
+                            object.info = $root.containerd.services.content.v1.Info.toObject(message.info, options, _depth + 1);
+                        if (message.update_mask != null && $Object.hasOwnProperty.call(message, "update_mask"))
+                            object.update_mask = $root.google.protobuf.FieldMask.toObject(message.update_mask, options, _depth + 1);
+                        return object;
+                    };
+
+                    UpdateContentRequest.prototype.toJSON = function() {
+                        return UpdateContentRequest.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return UpdateContentRequest;
+                })();
+
+                v1.UpdateContentResponse = (function() {
+
+                    const UpdateContentResponse = function (properties) {
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    UpdateContentResponse.prototype.info = null;
+
+                    UpdateContentResponse.create = function(properties) {
+                        return new UpdateContentResponse(properties);
+                    };
+
+                    UpdateContentResponse.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.info != null && $Object.hasOwnProperty.call(message, "info"))
+                            $root.containerd.services.content.v1.Info.encode(message.info, writer.uint32(10).fork(), _depth + 1).ldelim();
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    UpdateContentResponse.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.content.v1.UpdateContentResponse();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    message.info = $root.containerd.services.content.v1.Info.decode(reader, reader.size(), $undefined, _depth + 1, message.info);
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    UpdateContentResponse.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.content.v1.UpdateContentResponse)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.content.v1.UpdateContentResponse: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.content.v1.UpdateContentResponse();
+                        if (object.info != null) {
+                            if (!$util.isObject(object.info))
+                                throw $TypeError(".containerd.services.content.v1.UpdateContentResponse.info: object expected");
+                            message.info = $root.containerd.services.content.v1.Info.fromObject(object.info, _depth + 1);
+                        }
+                        return message;
+                    };
+
+                    UpdateContentResponse.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.defaults)
+                            object.info = null;
+                        if (message.info != null && $Object.hasOwnProperty.call(message, "info"))
+                            object.info = $root.containerd.services.content.v1.Info.toObject(message.info, options, _depth + 1);
+                        return object;
+                    };
+
+                    UpdateContentResponse.prototype.toJSON = function() {
+                        return UpdateContentResponse.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return UpdateContentResponse;
+                })();
+
                 return v1;
             })();
 
@@ -11238,6 +11496,135 @@ export const google = $root.google = (() => {
             };
 
             return Timestamp;
+        })();
+
+        protobuf.FieldMask = (function() {
+
+            const FieldMask = function (properties) {
+                this.paths = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            FieldMask.prototype.paths = $util.emptyArray;
+
+            FieldMask.create = function(properties) {
+                return new FieldMask(properties);
+            };
+
+            FieldMask.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.paths != null && message.paths.length)
+                    for (let i = 0; i < message.paths.length; ++i)
+                        writer.uint32(10).string(message.paths[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            FieldMask.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.google.protobuf.FieldMask();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.paths && message.paths.length))
+                                message.paths = [];
+                            message.paths.push(reader.stringVerify());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            FieldMask.fromObject = function (object, _depth) {
+                if (object instanceof $root.google.protobuf.FieldMask)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".google.protobuf.FieldMask: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.google.protobuf.FieldMask();
+                if (object.paths) {
+                    if (!$Array.isArray(object.paths))
+                        throw $TypeError(".google.protobuf.FieldMask.paths: array expected");
+                    message.paths = $Array(object.paths.length);
+                    for (let i = 0; i < object.paths.length; ++i)
+                        message.paths[i] = $String(object.paths[i]);
+                }
+                return message;
+            };
+
+            FieldMask.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.paths = [];
+                if (message.paths && message.paths.length) {
+                    object.paths = $Array(message.paths.length);
+                    for (let j = 0; j < message.paths.length; ++j)
+                        object.paths[j] = message.paths[j];
+                }
+                return object;
+            };
+
+            FieldMask.prototype.toJSON = function() {
+                return FieldMask.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return FieldMask;
         })();
 
         return protobuf;

@@ -62,7 +62,7 @@ function exportImage(result: BuildResult, p: ExportParams): Promise<Record<strin
   return withImageContext(result, async (ctx, root) => {
     const built = await buildImage(result, ctx, { ...p.image, signal: p.signal });
     await storeImage(root, p.name, built.manifest);
-    await result.worker?.images?.put(p.name, built.manifest);
+    await result.worker?.images?.put(p.name, built.manifest, { snapshot: result.snapshot });
     if (p.client) await pushImage(p.client, p.ref, built, ctx, p.signal);
     return imageResponse(built, p.name);
   });
