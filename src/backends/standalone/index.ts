@@ -50,9 +50,10 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
       executor: createRuncExecutor({ root: executorRoot, runcPath: opts.runcPath }),
       content,
       swept: { mounts, snapshots: snapshotter.swept.active, orphans: snapshotter.swept.orphans, tempBlobs, ...runc },
-      // A lone bind of a snapshot's directory is that directory: no mount needed in-process
-      // (and hard links between snapshots are possible only without one).
-      withMounted: (mounts, fn) => {
+      withMounted: (mounts, fn) => withMounted(mounts, fn, { parent: mountRoot }),
+      // A lone bind of a snapshot's directory is that directory: hard links between snapshots
+      // are possible only without a mount in between.
+      withDirect: (mounts, fn) => {
         const only = mounts.length === 1 ? mounts[0] : undefined;
         if (only?.type === "bind") return fn(only.source);
         return withMounted(mounts, fn, { parent: mountRoot });

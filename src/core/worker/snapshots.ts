@@ -29,22 +29,31 @@ export async function discard(worker: Worker, keys: Iterable<string>): Promise<v
   for (const key of keys) await worker.snapshotter.remove(key).catch(() => undefined);
 }
 
+/** How in-process code reaches a snapshot: mounted, or directly where hard links are wanted (Worker.withDirect). */
+export interface AccessOptions {
+  readonly direct?: boolean;
+}
+
+function access(worker: Worker, opts: AccessOptions): Worker["withMounted"] {
+  return opts.direct && worker.withDirect ? worker.withDirect.bind(worker) : worker.withMounted.bind(worker);
+}
+
 /** Runs fn with a read-only view of a committed snapshot (an empty directory for none). */
-export async function withView<T>(worker: Worker, name: string | undefined, fn: (dir: string) => Promise<T>): Promise<T> {
+export async function withView<T>(worker: Worker, name: string | undefined, fn: (dir: string) => Promise<T>, opts: AccessOptions = {}): Promise<T> {
   const key = newId("view");
   const mounts = await worker.snapshotter.view(key, name);
   try {
-    return await worker.withMounted(mounts, fn);
+    return await access(worker, opts)(mounts, fn);
   } finally {
     await worker.snapshotter.remove(key);
   }
 }
 
 /** Fills a new snapshot (on top of parent, or empty) through fn and commits it. */
-export async function buildSnapshot(worker: Worker, parent: string | undefined, fn: (dir: string) => Promise<void>): Promise<string> {
+export async function buildSnapshot(worker: Worker, parent: string | undefined, fn: (dir: string) => Promise<void>, opts: AccessOptions = {}): Promise<string> {
   const m = await prepareMutable(worker, parent);
   try {
-    await worker.withMounted(m.mounts, fn);
+    await access(worker, opts)(m.mounts, fn);
     return await commitMutable(worker, m);
   } catch (err) {
     await discard(worker, [m.key]);

@@ -23,5 +23,12 @@ export interface Worker {
   readonly root: string;
   /** Mounts `mounts` on a fresh directory, runs fn with it, and always unmounts after. */
   withMounted<T>(mounts: readonly Mount[], fn: (dir: string) => Promise<T>): Promise<T>;
+  /**
+   * Like withMounted, but a lone bind of a snapshot's own directory may be handed over as that
+   * very directory (no mount), so in-process copies can hard-link files between snapshots
+   * (link(2) fails across mounts). Only for code that never writes into a committed snapshot:
+   * everyone else gets real (read-only where asked) mounts from withMounted.
+   */
+  withDirect?<T>(mounts: readonly Mount[], fn: (dir: string) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -71,7 +71,9 @@ describe.skipIf(!run)("crash recovery", () => {
       mkdirSync(join(ctx, `d${d}`));
       for (let f = 0; f < 1000; f++) writeFileSync(join(ctx, `d${d}`, `f${f}`), `${d}/${f}\n`);
     }
-    const def = scratch().file(copy(local("many"), "/", "/copied"));
+    // Onto the busybox base, so the destination is an overlay mount under ROOT/mnt (a copy into
+    // an empty snapshot reaches its directory without a mount).
+    const def = h.base().file(copy(local("many"), "/", "/copied"));
     const proc = h.spawn(def, ["--no-cache"], { locals: { many: ctx } });
     await waitForTempMount(proc);
     proc.kill("SIGKILL");

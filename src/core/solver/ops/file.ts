@@ -47,9 +47,11 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
           }
           steps[i] = { mut };
           const secondaryName = a.copy ? await refName(secondary) : undefined;
-          await worker.withMounted(mut.mounts, (dir) =>
-            // A result no later action writes in place may hold hard links to its source's files.
-            a.copy ? withView(worker, secondaryName, (src) => applyFileAction(a, { base: dir, secondary: src, linkable: handedOn[i] === undefined })) : applyFileAction(a, { base: dir }),
+          // A result no later action writes in place may hold hard links to its source's files:
+          // both sides are reached directly (no mounts) so link(2) can work.
+          const linkable = a.copy !== undefined && a.copy !== null && handedOn[i] === undefined;
+          await (linkable && worker.withDirect ? worker.withDirect.bind(worker) : worker.withMounted.bind(worker))(mut.mounts, (dir) =>
+            a.copy ? withView(worker, secondaryName, (src) => applyFileAction(a, { base: dir, secondary: src, linkable }), { direct: linkable }) : applyFileAction(a, { base: dir }),
           );
           if ((a.output ?? -1) >= 0) outputs[a.output ?? 0] = await commit(i);
         }

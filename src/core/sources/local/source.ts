@@ -57,10 +57,16 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
         copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal, entries: walked, previous });
         ctx.progress.status(`copying ${name}`, copied.bytes, copied.bytes, true);
       };
-      const snapshot = await buildSnapshot(deps.worker, undefined, async (dest) => {
-        if (last === undefined || (await deps.worker.snapshotter.stat(last.snapshot)) === undefined) return copy(dest);
-        await withView(deps.worker, last.snapshot, (dir) => copy(dest, { dir, records: last.records }));
-      });
+      // Unchanged files are hard-linked from the last copy: both snapshots reached directly.
+      const snapshot = await buildSnapshot(
+        deps.worker,
+        undefined,
+        async (dest) => {
+          if (last === undefined || (await deps.worker.snapshotter.stat(last.snapshot)) === undefined) return copy(dest);
+          await withView(deps.worker, last.snapshot, (dir) => copy(dest, { dir, records: last.records }), { direct: true });
+        },
+        { direct: true },
+      );
       if (copied) deps.statCache.setLastCopy(key, snapshot, copied.records);
       return [deps.refs.ref(snapshot)];
     },
