@@ -1,6 +1,7 @@
 // The flags that point a command at a daemon (as buildctl spells them), shared by build, du,
 // prune and debug workers. Without --addr or BUILDKIT_HOST, build, du and prune work daemonless.
 import type { Channel } from "../api/grpc/client.ts";
+import { daemonAddress } from "../api/client/daemon-host.ts";
 import { BuildkitError } from "../core/errors.ts";
 
 export const DAEMON_ARGS = {
@@ -19,9 +20,8 @@ export interface DaemonArgs {
   readonly tlsservername?: string | undefined;
 }
 
-/** The daemon address the arguments (or BUILDKIT_HOST) name; undefined: none. */
+/** The daemon address the arguments (or BUILDKIT_HOST) name; undefined: none (no gRPC code loads). */
 export async function remoteAddress(args: DaemonArgs): Promise<string | undefined> {
-  const { daemonAddress } = await import("../api/client/daemon-address.ts");
   return daemonAddress(args, process.env);
 }
 

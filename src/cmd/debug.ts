@@ -12,6 +12,7 @@ import type { ReplayClock } from "../ui/tty/replay.ts";
 import { repeatedFlag } from "./build-flags.ts";
 import { DAEMON_ARGS, remoteAddress } from "./daemon-flags.ts";
 import { fail, UsageError } from "./exit.ts";
+import { stdoutStream } from "./stdout.ts";
 
 /** The definition's bytes from a file, or from stdin when no path (or "-") is given. */
 async function readDefinition(path: string | undefined): Promise<Uint8Array> {
@@ -42,7 +43,7 @@ const dumpLLB = defineCommand({
     try {
       const positional = typeof args.llbfile === "string" && args.llbfile !== "" ? args.llbfile : undefined;
       const def = loadDefinition(await readDefinition(pickPath(args.file, positional)));
-      process.stdout.write(args.dot ? dumpDot(def) : dumpJSON(def).map((line) => `${line}\n`).join(""));
+      stdoutStream().write(args.dot ? dumpDot(def) : dumpJSON(def).map((line) => `${line}\n`).join(""));
     } catch (err) {
       // One line on stderr and a non-zero exit, also when run outside main.ts.
       fail(err);
@@ -61,7 +62,7 @@ const isEvent = (r: TraceRecord): r is TimedProgressEvent => r.type !== "trace" 
 
 async function writeOut(text: string, output: string | undefined): Promise<void> {
   if (output === undefined || output === "-") {
-    process.stdout.write(text);
+    stdoutStream().write(text);
     return;
   }
   try {
@@ -82,8 +83,8 @@ async function replayDisplay(clock: ReplayClock): Promise<ProgressWriter> {
   // Loaded here: the table and chrome formats need none of the display code (nor listr2).
   const { createTTYDisplay, shouldUseTTY } = await import("../ui/tty.ts");
   const { createPlainPrinter } = await import("../ui/plain.ts");
-  if (shouldUseTTY("auto", process.stdout, process.env)) return createTTYDisplay(process.stdout, { now: () => clock.now() });
-  return createPlainPrinter({ write: (s) => void process.stdout.write(s) }, { now: () => clock.now(), startTime: clock.now() });
+  if (shouldUseTTY("auto", stdoutStream(), process.env)) return createTTYDisplay(stdoutStream(), { now: () => clock.now() });
+  return createPlainPrinter({ write: (s) => void stdoutStream().write(s) }, { now: () => clock.now(), startTime: clock.now() });
 }
 
 const FORMATS = ["table", "chrome"] as const;
@@ -134,7 +135,7 @@ const workers = defineCommand({
     const { formatWorkers, listWorkers } = await import("../api/client/workers.ts");
     const { onDaemon } = await import("./du.ts");
     const list = await onDaemon(address, args, (channel) => listWorkers(channel, repeatedFlag(rawArgs, "filter", "f")));
-    process.stdout.write(formatWorkers(list, args.verbose === true));
+    stdoutStream().write(formatWorkers(list, args.verbose === true));
   },
 });
 

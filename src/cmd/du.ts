@@ -13,6 +13,7 @@ import { remoteUsage } from "../api/client/cache-calls.ts";
 import { DAEMON_ARGS, daemonError, openDaemon, remoteAddress, requireLinux, type DaemonArgs } from "./daemon-flags.ts";
 import { UsageError } from "./exit.ts";
 import { openWorker, parseWorkerFlags, workerArgs, type WorkerChoice } from "./worker-flags.ts";
+import { stdoutStream } from "./stdout.ts";
 
 export default defineCommand({
   meta: { name: "du", description: "Show disk usage of the build cache" },
@@ -36,9 +37,9 @@ export default defineCommand({
       address === undefined
         ? (await localUsage(args.root ?? defaultRoot(), worker)).filter((r) => matchFilters(r, filters, now))
         : await onDaemon(address, args, (channel) => remoteUsage(channel, filterFlags));
-    if (args.format === "json") return void process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
+    if (args.format === "json") return void stdoutStream().write(`${JSON.stringify(records, null, 2)}\n`);
     const body = args.verbose ? records.map((r) => formatVerbose(r, now)).join("") : formatTable(records, now);
-    process.stdout.write(body + formatSummary(records));
+    stdoutStream().write(body + formatSummary(records));
   },
 });
 

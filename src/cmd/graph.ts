@@ -5,7 +5,7 @@ import { EXAMPLES, exampleDefinition, exampleHelp, findExample } from "../../exa
 import { FLAGS } from "../../examples/lib/options.ts";
 import { LLBError } from "../core/llb/index.ts";
 import { UsageError } from "./exit.ts";
-import { writeStdout } from "./stdout.ts";
+import { writeStdout, stdoutStream } from "./stdout.ts";
 
 /** What each example flag does (examples/lib/options.ts); a flag missing here says so. */
 const EXAMPLE_FLAG_HELP: Readonly<Record<string, string>> = {
@@ -82,7 +82,7 @@ export default defineCommand({
       return;
     }
     if (args.list) {
-      for (const e of EXAMPLES) process.stdout.write(`${e.name}\t${e.summary}\n`);
+      for (const e of EXAMPLES) stdoutStream().write(`${e.name}\t${e.summary}\n`);
       return;
     }
     const name = args.name;
@@ -96,7 +96,7 @@ export default defineCommand({
       if (err instanceof LLBError) throw new UsageError(`graph ${name}: ${err.message}`);
       throw err;
     }
-    if (out === "help") process.stdout.write(exampleHelp(example));
+    if (out === "help") stdoutStream().write(exampleHelp(example));
     else await writeStdout(out);
   },
 });

@@ -10,7 +10,7 @@ import type { ArgsDef, CommandDef, Resolvable, SubCommandsDef } from "citty";
 import { fail, oneLine, setDebug, UsageError } from "./exit.ts";
 import { configureLogging } from "./log.ts";
 import { asksForRawJSON, setNoticeMode } from "./notice.ts";
-import { guardStdout } from "./stdout.ts";
+import { stdoutStream } from "./stdout.ts";
 import versionCommand, { VERSION } from "./version.ts";
 
 // Subcommands have their own args types; citty's SubCommandsDef erases them the same way.
@@ -177,8 +177,8 @@ async function printUsage(level: Level): Promise<void> {
   // citty names a nested command after its parent only; give it the whole path instead.
   const text = await renderUsage({ ...level.cmd, meta: { ...meta, name: level.path, version: VERSION } });
   // citty colours whenever CI/NO_COLOR are unset; keep escapes out of pipes and files.
-  const plain = process.stdout.isTTY ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
-  process.stdout.write(`${plain.replace(/ +$/gm, "")}\n`);
+  const plain = stdoutStream().isTTY ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
+  stdoutStream().write(`${plain.replace(/ +$/gm, "")}\n`);
 }
 
 export async function run(argv: readonly string[]): Promise<void> {
@@ -188,7 +188,6 @@ export async function run(argv: readonly string[]): Promise<void> {
   if (options.includes("--debug")) setDebug(true);
   // Before parsing, so that even a usage error is a JSON line in a rawjson stream.
   if (asksForRawJSON(argv)) setNoticeMode({ json: true });
-  guardStdout();
   const args = argv.filter((a, i) => a !== "--debug" || (end >= 0 && i > end));
   try {
     if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {

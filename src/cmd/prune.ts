@@ -12,6 +12,7 @@ import { DAEMON_ARGS, remoteAddress, requireLinux } from "./daemon-flags.ts";
 import { formatVerbose, onDaemon, PRUNE_ID_WIDTH, tableHeader, tableRow, usageFilters, withEngine } from "./du.ts";
 import { UsageError } from "./exit.ts";
 import { parseWorkerFlags, workerArgs } from "./worker-flags.ts";
+import { stdoutStream } from "./stdout.ts";
 
 export default defineCommand({
   meta: { name: "prune", description: "Remove build cache records that no build is using" },
@@ -37,21 +38,21 @@ export default defineCommand({
     const now = Date.now();
     let first = true;
     const print = (r: UsageRecord) => {
-      if (args.verbose) return void process.stdout.write(formatVerbose(r, now));
-      process.stdout.write((first ? tableHeader(PRUNE_ID_WIDTH) : "") + tableRow(r, now, PRUNE_ID_WIDTH));
+      if (args.verbose) return void stdoutStream().write(formatVerbose(r, now));
+      stdoutStream().write((first ? tableHeader(PRUNE_ID_WIDTH) : "") + tableRow(r, now, PRUNE_ID_WIDTH));
       first = false;
     };
     if (address !== undefined) {
       const keepStorage = typeof policy.keepStorage === "number" ? policy.keepStorage : undefined;
       const remote = { all: args.all === true, keepDuration: policy.keepDuration, keepStorage, filters: repeatedFlag(rawArgs, "filter", "f") };
       const reclaimed = await onDaemon(address, args, (channel) => remotePrune(channel, remote, print));
-      process.stdout.write(`Total:        ${formatSize(reclaimed)}\n`);
+      stdoutStream().write(`Total:        ${formatSize(reclaimed)}\n`);
       return;
     }
     requireLinux("prune");
     const report = await withEngine(args.root ?? defaultRoot(), worker, (engine) => engine.prune(policy, { onRemoved: print }));
     // Blobs nothing names any more (layers of removed results, pushed images' manifests) and old traces count too.
-    process.stdout.write(`Total:        ${formatSize(report.reclaimed + (report.content?.bytes ?? 0) + (report.traces?.bytes ?? 0))}\n`);
+    stdoutStream().write(`Total:        ${formatSize(report.reclaimed + (report.content?.bytes ?? 0) + (report.traces?.bytes ?? 0))}\n`);
   },
 });
 

@@ -21,6 +21,7 @@ import { oneLine, UsageError } from "./exit.ts";
 import { parseFrontendFlags } from "./frontend-flags.ts";
 import { debugLog } from "./log.ts";
 import { writeMetadataFile } from "./metadata-file.ts";
+import { guardStdout } from "./stdout.ts";
 import { notice, responseNotice } from "./notice.ts";
 
 export interface RemoteBuildArgs extends DaemonArgs {
@@ -34,6 +35,7 @@ export interface RemoteBuildArgs extends DaemonArgs {
 }
 
 export async function runRemoteBuild(address: string, mode: ProgressMode, args: RemoteBuildArgs, rawArgs: readonly string[]): Promise<void> {
+  guardStdout(); // --output dest=- streams through process.stdout
   if (args.config !== undefined) throw new UsageError("--config is for daemonless builds: the daemon reads its own buildkitd.toml");
   if (args["gc-keep-storage"] !== undefined) throw new UsageError("--gc-keep-storage is for daemonless builds: the daemon runs its own garbage collection");
   const metadataFile = outputFilePath("--metadata-file", args["metadata-file"]);

@@ -13,11 +13,7 @@ export interface DaemonFlags {
   readonly tlsservername?: string | undefined;
 }
 
-/** The daemon address from --addr, else BUILDKIT_HOST; undefined when neither is set (daemonless). */
-export function daemonAddress(flags: DaemonFlags, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const addr = flags.addr || env.BUILDKIT_HOST || undefined;
-  return addr?.trim() || undefined;
-}
+export { daemonAddress } from "./daemon-host.ts";
 
 /** Checks the address and TLS flags; throws InvalidArgument naming the flag at fault. */
 export function checkDaemonFlags(address: string, flags: DaemonFlags): void {

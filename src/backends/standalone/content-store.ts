@@ -4,7 +4,6 @@
  * renamed in once complete and checked, so a present blob is always whole; committing one that
  * exists is a no-op. Temporary files a killed process left are swept when the worker opens.
  */
-import { randomUUID } from "node:crypto";
 import { open, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -54,7 +53,7 @@ export class LocalContentStore implements ContentStore {
 
   async writer(): Promise<ContentWriter> {
     await mkdir(this.#blobs, { recursive: true });
-    const temp = join(this.#blobs, `${TEMP_PREFIX}${process.pid}-${randomUUID()}`);
+    const temp = join(this.#blobs, `${TEMP_PREFIX}${process.pid}-${crypto.randomUUID()}`);
     return new FileWriter(await open(temp, "w"), temp, (d) => this.#path(d));
   }
 

@@ -4,6 +4,8 @@
  *
  * - the layers index, for snapshots that still exist (pulled layers, exported layers, imported
  *   cache layers); rows of snapshots that are gone are forgotten;
+ * - a pulled image's index, manifest and config, while the snapshot of its layers exists (a
+ *   digest-pinned build then resolves without the network);
  * - images.json (images exported with push=false): each manifest or index and what it names;
  * - the http source's remembered downloads (ROOT/http/*.json) used in the last 30 days; older
  *   ones are forgotten.
@@ -45,6 +47,10 @@ export async function collectContent(root: string, p: { content: ContentStore; s
     const committed = new Set((await snapshotter.list()).filter((s) => s.kind === "committed").map((s) => s.name));
     const goneSnapshots = new Set<string>();
     for (const row of index.layerRows()) {
+      if (committed.has(row.snapshot)) keep.add(row.digest);
+      else goneSnapshots.add(row.snapshot);
+    }
+    for (const row of index.pulledRows()) {
       if (committed.has(row.snapshot)) keep.add(row.digest);
       else goneSnapshots.add(row.snapshot);
     }

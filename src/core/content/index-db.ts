@@ -45,7 +45,9 @@ CREATE TABLE IF NOT EXISTS layers (
   PRIMARY KEY (snapshot, compression, level));
 CREATE TABLE IF NOT EXISTS blob_sources (
   digest TEXT NOT NULL, domain TEXT NOT NULL, path TEXT NOT NULL, seen INTEGER NOT NULL,
-  PRIMARY KEY (digest, domain, path));`;
+  PRIMARY KEY (digest, domain, path));
+CREATE TABLE IF NOT EXISTS pulled (
+  digest TEXT NOT NULL, snapshot TEXT NOT NULL, PRIMARY KEY (digest, snapshot));`;
 
 export class ContentIndex {
   readonly #db: Database;
@@ -90,6 +92,22 @@ export class ContentIndex {
     );
   }
 
+  /** Keeps a pulled image's index, manifest or config while the snapshot of its layers exists. */
+  savePulled(digests: Iterable<Digest>, snapshot: string): void {
+    const put = this.#db.query<never, [string, string]>("INSERT OR IGNORE INTO pulled (digest, snapshot) VALUES (?, ?)");
+    this.#db.transaction(() => {
+      for (const d of digests) put.run(d, snapshot);
+    })();
+  }
+
+  /** Every pulled-image blob and the snapshot that keeps it. */
+  pulledRows(): { readonly digest: Digest; readonly snapshot: string }[] {
+    return this.#db
+      .query<{ digest: string; snapshot: string }, []>("SELECT digest, snapshot FROM pulled")
+      .all()
+      .map((r) => ({ digest: r.digest as Digest, snapshot: r.snapshot }));
+  }
+
   /** Records that a registry repository holds the blob. */
   addSource(digest: Digest, repo: { domain: string; path: string }): void {
     this.#db.run("INSERT OR REPLACE INTO blob_sources (digest, domain, path, seen) VALUES (?, ?, ?, ?)", [digest, repo.domain, repo.path, Date.now()]);
@@ -115,8 +133,12 @@ export class ContentIndex {
   forget(snapshots: Iterable<string>, blobs: Iterable<Digest>): void {
     const dropLayer = this.#db.query<never, [string]>("DELETE FROM layers WHERE snapshot = ?");
     const dropSource = this.#db.query<never, [string]>("DELETE FROM blob_sources WHERE digest = ?");
+    const dropPulled = this.#db.query<never, [string]>("DELETE FROM pulled WHERE snapshot = ?");
     this.#db.transaction(() => {
-      for (const s of snapshots) dropLayer.run(s);
+      for (const s of snapshots) {
+        dropLayer.run(s);
+        dropPulled.run(s);
+      }
       for (const d of blobs) dropSource.run(d);
     })();
   }

@@ -4,7 +4,6 @@
  * BuildKit's containerd worker keeps in containerd's image store; `push=false` writes here.
  * Written to a temporary file and renamed, so a reader never sees half of it.
  */
-import { randomUUID } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { statePath } from "../worker/storage.ts";
 import { BuildkitError } from "../errors.ts";
@@ -42,7 +41,7 @@ export async function storeImage(root: string, name: string, target: Descriptor)
   const file = await readImages(root);
   const images = { ...file.images, [name]: { target, created: new Date().toISOString() } };
   const path = imagesPath(root);
-  const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
+  const temp = `${path}.tmp-${process.pid}-${crypto.randomUUID()}`;
   try {
     await writeFile(temp, `${JSON.stringify({ images }, null, 2)}\n`);
     await rename(temp, path);

@@ -24,7 +24,9 @@ export interface ResolvedImage {
   /** The image manifest's digest. */
   readonly digest: Digest;
   /** The index (manifest list) the manifest was picked from, when the ref named one. */
-  readonly indexDigest?: Digest;
+  readonly indexDigest?: Digest | undefined;
+  /** That index's bytes. */
+  readonly indexBytes?: Uint8Array | undefined;
   readonly manifest: ImageManifest;
   readonly manifestDescriptor: Descriptor;
   readonly manifestBytes: Uint8Array;
@@ -131,6 +133,7 @@ async function resolveAt(ctx: RegistryContext, e: RegistryEndpoint, repo: Reposi
     ref: `${repositoryName(repo)}@${digest}`,
     digest,
     indexDigest: top.parsed.kind === "index" ? top.digest : undefined,
+    indexBytes: top.parsed.kind === "index" ? top.bytes : undefined,
     manifest,
     manifestDescriptor: { mediaType, digest, size: bytes.byteLength },
     manifestBytes: bytes,

@@ -58,6 +58,29 @@ describe.skipIf(!run)("image sources", () => {
     expect(downloads).toEqual([]);
   });
 
+  test("a digest-pinned image whose blobs are local builds again with the registry gone", async () => {
+    const own = await startRegistry();
+    let stopped = false;
+    try {
+      const layout = await makeBusyboxImage({ dir: h.temp("pinned"), extraFiles: { "etc/version": "pinned\n" } });
+      await pushImage(layout.layoutDir, `${own.host}/test/pinned:latest`);
+      const def = image(`${own.host}/test/pinned@${layout.digest}`).run(sh("cat /etc/version > /v")).root();
+      const first = await h.build(def);
+      expect(first.code).toBe(0);
+      await own.stop();
+      stopped = true;
+      const again = await h.build(def);
+      expect(again.stderr).not.toContain("error");
+      expect(again.code).toBe(0);
+      expect(stepCached(again, "sh -c cat")).toBe(true);
+      // A tag still asks the registry (it may have moved).
+      const tagged = await h.build(image(`${own.host}/test/pinned:latest`).run(sh("true")).root());
+      expect(tagged.code).not.toBe(0);
+    } finally {
+      if (!stopped) await own.stop();
+    }
+  });
+
   test("the image config's env, working directory and user become the step's defaults (resolved by the client)", async () => {
     const ref = `${registry.host}/test/configured:latest`;
     const layout = await makeBusyboxImage({ dir: h.temp("configured"), config: { Env: ["FOO=from-config", "PATH=/bin"], WorkingDir: "/etc", User: "nobody" } });

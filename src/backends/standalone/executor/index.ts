@@ -5,7 +5,6 @@
 // `runc/` (runc's state dir). Everything made for a run is undone when it ends, in reverse order:
 // runc's container, the mount stubs runc left in the rootfs, the host mounts, the bundle dir.
 // After a crash, sweepRunc(root) cleans up what is left.
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
@@ -107,7 +106,7 @@ class RuncExecutor implements Executor {
 
   async run(p: RunParams, signal: AbortSignal): Promise<{ exitCode: number }> {
     throwIfAborted(signal);
-    const id = randomBytes(12).toString("hex");
+    const id = Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("hex");
     const cleanup = new Cleanup();
     let exitCode: number;
     try {

@@ -15,6 +15,7 @@ import type { ResolvedImage } from "../../registry/pull.ts";
 import type { OpAdapter, OpContext } from "../../solver/op.ts";
 import { commitMutable, discard, prepareMutable } from "../../worker/snapshots.ts";
 import type { SourceDeps } from "../source.ts";
+import { keepResolved, resolveFromStore } from "./local-resolve.ts";
 
 export interface ImageDeps extends SourceDeps {
   readonly registry: RegistryClient;
@@ -28,13 +29,13 @@ export interface ImageDeps extends SourceDeps {
  * to for the op's platform, so a moved tag rebuilds and an unmoved one does not. Layers are
  * stacked snapshots named by their chain ID: a layer already present is never downloaded or
  * applied again; missing ones download in parallel (verified while streaming) and are
- * applied in order.
+ * applied in order. A digest-pinned ref whose manifest and config were kept resolves locally.
  */
 export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, deps: ImageDeps): OpAdapter {
   const ref = (op.identifier ?? "").slice("docker-image://".length);
   let resolving: Promise<ResolvedImage> | undefined;
   const resolve = (ctx: OpContext) => {
-    resolving ??= deps.registry.resolve(ref, platform, ctx.signal).catch((err: unknown) => {
+    resolving ??= resolveImage(ref, platform, deps, ctx.signal).catch((err: unknown) => {
       resolving = undefined;
       throw err;
     });
@@ -54,6 +55,16 @@ export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, dep
       return [deps.refs.ref(name)];
     },
   };
+}
+
+/** A pinned ref whose blobs are local resolves without the network; else the registry answers and its blobs are kept. */
+async function resolveImage(ref: string, platform: Platform, deps: ImageDeps, signal: AbortSignal): Promise<ResolvedImage> {
+  const local = await resolveFromStore(deps.content, ref, platform);
+  if (local !== undefined) return local;
+  const image = await deps.registry.resolve(ref, platform, signal);
+  const diffIDs = image.config.rootfs.diff_ids;
+  if (diffIDs.length > 0) await keepResolved(deps.content, deps.index, image, `layer-${chainIDs(diffIDs).at(-1)}`);
+  return image;
 }
 
 /**

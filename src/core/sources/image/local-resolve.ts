@@ -1,0 +1,74 @@
+/**
+ * A digest-pinned image resolved from the content store, without the network: a pull keeps the
+ * index (when the ref named one), the platform's manifest and its config as blobs, so the next
+ * build of `name@sha256:…` reads them back (the digest pins the bytes; the store verified them on
+ * the way in). Anything missing, and the registry is asked as before. Tags always go to the
+ * registry: a tag can move.
+ */
+import { isDigest, type Digest } from "../../digest.ts";
+import { blobSize, putBlob, readBlob } from "../../content/blobs.ts";
+import type { Platform } from "../../llb/platform.ts";
+import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseImageConfig, parseManifest } from "../../registry/manifest.ts";
+import type { Descriptor } from "../../registry/manifest.ts";
+import type { ResolvedImage } from "../../registry/pull.ts";
+import { parseRef, repositoryName } from "../../registry/repository.ts";
+import { selectManifest, type LoadedConfig, type ManifestDoc } from "../../registry/select.ts";
+import type { ContentIndex } from "../../content/index-db.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
+
+/** Thrown inside the local resolution when a blob is not there: the caller then asks the registry. */
+class NotLocal extends Error {}
+
+async function localBytes(content: ContentStore, digest: Digest, maxBytes: number, size?: number): Promise<Uint8Array> {
+  const have = await blobSize(content, digest);
+  if (have === undefined || (size !== undefined && have !== size) || have > maxBytes) throw new NotLocal(digest);
+  return readBlob(content, digest, maxBytes);
+}
+
+async function localManifest(content: ContentStore, digest: Digest, size?: number): Promise<ManifestDoc> {
+  const bytes = await localBytes(content, digest, MAX_MANIFEST_BYTES, size);
+  return { bytes, digest, parsed: parseManifest(bytes, `manifest ${digest}`) };
+}
+
+/** The image `ref` names for platform, from the content store; undefined unless ref is pinned and every blob is there. */
+export async function resolveFromStore(content: ContentStore, ref: string, platform: Platform): Promise<ResolvedImage | undefined> {
+  const parsed = parseRef(ref, "resolving image");
+  if (parsed.digest === undefined || !isDigest(parsed.digest)) return undefined;
+  try {
+    const top = await localManifest(content, parsed.digest);
+    const loadConfig = async (d: Descriptor): Promise<LoadedConfig> => {
+      const bytes = await localBytes(content, d.digest, MAX_CONFIG_BYTES, d.size);
+      return { config: parseImageConfig(bytes, `config ${d.digest}`), bytes };
+    };
+    const chosen = await selectManifest(top, platform, { fetchChild: (d) => localManifest(content, d.digest, d.size), loadConfig });
+    const { manifest, bytes, digest, mediaType } = chosen;
+    const config = chosen.config ?? (await loadConfig(manifest.config));
+    return {
+      ref: `${repositoryName(parsed)}@${digest}`,
+      digest,
+      indexDigest: top.parsed.kind === "index" ? top.digest : undefined,
+      indexBytes: top.parsed.kind === "index" ? top.bytes : undefined,
+      manifest,
+      manifestDescriptor: { mediaType, digest, size: bytes.byteLength },
+      manifestBytes: bytes,
+      config: config.config,
+      configDescriptor: manifest.config,
+      configBytes: config.bytes,
+    };
+  } catch (err) {
+    if (err instanceof NotLocal) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Keeps what a registry resolution read (index, manifest, config) for the next pinned build;
+ * content GC keeps them while `snapshot` (the image's top layer) exists.
+ */
+export async function keepResolved(content: ContentStore, index: ContentIndex, image: ResolvedImage, snapshot: string): Promise<void> {
+  const kept: Digest[] = [];
+  if (image.indexBytes !== undefined) kept.push((await putBlob(content, "application/octet-stream", image.indexBytes)).digest);
+  kept.push((await putBlob(content, image.manifestDescriptor.mediaType, image.manifestBytes)).digest);
+  kept.push((await putBlob(content, image.configDescriptor.mediaType, image.configBytes)).digest);
+  index.savePulled(kept, snapshot);
+}
