@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream";
 import { ClientCall, type CallOptions } from "./client-call.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "./framing.ts";
 import { parseAddress } from "./listen.ts";
+import { withPeerWindowFix } from "./window-fix.ts";
 import type { Metadata } from "./metadata.ts";
 import type { BidiMethod, Decoded, MessageType, Props, ServerStreamMethod, UnaryMethod } from "./method.ts";
 import { GrpcError, Status } from "./status.ts";
@@ -125,12 +126,16 @@ export class Channel {
 
   #open(): http2.ClientHttp2Session {
     const target = this.#target;
-    if (typeof target !== "string") return http2.connect("http://localhost", { createConnection: () => target });
+    // Bun's http2 drops a peer's mid-stream INITIAL_WINDOW_SIZE increase (grpc-go's BDP
+    // estimation sends them), which can stall a stream for good: see window-fix.ts.
+    if (typeof target !== "string") return http2.connect("http://localhost", { createConnection: () => withPeerWindowFix(target, "client") });
     const address = parseAddress(target);
-    if (address.kind === "unix") return http2.connect("http://localhost", { createConnection: () => net.connect(address.path) });
+    if (address.kind === "unix") return http2.connect("http://localhost", { createConnection: () => withPeerWindowFix(net.connect(address.path), "client") });
     const host = address.host.includes(":") ? `[${address.host}]` : address.host;
     const tls = this.#opts.tls;
-    if (tls === undefined) return http2.connect(`http://${host}:${address.port}`);
+    if (tls === undefined) {
+      return http2.connect(`http://${host}:${address.port}`, { createConnection: () => withPeerWindowFix(net.connect(address.port, address.host), "client") });
+    }
     return http2.connect(`https://${host}:${address.port}`, {
       ALPNProtocols: ["h2"],
       ...(tls.ca === undefined ? {} : { ca: pem(tls.ca) }),

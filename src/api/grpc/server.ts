@@ -9,6 +9,7 @@ import { runHandler, type Handler, type ServiceHandlers } from "./handlers.ts";
 import { bind, createHttp2Server, parseAddress, type ListenOptions } from "./listen.ts";
 import type { MethodDescriptor, ServiceDescriptor } from "./method.ts";
 import { ServerCall } from "./server-call.ts";
+import { withPeerWindowFix } from "./window-fix.ts";
 import { GrpcError, Status } from "./status.ts";
 
 export interface ServerOptions {
@@ -76,7 +77,8 @@ export class GrpcServer {
       conn.once("close", () => resolve());
     });
     if (this.#closing) conn.destroy();
-    else this.#connectionServer.emit("connection", conn);
+    // See window-fix.ts: a grpc-go client raises INITIAL_WINDOW_SIZE mid-stream.
+    else this.#connectionServer.emit("connection", withPeerWindowFix(conn, "server"));
     return closed;
   }
 
