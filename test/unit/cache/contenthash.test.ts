@@ -36,7 +36,7 @@ describe.skipIf(!asRoot)("content checksum against BuildKit v0.11.6", () => {
     test(v.name, async () => {
       const sel = { path: v.src, followLinks: v.followSymlinks ?? false, wildcard: (v.allowWildcard ?? false) && /[*?[]/.test(v.src), includePatterns: v.includePatterns ?? [], excludePatterns: v.excludePatterns ?? [] };
       const digest = await contentHash(v.scanned ? snapshot : tree, [sel], { localSource: !v.scanned });
-      expect(rootKey(digest, -1)).toBe((vectors as Record<string, string>)[v.name]!);
+      expect(String(rootKey(digest, -1))).toBe((vectors as Record<string, string>)[v.name]!);
     });
   }
 });
