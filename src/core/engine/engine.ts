@@ -169,6 +169,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       progress: ctx.progress,
       loadResult: (id) => imports.loadResult(id),
       observeKey: imports.observeKey,
+      lateLookup: imports.lateLookup,
       noCache: request.noCache,
       concurrency: config.concurrency,
       inflight,

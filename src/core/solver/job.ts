@@ -10,7 +10,7 @@ import type { LoadedDefinition, LoadedOp } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import { canceled, type Handle, type Inflight, type JoinSink } from "./inflight.ts";
 import { Semaphore } from "./semaphore.ts";
-import type { KeyedVertex } from "./scheduler.ts";
+import type { KeyedVertex, LateInput } from "./scheduler.ts";
 import type { OpAdapter, OpContext, OpResolver, ResultRef } from "./op.ts";
 import { vertexNames } from "./vertex-name.ts";
 
@@ -78,6 +78,7 @@ export interface JobOptions {
   readonly noCache: boolean;
   loadResult(id: string): Promise<ResultRef | undefined>;
   observeKey?(v: KeyedVertex): void;
+  lateLookup?(v: KeyedVertex, inputs: readonly LateInput[]): Promise<void>;
 }
 
 export class Job {

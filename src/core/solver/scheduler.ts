@@ -37,6 +37,12 @@ export interface SolveOptions {
    * their consumers): remote cache imports map BuildKit's keys onto ours here.
    */
   observeKey?(v: KeyedVertex): void;
+  /**
+   * Told a vertex whose key missed once its inputs are there, before it runs: remote cache
+   * imports match BuildKit's content-based keys of the inputs here (and keys whose inputs
+   * matched late), answering through the store, which is then asked again.
+   */
+  lateLookup?(v: KeyedVertex, inputs: readonly LateInput[]): Promise<void>;
   /** Where identical in-flight work is joined; default one per store, shared process-wide. */
   readonly inflight?: Inflight;
 }
@@ -46,6 +52,12 @@ export interface KeyedVertex {
   readonly key: Digest;
   readonly contentKey?: string;
   readonly remoteKeys?: readonly string[];
+}
+
+/** An input of a vertex, materialised: its result and the op that made it. */
+export interface LateInput {
+  readonly ref: ResultRef;
+  readonly op: LoadedOp;
 }
 
 export interface SolveResult {
@@ -76,6 +88,7 @@ export async function solve(def: LoadedDefinition, opts: SolveOptions): Promise<
     noCache: opts.noCache ?? false,
     loadResult: opts.loadResult,
     observeKey: opts.observeKey,
+    lateLookup: opts.lateLookup,
   });
   const onAbort = (): void => job.controller.abort(new BuildkitError("Canceled", "solving definition: canceled"));
   if (opts.signal?.aborted) onAbort();
@@ -210,11 +223,23 @@ function inputsOf(job: Job, v: Vertex): Promise<Handle[]> {
 async function run(job: Job, v: Vertex): Promise<void> {
   const inputs = await inputsOf(job, v);
   const key = v.key as Digest;
+  if (await lateHit(job, v, inputs)) return;
   const work = (ctx: WorkContext): Promise<ResultRef[]> => execute(job, v, inputs, ctx);
   const handles = await job.guard(v, () => job.opts.inflight.join(key, work, job.sink(v), job.signal));
   job.own(v, handles);
   job.reportCompleted(v);
   job.settle(v);
+}
+
+/** Asks lateLookup about a vertex that missed; true when it then loaded from the cache. */
+async function lateHit(job: Job, v: Vertex, inputs: readonly ResultRef[]): Promise<boolean> {
+  const late = job.opts.lateLookup;
+  if (late === undefined || !job.lookupAllowed(v) || v.key === undefined) return false;
+  const key = v.key;
+  const lateInputs = v.op.inputs.map((input, i) => ({ ref: inputs[i]!, op: job.vertex(input.digest).op }));
+  await job.guard(v, () => late({ op: v.op, key, contentKey: v.contentKey, remoteKeys: v.remoteKeys }, lateInputs));
+  lookup(job, v, key);
+  return v.cachedIds !== undefined && (await load(job, v, v.cachedIds));
 }
 
 /** The op itself, run once per key whoever joins: queue, run, check, record. */

@@ -11,6 +11,7 @@
  */
 import { posix } from "node:path";
 import { sha256 } from "../../digest.ts";
+import { base as goBase } from "../contenthash/go-path.ts";
 import type { Digest } from "../../digest.ts";
 import type { LoadedOp } from "../../llb/definition.ts";
 import { hostPlatform } from "../../llb/platform.ts";
@@ -223,7 +224,7 @@ function fileCacheMap(file: pb.FileOp.$Properties, numInputs: number): BuildkitC
       if (secondary !== -1 && secondary < numInputs) {
         const wildcard = !!p.allowWildcard && /[*?[]/.test(src);
         add(secondary, selectorOf(src, !!p.followSymlink, { wildcard, includePatterns: p.include_patterns ?? [], excludePatterns: p.exclude_patterns ?? [] }));
-        src = posix.basename(src);
+        src = goBase(src);
       }
       json = copyJSON(p, src);
     }

@@ -26,6 +26,9 @@ import { withView } from "../../worker/snapshots.ts";
 import type { Worker } from "../../worker/worker.ts";
 import type { CacheStore } from "../store.ts";
 import { rootKey, vertexCacheMap } from "./buildkit-cache-map.ts";
+import type { CacheMapDep } from "./buildkit-cache-map.ts";
+import { CONTENT_OUTPUT } from "./buildkit-match.ts";
+import { inputContentDigest } from "./content-keys.ts";
 import { encodeBuildkitCache } from "./buildkit-format.ts";
 import type { BkConfig, BkInput, BkLayer, BkRecord } from "./buildkit-format.ts";
 import type { CacheLayer } from "./format.ts";
@@ -93,15 +96,19 @@ export async function collectCache(ctx: CacheExportContext, mode: CacheMode, com
   const out = new ConfigBuilder();
   /** "vertex output" → its records' indexes. */
   const items = new Map<string, number[]>();
+  const summaries = new Map(ctx.vertices.map((v) => [v.digest, v]));
   for (const v of ctx.vertices) {
     const op = ctx.def.ops.get(v.digest);
     if (op === undefined || v.cacheKey === undefined) continue;
     const cm = vertexCacheMap(op, v);
     if (cm === undefined || cm.deps.length !== op.inputs.length) continue;
+    const content = await Promise.all(cm.deps.map((dep, i) => contentRecord(ctx, out, summaries.get(op.inputs[i]!.digest), op.inputs[i]!.index, dep)));
     for (let output = 0; output < op.outputs; output++) {
       const inputs: BkInput[][] = cm.deps.map((dep, i) => {
         const input = op.inputs[i]!;
-        return (items.get(`${input.digest} ${input.index}`) ?? []).map((link) => ({ selector: dep.selector, link }));
+        const links = (items.get(`${input.digest} ${input.index}`) ?? []).map((link) => ({ selector: dep.selector, link }));
+        const slow = content[i];
+        return slow === undefined ? links : [...links, { selector: "", link: slow }];
       });
       // BuildKit drops a record with an input it cannot link (e.g. a session-bound source).
       if (inputs.some((links) => links.length === 0)) continue;
@@ -112,6 +119,18 @@ export async function collectCache(ctx: CacheExportContext, mode: CacheMode, com
     }
   }
   return { config: out.config(), blobs: out.blobs };
+}
+
+/**
+ * The record of an input's content key (BuildKit's slow key: rootKey(contenthash digest, -1),
+ * no inputs, no result), when the dep has one and the input's result is at hand.
+ */
+async function contentRecord(ctx: CacheExportContext, out: ConfigBuilder, input: VertexSummary | undefined, index: number, dep: CacheMapDep): Promise<number | undefined> {
+  if (dep.contentSelectors === undefined || input?.cacheKey === undefined) return undefined;
+  const snapshot = ctx.store.lookup(input.cacheKey, index);
+  if (snapshot === undefined || (await ctx.worker.snapshotter.stat(snapshot))?.kind !== "committed") return undefined;
+  const digest = await inputContentDigest(ctx.worker, snapshot, ctx.def.ops.get(input.digest), dep);
+  return digest === undefined ? undefined : out.contentRecord(rootKey(digest, CONTENT_OUTPUT));
 }
 
 /** Layers (each chain once, parents first) and records, as BuildKit's marshalState builds them. */
@@ -138,8 +157,20 @@ class ConfigBuilder {
     return parent === -1 ? undefined : parent;
   }
 
+  readonly #content = new Map<string, number>();
+
   record(r: BkRecord): number {
     return this.#records.push(r) - 1;
+  }
+
+  /** A content key's record, once per digest. */
+  contentRecord(digest: string): number {
+    let index = this.#content.get(digest);
+    if (index === undefined) {
+      index = this.record({ digest, results: [], chains: [], inputs: [] });
+      this.#content.set(digest, index);
+    }
+    return index;
   }
 
   config(): BkConfig {

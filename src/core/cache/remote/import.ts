@@ -21,8 +21,10 @@ import type { Worker } from "../../worker/worker.ts";
 import type { SnapshotRefs } from "../refs.ts";
 import type { CacheStore } from "../store.ts";
 import { chainIDs, materialiseChain, snapshotName } from "./chain.ts";
-import type { KeyedVertex } from "../../solver/scheduler.ts";
+import type { KeyedVertex, LateInput } from "../../solver/scheduler.ts";
 import { BuildkitMatcher } from "./buildkit-match.ts";
+import type { BkRecord } from "./buildkit-format.ts";
+import { inputContentDigest } from "./content-keys.ts";
 import { resultLayers } from "./buildkit-format.ts";
 import type { CacheDocument, CacheLayer } from "./format.ts";
 import { readLocalCache } from "./local.ts";
@@ -71,6 +73,8 @@ export interface CacheImports {
   loadResult(id: string): Promise<ResultRef | undefined>;
   /** For the solver: maps each vertex's key onto the imported BuildKit records it matches. */
   readonly observeKey?: (v: KeyedVertex) => void;
+  /** For the solver: a vertex that missed, its inputs there, matched by content keys. */
+  readonly lateLookup?: (v: KeyedVertex, inputs: readonly LateInput[]) => Promise<void>;
 }
 
 /** Reads every import spec (warnings for those that cannot be read). */
@@ -119,18 +123,40 @@ class Imports implements CacheImports {
   }
 
   readonly observeKey = (v: KeyedVertex): void => {
+    for (const { cache, matcher } of this.#matchers) this.#answerMatches(cache, matcher, v, matcher.match(v.op, v));
+  };
+
+  readonly lateLookup = async (v: KeyedVertex, inputs: readonly LateInput[]): Promise<void> => {
+    /** Content digests by input and dep, computed once for every cache. */
+    const digests = new Map<number, Promise<string | undefined>>();
     for (const { cache, matcher } of this.#matchers) {
-      const perOutput = matcher.match(v.op, v);
-      perOutput.forEach((records, output) => {
-        for (const record of records) {
-          const layers = resultLayers(matcher.cache, record);
-          if (layers === undefined || layers.length === 0) continue;
-          this.#answer(cache, layers, { key: v.key, output, description: undefined, kind: v.op.kind });
-          break;
-        }
-      });
+      const cm = matcher.candidate(v.op, v);
+      if (cm === undefined) continue;
+      const content = await Promise.all(
+        cm.deps.map((dep, i) => {
+          if (dep.contentSelectors === undefined) return undefined;
+          let digest = digests.get(i);
+          if (digest === undefined) {
+            digest = inputContentDigest(this.#deps.worker, inputs[i]!.ref.id, inputs[i]!.op, dep);
+            digests.set(i, digest);
+          }
+          return digest;
+        }),
+      );
+      this.#answerMatches(cache, matcher, v, matcher.lateMatch(v.op, cm, content));
     }
   };
+
+  #answerMatches(cache: LoadedCache, matcher: BuildkitMatcher, v: KeyedVertex, perOutput: readonly BkRecord[][]): void {
+    perOutput.forEach((records, output) => {
+      for (const record of records) {
+        const layers = resultLayers(matcher.cache, record);
+        if (layers === undefined || layers.length === 0) continue;
+        this.#answer(cache, layers, { key: v.key, output, description: undefined, kind: v.op.kind });
+        break;
+      }
+    });
+  }
 
   #addLegacy(cache: LoadedCache, doc: CacheDocument): void {
     for (const record of doc.records) {
