@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # git: git sources. skopeo, docker-registry, openssl, apache2-utils (htpasswd), zstd: the
 # registry tests (zstd, bzip2, xz-utils also ADD's archive unpacking). tmux: the terminal display
 # tests. containerd: the image archive import tests. tar, ca-certificates: the basics.
-APT_PACKAGES=(ca-certificates git tar runc busybox-static skopeo docker-registry openssl apache2-utils zstd bzip2 xz-utils tmux containerd)
+APT_PACKAGES=(ca-certificates git tar runc crun busybox-static skopeo docker-registry openssl apache2-utils zstd bzip2 xz-utils tmux containerd)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

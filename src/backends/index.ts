@@ -8,9 +8,13 @@ export interface BackendOptions {
   /** The engine's state directory (cache index, content index, traces); one process owns it at a time. */
   readonly root: string;
   readonly containerd: { readonly address: string; readonly namespace: string };
+  /** The standalone worker's OCI runtime: "runc", "crun" or a path; undefined: crun when it works here, else runc. */
+  readonly ociRuntime?: string;
   /** Called when another process holds the state directory and this one waits for it. */
   readonly onWait?: () => void;
   readonly signal?: AbortSignal;
+  /** One-line notices for stderr (why crun is not used). */
+  readonly onNotice?: (line: string) => void;
 }
 
 export interface OpenedWorker {
@@ -26,7 +30,7 @@ export const BACKENDS = {
   /** runc, overlayfs snapshots and blobs in files, all under the state directory. */
   standalone: async (opts: BackendOptions): Promise<OpenedWorker> => {
     const { createStandaloneWorker } = await import("./standalone/index.ts");
-    const worker = await createStandaloneWorker({ root: opts.root, onWait: opts.onWait, signal: opts.signal });
+    const worker = await createStandaloneWorker({ root: opts.root, ociRuntime: opts.ociRuntime, onNotice: opts.onNotice, onWait: opts.onWait, signal: opts.signal });
     return { worker, swept: worker.swept };
   },
   /** A containerd daemon's content store, snapshotter, containers and tasks, in one namespace. */

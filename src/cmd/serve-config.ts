@@ -1,6 +1,6 @@
 // The daemon's settings from buildkitd.toml, in BuildKit's format: the global `root` and
-// `insecure-entitlements`, `[grpc] address` and `[grpc.tls]`, `[worker.oci] gc` and
-// `gckeepstorage` (bytes). The `[registry."HOST"]` sections are read by the registry client.
+// `insecure-entitlements`, `[grpc] address` and `[grpc.tls]`, `[worker.oci] gc`,
+// `gckeepstorage` (bytes) and `binary` (the OCI runtime: runc, crun or a path). The `[registry."HOST"]` sections are read by the registry client.
 import { readFileSync } from "node:fs";
 import { UsageError } from "./exit.ts";
 
@@ -12,6 +12,8 @@ export interface ServeFileConfig {
   /** false: `[worker.oci] gc = false`. */
   readonly gc: boolean;
   readonly gcKeepStorage?: number;
+  /** `[worker.oci] binary`: runc, crun or a path. */
+  readonly ociRuntime?: string;
 }
 
 type Table = Record<string, unknown>;
@@ -28,6 +30,13 @@ function optString(table: Table, key: string, what: string, path: string): strin
   const v = table[key];
   if (v === undefined || typeof v === "string") return v;
   throw new UsageError(`--config ${path}: ${what} must be a string`);
+}
+
+function ociBinary(worker: Table, path: string): { ociRuntime?: string } {
+  const binary = optString(worker, "binary", "worker.oci.binary", path);
+  if (binary === undefined) return {};
+  if (binary !== "runc" && binary !== "crun" && !binary.includes("/")) throw new UsageError(`--config ${path}: worker.oci.binary must be runc, crun or a path, not ${JSON.stringify(binary)}`);
+  return { ociRuntime: binary };
 }
 
 /** Reads and checks the file; a missing, unreadable or malformed file is a usage error naming it. */
@@ -58,5 +67,6 @@ export function readServeConfig(path: string): ServeFileConfig {
     insecureEntitlements: strings(doc["insecure-entitlements"], "insecure-entitlements", path),
     gc: worker.gc !== false,
     ...(typeof keep === "number" ? { gcKeepStorage: keep } : {}),
+    ...ociBinary(worker, path),
   };
 }

@@ -41,7 +41,7 @@ export default defineCommand({
     });
     const root = args.root ?? file?.root ?? defaultRoot();
     const gcKeepStorage = file?.gc === false ? 0 : file?.gcKeepStorage;
-    const workerChoice = parseWorkerFlags(args);
+    const workerChoice = parseWorkerFlags({ ...args, "oci-runtime": args["oci-runtime"] ?? file?.ociRuntime });
 
     const { createEngine } = await import("../core/engine/index.ts");
     const { createDaemon } = await import("../api/daemon.ts");

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { hostPlatform } from "../../core/llb/platform.ts";
 import type { Worker } from "../../core/worker/worker.ts";
 import { LocalContentStore } from "./content-store.ts";
-import { createRuncExecutor, sweepRunc } from "./executor/index.ts";
+import { chooseRuntime, createRuncExecutor, sweepRuntimes } from "./executor/index.ts";
 import { lockRoot } from "./root-lock.ts";
 import { createOverlaySnapshotter } from "./snapshotter.ts";
 import { withMounted } from "./sys/mount.ts";
@@ -12,7 +12,12 @@ import { ensureStateDir } from "./state-dir.ts";
 export interface StandaloneWorkerOptions {
   /** The state directory; one process owns it at a time. */
   root: string;
+  /** The OCI runtime binary, as is; overrides ociRuntime. */
   runcPath?: string;
+  /** "runc", "crun" or a path; by default crun when it works on this kernel, else runc. */
+  ociRuntime?: string;
+  /** One-line notices for stderr (why crun is not used). */
+  onNotice?: (line: string) => void;
   /** Called when another process holds the root and this one waits for it. */
   onWait?: () => void;
   signal?: AbortSignal;
@@ -36,18 +41,26 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
     for (const dir of [mountRoot, executorRoot, join(opts.root, "snapshots")]) ensureStateDir(dir);
     // Mounts first: the sweeps below remove directories a stale mount may still stack.
     const mounts = sweepMounts(opts.root);
-    const runc = await sweepRunc(executorRoot, { runcPath: opts.runcPath });
+    const runc = await sweepRuntimes(executorRoot, opts.runcPath ?? opts.ociRuntime);
     const snapshotter = await createOverlaySnapshotter({ root: opts.root });
     const content = new LocalContentStore(opts.root);
     const tempBlobs = await content.sweep();
     const platform = hostPlatform();
     return {
       id: `standalone-${platform.architecture}`,
-      labels: { "org.mobyproject.buildkit.worker.executor": "runc", "org.mobyproject.buildkit.worker.snapshotter": "overlayfs" },
+      labels: { "org.mobyproject.buildkit.worker.executor": "oci", "org.mobyproject.buildkit.worker.snapshotter": "overlayfs" },
       platforms: [platform],
       root: opts.root,
       snapshotter,
-      executor: createRuncExecutor({ root: executorRoot, runcPath: opts.runcPath }),
+      executor: createRuncExecutor({
+        root: executorRoot,
+        runcPath: opts.runcPath,
+        // The runtime is chosen (crun probed, once per state root) when the first container runs.
+        runtime: async () => {
+          const onNotice = opts.onNotice ?? ((line: string) => void process.stderr.write(`${line}\n`));
+          return (await chooseRuntime(opts.ociRuntime, { root: executorRoot, onNotice })).path;
+        },
+      }),
       content,
       swept: { mounts, snapshots: snapshotter.swept.active, orphans: snapshotter.swept.orphans, tempBlobs, ...runc },
       withMounted: (mounts, fn) => withMounted(mounts, fn, { parent: mountRoot }),

@@ -8,6 +8,7 @@ import { lchown, readFile } from "node:fs/promises";
 import { BuildkitError } from "../errors.ts";
 import type { pb } from "../pb/index.ts";
 import { errnoCode } from "./fs-error.ts";
+import { parseGroup, parseId, parsePasswd } from "./passwd.ts";
 import { resolveInRoot } from "./safe-path.ts";
 
 export interface Owner {
@@ -69,42 +70,29 @@ export function applyOwnerSync(path: string, chowner: Chowner, old?: Owner): voi
   if (owner !== undefined) lchownSync(path, owner.uid, owner.gid);
 }
 
-/** The lines of `/etc/<name>` inside root, split on ":"; [] when the file is missing. */
-async function readDatabase(root: string, name: "passwd" | "group"): Promise<string[][]> {
+/** The text of `/etc/<name>` inside root; "" when the file is missing. */
+async function readDatabase(root: string, name: "passwd" | "group"): Promise<string> {
   const path = await resolveInRoot(root, `/etc/${name}`);
-  let text: string;
   try {
-    text = await readFile(path, "utf8");
+    return await readFile(path, "utf8");
   } catch (err) {
     const code = errnoCode(err);
-    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    if (code === "ENOENT" || code === "ENOTDIR") return "";
     throw err;
   }
-  return text
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#"))
-    .map((l) => l.split(":"));
-}
-
-/** Parses a decimal id field; undefined when it is not one. */
-function parseId(field: string | undefined): number | undefined {
-  return field !== undefined && /^\d+$/.test(field) ? Number(field) : undefined;
 }
 
 async function lookupUser(root: string, name: string): Promise<Owner> {
-  const entry = (await readDatabase(root, "passwd")).find((f) => f[0] === name);
-  const uid = parseId(entry?.[2]);
-  const gid = parseId(entry?.[3]);
-  if (uid !== undefined && gid !== undefined) return { uid, gid };
+  const entry = parsePasswd(await readDatabase(root, "passwd")).find((e) => e.name === name);
+  if (entry) return { uid: entry.uid, gid: entry.gid };
   const numeric = parseId(name);
   if (numeric !== undefined) return { uid: numeric, gid: numeric };
   throw new BuildkitError("InvalidArgument", `unable to find user ${name}: no matching entries in passwd file`);
 }
 
 async function lookupGroup(root: string, name: string): Promise<number> {
-  const entry = (await readDatabase(root, "group")).find((f) => f[0] === name);
-  const gid = parseId(entry?.[2]) ?? parseId(name);
+  const entry = parseGroup(await readDatabase(root, "group")).find((e) => e.name === name);
+  const gid = entry?.gid ?? parseId(name);
   if (gid !== undefined) return gid;
   throw new BuildkitError("InvalidArgument", `unable to find group ${name}: no matching entries in group file`);
 }

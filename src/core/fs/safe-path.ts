@@ -9,9 +9,9 @@ import { lstat, readlink } from "node:fs/promises";
 import { posix } from "node:path";
 import { BuildkitError } from "../errors.ts";
 import { errnoCode } from "./fs-error.ts";
+import { components, runWalk, walkInRoot } from "./root-walk.ts";
 
-/** Symlinks followed while resolving one path before giving up (as continuity). */
-export const MAX_SYMLINKS = 255;
+export { MAX_SYMLINKS } from "./root-walk.ts";
 
 export interface ResolveOptions {
   /** Follow a symlink in the last component too (default true). */
@@ -21,11 +21,6 @@ export interface ResolveOptions {
 /** `p` cleaned as an absolute path: "a/../../b/" → "/b". */
 export function cleanAbs(p: string): string {
   return posix.normalize(`/${p}`).replace(/(.)\/+$/, "$1");
-}
-
-/** The components of a path, without empty and "." ones. */
-function components(p: string): string[] {
-  return p.split("/").filter((c) => c !== "" && c !== ".");
 }
 
 /** Host path of the root-relative components. */
@@ -53,31 +48,16 @@ async function linkTarget(host: string): Promise<string | undefined> {
 
 /**
  * Resolves `p` (relative to the root "/") inside `root` and returns the host path. Throws a
- * BuildkitError "too many levels of symbolic links" past {@link MAX_SYMLINKS} links.
+ * BuildkitError "too many levels of symbolic links" past MAX_SYMLINKS links.
  */
 export async function resolveInRoot(root: string, p: string, opts: ResolveOptions = {}): Promise<string> {
   const base = normalizeRoot(root);
-  const followFinal = opts.followFinal ?? true;
-  const pending = components(cleanAbs(p));
-  const resolved: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const part = pending.shift() as string;
-    if (part === "..") {
-      resolved.pop();
-      continue;
-    }
-    const candidate = hostPath(base, [...resolved, part]);
-    const target = pending.length === 0 && !followFinal ? undefined : await linkTarget(candidate);
-    if (target === undefined) {
-      resolved.push(part);
-      continue;
-    }
-    if (++links > MAX_SYMLINKS) throw new BuildkitError("FailedPrecondition", "too many levels of symbolic links");
-    if (target.startsWith("/")) resolved.length = 0;
-    pending.unshift(...components(target));
-  }
-  return hostPath(base, resolved) || "/";
+  const walk = walkInRoot(components(cleanAbs(p)), {
+    followFinal: opts.followFinal ?? true,
+    tooManyLinks: () => new BuildkitError("FailedPrecondition", "too many levels of symbolic links"),
+  });
+  const { parts } = await runWalk(walk, (candidate) => linkTarget(hostPath(base, candidate)));
+  return hostPath(base, parts) || "/";
 }
 
 /** The root-relative form of a host path inside `root` ("/" for the root itself). */

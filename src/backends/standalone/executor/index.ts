@@ -26,15 +26,22 @@ import { resolveScoped } from "./scoped-path.ts";
 import { removeBundle, runcFor } from "./sweep.ts";
 import { resolveUser } from "./user.ts";
 
-export { sweepRunc } from "./sweep.ts";
+export { sweepRunc, sweepRuntimes } from "./sweep.ts";
 export type { RuncSweepReport } from "./sweep.ts";
 export { findRunc } from "./runc.ts";
+export { chooseRuntime } from "./oci-runtime.ts";
+export type { ChosenRuntime, OciRuntimeRequest } from "./oci-runtime.ts";
 
 export interface RuncExecutorOptions {
   /** State dir for bundles and runc's own state. */
   readonly root: string;
-  /** The runc binary; found on PATH (or in the sbin dirs) when not given. */
+  /** The OCI runtime binary (runc, crun: runc's command line); runc found on PATH (or in the sbin dirs) when not given. */
   readonly runcPath?: string;
+  /**
+   * Without runcPath: finds the runtime binary when the first container runs (undefined: runc),
+   * so opening a worker that runs no container costs nothing.
+   */
+  readonly runtime?: () => Promise<string | undefined>;
   /**
    * Runs the prepared bundle's process instead of `runc run` (the containerd backend hands it
    * to containerd as a container and task); resolves with the exit code, kills on abort.
@@ -95,12 +102,14 @@ function throwIfAborted(signal: AbortSignal): void {
 class RuncExecutor implements Executor {
   readonly #root: string;
   readonly #runcPath: string | undefined;
+  readonly #runtime: (() => Promise<string | undefined>) | undefined;
   readonly #launch: ContainerLauncher | undefined;
-  #runc: Runc | undefined;
+  #runc: Promise<Runc> | undefined;
 
   constructor(opts: RuncExecutorOptions) {
     this.#root = opts.root;
     this.#runcPath = opts.runcPath;
+    this.#runtime = opts.runtime;
     this.#launch = opts.launch;
   }
 
@@ -141,9 +150,18 @@ class RuncExecutor implements Executor {
     await writeFile(join(bundle, "config.json"), JSON.stringify(spec));
     throwIfAborted(signal);
     if (this.#launch) return this.#launch({ id, bundle, spec, io: p.io, name: p.meta.args[0] ?? "" }, signal);
-    const runc = (this.#runc ??= runcFor(this.#root, this.#runcPath));
+    const runc = await (this.#runc ??= this.#findRuntime());
     cleanup.defer(() => deleteContainer(runc, id));
     return runContainer({ runc, id, bundle, io: p.io, name: p.meta.args[0] ?? "" }, signal);
+  }
+
+  /** The runtime, found once; a failure is not remembered (installing it fixes the next run). */
+  #findRuntime(): Promise<Runc> {
+    const found = (async () => runcFor(this.#root, this.#runcPath ?? (await this.#runtime?.())))();
+    return found.catch((err: unknown) => {
+      this.#runc = undefined;
+      throw err;
+    });
   }
 
   async #specMounts(bundle: string, p: RunParams, rootReadonly: boolean, cleanup: Cleanup): Promise<SpecMount[]> {

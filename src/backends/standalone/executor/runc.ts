@@ -1,12 +1,15 @@
 // Finding and driving the runc binary: `run` is spawned by the executor and streamed; the short
 // commands here (kill, delete, list) run to completion and report their output.
 import { accessSync, constants, existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { BuildkitError } from "../../../core/errors.ts";
 
-const INSTALL_HINT = "install Debian's runc package (apt-get install runc)";
-/** Where Debian puts runc, searched after PATH (root's PATH has /usr/sbin, a user's may not). */
+/** Where Debian puts runc and crun, searched after PATH (root's PATH has /usr/sbin, a user's may not). */
 const FALLBACK_DIRS = ["/usr/sbin", "/usr/bin", "/sbin", "/usr/local/sbin", "/usr/local/bin"];
+
+export type OciRuntimeName = "runc" | "crun";
+
+const installHint = (name: OciRuntimeName) => `install Debian's ${name} package (apt-get install ${name})`;
 
 function isExecutable(path: string): boolean {
   try {
@@ -17,18 +20,36 @@ function isExecutable(path: string): boolean {
   }
 }
 
-/** The runc binary: runcPath when given, else `runc` on PATH or in the usual sbin dirs. */
-export function findRunc(runcPath?: string): string {
-  if (runcPath !== undefined) {
-    if (isExecutable(runcPath)) return runcPath;
-    throw new BuildkitError("FailedPrecondition", `runc not found at ${runcPath}: ${INSTALL_HINT}`);
-  }
-  const onPath = Bun.which("runc");
+/** The named runtime on PATH or in the usual sbin dirs; undefined when it is not installed. */
+export function whichRuntime(name: OciRuntimeName): string | undefined {
+  const onPath = Bun.which(name);
   if (onPath) return onPath;
-  for (const dir of FALLBACK_DIRS) {
-    if (isExecutable(join(dir, "runc"))) return join(dir, "runc");
+  return FALLBACK_DIRS.map((dir) => join(dir, name)).find(isExecutable);
+}
+
+/** An OCI runtime binary (runc's command line): path when given, else the named one installed. */
+export function findOciRuntime(name: OciRuntimeName, path?: string): string {
+  if (path !== undefined) {
+    if (isExecutable(path)) return path;
+    throw new BuildkitError("FailedPrecondition", `${basename(path).includes("crun") ? "crun" : "runc"} not found at ${path}: ${installHint(name)}`);
   }
-  throw new BuildkitError("FailedPrecondition", `runc not found: ${INSTALL_HINT}`);
+  const found = whichRuntime(name);
+  if (found) return found;
+  throw new BuildkitError("FailedPrecondition", `${name} not found: ${installHint(name)}`);
+}
+
+/** The runc binary: runcPath when given (any runtime with runc's command line), else `runc` installed. */
+export function findRunc(runcPath?: string): string {
+  return findOciRuntime("runc", runcPath);
+}
+
+/**
+ * The runtime's state dir (`--root`) under root: `runc/` for runc, as before; `state-<name>/`
+ * for others, so runtimes never read each other's state.
+ */
+export function runtimeStateDir(root: string, runtimePath?: string): string {
+  const name = runtimePath === undefined ? "runc" : basename(runtimePath);
+  return join(root, name === "runc" ? "runc" : `state-${name}`);
 }
 
 /** One runc binary with its state dir (`runc --root`). */

@@ -5,9 +5,7 @@
 import { lstatSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { BuildkitError } from "../../../core/errors.ts";
-
-/** Linux's MAXSYMLINKS. */
-const MAX_LINKS = 40;
+import { components, runWalkSync, walkInRoot } from "../../../core/fs/root-walk.ts";
 
 export interface ScopedPath {
   /** The host path, inside root. */
@@ -16,13 +14,9 @@ export interface ScopedPath {
   readonly escaped: boolean;
 }
 
-function components(path: string): string[] {
-  return path.split("/").filter((part) => part !== "" && part !== ".");
-}
-
-function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {
+function symlinkTarget(path: string): string | undefined {
   try {
-    return lstatSync(path);
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path, "utf8") : undefined;
   } catch {
     return undefined;
   }
@@ -33,28 +27,10 @@ function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefine
  * a loop of symlinks is an error.
  */
 export function resolveScoped(root: string, unsafe: string): ScopedPath {
-  let pending = components(unsafe);
-  const resolved: string[] = [];
-  let escaped = false;
-  let links = 0;
-  while (pending.length > 0) {
-    const [part, ...rest] = pending as [string, ...string[]];
-    pending = rest;
-    if (part === "..") {
-      if (resolved.length === 0) escaped = true;
-      resolved.pop();
-      continue;
-    }
-    const candidate = join(root, ...resolved, part);
-    const st = lstatOrUndefined(candidate);
-    if (st?.isSymbolicLink()) {
-      if (++links > MAX_LINKS) throw new BuildkitError("InvalidArgument", `resolving ${unsafe} in ${root}: too many levels of symbolic links`);
-      const target = readlinkSync(candidate, "utf8");
-      if (target.startsWith("/")) resolved.length = 0;
-      pending = [...components(target), ...pending];
-      continue;
-    }
-    resolved.push(part);
-  }
-  return { path: join(root, ...resolved), escaped };
+  const walk = walkInRoot(components(unsafe), {
+    followFinal: true,
+    tooManyLinks: () => new BuildkitError("InvalidArgument", `resolving ${unsafe} in ${root}: too many levels of symbolic links`),
+  });
+  const { parts, escaped } = runWalkSync(walk, (candidate) => symlinkTarget(join(root, ...candidate)));
+  return { path: join(root, ...parts), escaped };
 }

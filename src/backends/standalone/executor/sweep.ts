@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { BuildkitError } from "../../../core/errors.ts";
 import { mountPointsUnder } from "../sys/mountinfo.ts";
 import { unmount } from "../sys/mount.ts";
-import { deleteContainer, findRunc, killContainer, listContainers } from "./runc.ts";
+import { deleteContainer, findRunc, killContainer, listContainers, runtimeStateDir, whichRuntime } from "./runc.ts";
 import type { Runc } from "./runc.ts";
 
 export interface RuncSweepReport {
@@ -26,13 +26,13 @@ export async function removeBundle(dir: string, opts: { detachMounts?: boolean }
 }
 
 export function runcFor(root: string, runcPath?: string): Runc {
-  return { path: findRunc(runcPath), stateDir: join(root, "runc") };
+  return { path: findRunc(runcPath), stateDir: runtimeStateDir(root, runcPath) };
 }
 
 async function sweepContainers(root: string, runcPath?: string): Promise<number> {
   // runc keeps one directory per container in its state dir: when it is empty there is nothing
   // to kill, and start-up skips spawning `runc list` (several ms on every build).
-  const states = await readdir(join(root, "runc")).catch(() => [] as string[]);
+  const states = await readdir(runtimeStateDir(root, runcPath)).catch(() => [] as string[]);
   if (states.length === 0) return 0;
   const runc = runcFor(root, runcPath);
   const ids = await listContainers(runc);
@@ -60,4 +60,16 @@ export async function sweepRunc(root: string, opts: { runcPath?: string } = {}):
   const containers = await sweepContainers(root, opts.runcPath);
   const bundles = await sweepBundles(root);
   return { containers, bundles };
+}
+
+/**
+ * sweepRunc for every runtime that may have left containers: runc, crun when installed, and the
+ * requested path. Each state dir is looked at only when it has entries.
+ */
+export async function sweepRuntimes(root: string, requested?: string): Promise<RuncSweepReport> {
+  const paths = new Set<string | undefined>([undefined, whichRuntime("crun")]);
+  if (requested !== undefined && requested.includes("/")) paths.add(requested);
+  let containers = 0;
+  for (const path of paths) containers += await sweepContainers(root, path);
+  return { containers, bundles: await sweepBundles(root) };
 }

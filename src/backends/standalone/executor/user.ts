@@ -4,6 +4,7 @@
 // the user was given by name or found in passwd and no group was given.
 import { readFileSync } from "node:fs";
 import { BuildkitError } from "../../../core/errors.ts";
+import { parseGroup, parseId, parsePasswd } from "../../../core/fs/passwd.ts";
 import { resolveScoped } from "./scoped-path.ts";
 
 export interface ResolvedUser {
@@ -12,56 +13,17 @@ export interface ResolvedUser {
   readonly additionalGids: readonly number[];
 }
 
-interface PasswdEntry {
-  readonly name: string;
-  readonly uid: number;
-  readonly gid: number;
-}
-
-interface GroupEntry {
-  readonly name: string;
-  readonly gid: number;
-  readonly members: readonly string[];
-}
-
-const MAX_ID = 2 ** 32 - 2;
-
-/** A decimal id in range, or undefined. */
-function parseId(s: string): number | undefined {
-  if (!/^[0-9]+$/.test(s)) return undefined;
-  const n = Number(s);
-  return n <= MAX_ID ? n : undefined;
-}
-
-/** The lines of a file inside rootfs split on ":", or [] when it does not exist. */
-function readColonFile(rootfs: string, path: string): string[][] {
-  let text: string;
+/** The text of a file inside rootfs, or "" when it cannot be read. */
+function readInRoot(rootfs: string, path: string): string {
   try {
-    text = readFileSync(resolveScoped(rootfs, path).path, "utf8");
+    return readFileSync(resolveScoped(rootfs, path).path, "utf8");
   } catch {
-    return [];
+    return "";
   }
-  return text
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "" && !line.startsWith("#"))
-    .map((line) => line.split(":"));
 }
 
-function readPasswd(rootfs: string): PasswdEntry[] {
-  return readColonFile(rootfs, "/etc/passwd").flatMap(([name = "", , uid = "", gid = ""]) => {
-    const u = parseId(uid);
-    const g = parseId(gid);
-    return name !== "" && u !== undefined && g !== undefined ? [{ name, uid: u, gid: g }] : [];
-  });
-}
-
-function readGroup(rootfs: string): GroupEntry[] {
-  return readColonFile(rootfs, "/etc/group").flatMap(([name = "", , gid = "", members = ""]) => {
-    const g = parseId(gid);
-    return name !== "" && g !== undefined ? [{ name, gid: g, members: members.split(",").filter((m) => m !== "") }] : [];
-  });
-}
+const readPasswd = (rootfs: string) => parsePasswd(readInRoot(rootfs, "/etc/passwd"));
+const readGroup = (rootfs: string) => parseGroup(readInRoot(rootfs, "/etc/group"));
 
 function notFound(user: string, what: string): BuildkitError {
   return new BuildkitError("NotFound", `resolving user ${JSON.stringify(user)}: ${what}`);
