@@ -98,7 +98,8 @@ export default defineCommand({
       root,
       signal: controller.signal,
       onWait: () => notice("waiting", `waiting for another build to release ${root}\n`, { root }),
-      onNotice: (line) => notice("warning", `${line}\n`, { message: line }),
+      // Why the default runtime is runc here: information, not a problem (quiet leaves it out).
+      onNotice: (line) => notice("info", `${line}\n`, { message: line }),
     });
     const swept = Object.entries(sweptCounts).filter(([, n]) => n > 0);
     if (swept.length) debugLog(`cleaned up after an earlier process: ${swept.map(([k, n]) => `${n} ${k}`).join(", ")}`);

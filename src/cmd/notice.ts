@@ -4,7 +4,8 @@
 // quiet` only warnings and errors are written.
 import { safeError } from "../ui/sanitize.ts";
 
-export type NoticeKind = "trace" | "waiting" | "signal" | "response" | "warning" | "error";
+/** "info": a choice made for the user that needs no action (crun not used on this host). */
+export type NoticeKind = "trace" | "waiting" | "signal" | "response" | "info" | "warning" | "error";
 
 /** What --progress quiet still prints. */
 const ALWAYS: ReadonlySet<NoticeKind> = new Set(["warning", "error"]);

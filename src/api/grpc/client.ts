@@ -27,6 +27,11 @@ export interface ConnectOptions {
   readonly tls?: ClientTls;
   /** Largest response message accepted, in bytes (default 16 MiB). */
   readonly maxReceiveMessageSize?: number;
+  /**
+   * Correct Bun's handling of a peer's INITIAL_WINDOW_SIZE raise (window-fix.ts); default on.
+   * Off for containerd, whose content Write streams end early through the shim (not yet understood).
+   */
+  readonly peerWindowFix?: boolean;
 }
 
 /** A server-streaming call's responses; breaking out of the loop cancels the call. */
@@ -128,13 +133,14 @@ export class Channel {
     const target = this.#target;
     // Bun's http2 drops a peer's mid-stream INITIAL_WINDOW_SIZE increase (grpc-go's BDP
     // estimation sends them), which can stall a stream for good: see window-fix.ts.
-    if (typeof target !== "string") return http2.connect("http://localhost", { createConnection: () => withPeerWindowFix(target, "client") });
+    const fix = (socket: Duplex): Duplex => (this.#opts.peerWindowFix === false ? socket : withPeerWindowFix(socket, "client"));
+    if (typeof target !== "string") return http2.connect("http://localhost", { createConnection: () => fix(target) });
     const address = parseAddress(target);
-    if (address.kind === "unix") return http2.connect("http://localhost", { createConnection: () => withPeerWindowFix(net.connect(address.path), "client") });
+    if (address.kind === "unix") return http2.connect("http://localhost", { createConnection: () => fix(net.connect(address.path)) });
     const host = address.host.includes(":") ? `[${address.host}]` : address.host;
     const tls = this.#opts.tls;
     if (tls === undefined) {
-      return http2.connect(`http://${host}:${address.port}`, { createConnection: () => withPeerWindowFix(net.connect(address.port, address.host), "client") });
+      return http2.connect(`http://${host}:${address.port}`, { createConnection: () => fix(net.connect(address.port, address.host)) });
     }
     return http2.connect(`https://${host}:${address.port}`, {
       ALPNProtocols: ["h2"],

@@ -1,7 +1,7 @@
 // A gRPC server over node:http2: typed handlers registered per method, served on unix/TCP/TLS
 // listeners and on any Duplex (a connection nested in another stream).
 import http2 from "node:http2";
-import type net from "node:net";
+import net from "node:net";
 import type { Duplex } from "node:stream";
 import { unlink } from "node:fs/promises";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "./framing.ts";
@@ -26,7 +26,8 @@ const CLOSE_GRACE_MS = 2000;
 export class GrpcServer {
   readonly #maxReceiveMessageSize: number;
   readonly #routes = new Map<string, Route>();
-  readonly #servers: Array<{ server: AnyHttp2Server; socketPath?: string }> = [];
+  /** Each listening address: the HTTP/2 server, and the plain socket listener in front of it if any. */
+  readonly #servers: Array<{ server: AnyHttp2Server; listener?: net.Server; socketPath?: string }> = [];
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   readonly #calls = new Set<ServerCall>();
   #connectionServer: http2.Http2Server | undefined;
@@ -62,8 +63,17 @@ export class GrpcServer {
     const parsed = parseAddress(address);
     const server = createHttp2Server(parsed, opts);
     this.#attach(server);
-    const bound = await bind(server as net.Server, parsed);
-    this.#servers.push({ server, ...(parsed.kind === "unix" ? { socketPath: parsed.path } : {}) });
+    let listener: net.Server = server as net.Server;
+    if (opts.tls === undefined) {
+      // Plain connections go through the window fix, as nested ones do (window-fix.ts): without
+      // it, a grpc-go client's mid-stream INITIAL_WINDOW_SIZE raise left a Session message
+      // buffered and never sent (buildctl then saw DATA for a stream whose HEADERS never came).
+      const h2 = server as http2.Http2Server;
+      listener = net.createServer((socket) => h2.emit("connection", withPeerWindowFix(socket, "server")));
+      listener.on("error", () => undefined);
+    }
+    const bound = await bind(listener, parsed);
+    this.#servers.push({ server, ...(listener === (server as net.Server) ? {} : { listener }), ...(parsed.kind === "unix" ? { socketPath: parsed.path } : {}) });
     return bound;
   }
 
@@ -85,7 +95,7 @@ export class GrpcServer {
   /** Stops listening, cancels calls in flight, and resolves once every connection is gone. */
   async close(): Promise<void> {
     this.#closing = true;
-    const stopped = this.#servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve())));
+    const stopped = this.#servers.map(({ server, listener }) => new Promise<void>((resolve) => (listener ?? server).close(() => resolve())));
     for (const call of this.#calls) call.cancel(new GrpcError(Status.UNAVAILABLE, "server is shutting down"));
     const sessions = [...this.#sessions].map(
       (s) =>

@@ -19,7 +19,7 @@ export class ContainerdClient {
   constructor(address: string, namespace: string) {
     this.address = address;
     this.namespace = namespace;
-    this.#channel = connect(`unix://${address}`);
+    this.#channel = connect(`unix://${address}`, { peerWindowFix: false });
   }
 
   #metadata(opts: CallOpts): Record<string, string> {
