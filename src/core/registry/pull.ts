@@ -12,7 +12,7 @@ import { endpointUrl } from "./hosts.ts";
 import type { RegistryEndpoint } from "./hosts.ts";
 import { MANIFEST_ACCEPT, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseImageConfig, parseManifest } from "./manifest.ts";
 import type { Descriptor, ImageConfig, ImageManifest, ParsedManifest } from "./manifest.ts";
-import { selectManifest } from "./select.ts";
+import { selectManifest, type ManifestDoc, type SelectIO } from "./select.ts";
 import type { RegistryContext } from "./context.ts";
 import { parseRef, pullScope, repositoryName, toRepository } from "./repository.ts";
 import type { Repository, RepositoryLike } from "./repository.ts";
@@ -126,11 +126,19 @@ async function resolveAt(ctx: RegistryContext, e: RegistryEndpoint, repo: Reposi
   const top = await fetchManifest(ctx, e, repo, pinned ?? reference.tag ?? "latest", signal, pinned ? { digest: pinned } : undefined);
   const fetchChild = (d: Descriptor): Promise<FetchedManifest> => fetchManifest(ctx, e, repo, d.digest, signal, d);
   const loadConfig = (d: Descriptor): Promise<{ config: ImageConfig; bytes: Uint8Array }> => readConfig(ctx, e, repo, d, signal);
-  const chosen = await selectManifest(top, platform, { fetchChild, loadConfig });
+  return resolveUnder(repositoryName(repo), top, platform, { fetchChild, loadConfig });
+}
+
+/**
+ * The image for platform under `top` (an index is resolved to the platform's manifest), with
+ * its config, wherever the documents come from (a registry, the content store).
+ */
+export async function resolveUnder(name: string, top: ManifestDoc, platform: Platform, io: SelectIO): Promise<ResolvedImage> {
+  const chosen = await selectManifest(top, platform, io);
   const { manifest, bytes, digest, mediaType } = chosen;
-  const config = chosen.config ?? (await loadConfig(manifest.config));
+  const config = chosen.config ?? (await io.loadConfig(manifest.config));
   return {
-    ref: `${repositoryName(repo)}@${digest}`,
+    ref: `${name}@${digest}`,
     digest,
     indexDigest: top.parsed.kind === "index" ? top.digest : undefined,
     indexBytes: top.parsed.kind === "index" ? top.bytes : undefined,

@@ -10,9 +10,9 @@ import { blobSize, putBlob, readBlob } from "../../content/blobs.ts";
 import type { Platform } from "../../llb/platform.ts";
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseImageConfig, parseManifest } from "../../registry/manifest.ts";
 import type { Descriptor } from "../../registry/manifest.ts";
-import type { ResolvedImage } from "../../registry/pull.ts";
+import { resolveUnder, type ResolvedImage } from "../../registry/pull.ts";
 import { parseRef, repositoryName } from "../../registry/repository.ts";
-import { selectManifest, type LoadedConfig, type ManifestDoc } from "../../registry/select.ts";
+import type { LoadedConfig, ManifestDoc } from "../../registry/select.ts";
 import type { ContentIndex } from "../../content/index-db.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
 
@@ -40,21 +40,7 @@ export async function resolveFromStore(content: ContentStore, ref: string, platf
       const bytes = await localBytes(content, d.digest, MAX_CONFIG_BYTES, d.size);
       return { config: parseImageConfig(bytes, `config ${d.digest}`), bytes };
     };
-    const chosen = await selectManifest(top, platform, { fetchChild: (d) => localManifest(content, d.digest, d.size), loadConfig });
-    const { manifest, bytes, digest, mediaType } = chosen;
-    const config = chosen.config ?? (await loadConfig(manifest.config));
-    return {
-      ref: `${repositoryName(parsed)}@${digest}`,
-      digest,
-      indexDigest: top.parsed.kind === "index" ? top.digest : undefined,
-      indexBytes: top.parsed.kind === "index" ? top.bytes : undefined,
-      manifest,
-      manifestDescriptor: { mediaType, digest, size: bytes.byteLength },
-      manifestBytes: bytes,
-      config: config.config,
-      configDescriptor: manifest.config,
-      configBytes: config.bytes,
-    };
+    return await resolveUnder(repositoryName(parsed), top, platform, { fetchChild: (d) => localManifest(content, d.digest, d.size), loadConfig });
   } catch (err) {
     if (err instanceof NotLocal) return undefined;
     throw err;
