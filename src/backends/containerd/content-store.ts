@@ -18,7 +18,16 @@ type WriteRequest = containerdPb.containerd.services.content.v1.IWriteContentReq
 const C = ContentService.methods;
 const WriteAction = containerdPb.containerd.services.content.v1.WriteAction;
 /** Bytes sent per Write message: fewer round trips than one per incoming chunk. */
-const WRITE_BATCH = 1 << 20;
+/**
+ * Bytes sent on one Write stream at most. Bun's http2 ignores a peer's mid-stream raise of
+ * INITIAL_WINDOW_SIZE (src/api/grpc/window-fix.ts), and containerd's grpc-go raises it while a
+ * large blob streams in: a stream that needs more credit than Bun's initial 64 KiB can then wait
+ * for it forever. A stream that never sends more than that needs no credit at all, so a large
+ * blob goes in over successive streams, resuming the same ingest ref (containerd's ingests are
+ * resumable).
+ */
+const STREAM_BUDGET = 60 * 1024;
+const WRITE_BATCH = 48 * 1024;
 
 export function createContainerdContentStore(client: ContainerdClient, leases: { readonly cache: string; readonly process: string }): ContentStore {
   const keep = (digest: Digest) =>
@@ -78,26 +87,41 @@ export function createContainerdContentStore(client: ContainerdClient, leases: {
 /** One Write stream: WRITE messages in lockstep with containerd's replies, then COMMIT. */
 class IngestWriter implements ContentWriter {
   readonly #client: ContainerdClient;
+  readonly #opts: { lease: string; signal?: AbortSignal };
   readonly #ref = `buildkit-ts-${randomUUID()}`;
-  readonly #call;
-  readonly #replies: AsyncIterator<unknown>;
+  #call;
+  #replies: AsyncIterator<unknown>;
   readonly #keep: (d: Digest) => Promise<unknown>;
   #offset = 0;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
-  #first = true;
+  /** Bytes of data sent on the current stream (see STREAM_BUDGET). */
+  #streamBytes = 0;
 
   constructor(client: ContainerdClient, opts: { lease: string; signal?: AbortSignal }, keep: (d: Digest) => Promise<unknown>) {
     this.#client = client;
+    this.#opts = opts;
     this.#keep = keep;
     this.#call = client.bidi(C.Write, opts);
     this.#replies = this.#call.messages[Symbol.asyncIterator]();
   }
 
+  /** Ends the current stream (containerd then releases the ingest's lock) and opens the next. */
+  async #nextStream(): Promise<void> {
+    this.#call.end();
+    while (!(await this.#replies.next()).done);
+    this.#call = this.#client.bidi(C.Write, this.#opts);
+    this.#replies = this.#call.messages[Symbol.asyncIterator]();
+    this.#streamBytes = 0;
+  }
+
   async #exchange(req: WriteRequest, what: string): Promise<void> {
     try {
-      await this.#call.send(this.#first ? { ...req, ref: this.#ref } : req);
-      this.#first = false;
+      const size = req.data?.byteLength ?? 0;
+      if (this.#streamBytes > 0 && this.#streamBytes + size > STREAM_BUDGET) await this.#nextStream();
+      // Every stream names the ingest: the first opens it, later ones resume it.
+      await this.#call.send({ ...req, ref: this.#ref });
+      this.#streamBytes += size + 128;
       const reply = await this.#replies.next();
       if (reply.done) throw new BuildkitError("Internal", "the write stream ended early");
     } catch (err) {
