@@ -34,7 +34,8 @@ export interface AccessOptions {
   readonly direct?: boolean;
 }
 
-function access(worker: Worker, opts: AccessOptions): Worker["withMounted"] {
+/** withMounted, or withDirect where asked for and the worker has it. */
+export function access(worker: Worker, opts: AccessOptions): Worker["withMounted"] {
   return opts.direct && worker.withDirect ? worker.withDirect.bind(worker) : worker.withMounted.bind(worker);
 }
 

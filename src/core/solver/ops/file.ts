@@ -3,7 +3,7 @@ import type { pb } from "../../pb/index.ts";
 import type { SnapshotRefs } from "../../cache/refs.ts";
 import type { Worker } from "../../worker/worker.ts";
 import type { OpAdapter, ResultRef } from "../op.ts";
-import { commitMutable, discard, prepareMutable, withView, type Mutable } from "../../worker/snapshots.ts";
+import { access, commitMutable, discard, prepareMutable, withView, type Mutable } from "../../worker/snapshots.ts";
 
 /** An action's result while the op runs: still writable, or committed (when shared or an output). */
 type Step = { mut?: Mutable; committed?: string };
@@ -50,7 +50,7 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
           // A result no later action writes in place may hold hard links to its source's files:
           // both sides are reached directly (no mounts) so link(2) can work.
           const linkable = a.copy !== undefined && a.copy !== null && handedOn[i] === undefined;
-          await (linkable && worker.withDirect ? worker.withDirect.bind(worker) : worker.withMounted.bind(worker))(mut.mounts, (dir) =>
+          await access(worker, { direct: linkable })(mut.mounts, (dir) =>
             a.copy ? withView(worker, secondaryName, (src) => applyFileAction(a, { base: dir, secondary: src, linkable }), { direct: linkable }) : applyFileAction(a, { base: dir }),
           );
           if ((a.output ?? -1) >= 0) outputs[a.output ?? 0] = await commit(i);
