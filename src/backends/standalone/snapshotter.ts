@@ -19,7 +19,7 @@ import type { SnapshotKind, SnapshotRecord } from "./snapshotter/metadata.ts";
 import { removeSnapshotDir } from "./snapshotter/remove-dir.ts";
 import { sweep } from "./snapshotter/sweep.ts";
 import type { SweepReport } from "./snapshotter/sweep.ts";
-import { diskUsage } from "./snapshotter/usage.ts";
+import { diskUsage } from "../../core/fs/disk-usage.ts";
 import { Flattener, viewOf } from "./snapshotter/flatten.ts";
 import { dropBroken, type HealPaths } from "./snapshotter/heal.ts";
 
