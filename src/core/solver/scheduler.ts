@@ -264,5 +264,5 @@ async function execute(job: Job, v: Vertex, inputs: readonly ResultRef[], ctx: W
 function record(job: Job, v: Vertex, refs: readonly ResultRef[], inputs: readonly ResultRef[]): void {
   const key = v.key as Digest;
   const meta = { description: v.name, kind: v.op.kind ?? "", parents: inputs.map((i) => i.id) };
-  refs.forEach((ref, index) => job.opts.store.save(key, index, ref.id, meta));
+  refs.forEach((ref, index) => job.opts.store.save(key, index, ref.id, ref.size === undefined ? meta : { ...meta, size: ref.size }));
 }

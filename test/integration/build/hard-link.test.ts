@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { copy, local, mkfile, rm, scratch } from "../../../src/core/llb/index.ts";
+import { createOverlaySnapshotter } from "../../../src/backends/standalone/snapshotter.ts";
+import { openCacheStore } from "../../../src/core/cache/store.ts";
+import { statePath } from "../../../src/core/worker/storage.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { BuildHarness } from "./harness.ts";
 
@@ -99,5 +102,16 @@ describe.skipIf(!run)("hard-linked copies", () => {
     const others = copies("inc-other");
     expect(others.length).toBe(2);
     expect(others[0]!.ino).toBe(others[1]!.ino);
+    // Each local snapshot's size was counted while copying: what a disk-usage walk finds.
+    const store = openCacheStore(statePath(h.root, "cacheIndex"));
+    const snapshots = await createOverlaySnapshotter({ root: h.root });
+    try {
+      const locals = store.list().filter((r) => r.description.startsWith("local://inc"));
+      expect(locals.length).toBe(2);
+      for (const r of locals) expect(r.size).toBe((await snapshots.usage(r.id)).size);
+    } finally {
+      store.close();
+      await snapshots.close();
+    }
   });
 });

@@ -12,7 +12,7 @@
  * never modified; everything else in the new snapshot (directories, symlinks, changed files) is
  * its own.
  */
-import { chmodSync, chownSync, constants, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, promises as fsp, symlinkSync, utimesSync } from "node:fs";
+import { chmodSync, chownSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, promises as fsp, symlinkSync, utimesSync } from "node:fs";
 import { BuildkitError, withContext } from "../../errors.ts";
 import { errnoCode } from "../../fs/fs-error.ts";
 import { Pacer } from "../../fs/pacer.ts";
@@ -47,6 +47,12 @@ export interface CopyResult {
   readonly skipped: number;
   /** Bytes of file data copied. */
   readonly bytes: number;
+  /**
+   * Allocated bytes of what the copy made under dest (dest itself not included), each inode
+   * once, as a disk-usage walk would count them: directories as made, files and symlinks as
+   * their sources are allocated (a copy takes the blocks its source takes).
+   */
+  readonly allocated: number;
   /** What each copied or reused file was made from: the next copy's `previous.records`. */
   readonly records: Map<string, StatRecord>;
 }
@@ -92,6 +98,7 @@ class TreeCopier {
   #reused = 0;
   #skipped = 0;
   #bytes = 0;
+  #allocated = 0;
 
   constructor(root: string, dest: string, previous: PreviousCopy | undefined) {
     this.#root = root;
@@ -132,6 +139,7 @@ class TreeCopier {
       const dst = `${this.#dest}/${entry.path}`;
       try {
         this.#setMetadata(entry, dst);
+        this.#allocated += Number(lstatSync(dst, { bigint: true }).blocks) * 512;
       } catch (err) {
         throw withContext(`copying local source to ${dst}`, err);
       }
@@ -141,7 +149,7 @@ class TreeCopier {
   result(): CopyResult {
     return {
       files: this.#files, dirs: this.#dirs.length, symlinks: this.#symlinks, hardlinks: this.#hardlinks,
-      reused: this.#reused, skipped: this.#skipped, bytes: this.#bytes, records: this.#records,
+      reused: this.#reused, skipped: this.#skipped, bytes: this.#bytes, allocated: this.#allocated, records: this.#records,
     };
   }
 
@@ -154,6 +162,7 @@ class TreeCopier {
       return;
     }
     if (entry.nlink > 1) this.#links.set(key, dst);
+    this.#allocated += entry.blocks * 512;
     if (this.#reuse(entry, dst)) return;
     this.#files++;
     this.#bytes += entry.size;
@@ -189,6 +198,7 @@ class TreeCopier {
   #symlink(entry: Entry, dst: string): void {
     symlinkSync(entry.linkTarget ?? "", dst);
     this.#symlinks++;
+    this.#allocated += entry.blocks * 512;
     if (this.#asRoot) lchownSync(dst, entry.uid, entry.gid);
     const seconds = toSeconds(entry.mtimeNs);
     lutimesSync(dst, seconds, seconds);

@@ -36,6 +36,8 @@ export interface Entry {
   readonly ino: bigint;
   readonly dev: bigint;
   readonly nlink: number;
+  /** Allocated 512-byte blocks. */
+  readonly blocks: number;
   /** For symlinks: the target as stored, never followed. */
   readonly linkTarget?: string;
 }
@@ -203,6 +205,7 @@ function toEntry(path: string, st: BigIntStats, linkTarget: string | undefined):
     ino: st.ino,
     dev: st.dev,
     nlink: Number(st.nlink),
+    blocks: Number(st.blocks),
     linkTarget,
   };
 }

@@ -6,6 +6,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { BuildkitError } from "../../../../src/core/errors.ts";
+import { diskUsage } from "../../../../src/core/fs/disk-usage.ts";
 import { copyTree, walkTree } from "../../../../src/core/sources/local/index.ts";
 
 let base: string;
@@ -64,8 +65,10 @@ describe("copyTree", () => {
     if (asRoot) chownSync(join(root, "etc/conf"), 1234, 5678);
 
     const result = await copyTree(root, dest, { name: "ctx" });
-    const { records: _, ...counts } = result;
+    const { records: _, allocated, ...counts } = result;
     expect(counts).toEqual({ files: 4, dirs: 3, symlinks: 1, hardlinks: 0, reused: 0, skipped: 0, bytes: 10 + 4 + (3 << 20) + 13 });
+    // Counted while copying, it is what a disk-usage walk finds (dest itself aside).
+    expect(allocated).toBe((await diskUsage(dest)).size - lstatSync(dest).blocks * 512);
     expect(await describeTree(dest)).toEqual(await describeTree(root));
     // utimes takes seconds as a double: about 0.1 µs of precision at today's dates.
     const copied = await mtimes(dest);
