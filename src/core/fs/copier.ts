@@ -12,8 +12,11 @@
  * targets there are not looked at. With `hardLink`, files are linked to the source instead of
  * copied (the caller vouches that the source is immutable and that later writes to the target
  * go through overlayfs copy-up), and their metadata, shared with the source, is not touched.
+ *
+ * `allocated` counts what the copy made as a disk-usage walk would (each inode once, allocated
+ * blocks): files, links and symlinks as their sources are allocated, directories as made.
  */
-import { chmodSync, constants, copyFileSync, linkSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { chmodSync, constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { BuildkitError } from "../errors.ts";
 import { lstatEntrySync } from "./entry.ts";
 import type { Entry } from "./entry.ts";
@@ -75,6 +78,8 @@ export class Copier {
   #hardLink: boolean;
   /** Files linked to the source rather than copied. */
   linked = 0;
+  /** Allocated bytes of the entries this copier made (see the module comment). */
+  allocated = 0;
 
   constructor(opts: CopierOptions) {
     this.#opts = opts;
@@ -140,15 +145,21 @@ export class Copier {
   /** "linked" when target is now the source's own inode, whose metadata must not be touched. */
   #copyLeaf(src: string, fi: Entry, target: string): "linked" | "made" {
     if (fi.kind === "file") {
-      if (this.#hardLink && this.#linkToSource(src, target)) return "linked";
+      if (this.#hardLink && this.#linkToSource(src, target)) {
+        this.allocated += fi.blocks * 512;
+        return "linked";
+      }
       const first = fi.nlink > 1 ? this.#inodes.get(fi.inode) : undefined;
       if (first !== undefined) linkSync(first, target);
       else {
+        this.allocated += fi.blocks * 512;
         copyFileSync(src, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         if (fi.nlink > 1) this.#inodes.set(fi.inode, target);
       }
-    } else if (fi.kind === "symlink") symlinkSync(readlinkSync(src), target);
-    else makeNode(target, fi.mode, fi.rdev);
+    } else if (fi.kind === "symlink") {
+      symlinkSync(readlinkSync(src), target);
+      this.allocated += fi.blocks * 512;
+    } else makeNode(target, fi.mode, fi.rdev);
     return "made";
   }
 
@@ -191,6 +202,7 @@ export class Copier {
     } finally {
       this.#parents.pop();
     }
+    if (created) this.allocated += Number(lstatSync(dst, { bigint: true }).blocks) * 512;
     return created;
   }
 
@@ -215,6 +227,7 @@ export class Copier {
       const fi = lstatEntrySync(parent.src);
       if (fi?.kind !== "dir") throw new BuildkitError("FailedPrecondition", `${this.#opts.display(parent.src)} is not a directory`);
       if (this.#copyDirectoryOnly(parent.dst, fi, overwrite)) {
+        this.allocated += fi.blocks * 512; // made late, filled later: its source's size
         this.#copyFileInfo(fi, parent.dst);
         copyXattrs(parent.src, parent.dst);
       }

@@ -25,6 +25,8 @@ export interface Entry {
   /** "dev:ino", identifying hard links. */
   inode: string;
   rdev: bigint;
+  /** Allocated 512-byte blocks. */
+  blocks: number;
   atimeNs: bigint;
   mtimeNs: bigint;
 }
@@ -62,6 +64,7 @@ function toEntry(st: BigIntStats): Entry {
     nlink: Number(st.nlink),
     inode: `${st.dev}:${st.ino}`,
     rdev: st.rdev,
+    blocks: Number(st.blocks),
     atimeNs: st.atimeNs,
     mtimeNs: st.mtimeNs,
   };
