@@ -14,6 +14,8 @@
  */
 import { chmodSync, chownSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, promises as fsp, symlinkSync, utimesSync } from "node:fs";
 import { BuildkitError, withContext } from "../../errors.ts";
+import { openDirPair } from "../../fs/fd-copy.ts";
+import type { DirPair } from "../../fs/fd-copy.ts";
 import { errnoCode } from "../../fs/fs-error.ts";
 import { Pacer } from "../../fs/pacer.ts";
 import type { StatRecord } from "./stat-cache.ts";
@@ -74,10 +76,25 @@ export async function copyTree(root: string, dest: string, opts: CopyOptions = {
     const paused = pacer.tick();
     if (paused) await paused;
   };
-  if (opts.entries) for (const entry of opts.entries) await add(entry);
-  else for await (const entry of walkTree(realRoot, opts)) await add(entry);
+  try {
+    if (opts.entries) for (const entry of opts.entries) await add(entry);
+    else for await (const entry of walkTree(realRoot, opts)) await add(entry);
+  } finally {
+    copier.closeDirs();
+  }
   copier.finishDirs();
   return copier.result();
+}
+
+/** The directory part of a walk path ("" at the top). */
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
+}
+
+/** The last component of a walk path. */
+function baseOf(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 class TreeCopier {
@@ -99,6 +116,10 @@ class TreeCopier {
   #skipped = 0;
   #bytes = 0;
   #allocated = 0;
+  /** The source and target directories of the files being copied, held open (fd-copy.ts). */
+  #pair: { dir: string; pair: DirPair | undefined } | undefined;
+  /** The previous snapshot's and the target directory, for links; `missing`: no such directory there. */
+  #prevPair: { dir: string; pair: DirPair | undefined; missing: boolean } | undefined;
 
   constructor(root: string, dest: string, previous: PreviousCopy | undefined) {
     this.#root = root;
@@ -131,6 +152,42 @@ class TreeCopier {
       if (err instanceof BuildkitError) throw err;
       throw withContext(`copying local source to ${dst}`, err);
     }
+  }
+
+  closeDirs(): void {
+    this.#pair?.pair?.close();
+    this.#prevPair?.pair?.close();
+    this.#pair = this.#prevPair = undefined;
+  }
+
+  /** The open source/target pair for the directory `dir` (undefined: no fd calls here). */
+  #pairFor(dir: string): DirPair | undefined {
+    if (this.#pair?.dir !== dir) {
+      this.#pair?.pair?.close();
+      this.#pair = undefined; // (left unset if the open throws)
+      const sub = dir === "" ? "" : `/${dir}`;
+      this.#pair = { dir, pair: openDirPair(`${this.#root}${sub}`, `${this.#dest}${sub}`) };
+    }
+    return this.#pair.pair;
+  }
+
+  /** The open previous-snapshot/target pair for `dir` (pair undefined: no fd calls here). */
+  #prevPairFor(dir: string): { pair: DirPair | undefined; missing: boolean } {
+    if (this.#prevPair?.dir !== dir) {
+      this.#prevPair?.pair?.close();
+      this.#prevPair = undefined;
+      const sub = dir === "" ? "" : `/${dir}`;
+      let pair: DirPair | undefined;
+      let missing = false;
+      try {
+        pair = openDirPair(`${this.#previous?.dir}${sub}`, `${this.#dest}${sub}`);
+      } catch (err) {
+        if (errnoCode(err) !== "ENOENT" && errnoCode(err) !== "ENOTDIR" && errnoCode(err) !== "ELOOP") throw err;
+        missing = true;
+      }
+      this.#prevPair = { dir, pair, missing };
+    }
+    return this.#prevPair;
   }
 
   /** Sets directory metadata deepest first, once nothing more is written into them. */
@@ -168,12 +225,19 @@ class TreeCopier {
     this.#bytes += entry.size;
     const src = `${this.#root}/${entry.path}`;
     try {
-      // EXCL: never write through whatever might already be at dst; FICLONE: reflink if possible.
-      copyFileSync(src, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+      const pair = this.#pairFor(parentOf(entry.path));
+      if (pair) {
+        // Never through a symlink on either side; the owner only as root (as chown below).
+        const owner = this.#asRoot ? { uid: entry.uid, gid: entry.gid } : {};
+        pair.copyFile(baseOf(entry.path), { size: entry.size, mode: entry.mode, timeNs: entry.mtimeNs, ...owner });
+      } else {
+        // EXCL: never write through whatever might already be at dst; FICLONE: reflink if possible.
+        copyFileSync(src, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        this.#setMetadata(entry, dst);
+      }
     } catch (err) {
       throw withContext(`copying ${src} to ${dst}`, err);
     }
-    this.#setMetadata(entry, dst);
     const changedAt = entry.ctimeNs > entry.mtimeNs ? entry.ctimeNs : entry.mtimeNs;
     if (changedAt < this.#racyAfter) this.#records.set(entry.path, toRecord(entry));
   }
@@ -182,17 +246,29 @@ class TreeCopier {
   #reuse(entry: Entry, dst: string): boolean {
     const known = this.#linkPrevious ? this.#previous?.records.get(entry.path) : undefined;
     if (known === undefined || !unchanged(known, entry)) return false;
-    try {
-      linkSync(`${this.#previous?.dir}/${entry.path}`, dst);
-    } catch (err) {
+    const failed = this.#linkFromPrevious(entry.path, dst);
+    if (failed !== undefined) {
       // Another file system (or a mount in between): copy from now on.
-      if (errnoCode(err) === "EXDEV" || errnoCode(err) === "EPERM") this.#linkPrevious = false;
-      else if (errnoCode(err) !== "ENOENT" && errnoCode(err) !== "EMLINK") throw err;
+      if (failed === "EXDEV" || failed === "EPERM") this.#linkPrevious = false;
+      else if (failed !== "ENOENT" && failed !== "EMLINK") throw Object.assign(new Error(`linking ${entry.path} from the previous copy: ${failed}`), { code: failed });
       return false;
     }
     this.#reused++;
     this.#records.set(entry.path, known);
     return true;
+  }
+
+  /** Links the previous snapshot's file at path as dst; the errno name when that fails. */
+  #linkFromPrevious(path: string, dst: string): string | undefined {
+    const { pair, missing } = this.#prevPairFor(parentOf(path));
+    if (missing) return "ENOENT"; // the previous copy has no such directory
+    if (pair) return pair.link(baseOf(path));
+    try {
+      linkSync(`${this.#previous?.dir}/${path}`, dst);
+      return undefined;
+    } catch (err) {
+      return errnoCode(err) ?? "EIO";
+    }
   }
 
   #symlink(entry: Entry, dst: string): void {

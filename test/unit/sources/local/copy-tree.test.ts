@@ -95,6 +95,27 @@ describe("copyTree", () => {
     expect(readdirSync(dest).sort()).toEqual(["abs", "rel", "up"]);
   });
 
+  test("a file replaced by a symlink after the walk is not followed; modes the umask would strip are kept", async () => {
+    file("all", "rwx for all", 0o777);
+    file("sub/swapped", "was a file");
+    const entries = [];
+    for await (const e of walkTree(root)) entries.push(e);
+    rmSync(join(root, "sub/swapped"));
+    symlinkSync(join(base, "secret"), join(root, "sub/swapped"));
+    const err = await copyTree(root, dest, { entries }).catch((e: unknown) => e);
+    expect(String(err)).toContain("ELOOP");
+    expect(lstatSync(join(dest, "all")).mode & 0o7777).toBe(0o777);
+    expect(readFileSync(join(dest, "all"), "utf8")).toBe("rwx for all");
+    const leaked = (() => {
+      try {
+        return readFileSync(join(dest, "sub/swapped"), "utf8");
+      } catch {
+        return undefined;
+      }
+    })();
+    expect(leaked).not.toBe("outside the root");
+  });
+
   test("hard links within the tree stay hard links", async () => {
     file("a", "shared");
     mkdirSync(join(root, "d"));
