@@ -201,7 +201,9 @@ const buffer = Buffer.allocUnsafe(CHUNK);
 
 /**
  * Streams a file through sha256 in chunks (never whole in memory), refusing to follow a link
- * that replaced it. `stable`: the file still had the walked size, ctime and inode afterwards.
+ * that replaced it. Reads the walked size, no more (no read to find the end: the fstat after
+ * tells a file that changed), which is also what the copy takes. `stable`: the file still had
+ * the walked size, ctime and inode afterwards.
  */
 async function hashFile(abs: string, entry: Entry, pacer: Pacer): Promise<{ digest: Digest; bytes: number; stable: boolean }> {
   const hasher = new Bun.CryptoHasher("sha256");
@@ -213,7 +215,9 @@ async function hashFile(abs: string, entry: Entry, pacer: Pacer): Promise<{ dige
   }
   try {
     let bytes = 0;
-    for (let n = readChunk(fd, abs); n > 0; n = readChunk(fd, abs)) {
+    while (bytes < entry.size) {
+      const n = readChunk(fd, abs, Math.min(CHUNK, entry.size - bytes));
+      if (n === 0) break; // shrank: not stable, below
       hasher.update(buffer.subarray(0, n));
       bytes += n;
       const paused = pacer.tick();
@@ -227,9 +231,9 @@ async function hashFile(abs: string, entry: Entry, pacer: Pacer): Promise<{ dige
   }
 }
 
-function readChunk(fd: number, abs: string): number {
+function readChunk(fd: number, abs: string, length: number): number {
   try {
-    return readSync(fd, buffer, 0, CHUNK, null);
+    return readSync(fd, buffer, 0, length, null);
   } catch (err) {
     throw withContext(`hashing ${abs}`, err);
   }
