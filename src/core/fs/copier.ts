@@ -8,8 +8,9 @@
  *
  * Every call is a synchronous syscall (file data by copy_file_range or a reflink), the loop
  * yielding to the event loop every few milliseconds: per-entry promises through the thread pool
- * cost about 200 µs a file. Under a directory the copy itself created nothing can exist yet, so
- * targets there are not looked at. With `hardLink`, files are linked to the source instead of
+ * cost about 200 µs a file. Files inside a copied directory go through the directory pair held
+ * open (fd-copy.ts: data, owner, mode and times on the new file's descriptor). Under a directory
+ * the copy itself created nothing can exist yet, so targets there are not looked at. With `hardLink`, files are linked to the source instead of
  * copied (the caller vouches that the source is immutable and that later writes to the target
  * go through overlayfs copy-up), and their metadata, shared with the source, is not touched.
  *
@@ -27,6 +28,8 @@ import type { Chowner } from "./owner.ts";
 import { Pacer } from "./pacer.ts";
 import type { MatchState, PatternMatcher } from "./patterns.ts";
 import { copyXattrs, makeNode, setTimesSync } from "./sys.ts";
+import { openDirPair } from "./fd-copy.ts";
+import type { DirPair, FileMeta } from "./fd-copy.ts";
 
 export interface CopierOptions {
   chowner: Chowner;
@@ -62,6 +65,9 @@ interface Step {
   /** The parent's match states; undefined at the top (parents are then checked in full). */
   parentInclude?: MatchState;
   parentExclude?: MatchState;
+  /** Below the top: the entry's name, and its source and target directories held open. */
+  name?: string;
+  pair?: DirPair;
 }
 
 interface Filter {
@@ -135,15 +141,26 @@ export class Copier {
     if (fi.kind === "dir") {
       const created = await this.#copyDirectory(step, fi, filter);
       if (!overwrite) [copyInfo, restoreTimes] = [created, !created];
-    } else if (this.#copyLeaf(src, fi, target) === "linked") return;
+    } else {
+      const made = this.#copyLeaf(step, fi);
+      if (made === "linked") return;
+      if (made === "complete") {
+        copyXattrs(src, target);
+        return;
+      }
+    }
     if (copyInfo) {
       this.#copyFileInfo(fi, target);
       copyXattrs(src, target);
     } else if (restoreTimes && targetFi) this.#copyTimes(fi, target);
   }
 
-  /** "linked" when target is now the source's own inode, whose metadata must not be touched. */
-  #copyLeaf(src: string, fi: Entry, target: string): "linked" | "made" {
+  /**
+   * "linked" when target is now the source's own inode, whose metadata must not be touched;
+   * "complete" when it was copied with its owner, mode and times; "made" otherwise.
+   */
+  #copyLeaf(step: Step, fi: Entry): "linked" | "made" | "complete" {
+    const { src, target } = step;
     if (fi.kind === "file") {
       if (this.#hardLink && this.#linkToSource(src, target)) {
         this.allocated += fi.blocks * 512;
@@ -153,8 +170,11 @@ export class Copier {
       if (first !== undefined) linkSync(first, target);
       else {
         this.allocated += fi.blocks * 512;
-        copyFileSync(src, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        const complete = step.pair !== undefined && step.name !== undefined;
+        if (complete) step.pair?.copyFile(step.name ?? "", this.#fileMeta(fi));
+        else copyFileSync(src, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         if (fi.nlink > 1) this.#inodes.set(fi.inode, target);
+        if (complete) return "complete";
       }
     } else if (fi.kind === "symlink") {
       symlinkSync(readlinkSync(src), target);
@@ -186,8 +206,11 @@ export class Copier {
       parent.copied = true;
     }
     this.#parents.push(parent);
+    // Held open only where the target directory exists (an excluded one is made on demand).
+    let pair: DirPair | undefined;
     try {
       const names = readdirSync(src).sort(compareBytes);
+      if (parent.copied && names.length > 0) pair = openDirPair(src, dst);
       for (const name of names) {
         await this.#copy({
           src: `${src}/${name}`,
@@ -197,9 +220,12 @@ export class Copier {
           fresh: created,
           parentInclude: filter.includeState,
           parentExclude: filter.excludeState,
+          name,
+          pair,
         });
       }
     } finally {
+      pair?.close();
       this.#parents.pop();
     }
     if (created) this.allocated += Number(lstatSync(dst, { bigint: true }).blocks) * 512;
@@ -249,6 +275,14 @@ export class Copier {
     applyOwnerSync(target, this.#opts.chowner, { uid: fi.uid, gid: fi.gid });
     if (fi.kind !== "symlink") chmodSync(target, this.#mode(fi));
     this.#copyTimes(fi, target);
+  }
+
+  /** What #copyFileInfo would set, for a copy through a directory pair. */
+  #fileMeta(fi: Entry): FileMeta {
+    const owner = this.#opts.chowner({ uid: fi.uid, gid: fi.gid });
+    const ts = this.#opts.timestampNs;
+    // Only the permission, set-id and sticky bits of the mode are used.
+    return { size: fi.size, mode: this.#mode(fi), timeNs: ts ?? fi.mtimeNs, atimeNs: ts ?? fi.atimeNs, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) };
   }
 
   #mode(fi: Entry): number {

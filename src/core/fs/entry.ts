@@ -22,6 +22,7 @@ export interface Entry {
   uid: number;
   gid: number;
   nlink: number;
+  size: number;
   /** "dev:ino", identifying hard links. */
   inode: string;
   rdev: bigint;
@@ -62,6 +63,7 @@ function toEntry(st: BigIntStats): Entry {
     uid: Number(st.uid),
     gid: Number(st.gid),
     nlink: Number(st.nlink),
+    size: Number(st.size),
     inode: `${st.dev}:${st.ino}`,
     rdev: st.rdev,
     blocks: Number(st.blocks),

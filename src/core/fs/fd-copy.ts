@@ -1,7 +1,7 @@
 /**
  * File copies and links between two directories held open, through bun:ffi: each file costs
  * openat (source, O_NOFOLLOW), openat (target, O_CREAT|O_EXCL|O_NOFOLLOW), copy_file_range,
- * fchown and fchmod only where the created file differs, futimens and two closes, with names
+ * fchown when an owner is given, fchmod only where the umask took bits, futimens and two closes, with names
  * looked up in their directory rather than as whole paths. Node's copyFileSync plus chown,
  * chmod and utimes by path cost eleven calls a file, five of them walking the full path.
  *
@@ -76,8 +76,9 @@ export interface FileMeta {
   /** Owner to set (undefined: leave the creator's). */
   readonly uid?: number;
   readonly gid?: number;
-  /** Both atime and mtime, in nanoseconds since the epoch. */
+  /** mtime (and atime unless given), in nanoseconds since the epoch. */
   readonly timeNs: bigint;
+  readonly atimeNs?: bigint;
 }
 
 /** A source and a target directory held open: copies and links by name between them. */
@@ -86,8 +87,6 @@ export class DirPair {
   readonly src: number;
   readonly dst: number;
   readonly #umask: number;
-  readonly #uid: number;
-  readonly #gid: number;
   #closed = false;
 
   constructor(lib: Libc, src: number, dst: number) {
@@ -95,8 +94,6 @@ export class DirPair {
     this.src = src;
     this.dst = dst;
     this.#umask = (processUmask ??= process.umask());
-    this.#uid = process.geteuid?.() ?? -1;
-    this.#gid = process.getegid?.() ?? -1;
   }
 
   /**
@@ -113,13 +110,14 @@ export class DirPair {
       if (to < 0) throw errnoError(`create ${name}`);
       try {
         this.#copyData(from, to, meta.size, name);
-        const chown = (meta.uid !== undefined && meta.uid !== this.#uid) || (meta.gid !== undefined && meta.gid !== this.#gid);
+        // Always when asked: a new file's group may come from a set-gid directory, not from us.
+        const chown = meta.uid !== undefined || meta.gid !== undefined;
         if (chown && lib.fchown(to, meta.uid ?? -1, meta.gid ?? -1) !== 0) throw errnoError(`chown ${name}`);
         // Created with perm less the umask (and no set-id or sticky bits): set what differs.
         if ((meta.mode & 0o7777) !== (perm & ~this.#umask)) {
           if (lib.fchmod(to, meta.mode & 0o7777) !== 0) throw errnoError(`chmod ${name}`);
         }
-        setTimespec(0, meta.timeNs);
+        setTimespec(0, meta.atimeNs ?? meta.timeNs);
         setTimespec(2, meta.timeNs);
         if (lib.futimens(to, ptr(times)) !== 0) throw errnoError(`set times of ${name}`);
       } finally {
