@@ -18,7 +18,7 @@ import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
 import { Pacer } from "../../fs/pacer.ts";
 import type { StatCache, StatRecord } from "./stat-cache.ts";
-import { resolveLocalRoot, S_IFMT, walkTree } from "./walk.ts";
+import { resolveLocalRoot, S_IFMT, walkTreeEach } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
 
 export interface ChecksumOptions extends WalkOptions {
@@ -54,10 +54,10 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
   const entries = opts.entries ?? [];
   const start = entries.length;
   const stamp = new Stamp();
-  for await (const entry of walkTree(realRoot, opts)) {
+  await walkTreeEach(realRoot, opts, (entry) => {
     entries.push(entry);
     stamp.add(entry);
-  }
+  });
   const key = stampKey(realRoot, opts);
   const seen = stamp.finish();
   const known = opts.cache.treeStamp(key);

@@ -77,8 +77,30 @@ export async function resolveLocalRoot(root: string, name: string): Promise<stri
  * reported, never followed. A missing root or one that is not a directory is NotFound.
  */
 export async function* walkTree(root: string, opts: WalkOptions = {}): AsyncGenerator<Entry, void, undefined> {
-  const filter = makeFilter(root, opts);
   const pacer = new Pacer(`walking ${root}`, opts.signal);
+  for (const entry of entries(root, opts, pacer)) {
+    yield entry;
+    const paused = pacer.tick();
+    if (paused) await paused;
+  }
+}
+
+/**
+ * {@link walkTree} handing each entry to `onEntry`: the same walk without a promise per entry
+ * (an async generator's step costs about a microsecond; a tree has tens of thousands).
+ */
+export async function walkTreeEach(root: string, opts: WalkOptions, onEntry: (entry: Entry) => void): Promise<void> {
+  const pacer = new Pacer(`walking ${root}`, opts.signal);
+  for (const entry of entries(root, opts, pacer)) {
+    onEntry(entry);
+    const paused = pacer.tick();
+    if (paused) await paused;
+  }
+}
+
+/** The walk itself, synchronous: callers pace it (pacer.tick between entries). */
+function* entries(root: string, opts: WalkOptions, pacer: Pacer): Generator<Entry, void, undefined> {
+  const filter = makeFilter(root, opts);
   /** Ancestors of the current path that were filtered out but are walked: emitted on demand. */
   const pending: Entry[] = [];
   const stack: Frame[] = [{ dir: "", state: {}, dirents: readDir(root, ""), next: 0 }];
@@ -105,8 +127,6 @@ export async function* walkTree(root: string, opts: WalkOptions = {}): AsyncGene
       pacer.check();
       stack.push({ dir: path, state: verdict.state, dirents: readDir(root, path), next: 0, entry });
     }
-    const paused = pacer.tick();
-    if (paused) await paused;
   }
 }
 
