@@ -102,6 +102,10 @@ class TreeCopier {
   readonly #dest: string;
   readonly #previous: PreviousCopy | undefined;
   readonly #asRoot = process.getuid?.() === 0;
+  readonly #euid = process.geteuid?.() ?? -1;
+  readonly #egid = process.getegid?.() ?? -1;
+  /** dest has the set-gid bit: what is made below takes its group, not ours. */
+  readonly #setgidDest: boolean;
   readonly #racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_NS;
   /** Directories whose metadata is set last: adding children changes their mtime. */
   readonly #dirs: Entry[] = [];
@@ -126,6 +130,7 @@ class TreeCopier {
     this.#dest = dest;
     this.#previous = previous;
     this.#linkPrevious = previous !== undefined;
+    this.#setgidDest = (lstatSync(dest).mode & 0o2000) !== 0;
   }
 
   add(entry: Entry): void {
@@ -227,8 +232,10 @@ class TreeCopier {
     try {
       const pair = this.#pairFor(parentOf(entry.path));
       if (pair) {
-        // Never through a symlink on either side; the owner only as root (as chown below).
-        const owner = this.#asRoot ? { uid: entry.uid, gid: entry.gid } : {};
+        // Never through a symlink on either side; the owner only as root (as chown below), and
+        // only when it is not ours: a new file here is ours unless dest is set-gid (directories
+        // made here inherit that; their own modes are set last, in finishDirs).
+        const owner = this.#asRoot && (this.#setgidDest || entry.uid !== this.#euid || entry.gid !== this.#egid) ? { uid: entry.uid, gid: entry.gid } : {};
         pair.copyFile(baseOf(entry.path), { size: entry.size, mode: entry.mode, timeNs: entry.mtimeNs, ...owner });
       } else {
         // EXCL: never write through whatever might already be at dst; FICLONE: reflink if possible.

@@ -116,6 +116,17 @@ describe("copyTree", () => {
     expect(leaked).not.toBe("outside the root");
   });
 
+  test.skipIf(!asRoot)("owners are kept under a set-gid destination too", async () => {
+    file("mine", "root's");
+    file("d/theirs", "1234's");
+    chownSync(join(root, "d/theirs"), 1234, 5678);
+    chownSync(dest, 0, 4321);
+    chmodSync(dest, 0o2755);
+    await copyTree(root, dest);
+    expect([lstatSync(join(dest, "mine")).uid, lstatSync(join(dest, "mine")).gid]).toEqual([0, 0]);
+    expect([lstatSync(join(dest, "d/theirs")).uid, lstatSync(join(dest, "d/theirs")).gid]).toEqual([1234, 5678]);
+  });
+
   test("hard links within the tree stay hard links", async () => {
     file("a", "shared");
     mkdirSync(join(root, "d"));
