@@ -97,17 +97,18 @@ export class DirPair {
   }
 
   /**
-   * Copies regular file `name` of the source directory to a new file `name` in the target
-   * directory (never through a symlink on either side; EEXIST when the target exists).
+   * Copies regular file `name` of the source directory to a new file `as` (default: the same
+   * name) in the target directory, never through a symlink on either side; EEXIST when the
+   * target exists.
    */
-  copyFile(name: string, meta: FileMeta): void {
+  copyFile(name: string, meta: FileMeta, as = name): void {
     const lib = this.#lib;
     const from = lib.openat(this.src, cName(name, 0), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (from < 0) throw errnoError(`open ${name}`);
     try {
       const perm = meta.mode & 0o777;
-      const to = lib.openat(this.dst, cName(name, 1), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, perm);
-      if (to < 0) throw errnoError(`create ${name}`);
+      const to = lib.openat(this.dst, cName(as, 1), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, perm);
+      if (to < 0) throw errnoError(`create ${as}`);
       try {
         this.#copyData(from, to, meta.size, name);
         // Always when asked: a new file's group may come from a set-gid directory, not from us.
