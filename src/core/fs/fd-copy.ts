@@ -56,8 +56,8 @@ const names = [new Uint8Array(1024), new Uint8Array(1024)] as const;
 
 function cName(name: string, slot: 0 | 1): ReturnType<typeof ptr> {
   const buf = names[slot];
-  const { written } = encoder.encodeInto(name, buf.subarray(0, buf.length - 1));
-  if (written === undefined || written >= buf.length - 1) throw Object.assign(new Error(`name too long: ${name}`), { code: "ENAMETOOLONG" });
+  const { read, written } = encoder.encodeInto(name, buf.subarray(0, buf.length - 1));
+  if (read < name.length || written >= buf.length - 1) throw Object.assign(new Error(`name too long: ${name}`), { code: "ENAMETOOLONG" });
   buf[written] = 0;
   return ptr(buf);
 }

@@ -88,8 +88,8 @@ function count(index: number): number {
 export function lstatAt(dirfd: number, name: string): WalkStat | undefined {
   const lib = getLibc();
   if (lib === null) throw new Error("statx is not available here");
-  const { written } = encoder.encodeInto(name, nameBuf.subarray(0, nameBuf.length - 1));
-  if (written >= nameBuf.length - 1) throw Object.assign(new Error(`lstat ${name}: name too long`), { code: "ENAMETOOLONG" });
+  const { read, written } = encoder.encodeInto(name, nameBuf.subarray(0, nameBuf.length - 1));
+  if (read < name.length || written >= nameBuf.length - 1) throw Object.assign(new Error(`lstat ${name}: name too long`), { code: "ENAMETOOLONG" });
   nameBuf[written] = 0;
   if (lib.statx(dirfd, namePtr, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, rawPtr) !== 0) {
     const errno = lastErrno();

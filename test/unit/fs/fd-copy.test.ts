@@ -1,6 +1,6 @@
 // The fd-based file copy and link between two open directories (src/core/fs/fd-copy.ts).
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDirPair } from "../../../src/core/fs/fd-copy.ts";
@@ -57,6 +57,12 @@ describe("DirPair", () => {
     symlinkSync(join(base, "outside"), join(dst, "f"));
     expect(() => pair.copyFile("f", { size: 1, mode: 0o100644, timeNs: T })).toThrow(/EEXIST/);
     expect(readFileSync(join(base, "outside"), "utf8")).toBe("secret");
+  });
+
+  test("a name too long for the kernel is refused whole, never cut short", () => {
+    writeFileSync(join(src, "é"), "x");
+    expect(() => pair.copyFile("é".repeat(600), { size: 1, mode: 0o100644, timeNs: T })).toThrow(/too long/);
+    expect(readdirSync(dst)).toEqual([]);
   });
 
   test("links by name, reporting failures as errno names", () => {
