@@ -19,7 +19,8 @@
  */
 import { chmodSync, constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { BuildkitError } from "../errors.ts";
-import { lstatEntrySync } from "./entry.ts";
+import { lstatEntryAt, lstatEntrySync } from "./entry.ts";
+import { statxAvailable } from "./statx.ts";
 import type { Entry } from "./entry.ts";
 import { errnoCode, toFsError } from "./fs-error.ts";
 import type { ModeSet } from "./mode-string.ts";
@@ -108,7 +109,7 @@ export class Copier {
   async #copy(step: Step): Promise<void> {
     const paused = this.#pacer.tick();
     if (paused) await paused;
-    const fi = lstatEntrySync(step.src);
+    const fi = step.pair !== undefined && step.name !== undefined && statxAvailable() ? lstatEntryAt(step.pair.src, step.name) : lstatEntrySync(step.src);
     const filter = this.#filter(step);
     if (fi === undefined) {
       if (!filter.include) return;

@@ -11,6 +11,7 @@ import { errnoCode } from "./fs-error.ts";
 import { applyOwner } from "./owner.ts";
 import type { Chowner } from "./owner.ts";
 import { isInside } from "./safe-path.ts";
+import { lstatFullAt } from "./statx.ts";
 import { setTimes } from "./sys.ts";
 
 export type EntryKind = "dir" | "file" | "symlink" | "special";
@@ -48,6 +49,26 @@ export async function lstatEntry(path: string): Promise<Entry | undefined> {
     throw err;
   }
   return toEntry(st);
+}
+
+/** {@link lstatEntrySync} of `name` in the directory open as `dirfd` (statx.ts must be available). */
+export function lstatEntryAt(dirfd: number, name: string): Entry | undefined {
+  const st = lstatFullAt(dirfd, name);
+  if (st === undefined) return undefined;
+  const type = st.mode & 0o170000;
+  return {
+    kind: type === 0o040000 ? "dir" : type === 0o100000 ? "file" : type === 0o120000 ? "symlink" : "special",
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    nlink: st.nlink,
+    size: st.size,
+    inode: `${st.dev}:${st.ino}`,
+    rdev: st.rdev,
+    blocks: st.blocks,
+    atimeNs: st.atimeNs,
+    mtimeNs: st.mtimeNs,
+  };
 }
 
 /** {@link lstatEntry} as one synchronous syscall, for loops over many entries. */

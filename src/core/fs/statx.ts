@@ -63,8 +63,8 @@ export interface WalkStat {
 }
 
 // struct statx (linux/stat.h), 256 bytes, one layout on every architecture: stx_nlink at 16,
-// uid 20, gid 24, mode 28 (16 bits), ino 32, size 40, blocks 48, ctime 96 (s64 sec, u32 nsec),
-// mtime 112, dev major 136, dev minor 140.
+// uid 20, gid 24, mode 28 (16 bits), ino 32, size 40, blocks 48, atime 64 (s64 sec, u32 nsec),
+// ctime 96, mtime 112, rdev major 128, rdev minor 132, dev major 136, dev minor 140.
 const raw = new ArrayBuffer(256);
 const u32 = new Uint32Array(raw);
 const u16 = new Uint16Array(raw);
@@ -79,6 +79,19 @@ let lastDev: { major: number; minor: number; dev: bigint } | undefined;
 /** A 64-bit count as a number (sizes and block counts stay far below 2^53). */
 function count(index: number): number {
   return u32[index * 2]! + u32[index * 2 + 1]! * 2 ** 32;
+}
+
+/** {@link WalkStat} and what a copy also keeps: atime and, for devices, rdev. */
+export interface FullStat extends WalkStat {
+  readonly atimeNs: bigint;
+  readonly rdev: bigint;
+}
+
+/** {@link lstatAt} with atime and rdev too. */
+export function lstatFullAt(dirfd: number, name: string): FullStat | undefined {
+  const st = lstatAt(dirfd, name);
+  if (st === undefined) return undefined;
+  return { ...st, atimeNs: i64[8]! * NS + BigInt(u32[18]!), rdev: makeDev(u32[32]!, u32[33]!) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeDirectory, lstatAt, openDirectory } from "../../../src/core/fs/statx.ts";
+import { closeDirectory, lstatAt, lstatFullAt, openDirectory } from "../../../src/core/fs/statx.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -32,6 +32,21 @@ describe("lstatAt", () => {
       expect(lstatAt(fd, "f/below-a-file")).toBeUndefined();
     } finally {
       closeDirectory(fd);
+    }
+  });
+
+  test("the full variant adds atime and rdev", () => {
+    writeFileSync(join(dir, "f"), "x");
+    utimesSync(join(dir, "f"), 1_600_000_000.123456, 1_700_000_000.987654);
+    for (const [at, name] of [[dir, "f"], ["/dev", "null"]] as const) {
+      const fd = openDirectory(at);
+      try {
+        const a = lstatFullAt(fd, name);
+        const b = lstatSync(join(at, name), { bigint: true });
+        expect([a?.atimeNs, a?.rdev, a?.mtimeNs]).toEqual([b.atimeNs, b.rdev, b.mtimeNs]);
+      } finally {
+        closeDirectory(fd);
+      }
     }
   });
 
