@@ -55,7 +55,7 @@ export interface StatCache {
   close(): void;
 }
 
-const SCHEMA_VERSION = 3n;
+const SCHEMA_VERSION = 4n;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS local_roots (
   id INTEGER PRIMARY KEY,
@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS local_stat (
 CREATE TABLE IF NOT EXISTS local_copies (
   key TEXT PRIMARY KEY,
   snapshot TEXT NOT NULL,
-  records TEXT NOT NULL
+  records BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS local_stamps (
   key TEXT PRIMARY KEY,
@@ -182,14 +182,14 @@ class SqliteStatCache implements StatCache {
   }
 
   lastCopy(key: string): { snapshot: string; records: Map<string, StatRecord> } | undefined {
-    const row = this.#db.query<{ snapshot: string; records: string }, Params>("SELECT snapshot, records FROM local_copies WHERE key = $key").get({ key });
+    const row = this.#db.query<{ snapshot: string; records: Uint8Array }, Params>("SELECT snapshot, records FROM local_copies WHERE key = $key").get({ key });
     return row ? { snapshot: row.snapshot, records: decodeCopyRecords(row.records) } : undefined;
   }
 
   setLastCopy(key: string, snapshot: string, records: ReadonlyMap<string, StatRecord>): void {
     try {
       this.#db
-        .query<never, Params>("INSERT OR REPLACE INTO local_copies (key, snapshot, records) VALUES ($key, $snapshot, $records)")
+        .query<never, Record<string, string | Uint8Array>>("INSERT OR REPLACE INTO local_copies (key, snapshot, records) VALUES ($key, $snapshot, $records)")
         .run({ key, snapshot, records: encodeCopyRecords(records) });
     } catch (err) {
       throw withContext(`recording local copy ${snapshot}`, err);
@@ -228,22 +228,65 @@ class SqliteStatCache implements StatCache {
 }
 
 /**
- * A copy's records as one value (one row write and one read per build instead of one per file):
- * a JSON list of [path, size, mtimeNs, ctimeNs, ino, dev, mode, uid, gid], 64-bit numbers as
- * decimal strings.
+ * A copy's records as one value (one row write and one read per build instead of one per file),
+ * packed little-endian: a u32 count, then per record size (f64), mtimeNs and ctimeNs (i64), ino
+ * and dev (u64), mode, uid and gid (u32), and the path (u32 byte length, UTF-8). A record is
+ * FIXED bytes plus its path; JSON with decimal strings for the 64-bit numbers took about three
+ * times as long to write and read back.
  */
-type CopyRow = [string, number, string, string, string, string, number, number, number];
+const FIXED = 56;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
 
-function encodeCopyRecords(records: ReadonlyMap<string, StatRecord>): string {
-  const rows: CopyRow[] = [];
-  for (const [path, r] of records) rows.push([path, r.size, String(r.mtimeNs), String(r.ctimeNs), String(r.ino), String(r.dev), r.mode, r.uid, r.gid]);
-  return JSON.stringify(rows);
+function encodeCopyRecords(records: ReadonlyMap<string, StatRecord>): Uint8Array {
+  const paths: Uint8Array[] = [];
+  let size = 4;
+  for (const path of records.keys()) {
+    const bytes = utf8.encode(path);
+    paths.push(bytes);
+    size += FIXED + bytes.length;
+  }
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, records.size, true);
+  let off = 4;
+  let i = 0;
+  for (const r of records.values()) {
+    const path = paths[i++] as Uint8Array;
+    view.setFloat64(off, r.size, true);
+    view.setBigInt64(off + 8, r.mtimeNs, true);
+    view.setBigInt64(off + 16, r.ctimeNs, true);
+    view.setBigUint64(off + 24, r.ino, true);
+    view.setBigUint64(off + 32, r.dev, true);
+    view.setUint32(off + 40, r.mode, true);
+    view.setUint32(off + 44, r.uid, true);
+    view.setUint32(off + 48, r.gid, true);
+    view.setUint32(off + 52, path.length, true);
+    out.set(path, off + FIXED);
+    off += FIXED + path.length;
+  }
+  return out;
 }
 
-function decodeCopyRecords(text: string): Map<string, StatRecord> {
+function decodeCopyRecords(data: Uint8Array): Map<string, StatRecord> {
   const records = new Map<string, StatRecord>();
-  for (const [path, size, mtime, ctime, ino, dev, mode, uid, gid] of JSON.parse(text) as CopyRow[]) {
-    records.set(path, { size, mtimeNs: BigInt(mtime), ctimeNs: BigInt(ctime), ino: BigInt(ino), dev: BigInt(dev), mode, uid, gid });
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const count = view.getUint32(0, true);
+  let off = 4;
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(off + 52, true);
+    const path = fromUtf8.decode(data.subarray(off + FIXED, off + FIXED + length));
+    records.set(path, {
+      size: view.getFloat64(off, true),
+      mtimeNs: view.getBigInt64(off + 8, true),
+      ctimeNs: view.getBigInt64(off + 16, true),
+      ino: view.getBigUint64(off + 24, true),
+      dev: view.getBigUint64(off + 32, true),
+      mode: view.getUint32(off + 40, true),
+      uid: view.getUint32(off + 44, true),
+      gid: view.getUint32(off + 48, true),
+    });
+    off += FIXED + length;
   }
   return records;
 }
