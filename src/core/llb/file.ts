@@ -162,13 +162,17 @@ class FileOp implements Vertex {
   }
 }
 
+/**
+ * The caps a file action records. BuildKit v0.11.6's client records none for the features it
+ * has (rm wildcards, copy include/exclude patterns): its FileOp.Marshal asks the actions for
+ * caps before it has collected them. Only features newer than v0.11 record theirs.
+ */
 function actionCaps(a: ActionSpec): CapID[] {
   switch (a.kind) {
     case "rm":
-      return a.opts.allowWildcard ? [Cap.fileRmWildcard] : [];
+      return [];
     case "copy": {
       const caps: CapID[] = [];
-      if (a.opts.includePatterns?.length || a.opts.excludePatterns?.length) caps.push(Cap.fileCopyIncludeExcludePatterns);
       if (a.opts.alwaysReplaceExistingDestPaths) caps.push(Cap.fileCopyAlwaysReplaceExistingDestPaths);
       if (typeof a.opts.mode === "string") caps.push(Cap.fileCopyModeStringFormat);
       return caps;
