@@ -153,6 +153,25 @@ const GRAPHS: Record<string, Graph> = {
     return busybox().file(copy(a, "/x", "/x").copy(local("b"), "/y", "/y", { owner: "u:g" }).copy(a, "/z", "/z"));
   }),
   "27-git-options": g(() => git("https://github.com/moby/buildkit.git", "v0.11.6", { keepGitDir: true, authTokenSecret: "TOK", authHeaderSecret: "HDR" })),
+  "28-chown-edge-owners": g(() =>
+    scratch().file(
+      mkdir("/a", 0o755, { owner: "+5:-1" })
+        .mkdir("/b", 0o755, { owner: "4294967296:2147483647" })
+        .mkfile("/c", 0o644, "", { owner: "1000" })
+        .mkfile("/d", 0o644, "", { owner: "" })
+        .mkfile("/e", 0o644, "", { owner: "a:b:c" }),
+    ),
+  ),
+  "29-git-remotes": g(() =>
+    merge([
+      git("https://user:token@example.com/org/repo.git", "v1"),
+      git("git://example.com:9418/repo.git", ""),
+      git("http://example.com/repo.git/", "main"),
+      git("ssh://example.com/repo.git", "x", { knownSSHHosts: "k" }),
+      git("user@host.xz:path/to/repo.git", "y", { knownSSHHosts: "k" }),
+    ]),
+  ),
+  "30-http-perm-owner": g(() => merge([http("https://example.com/a", { perm: 0o4755, uid: 0, gid: 5 }), http("https://example.com/b", { perm: 0o4000 })])),
 };
 
 interface IndexEntry {

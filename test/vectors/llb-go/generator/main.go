@@ -288,6 +288,31 @@ func vectors() []vector {
 			goSrc: `llb.Git("https://github.com/moby/buildkit.git", "v0.11.6", llb.KeepGitDir(), llb.AuthTokenSecret("TOK"), llb.AuthHeaderSecret("HDR"))`,
 			build: ok(llb.Git("https://github.com/moby/buildkit.git", "v0.11.6", llb.KeepGitDir(), llb.AuthTokenSecret("TOK"), llb.AuthHeaderSecret("HDR"))),
 		},
+		{
+			name:  "28-chown-edge-owners",
+			graph: "scratch.file(mkdir('/a', 0755, owner '+5:-1').mkdir('/b', 0755, owner '4294967296:2147483647').mkfile('/c', 0644, '', owner '1000').mkfile('/d', 0644, '', owner '').mkfile('/e', 0644, '', owner 'a:b:c'))",
+			goSrc: `llb.Scratch().File(llb.Mkdir("/a", 0755, llb.WithUser("+5:-1")).Mkdir("/b", 0755, llb.WithUser("4294967296:2147483647")).Mkfile("/c", 0644, nil, llb.WithUser("1000")).Mkfile("/d", 0644, nil, llb.WithUser("")).Mkfile("/e", 0644, nil, llb.WithUser("a:b:c")))`,
+			build: ok(llb.Scratch().File(llb.Mkdir("/a", 0755, llb.WithUser("+5:-1")).Mkdir("/b", 0755, llb.WithUser("4294967296:2147483647")).
+				Mkfile("/c", 0644, nil, llb.WithUser("1000")).Mkfile("/d", 0644, nil, llb.WithUser("")).Mkfile("/e", 0644, nil, llb.WithUser("a:b:c")))),
+		},
+		{
+			name:  "29-git-remotes",
+			graph: "merge of git('https://user:token@example.com/org/repo.git', 'v1'), git('git://example.com:9418/repo.git', ''), git('http://example.com/repo.git/', 'main'), git('ssh://example.com/repo.git', 'x', knownSSHHosts 'k'), git('user@host.xz:path/to/repo.git', 'y', knownSSHHosts 'k')",
+			goSrc: `llb.Merge([]llb.State{llb.Git("https://user:token@example.com/org/repo.git", "v1"), llb.Git("git://example.com:9418/repo.git", ""), llb.Git("http://example.com/repo.git/", "main"), llb.Git("ssh://example.com/repo.git", "x", llb.KnownSSHHosts("k")), llb.Git("user@host.xz:path/to/repo.git", "y", llb.KnownSSHHosts("k"))})`,
+			build: ok(llb.Merge([]llb.State{
+				llb.Git("https://user:token@example.com/org/repo.git", "v1"),
+				llb.Git("git://example.com:9418/repo.git", ""),
+				llb.Git("http://example.com/repo.git/", "main"),
+				llb.Git("ssh://example.com/repo.git", "x", llb.KnownSSHHosts("k")),
+				llb.Git("user@host.xz:path/to/repo.git", "y", llb.KnownSSHHosts("k")),
+			})),
+		},
+		{
+			name:  "30-http-perm-owner",
+			graph: "merge of http('https://example.com/a', perm 04755, uid 0, gid 5) and http('https://example.com/b', perm 04000)",
+			goSrc: `llb.Merge([]llb.State{llb.HTTP("https://example.com/a", llb.Chmod(04755), llb.Chown(0, 5)), llb.HTTP("https://example.com/b", llb.Chmod(04000))})`,
+			build: ok(llb.Merge([]llb.State{llb.HTTP("https://example.com/a", llb.Chmod(04755), llb.Chown(0, 5)), llb.HTTP("https://example.com/b", llb.Chmod(04000))})),
+		},
 	}
 }
 
