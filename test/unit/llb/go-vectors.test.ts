@@ -172,6 +172,37 @@ const GRAPHS: Record<string, Graph> = {
     ]),
   ),
   "30-http-perm-owner": g(() => merge([http("https://example.com/a", { perm: 0o4755, uid: 0, gid: 5 }), http("https://example.com/b", { perm: 0o4000 })])),
+  "31-image-refs": g(() =>
+    merge([
+      image("localhost:5000/foo"),
+      image("docker.io/busybox"),
+      image(`busybox:1.36@sha256:${"b".repeat(64)}`),
+      image(`ubuntu@sha256:${"c".repeat(64)}`),
+      image("registry.example.com:5000/a/b:tag"),
+      image("library/alpine"),
+    ]),
+  ),
+  "32-merge-diff-scratch": g(() =>
+    merge([diff(busybox(), scratch()), diff(scratch(), image("alpine:3.18")), merge([scratch(), image("debian")]), diff(scratch(), scratch()).file(mkfile("/x", 0o644, "x"))]),
+  ),
+  "33-env-order-ssh-sock": g(() =>
+    busybox()
+      .addEnv("A", "1")
+      .addEnv("B", "2")
+      .addEnv("A", "3")
+      .addEnv("SSH_AUTH_SOCK", "/mine")
+      .run({ shlex: "env", env: { C: "4", A: "5" }, ssh: [{}] })
+      .root()
+      .run({ shlex: "env", ssh: [{ id: "x", dest: "/s" }] })
+      .root(),
+  ),
+  "34-platform-normalize": g(() =>
+    merge([
+      image("busybox", { platform: { os: "linux", architecture: "aarch64", variant: "v8" } }).run({ shlex: "uname -m" }).root(),
+      scratch().platform({ os: "Linux", architecture: "armhf" }).file(mkfile("/f", 0o644, "")),
+    ]),
+  ),
+  "35-exec-dir-user-state": g(() => busybox().dir("/a/b/").user("u").run({ shlex: "pwd", cwd: "../c" }).root().dir("d").run({ shlex: "pwd", user: "v:w" }).root()),
 };
 
 interface IndexEntry {

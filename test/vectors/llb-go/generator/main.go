@@ -313,6 +313,53 @@ func vectors() []vector {
 			goSrc: `llb.Merge([]llb.State{llb.HTTP("https://example.com/a", llb.Chmod(04755), llb.Chown(0, 5)), llb.HTTP("https://example.com/b", llb.Chmod(04000))})`,
 			build: ok(llb.Merge([]llb.State{llb.HTTP("https://example.com/a", llb.Chmod(04755), llb.Chown(0, 5)), llb.HTTP("https://example.com/b", llb.Chmod(04000))})),
 		},
+		{
+			name:  "31-image-refs",
+			graph: "merge of image('localhost:5000/foo'), image('docker.io/busybox'), image('busybox:1.36@sha256:<64 x b>'), image('ubuntu@sha256:<64 x c>'), image('registry.example.com:5000/a/b:tag'), image('library/alpine')",
+			goSrc: `llb.Merge([]llb.State{llb.Image("localhost:5000/foo"), llb.Image("docker.io/busybox"), llb.Image("busybox:1.36@sha256:bbbb…"), llb.Image("ubuntu@sha256:cccc…"), llb.Image("registry.example.com:5000/a/b:tag"), llb.Image("library/alpine")})`,
+			build: ok(llb.Merge([]llb.State{
+				llb.Image("localhost:5000/foo"),
+				llb.Image("docker.io/busybox"),
+				llb.Image("busybox:1.36@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
+				llb.Image("ubuntu@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"),
+				llb.Image("registry.example.com:5000/a/b:tag"),
+				llb.Image("library/alpine"),
+			})),
+		},
+		{
+			name:  "32-merge-diff-scratch",
+			graph: "merge([diff(busybox, scratch()), diff(scratch(), alpine:3.18), merge([scratch(), debian]), diff(scratch(), scratch()).file(mkfile('/x', 0644, 'x'))])",
+			goSrc: `llb.Merge([]llb.State{llb.Diff(busybox(), llb.Scratch()), llb.Diff(llb.Scratch(), llb.Image("alpine:3.18")), llb.Merge([]llb.State{llb.Scratch(), llb.Image("debian")}), llb.Diff(llb.Scratch(), llb.Scratch()).File(llb.Mkfile("/x", 0644, []byte("x")))})`,
+			build: ok(llb.Merge([]llb.State{
+				llb.Diff(busybox(), llb.Scratch()),
+				llb.Diff(llb.Scratch(), llb.Image("alpine:3.18")),
+				llb.Merge([]llb.State{llb.Scratch(), llb.Image("debian")}),
+				llb.Diff(llb.Scratch(), llb.Scratch()).File(llb.Mkfile("/x", 0644, []byte("x"))),
+			})),
+		},
+		{
+			name:  "33-env-order-ssh-sock",
+			graph: "busybox.addEnv('A','1').addEnv('B','2').addEnv('A','3').addEnv('SSH_AUTH_SOCK','/mine').run(shlex('env'), env C=4 then A=5, ssh default).root().run(shlex('env'), ssh id 'x' at '/s').root()",
+			goSrc: `busybox().AddEnv("A", "1").AddEnv("B", "2").AddEnv("A", "3").AddEnv("SSH_AUTH_SOCK", "/mine").Run(llb.Shlex("env"), llb.AddEnv("C", "4"), llb.AddEnv("A", "5"), llb.AddSSHSocket()).Root().Run(llb.Shlex("env"), llb.AddSSHSocket(llb.SSHID("x"), llb.SSHSocketTarget("/s"))).Root()`,
+			build: ok(busybox().AddEnv("A", "1").AddEnv("B", "2").AddEnv("A", "3").AddEnv("SSH_AUTH_SOCK", "/mine").
+				Run(llb.Shlex("env"), llb.AddEnv("C", "4"), llb.AddEnv("A", "5"), llb.AddSSHSocket()).Root().
+				Run(llb.Shlex("env"), llb.AddSSHSocket(llb.SSHID("x"), llb.SSHSocketTarget("/s"))).Root()),
+		},
+		{
+			name:  "34-platform-normalize",
+			graph: "image('busybox', platform {linux, aarch64, v8}).run(shlex('uname -m')).root(), and scratch().platform({Linux, armhf}).file(mkfile('/f', 0644, ''))",
+			goSrc: `llb.Merge([]llb.State{llb.Image("busybox", llb.Platform(ocispecs.Platform{OS: "linux", Architecture: "aarch64", Variant: "v8"})).Run(llb.Shlex("uname -m")).Root(), llb.Scratch().Platform(ocispecs.Platform{OS: "Linux", Architecture: "armhf"}).File(llb.Mkfile("/f", 0644, nil))})`,
+			build: ok(llb.Merge([]llb.State{
+				llb.Image("busybox", llb.Platform(ocispecs.Platform{OS: "linux", Architecture: "aarch64", Variant: "v8"})).Run(llb.Shlex("uname -m")).Root(),
+				llb.Scratch().Platform(ocispecs.Platform{OS: "Linux", Architecture: "armhf"}).File(llb.Mkfile("/f", 0644, nil)),
+			})),
+		},
+		{
+			name:  "35-exec-dir-user-state",
+			graph: "busybox.dir('/a/b/').user('u').run(shlex('pwd'), dir '../c').root().dir('d').run(shlex('pwd'), user 'v:w').root()",
+			goSrc: `busybox().Dir("/a/b/").User("u").Run(llb.Shlex("pwd"), llb.Dir("../c")).Root().Dir("d").Run(llb.Shlex("pwd"), llb.User("v:w")).Root()`,
+			build: ok(busybox().Dir("/a/b/").User("u").Run(llb.Shlex("pwd"), llb.Dir("../c")).Root().Dir("d").Run(llb.Shlex("pwd"), llb.User("v:w")).Root()),
+		},
 	}
 }
 
