@@ -1,8 +1,9 @@
 // Our Dockerfile conversion with build args, --target and .dockerignore excludes, against
 // conversions BuildKit v0.11.6's own dockerfile2llb.Dockerfile2LLB made (the peer's command has
 // no flags for build args or excludes). test/vectors/dockerfile2llb/cases/NAME holds the inputs
-// (Dockerfile, dockerignore, opts.json); NAME.json beside it what Go made of them: the excludes
-// its dockerignore.ReadAll read, the base images it resolved (a fixed table), every op's digest
+// (Dockerfile, dockerignore, opts.json: target, build args, target platform, context name);
+// NAME.json beside it what Go made of them: the excludes its dockerignore.ReadAll read, the base
+// images it resolved (a fixed table, by ref and platform), every op's digest
 // and vertex name, and the image config. generator/main.go there is the Go program.
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -10,7 +11,7 @@ import { join, resolve } from "node:path";
 import { convertDockerfile } from "../../../src/core/frontends/dockerfile/convert.ts";
 import { parseDockerignore } from "../../../src/core/frontends/dockerfile/daemonless.ts";
 import { imageJson } from "../../../src/core/frontends/dockerfile/image-json.ts";
-import { LINUX_AMD64 } from "../../../src/core/llb/index.ts";
+import { formatPlatform, LINUX_AMD64, parsePlatform } from "../../../src/core/llb/index.ts";
 import { pb } from "../../../src/core/pb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
 
@@ -27,6 +28,9 @@ interface GoConversion {
 interface CaseOpts {
   target?: string;
   buildArgs?: Record<string, string>;
+  /** The target platform (Go: ConvertOpt.TargetPlatform). */
+  platform?: string;
+  contextLocalName?: string;
 }
 
 /** Our ops: digest, vertex name and the op, terminal left out. */
@@ -60,14 +64,22 @@ describe("Dockerfile conversion against Go's dockerfile2llb (build args, target,
       const ours = await convertDockerfile(
         text,
         {
-          async resolveImageConfig(ref) {
-            const img = go.images[ref];
-            if (!img) throw new Error(`resolved ${ref}, which Go's conversion did not resolve`);
-            resolved.push(ref);
+          async resolveImageConfig(ref, platform) {
+            const key = `${ref} ${formatPlatform(platform)}`;
+            const img = go.images[key];
+            if (!img) throw new Error(`resolved ${key}, which Go's conversion did not resolve`);
+            resolved.push(key);
             return { digest: img.digest, config: new TextEncoder().encode(img.config) };
           },
         },
-        { target: opts.target, buildArgs: opts.buildArgs, excludes: go.excludes.length ? go.excludes : undefined, buildPlatform: LINUX_AMD64 },
+        {
+          target: opts.target,
+          buildArgs: opts.buildArgs,
+          excludes: go.excludes.length ? go.excludes : undefined,
+          buildPlatform: LINUX_AMD64,
+          targetPlatform: opts.platform ? parsePlatform(opts.platform) : undefined,
+          contextLocalName: opts.contextLocalName,
+        },
       );
       expect([...new Set(resolved)].sort()).toEqual(Object.keys(go.images).sort());
       const a = opsOf(ours.state.marshal({ ...ours.marshalOptions, localUniqueId: "buildkit-ts-vectors" }));

@@ -2,7 +2,8 @@
 // directory (a Dockerfile, optionally a dockerignore file and an opts.json with "target" and
 // "buildArgs"), it converts the Dockerfile with BuildKit v0.11.6's own
 // dockerfile2llb.Dockerfile2LLB, the .dockerignore read by its dockerignore.ReadAll as the
-// Excludes, base images resolved from the fixed table below, and writes NAME.pb (the marshalled
+// Excludes, base images resolved from the fixed table below, optionally a target platform and
+// a context name, and writes NAME.pb (the marshalled
 // Definition) and NAME.json (the excludes, the images it resolved, every op with its digest and
 // vertex name, and the image config it made).
 //
@@ -25,6 +26,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/containerd/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerignore"
@@ -33,29 +35,55 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// The base images the cases use: the digest a registry would give and the config it holds.
+// The base images the cases use: the digest a registry would give and the config it holds
+// (its architecture and os replaced with those of the platform asked for).
 var images = map[string]string{
 	"docker.io/library/busybox:latest":  `{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:1111111111111111111111111111111111111111111111111111111111111111"]}}`,
 	"docker.io/library/alpine:3.18":     `{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/sh"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:2222222222222222222222222222222222222222222222222222222222222222"]}}`,
 	"docker.io/library/debian:bookworm": `{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8"],"Cmd":["bash"],"User":"daemon","WorkingDir":"/srv"},"rootfs":{"type":"layers","diff_ids":["sha256:3333333333333333333333333333333333333333333333333333333333333333"]}}`,
 }
 
-func imageDigest(ref string) digest.Digest { return digest.FromString("manifest of " + ref) }
+func imageDigest(key string) digest.Digest { return digest.FromString("manifest of " + key) }
 
-type resolver struct{ seen map[string]bool }
+type resolved struct {
+	Digest digest.Digest `json:"digest"`
+	Config string        `json:"config"`
+}
+
+// resolver answers from the table; what it answered is recorded by "REF PLATFORM".
+type resolver struct{ seen map[string]resolved }
 
 func (r *resolver) ResolveImageConfig(ctx context.Context, ref string, opt llb.ResolveImageConfigOpt) (digest.Digest, []byte, error) {
 	cfg, ok := images[ref]
 	if !ok {
 		return "", nil, fmt.Errorf("no image %q in the table", ref)
 	}
-	r.seen[ref] = true
-	return imageDigest(ref), []byte(cfg), nil
+	p := platforms.DefaultSpec()
+	if opt.Platform != nil {
+		p = *opt.Platform
+	}
+	var img map[string]interface{}
+	if err := json.Unmarshal([]byte(cfg), &img); err != nil {
+		return "", nil, err
+	}
+	img["architecture"], img["os"] = p.Architecture, p.OS
+	if p.Variant != "" {
+		img["variant"] = p.Variant
+	}
+	dt, err := json.Marshal(img)
+	if err != nil {
+		return "", nil, err
+	}
+	key := ref + " " + platforms.Format(p)
+	r.seen[key] = resolved{Digest: imageDigest(key), Config: string(dt)}
+	return imageDigest(key), dt, nil
 }
 
 type caseOpts struct {
-	Target    string            `json:"target,omitempty"`
-	BuildArgs map[string]string `json:"buildArgs,omitempty"`
+	Target           string            `json:"target,omitempty"`
+	BuildArgs        map[string]string `json:"buildArgs,omitempty"`
+	Platform         string            `json:"platform,omitempty"`         // ConvertOpt.TargetPlatform
+	ContextLocalName string            `json:"contextLocalName,omitempty"` // ConvertOpt.ContextLocalName
 }
 
 type opOut struct {
@@ -64,14 +92,9 @@ type opOut struct {
 	Op     *pb.Op        `json:"op"`
 }
 
-type imageOut struct {
-	Digest digest.Digest `json:"digest"`
-	Config string        `json:"config"`
-}
-
 type output struct {
 	Excludes    []string            `json:"excludes"`
-	Images      map[string]imageOut `json:"images"`
+	Images      map[string]resolved `json:"images"`
 	Digests     []digest.Digest     `json:"digests"`
 	Ops         []opOut             `json:"ops"`
 	ImageConfig string              `json:"imageConfig"`
@@ -119,14 +142,25 @@ func convert(dir, outBase string) error {
 		return err
 	}
 	caps := pb.Caps.CapSet(pb.Caps.All())
-	r := &resolver{seen: map[string]bool{}}
+	r := &resolver{seen: map[string]resolved{}}
+	var target *ocispecs.Platform
+	if opts.Platform != "" {
+		p, err := platforms.Parse(opts.Platform)
+		if err != nil {
+			return err
+		}
+		p = platforms.Normalize(p)
+		target = &p
+	}
 	st, img, _, err := dockerfile2llb.Dockerfile2LLB(context.TODO(), df, dockerfile2llb.ConvertOpt{
-		MetaResolver:   r,
-		Target:         opts.Target,
-		BuildArgs:      opts.BuildArgs,
-		Excludes:       excludes,
-		BuildPlatforms: []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}},
-		LLBCaps:        &caps,
+		MetaResolver:     r,
+		Target:           opts.Target,
+		BuildArgs:        opts.BuildArgs,
+		Excludes:         excludes,
+		TargetPlatform:   target,
+		BuildPlatforms:   []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}},
+		ContextLocalName: opts.ContextLocalName,
+		LLBCaps:          &caps,
 	})
 	if err != nil {
 		return err
@@ -143,10 +177,7 @@ func convert(dir, outBase string) error {
 	if err := os.WriteFile(outBase+".pb", dt, 0o644); err != nil {
 		return err
 	}
-	o := output{Excludes: excludes, Images: map[string]imageOut{}}
-	for ref := range r.seen {
-		o.Images[ref] = imageOut{Digest: imageDigest(ref), Config: images[ref]}
-	}
+	o := output{Excludes: excludes, Images: r.seen}
 	for _, raw := range p.Def[:len(p.Def)-1] {
 		var op pb.Op
 		if err := op.Unmarshal(raw); err != nil {
