@@ -1,7 +1,7 @@
 // The runtime run from a sealed memfd copy: same bytes, executable, not writable, remade when
 // the file on disk changes. Linux only (memfd_create); elsewhere the binary is used as is.
 import { afterAll, describe, expect, test } from "bun:test";
-import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runtimeExecutable } from "../../../src/backends/standalone/executor/sealed-binary.ts";
@@ -24,6 +24,24 @@ describe.skipIf(process.platform !== "linux")("runtimeExecutable", () => {
       closeSync(fd);
     }
     expect(runtimeExecutable(bin)).toBe(exec);
+  });
+
+  test("run through a symlink named like the binary, the process is called by that name", async () => {
+    const bin = join(dir, "napper");
+    copyFileSync("/bin/sleep", bin);
+    const linkDir = join(dir, "links");
+    const exec = runtimeExecutable(bin, linkDir);
+    expect(exec).toBe(join(linkDir, "napper"));
+    expect(readlinkSync(exec)).toStartWith(`/proc/${process.pid}/fd/`);
+    const proc = Bun.spawn([exec, "5"], { argv0: bin });
+    try {
+      await Bun.sleep(50);
+      expect(readFileSync(`/proc/${proc.pid}/comm`, "utf8").trim()).toBe("napper");
+      expect(readlinkSync(`/proc/${proc.pid}/exe`)).toStartWith("/memfd:napper");
+    } finally {
+      proc.kill();
+      await proc.exited;
+    }
   });
 
   test("a changed file gets a new copy; a missing one is returned as is", () => {

@@ -63,7 +63,8 @@ async function startError(c: RunContainer, exitCode: number): Promise<BuildkitEr
 /** Runs the bundle's process to its end; resolves with its exit code. */
 export async function runContainer(c: RunContainer, signal: AbortSignal): Promise<number> {
   const { runc, id, bundle } = c;
-  const argv = [runtimeExecutable(runc.path), "--root", runc.stateDir, "--log", join(bundle, "runc.log"), "--log-format", "json"];
+  // The sealed copy is executed through <state dir>-bin/<name>, so the process is called runc.
+  const argv = [runtimeExecutable(runc.path, `${runc.stateDir}-bin`), "--root", runc.stateDir, "--log", join(bundle, "runc.log"), "--log-format", "json"];
   const proc = Bun.spawn([...argv, "run", "--bundle", bundle, id], { argv0: runc.path, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let stopping: Promise<void> | undefined;
   const onAbort = () => {

@@ -7,8 +7,11 @@
 // link on every container start (~9 ms of a ~55 ms `runc run` here). Running the runtime from a
 // memfd sealed against writes, grows and shrinks (as runc's own cloned_binary.c checks) gives
 // it that protection up front, so the re-exec is skipped; crun makes the same check. The copy
-// is made once per binary (8.7 MB for runc) and made again when the file on disk changes.
-import { closeSync, statSync } from "node:fs";
+// is made once per binary (8.7 MB for runc) and made again when the file on disk changes. The
+// kernel names a process after the path it was executed by, so the copy is executed through a
+// symlink called like the binary (`runc`, not the fd number) where a directory for it is given.
+import { closeSync, mkdirSync, readlinkSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { basename, join } from "node:path";
 import { sealedCopy } from "../sys/memfd.ts";
 
 interface SealedCopy {
@@ -36,21 +39,45 @@ function trySealedCopy(path: string): number | undefined {
 }
 
 /**
- * What to execute for the runtime binary at path: its sealed copy, or path itself when none can
- * be made. Call it right before spawning (no await between): a replaced copy is closed here.
+ * A symlink in dir named like the binary, pointing at the copy (checked on every call: the
+ * directory may have been removed since); undefined when it cannot be made.
  */
-export function runtimeExecutable(path: string): string {
+function linkTo(copy: SealedCopy, path: string, dir: string): string | undefined {
+  const link = join(dir, basename(path));
+  try {
+    if (readlinkSync(link) === copy.exec) return link;
+  } catch {
+    // missing: made below
+  }
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    rmSync(link, { force: true });
+    symlinkSync(copy.exec, link);
+    return link;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What to execute for the runtime binary at path: its sealed copy (through a symlink in linkDir
+ * when given), or path itself when no copy can be made. Call it right before spawning (no await
+ * between): a replaced copy is closed here.
+ */
+export function runtimeExecutable(path: string, linkDir?: string): string {
   let stamp: string;
   try {
     stamp = stampOf(path);
   } catch {
     return path; // spawning it reports what is wrong
   }
-  const known = copies.get(path);
-  if (known?.stamp === stamp) return known.exec;
-  if (known?.fd !== undefined) closeSync(known.fd);
-  const fd = trySealedCopy(path);
-  const copy = fd === undefined ? { stamp, exec: path } : { stamp, exec: `/proc/${process.pid}/fd/${fd}`, fd };
-  copies.set(path, copy);
-  return copy.exec;
+  let copy = copies.get(path);
+  if (copy?.stamp !== stamp) {
+    if (copy?.fd !== undefined) closeSync(copy.fd);
+    const fd = trySealedCopy(path);
+    copy = fd === undefined ? { stamp, exec: path } : { stamp, exec: `/proc/${process.pid}/fd/${fd}`, fd };
+    copies.set(path, copy);
+  }
+  if (copy.fd === undefined || linkDir === undefined) return copy.exec;
+  return linkTo(copy, path, linkDir) ?? copy.exec;
 }
