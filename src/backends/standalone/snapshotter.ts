@@ -22,6 +22,7 @@ import type { SweepReport } from "./snapshotter/sweep.ts";
 import { diskUsage } from "./snapshotter/usage.ts";
 import { Flattener, viewOf } from "./snapshotter/flatten.ts";
 import { dropBroken, type HealPaths } from "./snapshotter/heal.ts";
+import { kernelHasVolatileOverlay, VOLATILE } from "./sys/overlay-volatile.ts";
 
 export type { SweepReport } from "./snapshotter/sweep.ts";
 
@@ -30,6 +31,11 @@ export interface OverlaySnapshotterOptions {
   readonly root: string;
   /** Chains longer than this are mounted through flattened copies (see snapshotter/flatten.ts). */
   readonly maxLowers?: number;
+  /**
+   * Writable overlays of active snapshots with overlayfs's "volatile" option (no syncfs at
+   * unmount; see sys/overlay-volatile.ts); default: when the kernel has it.
+   */
+  readonly volatile?: boolean;
 }
 
 export type OverlaySnapshotter = Snapshotter & {
@@ -46,7 +52,7 @@ export async function createOverlaySnapshotter(opts: OverlaySnapshotterOptions):
   try {
     const swept = await sweep(meta, dir);
     const flattener = new Flattener({ fs: (id) => join(dir, String(id), "fs"), dir: (id) => join(dir, String(id)), mountRoot: join(opts.root, "mnt"), maxLowers: opts.maxLowers });
-    return new Overlay(dir, meta, swept, flattener);
+    return new Overlay(dir, meta, swept, flattener, opts.volatile ?? kernelHasVolatileOverlay());
   } catch (err) {
     meta.close();
     throw err;
@@ -60,11 +66,13 @@ class Overlay implements OverlaySnapshotter {
   readonly #meta: SnapshotMetadata;
   #closed = false;
   readonly #flattener: Flattener;
+  readonly #volatile: boolean;
   readonly #heal: HealPaths = { fs: (id) => this.#fs(id), dir: (id) => this.#idDir(id), verified: new Set() };
   readonly swept: SweepReport;
 
-  constructor(dir: string, meta: SnapshotMetadata, swept: SweepReport, flattener: Flattener) {
+  constructor(dir: string, meta: SnapshotMetadata, swept: SweepReport, flattener: Flattener, volatile: boolean) {
     this.#dir = dir;
+    this.#volatile = volatile;
     this.#meta = meta;
     this.swept = swept;
     this.#flattener = flattener;
@@ -176,7 +184,7 @@ class Overlay implements OverlaySnapshotter {
     if (lowers.length === 0) return [{ type: "bind", source: this.#fs(record.id), options: ["rbind", "rw"] }];
     const work = join(this.#idDir(record.id), "work");
     const options = [`workdir=${work}`, `upperdir=${this.#fs(record.id)}`, `lowerdir=${lowers.join(":")}`];
-    return [{ type: "overlay", source: "overlay", options }];
+    return [{ type: "overlay", source: "overlay", options: this.#volatile ? [...options, VOLATILE] : options }];
   }
 
   #viewMounts(record: SnapshotRecord, lowers: string[]): Mount[] {
