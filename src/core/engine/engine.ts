@@ -136,7 +136,10 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       refs,
       cacheMounts,
       session,
-      statCache: state.statCache,
+      // Opened by the first local source only: a build without one never opens local-stat.db.
+      get statCache() {
+        return state.statCache;
+      },
       registry: config.registry,
       content: worker.content,
       get index() {
