@@ -6,11 +6,11 @@
  * garbage collection never removes what another build still holds.
  */
 import { createCacheMounts } from "../cache/cache-mounts.ts";
-import { gcDue, runGC } from "../cache/gc.ts";
-import { prune, type PrunePolicy, type PruneReport } from "../cache/prune.ts";
+import { gcDue } from "../cache/gc-due.ts";
+import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { exportCaches, importCaches, type CacheExportSpec, type CacheImportSpec } from "../cache/remote/index.ts";
-import { collectUsage, type UsageRecord } from "../cache/usage.ts";
+import type { UsageRecord } from "../cache/usage.ts";
 import { BuildkitError } from "../errors.ts";
 import type { BuildResult, ExporterInstance } from "../exporters/exporter.ts";
 import { loadDefinition, type LoadedDefinition } from "../llb/definition.ts";
@@ -125,9 +125,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   async function collectGarbage(): Promise<void> {
     if (running.size > 0 || !(config.gcEveryBuild || gcDue(worker.root, madeSomething))) return;
     madeSomething = false;
-    await runGC(worker, { keepStorage: config.gcKeepStorage, store: state.store, inUse: () => refs.inUse() }).catch((err) =>
-      config.onWarning?.("garbage collection failed", err),
-    );
+    // The collector (with prune and usage) loads only when a collection is due.
+    const collect = async () => (await import("../cache/gc.ts")).runGC(worker, { keepStorage: config.gcKeepStorage, store: state.store, inUse: () => refs.inUse() });
+    await collect().catch((err) => config.onWarning?.("garbage collection failed", err));
   }
 
   function opDeps(session: BuildSession) {
@@ -236,8 +236,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     evaluate: (request, ctx) => tracked(() => evaluate(request, ctx)),
     export: (solved, request, ctx) => tracked(() => exportResult(solved, request, ctx)),
     withResult,
-    usage: () => collectUsage(usageSources()),
-    prune: (policy, pruneOpts = {}) => prune({ ...usageSources(), currentInUse: () => refs.inUse() }, policy, pruneOpts),
+    // Collection, usage and pruning load their modules when used: a cached build rarely does.
+    usage: async () => (await import("../cache/usage.ts")).collectUsage(usageSources()),
+    prune: async (policy, pruneOpts = {}) => (await import("../cache/prune.ts")).prune({ ...usageSources(), currentInUse: () => refs.inUse() }, policy, pruneOpts),
     async close() {
       closed = true;
       await Promise.allSettled([...running]);

@@ -3,10 +3,7 @@ import type { Platform } from "../../llb/platform.ts";
 import type { pb } from "../../pb/index.ts";
 import { sourceAdapter, type SourceTableDeps } from "../../sources/index.ts";
 import type { Worker } from "../../worker/worker.ts";
-import type { OpResolver } from "../op.ts";
-import { execAdapter } from "./exec.ts";
-import { fileAdapter } from "./file.ts";
-import { diffAdapter, mergeAdapter } from "./merge-diff.ts";
+import type { OpAdapter, OpResolver } from "../op.ts";
 
 /** What the op adapters need: the worker, result refs, the client's session, the source table's parts. */
 export type OpDeps = SourceTableDeps;
@@ -18,19 +15,42 @@ function platformOf(op: pb.Op, worker: Worker): Platform {
   return worker.platforms[0] ?? { os: "linux", architecture: "amd64" };
 }
 
+/**
+ * An exec, file, merge or diff adapter whose module (containers, the copier, tree diffs) loads
+ * when the op first runs: a fully cached build loads none of them. These adapters have only
+ * `exec`; one that gained a key method would be hidden by this wrapper, so that is an error.
+ */
+function loadedOnRun(what: string, load: () => Promise<OpAdapter>): OpAdapter {
+  let adapter: Promise<OpAdapter> | undefined;
+  const get = () =>
+    (adapter ??= load().then((a) => {
+      if (a.contentKey || a.inputKey || a.remoteKeys) throw new BuildkitError("Internal", `${what} adapter has key methods: resolve it eagerly in createOpResolver`);
+      return a;
+    }));
+  return { exec: async (inputs, ctx) => (await get()).exec(inputs, ctx) };
+}
+
 /** Picks the adapter for each op of a definition: one per op type, sources by scheme. */
 export function createOpResolver(deps: OpDeps): OpResolver {
   return (loaded) => {
     const op = loaded.op;
     switch (op.op) {
-      case "exec":
-        return execAdapter(op.exec!, deps);
-      case "file":
-        return fileAdapter(op.file!, deps);
-      case "merge":
-        return mergeAdapter(op.merge!, deps);
-      case "diff":
-        return diffAdapter(op.diff!, deps);
+      case "exec": {
+        const exec = op.exec!;
+        return loadedOnRun("exec", async () => (await import("./exec.ts")).execAdapter(exec, deps));
+      }
+      case "file": {
+        const file = op.file!;
+        return loadedOnRun("file", async () => (await import("./file.ts")).fileAdapter(file, deps));
+      }
+      case "merge": {
+        const merge = op.merge!;
+        return loadedOnRun("merge", async () => (await import("./merge-diff.ts")).mergeAdapter(merge, deps));
+      }
+      case "diff": {
+        const diff = op.diff!;
+        return loadedOnRun("diff", async () => (await import("./merge-diff.ts")).diffAdapter(diff, deps));
+      }
       case "source":
         return sourceAdapter(op.source!, platformOf(op, deps.worker), deps);
       case "build":
