@@ -16,6 +16,7 @@ import type { OpAdapter, OpContext } from "../../solver/op.ts";
 import { commitMutable, discard, prepareMutable } from "../../worker/snapshots.ts";
 import type { SourceDeps } from "../source.ts";
 import { keepResolved, resolveFromStore } from "./local-resolve.ts";
+import { countBytes } from "../../progress/count-bytes.ts";
 
 export interface ImageDeps extends SourceDeps {
   /** Made on first use: a pinned image whose blobs are kept resolves without it. */
@@ -117,16 +118,7 @@ async function fetchBlob(image: ResolvedImage, layer: Descriptor, deps: ImageDep
   if ((await blobSize(deps.content, layer.digest)) === layer.size) return;
   const repo = repositoryOf(image);
   const stream = await (await deps.registry()).fetchBlob(repo, layer, ctx.signal);
-  let done = 0;
-  const counted = stream.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, c) {
-        done += chunk.byteLength;
-        ctx.progress.status(layer.digest, done, layer.size);
-        c.enqueue(chunk);
-      },
-    }),
-  );
+  const counted = countBytes(stream, (done) => ctx.progress.status(layer.digest, done, layer.size));
   await writeBlob(deps.content, layer.digest, counted, { signal: ctx.signal });
   deps.index.addSource(layer.digest, parseImageRef(repo));
   ctx.progress.status(layer.digest, layer.size, layer.size, true);
