@@ -148,6 +148,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     };
   }
 
+  /** What remote cache import and export use; callers add theirs with Object.assign, not a spread (which would read, and so open, the content index). */
   function cacheDeps(ctx: SolveContext) {
     return {
       worker,
@@ -165,7 +166,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   async function evaluate(request: EvaluateRequest, ctx: SolveContext): Promise<SolvedResult> {
     const def = loadDefinition(request.definition);
     validateEntitlements(def, ctx.entitlements ?? new Set());
-    const imports = await importCaches(request.cacheImports ?? [], { ...cacheDeps(ctx), refs });
+    const imports = await importCaches(request.cacheImports ?? [], Object.assign(cacheDeps(ctx), { refs }));
     const solved = await solve(def, {
       resolve: createOpResolver(opDeps(ctx.session)),
       store: imports.store,
@@ -200,7 +201,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
     if (solved && (request.cacheExports?.length ?? 0) > 0) {
-      Object.assign(response, await exportCaches(request.cacheExports ?? [], { ...cacheDeps(ctx), def: solved.def, vertices: solved.vertices, result: snapshot }));
+      Object.assign(response, await exportCaches(request.cacheExports ?? [], Object.assign(cacheDeps(ctx), { def: solved.def, vertices: solved.vertices, result: snapshot })));
     }
     return response;
   }
