@@ -1,6 +1,6 @@
 // `buildkit build`: reads a Definition (stdin or --file) and solves it in this process with
 // the chosen worker (--worker), showing progress and writing a trace of every step.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command.ts";
 import { existsSync, fstatSync, readFileSync } from "node:fs";
 import type { RegistryClient } from "../core/registry/index.ts";
 import { createEngine } from "../core/engine/index.ts";

@@ -2,11 +2,14 @@
 // load on first use so that start-up (`--help` of one command) does not pay for modules it does
 // not run.
 //
-// citty's runCommand parses and dispatches; this file adds what runMain lacks for us: exit 2 with
-// a one-line error for usage mistakes (runMain prints the whole usage and exits 1), unknown flags
-// as errors (citty ignores them) and a global --debug.
-import { defineCommand, renderUsage, runCommand } from "citty";
+// Commands are citty command definitions; this file finds the one argv names, checks its flags,
+// parses them (args.ts, as citty would, without loading citty and its node:util) and runs it,
+// with what citty's runMain lacks for us: exit 2 with a one-line error for usage mistakes,
+// unknown flags as errors (citty ignores them) and a global --debug. citty itself loads only to
+// render --help.
 import type { ArgsDef, CommandDef, Resolvable, SubCommandsDef } from "citty";
+import { parseCommandArgs } from "./args.ts";
+import { defineCommand } from "./command.ts";
 import { fail, oneLine, setDebug, UsageError } from "./exit.ts";
 import { configureLogging } from "./log.ts";
 import { asksForRawJSON, setNoticeMode } from "./notice.ts";
@@ -134,6 +137,8 @@ function scan(argv: readonly string[], argsDef: ArgsDef, path: string, strict: b
 interface Level {
   readonly cmd: AnyCommand;
   readonly path: string; // "buildkit debug dump-llb"
+  /** The command line after this command's name: its own flags and positionals. */
+  readonly argv: readonly string[];
 }
 
 async function findSubCommand(subs: SubCommandsDef, name: string): Promise<AnyCommand | undefined> {
@@ -152,7 +157,7 @@ async function findSubCommand(subs: SubCommandsDef, name: string): Promise<AnyCo
  * stops at the deepest command it can find.
  */
 async function resolveChain(argv: readonly string[], strict: boolean): Promise<Level[]> {
-  const chain: Level[] = [{ cmd: main, path: "buildkit" }];
+  const chain: Level[] = [{ cmd: main, path: "buildkit", argv }];
   let rest = argv;
   for (;;) {
     const { cmd, path } = chain[chain.length - 1] as Level;
@@ -167,14 +172,15 @@ async function resolveChain(argv: readonly string[], strict: boolean): Promise<L
       if (strict) throw new UsageError(`unknown command "${name}" for "${path}" (see '${path} --help')`);
       return chain;
     }
-    chain.push({ cmd: sub, path: `${path} ${name}` });
     rest = rest.slice(index + 1);
+    chain.push({ cmd: sub, path: `${path} ${name}`, argv: rest });
   }
 }
 
 async function printUsage(level: Level): Promise<void> {
   const meta = await resolveValue(level.cmd.meta ?? {});
   // citty names a nested command after its parent only; give it the whole path instead.
+  const { renderUsage } = await import("citty");
   const text = await renderUsage({ ...level.cmd, meta: { ...meta, name: level.path, version: VERSION } });
   // citty colours whenever CI/NO_COLOR are unset; keep escapes out of pipes and files.
   const plain = stdoutStream().isTTY ? text : text.replace(/\x1b\[[0-9;]*m/g, "");
@@ -197,7 +203,9 @@ export async function run(argv: readonly string[]): Promise<void> {
     // A command group called alone (`buildkit`, `buildkit debug`) shows its usage.
     if (help || (!leaf.cmd.run && !leaf.cmd.default)) return await printUsage(leaf);
     await configureLogging(`buildkit ${VERSION} on bun ${Bun.version}`);
-    await runCommand(main, { rawArgs: args });
+    const rawArgs = [...leaf.argv];
+    const run = leaf.cmd.run;
+    if (run) await run({ rawArgs, args: parseCommandArgs(rawArgs, await resolveValue(leaf.cmd.args ?? {})), cmd: leaf.cmd });
   } catch (err) {
     fail(err);
   }

@@ -1,6 +1,6 @@
 // `buildkit du`: the build cache's records and sizes, as `buildctl du` prints them. Opens the
 // state the way a build does (the root lock), so it waits while a build runs.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command.ts";
 import { existsSync } from "node:fs";
 import { createEngine, type Engine } from "../core/engine/index.ts";
 import { formatAgo, formatSize } from "../core/cache/units.ts";

@@ -1,7 +1,7 @@
 // `buildkit serve`: the daemon. One engine for the daemon's life behind BuildKit's gRPC Control
 // API (and its LLBBridge gateway), on unix sockets and TLS TCP, driven by our client or by
 // BuildKit's own buildctl.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command.ts";
 import { readFileSync } from "node:fs";
 import { BuildkitError } from "../core/errors.ts";
 import { ENTITLEMENTS, isEntitlement } from "../core/solver/entitlements.ts";
