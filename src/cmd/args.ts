@@ -50,14 +50,30 @@ function isUpper(c: string): boolean | undefined {
   return c !== c.toLowerCase();
 }
 
+/** Spellings already worked out: args are read many times, mostly under the same few names. */
+const camelCache = new Map<string, string>();
+const kebabCache = new Map<string, string>();
+
 export function camelCase(name: string): string {
+  let camel = camelCache.get(name);
+  if (camel === undefined) camelCache.set(name, (camel = toCamel(name)));
+  return camel;
+}
+
+export function kebabCase(name: string): string {
+  let kebab = kebabCache.get(name);
+  if (kebab === undefined) kebabCache.set(name, (kebab = toKebab(name)));
+  return kebab;
+}
+
+function toCamel(name: string): string {
   const pascal = words(name)
     .map((w) => (w ? (w[0] as string).toUpperCase() + w.slice(1) : ""))
     .join("");
   return pascal ? (pascal[0] as string).toLowerCase() + pascal.slice(1) : "";
 }
 
-export function kebabCase(name: string): string {
+function toKebab(name: string): string {
   return words(name)
     .map((w) => w.toLowerCase())
     .join("-");
