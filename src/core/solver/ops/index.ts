@@ -30,26 +30,25 @@ function loadedOnRun(what: string, load: () => Promise<OpAdapter>): OpAdapter {
   return { exec: async (inputs, ctx) => (await get()).exec(inputs, ctx) };
 }
 
+/** The adapters of ops that only run (no key methods), by op type, each from its module. */
+const LOADED_ON_RUN: Readonly<Record<"exec" | "file" | "merge" | "diff", (op: pb.Op, deps: OpDeps) => Promise<OpAdapter>>> = {
+  exec: async (op, deps) => (await import("./exec.ts")).execAdapter(op.exec!, deps),
+  file: async (op, deps) => (await import("./file.ts")).fileAdapter(op.file!, deps),
+  merge: async (op, deps) => (await import("./merge-diff.ts")).mergeAdapter(op.merge!, deps),
+  diff: async (op, deps) => (await import("./merge-diff.ts")).diffAdapter(op.diff!, deps),
+};
+
 /** Picks the adapter for each op of a definition: one per op type, sources by scheme. */
 export function createOpResolver(deps: OpDeps): OpResolver {
   return (loaded) => {
     const op = loaded.op;
     switch (op.op) {
-      case "exec": {
-        const exec = op.exec!;
-        return loadedOnRun("exec", async () => (await import("./exec.ts")).execAdapter(exec, deps));
-      }
-      case "file": {
-        const file = op.file!;
-        return loadedOnRun("file", async () => (await import("./file.ts")).fileAdapter(file, deps));
-      }
-      case "merge": {
-        const merge = op.merge!;
-        return loadedOnRun("merge", async () => (await import("./merge-diff.ts")).mergeAdapter(merge, deps));
-      }
+      case "exec":
+      case "file":
+      case "merge":
       case "diff": {
-        const diff = op.diff!;
-        return loadedOnRun("diff", async () => (await import("./merge-diff.ts")).diffAdapter(diff, deps));
+        const load = LOADED_ON_RUN[op.op];
+        return loadedOnRun(op.op, () => load(op, deps));
       }
       case "source":
         return sourceAdapter(op.source!, platformOf(op, deps.worker), deps);
