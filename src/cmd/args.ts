@@ -66,7 +66,11 @@ export function kebabCase(name: string): string {
   return kebab;
 }
 
+/** A plain kebab-case name ("gc-keep-storage"): its spellings need no word splitting. */
+const PLAIN = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
 function toCamel(name: string): string {
+  if (PLAIN.test(name)) return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   const pascal = words(name)
     .map((w) => (w ? (w[0] as string).toUpperCase() + w.slice(1) : ""))
     .join("");
@@ -74,6 +78,7 @@ function toCamel(name: string): string {
 }
 
 function toKebab(name: string): string {
+  if (PLAIN.test(name)) return name;
   return words(name)
     .map((w) => w.toLowerCase())
     .join("-");
