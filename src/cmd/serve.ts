@@ -46,7 +46,8 @@ export default defineCommand({
     const { createEngine } = await import("../core/engine/index.ts");
     const { createDaemon } = await import("../api/daemon.ts");
     const { createDaemonSessions } = await import("../api/session/daemon-sessions.ts");
-    const { worker } = await openWorker(workerChoice, { root, onWait: () => process.stderr.write(`waiting for another process to release ${root}\n`) });
+    // A daemon starts rarely: it sweeps whatever earlier processes left, clean close or not.
+    const { worker } = await openWorker(workerChoice, { root, fullSweep: true, onWait: () => process.stderr.write(`waiting for another process to release ${root}\n`) });
     const engine = createEngine({
       worker,
       config: {

@@ -21,6 +21,12 @@ export interface StandaloneWorkerOptions {
   onNotice?: (line: string) => void;
   /** Called when another process holds the root and this one waits for it. */
   onWait?: () => void;
+  /**
+   * Sweep even when the previous process closed cleanly (clean-close.ts): for prune, du and
+   * serve, whose start-up time matters less than leaving nothing behind that someone else left
+   * (a temporary blob of a writer that does not hold the lock, say).
+   */
+  fullSweep?: boolean;
   signal?: AbortSignal;
 }
 
@@ -41,7 +47,7 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
     const executorRoot = join(opts.root, "executor");
     const mountRoot = join(opts.root, "mnt");
     const runtime = opts.runcPath ?? opts.ociRuntime;
-    const clean = takeCleanStamp(opts.root);
+    const clean = takeCleanStamp(opts.root) && opts.fullSweep !== true;
     for (const dir of [mountRoot, executorRoot, join(opts.root, "snapshots")]) ensureStateDir(dir);
     // Mounts first: the sweeps below remove directories a stale mount may still stack.
     const mounts = clean ? 0 : sweepMounts(opts.root);

@@ -33,6 +33,16 @@ describe.skipIf(!run)("clean-close stamp", () => {
     await second.close();
   });
 
+  test("fullSweep (prune, du, serve) sweeps after a clean close too, and takes the stamp", async () => {
+    await (await open()).close();
+    mkdirSync(join(root, "snapshots", "999999"));
+    const worker = await createStandaloneWorker({ root, fullSweep: true });
+    expect(stamp()).toBe(false);
+    expect(worker.swept.orphans).toBe(1);
+    await worker.close();
+    expect(stamp()).toBe(true);
+  });
+
   test("without the stamp (a process that died) the open sweeps", async () => {
     await (await open()).close();
     rmSync(join(root, "closed-cleanly"));
