@@ -80,17 +80,32 @@ class Reader {
   }
 
   uint32(): number {
+    const b = this.buf[this.pos];
+    if (b !== undefined && b < 128 && this.pos < this.len) {
+      this.pos++;
+      return b;
+    }
     return this.varint()[0];
   }
 
   /** Up to five bytes, the last one holding only the top 4 bits (protobufjs: "invalid tag encoding"). */
   tag(): number {
-    return this.varint32("tag", (b) => b < 128 && (b & 112) === 0);
+    const b = this.buf[this.pos];
+    if (b !== undefined && b < 128 && this.pos < this.len) {
+      this.pos++;
+      return b;
+    }
+    return this.varint32("tag", (last) => last < 128 && (last & 112) === 0);
   }
 
   /** A length: up to five bytes, the last one at most 7 (protobufjs: "invalid length encoding"). */
   size(): number {
-    return this.varint32("length", (b) => b <= 7);
+    const b = this.buf[this.pos];
+    if (b !== undefined && b < 128 && this.pos < this.len) {
+      this.pos++;
+      return b;
+    }
+    return this.varint32("length", (last) => last <= 7);
   }
 
   varint32(what: string, lastOk: (b: number) => boolean): number {
@@ -304,11 +319,16 @@ class Decoder {
   /** A new message: as protobufjs's constructors, own empty arrays and objects for repeated and map fields, in declaration order. */
   create(type: string): Record<string, unknown> {
     const msg = Object.create(this.protos.of(type)) as Record<string, unknown>;
-    for (const f of this.protos.spec(type).fields) {
-      if (f.repeated) msg[f.name] = [];
-      else if (f.kind === "map") msg[f.name] = {};
-    }
+    for (const f of this.collections(type)) msg[f.name] = f.repeated ? [] : {};
     return msg;
+  }
+
+  readonly #collections = new Map<string, readonly FieldSchema[]>();
+  /** A type's repeated and map fields, in declaration order. */
+  collections(type: string): readonly FieldSchema[] {
+    let c = this.#collections.get(type);
+    if (!c) this.#collections.set(type, (c = this.protos.spec(type).fields.filter((f) => f.repeated || f.kind === "map")));
+    return c;
   }
 
   /** Decodes a message of type from r up to end (merging into target when given). */
@@ -405,15 +425,18 @@ class Decoder {
 
 /** Decodes bytes as a message of type (a name in schema). Throws on malformed input. */
 export function decodeMessage<T>(schema: Schema, type: string, bytes: Uint8Array, opts: DecodeOptions = {}): T {
-  const r = new Reader(bytes);
-  return new Decoder(prototypesFor(schema), opts.keepUnknown === true).message(r, type, bytes.length, 0) as T;
+  return decoderFor(schema, opts.keepUnknown === true).message(new Reader(bytes), type, bytes.length, 0) as T;
 }
 
-const prototypeCache = new WeakMap<Schema, Prototypes>();
-function prototypesFor(schema: Schema): Prototypes {
-  let p = prototypeCache.get(schema);
-  if (!p) prototypeCache.set(schema, (p = new Prototypes(schema)));
-  return p;
+/** One decoder per schema and unknown-field mode: prototypes and field tables are made once. */
+const decoders = new WeakMap<Schema, [Decoder, Decoder]>();
+function decoderFor(schema: Schema, keepUnknown: boolean): Decoder {
+  let pair = decoders.get(schema);
+  if (!pair) {
+    const protos = new Prototypes(schema);
+    decoders.set(schema, (pair = [new Decoder(protos, false), new Decoder(protos, true)]));
+  }
+  return pair[keepUnknown ? 1 : 0];
 }
 
 /** A message's top-level fields as they stand in bytes: each field number with its byte span (tag included). */
