@@ -36,11 +36,19 @@ export interface OverlaySnapshotterOptions {
    * unmount; see sys/overlay-volatile.ts); default: when the kernel has it.
    */
   readonly volatile?: boolean;
+  /**
+   * Sweep what an earlier process left (default true). False when that process closed cleanly
+   * (see clean-close.ts); a metadata database made by this open is swept all the same, since
+   * every directory is then an orphan.
+   */
+  readonly sweep?: boolean;
 }
 
 export type OverlaySnapshotter = Snapshotter & {
   /** What opening swept: active snapshots of an earlier process and orphan directories. */
   readonly swept: SweepReport;
+  /** No active or view snapshot is left and no directory removal failed: a later open need not sweep. */
+  leftNothingBehind(): boolean;
   close(): Promise<void>;
 };
 
@@ -50,7 +58,7 @@ export async function createOverlaySnapshotter(opts: OverlaySnapshotterOptions):
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const meta = new SnapshotMetadata(join(dir, "metadata.db"));
   try {
-    const swept = await sweep(meta, dir);
+    const swept = opts.sweep === false && !meta.fresh ? { active: 0, orphans: 0 } : await sweep(meta, dir);
     const flattener = new Flattener({ fs: (id) => join(dir, String(id), "fs"), dir: (id) => join(dir, String(id)), mountRoot: join(opts.root, "mnt"), maxLowers: opts.maxLowers });
     return new Overlay(dir, meta, swept, flattener, opts.volatile ?? kernelHasVolatileOverlay());
   } catch (err) {
@@ -65,6 +73,8 @@ class Overlay implements OverlaySnapshotter {
   readonly #dir: string;
   readonly #meta: SnapshotMetadata;
   #closed = false;
+  /** A snapshot directory removal failed: its directory may be left without a record. */
+  #removalFailed = false;
   readonly #flattener: Flattener;
   readonly #volatile: boolean;
   readonly #heal: HealPaths = { fs: (id) => this.#fs(id), dir: (id) => this.#idDir(id), verified: new Set() };
@@ -110,14 +120,19 @@ class Overlay implements OverlaySnapshotter {
     const record = this.#find(context, key);
     if (this.#meta.hasChildren(record.id)) throw new BuildkitError("FailedPrecondition", `${context}: other snapshots have it as parent`);
     this.#meta.delete(record.id);
-    await removeSnapshotDir(this.#idDir(record.id));
+    try {
+      await removeSnapshotDir(this.#idDir(record.id));
+    } catch (err) {
+      this.#removalFailed = true;
+      throw err;
+    }
   }
 
   async stat(keyOrName: string): Promise<SnapshotInfo | undefined> {
     this.#checkOpen(`getting snapshot ${quote(keyOrName)}`);
     const record = this.#meta.get(keyOrName);
     if (!record) return undefined;
-    if (record.kind === "committed" && (await dropBroken(this.#meta, record.id, this.#heal)).length > 0) return undefined;
+    if (record.kind === "committed" && (await this.#dropBroken(record.id)).length > 0) return undefined;
     const parent = record.parentId === null ? undefined : this.#meta.getById(record.parentId)?.name;
     return info(record, parent ?? null);
   }
@@ -130,6 +145,19 @@ class Overlay implements OverlaySnapshotter {
   async list(): Promise<SnapshotInfo[]> {
     this.#checkOpen("listing snapshots");
     return this.#meta.all().map((row) => info(row, row.parentName));
+  }
+
+  async #dropBroken(id: number): Promise<string[]> {
+    try {
+      return await dropBroken(this.#meta, id, this.#heal);
+    } catch (err) {
+      this.#removalFailed = true;
+      throw err;
+    }
+  }
+
+  leftNothingBehind(): boolean {
+    return !this.#closed && !this.#removalFailed && !this.#meta.hasUncommitted();
   }
 
   async close(): Promise<void> {
