@@ -2,6 +2,7 @@
 // credentials are given) or any Duplex, with typed unary, server-streaming and bidi calls.
 import http2 from "node:http2";
 import net from "node:net";
+import tls from "node:tls";
 import type { Duplex } from "node:stream";
 import { ClientCall, type CallOptions } from "./client-call.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "./framing.ts";
@@ -138,17 +139,23 @@ export class Channel {
     const address = parseAddress(target);
     if (address.kind === "unix") return http2.connect("http://localhost", { createConnection: () => fix(net.connect(address.path)) });
     const host = address.host.includes(":") ? `[${address.host}]` : address.host;
-    const tls = this.#opts.tls;
-    if (tls === undefined) {
+    const creds = this.#opts.tls;
+    if (creds === undefined) {
       return http2.connect(`http://${host}:${address.port}`, { createConnection: () => fix(net.connect(address.port, address.host)) });
     }
-    return http2.connect(`https://${host}:${address.port}`, {
-      ALPNProtocols: ["h2"],
-      ...(tls.ca === undefined ? {} : { ca: pem(tls.ca) }),
-      ...(tls.cert === undefined ? {} : { cert: pem(tls.cert) }),
-      ...(tls.key === undefined ? {} : { key: pem(tls.key) }),
-      ...(tls.servername === undefined ? {} : { servername: tls.servername }),
-    });
+    // TLS is made here rather than by http2.connect so the decrypted bytes pass through the
+    // window fix too: TCP+TLS is how remote clients reach a daemon, large transfers included.
+    const secure = () =>
+      tls.connect({
+        host: address.host,
+        port: address.port,
+        ALPNProtocols: ["h2"],
+        ...(creds.ca === undefined ? {} : { ca: pem(creds.ca) }),
+        ...(creds.cert === undefined ? {} : { cert: pem(creds.cert) }),
+        ...(creds.key === undefined ? {} : { key: pem(creds.key) }),
+        ...(creds.servername === undefined ? {} : { servername: creds.servername }),
+      });
+    return http2.connect(`https://${host}:${address.port}`, { createConnection: () => fix(secure()) });
   }
 }
 

@@ -3,6 +3,7 @@
 // plain TCP, and negotiate "h2" with ALPN over TLS.
 import http2 from "node:http2";
 import net from "node:net";
+import tls from "node:tls";
 import { chmod, lstat, mkdir, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BuildkitError, invalidArgument } from "../../core/errors.ts";
@@ -35,20 +36,37 @@ export function parseAddress(address: string): ParsedAddress {
   throw invalidArgument(`parsing address ${address}: expected unix:///path or tcp://host:port`);
 }
 
-/** An HTTP/2 server for an address, with TLS settings checked; not yet listening. */
-export function createHttp2Server(address: ParsedAddress, opts: ListenOptions): http2.Http2Server | http2.Http2SecureServer {
+/** Refuses tcp:// without TLS unless insecure TCP was asked for. */
+export function checkListenOptions(address: ParsedAddress, opts: ListenOptions): void {
   if (address.kind === "tcp" && opts.tls === undefined && opts.insecure !== true) {
     throw invalidArgument(`listening on tcp://${address.host}:${address.port}: TLS certificate and key are required (or allow insecure TCP explicitly)`);
   }
-  if (opts.tls === undefined) return http2.createServer({ allowHTTP1: false } as http2.ServerOptions);
-  const { cert, key, ca } = opts.tls;
-  return http2.createSecureServer({
-    allowHTTP1: false,
-    ALPNProtocols: ["h2"],
-    cert: toPem(cert),
-    key: toPem(key),
-    ...(ca === undefined ? {} : { ca: toPem(ca), requestCert: true, rejectUnauthorized: true }),
-  });
+}
+
+/**
+ * A TLS listener handing each handshaken "h2" connection to onConnection. TLS is ended here,
+ * not inside node:http2, so the decrypted bytes can pass through the window fix like a plain
+ * connection's (window-fix.ts). With a CA, clients must present a certificate it signed.
+ */
+export function createTlsListener(opts: ServerTls, onConnection: (socket: tls.TLSSocket) => void): tls.Server {
+  const { cert, key, ca } = opts;
+  const server = tls.createServer(
+    {
+      ALPNProtocols: ["h2"],
+      cert: toPem(cert),
+      key: toPem(key),
+      ...(ca === undefined ? {} : { ca: toPem(ca), requestCert: true, rejectUnauthorized: true }),
+    },
+    (socket) => {
+      // gRPC speaks HTTP/2 only; anything else negotiated (or nothing) is dropped, as
+      // node:http2's secure server does without allowHTTP1.
+      if (socket.alpnProtocol !== "h2") socket.destroy();
+      else onConnection(socket);
+    },
+  );
+  // A failed handshake (no or a wrong client certificate) ends that connection only.
+  server.on("tlsClientError", () => undefined);
+  return server;
 }
 
 function toPem(v: string | Uint8Array): string | Buffer {

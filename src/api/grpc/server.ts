@@ -6,7 +6,7 @@ import type { Duplex } from "node:stream";
 import { unlink } from "node:fs/promises";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "./framing.ts";
 import { runHandler, type Handler, type ServiceHandlers } from "./handlers.ts";
-import { bind, createHttp2Server, parseAddress, type ListenOptions } from "./listen.ts";
+import { bind, checkListenOptions, createTlsListener, parseAddress, type ListenOptions } from "./listen.ts";
 import type { MethodDescriptor, ServiceDescriptor } from "./method.ts";
 import { ServerCall } from "./server-call.ts";
 import { withPeerWindowFix } from "./window-fix.ts";
@@ -18,7 +18,6 @@ export interface ServerOptions {
 }
 
 type Route = (call: ServerCall) => Promise<void>;
-type AnyHttp2Server = http2.Http2Server | http2.Http2SecureServer;
 
 /** How long close() lets sessions end gracefully before it drops them. */
 const CLOSE_GRACE_MS = 2000;
@@ -26,8 +25,8 @@ const CLOSE_GRACE_MS = 2000;
 export class GrpcServer {
   readonly #maxReceiveMessageSize: number;
   readonly #routes = new Map<string, Route>();
-  /** Each listening address: the HTTP/2 server, and the plain socket listener in front of it if any. */
-  readonly #servers: Array<{ server: AnyHttp2Server; listener?: net.Server; socketPath?: string }> = [];
+  /** Each listening address: the socket (or TLS) listener and the HTTP/2 server behind it. */
+  readonly #servers: Array<{ server: http2.Http2Server; listener: net.Server; socketPath?: string }> = [];
   readonly #sessions = new Set<http2.ServerHttp2Session>();
   readonly #calls = new Set<ServerCall>();
   #connectionServer: http2.Http2Server | undefined;
@@ -61,19 +60,18 @@ export class GrpcServer {
   async listen(address: string, opts: ListenOptions = {}): Promise<string> {
     if (this.#closing) throw new GrpcError(Status.UNAVAILABLE, `listening on ${address}: server is closed`);
     const parsed = parseAddress(address);
-    const server = createHttp2Server(parsed, opts);
+    checkListenOptions(parsed, opts);
+    const server = http2.createServer({ allowHTTP1: false } as http2.ServerOptions);
     this.#attach(server);
-    let listener: net.Server = server as net.Server;
-    if (opts.tls === undefined) {
-      // Plain connections go through the window fix, as nested ones do (window-fix.ts): without
-      // it, a grpc-go client's mid-stream INITIAL_WINDOW_SIZE raise left a Session message
-      // buffered and never sent (buildctl then saw DATA for a stream whose HEADERS never came).
-      const h2 = server as http2.Http2Server;
-      listener = net.createServer((socket) => h2.emit("connection", withPeerWindowFix(socket, "server")));
-      listener.on("error", () => undefined);
-    }
+    // Every connection, plain or TLS, goes through the window fix, as nested ones do
+    // (window-fix.ts): without it, a grpc-go client's mid-stream INITIAL_WINDOW_SIZE raise left
+    // a Session message buffered and never sent (buildctl then saw DATA for a stream whose
+    // HEADERS never came).
+    const serve = (socket: Duplex) => server.emit("connection", withPeerWindowFix(socket, "server"));
+    const listener: net.Server = opts.tls === undefined ? net.createServer(serve) : createTlsListener(opts.tls, serve);
+    listener.on("error", () => undefined);
     const bound = await bind(listener, parsed);
-    this.#servers.push({ server, ...(listener === (server as net.Server) ? {} : { listener }), ...(parsed.kind === "unix" ? { socketPath: parsed.path } : {}) });
+    this.#servers.push({ server, listener, ...(parsed.kind === "unix" ? { socketPath: parsed.path } : {}) });
     return bound;
   }
 
@@ -95,7 +93,7 @@ export class GrpcServer {
   /** Stops listening, cancels calls in flight, and resolves once every connection is gone. */
   async close(): Promise<void> {
     this.#closing = true;
-    const stopped = this.#servers.map(({ server, listener }) => new Promise<void>((resolve) => (listener ?? server).close(() => resolve())));
+    const stopped = this.#servers.map(({ listener }) => new Promise<void>((resolve) => listener.close(() => resolve())));
     for (const call of this.#calls) call.cancel(new GrpcError(Status.UNAVAILABLE, "server is shutting down"));
     const sessions = [...this.#sessions].map(
       (s) =>
@@ -111,7 +109,7 @@ export class GrpcServer {
     await Promise.all(this.#servers.flatMap(({ socketPath }) => (socketPath === undefined ? [] : [unlink(socketPath).catch(() => undefined)])));
   }
 
-  #attach(server: AnyHttp2Server): void {
+  #attach(server: http2.Http2Server): void {
     server.on("session", (session: http2.ServerHttp2Session) => {
       this.#sessions.add(session);
       session.on("close", () => this.#sessions.delete(session));

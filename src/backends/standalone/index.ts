@@ -2,7 +2,8 @@ import { join } from "node:path";
 import { hostPlatform } from "../../core/llb/platform.ts";
 import type { Worker } from "../../core/worker/worker.ts";
 import { LocalContentStore } from "./content-store.ts";
-import { chooseRuntime, createRuncExecutor, sweepRuntimes } from "./executor/index.ts";
+import { anyEntries, leaveCleanStamp, takeCleanStamp } from "./clean-close.ts";
+import { chooseRuntime, createRuncExecutor, runtimeDirs, sweepRuntimes } from "./executor/index.ts";
 import { lockRoot } from "./root-lock.ts";
 import { createOverlaySnapshotter } from "./snapshotter.ts";
 import { withMounted } from "./sys/mount.ts";
@@ -20,6 +21,12 @@ export interface StandaloneWorkerOptions {
   onNotice?: (line: string) => void;
   /** Called when another process holds the root and this one waits for it. */
   onWait?: () => void;
+  /**
+   * Sweep even when the previous process closed cleanly (clean-close.ts): for prune, du and
+   * serve, whose start-up time matters less than leaving nothing behind that someone else left
+   * (a temporary blob of a writer that does not hold the lock, say).
+   */
+  fullSweep?: boolean;
   signal?: AbortSignal;
 }
 
@@ -31,20 +38,25 @@ export interface StandaloneWorker extends Worker {
 /**
  * The daemonless worker: runc for processes, overlayfs snapshots, blobs in files, everything under one state
  * directory. Opening it takes the root's lock and sweeps what a killed process left behind
- * (half-written snapshots, containers, mounts), so the cache is consistent before work starts.
+ * (half-written snapshots, containers, mounts), so the cache is consistent before work starts;
+ * after a process that closed cleanly and left nothing, the sweeps are skipped (clean-close.ts).
  */
 export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Promise<StandaloneWorker> {
   const lock = await lockRoot(opts.root, { onWait: opts.onWait, signal: opts.signal });
   try {
     const executorRoot = join(opts.root, "executor");
     const mountRoot = join(opts.root, "mnt");
+    const runtime = opts.runcPath ?? opts.ociRuntime;
+    const clean = takeCleanStamp(opts.root) && opts.fullSweep !== true;
     for (const dir of [mountRoot, executorRoot, join(opts.root, "snapshots")]) ensureStateDir(dir);
     // Mounts first: the sweeps below remove directories a stale mount may still stack.
-    const mounts = sweepMounts(opts.root);
-    const runc = await sweepRuntimes(executorRoot, opts.runcPath ?? opts.ociRuntime);
-    const snapshotter = await createOverlaySnapshotter({ root: opts.root });
+    const mounts = clean ? 0 : sweepMounts(opts.root);
+    const runc = clean ? { containers: 0, bundles: 0 } : await sweepRuntimes(executorRoot, runtime);
+    const snapshotter = await createOverlaySnapshotter({ root: opts.root, sweep: !clean });
     const content = new LocalContentStore(opts.root);
-    const tempBlobs = await content.sweep();
+    const tempBlobs = clean ? 0 : await content.sweep();
+    /** Nothing of this process is left: no active snapshot, mount, container or temporary blob. */
+    const leftNothing = () => snapshotter.leftNothingBehind() && !content.hasTemporaryFiles() && !anyEntries([mountRoot, ...runtimeDirs(executorRoot, runtime)]);
     const platform = hostPlatform();
     return {
       id: `standalone-${platform.architecture}`,
@@ -72,7 +84,9 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
         return withMounted(mounts, fn, { parent: mountRoot });
       },
       async close() {
+        const clean = leftNothing();
         await snapshotter.close();
+        if (clean) leaveCleanStamp(opts.root);
         lock.release();
       },
     };

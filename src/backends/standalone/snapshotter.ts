@@ -22,6 +22,7 @@ import type { SweepReport } from "./snapshotter/sweep.ts";
 import { diskUsage } from "../../core/fs/disk-usage.ts";
 import { Flattener, viewOf } from "./snapshotter/flatten.ts";
 import { dropBroken, type HealPaths } from "./snapshotter/heal.ts";
+import { kernelHasVolatileOverlay, VOLATILE } from "./sys/overlay-volatile.ts";
 
 export type { SweepReport } from "./snapshotter/sweep.ts";
 
@@ -30,11 +31,24 @@ export interface OverlaySnapshotterOptions {
   readonly root: string;
   /** Chains longer than this are mounted through flattened copies (see snapshotter/flatten.ts). */
   readonly maxLowers?: number;
+  /**
+   * Writable overlays of active snapshots with overlayfs's "volatile" option (no syncfs at
+   * unmount; see sys/overlay-volatile.ts); default: when the kernel has it.
+   */
+  readonly volatile?: boolean;
+  /**
+   * Sweep what an earlier process left (default true). False when that process closed cleanly
+   * (see clean-close.ts); a metadata database made by this open is swept all the same, since
+   * every directory is then an orphan.
+   */
+  readonly sweep?: boolean;
 }
 
 export type OverlaySnapshotter = Snapshotter & {
   /** What opening swept: active snapshots of an earlier process and orphan directories. */
   readonly swept: SweepReport;
+  /** No active or view snapshot is left and no directory removal failed: a later open need not sweep. */
+  leftNothingBehind(): boolean;
   close(): Promise<void>;
 };
 
@@ -44,9 +58,9 @@ export async function createOverlaySnapshotter(opts: OverlaySnapshotterOptions):
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const meta = new SnapshotMetadata(join(dir, "metadata.db"));
   try {
-    const swept = await sweep(meta, dir);
+    const swept = opts.sweep === false && !meta.fresh ? { active: 0, orphans: 0 } : await sweep(meta, dir);
     const flattener = new Flattener({ fs: (id) => join(dir, String(id), "fs"), dir: (id) => join(dir, String(id)), mountRoot: join(opts.root, "mnt"), maxLowers: opts.maxLowers });
-    return new Overlay(dir, meta, swept, flattener);
+    return new Overlay(dir, meta, swept, flattener, opts.volatile ?? kernelHasVolatileOverlay());
   } catch (err) {
     meta.close();
     throw err;
@@ -59,12 +73,16 @@ class Overlay implements OverlaySnapshotter {
   readonly #dir: string;
   readonly #meta: SnapshotMetadata;
   #closed = false;
+  /** A snapshot directory removal failed: its directory may be left without a record. */
+  #removalFailed = false;
   readonly #flattener: Flattener;
+  readonly #volatile: boolean;
   readonly #heal: HealPaths = { fs: (id) => this.#fs(id), dir: (id) => this.#idDir(id), verified: new Set() };
   readonly swept: SweepReport;
 
-  constructor(dir: string, meta: SnapshotMetadata, swept: SweepReport, flattener: Flattener) {
+  constructor(dir: string, meta: SnapshotMetadata, swept: SweepReport, flattener: Flattener, volatile: boolean) {
     this.#dir = dir;
+    this.#volatile = volatile;
     this.#meta = meta;
     this.swept = swept;
     this.#flattener = flattener;
@@ -102,14 +120,19 @@ class Overlay implements OverlaySnapshotter {
     const record = this.#find(context, key);
     if (this.#meta.hasChildren(record.id)) throw new BuildkitError("FailedPrecondition", `${context}: other snapshots have it as parent`);
     this.#meta.delete(record.id);
-    await removeSnapshotDir(this.#idDir(record.id));
+    try {
+      await removeSnapshotDir(this.#idDir(record.id));
+    } catch (err) {
+      this.#removalFailed = true;
+      throw err;
+    }
   }
 
   async stat(keyOrName: string): Promise<SnapshotInfo | undefined> {
     this.#checkOpen(`getting snapshot ${quote(keyOrName)}`);
     const record = this.#meta.get(keyOrName);
     if (!record) return undefined;
-    if (record.kind === "committed" && (await dropBroken(this.#meta, record.id, this.#heal)).length > 0) return undefined;
+    if (record.kind === "committed" && (await this.#dropBroken(record.id)).length > 0) return undefined;
     const parent = record.parentId === null ? undefined : this.#meta.getById(record.parentId)?.name;
     return info(record, parent ?? null);
   }
@@ -122,6 +145,19 @@ class Overlay implements OverlaySnapshotter {
   async list(): Promise<SnapshotInfo[]> {
     this.#checkOpen("listing snapshots");
     return this.#meta.all().map((row) => info(row, row.parentName));
+  }
+
+  async #dropBroken(id: number): Promise<string[]> {
+    try {
+      return await dropBroken(this.#meta, id, this.#heal);
+    } catch (err) {
+      this.#removalFailed = true;
+      throw err;
+    }
+  }
+
+  leftNothingBehind(): boolean {
+    return !this.#closed && !this.#removalFailed && !this.#meta.hasUncommitted();
   }
 
   async close(): Promise<void> {
@@ -176,7 +212,7 @@ class Overlay implements OverlaySnapshotter {
     if (lowers.length === 0) return [{ type: "bind", source: this.#fs(record.id), options: ["rbind", "rw"] }];
     const work = join(this.#idDir(record.id), "work");
     const options = [`workdir=${work}`, `upperdir=${this.#fs(record.id)}`, `lowerdir=${lowers.join(":")}`];
-    return [{ type: "overlay", source: "overlay", options }];
+    return [{ type: "overlay", source: "overlay", options: this.#volatile ? [...options, VOLATILE] : options }];
   }
 
   #viewMounts(record: SnapshotRecord, lowers: string[]): Mount[] {

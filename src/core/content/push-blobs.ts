@@ -1,4 +1,5 @@
 import type { Descriptor } from "../image/oci-types.ts";
+import { eachLimited } from "../semaphore.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import type { ContentIndex } from "./index-db.ts";
 import type { ContentStore } from "../worker/content-store.ts";
@@ -25,7 +26,7 @@ export async function pushStoredBlobs(
 ): Promise<PushStats> {
   const own = `${repo.domain}/${repo.path}`;
   const stats: PushStats = { exists: 0, mounted: 0, uploaded: 0 };
-  await inPool(blobs, PARALLEL_BLOBS, async (desc) => {
+  await eachLimited(blobs, PARALLEL_BLOBS, async (desc) => {
     const mountFrom = ctx.index.sources(desc.digest, repo.domain).filter((r) => r !== own);
     const res = await client.pushBlob(repo, desc, ctx.store.read(desc.digest), { signal: ctx.signal, mountFrom });
     stats[res.status]++;
@@ -33,22 +34,4 @@ export async function pushStoredBlobs(
     ctx.onPushed?.(desc, res.status);
   });
   return stats;
-}
-
-/** Runs fn over items with at most `limit` at once; the first failure stops new starts. */
-async function inPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lane = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

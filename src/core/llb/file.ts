@@ -162,13 +162,17 @@ class FileOp implements Vertex {
   }
 }
 
+/**
+ * The caps a file action records. BuildKit v0.11.6's client records none for the features it
+ * has (rm wildcards, copy include/exclude patterns): its FileOp.Marshal asks the actions for
+ * caps before it has collected them. Only features newer than v0.11 record theirs.
+ */
 function actionCaps(a: ActionSpec): CapID[] {
   switch (a.kind) {
     case "rm":
-      return a.opts.allowWildcard ? [Cap.fileRmWildcard] : [];
+      return [];
     case "copy": {
       const caps: CapID[] = [];
-      if (a.opts.includePatterns?.length || a.opts.excludePatterns?.length) caps.push(Cap.fileCopyIncludeExcludePatterns);
       if (a.opts.alwaysReplaceExistingDestPaths) caps.push(Cap.fileCopyAlwaysReplaceExistingDestPaths);
       if (typeof a.opts.mode === "string") caps.push(Cap.fileCopyModeStringFormat);
       return caps;
@@ -241,13 +245,21 @@ function chown(spec: ChownSpec | undefined, base: number): pb.ChownOpt.$Properti
 
 /**
  * "user[:group]" where each part is a name or a numeric id, read as Go's llb.WithUser reads it:
- * "root" is id 0, and an empty part is id 0 too (Go keeps it as an empty name, marshalled by id).
+ * "root" is id 0; an id is what strconv.ParseInt(v, 10, 32) accepts (a sign allowed, within
+ * int32, marshalled as its uint32 bits); anything else is a name, and an empty name is id 0
+ * (Go keeps it as an empty name, marshalled by id).
  */
 function splitUserGroup(s: string): { user?: number | string; group?: number | string } {
-  const parts = s.split(":");
-  const [u, g] = [parts[0]!, parts.length > 1 ? parts.slice(1).join(":") : undefined];
-  const part = (v: string | undefined) => (v === undefined ? undefined : v === "" || v === "root" ? 0 : /^-?\d+$/.test(v) ? Number(v) : v);
+  const colon = s.indexOf(":");
+  const [u, g] = colon < 0 ? [s, undefined] : [s.slice(0, colon), s.slice(colon + 1)];
+  const part = (v: string | undefined) => (v === undefined ? undefined : v === "" || v === "root" ? 0 : (goInt32(v) ?? v));
   return { user: part(u), group: part(g) };
+}
+
+function goInt32(v: string): number | undefined {
+  if (!/^[+-]?\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return n >= -0x80000000 && n <= 0x7fffffff ? n >>> 0 : undefined;
 }
 
 /** Nanoseconds since the epoch as an int64 the encoder takes exactly (a double would round). */

@@ -153,7 +153,9 @@ export function git(url: string, ref = "", opts: GitOptions = {}): State {
     throw new LLBError(`git: ${(err as Error).message}`);
   }
   const subdir = opts.subdir ? cleanPath(posix.join("/", opts.subdir)).replace(/^\//, "") : "";
-  let id = remote.scheme === "ssh" ? goSSHRemote(url) : remote.host + posix.join("/", remote.path);
+  // Go's llb.Git keeps the remote as written, its scheme taken off (user info, port and path
+  // untouched); a repository on the build host (ours alone) is named by its path.
+  let id = remote.scheme === "ssh" ? goSSHRemote(url) : remote.scheme === "file" ? remote.host + posix.join("/", remote.path) : url.replace(/^(https?|git):\/\//, "");
   if (ref || subdir) id += `#${ref}${subdir ? `:${subdir}` : ""}`;
   const attrs: Record<string, string> = {};
   const caps: CapID[] = [];
@@ -246,8 +248,10 @@ export function http(url: string, opts: HTTPOptions = {}): State {
     caps.push(Cap.sourceHTTPChecksum);
   }
   if (opts.filename) attrs[Attr.httpFilename] = opts.filename;
-  if (opts.perm) {
-    attrs[Attr.httpPerm] = `0${opts.perm.toString(8)}`;
+  // Go's llb.Chmod keeps the permission bits only (no set-uid, set-gid, sticky).
+  const perm = (opts.perm ?? 0) & 0o777;
+  if (perm) {
+    attrs[Attr.httpPerm] = `0${perm.toString(8)}`;
     caps.push(Cap.sourceHTTPPerm);
   }
   if (opts.uid) {

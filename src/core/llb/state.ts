@@ -1,5 +1,5 @@
 import type { Output } from "./vertex.ts";
-import type { Platform } from "./platform.ts";
+import { normalizePlatform, type Platform } from "./platform.ts";
 import type { MarshalOptions } from "./constraints.ts";
 import type { FileAction } from "./file.ts";
 import type { OpOptions } from "./options.ts";
@@ -61,7 +61,7 @@ export class State {
 
   constructor(output?: Output, values?: StateValues) {
     this.#output = output;
-    this.#values = values ?? (output?.platform ? { ...INITIAL, platform: output.platform } : INITIAL);
+    this.#values = values ?? (output?.platform ? { ...INITIAL, platform: normalizePlatform(output.platform) } : INITIAL);
   }
 
   output(): Output | undefined {
@@ -75,10 +75,10 @@ export class State {
 
   /**
    * This state's values on another output. An output that has a platform of its own (an
-   * image source, or an exec given one) sets it, as Go's State.WithOutput does.
+   * image source, or an exec given one) sets it, normalised, as Go's State.WithOutput does.
    */
   withOutput(output: Output | undefined): State {
-    return new State(output, output?.platform ? { ...this.#values, platform: output.platform } : this.#values);
+    return new State(output, output?.platform ? { ...this.#values, platform: normalizePlatform(output.platform) } : this.#values);
   }
 
   #with(patch: Partial<StateValues>): State {
@@ -140,8 +140,9 @@ export class State {
     return this.#values.security ?? "sandbox";
   }
 
+  /** The platform steps run on this state are built for, normalised as containerd does (aarch64 → arm64…). */
   platform(platform: Platform): State {
-    return this.#with({ platform });
+    return this.#with({ platform: normalizePlatform(platform) });
   }
 
   getPlatform(): Platform | undefined {

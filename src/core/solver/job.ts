@@ -9,7 +9,7 @@ import { BuildkitError } from "../errors.ts";
 import type { LoadedDefinition, LoadedOp } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import { canceled, type Handle, type Inflight, type JoinSink } from "./inflight.ts";
-import { Semaphore } from "./semaphore.ts";
+import { Semaphore } from "../semaphore.ts";
 import type { KeyedVertex, LateInput } from "./scheduler.ts";
 import type { OpAdapter, OpContext, OpResolver, ResultRef } from "./op.ts";
 import { vertexNames } from "./vertex-name.ts";

@@ -143,7 +143,7 @@ async function computeKey(job: Job, v: Vertex): Promise<Digest> {
   );
   const contentKey = await contentKeyOf(job, v);
   const inputContentKeys = v.adapter.inputKey === undefined ? undefined : await inputContentKeysOf(job, v);
-  const key = cacheKey(v.op, inputKeys, { contentKey, inputContentKeys });
+  const key = await cacheKey(v.op, inputKeys, { contentKey, inputContentKeys });
   v.key = key;
   v.contentKey = contentKey;
   if (v.adapter.remoteKeys !== undefined) v.remoteKeys = await job.guard(v, async () => await v.adapter.remoteKeys?.(job.context(v)));

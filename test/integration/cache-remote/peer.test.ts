@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { setXattr } from "../../../src/core/fs/sys.ts";
 import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
@@ -49,10 +50,15 @@ COPY app.txt /x
 RUN --mount=type=bind,source=sub,target=/m cat /w/two /x /m/a.txt /app/link > /w/three
 `;
 
-/** A small build context: files, a directory, a symlink, an executable. */
+/**
+ * A small build context: files, a directory, a symlink, an executable, and user xattrs on a
+ * file and a directory (BuildKit's content checksum includes them).
+ */
 function makeContext(dir: string): void {
   writeFileSync(join(dir, "app.txt"), "hello\n");
+  setXattr(join(dir, "app.txt"), "user.note", new TextEncoder().encode("greeting"));
   mkdirSync(join(dir, "sub"));
+  setXattr(join(dir, "sub"), "user.kind", new Uint8Array([0, 0xff]));
   writeFileSync(join(dir, "sub/a.txt"), "a\n");
   writeFileSync(join(dir, "run.sh"), "#!/bin/sh\n", { mode: 0o755 });
   symlinkSync("sub/a.txt", join(dir, "link"));

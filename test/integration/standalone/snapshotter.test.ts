@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createOverlaySnapshotter } from "../../../src/backends/standalone/snapshotter.ts";
 import type { OverlaySnapshotter } from "../../../src/backends/standalone/snapshotter.ts";
 import { mountAll, unmount, withMounted } from "../../../src/backends/standalone/sys/mount.ts";
+import { kernelHasVolatileOverlay } from "../../../src/backends/standalone/sys/overlay-volatile.ts";
 import type { Mount } from "../../../src/core/worker/mount.ts";
 import { describeSnapshotter } from "../../conformance/snapshotter.ts";
 
@@ -88,6 +89,34 @@ if (reason !== undefined && process.env.CI === "true") {
       } finally {
         await rm(root, { recursive: true, force: true });
       }
+    });
+
+    test("active overlays are volatile where the kernel has it, and mount again after an unmount", async () => {
+      const { root, snapshotter } = await openTemp();
+      try {
+        await commitLayer(snapshotter, "base", undefined, "base.txt");
+        const mounts = await snapshotter.prepare("work", "base");
+        expect(mounts[0]?.options.includes("volatile")).toBe(kernelHasVolatileOverlay());
+        await withMounted(mounts, (dir) => writeFile(join(dir, "first"), "1"));
+        // overlayfs leaves a marker in the work dir after a volatile mount; mounting again works.
+        await withMounted(await snapshotter.mounts("work"), (dir) => writeFile(join(dir, "second"), "2"));
+        await snapshotter.commit("top", "work");
+        const view = await snapshotter.view("v", "top");
+        expect(await readIn(view, "first")).toBe("1");
+        expect(await readIn(view, "second")).toBe("2");
+        expect(await readIn(view, "base.txt")).toBe("base");
+      } finally {
+        await snapshotter.close();
+        await rm(root, { recursive: true, force: true });
+      }
+    });
+
+    test("volatile overlays only on Linux 5.10 and later", () => {
+      expect(kernelHasVolatileOverlay("5.9.16")).toBe(false);
+      expect(kernelHasVolatileOverlay("5.10.0-23-amd64")).toBe(true);
+      expect(kernelHasVolatileOverlay("6.1.0")).toBe(true);
+      expect(kernelHasVolatileOverlay("4.19.0")).toBe(false);
+      expect(kernelHasVolatileOverlay("weird")).toBe(false);
     });
 
     test("lowerdir options longer than a page mount through relative paths", async () => {

@@ -1,7 +1,10 @@
 // The default OCI runtime's decision: crun when installed and its probe passed (remembered per
 // fingerprint), runc otherwise, with one line saying why crun is not used.
 import { expect, test } from "bun:test";
-import { chooseRuntime, defaultRuntime, explainCrunFailure } from "../../../src/backends/standalone/executor/oci-runtime.ts";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chooseRuntime, defaultRuntime, explainCrunFailure, hostRuntimeFacts } from "../../../src/backends/standalone/executor/oci-runtime.ts";
 import type { RememberedProbe, RuntimeHost } from "../../../src/backends/standalone/executor/oci-runtime.ts";
 import type { ProbeResult } from "../../../src/backends/standalone/executor/runtime-probe.ts";
 
@@ -75,4 +78,23 @@ test("an explicit choice is not probed: runc stays lazy, a missing path is Faile
   expect(await chooseRuntime("runc", { root: "/nonexistent", host: f.host, onNotice: () => {} })).toEqual({ name: "runc" });
   expect(f.probes).toEqual([]);
   await expect(chooseRuntime("/no/such/crun", { root: "/nonexistent", host: f.host, onNotice: () => {} })).rejects.toThrow("crun not found at /no/such/crun");
+});
+
+test("a verdict is kept in the state root and for the host: a fresh state root recalls it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "buildkit-oci-runtime-"));
+  try {
+    const hostFile = join(dir, "run", "buildkit-ts", "oci-runtime.json");
+    const [first, second] = [join(dir, "root1"), join(dir, "root2")];
+    for (const root of [first, second]) mkdirSync(root);
+    const verdict: RememberedProbe = { fingerprint: "/usr/bin/crun 1 2\ncgroup", result: { ok: false, error: HYBRID } };
+    expect(hostRuntimeFacts(first, hostFile).recall()).toBeUndefined();
+    hostRuntimeFacts(first, hostFile).remember(verdict);
+    expect(hostRuntimeFacts(first, hostFile).recall()).toEqual(verdict);
+    expect(hostRuntimeFacts(second, hostFile).recall()).toEqual(verdict);
+    const own: RememberedProbe = { ...verdict, fingerprint: "other" };
+    writeFileSync(join(second, "oci-runtime.json"), JSON.stringify(own));
+    expect(hostRuntimeFacts(second, hostFile).recall()).toEqual(own);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

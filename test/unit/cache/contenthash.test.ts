@@ -44,11 +44,13 @@ describe.skipIf(!asRoot)("content checksum against BuildKit v0.11.6", () => {
 describe("content checksum", () => {
   test("tarsum header: permission and special bits, size for regular files only, link names for symlinks", () => {
     const base = { uid: 1, gid: 2, size: 5, linkname: "t", devmajor: 0, devminor: 0 };
-    expect(tarsumHeader({ ...base, mode: 0o104755 })).toBe("namemode2541uid1gid2size5typeflag0linknameunamegnamedevmajor0devminor0");
-    expect(tarsumHeader({ ...base, mode: 0o40700 })).toBe("namemode448uid1gid2size0typeflag5linknameunamegnamedevmajor0devminor0");
-    expect(tarsumHeader({ ...base, mode: 0o120777 })).toBe("namemode511uid1gid2size0typeflag2linknametunamegnamedevmajor0devminor0");
-    const xattrs = new Map([["user.b", "2"], ["security.selinux", "x"], ["user.a", "1"], ["security.capability", "c"]]);
-    expect(tarsumHeader({ ...base, mode: 0o100644, xattrs })).toEndWith("devminor0security.capabilitycuser.a1user.b2");
+    const text = (b: Uint8Array) => Buffer.from(b).toString("latin1");
+    expect(text(tarsumHeader({ ...base, mode: 0o104755 }))).toBe("namemode2541uid1gid2size5typeflag0linknameunamegnamedevmajor0devminor0");
+    expect(text(tarsumHeader({ ...base, mode: 0o40700 }))).toBe("namemode448uid1gid2size0typeflag5linknameunamegnamedevmajor0devminor0");
+    expect(text(tarsumHeader({ ...base, mode: 0o120777 }))).toBe("namemode511uid1gid2size0typeflag2linknametunamegnamedevmajor0devminor0");
+    const v = (s: string) => new TextEncoder().encode(s);
+    const xattrs = new Map([["user.b", v("2")], ["security.selinux", v("x")], ["user.a", v("1")], ["security.capability", v("c")], ["system.posix_acl_access", v("p")], ["user.raw", new Uint8Array([0xff, 0])]]);
+    expect(text(tarsumHeader({ ...base, mode: 0o100644, xattrs }))).toEndWith("devminor0security.capabilitycuser.a1user.b2user.raw\xff\0");
   });
 
   test("no selectors checksum the whole tree; a missing path is an error", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Inflight, share, type JoinSink, type WorkContext } from "../../../src/core/solver/inflight.ts";
 import type { ResultRef } from "../../../src/core/solver/op.ts";
-import { Semaphore } from "../../../src/core/solver/semaphore.ts";
+import { eachLimited, Semaphore } from "../../../src/core/semaphore.ts";
 
 function counted(id: string): { ref: ResultRef; released: () => number } {
   let n = 0;
@@ -112,5 +112,33 @@ describe("semaphore", () => {
     release();
     const again = await sem.acquire(new AbortController().signal);
     again();
+  });
+});
+
+describe("eachLimited", () => {
+  test("at most limit at once, started in order, all done", async () => {
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    await eachLimited([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
+      started.push(n);
+      most = Math.max(most, ++running);
+      await Bun.sleep(2);
+      running--;
+    });
+    expect(most).toBe(3);
+    expect(started).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  test("the first failure is the error and stops further starts", async () => {
+    const started: number[] = [];
+    const run = eachLimited([1, 2, 3, 4, 5], 2, async (n) => {
+      started.push(n);
+      await Bun.sleep(1);
+      if (n === 1) throw new Error("one failed");
+    });
+    await expect(run).rejects.toThrow("one failed");
+    await Bun.sleep(10);
+    expect(started).toEqual([1, 2]);
   });
 });

@@ -1,9 +1,10 @@
 // Which OCI runtime the standalone executor drives: `runc`, `crun` or a path, as asked; by default
 // crun when it is installed and runs a trivial container on this kernel, runc otherwise. The
 // check runs once and is remembered in a small file, keyed by the crun binary and the host's
-// cgroup mounts, so it is redone only when either changes.
-import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+// cgroup mounts, so it is redone only when either changes: in the state root, and for the
+// whole host until the next boot in /run (a fresh state root then costs no probe container).
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { findOciRuntime, whichRuntime } from "./runc.ts";
 import type { OciRuntimeName } from "./runc.ts";
 import { probeRuntime } from "./runtime-probe.ts";
@@ -71,8 +72,22 @@ function cgroupMounts(): string {
   return mounts.filter((line) => / cgroup2? /.test(line)).join("\n");
 }
 
-/** The real host, remembering probes in `<root>/oci-runtime.json`. */
-export function hostRuntimeFacts(root: string): RuntimeHost {
+/** Where a verdict is also kept for the whole host: /run is emptied at boot, as a new kernel wants. */
+export const HOST_PROBE_FILE = "/run/buildkit-ts/oci-runtime.json";
+
+function readProbe(file: string): RememberedProbe | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as RememberedProbe;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The real host, remembering probes in `<root>/oci-runtime.json` and in hostFile. Recall prefers
+ * the root's own verdict; the caller compares fingerprints, so a stale one is probed again.
+ */
+export function hostRuntimeFacts(root: string, hostFile: string = HOST_PROBE_FILE): RuntimeHost {
   const file = join(root, "oci-runtime.json");
   return {
     which: whichRuntime,
@@ -80,14 +95,16 @@ export function hostRuntimeFacts(root: string): RuntimeHost {
       const st = statSync(path);
       return `${path} ${st.size} ${st.mtimeMs}\n${cgroupMounts()}`;
     },
-    recall: () => {
+    recall: () => readProbe(file) ?? readProbe(hostFile),
+    remember: (r) => {
+      writeFileSync(file, JSON.stringify(r));
       try {
-        return JSON.parse(readFileSync(file, "utf8")) as RememberedProbe;
+        mkdirSync(dirname(hostFile), { recursive: true, mode: 0o755 });
+        writeFileSync(hostFile, JSON.stringify(r));
       } catch {
-        return undefined;
+        // Not writable (not root, no /run): the state root's copy still counts.
       }
     },
-    remember: (r) => writeFileSync(file, JSON.stringify(r)),
     probe: (path) => probeRuntime(path, join(root, `probe-${process.pid}`)),
   };
 }

@@ -8,6 +8,7 @@ import { BuildkitError } from "../../../core/errors.ts";
 import type { ProcessIO } from "../../../core/worker/executor.ts";
 import { killContainer, runcLogErrors } from "./runc.ts";
 import type { Runc } from "./runc.ts";
+import { runtimeExecutable } from "./sealed-binary.ts";
 
 /** How long `runc kill` is retried while runc is still creating the container. */
 const KILL_RETRY_MS = 1000;
@@ -62,8 +63,9 @@ async function startError(c: RunContainer, exitCode: number): Promise<BuildkitEr
 /** Runs the bundle's process to its end; resolves with its exit code. */
 export async function runContainer(c: RunContainer, signal: AbortSignal): Promise<number> {
   const { runc, id, bundle } = c;
-  const argv = [runc.path, "--root", runc.stateDir, "--log", join(bundle, "runc.log"), "--log-format", "json"];
-  const proc = Bun.spawn([...argv, "run", "--bundle", bundle, id], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  // The sealed copy is executed through <state dir>-bin/<name>, so the process is called runc.
+  const argv = [runtimeExecutable(runc.path, `${runc.stateDir}-bin`), "--root", runc.stateDir, "--log", join(bundle, "runc.log"), "--log-format", "json"];
+  const proc = Bun.spawn([...argv, "run", "--bundle", bundle, id], { argv0: runc.path, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let stopping: Promise<void> | undefined;
   const onAbort = () => {
     stopping ??= stop(runc, id, proc);

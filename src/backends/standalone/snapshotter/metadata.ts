@@ -1,6 +1,7 @@
 // The overlay snapshotter's records in bun:sqlite: which id (directory) a key or name stands
 // for, its kind and parent. Every write is one transaction; WAL keeps readers off the writer.
 import type { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
 import { openDatabase } from "../../../core/sqlite/open-database.ts";
 import type { SnapshotInfo } from "../../../core/worker/snapshotter.ts";
 
@@ -35,8 +36,11 @@ const COLUMNS = "id, name, kind, parent_id AS parentId, created";
 
 export class SnapshotMetadata {
   readonly #db: Database;
+  /** The database was made by this open (none was there, or a damaged one was moved aside). */
+  readonly fresh: boolean;
 
   constructor(path: string) {
+    let fresh = !existsSync(path);
     // A damaged file is moved aside: every snapshot directory then reads as an orphan and is swept.
     this.#db = openDatabase(path, (db) => {
       db.run("PRAGMA journal_mode = WAL");
@@ -44,7 +48,13 @@ export class SnapshotMetadata {
       db.run("PRAGMA foreign_keys = ON");
       db.run("PRAGMA busy_timeout = 5000");
       db.transaction(() => db.run(SCHEMA))();
-    });
+    }, { onDamaged: () => void (fresh = true) });
+    this.fresh = fresh;
+  }
+
+  /** Whether any active or view record is left (they belong to the process that made them). */
+  hasUncommitted(): boolean {
+    return this.#db.query("SELECT 1 FROM snapshots WHERE kind != 'committed' LIMIT 1").get() !== null;
   }
 
   get(name: string): SnapshotRecord | undefined {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { Mount } from "../../../core/worker/mount.ts";
 import { BuildkitError } from "../../../core/errors.ts";
 import type { ErrorCode } from "../../../core/errors.ts";
+import { clearVolatileMarker } from "./overlay-volatile.ts";
 import { describeErrno, errnoName, getPageSize, MNT_DETACH, MS, sysMount, sysUmount2 } from "./libc.ts";
 
 /** Flag words: [flag, true when the word clears the flag rather than setting it]. */
@@ -106,6 +107,7 @@ function mountBind(m: Mount, target: string, flags: number): void {
 
 function mountFilesystem(m: Mount, target: string, parsed: ParsedOptions): void {
   const context = `mount ${m.type} on ${target}`;
+  if (m.type === "overlay") clearVolatileMarker(parsed.data);
   const data = parsed.data.join(",");
   if (data.length < getPageSize()) {
     check(sysMount(m.source, target, m.type, parsed.flags, data === "" ? null : data), context);

@@ -16,7 +16,7 @@ export interface HeaderStat {
   readonly devmajor: number;
   readonly devminor: number;
   /** Extended attributes by name; only security.capability and non-security/system ones count. */
-  readonly xattrs?: ReadonlyMap<string, string>;
+  readonly xattrs?: ReadonlyMap<string, Uint8Array>;
 }
 
 const S_IFMT = 0o170000;
@@ -46,8 +46,19 @@ function typeflag(mode: number): string {
   }
 }
 
-/** The v1 tarsum header bytes of a file, as BuildKit feeds them to sha256 before its content. */
-export function tarsumHeader(st: HeaderStat): string {
+/** Whether an xattr goes into the header: security.capability, and none of security.* or system.*. */
+export function hashedXattr(name: string): boolean {
+  return name === "security.capability" || (!name.startsWith("security.") && !name.startsWith("system."));
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The v1 tarsum header bytes of a file, as BuildKit feeds them to sha256 before its content:
+ * each field's name then its value, and after them the hashed xattrs sorted by name (byte
+ * order), each name then its raw value bytes.
+ */
+export function tarsumHeader(st: HeaderStat): Uint8Array {
   const type = typeflag(st.mode);
   const isLink = type === "2";
   // FileInfoHeader: permission bits plus set-uid, set-gid and sticky; symlinks get 0777 first.
@@ -66,7 +77,9 @@ export function tarsumHeader(st: HeaderStat): string {
     ["devmajor", String(st.devmajor)],
     ["devminor", String(st.devminor)],
   ];
-  const names = [...(st.xattrs?.keys() ?? [])].filter((k) => k === "security.capability" || (!k.startsWith("security.") && !k.startsWith("system."))).sort();
-  for (const k of names) fields.push([k, st.xattrs!.get(k)!]);
-  return fields.map(([k, v]) => k + v).join("");
+  const parts: Uint8Array[] = [utf8.encode(fields.map(([k, v]) => k + v).join(""))];
+  const names = [...(st.xattrs?.keys() ?? [])].filter(hashedXattr).map((k) => [k, Buffer.from(k, "utf8")] as const);
+  names.sort((a, b) => Buffer.compare(a[1], b[1]));
+  for (const [k, raw] of names) parts.push(raw, st.xattrs!.get(k)!);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }

@@ -27,6 +27,8 @@ export interface ConvertOptions {
   target?: string;
   buildArgs?: Readonly<Record<string, string>>;
   targetPlatform?: Platform;
+  /** The platform the build runs on (BUILDPLATFORM…); default: linux on this host's architecture. */
+  buildPlatform?: Platform;
   /** `.dockerignore` patterns, as excludes on the context's local source. */
   excludes?: readonly string[];
   contextLocalName?: string;
@@ -72,7 +74,7 @@ const argsMap = (args: readonly ArgKV[]) => new Map(args.map((a) => [a.key, a.va
 export async function convertDockerfile(text: string, resolver: ImageConfigResolver, opts: ConvertOptions = {}): Promise<ConvertResult> {
   if (text.length === 0) throw new DockerfileError("the Dockerfile cannot be empty", 1);
   const buildArgs = opts.buildArgs ?? {};
-  const buildPlatform: Platform = { os: "linux", architecture: hostPlatform().architecture };
+  const buildPlatform: Platform = opts.buildPlatform ?? { os: "linux", architecture: hostPlatform().architecture };
   const targetPlatform = opts.targetPlatform ?? buildPlatform;
   const parsed = parseDockerfile(text);
   const { stages, metaArgs: metaCmds } = parseStages(parsed.nodes, { runSecurity: opts.runSecurity });

@@ -1,6 +1,6 @@
 /** RUN → an exec op: shell form, heredocs, --mount, --network, --security (convert.go's dispatchRun). */
 import { posix } from "node:path";
-import { mkdir, mkfile, scratch, type MountSpec, type RunOptions, type SecretSpec, type SSHSpec, type State } from "../../llb/index.ts";
+import { mkdir, mkfile, scratch, type MountSpec, type ProxyEnv, type RunOptions, type SecretSpec, type SSHSpec, type State } from "../../llb/index.ts";
 import { addHistory, type DockerfileImage } from "./image-config.ts";
 import type { Command } from "./instructions.ts";
 import { chompHeredoc, parseHeredocMarker } from "./parser.ts";
@@ -51,9 +51,27 @@ export function dispatchRun(d: DispatchState, c: Run, sources: readonly (Dispatc
   runMounts(d, c, sources, ctx, opts);
   if (c.security === "insecure") opts.security = "insecure";
   if (c.network === "none" || c.network === "host") opts.network = c.network;
+  const proxy = proxyEnvFromBuildArgs(ctx.buildArgs);
+  if (proxy) opts.proxyEnv = proxy;
   opts.name = prefixCommand(d, nameWithEnv(ctx, env, customName, true));
   d.state = d.state.run(opts).root();
   addHistory(d.image, `RUN ${runCommandString(args, d.buildArgs, envMap(env))}`, true, true);
+}
+
+const PROXY_ARGS: Record<string, keyof ProxyEnv> = { http_proxy: "httpProxy", https_proxy: "httpsProxy", ftp_proxy: "ftpProxy", no_proxy: "noProxy", all_proxy: "allProxy" };
+
+/**
+ * The proxy settings every RUN gets from the build args named like proxy variables, in any
+ * case (HTTP_PROXY, https_proxy…), declared with ARG or not, as dockerfile2llb's
+ * proxyEnvFromBuildArgs. None when no such build arg is given.
+ */
+export function proxyEnvFromBuildArgs(buildArgs: Readonly<Record<string, string>>): ProxyEnv | undefined {
+  let proxy: ProxyEnv | undefined;
+  for (const [k, v] of Object.entries(buildArgs)) {
+    const field = PROXY_ARGS[k.toLowerCase()];
+    if (field) (proxy ??= {})[field] = v;
+  }
+  return proxy;
 }
 
 function runCommandString(args: readonly string[], buildArgs: DispatchState["buildArgs"], env: ReadonlyMap<string, string>): string {

@@ -58,6 +58,12 @@ export function gitSource(op: pb.SourceOp.$Properties, deps: GitSourceDeps): OpA
       const { commit } = await pin(ctx);
       return `${commit}${id.keepGitDir && !id.subdir ? ".git" : ""}${id.subdir ? `:${id.subdir}` : ""}`;
     },
+    // BuildKit v0.11.6's key (gitsource.go shaToCacheKey): the commit, ".git" when the .git
+    // directory is kept (with a subdir too), then ":SUBDIR"; so caches travel both ways.
+    async remoteKeys(ctx) {
+      const { commit } = await pin(ctx);
+      return [`${commit}${id.keepGitDir ? ".git" : ""}${id.subdir ? `:${id.subdir}` : ""}`];
+    },
     async exec(_inputs, ctx) {
       const p = await pin(ctx);
       const config = await authConfig();

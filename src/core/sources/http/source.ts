@@ -11,10 +11,12 @@ import { DEFAULT_USER_AGENT } from "../../registry/client.ts";
 import type { OpAdapter, OpContext } from "../../solver/op.ts";
 import type { BuildSession } from "../../session/session.ts";
 import { buildSnapshot } from "../../worker/snapshots.ts";
+import { goObject, goString, omitString } from "../../cache/remote/go-json.ts";
 import { redactCredentials } from "../redact-url.ts";
 import type { SourceDeps } from "../source.ts";
 import { fileNameFor, parseHttpIdentifier } from "./identifier.ts";
 import type { HttpIdentifier } from "./identifier.ts";
+import { countBytes } from "../../progress/count-bytes.ts";
 
 export interface HttpSourceDeps extends SourceDeps {
   readonly content: ContentStore;
@@ -65,6 +67,9 @@ export function httpSource(op: pb.SourceOp.$Properties, deps: HttpSourceDeps): O
       const r = await resolve(ctx);
       return cacheKey(id, r);
     },
+    async remoteKeys(ctx) {
+      return [buildkitCacheKey(id, await resolve(ctx))];
+    },
     async exec(_inputs, ctx) {
       const r = await resolve(ctx);
       let lastModified = r.lastModified ?? (await rememberedFor(deps, id, r.digest))?.lastModified;
@@ -94,6 +99,23 @@ function cacheKey(id: HttpIdentifier, r: Resolved): string {
     ...(id.authHeaderSecret ? { AuthHeaderSecret: id.authHeaderSecret } : {}),
     ...(id.headers.length > 0 ? { Header: id.headers } : {}),
   });
+}
+
+/**
+ * BuildKit v0.11.6's key (httpsource.go formatCacheKey): the digest of its JSON, written as Go
+ * writes it, of the file name, perm, uid, gid, content digest and Last-Modified (that version
+ * knows no header or auth options), so a cache exported by either side matches on the other.
+ */
+function buildkitCacheKey(id: HttpIdentifier, r: Resolved): string {
+  const json = goObject([
+    ["Filename", goString(r.filename)],
+    ["Perm", String(id.perm)],
+    ["UID", String(id.uid)],
+    ["GID", String(id.gid)],
+    ["Checksum", goString(r.digest)],
+    ["LastModTime", omitString(r.lastModified)],
+  ]);
+  return sha256(json);
 }
 
 async function placeFile(blob: ReadableStream<Uint8Array>, dest: string, id: HttpIdentifier, lastModified: string | undefined): Promise<void> {
@@ -221,15 +243,10 @@ async function store(res: Response, display: string, content: ContentStore, ctx:
   const status = `downloading ${display}`;
   const total = Number(res.headers.get("Content-Length") ?? NaN);
   let bytes = 0;
-  const counted = (res.body ?? new ReadableStream<Uint8Array>()).pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, c) {
-        bytes += chunk.length;
-        ctx.progress.status(status, bytes, Number.isFinite(total) ? total : undefined);
-        c.enqueue(chunk);
-      },
-    }),
-  );
+  const counted = countBytes(res.body ?? new ReadableStream<Uint8Array>(), (n) => {
+    bytes = n;
+    ctx.progress.status(status, bytes, Number.isFinite(total) ? total : undefined);
+  });
   let digest: Digest;
   try {
     ({ digest } = await ingestBlob(content, counted, { signal: ctx.signal }));

@@ -1,6 +1,10 @@
-import { canceled } from "./inflight.ts";
+// The one concurrency limiter: the solver caps ops running at once with it, and eachLimited
+// runs a list through it (blob pushes).
+import { BuildkitError } from "./errors.ts";
 
-/** At most `limit` holders at a time; waiting is abortable. */
+const canceled = () => new BuildkitError("Canceled", "canceled");
+
+/** At most `limit` holders at a time, served in the order they asked; waiting is abortable. */
 export class Semaphore {
   #free: number;
   readonly #queue: (() => void)[] = [];
@@ -40,4 +44,26 @@ export class Semaphore {
       else this.#free++;
     };
   }
+}
+
+/**
+ * Runs fn over items, at most `limit` at once, starting them in order; the first failure stops
+ * further starts and is what this rejects with (runs already started finish on their own).
+ */
+export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const slots = new Semaphore(limit);
+  const stop = new AbortController();
+  await Promise.all(
+    items.map(async (item) => {
+      const release = await slots.acquire(stop.signal);
+      try {
+        await fn(item);
+      } catch (err) {
+        stop.abort();
+        throw err;
+      } finally {
+        release();
+      }
+    }),
+  );
 }

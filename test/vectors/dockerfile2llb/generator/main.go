@@ -1,0 +1,206 @@
+// Command dfvectors writes Dockerfile conversion vectors for buildkit-ts: for each case
+// directory (a Dockerfile, optionally a dockerignore file and an opts.json with "target" and
+// "buildArgs"), it converts the Dockerfile with BuildKit v0.11.6's own
+// dockerfile2llb.Dockerfile2LLB, the .dockerignore read by its dockerignore.ReadAll as the
+// Excludes, base images resolved from the fixed table below, optionally a target platform and
+// a context name, and writes NAME.pb (the marshalled
+// Definition) and NAME.json (the excludes, the images it resolved, every op with its digest and
+// vertex name, and the image config it made).
+//
+// It needs the BuildKit v0.11.6 module with its vendor directory: put this directory inside
+// that module (e.g. hack/dfvectors) and run, from the module's root,
+//
+//	GOFLAGS=-mod=vendor GOPROXY=off go run ./hack/dfvectors CASESDIR OUTDIR
+//
+// The build platform is linux/amd64 (the target platform is left implicit, as the peer's
+// dockerfile2llb command leaves it), every cap of pb.Caps.All() is given (as that command
+// does), and the Definition is marshalled with llb.LocalUniqueID("buildkit-ts-vectors").
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/containerd/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
+	"github.com/moby/buildkit/frontend/dockerfile/dockerignore"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// The base images the cases use: the digest a registry would give and the config it holds
+// (its architecture and os replaced with those of the platform asked for).
+var images = map[string]string{
+	"docker.io/library/busybox:latest":  `{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:1111111111111111111111111111111111111111111111111111111111111111"]}}`,
+	"docker.io/library/alpine:3.18":     `{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/sh"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:2222222222222222222222222222222222222222222222222222222222222222"]}}`,
+	"docker.io/library/debian:bookworm": `{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8"],"Cmd":["bash"],"User":"daemon","WorkingDir":"/srv"},"rootfs":{"type":"layers","diff_ids":["sha256:3333333333333333333333333333333333333333333333333333333333333333"]}}`,
+}
+
+func imageDigest(key string) digest.Digest { return digest.FromString("manifest of " + key) }
+
+type resolved struct {
+	Digest digest.Digest `json:"digest"`
+	Config string        `json:"config"`
+}
+
+// resolver answers from the table; what it answered is recorded by "REF PLATFORM".
+type resolver struct{ seen map[string]resolved }
+
+func (r *resolver) ResolveImageConfig(ctx context.Context, ref string, opt llb.ResolveImageConfigOpt) (digest.Digest, []byte, error) {
+	cfg, ok := images[ref]
+	if !ok {
+		return "", nil, fmt.Errorf("no image %q in the table", ref)
+	}
+	p := platforms.DefaultSpec()
+	if opt.Platform != nil {
+		p = *opt.Platform
+	}
+	var img map[string]interface{}
+	if err := json.Unmarshal([]byte(cfg), &img); err != nil {
+		return "", nil, err
+	}
+	img["architecture"], img["os"] = p.Architecture, p.OS
+	if p.Variant != "" {
+		img["variant"] = p.Variant
+	}
+	dt, err := json.Marshal(img)
+	if err != nil {
+		return "", nil, err
+	}
+	key := ref + " " + platforms.Format(p)
+	r.seen[key] = resolved{Digest: imageDigest(key), Config: string(dt)}
+	return imageDigest(key), dt, nil
+}
+
+type caseOpts struct {
+	Target           string            `json:"target,omitempty"`
+	BuildArgs        map[string]string `json:"buildArgs,omitempty"`
+	Platform         string            `json:"platform,omitempty"`         // ConvertOpt.TargetPlatform
+	ContextLocalName string            `json:"contextLocalName,omitempty"` // ConvertOpt.ContextLocalName
+}
+
+type opOut struct {
+	Digest digest.Digest `json:"digest"`
+	Name   string        `json:"name,omitempty"`
+	Op     *pb.Op        `json:"op"`
+}
+
+type output struct {
+	Excludes    []string            `json:"excludes"`
+	Images      map[string]resolved `json:"images"`
+	Digests     []digest.Digest     `json:"digests"`
+	Ops         []opOut             `json:"ops"`
+	ImageConfig string              `json:"imageConfig"`
+}
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: dfvectors CASESDIR OUTDIR")
+		os.Exit(2)
+	}
+	casesDir, out := os.Args[1], os.Args[2]
+	entries, err := os.ReadDir(casesDir)
+	if err != nil {
+		fail(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if err := convert(filepath.Join(casesDir, e.Name()), filepath.Join(out, e.Name())); err != nil {
+			fail(fmt.Errorf("%s: %w", e.Name(), err))
+		}
+	}
+}
+
+func convert(dir, outBase string) error {
+	df, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		return err
+	}
+	var opts caseOpts
+	if dt, err := os.ReadFile(filepath.Join(dir, "opts.json")); err == nil {
+		if err := json.Unmarshal(dt, &opts); err != nil {
+			return err
+		}
+	} else if !os.IsNotExist(err) {
+		return err
+	}
+	excludes := []string{}
+	if dt, err := os.ReadFile(filepath.Join(dir, "dockerignore")); err == nil {
+		if excludes, err = dockerignore.ReadAll(bytes.NewReader(dt)); err != nil {
+			return err
+		}
+	} else if !os.IsNotExist(err) {
+		return err
+	}
+	caps := pb.Caps.CapSet(pb.Caps.All())
+	r := &resolver{seen: map[string]resolved{}}
+	var target *ocispecs.Platform
+	if opts.Platform != "" {
+		p, err := platforms.Parse(opts.Platform)
+		if err != nil {
+			return err
+		}
+		p = platforms.Normalize(p)
+		target = &p
+	}
+	st, img, _, err := dockerfile2llb.Dockerfile2LLB(context.TODO(), df, dockerfile2llb.ConvertOpt{
+		MetaResolver:     r,
+		Target:           opts.Target,
+		BuildArgs:        opts.BuildArgs,
+		Excludes:         excludes,
+		TargetPlatform:   target,
+		BuildPlatforms:   []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}},
+		ContextLocalName: opts.ContextLocalName,
+		LLBCaps:          &caps,
+	})
+	if err != nil {
+		return err
+	}
+	def, err := st.Marshal(context.TODO(), llb.LocalUniqueID("buildkit-ts-vectors"))
+	if err != nil {
+		return err
+	}
+	p := def.ToPB()
+	dt, err := p.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(outBase+".pb", dt, 0o644); err != nil {
+		return err
+	}
+	o := output{Excludes: excludes, Images: r.seen}
+	for _, raw := range p.Def[:len(p.Def)-1] {
+		var op pb.Op
+		if err := op.Unmarshal(raw); err != nil {
+			return err
+		}
+		d := digest.FromBytes(raw)
+		o.Digests = append(o.Digests, d)
+		o.Ops = append(o.Ops, opOut{Digest: d, Name: p.Metadata[d].Description["llb.customname"], Op: &op})
+	}
+	sort.Slice(o.Digests, func(i, j int) bool { return o.Digests[i] < o.Digests[j] })
+	cfg, err := json.Marshal(img)
+	if err != nil {
+		return err
+	}
+	o.ImageConfig = string(cfg)
+	js, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(outBase+".json", append(js, '\n'), 0o644)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
