@@ -21,7 +21,7 @@ import { Pacer } from "../../fs/pacer.ts";
 import type { StatRecord } from "./stat-cache.ts";
 import { resolveLocalRoot, walkTree } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
-import { getXattr, listXattrs, setXattr } from "../../fs/sys.ts";
+import { copyXattrs } from "../../fs/sys.ts";
 
 export interface PreviousCopy {
   /** The previous snapshot's directory (immutable: its files are linked, never changed). */
@@ -238,6 +238,7 @@ class TreeCopier {
         // made here inherit that; their own modes are set last, in finishDirs).
         const owner = this.#asRoot && (this.#setgidDest || entry.uid !== this.#euid || entry.gid !== this.#egid) ? { uid: entry.uid, gid: entry.gid } : {};
         pair.copyFile(baseOf(entry.path), { size: entry.size, mode: entry.mode, timeNs: entry.mtimeNs, ...owner });
+        this.#copyXattrs(entry, dst);
       } else {
         // EXCL: never write through whatever might already be at dst; FICLONE: reflink if possible.
         copyFileSync(src, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
@@ -288,13 +289,26 @@ class TreeCopier {
     lutimesSync(dst, seconds, seconds);
   }
 
-  /** Owner first: chown clears set-uid and set-gid bits, which chmod then restores. */
+  /**
+   * Owner first: chown clears set-uid and set-gid bits, which chmod then restores, and the
+   * security.capability xattr, which is set after it.
+   */
   #setMetadata(entry: Entry, dst: string): void {
-    copyXattrs(`${this.#root}/${entry.path}`, dst);
     if (this.#asRoot) chownSync(dst, entry.uid, entry.gid);
+    this.#copyXattrs(entry, dst);
     chmodSync(dst, entry.mode & 0o7777);
     const seconds = toSeconds(entry.mtimeNs);
     utimesSync(dst, seconds, seconds);
+  }
+
+  /**
+   * The source's xattrs onto the copy (never through a symlink: l*xattr calls), as BuildKit's file
+   * receiver sets those the client sent (its content checksum includes them); one that cannot be
+   * set (trusted.* without root, a file system without them) is left out, as BuildKit ignores
+   * those errors too.
+   */
+  #copyXattrs(entry: Entry, dst: string): void {
+    copyXattrs(`${this.#root}/${entry.path}`, dst);
   }
 }
 
@@ -310,21 +324,4 @@ function toRecord(e: Entry): StatRecord {
 /** Seconds as a double: Node's utimes takes no nanoseconds; precision is about 0.1 µs. */
 function toSeconds(ns: bigint): number {
   return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
-}
-
-/**
- * The source's xattrs onto the copy, as BuildKit's file receiver sets those the client sent
- * (its content checksum includes them); one that cannot be set (trusted.* without root, a file
- * system without them) is left out, as BuildKit ignores those errors too.
- */
-function copyXattrs(src: string, dst: string): void {
-  for (const name of listXattrs(src)) {
-    const value = getXattr(src, name);
-    if (value === undefined) continue;
-    try {
-      setXattr(dst, name, value);
-    } catch {
-      // left out, as above
-    }
-  }
 }
