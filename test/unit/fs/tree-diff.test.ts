@@ -1,6 +1,6 @@
 // The diff of two trees as a tree of its own (src/core/fs/tree-diff.ts).
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, cpSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, lutimesSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeTreeDiff } from "../../../src/core/fs/tree-diff.ts";
@@ -24,6 +24,9 @@ beforeEach(() => {
   writeFileSync(join(lower, "file-then-dir"), "f");
   for (const p of ["same/deep/keep", "mod/f", "gone", "file-then-dir"]) utimesSync(join(lower, p), OLD, OLD);
   cpSync(lower, upper, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  // cpSync does not carry a symlink's own times: set both, or they differ by the clock tick
+  // between the two creations (nanosecond times are compared).
+  for (const root of [lower, upper]) lutimesSync(join(root, "link"), OLD, OLD);
   mkdirSync(out);
 });
 afterEach(() => rmSync(base, { recursive: true, force: true }));
