@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { hostPlatform } from "../../core/llb/platform.ts";
+import { statePath } from "../../core/worker/storage.ts";
 import type { Worker } from "../../core/worker/worker.ts";
 import { LocalContentStore } from "./content-store.ts";
+import { createDurability } from "./durability.ts";
 import { chooseRuntime, createRuncExecutor, sweepRuntimes } from "./executor/index.ts";
 import { lockRoot } from "./root-lock.ts";
 import { createOverlaySnapshotter } from "./snapshotter.ts";
@@ -21,6 +23,8 @@ export interface StandaloneWorkerOptions {
   /** Called when another process holds the root and this one waits for it. */
   onWait?: () => void;
   signal?: AbortSignal;
+  /** syncfs(2) of the filesystem holding a path; tests count the calls (see durability.ts). */
+  syncfs?: (path: string) => void;
 }
 
 export interface StandaloneWorker extends Worker {
@@ -45,6 +49,7 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
     const snapshotter = await createOverlaySnapshotter({ root: opts.root });
     const content = new LocalContentStore(opts.root);
     const tempBlobs = await content.sweep();
+    const durable = createDurability({ paths: [opts.root, join(opts.root, "snapshots"), statePath(opts.root, "content")], snapshotter, content, syncfs: opts.syncfs });
     const platform = hostPlatform();
     return {
       id: `standalone-${platform.architecture}`,
@@ -61,7 +66,7 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
           return (await chooseRuntime(opts.ociRuntime, { root: executorRoot, onNotice })).path;
         },
       }),
-      content,
+      content: durable.content,
       swept: { mounts, snapshots: snapshotter.swept.active, orphans: snapshotter.swept.orphans, tempBlobs, ...runc },
       withMounted: (mounts, fn) => withMounted(mounts, fn, { parent: mountRoot }),
       // A lone bind of a snapshot's directory is that directory: hard links between snapshots
@@ -71,9 +76,14 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
         if (only?.type === "bind") return fn(only.source);
         return withMounted(mounts, fn, { parent: mountRoot });
       },
+      sync: () => durable.sync(),
       async close() {
-        await snapshotter.close();
-        lock.release();
+        try {
+          await durable.sync();
+        } finally {
+          await snapshotter.close();
+          lock.release();
+        }
       },
     };
   } catch (err) {
