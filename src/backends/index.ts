@@ -15,6 +15,8 @@ export interface BackendOptions {
   readonly signal?: AbortSignal;
   /** One-line notices for stderr (why crun is not used). */
   readonly onNotice?: (line: string) => void;
+  /** Sweep what earlier processes left even after a clean close (prune, du, serve); builds skip it then. */
+  readonly fullSweep?: boolean;
 }
 
 export interface OpenedWorker {
@@ -30,7 +32,7 @@ export const BACKENDS = {
   /** runc, overlayfs snapshots and blobs in files, all under the state directory. */
   standalone: async (opts: BackendOptions): Promise<OpenedWorker> => {
     const { createStandaloneWorker } = await import("./standalone/index.ts");
-    const worker = await createStandaloneWorker({ root: opts.root, ociRuntime: opts.ociRuntime, onNotice: opts.onNotice, onWait: opts.onWait, signal: opts.signal });
+    const worker = await createStandaloneWorker({ root: opts.root, ociRuntime: opts.ociRuntime, onNotice: opts.onNotice, onWait: opts.onWait, signal: opts.signal, fullSweep: opts.fullSweep });
     return { worker, swept: worker.swept };
   },
   /** A containerd daemon's content store, snapshotter, containers and tasks, in one namespace. */

@@ -1,7 +1,7 @@
 // `buildkit build`: reads a Definition (stdin or --file) and solves it in this process with
 // the chosen worker (--worker), showing progress and writing a trace of every step.
-import { defineCommand } from "citty";
-import { existsSync } from "node:fs";
+import { defineCommand } from "./command.ts";
+import { existsSync, fstatSync, readFileSync } from "node:fs";
 import type { RegistryClient } from "../core/registry/index.ts";
 import { createEngine } from "../core/engine/index.ts";
 import { localSession } from "../core/session/local.ts";
@@ -205,10 +205,40 @@ export async function readDefinition(file: string | undefined): Promise<Uint8Arr
     if (bytes.byteLength === 0) throw new BuildkitError("InvalidArgument", `reading definition: no definition: ${file} is empty`);
     return bytes;
   }
-  if (process.stdin.isTTY) throw new UsageError("no definition: pipe one on stdin or pass --file");
-  const bytes = new Uint8Array(await Bun.stdin.arrayBuffer());
+  if (await stdinIsTerminal()) throw new UsageError("no definition: pipe one on stdin or pass --file");
+  const bytes = await readStdin();
   if (bytes.byteLength === 0) throw new BuildkitError("InvalidArgument", "reading definition: no definition: stdin is empty (pipe one in or pass --file)");
   return bytes;
+}
+
+/**
+ * All of stdin. A blocking read: the build needs the whole definition before anything else, and
+ * Bun.stdin's first asynchronous read costs ~5 ms of start-up here. A stdin left non-blocking
+ * by whoever started us (EAGAIN) is read asynchronously instead.
+ */
+async function readStdin(): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(readFileSync(0));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    return new Uint8Array(await Bun.stdin.arrayBuffer());
+  }
+}
+
+/**
+ * Whether stdin is a terminal, without making process.stdin: that node stream loads node:stream
+ * (~4 ms), and a pipe or a file is never a terminal. Only a character device (a terminal,
+ * /dev/null) is asked about with node:tty.
+ */
+async function stdinIsTerminal(): Promise<boolean> {
+  let charDevice: boolean;
+  try {
+    charDevice = fstatSync(0).isCharacterDevice();
+  } catch {
+    return false; // closed: reading it fails with its own message
+  }
+  if (!charDevice) return false;
+  return (await import("node:tty")).isatty(0);
 }
 
 /** Progress goes to stderr; stdout may carry a tar stream (--output type=tar,dest=-). */

@@ -1,6 +1,6 @@
 // `buildkit debug`: tools for looking inside builds without a daemon. The work is in core;
 // these commands only read input, call it and print.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command.ts";
 import { BuildkitError, withContext } from "../core/errors.ts";
 import { loadDefinition } from "../core/llb/definition.ts";
 import { dumpDot, dumpJSON } from "../core/llb/dump.ts";

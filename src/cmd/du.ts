@@ -1,6 +1,6 @@
 // `buildkit du`: the build cache's records and sizes, as `buildctl du` prints them. Opens the
 // state the way a build does (the root lock), so it waits while a build runs.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command.ts";
 import { existsSync } from "node:fs";
 import { createEngine, type Engine } from "../core/engine/index.ts";
 import { formatAgo, formatSize } from "../core/cache/units.ts";
@@ -63,7 +63,8 @@ export function usageFilters(values: readonly string[]): UsageFilter[] {
  * running build), runs fn, and closes it.
  */
 export async function withEngine<T>(root: string, choice: WorkerChoice, fn: (engine: Engine) => Promise<T>): Promise<T> {
-  const { worker } = await openWorker(choice, { root, onWait: () => process.stderr.write(`waiting for a build to release ${root}\n`) });
+  // Clean-up is what prune is for: it sweeps even after a clean close (as du does, with it).
+  const { worker } = await openWorker(choice, { root, fullSweep: true, onWait: () => process.stderr.write(`waiting for a build to release ${root}\n`) });
   const engine = createEngine({ worker, config: { registry: noRegistry } });
   try {
     return await fn(engine);

@@ -1,6 +1,7 @@
 // `buildkit graph NAME [flags]`: prints the Definition of a bundled example, byte for byte
 // what `bun examples/NAME.ts [flags]` prints. `buildkit graph --list` names them.
-import { defineCommand, type ArgsDef } from "citty";
+import type { ArgsDef } from "citty";
+import { defineCommand } from "./command.ts";
 import { EXAMPLES, exampleDefinition, exampleHelp, findExample } from "../../examples/index.ts";
 import { FLAGS } from "../../examples/lib/options.ts";
 import { LLBError } from "../core/llb/index.ts";

@@ -1,7 +1,7 @@
 // `buildkit prune`: removes build cache records, as `buildctl prune` does, printing each as it
 // goes and the total reclaimed. Takes the root lock, so it waits for a running build and a build
 // started meanwhile waits for it.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command.ts";
 import type { PrunePolicy } from "../core/cache/prune.ts";
 import { formatSize, parseDuration, parseSize } from "../core/cache/units.ts";
 import type { UsageRecord } from "../core/cache/usage.ts";

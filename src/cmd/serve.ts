@@ -1,7 +1,7 @@
 // `buildkit serve`: the daemon. One engine for the daemon's life behind BuildKit's gRPC Control
 // API (and its LLBBridge gateway), on unix sockets and TLS TCP, driven by our client or by
 // BuildKit's own buildctl.
-import { defineCommand } from "citty";
+import { defineCommand } from "./command.ts";
 import { readFileSync } from "node:fs";
 import { BuildkitError } from "../core/errors.ts";
 import { ENTITLEMENTS, isEntitlement } from "../core/solver/entitlements.ts";
@@ -46,7 +46,8 @@ export default defineCommand({
     const { createEngine } = await import("../core/engine/index.ts");
     const { createDaemon } = await import("../api/daemon.ts");
     const { createDaemonSessions } = await import("../api/session/daemon-sessions.ts");
-    const { worker } = await openWorker(workerChoice, { root, onWait: () => process.stderr.write(`waiting for another process to release ${root}\n`) });
+    // A daemon starts rarely: it sweeps whatever earlier processes left, clean close or not.
+    const { worker } = await openWorker(workerChoice, { root, fullSweep: true, onWait: () => process.stderr.write(`waiting for another process to release ${root}\n`) });
     const engine = createEngine({
       worker,
       config: {

@@ -48,6 +48,9 @@ export function parseWorkerFlags(args: WorkerFlags): WorkerChoice {
 }
 
 /** Opens the chosen backend's worker on the state directory root. */
-export function openWorker(choice: WorkerChoice, opts: { root: string; signal?: AbortSignal; onWait?: () => void; onNotice?: (line: string) => void }): Promise<OpenedWorker> {
+export function openWorker(
+  choice: WorkerChoice,
+  opts: { root: string; signal?: AbortSignal; onWait?: () => void; onNotice?: (line: string) => void; fullSweep?: boolean },
+): Promise<OpenedWorker> {
   return BACKENDS[choice.backend]({ ...opts, containerd: choice.containerd, ociRuntime: choice.ociRuntime });
 }

@@ -18,6 +18,8 @@ const TEMP_TTL_MS = 3600e3;
 
 export class LocalContentStore implements ContentStore {
   readonly #blobs: string;
+  /** Temporary files of this process's writers not yet renamed in or removed. */
+  readonly #temps = new Set<string>();
 
   constructor(root: string) {
     this.#blobs = join(statePath(root, "content"), "blobs", "sha256");
@@ -54,7 +56,18 @@ export class LocalContentStore implements ContentStore {
   async writer(): Promise<ContentWriter> {
     await mkdir(this.#blobs, { recursive: true });
     const temp = join(this.#blobs, `${TEMP_PREFIX}${process.pid}-${crypto.randomUUID()}`);
-    return new FileWriter(await open(temp, "w"), temp, (d) => this.#path(d));
+    this.#temps.add(temp);
+    try {
+      return new FileWriter(await open(temp, "w"), temp, (d) => this.#path(d), () => this.#temps.delete(temp));
+    } catch (err) {
+      this.#temps.delete(temp);
+      throw err;
+    }
+  }
+
+  /** Whether a writer of this process left its temporary file (still writing, or its removal failed). */
+  hasTemporaryFiles(): boolean {
+    return this.#temps.size > 0;
   }
 
   async delete(digest: Digest): Promise<boolean> {
@@ -95,14 +108,17 @@ class FileWriter implements ContentWriter {
   readonly #file: FileHandle;
   readonly #temp: string;
   readonly #target: (d: Digest) => string;
+  /** Called once the temporary file is gone (renamed in or removed). */
+  readonly #gone: () => void;
   readonly #hasher = new Bun.CryptoHasher("sha256");
   #size = 0;
   #closed = false;
 
-  constructor(file: FileHandle, temp: string, target: (d: Digest) => string) {
+  constructor(file: FileHandle, temp: string, target: (d: Digest) => string, gone: () => void) {
     this.#file = file;
     this.#temp = temp;
     this.#target = target;
+    this.#gone = gone;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -116,20 +132,26 @@ class FileWriter implements ContentWriter {
     await this.#close();
     const actual = `sha256:${this.#hasher.digest("hex")}`;
     if (actual !== expected.digest || this.#size !== expected.size) {
-      await rm(this.#temp, { force: true });
+      await this.#remove();
       throw new BuildkitError("FailedPrecondition", `storing blob ${expected.digest}: content is ${actual} (${this.#size} bytes), expected ${expected.size} bytes`);
     }
     try {
       await rename(this.#temp, this.#target(expected.digest));
+      this.#gone();
     } catch (err) {
-      await rm(this.#temp, { force: true });
+      await this.#remove();
       throw new BuildkitError("Internal", `storing blob ${expected.digest}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
 
   async abort(): Promise<void> {
     await this.#close().catch(() => undefined);
+    await this.#remove();
+  }
+
+  async #remove(): Promise<void> {
     await rm(this.#temp, { force: true });
+    this.#gone();
   }
 
   async #close(): Promise<void> {

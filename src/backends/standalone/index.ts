@@ -3,8 +3,9 @@ import { hostPlatform } from "../../core/llb/platform.ts";
 import { statePath } from "../../core/worker/storage.ts";
 import type { Worker } from "../../core/worker/worker.ts";
 import { LocalContentStore } from "./content-store.ts";
+import { anyEntries, leaveCleanStamp, takeCleanStamp } from "./clean-close.ts";
 import { createDurability } from "./durability.ts";
-import { chooseRuntime, createRuncExecutor, sweepRuntimes } from "./executor/index.ts";
+import { chooseRuntime, createRuncExecutor, runtimeDirs, sweepRuntimes } from "./executor/index.ts";
 import { lockRoot } from "./root-lock.ts";
 import { createOverlaySnapshotter } from "./snapshotter.ts";
 import { withMounted } from "./sys/mount.ts";
@@ -22,6 +23,12 @@ export interface StandaloneWorkerOptions {
   onNotice?: (line: string) => void;
   /** Called when another process holds the root and this one waits for it. */
   onWait?: () => void;
+  /**
+   * Sweep even when the previous process closed cleanly (clean-close.ts): for prune, du and
+   * serve, whose start-up time matters less than leaving nothing behind that someone else left
+   * (a temporary blob of a writer that does not hold the lock, say).
+   */
+  fullSweep?: boolean;
   signal?: AbortSignal;
   /** syncfs(2) of the filesystem holding a path; tests count the calls (see durability.ts). */
   syncfs?: (path: string) => void;
@@ -35,21 +42,26 @@ export interface StandaloneWorker extends Worker {
 /**
  * The daemonless worker: runc for processes, overlayfs snapshots, blobs in files, everything under one state
  * directory. Opening it takes the root's lock and sweeps what a killed process left behind
- * (half-written snapshots, containers, mounts), so the cache is consistent before work starts.
+ * (half-written snapshots, containers, mounts), so the cache is consistent before work starts;
+ * after a process that closed cleanly and left nothing, the sweeps are skipped (clean-close.ts).
  */
 export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Promise<StandaloneWorker> {
   const lock = await lockRoot(opts.root, { onWait: opts.onWait, signal: opts.signal });
   try {
     const executorRoot = join(opts.root, "executor");
     const mountRoot = join(opts.root, "mnt");
+    const runtime = opts.runcPath ?? opts.ociRuntime;
+    const clean = takeCleanStamp(opts.root) && opts.fullSweep !== true;
     for (const dir of [mountRoot, executorRoot, join(opts.root, "snapshots")]) ensureStateDir(dir);
     // Mounts first: the sweeps below remove directories a stale mount may still stack.
-    const mounts = sweepMounts(opts.root);
-    const runc = await sweepRuntimes(executorRoot, opts.runcPath ?? opts.ociRuntime);
-    const snapshotter = await createOverlaySnapshotter({ root: opts.root });
+    const mounts = clean ? 0 : sweepMounts(opts.root);
+    const runc = clean ? { containers: 0, bundles: 0 } : await sweepRuntimes(executorRoot, runtime);
+    const snapshotter = await createOverlaySnapshotter({ root: opts.root, sweep: !clean });
     const content = new LocalContentStore(opts.root);
-    const tempBlobs = await content.sweep();
+    const tempBlobs = clean ? 0 : await content.sweep();
     const durable = createDurability({ paths: [opts.root, join(opts.root, "snapshots"), statePath(opts.root, "content")], snapshotter, content, syncfs: opts.syncfs });
+    /** Nothing of this process is left: no active snapshot, mount, container or temporary blob. */
+    const leftNothing = () => snapshotter.leftNothingBehind() && !content.hasTemporaryFiles() && !anyEntries([mountRoot, ...runtimeDirs(executorRoot, runtime)]);
     const platform = hostPlatform();
     return {
       id: `standalone-${platform.architecture}`,
@@ -78,10 +90,15 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
       },
       sync: () => durable.sync(),
       async close() {
+        let synced = false;
         try {
           await durable.sync();
+          synced = true;
         } finally {
+          // A failed sync leaves no stamp: the next open sweeps (unsynced snapshots are checked either way).
+          const clean = synced && leftNothing();
           await snapshotter.close();
+          if (clean) leaveCleanStamp(opts.root);
           lock.release();
         }
       },

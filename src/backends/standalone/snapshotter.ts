@@ -21,7 +21,7 @@ import type { SnapshotKind, SnapshotRecord } from "./snapshotter/metadata.ts";
 import { removeSnapshotDir } from "./snapshotter/remove-dir.ts";
 import { sweep } from "./snapshotter/sweep.ts";
 import type { SweepReport } from "./snapshotter/sweep.ts";
-import { diskUsage } from "./snapshotter/usage.ts";
+import { diskUsage } from "../../core/fs/disk-usage.ts";
 import { Flattener, viewOf } from "./snapshotter/flatten.ts";
 import { dropBroken, type HealPaths } from "./snapshotter/heal.ts";
 import { kernelHasVolatileOverlay, VOLATILE } from "./sys/overlay-volatile.ts";
@@ -40,6 +40,12 @@ export interface OverlaySnapshotterOptions {
    * unmount; see sys/overlay-volatile.ts); default: when the kernel has it.
    */
   readonly volatile?: boolean;
+  /**
+   * Sweep what an earlier process left (default true). False when that process closed cleanly
+   * (see clean-close.ts); a metadata database made by this open is swept all the same, since
+   * every directory is then an orphan.
+   */
+  readonly sweep?: boolean;
   /** syncfs(2) for flattened copies (snapshotter/flatten.ts); tests count the calls. */
   readonly syncfs?: (path: string) => void;
   /** Where the warning about snapshots lost in a machine crash goes (default stderr). */
@@ -55,6 +61,8 @@ export type OverlaySnapshotter = Snapshotter & {
   unsynced(): number[];
   /** Records snapshots as durable once a syncfs that began after their commit has returned. */
   markDurable(ids: readonly number[]): void;
+  /** No active or view snapshot is left and no directory removal failed: a later open need not sweep. */
+  leftNothingBehind(): boolean;
   close(): Promise<void>;
 };
 
@@ -64,8 +72,9 @@ export async function createOverlaySnapshotter(opts: OverlaySnapshotterOptions):
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const meta = new SnapshotMetadata(join(dir, "metadata.db"));
   try {
-    const swept = await sweep(meta, dir);
+    const swept = opts.sweep === false && !meta.fresh ? { active: 0, orphans: 0 } : await sweep(meta, dir);
     const flattener = new Flattener({ fs: (id) => join(dir, String(id), "fs"), dir: (id) => join(dir, String(id)), mountRoot: join(opts.root, "mnt"), maxLowers: opts.maxLowers, syncfs: opts.syncfs });
+    // Not part of the sweep: done even after a clean close (one indexed query when all is synced).
     const lost = await dropLostSnapshots(meta, { bootId: currentBootId, dir: (id) => join(dir, String(id)), warn: opts.warn ?? ((line) => void process.stderr.write(line)) });
     return new Overlay(dir, meta, { swept, lost }, flattener, opts.volatile ?? kernelHasVolatileOverlay());
   } catch (err) {
@@ -80,6 +89,8 @@ class Overlay implements OverlaySnapshotter {
   readonly #dir: string;
   readonly #meta: SnapshotMetadata;
   #closed = false;
+  /** A snapshot directory removal failed: its directory may be left without a record. */
+  #removalFailed = false;
   readonly #flattener: Flattener;
   readonly #volatile: boolean;
   readonly #heal: HealPaths = { fs: (id) => this.#fs(id), dir: (id) => this.#idDir(id), verified: new Set() };
@@ -127,14 +138,19 @@ class Overlay implements OverlaySnapshotter {
     const record = this.#find(context, key);
     if (this.#meta.hasChildren(record.id)) throw new BuildkitError("FailedPrecondition", `${context}: other snapshots have it as parent`);
     this.#meta.delete(record.id);
-    await removeSnapshotDir(this.#idDir(record.id));
+    try {
+      await removeSnapshotDir(this.#idDir(record.id));
+    } catch (err) {
+      this.#removalFailed = true;
+      throw err;
+    }
   }
 
   async stat(keyOrName: string): Promise<SnapshotInfo | undefined> {
     this.#checkOpen(`getting snapshot ${quote(keyOrName)}`);
     const record = this.#meta.get(keyOrName);
     if (!record) return undefined;
-    if (record.kind === "committed" && (await dropBroken(this.#meta, record.id, this.#heal)).length > 0) return undefined;
+    if (record.kind === "committed" && (await this.#dropBroken(record.id)).length > 0) return undefined;
     const parent = record.parentId === null ? undefined : this.#meta.getById(record.parentId)?.name;
     return info(record, parent ?? null);
   }
@@ -157,6 +173,19 @@ class Overlay implements OverlaySnapshotter {
   markDurable(ids: readonly number[]): void {
     this.#checkOpen("recording synced snapshots");
     this.#meta.markDurable(ids);
+  }
+
+  async #dropBroken(id: number): Promise<string[]> {
+    try {
+      return await dropBroken(this.#meta, id, this.#heal);
+    } catch (err) {
+      this.#removalFailed = true;
+      throw err;
+    }
+  }
+
+  leftNothingBehind(): boolean {
+    return !this.#closed && !this.#removalFailed && !this.#meta.hasUncommitted();
   }
 
   async close(): Promise<void> {

@@ -11,9 +11,9 @@
 // reservedSpace (default min(10% of the disk, 10GB)). Percentages of the disk are rounded up
 // to whole GB as BuildKit rounds them. `--gc-keep-storage SIZE` replaces all three with one
 // fixed limit, as buildkitd's keepStorage does; 0 turns GC off.
-import { statSync, statfsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { statfsSync, writeFileSync } from "node:fs";
 import { statePath } from "../worker/storage.ts";
+import { gcStampPath } from "./gc-due.ts";
 import type { Worker } from "../worker/worker.ts";
 import { prune, type PrunePolicy, type PruneReport } from "./prune.ts";
 import { openCacheStore, type CacheStore } from "./store.ts";
@@ -89,23 +89,7 @@ export function gcPolicies(space: GCSpace, disk: DiskStat): PrunePolicy[] {
   ];
 }
 
-/**
- * After a build that made nothing new (every step cached), GC is skipped when the last one ran
- * less than this long ago: nothing grew, and only time-based policies could find more. BuildKit
- * likewise throttles its GC to once a minute.
- */
-export const GC_QUIET_MS = 60_000;
-const GC_STAMP = "gc.stamp";
-
-/** Whether a GC should run after a build; `madeSomething`: the build made or imported results. */
-export function gcDue(root: string, madeSomething: boolean, now = Date.now()): boolean {
-  if (madeSomething) return true;
-  try {
-    return now - statSync(join(root, GC_STAMP)).mtimeMs >= GC_QUIET_MS;
-  } catch {
-    return true; // never ran (or the stamp is unreadable)
-  }
-}
+export { GC_QUIET_MS, gcDue } from "./gc-due.ts";
 
 export interface GCOptions {
   /** One fixed limit in bytes (`--gc-keep-storage`); 0 disables GC; absent: BuildKit's defaults. */
@@ -134,7 +118,7 @@ export async function runGC(worker: Worker, opts: GCOptions = {}): Promise<Prune
     const inUse = opts.inUse?.();
     const target = { root: worker.root, content: worker.content, snapshotter: worker.snapshotter, store, cacheMountsDir: statePath(worker.root, "cacheMounts"), inUse, currentInUse: opts.inUse, now: opts.now };
     const report = await prune(target, gcPolicies(space, disk), { onRemoved: opts.onRemoved, signal: opts.signal });
-    writeFileSync(join(worker.root, GC_STAMP), `${new Date().toISOString()}\n`);
+    writeFileSync(gcStampPath(worker.root), `${new Date().toISOString()}\n`);
     return report;
   } finally {
     if (opts.store === undefined) store.close();

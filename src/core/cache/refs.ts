@@ -6,7 +6,8 @@ import type { ResultRef } from "../solver/op.ts";
  * memory so garbage collection (a later step) can tell what a running build still uses.
  */
 export interface SnapshotRefs {
-  ref(name: string): ResultRef;
+  /** A new hold on name; `size`: its allocated bytes, when the maker counted them. */
+  ref(name: string, size?: number): ResultRef;
   /** A ref to a cached result, or undefined when its snapshot is gone (a cache miss). */
   load(name: string): Promise<ResultRef | undefined>;
   /** Names with at least one live hold. */
@@ -16,12 +17,13 @@ export interface SnapshotRefs {
 export function createSnapshotRefs(snapshotter: Snapshotter): SnapshotRefs {
   const holds = new Map<string, number>();
   const live = new Set<string>();
-  const ref = (name: string): ResultRef => {
+  const ref = (name: string, size?: number): ResultRef => {
     holds.set(name, (holds.get(name) ?? 0) + 1);
     live.add(name);
     let released = false;
     return {
       id: name,
+      ...(size === undefined ? {} : { size }),
       async release() {
         if (released) return;
         released = true;

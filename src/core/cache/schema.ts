@@ -37,8 +37,12 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the database to SCHEMA_VERSION. */
+/**
+ * Brings the database to SCHEMA_VERSION. A database already there is only read: a write at every
+ * open would also make every close checkpoint the WAL.
+ */
 export function migrate(db: Database, path: string): void {
+  if (userVersion(db) === SCHEMA_VERSION) return;
   db.transaction(() => {
     const current = userVersion(db);
     if (current > SCHEMA_VERSION) {

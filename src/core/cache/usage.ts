@@ -3,8 +3,9 @@
 // the op that made it); one without is internal (a parent nothing in the index names any more).
 // Sizes are a snapshot's own bytes (not its parents'), measured once and kept in the index:
 // committed snapshots never change.
-import { lstat, readdir, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { diskUsage } from "../fs/disk-usage.ts";
 import type { ContentStore } from "../worker/content-store.ts";
 import type { SnapshotInfo, Snapshotter } from "../worker/snapshotter.ts";
 import { contentRecords, traceRecords } from "./state-usage.ts";
@@ -146,7 +147,7 @@ async function cacheMountRecords(dir: string): Promise<UsageRecord[]> {
     records.push({
       id: e.name,
       type: "exec.cachemount",
-      size: await dirUsage(path),
+      size: (await diskUsage(path)).size,
       created: st.birthtimeMs || st.ctimeMs,
       // The directory's own mtime: when an entry at its top was last added or removed.
       lastUsed: st.mtimeMs,
@@ -159,28 +160,4 @@ async function cacheMountRecords(dir: string): Promise<UsageRecord[]> {
     });
   }
   return records;
-}
-
-/** Allocated bytes under root, each hard-linked inode once (as the snapshotter counts). */
-export async function dirUsage(root: string): Promise<number> {
-  const seen = new Set<string>();
-  let size = 0;
-  const pending = [root];
-  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-    size += Number((await lstat(dir, { bigint: true })).blocks) * 512;
-    for (const e of await readdir(dir, { withFileTypes: true })) {
-      const path = join(dir, e.name);
-      if (e.isDirectory()) {
-        pending.push(path);
-        continue;
-      }
-      const st = await lstat(path, { bigint: true });
-      if (st.nlink > 1n) {
-        if (seen.has(`${st.dev}:${st.ino}`)) continue;
-        seen.add(`${st.dev}:${st.ino}`);
-      }
-      size += Number(st.blocks) * 512;
-    }
-  }
-  return size;
 }

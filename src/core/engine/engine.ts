@@ -6,11 +6,11 @@
  * garbage collection never removes what another build still holds.
  */
 import { createCacheMounts } from "../cache/cache-mounts.ts";
-import { gcDue, runGC } from "../cache/gc.ts";
-import { prune, type PrunePolicy, type PruneReport } from "../cache/prune.ts";
+import { gcDue } from "../cache/gc-due.ts";
+import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { exportCaches, importCaches, type CacheExportSpec, type CacheImportSpec } from "../cache/remote/index.ts";
-import { collectUsage, type UsageRecord } from "../cache/usage.ts";
+import type { UsageRecord } from "../cache/usage.ts";
 import { BuildkitError } from "../errors.ts";
 import type { BuildResult, ExporterInstance } from "../exporters/exporter.ts";
 import { loadDefinition, type LoadedDefinition } from "../llb/definition.ts";
@@ -125,9 +125,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   async function collectGarbage(): Promise<void> {
     if (running.size > 0 || !(config.gcEveryBuild || gcDue(worker.root, madeSomething))) return;
     madeSomething = false;
-    await runGC(worker, { keepStorage: config.gcKeepStorage, store: state.store, inUse: () => refs.inUse() }).catch((err) =>
-      config.onWarning?.("garbage collection failed", err),
-    );
+    // The collector (with prune and usage) loads only when a collection is due.
+    const collect = async () => (await import("../cache/gc.ts")).runGC(worker, { keepStorage: config.gcKeepStorage, store: state.store, inUse: () => refs.inUse() });
+    await collect().catch((err) => config.onWarning?.("garbage collection failed", err));
   }
 
   function opDeps(session: BuildSession) {
@@ -136,7 +136,10 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       refs,
       cacheMounts,
       session,
-      statCache: state.statCache,
+      // Opened by the first local source only: a build without one never opens local-stat.db.
+      get statCache() {
+        return state.statCache;
+      },
       registry: config.registry,
       content: worker.content,
       get index() {
@@ -145,6 +148,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     };
   }
 
+  /** What remote cache import and export use; callers add theirs with Object.assign, not a spread (which would read, and so open, the content index). */
   function cacheDeps(ctx: SolveContext) {
     return {
       worker,
@@ -162,7 +166,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   async function evaluate(request: EvaluateRequest, ctx: SolveContext): Promise<SolvedResult> {
     const def = loadDefinition(request.definition);
     validateEntitlements(def, ctx.entitlements ?? new Set());
-    const imports = await importCaches(request.cacheImports ?? [], { ...cacheDeps(ctx), refs });
+    const imports = await importCaches(request.cacheImports ?? [], Object.assign(cacheDeps(ctx), { refs }));
     const solved = await solve(def, {
       resolve: createOpResolver(opDeps(ctx.session)),
       store: imports.store,
@@ -197,7 +201,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
     if (solved && (request.cacheExports?.length ?? 0) > 0) {
-      Object.assign(response, await exportCaches(request.cacheExports ?? [], { ...cacheDeps(ctx), def: solved.def, vertices: solved.vertices, result: snapshot }));
+      Object.assign(response, await exportCaches(request.cacheExports ?? [], Object.assign(cacheDeps(ctx), { def: solved.def, vertices: solved.vertices, result: snapshot })));
     }
     return response;
   }
@@ -242,8 +246,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
         return response;
       }),
     withResult,
-    usage: () => collectUsage(usageSources()),
-    prune: (policy, pruneOpts = {}) => prune({ ...usageSources(), currentInUse: () => refs.inUse() }, policy, pruneOpts),
+    // Collection, usage and pruning load their modules when used: a cached build rarely does.
+    usage: async () => (await import("../cache/usage.ts")).collectUsage(usageSources()),
+    prune: async (policy, pruneOpts = {}) => (await import("../cache/prune.ts")).prune({ ...usageSources(), currentInUse: () => refs.inUse() }, policy, pruneOpts),
     async close() {
       closed = true;
       await Promise.allSettled([...running]);

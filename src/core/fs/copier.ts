@@ -8,14 +8,19 @@
  *
  * Every call is a synchronous syscall (file data by copy_file_range or a reflink), the loop
  * yielding to the event loop every few milliseconds: per-entry promises through the thread pool
- * cost about 200 µs a file. Under a directory the copy itself created nothing can exist yet, so
- * targets there are not looked at. With `hardLink`, files are linked to the source instead of
+ * cost about 200 µs a file. Files inside a copied directory go through the directory pair held
+ * open (fd-copy.ts: data, owner, mode and times on the new file's descriptor). Under a directory
+ * the copy itself created nothing can exist yet, so targets there are not looked at. With `hardLink`, files are linked to the source instead of
  * copied (the caller vouches that the source is immutable and that later writes to the target
  * go through overlayfs copy-up), and their metadata, shared with the source, is not touched.
+ *
+ * `allocated` counts what the copy made as a disk-usage walk would (each inode once, allocated
+ * blocks): files, links and symlinks as their sources are allocated, directories as made.
  */
-import { chmodSync, constants, copyFileSync, linkSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { chmodSync, constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { BuildkitError } from "../errors.ts";
-import { lstatEntrySync } from "./entry.ts";
+import { lstatEntryAt, lstatEntrySync } from "./entry.ts";
+import { statxAvailable } from "./statx.ts";
 import type { Entry } from "./entry.ts";
 import { errnoCode, toFsError } from "./fs-error.ts";
 import type { ModeSet } from "./mode-string.ts";
@@ -24,6 +29,8 @@ import type { Chowner } from "./owner.ts";
 import { Pacer } from "./pacer.ts";
 import type { MatchState, PatternMatcher } from "./patterns.ts";
 import { copyXattrs, makeNode, setTimesSync } from "./sys.ts";
+import { openDirPair } from "./fd-copy.ts";
+import type { DirPair, FileMeta } from "./fd-copy.ts";
 
 export interface CopierOptions {
   chowner: Chowner;
@@ -59,6 +66,9 @@ interface Step {
   /** The parent's match states; undefined at the top (parents are then checked in full). */
   parentInclude?: MatchState;
   parentExclude?: MatchState;
+  /** Below the top: the entry's name, and its source and target directories held open. */
+  name?: string;
+  pair?: DirPair;
 }
 
 interface Filter {
@@ -75,6 +85,8 @@ export class Copier {
   #hardLink: boolean;
   /** Files linked to the source rather than copied. */
   linked = 0;
+  /** Allocated bytes of the entries this copier made (see the module comment). */
+  allocated = 0;
 
   constructor(opts: CopierOptions) {
     this.#opts = opts;
@@ -97,7 +109,7 @@ export class Copier {
   async #copy(step: Step): Promise<void> {
     const paused = this.#pacer.tick();
     if (paused) await paused;
-    const fi = lstatEntrySync(step.src);
+    const fi = step.pair !== undefined && step.name !== undefined && statxAvailable() ? lstatEntryAt(step.pair.src, step.name) : lstatEntrySync(step.src);
     const filter = this.#filter(step);
     if (fi === undefined) {
       if (!filter.include) return;
@@ -130,25 +142,45 @@ export class Copier {
     if (fi.kind === "dir") {
       const created = await this.#copyDirectory(step, fi, filter);
       if (!overwrite) [copyInfo, restoreTimes] = [created, !created];
-    } else if (this.#copyLeaf(src, fi, target) === "linked") return;
+    } else {
+      const made = this.#copyLeaf(step, fi);
+      if (made === "linked") return;
+      if (made === "complete") {
+        copyXattrs(src, target);
+        return;
+      }
+    }
     if (copyInfo) {
       this.#copyFileInfo(fi, target);
       copyXattrs(src, target);
     } else if (restoreTimes && targetFi) this.#copyTimes(fi, target);
   }
 
-  /** "linked" when target is now the source's own inode, whose metadata must not be touched. */
-  #copyLeaf(src: string, fi: Entry, target: string): "linked" | "made" {
+  /**
+   * "linked" when target is now the source's own inode, whose metadata must not be touched;
+   * "complete" when it was copied with its owner, mode and times; "made" otherwise.
+   */
+  #copyLeaf(step: Step, fi: Entry): "linked" | "made" | "complete" {
+    const { src, target } = step;
     if (fi.kind === "file") {
-      if (this.#hardLink && this.#linkToSource(src, target)) return "linked";
+      if (this.#hardLink && this.#linkToSource(src, target)) {
+        this.allocated += fi.blocks * 512;
+        return "linked";
+      }
       const first = fi.nlink > 1 ? this.#inodes.get(fi.inode) : undefined;
       if (first !== undefined) linkSync(first, target);
       else {
-        copyFileSync(src, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        this.allocated += fi.blocks * 512;
+        const complete = step.pair !== undefined && step.name !== undefined;
+        if (complete) step.pair?.copyFile(step.name ?? "", this.#fileMeta(fi));
+        else copyFileSync(src, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
         if (fi.nlink > 1) this.#inodes.set(fi.inode, target);
+        if (complete) return "complete";
       }
-    } else if (fi.kind === "symlink") symlinkSync(readlinkSync(src), target);
-    else makeNode(target, fi.mode, fi.rdev);
+    } else if (fi.kind === "symlink") {
+      symlinkSync(readlinkSync(src), target);
+      this.allocated += fi.blocks * 512;
+    } else makeNode(target, fi.mode, fi.rdev);
     return "made";
   }
 
@@ -175,8 +207,11 @@ export class Copier {
       parent.copied = true;
     }
     this.#parents.push(parent);
+    // Held open only where the target directory exists (an excluded one is made on demand).
+    let pair: DirPair | undefined;
     try {
       const names = readdirSync(src).sort(compareBytes);
+      if (parent.copied && names.length > 0) pair = openDirPair(src, dst);
       for (const name of names) {
         await this.#copy({
           src: `${src}/${name}`,
@@ -186,11 +221,15 @@ export class Copier {
           fresh: created,
           parentInclude: filter.includeState,
           parentExclude: filter.excludeState,
+          name,
+          pair,
         });
       }
     } finally {
+      pair?.close();
       this.#parents.pop();
     }
+    if (created) this.allocated += Number(lstatSync(dst, { bigint: true }).blocks) * 512;
     return created;
   }
 
@@ -215,6 +254,7 @@ export class Copier {
       const fi = lstatEntrySync(parent.src);
       if (fi?.kind !== "dir") throw new BuildkitError("FailedPrecondition", `${this.#opts.display(parent.src)} is not a directory`);
       if (this.#copyDirectoryOnly(parent.dst, fi, overwrite)) {
+        this.allocated += fi.blocks * 512; // made late, filled later: its source's size
         this.#copyFileInfo(fi, parent.dst);
         copyXattrs(parent.src, parent.dst);
       }
@@ -236,6 +276,14 @@ export class Copier {
     applyOwnerSync(target, this.#opts.chowner, { uid: fi.uid, gid: fi.gid });
     if (fi.kind !== "symlink") chmodSync(target, this.#mode(fi));
     this.#copyTimes(fi, target);
+  }
+
+  /** What #copyFileInfo would set, for a copy through a directory pair. */
+  #fileMeta(fi: Entry): FileMeta {
+    const owner = this.#opts.chowner({ uid: fi.uid, gid: fi.gid });
+    const ts = this.#opts.timestampNs;
+    // Only the permission, set-id and sticky bits of the mode are used.
+    return { size: fi.size, mode: this.#mode(fi), timeNs: ts ?? fi.mtimeNs, atimeNs: ts ?? fi.atimeNs, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) };
   }
 
   #mode(fi: Entry): number {

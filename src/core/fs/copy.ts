@@ -90,39 +90,66 @@ async function expandSources(action: pb.FileActionCopy, srcRoot: string): Promis
  * Where one source goes (fsutil's prepareTargetDir): into `dest` when dest is an existing
  * directory and the source is a file, or a directory copied as a whole; creates the parent.
  */
-async function prepareTarget(source: { followed: string; path: string }, dest: string, opts: MkdirAllOptions & { dirCopyContents: boolean }): Promise<string> {
+async function prepareTarget(
+  source: { followed: string; path: string },
+  dest: string,
+  opts: MkdirAllOptions & { dirCopyContents: boolean; mkdirs: (path: string, opts: MkdirAllOptions) => Promise<void> },
+): Promise<string> {
   const src = source.path;
   const srcIsDir = (await lstat(source.followed)).isDirectory();
   const destSt = await ifExists(() => stat(dest));
   let target = dest;
   if ((!opts.dirCopyContents && srcIsDir && destSt) || (!srcIsDir && destSt?.isDirectory())) target = posix.join(dest, baseName(src));
   const parent = opts.dirCopyContents && srcIsDir && !destSt ? target : posix.dirname(target);
-  if (isInside(opts.root, parent)) await mkdirAll(parent, opts);
+  if (isInside(opts.root, parent)) await opts.mkdirs(parent, opts);
   return target;
 }
 
-/** Applies a copy action from dirs.src into dirs.dest. */
-export async function copyAction(action: pb.FileActionCopy, dirs: CopyDirs, ctx: CopyContext): Promise<void> {
+/**
+ * Applies a copy action from dirs.src into dirs.dest. Returns the allocated bytes of what it made
+ * (the copied entries and the directories made for the destination path), or undefined when an
+ * archive was unpacked (not counted).
+ */
+export async function copyAction(action: pb.FileActionCopy, dirs: CopyDirs, ctx: CopyContext): Promise<number | undefined> {
   if (!action.createDestPath) await checkDestParent(dirs.dest, action.dest);
   const copier = makeCopier(action, ctx, dirs);
   const sources = await expandSources(action, dirs.src);
-  if (sources.length === 0) return;
+  if (sources.length === 0) return 0;
+  let counted = true;
+  /** Directories made for the destination path: [first made, deepest]. */
+  const made: [string, string][] = [];
+  const mkdirs = async (path: string, opts: MkdirAllOptions) => {
+    const first = await mkdirAll(path, opts);
+    if (first !== undefined) made.push([first, path]);
+  };
   const mk: MkdirAllOptions = { root: await resolveInRoot(dirs.dest, "/"), mode: 0o755, chowner: ctx.chowner, timestampNs: ctx.timestampNs };
   const ensure = ensureDestDir(action.dest);
-  if (ensure !== "") await mkdirAll(await resolveInRoot(dirs.dest, ensure), mk);
+  if (ensure !== "") await mkdirs(await resolveInRoot(dirs.dest, ensure), mk);
   const dest = await resolveInRoot(dirs.dest, action.dest);
   for (const src of sources) {
     if (action.attemptUnpackDockerCompatibility) {
       // ADD: an archive (after following every link, as BuildKit's RootPath does) is unpacked.
       const archive = await resolveInRoot(dirs.src, src, { followFinal: true });
       if (await isArchive(archive)) {
-        await mkdirAll(dest, mk);
+        await mkdirs(dest, mk);
         await unpackArchive(archive, dest, { display: cleanAbs(src) });
+        counted = false;
         continue;
       }
     }
     const srcFollowed = await resolveInRoot(dirs.src, src, { followFinal: action.followSymlink });
-    const target = await prepareTarget({ followed: srcFollowed, path: src }, dest, { ...mk, dirCopyContents: action.dirCopyContents });
+    const target = await prepareTarget({ followed: srcFollowed, path: src }, dest, { ...mk, dirCopyContents: action.dirCopyContents, mkdirs });
     await copier.copyRoot(srcFollowed, target);
   }
+  if (!counted) return undefined;
+  let allocated = copier.allocated;
+  const seen = new Set<string>();
+  for (const [first, deepest] of made) {
+    for (let d = deepest; !seen.has(d); d = posix.dirname(d)) {
+      seen.add(d);
+      allocated += Number((await lstat(d, { bigint: true })).blocks) * 512;
+      if (d === first) break;
+    }
+  }
+  return allocated;
 }

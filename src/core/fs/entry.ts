@@ -11,6 +11,7 @@ import { errnoCode } from "./fs-error.ts";
 import { applyOwner } from "./owner.ts";
 import type { Chowner } from "./owner.ts";
 import { isInside } from "./safe-path.ts";
+import { lstatFullAt } from "./statx.ts";
 import { setTimes } from "./sys.ts";
 
 export type EntryKind = "dir" | "file" | "symlink" | "special";
@@ -22,9 +23,12 @@ export interface Entry {
   uid: number;
   gid: number;
   nlink: number;
+  size: number;
   /** "dev:ino", identifying hard links. */
   inode: string;
   rdev: bigint;
+  /** Allocated 512-byte blocks. */
+  blocks: number;
   atimeNs: bigint;
   mtimeNs: bigint;
 }
@@ -47,6 +51,26 @@ export async function lstatEntry(path: string): Promise<Entry | undefined> {
   return toEntry(st);
 }
 
+/** {@link lstatEntrySync} of `name` in the directory open as `dirfd` (statx.ts must be available). */
+export function lstatEntryAt(dirfd: number, name: string): Entry | undefined {
+  const st = lstatFullAt(dirfd, name);
+  if (st === undefined) return undefined;
+  const type = st.mode & 0o170000;
+  return {
+    kind: type === 0o040000 ? "dir" : type === 0o100000 ? "file" : type === 0o120000 ? "symlink" : "special",
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    nlink: st.nlink,
+    size: st.size,
+    inode: `${st.dev}:${st.ino}`,
+    rdev: st.rdev,
+    blocks: st.blocks,
+    atimeNs: st.atimeNs,
+    mtimeNs: st.mtimeNs,
+  };
+}
+
 /** {@link lstatEntry} as one synchronous syscall, for loops over many entries. */
 export function lstatEntrySync(path: string): Entry | undefined {
   const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
@@ -60,8 +84,10 @@ function toEntry(st: BigIntStats): Entry {
     uid: Number(st.uid),
     gid: Number(st.gid),
     nlink: Number(st.nlink),
+    size: Number(st.size),
     inode: `${st.dev}:${st.ino}`,
     rdev: st.rdev,
+    blocks: Number(st.blocks),
     atimeNs: st.atimeNs,
     mtimeNs: st.mtimeNs,
   };

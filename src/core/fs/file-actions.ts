@@ -34,6 +34,11 @@ export interface FileActionOptions {
   idmap?: IdentityMapping;
   /** Directory holding /etc/passwd and /etc/group for a named owner's input (default: base). */
   userRoot?: UserRootResolver;
+  /**
+   * Called once a copy is done with the allocated bytes of what it made (see copyAction); not
+   * called for other actions, nor when the copy could not count (an unpacked archive).
+   */
+  onAllocated?: (bytes: number) => void;
 }
 
 /** Nanoseconds since the epoch, or undefined for -1 ("keep"). */
@@ -118,10 +123,11 @@ async function symlinkAction(a: pb.FileActionSymlink, base: string, own: Ownersh
   await applyTimestamp(p, timestampNs(a.timestamp));
 }
 
-async function copy(a: pb.FileActionCopy, dirs: FileActionDirs, own: Ownership): Promise<void> {
+async function copy(a: pb.FileActionCopy, dirs: FileActionDirs, own: Ownership, onAllocated?: (bytes: number) => void): Promise<void> {
   if (dirs.secondary === undefined) throw fsError("InvalidArgument", "no source directory");
   const linkable = (dirs.linkable ?? false) && own.keepsOwner;
-  await copyAction(a, { src: dirs.secondary, dest: dirs.base }, { chowner: own.chowner, timestampNs: timestampNs(a.timestamp), linkable });
+  const allocated = await copyAction(a, { src: dirs.secondary, dest: dirs.base }, { chowner: own.chowner, timestampNs: timestampNs(a.timestamp), linkable });
+  if (allocated !== undefined) onAllocated?.(allocated);
 }
 
 /** Runs `fn`, turning any failure into `verb path: cause`. */
@@ -157,7 +163,7 @@ export async function applyFileAction(action: pb.FileAction.$Properties, dirs: F
   }
   if (action.copy) {
     const a = new pb.FileActionCopy(action.copy);
-    return labelled("copy", a.src, async () => copy(a, dirs, await ownership(a.owner, dirs, opts)));
+    return labelled("copy", a.src, async () => copy(a, dirs, await ownership(a.owner, dirs, opts), opts.onAllocated));
   }
   throw new BuildkitError("InvalidArgument", "file action: no action set");
 }

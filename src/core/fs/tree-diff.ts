@@ -1,28 +1,126 @@
-import { copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, symlink, chmod, utimes } from "node:fs/promises";
-import type { BigIntStats } from "node:fs";
-import { join } from "node:path";
-
 /**
- * Writes into `out` every entry of `upper` that is new or changed compared with `lower`
- * (type, mode, owner, size, modification time, link target), with the directories that lead
- * to it. Entries that exist only in `lower` (deletions) are not represented.
+ * The diff of two trees as a tree of its own: writes into `out` every entry of `upper` that is
+ * new or changed compared with `lower` (type, mode, owner, size, modification time, link
+ * target), with the directories that lead to it. Entries that exist only in `lower`
+ * (deletions) are not represented; devices, fifos and sockets are left out.
+ *
+ * Synchronous calls, paced (pacer.ts), as the other tree copies: files through the directory
+ * pair held open (fd-copy.ts), times to the nanosecond, hard links within upper kept as links,
+ * and each directory's owner, mode and times set once everything below it is written (writing
+ * into a directory moves its mtime).
  */
-export async function writeTreeDiff(lower: string, upper: string, out: string, rel = ""): Promise<void> {
-  for (const name of (await readdir(join(upper, rel))).sort()) {
-    const path = join(rel, name);
-    const u = await lstat(join(upper, path), { bigint: true });
-    const l = await lstat(join(lower, path), { bigint: true }).catch(() => undefined);
-    if (u.isDirectory()) {
-      // A directory's times change with its children, which the diff carries anyway; only a
-      // new directory or a changed mode or owner makes the directory itself part of it.
-      if (!l?.isDirectory() || !sameOwnerAndMode(u, l)) await copyMeta(join(out, path), u, true);
-      await writeTreeDiff(lower, upper, out, path);
-      continue;
-    }
-    if (l && sameMeta(u, l) && sameType(u, l) && (u.isSymbolicLink() ? (await readlink(join(upper, path))) === (await readlink(join(lower, path))) : true)) continue;
-    await ensureParents(upper, out, rel);
-    await copyEntry(join(upper, path), join(out, path), u);
+import type { BigIntStats } from "node:fs";
+import { chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
+import { openDirPair } from "./fd-copy.ts";
+import { errnoCode } from "./fs-error.ts";
+import type { DirPair } from "./fd-copy.ts";
+import { Pacer } from "./pacer.ts";
+import { setTimesSync } from "./sys.ts";
+
+export async function writeTreeDiff(lower: string, upper: string, out: string, signal?: AbortSignal): Promise<void> {
+  const diff = new TreeDiff(lower, upper, out);
+  const pacer = new Pacer(`diffing ${upper}`, signal);
+  try {
+    await diff.dir("", pacer);
+  } finally {
+    diff.finish();
   }
+}
+
+class TreeDiff {
+  readonly #lower: string;
+  readonly #upper: string;
+  readonly #out: string;
+  /** Directories made in out, in order, with the upper stats to give them at the end. */
+  readonly #made: [string, BigIntStats][] = [];
+  readonly #exists = new Set<string>([""]);
+  /** First copy of each multiply-linked upper inode: its path in out. */
+  readonly #links = new Map<string, string>();
+
+  constructor(lower: string, upper: string, out: string) {
+    this.#lower = lower;
+    this.#upper = upper;
+    this.#out = out;
+  }
+
+  async dir(rel: string, pacer: Pacer): Promise<void> {
+    const sub = rel === "" ? "" : `/${rel}`;
+    let pair: DirPair | undefined;
+    try {
+      for (const name of readdirSync(`${this.#upper}${sub}`).sort()) {
+        const path = rel === "" ? name : `${rel}/${name}`;
+        const u = lstatSync(`${this.#upper}/${path}`, { bigint: true });
+        const l = lstatIfAny(`${this.#lower}/${path}`);
+        if (u.isDirectory()) {
+          // A directory's times change with its children, which the diff carries anyway; only a
+          // new directory or a changed mode or owner makes the directory itself part of it.
+          if (!l?.isDirectory() || !sameOwnerAndMode(u, l)) this.#ensureDir(path);
+          await this.dir(path, pacer);
+          continue;
+        }
+        const paused = pacer.tick();
+        if (paused) await paused;
+        if (l && sameMeta(u, l) && sameType(u, l) && (!u.isSymbolicLink() || readlinkSync(`${this.#upper}/${path}`) === readlinkSync(`${this.#lower}/${path}`))) continue;
+        this.#ensureDir(rel);
+        if (!u.isFile() && !u.isSymbolicLink()) continue;
+        const dst = `${this.#out}/${path}`;
+        const first = u.nlink > 1n ? this.#links.get(`${u.dev}:${u.ino}`) : undefined;
+        if (first !== undefined) linkSync(first, dst);
+        else if (u.isSymbolicLink()) {
+          symlinkSync(readlinkSync(`${this.#upper}/${path}`), dst);
+          lchownSync(dst, Number(u.uid), Number(u.gid));
+          setTimesSync(dst, u.atimeNs, u.mtimeNs);
+        } else {
+          pair ??= openDirPair(`${this.#upper}${sub}`, `${this.#out}${sub}`);
+          const meta = { size: Number(u.size), mode: Number(u.mode), uid: Number(u.uid), gid: Number(u.gid), timeNs: u.mtimeNs, atimeNs: u.atimeNs };
+          if (pair) pair.copyFile(name, meta);
+          else copyWithPaths(`${this.#upper}/${path}`, dst, u);
+          if (u.nlink > 1n) this.#links.set(`${u.dev}:${u.ino}`, dst);
+        }
+      }
+    } finally {
+      pair?.close();
+    }
+  }
+
+  /** Sets the made directories' owner, mode and times, deepest first. */
+  finish(): void {
+    for (const [dir, st] of this.#made.toReversed()) setMeta(dir, st);
+  }
+
+  /** Makes `rel` and its missing parents in out, to be given upper's metadata at the end. */
+  #ensureDir(rel: string): void {
+    if (this.#exists.has(rel)) return;
+    const slash = rel.lastIndexOf("/");
+    this.#ensureDir(slash < 0 ? "" : rel.slice(0, slash));
+    const dst = `${this.#out}/${rel}`;
+    mkdirSync(dst, { mode: 0o700 });
+    this.#made.push([dst, lstatSync(`${this.#upper}/${rel}`, { bigint: true })]);
+    this.#exists.add(rel);
+  }
+}
+
+/** lstat, or undefined when nothing is there (a file where a directory was is nothing below it). */
+function lstatIfAny(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch (err) {
+    if (errnoCode(err) === "ENOTDIR") return undefined;
+    throw err;
+  }
+}
+
+/** Without libc: Node's calls by path. */
+function copyWithPaths(src: string, dst: string, st: BigIntStats): void {
+  copyFileSync(src, dst, constants.COPYFILE_EXCL);
+  setMeta(dst, st);
+}
+
+/** Owner first (chown clears set-id bits), then mode, then times. */
+function setMeta(path: string, st: BigIntStats): void {
+  lchownSync(path, Number(st.uid), Number(st.gid));
+  chmodSync(path, Number(st.mode & 0o7777n));
+  setTimesSync(path, st.atimeNs, st.mtimeNs);
 }
 
 function sameType(a: BigIntStats, b: BigIntStats): boolean {
@@ -35,35 +133,4 @@ function sameOwnerAndMode(a: BigIntStats, b: BigIntStats): boolean {
 
 function sameMeta(a: BigIntStats, b: BigIntStats): boolean {
   return sameOwnerAndMode(a, b) && a.size === b.size && a.mtimeNs === b.mtimeNs;
-}
-
-/** Creates the parent directories of rel in out, with upper's modes and owners. */
-async function ensureParents(upper: string, out: string, rel: string): Promise<void> {
-  let acc = "";
-  for (const part of rel.split("/").filter(Boolean)) {
-    acc = join(acc, part);
-    const st = await lstat(join(upper, acc), { bigint: true });
-    await copyMeta(join(out, acc), st, true);
-  }
-}
-
-async function copyMeta(dest: string, st: BigIntStats, dir: boolean): Promise<void> {
-  if (dir) await mkdir(dest, { recursive: true });
-  await lchown(dest, Number(st.uid), Number(st.gid));
-  await chmod(dest, Number(st.mode & 0o7777n));
-  await utimes(dest, new Date(Number(st.atimeNs / 1_000_000n)), new Date(Number(st.mtimeNs / 1_000_000n)));
-}
-
-async function copyEntry(src: string, dest: string, st: BigIntStats): Promise<void> {
-  if (st.isSymbolicLink()) {
-    await symlink(await readlink(src), dest);
-    await lchown(dest, Number(st.uid), Number(st.gid));
-    await lutimes(dest, new Date(Number(st.atimeNs / 1_000_000n)), new Date(Number(st.mtimeNs / 1_000_000n)));
-    return;
-  }
-  if (st.isFile()) {
-    await copyFile(src, dest);
-    await copyMeta(dest, st, false);
-  }
-  // Devices, fifos and sockets are left out of diffs.
 }

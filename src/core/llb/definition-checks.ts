@@ -6,7 +6,8 @@
  */
 import type { Digest } from "../digest.ts";
 import { invalidArgument, type BuildkitError } from "../errors.ts";
-import { pb } from "../pb/index.ts";
+import type { pb } from "../pb/index.ts";
+import { OPS_ENUMS } from "../pb/ops-schema.ts";
 
 /** An int64 field of a decoded message; proto3 leaves unset fields out, and they read as 0. */
 export function int64(value: number | null | undefined): number {
@@ -22,11 +23,12 @@ export function opName(kind: string, digest: Digest): string {
   return `${kind} op ${digest.slice(0, 19)}`;
 }
 
-const BIND = pb.MountType.BIND;
-const CACHE = pb.MountType.CACHE;
-const KNOWN_MOUNT_TYPES: ReadonlySet<number> = new Set([BIND, pb.MountType.SECRET, pb.MountType.SSH, CACHE, pb.MountType.TMPFS]);
-const KNOWN_NETWORK: ReadonlySet<number> = new Set([pb.NetMode.UNSET, pb.NetMode.HOST, pb.NetMode.NONE]);
-const KNOWN_SECURITY: ReadonlySet<number> = new Set([pb.SecurityMode.SANDBOX, pb.SecurityMode.INSECURE]);
+const { MountType, NetMode, SecurityMode } = OPS_ENUMS;
+const BIND = MountType.BIND;
+const CACHE = MountType.CACHE;
+const KNOWN_MOUNT_TYPES: ReadonlySet<number> = new Set([BIND, MountType.SECRET, MountType.SSH, CACHE, MountType.TMPFS]);
+const KNOWN_NETWORK: ReadonlySet<number> = new Set([NetMode.UNSET, NetMode.HOST, NetMode.NONE]);
+const KNOWN_SECURITY: ReadonlySet<number> = new Set([SecurityMode.SANDBOX, SecurityMode.INSECURE]);
 
 /** A bind mount that yields a result: writable with an output index (as BuildKit's client sets them). */
 export function isOutputMount(m: pb.Mount.$Properties): boolean {

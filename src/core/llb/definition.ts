@@ -1,9 +1,11 @@
 /**
  * Loads a marshalled LLB Definition and checks that it describes a well-formed graph.
  * Pure: bytes in, a validated graph out, or a BuildkitError("InvalidArgument").
+ * Decoded by pb/decode.ts (as protobufjs's generated code decodes, without loading it).
  */
-import { Reader } from "protobufjs/minimal.js";
-import { pb } from "../pb/index.ts";
+import { decodeMessage } from "../pb/decode.ts";
+import type { pb } from "../pb/index.ts";
+import { OPS_SCHEMA } from "../pb/ops-schema.ts";
 import { sha256 } from "../digest.ts";
 import type { Digest } from "../digest.ts";
 import { checkOp, int64, invalid, opName, outputCount } from "./definition-checks.ts";
@@ -49,13 +51,6 @@ export interface LoadedDefinition {
 }
 
 
-/** A reader that keeps unknown fields (protobufjs drops them by default): an op type we do not know is one. */
-function keepingUnknowns(bytes: Uint8Array): Reader {
-  const reader = Reader.create(bytes);
-  reader.discardUnknown = false;
-  return reader;
-}
-
 function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -63,7 +58,7 @@ function reason(err: unknown): string {
 export function loadDefinition(bytes: Uint8Array): LoadedDefinition {
   let def: pb.Definition;
   try {
-    def = pb.Definition.decode(bytes);
+    def = decodeMessage<pb.Definition>(OPS_SCHEMA, "Definition", bytes);
   } catch (err) {
     throw invalid(`cannot decode: ${reason(err)}`);
   }
@@ -85,7 +80,8 @@ function decodeOps(def: pb.Definition): Map<Digest, LoadedOp> {
     if (ops.has(digest)) return; // the same op twice is harmless: keep the first
     let op: pb.Op;
     try {
-      op = pb.Op.decode(keepingUnknowns(bytes));
+      // Unknown fields kept: an op type we do not know is one.
+      op = decodeMessage<pb.Op>(OPS_SCHEMA, "Op", bytes, { keepUnknown: true });
     } catch (err) {
       throw invalid(`op ${n}: cannot decode: ${reason(err)}`);
     }

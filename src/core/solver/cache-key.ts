@@ -11,10 +11,10 @@
  *
  * As in BuildKit, an exec op's proxy settings and the IPs of its extra hosts are not part of
  * its key (a proxy is a route, not content; `--add-host db:IP` is the same build whatever
- * IP db has): such an op is keyed by its re-encoded form without them.
+ * IP db has): such an op is keyed by its re-encoded form without them (protobufjs's generated
+ * code, loaded for that only: no other key needs it).
  */
-import { Reader } from "protobufjs/minimal.js";
-import { pb } from "../pb/index.ts";
+import { fieldSpans } from "../pb/decode.ts";
 import type { Digest } from "../digest.ts";
 import { BuildkitError } from "../errors.ts";
 import type { LoadedOp } from "../llb/definition.ts";
@@ -30,12 +30,12 @@ export interface CacheKeyOptions {
 }
 
 /** The key of op given the keys of its input edges (see `outputKey`), one per op input in order. */
-export function cacheKey(op: LoadedOp, inputKeys: readonly Digest[], opts: CacheKeyOptions = {}): Digest {
+export async function cacheKey(op: LoadedOp, inputKeys: readonly Digest[], opts: CacheKeyOptions = {}): Promise<Digest> {
   if (inputKeys.length !== op.inputs.length) {
     throw new BuildkitError("Internal", `computing cache key of ${op.digest}: ${inputKeys.length} input keys for ${op.inputs.length} inputs`);
   }
   const h = new KeyHasher();
-  h.field("op", withoutInputs(keyBytes(op)));
+  h.field("op", withoutInputs(await keyBytes(op)));
   h.field("inputs", String(inputKeys.length));
   inputKeys.forEach((key, i) => {
     const content = opts.inputContentKeys?.[i];
@@ -55,10 +55,11 @@ export function outputKey(key: Digest, index: number): Digest {
 }
 
 /** The op's bytes as sent, or re-encoded without what does not change an exec's work. */
-function keyBytes(op: LoadedOp): Uint8Array {
+async function keyBytes(op: LoadedOp): Promise<Uint8Array> {
   const meta = op.op.exec?.meta;
   const hostIPs = meta?.extraHosts?.some((h) => h.IP);
   if (!meta || (!meta.proxy_env && !hostIPs)) return op.bytes;
+  const { pb } = await import("../pb/index.ts");
   const normalized = pb.Op.create({
     ...op.op,
     exec: pb.ExecOp.create({
@@ -71,15 +72,9 @@ function keyBytes(op: LoadedOp): Uint8Array {
 
 /** The op's bytes with its top-level inputs removed; every other field kept as sent. */
 function withoutInputs(bytes: Uint8Array): Uint8Array[] {
-  const reader = Reader.create(bytes);
-  const parts: Uint8Array[] = [];
-  while (reader.pos < reader.len) {
-    const start = reader.pos;
-    const tag = reader.uint32();
-    reader.skipType(tag & 7);
-    if (tag >>> 3 !== INPUTS_FIELD) parts.push(bytes.subarray(start, reader.pos));
-  }
-  return parts;
+  return fieldSpans(bytes)
+    .filter((f) => f.field !== INPUTS_FIELD)
+    .map((f) => bytes.subarray(f.start, f.end));
 }
 
 const encoder = new TextEncoder();

@@ -6,7 +6,8 @@
  */
 import { BuildkitError, invalidArgument } from "../errors.ts";
 import type { LoadedDefinition } from "../llb/definition.ts";
-import { pb } from "../pb/index.ts";
+import type { pb } from "../pb/index.ts";
+import { OPS_ENUMS } from "../pb/ops-schema.ts";
 
 export const ENTITLEMENTS = ["security.insecure", "network.host"] as const;
 export type Entitlement = (typeof ENTITLEMENTS)[number];
@@ -40,8 +41,8 @@ export function grantEntitlements(requested: readonly string[], daemonAllowed: r
 export function validateEntitlements(def: LoadedDefinition, granted: ReadonlySet<Entitlement>): void {
   for (const { op } of def.ops.values()) {
     if (!op.exec) continue;
-    if (op.exec.network === pb.NetMode.HOST && !granted.has("network.host")) throw notAllowed("network.host");
-    if (op.exec.security === pb.SecurityMode.INSECURE && !granted.has("security.insecure")) throw notAllowed("security.insecure");
+    if (op.exec.network === OPS_ENUMS.NetMode.HOST && !granted.has("network.host")) throw notAllowed("network.host");
+    if (op.exec.security === OPS_ENUMS.SecurityMode.INSECURE && !granted.has("security.insecure")) throw notAllowed("security.insecure");
   }
 }
 

@@ -12,6 +12,11 @@ import type { LoadedDefinition, LoadedOp } from "../llb/definition.ts";
  */
 export interface ResultRef {
   readonly id: string;
+  /**
+   * Allocated bytes of the result's own data, when the op counted them while writing (the
+   * cache index then needs no walk of the result to learn its size).
+   */
+  readonly size?: number;
   release(): Promise<void>;
 }
 

@@ -143,7 +143,7 @@ async function computeKey(job: Job, v: Vertex): Promise<Digest> {
   );
   const contentKey = await contentKeyOf(job, v);
   const inputContentKeys = v.adapter.inputKey === undefined ? undefined : await inputContentKeysOf(job, v);
-  const key = cacheKey(v.op, inputKeys, { contentKey, inputContentKeys });
+  const key = await cacheKey(v.op, inputKeys, { contentKey, inputContentKeys });
   v.key = key;
   v.contentKey = contentKey;
   if (v.adapter.remoteKeys !== undefined) v.remoteKeys = await job.guard(v, async () => await v.adapter.remoteKeys?.(job.context(v)));
@@ -264,5 +264,5 @@ async function execute(job: Job, v: Vertex, inputs: readonly ResultRef[], ctx: W
 function record(job: Job, v: Vertex, refs: readonly ResultRef[], inputs: readonly ResultRef[]): void {
   const key = v.key as Digest;
   const meta = { description: v.name, kind: v.op.kind ?? "", parents: inputs.map((i) => i.id) };
-  refs.forEach((ref, index) => job.opts.store.save(key, index, ref.id, meta));
+  refs.forEach((ref, index) => job.opts.store.save(key, index, ref.id, ref.size === undefined ? meta : { ...meta, size: ref.size }));
 }

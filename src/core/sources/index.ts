@@ -37,7 +37,12 @@ const httpSource: SourceFactory = (op, _platform, deps) =>
 export const SOURCES: Readonly<Record<string, SourceFactory>> = {
   local: (op, _platform, deps) => localSource(op, deps),
   "docker-image": (op, platform, deps) =>
-    lazyAdapter(async () => (await import("./image/source.ts")).imageSource(op, platform, { ...deps, registry: await deps.registry() })),
+    lazyAdapter(async () => {
+      // Not a spread of deps: that would read (and so open) the stat cache and the content
+      // index, which a cached pinned image never needs; nor does it need the registry client.
+      const imageDeps = { worker: deps.worker, refs: deps.refs, content: deps.content, registry: deps.registry, get index() { return deps.index; } };
+      return (await import("./image/source.ts")).imageSource(op, platform, imageDeps);
+    }),
   git: (op, _platform, deps) => lazyAdapter(async () => (await import("./git/index.ts")).gitSource(op, { ...deps, gitCacheDir: statePath(deps.worker.root, "git") })),
   http: httpSource,
   https: httpSource,

@@ -11,6 +11,8 @@ export interface OpenDatabaseOptions {
   readonly safeIntegers?: boolean;
   /** Where the warning goes (stderr by default). */
   readonly warn?: (line: string) => void;
+  /** Told when a damaged file was moved aside and an empty database made in its place. */
+  readonly onDamaged?: (aside: string) => void;
 }
 
 /** SQLite's words for a file that is not (or no longer) a database. */
@@ -33,6 +35,7 @@ export function openDatabase(path: string, init: (db: Database) => void, opts: O
     for (const suffix of ["", "-wal", "-shm"]) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
     const warn = opts.warn ?? ((line: string) => void process.stderr.write(line));
     warn(`warning: ${path} is damaged (${err instanceof Error ? err.message : String(err)}): moved to ${aside}, starting with an empty one\n`);
+    opts.onDamaged?.(aside);
     return openAndInit(path, init, opts);
   }
 }

@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { copy, local, mkfile, rm, scratch } from "../../../src/core/llb/index.ts";
+import { createOverlaySnapshotter } from "../../../src/backends/standalone/snapshotter.ts";
+import { openCacheStore } from "../../../src/core/cache/store.ts";
+import { statePath } from "../../../src/core/worker/storage.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { BuildHarness } from "./harness.ts";
 
@@ -29,6 +32,27 @@ function snapshotCopies(): [string, number, number][] {
         return [];
       }
     });
+}
+
+/**
+ * [description, size] of every result whose size the cache index holds, after checking each
+ * against a disk-usage walk of its snapshot (sizes counted while copying must equal it).
+ */
+async function recordedSizes(): Promise<[string, number][]> {
+  const store = openCacheStore(statePath(h.root, "cacheIndex"));
+  const snapshots = await createOverlaySnapshotter({ root: h.root });
+  try {
+    const out: [string, number][] = [];
+    for (const r of store.list()) {
+      if (r.size === undefined || (await snapshots.stat(r.id)) === undefined) continue;
+      expect([r.description, r.size]).toEqual([r.description, (await snapshots.usage(r.id)).size]);
+      out.push([r.description, r.size]);
+    }
+    return out;
+  } finally {
+    store.close();
+    await snapshots.close();
+  }
 }
 
 describe.skipIf(!run)("hard-linked copies", () => {
@@ -67,6 +91,8 @@ describe.skipIf(!run)("hard-linked copies", () => {
     const shared = snapshotCopies().filter(([, , nlink]) => nlink >= 2);
     expect(shared.length).toBeGreaterThanOrEqual(2);
     expect(shared.every(([content, mode]) => content === "orig\n" && mode === 0o644)).toBe(true);
+    // The linked COPY's size was counted while copying too.
+    expect((await recordedSizes()).some(([description]) => description.startsWith("copy"))).toBe(true);
   });
 
   test("incremental local source: a changed file is written anew, unchanged ones linked, earlier results intact", async () => {
@@ -99,5 +125,8 @@ describe.skipIf(!run)("hard-linked copies", () => {
     const others = copies("inc-other");
     expect(others.length).toBe(2);
     expect(others[0]!.ino).toBe(others[1]!.ino);
+    // Each local snapshot's size was counted while copying: what a disk-usage walk finds.
+    const sizes = await recordedSizes();
+    expect(sizes.filter(([description]) => description.startsWith("local://inc")).length).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -98,6 +98,19 @@ describe("local exporter", () => {
     expect(lstatSync(join(dest, "hello")).isFile()).toBe(true);
     expect(readdirSync(outside)).toEqual(["hello"]);
     expect(readFileSync(join(outside, "hello"), "utf8")).toBe("outside");
+  });
+
+  test("a dest that is a symlink to a directory is written through; times to the nanosecond, hard links kept", async () => {
+    const tree = sampleTree();
+    utimesSync(join(tree, "hello"), 1_600_000_000.123456, 1_600_000_000.123456);
+    linkSync(join(tree, "hello"), join(tree, "bin/hello-again"));
+    const real = temp();
+    const dest = join(temp(), "via-link");
+    symlinkSync(real, dest);
+    await exportTo(dest, resultOf(tree));
+    expect(readdirSync(real).sort()).toEqual(["bin", "hello", "link"]);
+    expect(lstatSync(join(real, "hello"), { bigint: true }).mtimeNs).toBe(lstatSync(join(tree, "hello"), { bigint: true }).mtimeNs);
+    expect(lstatSync(join(real, "bin/hello-again")).ino).toBe(lstatSync(join(real, "hello")).ino);
   });
 
   test("exporting into the current directory of a source tree keeps the tree", async () => {

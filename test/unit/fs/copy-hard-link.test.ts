@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, lstatSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { diskUsage } from "../../../src/core/fs/disk-usage.ts";
 import { applyFileAction } from "../../../src/core/fs/file-actions.ts";
 import type { pb } from "../../../src/core/pb/index.ts";
 import { cleanup, copyAction, copyDirs, read } from "./fixtures.ts";
@@ -51,5 +52,35 @@ describe("copy: hard links from a linkable source", () => {
     const d = copyDirs({ "f": "x" });
     await applyFileAction(copyAction("/f", "/g"), d);
     expect(ino(d.base, "g")).not.toBe(ino(d.secondary, "f"));
+  });
+});
+
+describe("copy: allocated bytes counted while copying", () => {
+  /** What a disk-usage walk finds under root, root itself aside. */
+  const walked = async (root: string) => (await diskUsage(root)).size - lstatSync(root).blocks * 512;
+
+  test("equal a walk of an empty base after the copy, linked, copied, into made directories or not", async () => {
+    const big = "z".repeat(300_000);
+    const cases: [string, string, pb.FileActionCopy.$Properties, boolean][] = [
+      ["/", "/", { dirCopyContents: true }, true],
+      ["/", "/", { dirCopyContents: true }, false],
+      ["/src", "/deep/er/out", { createDestPath: true }, true],
+      ["/src", "/app/", { createDestPath: true, dirCopyContents: true }, false],
+      ["/src/big", "/x/y/", { createDestPath: true }, false],
+      ["/src/*", "/w/", { createDestPath: true, allowWildcard: true }, true],
+    ];
+    for (const [src, dest, o, linkable] of cases) {
+      const d = copyDirs({ "src/a": "1", "src/sub/b": "2", "src/l": "->a", "src/big": big, "src/sub/deeper/c": big });
+      let counted: number | undefined;
+      await applyFileAction(copyAction(src, dest, o), { ...d, linkable }, { onAllocated: (n) => (counted = n) });
+      expect([src, dest, counted]).toEqual([src, dest, await walked(d.base)]);
+    }
+  });
+
+  test("not reported for actions other than copy", async () => {
+    const d = copyDirs({});
+    let called = false;
+    await applyFileAction({ mkdir: { path: "/m", mode: 0o755, makeParents: true, timestamp: -1 } }, d, { onAllocated: () => (called = true) });
+    expect(called).toBe(false);
   });
 });

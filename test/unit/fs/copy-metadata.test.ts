@@ -1,7 +1,7 @@
 // Copy metadata that needs privileges or kernel support: owners, device nodes, xattrs.
 import { afterEach, describe, expect, test } from "bun:test";
 import { dlopen, FFIType } from "bun:ffi";
-import { chownSync, lstatSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import { cleanup, copyDirs as setup, isRoot, runCopy as run } from "./fixtures.ts";
 
@@ -30,6 +30,27 @@ describe.skipIf(!isRoot)("copy: ownership (root)", () => {
     await run(d, "/f", "/g", { owner: { user: { byName: { name: "app" } }, group: { byName: { name: "web" } } } });
     const st = lstatSync(join(d.base, "g"));
     expect([st.uid, st.gid]).toEqual([1000, 33]);
+  });
+
+  test("files in set-gid directories keep their own group, set-id bits and modes", async () => {
+    const d = setup({ "t/f": "x", "t/s": "y", "t/w": "z" }, { "into/": "" });
+    chownSync(join(d.secondary, "t"), 0, 777);
+    chmodSync(join(d.secondary, "t"), 0o2775);
+    chownSync(join(d.secondary, "t/f"), 1234, 5678);
+    chownSync(join(d.secondary, "t/s"), 0, 0);
+    chmodSync(join(d.secondary, "t/s"), 0o6755);
+    chmodSync(join(d.secondary, "t/w"), 0o666);
+    chownSync(join(d.base, "into"), 0, 999);
+    chmodSync(join(d.base, "into"), 0o2777);
+    await run(d, "/t", "/out"); // a directory the copy makes, set-gid as its source
+    await run(d, "/t/", "/into/", { dirCopyContents: true }); // an existing set-gid directory
+    for (const dir of ["out", "into"]) {
+      const f = lstatSync(join(d.base, dir, "f"));
+      const s = lstatSync(join(d.base, dir, "s"));
+      const w = lstatSync(join(d.base, dir, "w"));
+      expect([dir, f.uid, f.gid, s.gid, s.mode & 0o7777, w.mode & 0o7777]).toEqual([dir, 1234, 5678, 0, 0o6755, 0o666]);
+    }
+    expect(lstatSync(join(d.base, "out")).mode & 0o7777).toBe(0o2775);
   });
 
   test("device nodes are recreated", async () => {

@@ -26,7 +26,7 @@ import { resolveScoped } from "./scoped-path.ts";
 import { removeBundle, runcFor } from "./sweep.ts";
 import { resolveUser } from "./user.ts";
 
-export { sweepRunc, sweepRuntimes } from "./sweep.ts";
+export { runtimeDirs, sweepRunc, sweepRuntimes } from "./sweep.ts";
 export type { RuncSweepReport } from "./sweep.ts";
 export { findRunc } from "./runc.ts";
 export { chooseRuntime } from "./oci-runtime.ts";

@@ -67,9 +67,19 @@ export async function sweepRunc(root: string, opts: { runcPath?: string } = {}):
  * requested path. Each state dir is looked at only when it has entries.
  */
 export async function sweepRuntimes(root: string, requested?: string): Promise<RuncSweepReport> {
+  let containers = 0;
+  for (const path of runtimePaths(requested)) containers += await sweepContainers(root, path);
+  return { containers, bundles: await sweepBundles(root) };
+}
+
+/** The runtimes whose state dirs a sweep looks in: runc's default, crun when installed, a given path. */
+function runtimePaths(requested: string | undefined): Set<string | undefined> {
   const paths = new Set<string | undefined>([undefined, whichRuntime("crun")]);
   if (requested !== undefined && requested.includes("/")) paths.add(requested);
-  let containers = 0;
-  for (const path of paths) containers += await sweepContainers(root, path);
-  return { containers, bundles: await sweepBundles(root) };
+  return paths;
+}
+
+/** Where a runtime keeps a container's state or bundle: all empty when no container is left. */
+export function runtimeDirs(root: string, requested?: string): string[] {
+  return [...[...runtimePaths(requested)].map((path) => runtimeStateDir(root, path)), join(root, "bundles")];
 }

@@ -3,6 +3,7 @@
 // A committed record also says whether its data is known to be on disk (durable) and, until it
 // is, which boot wrote it: see ../durability.ts.
 import type { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
 import { openDatabase } from "../../../core/sqlite/open-database.ts";
 import type { SnapshotInfo } from "../../../core/worker/snapshotter.ts";
 
@@ -46,8 +47,11 @@ const COLUMNS = "id, name, kind, parent_id AS parentId, created";
 
 export class SnapshotMetadata {
   readonly #db: Database;
+  /** The database was made by this open (none was there, or a damaged one was moved aside). */
+  readonly fresh: boolean;
 
   constructor(path: string) {
+    let fresh = !existsSync(path);
     // A damaged file is moved aside: every snapshot directory then reads as an orphan and is swept.
     this.#db = openDatabase(path, (db) => {
       db.run("PRAGMA journal_mode = WAL");
@@ -56,7 +60,13 @@ export class SnapshotMetadata {
       db.run("PRAGMA busy_timeout = 5000");
       addDurabilityColumns(db);
       db.transaction(() => db.run(SCHEMA))();
-    });
+    }, { onDamaged: () => void (fresh = true) });
+    this.fresh = fresh;
+  }
+
+  /** Whether any active or view record is left (they belong to the process that made them). */
+  hasUncommitted(): boolean {
+    return this.#db.query("SELECT 1 FROM snapshots WHERE kind != 'committed' LIMIT 1").get() !== null;
   }
 
   get(name: string): SnapshotRecord | undefined {

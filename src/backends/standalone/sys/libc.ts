@@ -7,12 +7,25 @@ import { cString, errnoName, lastErrno as errno } from "../../../core/sys/libc.t
 
 export { errnoName };
 
-const libc = dlopen("libc.so.6", {
-  mount: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
-  umount2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-  getpagesize: { args: [], returns: FFIType.i32 },
-  flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-});
+// Bound on first use, in two groups: bun:ffi compiles a trampoline per symbol (~0.3 ms each
+// here), and a cached build only takes the root's lock.
+function openMounting() {
+  return dlopen("libc.so.6", {
+    mount: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+    umount2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    getpagesize: { args: [], returns: FFIType.i32 },
+  });
+}
+function openLocking() {
+  return dlopen("libc.so.6", { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
+}
+let mounting: ReturnType<typeof openMounting> | undefined;
+let locking: ReturnType<typeof openLocking> | undefined;
+const libc = {
+  get symbols() {
+    return (mounting ??= openMounting()).symbols;
+  },
+};
 
 /** mount(2) flags (include/uapi/linux/mount.h). */
 export const MS = {
@@ -55,7 +68,7 @@ export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
 
 /** flock(2); returns 0 or errno. */
 export function sysFlock(fd: number, operation: number): number {
-  return libc.symbols.flock(fd, operation) === 0 ? 0 : errno();
+  return (locking ??= openLocking()).symbols.flock(fd, operation) === 0 ? 0 : errno();
 }
 
 let pageSize: number | undefined;

@@ -18,6 +18,7 @@ import type { Worker } from "../../worker/worker.ts";
 import type { CacheLayer } from "./format.ts";
 import type { CacheTask } from "./progress.ts";
 import type { BlobSource } from "./source.ts";
+import { countBytes } from "../../progress/count-bytes.ts";
 
 /** The snapshot an imported record with no layers stands for. */
 export const EMPTY_SNAPSHOT = "layer-empty";
@@ -83,16 +84,7 @@ async function fetchBlob(layer: CacheLayer, source: BlobSource, deps: ChainDeps,
   const { blob } = layer;
   if ((await blobSize(deps.content, blob.digest)) === blob.size) return;
   const stream = await source.fetch(blob, deps.signal);
-  let done = 0;
-  const counted = stream.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, c) {
-        done += chunk.byteLength;
-        task.status(blob.digest, done, blob.size);
-        c.enqueue(chunk);
-      },
-    }),
-  );
+  const counted = countBytes(stream, (done) => task.status(blob.digest, done, blob.size));
   await writeBlob(deps.content, blob.digest, counted, { signal: deps.signal });
   source.fetched?.(blob.digest);
   task.status(blob.digest, blob.size, blob.size, true);

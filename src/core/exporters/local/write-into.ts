@@ -5,16 +5,22 @@
  * written under a temporary name beside its target and renamed over it, so an interrupted
  * export leaves every path either old or new, never half-written. Entries in dest are checked
  * with lstat and replaced, never followed: a symlink in dest cannot redirect a write.
+ *
+ * Synchronous calls, paced (fs/pacer.ts), as the other tree copies: files go through the
+ * directory pair held open (fs/fd-copy.ts: data, owner, mode and times on the new file's
+ * descriptor).
  */
-import { chmod, constants, copyFile, lchown, link, mkdir, readdir, readlink, rename, rm, symlink, unlink } from "node:fs/promises";
-import { join } from "node:path";
-import { lstatEntry, type Entry } from "../../fs/entry.ts";
-import { makeNode, setTimes } from "../../fs/sys.ts";
+import { chmodSync, constants, copyFileSync, lchownSync, linkSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { lstatEntrySync, type Entry } from "../../fs/entry.ts";
+import { openDirPair, type DirPair } from "../../fs/fd-copy.ts";
+import { errnoCode } from "../../fs/fs-error.ts";
+import { Pacer } from "../../fs/pacer.ts";
+import { makeNode, setTimesSync } from "../../fs/sys.ts";
 
 const TEMP_PREFIX = ".buildkit-tmp.";
 
 interface Walk {
-  readonly signal: AbortSignal;
+  readonly pacer: Pacer;
   /** Source inode → the dest path first written for it: hard links stay links. */
   readonly inodes: Map<string, string>;
   /** Directory times are set after their contents are written (writing changes them). */
@@ -23,58 +29,88 @@ interface Walk {
 }
 
 export async function writeInto(src: string, dest: string, signal: AbortSignal): Promise<void> {
-  const walk: Walk = { signal, inodes: new Map(), dirTimes: [], chown: process.getuid?.() === 0 };
-  const top = await lstatEntry(src);
+  const walk: Walk = { pacer: new Pacer(`exporting to ${dest}`, signal), inodes: new Map(), dirTimes: [], chown: process.getuid?.() === 0 };
+  const top = lstatEntrySync(src);
   if (top?.kind !== "dir") throw new Error(`${src} is not a directory`);
-  await mkdir(dest, { recursive: true });
+  mkdirSync(dest, { recursive: true });
+  signal.throwIfAborted();
   await writeChildren(src, dest, walk);
-  for (const { path, fi } of walk.dirTimes.reverse()) await setTimes(path, fi.atimeNs, fi.mtimeNs);
+  for (const { path, fi } of walk.dirTimes.reverse()) setTimesSync(path, fi.atimeNs, fi.mtimeNs);
 }
 
 async function writeChildren(src: string, dest: string, walk: Walk): Promise<void> {
-  for (const name of (await readdir(src)).sort()) {
-    walk.signal.throwIfAborted();
-    await writeEntry(join(src, name), join(dest, name), walk);
+  /** null: not to be tried here (no libc, or dest itself is a symlink to a directory). */
+  let pair: DirPair | undefined | null;
+  try {
+    for (const name of readdirSync(src).sort()) {
+      const paused = walk.pacer.tick();
+      if (paused) await paused;
+      const fi = lstatEntrySync(`${src}/${name}`);
+      if (fi === undefined) continue;
+      if (fi.kind === "file" && !(fi.nlink > 1 && walk.inodes.has(fi.inode))) pair ??= openPair(src, dest);
+      await writeEntry(`${src}/${name}`, `${dest}/${name}`, fi, walk, pair ? { pair, name } : undefined);
+    }
+  } finally {
+    pair?.close();
   }
 }
 
-async function writeEntry(src: string, target: string, walk: Walk): Promise<void> {
-  const fi = await lstatEntry(src);
-  if (fi === undefined) return;
-  const old = await lstatEntry(target);
+/** The pair for files of src written into dest; null where path calls must do. */
+function openPair(src: string, dest: string): DirPair | null {
+  try {
+    return openDirPair(src, dest) ?? null;
+  } catch (err) {
+    // The top dest may be a symlink to a directory (followed by path calls, as always).
+    if (errnoCode(err) === "ELOOP" || errnoCode(err) === "ENOTDIR") return null;
+    throw err;
+  }
+}
+
+async function writeEntry(src: string, target: string, fi: Entry, walk: Walk, at: { pair: DirPair; name: string } | undefined): Promise<void> {
+  const old = lstatEntrySync(target);
   if (fi.kind === "dir") {
-    if (old !== undefined && old.kind !== "dir") await unlink(target);
-    if (old?.kind !== "dir") await mkdir(target, 0o700);
+    if (old !== undefined && old.kind !== "dir") unlinkSync(target);
+    if (old?.kind !== "dir") mkdirSync(target, 0o700);
     await writeChildren(src, target, walk);
-    await setInfo(target, fi, walk);
+    setInfo(target, fi, walk);
     walk.dirTimes.push({ path: target, fi });
     return;
   }
-  const temp = join(target, "..", `${TEMP_PREFIX}${process.pid}.${Math.random().toString(36).slice(2)}`);
+  const tempName = `${TEMP_PREFIX}${process.pid}.${Math.random().toString(36).slice(2)}`;
+  const temp = `${target.slice(0, target.lastIndexOf("/"))}/${tempName}`;
   try {
-    await create(src, fi, temp, walk);
-    await setInfo(temp, fi, walk);
-    await setTimes(temp, fi.atimeNs, fi.mtimeNs);
-    if (old?.kind === "dir") await rm(target, { recursive: true, force: true });
-    await rename(temp, target);
+    const first = fi.kind === "file" && fi.nlink > 1 ? walk.inodes.get(fi.inode) : undefined;
+    if (fi.kind === "file" && first === undefined && at !== undefined) {
+      // Owner (as root, like fsutil's DiskWriter), mode and times in one go.
+      const owner = walk.chown ? { uid: fi.uid, gid: fi.gid } : {};
+      at.pair.copyFile(at.name, { size: fi.size, mode: fi.mode, timeNs: fi.mtimeNs, atimeNs: fi.atimeNs, ...owner }, tempName);
+    } else {
+      create(src, fi, temp, first);
+      setInfo(temp, fi, walk);
+      setTimesSync(temp, fi.atimeNs, fi.mtimeNs);
+    }
+    if (old?.kind === "dir") rmSync(target, { recursive: true, force: true });
+    renameSync(temp, target);
   } catch (err) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw err;
   }
   if (fi.kind === "file" && fi.nlink > 1) walk.inodes.set(fi.inode, target);
 }
 
-async function create(src: string, fi: Entry, temp: string, walk: Walk): Promise<void> {
+/** Makes `temp` from src (a file by path, or a link to the first copy of its inode). */
+function create(src: string, fi: Entry, temp: string, first: string | undefined): void {
   switch (fi.kind) {
-    case "file": {
-      const first = fi.nlink > 1 ? walk.inodes.get(fi.inode) : undefined;
-      if (first !== undefined) return link(first, temp);
-      return copyFile(src, temp, constants.COPYFILE_EXCL);
-    }
+    case "file":
+      if (first !== undefined) linkSync(first, temp);
+      else copyFileSync(src, temp, constants.COPYFILE_EXCL);
+      return;
     case "symlink":
-      return symlink(await readlink(src), temp);
+      symlinkSync(readlinkSync(src), temp);
+      return;
     case "special":
-      return makeNode(temp, fi.mode, fi.rdev);
+      makeNode(temp, fi.mode, fi.rdev);
+      return;
     case "dir":
       throw new Error(`${src}: a directory is not written through a temporary name`);
     default: {
@@ -85,7 +121,7 @@ async function create(src: string, fi: Entry, temp: string, walk: Walk): Promise
 }
 
 /** Owner (as root, like fsutil's DiskWriter) and mode; a symlink has no mode of its own. */
-async function setInfo(path: string, fi: Entry, walk: Walk): Promise<void> {
-  if (walk.chown) await lchown(path, fi.uid, fi.gid);
-  if (fi.kind !== "symlink") await chmod(path, fi.mode & 0o7777);
+function setInfo(path: string, fi: Entry, walk: Walk): void {
+  if (walk.chown) lchownSync(path, fi.uid, fi.gid);
+  if (fi.kind !== "symlink") chmodSync(path, fi.mode & 0o7777);
 }

@@ -1,3 +1,4 @@
+import { lstat } from "node:fs/promises";
 import { applyFileAction } from "../../fs/file-actions.ts";
 import type { pb } from "../../pb/index.ts";
 import type { SnapshotRefs } from "../../cache/refs.ts";
@@ -5,8 +6,11 @@ import type { Worker } from "../../worker/worker.ts";
 import type { OpAdapter, ResultRef } from "../op.ts";
 import { access, commitMutable, discard, prepareMutable, withView, type Mutable } from "../../worker/snapshots.ts";
 
-/** An action's result while the op runs: still writable, or committed (when shared or an output). */
-type Step = { mut?: Mutable; committed?: string };
+/**
+ * An action's result while the op runs: still writable, or committed (when shared or an output).
+ * `size`: its allocated bytes, known when a copy onto an empty base counted what it made.
+ */
+type Step = { mut?: Mutable; committed?: string; size?: number };
 
 /**
  * Runs a FileOp's actions in order. An action works on a writable snapshot of its base (an
@@ -23,6 +27,7 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
       const handedOn = handedOnInPlace(actions, n, uses);
       const steps: Step[] = [];
       const outputs: string[] = [];
+      const sizes: (number | undefined)[] = [];
       const commit = async (j: number): Promise<string> => {
         const s = steps[j]!;
         if (s.committed === undefined) {
@@ -50,12 +55,21 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
           // A result no later action writes in place may hold hard links to its source's files:
           // both sides are reached directly (no mounts) so link(2) can work.
           const linkable = a.copy !== undefined && a.copy !== null && handedOn[i] === undefined;
-          await access(worker, { direct: linkable })(mut.mounts, (dir) =>
-            a.copy ? withView(worker, secondaryName, (src) => applyFileAction(a, { base: dir, secondary: src, linkable }), { direct: linkable }) : applyFileAction(a, { base: dir }),
-          );
-          if ((a.output ?? -1) >= 0) outputs[a.output ?? 0] = await commit(i);
+          // On an empty base the snapshot holds only what the copy made: its size needs no walk.
+          let allocated: number | undefined;
+          const counting = base === -1 ? { onAllocated: (bytes: number) => void (allocated = bytes) } : {};
+          await access(worker, { direct: linkable })(mut.mounts, async (dir) => {
+            if (a.copy) await withView(worker, secondaryName, (src) => applyFileAction(a, { base: dir, secondary: src, linkable }, counting), { direct: linkable });
+            else await applyFileAction(a, { base: dir });
+            // What the copy counted, and the snapshot's root.
+            if (allocated !== undefined) steps[i]!.size = allocated + Number((await lstat(dir, { bigint: true })).blocks) * 512;
+          });
+          if ((a.output ?? -1) >= 0) {
+            outputs[a.output ?? 0] = await commit(i);
+            sizes[a.output ?? 0] = steps[i]!.size;
+          }
         }
-        return outputs.map((name) => deps.refs.ref(name)) as ResultRef[];
+        return outputs.map((name, o) => deps.refs.ref(name, sizes[o])) as ResultRef[];
       } finally {
         await discard(worker, steps.flatMap((s) => (s.mut ? [s.mut.key] : [])));
       }

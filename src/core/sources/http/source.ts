@@ -16,6 +16,7 @@ import { redactCredentials } from "../redact-url.ts";
 import type { SourceDeps } from "../source.ts";
 import { fileNameFor, parseHttpIdentifier } from "./identifier.ts";
 import type { HttpIdentifier } from "./identifier.ts";
+import { countBytes } from "../../progress/count-bytes.ts";
 
 export interface HttpSourceDeps extends SourceDeps {
   readonly content: ContentStore;
@@ -242,15 +243,10 @@ async function store(res: Response, display: string, content: ContentStore, ctx:
   const status = `downloading ${display}`;
   const total = Number(res.headers.get("Content-Length") ?? NaN);
   let bytes = 0;
-  const counted = (res.body ?? new ReadableStream<Uint8Array>()).pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, c) {
-        bytes += chunk.length;
-        ctx.progress.status(status, bytes, Number.isFinite(total) ? total : undefined);
-        c.enqueue(chunk);
-      },
-    }),
-  );
+  const counted = countBytes(res.body ?? new ReadableStream<Uint8Array>(), (n) => {
+    bytes = n;
+    ctx.progress.status(status, bytes, Number.isFinite(total) ? total : undefined);
+  });
   let digest: Digest;
   try {
     ({ digest } = await ingestBlob(content, counted, { signal: ctx.signal }));

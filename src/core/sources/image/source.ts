@@ -16,9 +16,11 @@ import type { OpAdapter, OpContext } from "../../solver/op.ts";
 import { commitMutable, discard, prepareMutable } from "../../worker/snapshots.ts";
 import type { SourceDeps } from "../source.ts";
 import { keepResolved, resolveFromStore } from "./local-resolve.ts";
+import { countBytes } from "../../progress/count-bytes.ts";
 
 export interface ImageDeps extends SourceDeps {
-  readonly registry: RegistryClient;
+  /** Made on first use: a pinned image whose blobs are kept resolves without it. */
+  readonly registry: () => Promise<RegistryClient>;
   readonly content: ContentStore;
   /** Where pulled layers are recorded: exports reuse their blobs, pushes mount them. */
   readonly index: ContentIndex;
@@ -61,7 +63,7 @@ export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, dep
 async function resolveImage(ref: string, platform: Platform, deps: ImageDeps, signal: AbortSignal): Promise<ResolvedImage> {
   const local = await resolveFromStore(deps.content, ref, platform);
   if (local !== undefined) return local;
-  const image = await deps.registry.resolve(ref, platform, signal);
+  const image = await (await deps.registry()).resolve(ref, platform, signal);
   const diffIDs = image.config.rootfs.diff_ids;
   if (diffIDs.length > 0) await keepResolved(deps.content, deps.index, image, `layer-${chainIDs(diffIDs).at(-1)}`);
   return image;
@@ -115,17 +117,8 @@ async function unpack(image: ResolvedImage, deps: ImageDeps, ctx: OpContext): Pr
 async function fetchBlob(image: ResolvedImage, layer: Descriptor, deps: ImageDeps, ctx: OpContext): Promise<void> {
   if ((await blobSize(deps.content, layer.digest)) === layer.size) return;
   const repo = repositoryOf(image);
-  const stream = await deps.registry.fetchBlob(repo, layer, ctx.signal);
-  let done = 0;
-  const counted = stream.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, c) {
-        done += chunk.byteLength;
-        ctx.progress.status(layer.digest, done, layer.size);
-        c.enqueue(chunk);
-      },
-    }),
-  );
+  const stream = await (await deps.registry()).fetchBlob(repo, layer, ctx.signal);
+  const counted = countBytes(stream, (done) => ctx.progress.status(layer.digest, done, layer.size));
   await writeBlob(deps.content, layer.digest, counted, { signal: ctx.signal });
   deps.index.addSource(layer.digest, parseImageRef(repo));
   ctx.progress.status(layer.digest, layer.size, layer.size, true);

@@ -7,13 +7,18 @@
  * identical tree has the same digest. They are part of the stat cache's validity check (with
  * ctime, size, inode, device and mode), so an unchanged file is not read again; a changed one is
  * streamed through the hasher.
+ *
+ * Unchanged trees skip even that: the walk's stat facts are hashed into a stamp, saved with the
+ * tree digest after a run in which every file's content was known for its stat (none racy, none
+ * changing while read). The next walk with the same stamp (same root, same filters) has the same
+ * digest without loading a record.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
 import { Pacer } from "../../fs/pacer.ts";
 import type { StatCache, StatRecord } from "./stat-cache.ts";
-import { resolveLocalRoot, S_IFMT, walkTree } from "./walk.ts";
+import { resolveLocalRoot, S_IFMT, walkTreeEach } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
 
 export interface ChecksumOptions extends WalkOptions {
@@ -44,13 +49,51 @@ const CHUNK = 256 * 1024;
 
 export async function checksumTree(root: string, opts: ChecksumOptions): Promise<ChecksumResult> {
   const realRoot = await resolveLocalRoot(root, opts.name ?? root);
-  const run = new ChecksumRun(realRoot, opts);
-  for await (const entry of walkTree(realRoot, opts)) {
-    opts.entries?.push(entry);
-    const adding = run.add(entry);
+  // Before the first lstat: a file changed less than RACY_NS before it was looked at is racy.
+  const racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_NS;
+  const entries = opts.entries ?? [];
+  const start = entries.length;
+  const stamp = new Stamp();
+  await walkTreeEach(realRoot, opts, (entry) => {
+    entries.push(entry);
+    stamp.add(entry);
+  });
+  const key = stampKey(realRoot, opts);
+  const seen = stamp.finish();
+  const known = opts.cache.treeStamp(key);
+  if (known?.stamp === seen) return { digest: known.digest, files: known.files, bytes: known.bytes, hashedBytes: 0 };
+  const run = new ChecksumRun(realRoot, racyAfter, opts);
+  for (let i = start; i < entries.length; i++) {
+    const adding = run.add(entries[i]!);
     if (adding) await adding;
   }
-  return run.finish();
+  const result = run.finish();
+  if (run.settled) opts.cache.setTreeStamp(key, { stamp: seen, digest: result.digest, files: result.files, bytes: result.bytes });
+  return result;
+}
+
+/** The stamp's key: the root and the filters that chose what was walked. */
+function stampKey(root: string, opts: WalkOptions): string {
+  return JSON.stringify([root, opts.include ?? [], opts.exclude ?? [], opts.followPaths ?? []]);
+}
+
+/** sha256 of every walked entry's path and stat facts, in walk order. */
+class Stamp {
+  readonly #hasher = new Bun.CryptoHasher("sha256");
+  #pending = VERSION;
+
+  add(e: Entry): void {
+    this.#pending += `${e.path}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.mtimeNs}\0${e.ctimeNs}\0${e.ino}\0${e.dev}\0${e.linkTarget ?? ""}\n`;
+    if (this.#pending.length >= 64 * 1024) {
+      this.#hasher.update(this.#pending);
+      this.#pending = "";
+    }
+  }
+
+  finish(): string {
+    this.#hasher.update(this.#pending);
+    return this.#hasher.digest("hex");
+  }
 }
 
 class ChecksumRun {
@@ -59,15 +102,18 @@ class ChecksumRun {
   readonly #known: Map<string, StatRecord>;
   readonly #changed: [string, StatRecord][] = [];
   readonly #hasher = new Bun.CryptoHasher("sha256");
-  readonly #racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_NS;
+  readonly #racyAfter: bigint;
   readonly #pacer: Pacer;
+  /** Every file's content is known for its stat facts: none racy, none changing while read. */
+  settled = true;
   #pending = VERSION;
   #files = 0;
   #bytes = 0;
   #hashedBytes = 0;
 
-  constructor(root: string, opts: ChecksumOptions) {
+  constructor(root: string, racyAfter: bigint, opts: ChecksumOptions) {
     this.#root = root;
+    this.#racyAfter = racyAfter;
     this.#opts = opts;
     this.#known = opts.cache.load(root);
     this.#pacer = new Pacer(`checksumming ${root}`, opts.signal);
@@ -111,6 +157,7 @@ class ChecksumRun {
     this.#hashedBytes += bytes;
     const changedAt = entry.ctimeNs > entry.mtimeNs ? entry.ctimeNs : entry.mtimeNs;
     if (stable && changedAt < this.#racyAfter) this.#changed.push([entry.path, toRecord(entry, digest)]);
+    else this.settled = false;
     return digest;
   }
 
@@ -154,7 +201,9 @@ const buffer = Buffer.allocUnsafe(CHUNK);
 
 /**
  * Streams a file through sha256 in chunks (never whole in memory), refusing to follow a link
- * that replaced it. `stable`: the file still had the walked size, ctime and inode afterwards.
+ * that replaced it. Reads the walked size, no more (no read to find the end: the fstat after
+ * tells a file that changed), which is also what the copy takes. `stable`: the file still had
+ * the walked size, ctime and inode afterwards.
  */
 async function hashFile(abs: string, entry: Entry, pacer: Pacer): Promise<{ digest: Digest; bytes: number; stable: boolean }> {
   const hasher = new Bun.CryptoHasher("sha256");
@@ -166,7 +215,9 @@ async function hashFile(abs: string, entry: Entry, pacer: Pacer): Promise<{ dige
   }
   try {
     let bytes = 0;
-    for (let n = readChunk(fd, abs); n > 0; n = readChunk(fd, abs)) {
+    while (bytes < entry.size) {
+      const n = readChunk(fd, abs, Math.min(CHUNK, entry.size - bytes));
+      if (n === 0) break; // shrank: not stable, below
       hasher.update(buffer.subarray(0, n));
       bytes += n;
       const paused = pacer.tick();
@@ -180,9 +231,9 @@ async function hashFile(abs: string, entry: Entry, pacer: Pacer): Promise<{ dige
   }
 }
 
-function readChunk(fd: number, abs: string): number {
+function readChunk(fd: number, abs: string, length: number): number {
   try {
-    return readSync(fd, buffer, 0, CHUNK, null);
+    return readSync(fd, buffer, 0, length, null);
   } catch (err) {
     throw withContext(`hashing ${abs}`, err);
   }

@@ -12,14 +12,16 @@
  * never modified; everything else in the new snapshot (directories, symlinks, changed files) is
  * its own.
  */
-import { chmodSync, chownSync, constants, copyFileSync, lchownSync, linkSync, lutimesSync, mkdirSync, promises as fsp, symlinkSync, utimesSync } from "node:fs";
+import { chmodSync, chownSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, promises as fsp, symlinkSync, utimesSync } from "node:fs";
 import { BuildkitError, withContext } from "../../errors.ts";
+import { openDirPair } from "../../fs/fd-copy.ts";
+import type { DirPair } from "../../fs/fd-copy.ts";
 import { errnoCode } from "../../fs/fs-error.ts";
 import { Pacer } from "../../fs/pacer.ts";
 import type { StatRecord } from "./stat-cache.ts";
 import { resolveLocalRoot, walkTree } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
-import { getXattr, listXattrs, setXattr } from "../../fs/sys.ts";
+import { copyXattrs } from "../../fs/sys.ts";
 
 export interface PreviousCopy {
   /** The previous snapshot's directory (immutable: its files are linked, never changed). */
@@ -48,6 +50,12 @@ export interface CopyResult {
   readonly skipped: number;
   /** Bytes of file data copied. */
   readonly bytes: number;
+  /**
+   * Allocated bytes of what the copy made under dest (dest itself not included), each inode
+   * once, as a disk-usage walk would count them: directories as made, files and symlinks as
+   * their sources are allocated (a copy takes the blocks its source takes).
+   */
+  readonly allocated: number;
   /** What each copied or reused file was made from: the next copy's `previous.records`. */
   readonly records: Map<string, StatRecord>;
 }
@@ -69,10 +77,25 @@ export async function copyTree(root: string, dest: string, opts: CopyOptions = {
     const paused = pacer.tick();
     if (paused) await paused;
   };
-  if (opts.entries) for (const entry of opts.entries) await add(entry);
-  else for await (const entry of walkTree(realRoot, opts)) await add(entry);
+  try {
+    if (opts.entries) for (const entry of opts.entries) await add(entry);
+    else for await (const entry of walkTree(realRoot, opts)) await add(entry);
+  } finally {
+    copier.closeDirs();
+  }
   copier.finishDirs();
   return copier.result();
+}
+
+/** The directory part of a walk path ("" at the top). */
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "" : path.slice(0, slash);
+}
+
+/** The last component of a walk path. */
+function baseOf(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 class TreeCopier {
@@ -80,6 +103,10 @@ class TreeCopier {
   readonly #dest: string;
   readonly #previous: PreviousCopy | undefined;
   readonly #asRoot = process.getuid?.() === 0;
+  readonly #euid = process.geteuid?.() ?? -1;
+  readonly #egid = process.getegid?.() ?? -1;
+  /** dest has the set-gid bit: what is made below takes its group, not ours. */
+  readonly #setgidDest: boolean;
   readonly #racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_NS;
   /** Directories whose metadata is set last: adding children changes their mtime. */
   readonly #dirs: Entry[] = [];
@@ -93,12 +120,18 @@ class TreeCopier {
   #reused = 0;
   #skipped = 0;
   #bytes = 0;
+  #allocated = 0;
+  /** The source and target directories of the files being copied, held open (fd-copy.ts). */
+  #pair: { dir: string; pair: DirPair | undefined } | undefined;
+  /** The previous snapshot's and the target directory, for links; `missing`: no such directory there. */
+  #prevPair: { dir: string; pair: DirPair | undefined; missing: boolean } | undefined;
 
   constructor(root: string, dest: string, previous: PreviousCopy | undefined) {
     this.#root = root;
     this.#dest = dest;
     this.#previous = previous;
     this.#linkPrevious = previous !== undefined;
+    this.#setgidDest = (lstatSync(dest).mode & 0o2000) !== 0;
   }
 
   add(entry: Entry): void {
@@ -127,12 +160,49 @@ class TreeCopier {
     }
   }
 
+  closeDirs(): void {
+    this.#pair?.pair?.close();
+    this.#prevPair?.pair?.close();
+    this.#pair = this.#prevPair = undefined;
+  }
+
+  /** The open source/target pair for the directory `dir` (undefined: no fd calls here). */
+  #pairFor(dir: string): DirPair | undefined {
+    if (this.#pair?.dir !== dir) {
+      this.#pair?.pair?.close();
+      this.#pair = undefined; // (left unset if the open throws)
+      const sub = dir === "" ? "" : `/${dir}`;
+      this.#pair = { dir, pair: openDirPair(`${this.#root}${sub}`, `${this.#dest}${sub}`) };
+    }
+    return this.#pair.pair;
+  }
+
+  /** The open previous-snapshot/target pair for `dir` (pair undefined: no fd calls here). */
+  #prevPairFor(dir: string): { pair: DirPair | undefined; missing: boolean } {
+    if (this.#prevPair?.dir !== dir) {
+      this.#prevPair?.pair?.close();
+      this.#prevPair = undefined;
+      const sub = dir === "" ? "" : `/${dir}`;
+      let pair: DirPair | undefined;
+      let missing = false;
+      try {
+        pair = openDirPair(`${this.#previous?.dir}${sub}`, `${this.#dest}${sub}`);
+      } catch (err) {
+        if (errnoCode(err) !== "ENOENT" && errnoCode(err) !== "ENOTDIR" && errnoCode(err) !== "ELOOP") throw err;
+        missing = true;
+      }
+      this.#prevPair = { dir, pair, missing };
+    }
+    return this.#prevPair;
+  }
+
   /** Sets directory metadata deepest first, once nothing more is written into them. */
   finishDirs(): void {
     for (const entry of this.#dirs.toReversed()) {
       const dst = `${this.#dest}/${entry.path}`;
       try {
         this.#setMetadata(entry, dst);
+        this.#allocated += Number(lstatSync(dst, { bigint: true }).blocks) * 512;
       } catch (err) {
         throw withContext(`copying local source to ${dst}`, err);
       }
@@ -142,7 +212,7 @@ class TreeCopier {
   result(): CopyResult {
     return {
       files: this.#files, dirs: this.#dirs.length, symlinks: this.#symlinks, hardlinks: this.#hardlinks,
-      reused: this.#reused, skipped: this.#skipped, bytes: this.#bytes, records: this.#records,
+      reused: this.#reused, skipped: this.#skipped, bytes: this.#bytes, allocated: this.#allocated, records: this.#records,
     };
   }
 
@@ -155,17 +225,28 @@ class TreeCopier {
       return;
     }
     if (entry.nlink > 1) this.#links.set(key, dst);
+    this.#allocated += entry.blocks * 512;
     if (this.#reuse(entry, dst)) return;
     this.#files++;
     this.#bytes += entry.size;
     const src = `${this.#root}/${entry.path}`;
     try {
-      // EXCL: never write through whatever might already be at dst; FICLONE: reflink if possible.
-      copyFileSync(src, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+      const pair = this.#pairFor(parentOf(entry.path));
+      if (pair) {
+        // Never through a symlink on either side; the owner only as root (as chown below), and
+        // only when it is not ours: a new file here is ours unless dest is set-gid (directories
+        // made here inherit that; their own modes are set last, in finishDirs).
+        const owner = this.#asRoot && (this.#setgidDest || entry.uid !== this.#euid || entry.gid !== this.#egid) ? { uid: entry.uid, gid: entry.gid } : {};
+        pair.copyFile(baseOf(entry.path), { size: entry.size, mode: entry.mode, timeNs: entry.mtimeNs, ...owner });
+        this.#copyXattrs(entry, dst);
+      } else {
+        // EXCL: never write through whatever might already be at dst; FICLONE: reflink if possible.
+        copyFileSync(src, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        this.#setMetadata(entry, dst);
+      }
     } catch (err) {
       throw withContext(`copying ${src} to ${dst}`, err);
     }
-    this.#setMetadata(entry, dst);
     const changedAt = entry.ctimeNs > entry.mtimeNs ? entry.ctimeNs : entry.mtimeNs;
     if (changedAt < this.#racyAfter) this.#records.set(entry.path, toRecord(entry));
   }
@@ -174,12 +255,11 @@ class TreeCopier {
   #reuse(entry: Entry, dst: string): boolean {
     const known = this.#linkPrevious ? this.#previous?.records.get(entry.path) : undefined;
     if (known === undefined || !unchanged(known, entry)) return false;
-    try {
-      linkSync(`${this.#previous?.dir}/${entry.path}`, dst);
-    } catch (err) {
+    const failed = this.#linkFromPrevious(entry.path, dst);
+    if (failed !== undefined) {
       // Another file system (or a mount in between): copy from now on.
-      if (errnoCode(err) === "EXDEV" || errnoCode(err) === "EPERM") this.#linkPrevious = false;
-      else if (errnoCode(err) !== "ENOENT" && errnoCode(err) !== "EMLINK") throw err;
+      if (failed === "EXDEV" || failed === "EPERM") this.#linkPrevious = false;
+      else if (failed !== "ENOENT" && failed !== "EMLINK") throw Object.assign(new Error(`linking ${entry.path} from the previous copy: ${failed}`), { code: failed });
       return false;
     }
     this.#reused++;
@@ -187,21 +267,48 @@ class TreeCopier {
     return true;
   }
 
+  /** Links the previous snapshot's file at path as dst; the errno name when that fails. */
+  #linkFromPrevious(path: string, dst: string): string | undefined {
+    const { pair, missing } = this.#prevPairFor(parentOf(path));
+    if (missing) return "ENOENT"; // the previous copy has no such directory
+    if (pair) return pair.link(baseOf(path));
+    try {
+      linkSync(`${this.#previous?.dir}/${path}`, dst);
+      return undefined;
+    } catch (err) {
+      return errnoCode(err) ?? "EIO";
+    }
+  }
+
   #symlink(entry: Entry, dst: string): void {
     symlinkSync(entry.linkTarget ?? "", dst);
     this.#symlinks++;
+    this.#allocated += entry.blocks * 512;
     if (this.#asRoot) lchownSync(dst, entry.uid, entry.gid);
     const seconds = toSeconds(entry.mtimeNs);
     lutimesSync(dst, seconds, seconds);
   }
 
-  /** Owner first: chown clears set-uid and set-gid bits, which chmod then restores. */
+  /**
+   * Owner first: chown clears set-uid and set-gid bits, which chmod then restores, and the
+   * security.capability xattr, which is set after it.
+   */
   #setMetadata(entry: Entry, dst: string): void {
-    copyXattrs(`${this.#root}/${entry.path}`, dst);
     if (this.#asRoot) chownSync(dst, entry.uid, entry.gid);
+    this.#copyXattrs(entry, dst);
     chmodSync(dst, entry.mode & 0o7777);
     const seconds = toSeconds(entry.mtimeNs);
     utimesSync(dst, seconds, seconds);
+  }
+
+  /**
+   * The source's xattrs onto the copy (never through a symlink: l*xattr calls), as BuildKit's file
+   * receiver sets those the client sent (its content checksum includes them); one that cannot be
+   * set (trusted.* without root, a file system without them) is left out, as BuildKit ignores
+   * those errors too.
+   */
+  #copyXattrs(entry: Entry, dst: string): void {
+    copyXattrs(`${this.#root}/${entry.path}`, dst);
   }
 }
 
@@ -217,21 +324,4 @@ function toRecord(e: Entry): StatRecord {
 /** Seconds as a double: Node's utimes takes no nanoseconds; precision is about 0.1 µs. */
 function toSeconds(ns: bigint): number {
   return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
-}
-
-/**
- * The source's xattrs onto the copy, as BuildKit's file receiver sets those the client sent
- * (its content checksum includes them); one that cannot be set (trusted.* without root, a file
- * system without them) is left out, as BuildKit ignores those errors too.
- */
-function copyXattrs(src: string, dst: string): void {
-  for (const name of listXattrs(src)) {
-    const value = getXattr(src, name);
-    if (value === undefined) continue;
-    try {
-      setXattr(dst, name, value);
-    } catch {
-      // left out, as above
-    }
-  }
 }

@@ -1,3 +1,4 @@
+import { lstat } from "node:fs/promises";
 import { BuildkitError } from "../../errors.ts";
 import type { pb } from "../../pb/index.ts";
 import type { OpAdapter, OpContext } from "../../solver/op.ts";
@@ -53,6 +54,7 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
       const key = `${request.sharedKeyHint ?? name}\0${from}`;
       const last = deps.statCache.lastCopy(key);
       let copied: CopyResult | undefined;
+      let destBytes = 0;
       const copy = async (dest: string, previous?: PreviousCopy) => {
         copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal, entries: walked, previous });
         ctx.progress.status(`copying ${name}`, copied.bytes, copied.bytes, true);
@@ -62,13 +64,15 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
         deps.worker,
         undefined,
         async (dest) => {
-          if (last === undefined || (await deps.worker.snapshotter.stat(last.snapshot)) === undefined) return copy(dest);
-          await withView(deps.worker, last.snapshot, (dir) => copy(dest, { dir, records: last.records }), { direct: true });
+          if (last === undefined || (await deps.worker.snapshotter.stat(last.snapshot)) === undefined) await copy(dest);
+          else await withView(deps.worker, last.snapshot, (dir) => copy(dest, { dir, records: last.records }), { direct: true });
+          destBytes = Number((await lstat(dest, { bigint: true })).blocks) * 512;
         },
         { direct: true },
       );
       if (copied) deps.statCache.setLastCopy(key, snapshot, copied.records);
-      return [deps.refs.ref(snapshot)];
+      // The snapshot holds exactly what the copy made: its size needs no walk.
+      return [deps.refs.ref(snapshot, copied && destBytes + copied.allocated)];
     },
   };
 }

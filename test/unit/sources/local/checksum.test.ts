@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { BuildkitError } from "../../../../src/core/errors.ts";
 import { checksumTree, openStatCache } from "../../../../src/core/sources/local/index.ts";
-import type { ChecksumOptions, StatCache } from "../../../../src/core/sources/local/index.ts";
+import type { ChecksumOptions, Entry, StatCache } from "../../../../src/core/sources/local/index.ts";
 import { BUN, REPO_ROOT } from "../../../paths.ts";
 
 let base: string;
@@ -145,6 +145,37 @@ describe("checksumTree", () => {
     expect(some.files).toBe(3);
     const only = await sum({ include: ["dir"] });
     expect(only).toMatchObject({ files: 2, bytes: 5007, hashedBytes: 0 });
+  });
+
+  test("an unchanged tree is answered from its stamp, without loading a record", async () => {
+    const first = await sum();
+    const loads: string[] = [];
+    const counting: StatCache = { ...cache, load: (r) => (loads.push(r), cache.load(r)), get: cache.get.bind(cache), update: cache.update.bind(cache), lastCopy: cache.lastCopy.bind(cache), setLastCopy: cache.setLastCopy.bind(cache), treeStamp: cache.treeStamp.bind(cache), setTreeStamp: cache.setTreeStamp.bind(cache), close: () => {} };
+    const entries: Entry[] = [];
+    expect(await checksumTree(root, { cache: counting, name: "ctx", entries })).toEqual({ ...first, hashedBytes: 0 });
+    expect(loads).toEqual([]);
+    expect(entries.map((e) => e.path)).toEqual(["a.txt", "dir", "dir/b.txt", "dir/sub", "dir/sub/c.bin", "empty", "emptydir", "link"]);
+    // Any stat change goes the long way (and a touch keeps the digest).
+    utimesSync(join(root, "a.txt"), OLD + 1, OLD + 1);
+    await settle();
+    expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...first, hashedBytes: 5 });
+    expect(loads).toEqual([root]);
+    // Another filter set has its own stamp.
+    const some = await checksumTree(root, { cache: counting, name: "ctx", exclude: ["*.txt"] });
+    expect(loads.length).toBe(2);
+    expect(await checksumTree(root, { cache: counting, name: "ctx", exclude: ["*.txt"] })).toEqual(some);
+    expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...first, hashedBytes: 0 });
+    expect(loads.length).toBe(2);
+  });
+
+  test("no stamp is saved while a file is racy: a rewrite within its timestamp tick is still seen", async () => {
+    write("fresh", "one", Date.now() / 1000 + 60); // dated in the future: racy until then
+    const first = await sum();
+    writeFileSync(join(root, "fresh"), "two");
+    utimesSync(join(root, "fresh"), Date.now() / 1000 + 60, Date.now() / 1000 + 60);
+    const second = await sum();
+    expect(second.digest).not.toBe(first.digest);
+    expect(second.hashedBytes).toBe(3);
   });
 
   test("refuses a root that is not a directory", async () => {

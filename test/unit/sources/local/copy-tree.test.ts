@@ -6,6 +6,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { BuildkitError } from "../../../../src/core/errors.ts";
+import { diskUsage } from "../../../../src/core/fs/disk-usage.ts";
 import { copyTree, walkTree } from "../../../../src/core/sources/local/index.ts";
 
 let base: string;
@@ -64,8 +65,10 @@ describe("copyTree", () => {
     if (asRoot) chownSync(join(root, "etc/conf"), 1234, 5678);
 
     const result = await copyTree(root, dest, { name: "ctx" });
-    const { records: _, ...counts } = result;
+    const { records: _, allocated, ...counts } = result;
     expect(counts).toEqual({ files: 4, dirs: 3, symlinks: 1, hardlinks: 0, reused: 0, skipped: 0, bytes: 10 + 4 + (3 << 20) + 13 });
+    // Counted while copying, it is what a disk-usage walk finds (dest itself aside).
+    expect(allocated).toBe((await diskUsage(dest)).size - lstatSync(dest).blocks * 512);
     expect(await describeTree(dest)).toEqual(await describeTree(root));
     // utimes takes seconds as a double: about 0.1 µs of precision at today's dates.
     const copied = await mtimes(dest);
@@ -90,6 +93,38 @@ describe("copyTree", () => {
     for (const name of ["abs", "rel", "up"]) expect(lstatSync(join(dest, name)).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(dest, "abs"))).toBe(join(base, "secret"));
     expect(readdirSync(dest).sort()).toEqual(["abs", "rel", "up"]);
+  });
+
+  test("a file replaced by a symlink after the walk is not followed; modes the umask would strip are kept", async () => {
+    file("all", "rwx for all", 0o777);
+    file("sub/swapped", "was a file");
+    const entries = [];
+    for await (const e of walkTree(root)) entries.push(e);
+    rmSync(join(root, "sub/swapped"));
+    symlinkSync(join(base, "secret"), join(root, "sub/swapped"));
+    const err = await copyTree(root, dest, { entries }).catch((e: unknown) => e);
+    expect(String(err)).toContain("ELOOP");
+    expect(lstatSync(join(dest, "all")).mode & 0o7777).toBe(0o777);
+    expect(readFileSync(join(dest, "all"), "utf8")).toBe("rwx for all");
+    const leaked = (() => {
+      try {
+        return readFileSync(join(dest, "sub/swapped"), "utf8");
+      } catch {
+        return undefined;
+      }
+    })();
+    expect(leaked).not.toBe("outside the root");
+  });
+
+  test.skipIf(!asRoot)("owners are kept under a set-gid destination too", async () => {
+    file("mine", "root's");
+    file("d/theirs", "1234's");
+    chownSync(join(root, "d/theirs"), 1234, 5678);
+    chownSync(dest, 0, 4321);
+    chmodSync(dest, 0o2755);
+    await copyTree(root, dest);
+    expect([lstatSync(join(dest, "mine")).uid, lstatSync(join(dest, "mine")).gid]).toEqual([0, 0]);
+    expect([lstatSync(join(dest, "d/theirs")).uid, lstatSync(join(dest, "d/theirs")).gid]).toEqual([1234, 5678]);
   });
 
   test("hard links within the tree stay hard links", async () => {

@@ -54,6 +54,21 @@ describe("openStatCache", () => {
     cache.close();
   });
 
+  test("a copy's records and a tree stamp round-trip; a new copy replaces the old", () => {
+    const cache = openStatCache(join(base, "c.db"));
+    const plain = ({ contentDigest: _, linkTarget: __, ...r }: StatRecord) => r;
+    const big = plain(record({ ino: (1n << 64n) - 1n, dev: 1n << 63n, mtimeNs: -5n }));
+    cache.setLastCopy("k", "snap-1", new Map([["a\nb", big], ["c", plain(record())]]));
+    cache.setLastCopy("k", "snap-2", new Map([["d", big]]));
+    expect(cache.lastCopy("k")).toEqual({ snapshot: "snap-2", records: new Map([["d", big]]) });
+    expect(cache.lastCopy("other")).toBeUndefined();
+    const stamp = { stamp: "ab", digest: sha256("tree"), files: 3, bytes: 2 ** 40 };
+    expect(cache.treeStamp("t")).toBeUndefined();
+    cache.setTreeStamp("t", stamp);
+    expect(cache.treeStamp("t")).toEqual(stamp);
+    cache.close();
+  });
+
   test("persists in WAL mode; an older layout is dropped", () => {
     const path = join(base, "c.db");
     const first = openStatCache(path);

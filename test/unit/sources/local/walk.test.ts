@@ -122,6 +122,20 @@ describe("walkTree", () => {
     expect((err as BuildkitError).code).toBe("Canceled");
   });
 
+  test("directories held open for the walk are closed, also when it is abandoned or fails", async () => {
+    tree(["a/b/c/d", "a/b/e", "f/g", "h"]);
+    const fds = () => fs.readdirSync("/proc/self/fd").length;
+    const before = fds();
+    expect((await walk()).length).toBe(8);
+    expect(fds()).toBe(before);
+    for await (const entry of walkTree(root)) if (entry.path === "a/b/c") break;
+    expect(fds()).toBe(before);
+    const walking = walkTree(root, { signal: AbortSignal.abort() });
+    await walking.next();
+    await walking.return(undefined);
+    expect(fds()).toBe(before);
+  });
+
   test("bad patterns are InvalidArgument", async () => {
     const err = await walk({ exclude: ["[oops"] }).catch((e: unknown) => e);
     expect((err as BuildkitError).code).toBe("InvalidArgument");
