@@ -1,8 +1,10 @@
 import { join } from "node:path";
 import { hostPlatform } from "../../core/llb/platform.ts";
+import { statePath } from "../../core/worker/storage.ts";
 import type { Worker } from "../../core/worker/worker.ts";
 import { LocalContentStore } from "./content-store.ts";
 import { anyEntries, leaveCleanStamp, takeCleanStamp } from "./clean-close.ts";
+import { createDurability } from "./durability.ts";
 import { chooseRuntime, createRuncExecutor, runtimeDirs, sweepRuntimes } from "./executor/index.ts";
 import { lockRoot } from "./root-lock.ts";
 import { createOverlaySnapshotter } from "./snapshotter.ts";
@@ -28,6 +30,8 @@ export interface StandaloneWorkerOptions {
    */
   fullSweep?: boolean;
   signal?: AbortSignal;
+  /** syncfs(2) of the filesystem holding a path; tests count the calls (see durability.ts). */
+  syncfs?: (path: string) => void;
 }
 
 export interface StandaloneWorker extends Worker {
@@ -55,6 +59,7 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
     const snapshotter = await createOverlaySnapshotter({ root: opts.root, sweep: !clean });
     const content = new LocalContentStore(opts.root);
     const tempBlobs = clean ? 0 : await content.sweep();
+    const durable = createDurability({ paths: [opts.root, join(opts.root, "snapshots"), statePath(opts.root, "content")], snapshotter, content, syncfs: opts.syncfs });
     /** Nothing of this process is left: no active snapshot, mount, container or temporary blob. */
     const leftNothing = () => snapshotter.leftNothingBehind() && !content.hasTemporaryFiles() && !anyEntries([mountRoot, ...runtimeDirs(executorRoot, runtime)]);
     const platform = hostPlatform();
@@ -73,7 +78,7 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
           return (await chooseRuntime(opts.ociRuntime, { root: executorRoot, onNotice })).path;
         },
       }),
-      content,
+      content: durable.content,
       swept: { mounts, snapshots: snapshotter.swept.active, orphans: snapshotter.swept.orphans, tempBlobs, ...runc },
       withMounted: (mounts, fn) => withMounted(mounts, fn, { parent: mountRoot }),
       // A lone bind of a snapshot's directory is that directory: hard links between snapshots
@@ -83,11 +88,19 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
         if (only?.type === "bind") return fn(only.source);
         return withMounted(mounts, fn, { parent: mountRoot });
       },
+      sync: () => durable.sync(),
       async close() {
-        const clean = leftNothing();
-        await snapshotter.close();
-        if (clean) leaveCleanStamp(opts.root);
-        lock.release();
+        let synced = false;
+        try {
+          await durable.sync();
+          synced = true;
+        } finally {
+          // A failed sync leaves no stamp: the next open sweeps (unsynced snapshots are checked either way).
+          const clean = synced && leftNothing();
+          await snapshotter.close();
+          if (clean) leaveCleanStamp(opts.root);
+          lock.release();
+        }
       },
     };
   } catch (err) {

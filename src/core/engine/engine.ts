@@ -228,14 +228,23 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     solve: (request, ctx) =>
       tracked(async () => {
         const solved = await evaluate(request, ctx);
+        let exporterResponse: Record<string, string>;
         try {
-          return { exporterResponse: await exportResult(solved, request, ctx), executed: solved.executed };
+          exporterResponse = await exportResult(solved, request, ctx);
         } finally {
           await solved.release();
         }
+        // Success is reported only once the results are on disk (a no-op when nothing was written).
+        await worker.sync();
+        return { exporterResponse, executed: solved.executed };
       }),
     evaluate: (request, ctx) => tracked(() => evaluate(request, ctx)),
-    export: (solved, request, ctx) => tracked(() => exportResult(solved, request, ctx)),
+    export: (solved, request, ctx) =>
+      tracked(async () => {
+        const response = await exportResult(solved, request, ctx);
+        await worker.sync();
+        return response;
+      }),
     withResult,
     // Collection, usage and pruning load their modules when used: a cached build rarely does.
     usage: async () => (await import("../cache/usage.ts")).collectUsage(usageSources()),

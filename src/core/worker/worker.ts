@@ -30,5 +30,13 @@ export interface Worker {
    * everyone else gets real (read-only where asked) mounts from withMounted.
    */
   withDirect?<T>(mounts: readonly Mount[], fn: (dir: string) => Promise<T>): Promise<T>;
+  /**
+   * Makes what the worker has stored so far (committed snapshots, blobs) survive a power loss or
+   * kernel crash. The engine calls it once a build has succeeded, before reporting success; it
+   * must be cheap when nothing was written since the last call (a fully cached build). A backend
+   * whose stores sync their own writes (containerd) does nothing here.
+   */
+  sync(): Promise<void>;
+  /** Syncs as sync() does, then releases everything the worker holds. */
   close(): Promise<void>;
 }

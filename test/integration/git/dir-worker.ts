@@ -61,6 +61,8 @@ export function dirWorker(root: string): DirWorker {
       if (source === undefined || !existsSync(source)) throw new Error("dir worker: nothing to mount");
       return fn(source);
     },
+    // Plain directories for tests: nothing here has to survive a power loss.
+    sync: async () => undefined,
     close: async () => undefined,
   };
   return { worker, refs: createSnapshotRefs(snapshotter), dirOf: (name) => join(root, name) };

@@ -6,6 +6,10 @@
 // change, so a flattened copy stays valid until its snapshot is removed (it lives in the
 // snapshot's directory and goes with it). Cut points sit at fixed depths from the base of the
 // chain (multiples of STEP), so the next step of a growing chain reuses the same copies.
+// A copy is synced to disk before it is renamed into place: it is used whenever it exists, and
+// no record says whether it is durable (see ../durability.ts), so after a machine crash it is
+// either whole or absent (and made again). Copies are rare (one per STEP layers past MAX_LOWERS)
+// and cost a whole-tree copy, against which one syncfs is small.
 import { spawn } from "bun";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
@@ -13,6 +17,7 @@ import { join } from "node:path";
 import { BuildkitError } from "../../../core/errors.ts";
 import type { Mount } from "../../../core/worker/mount.ts";
 import { withMounted } from "../sys/mount.ts";
+import { syncFilesystem } from "../sys/syncfs.ts";
 
 /** overlayfs's own limit on lower dirs (OVL_MAX_STACK in the kernel). */
 export const OVERLAY_MAX_STACK = 500;
@@ -27,6 +32,8 @@ export interface FlattenOptions {
   /** Where temporary mount points are made. */
   readonly mountRoot: string;
   readonly maxLowers?: number;
+  /** syncfs(2) of the filesystem holding a path (default: the real one). */
+  readonly syncfs?: (path: string) => void;
 }
 
 export class Flattener {
@@ -74,6 +81,7 @@ export class Flattener {
     await mkdir(temp, { mode: 0o755 });
     try {
       await withMounted(viewOf(layers), (merged) => copyTree(merged, temp), { parent: this.#opts.mountRoot });
+      (this.#opts.syncfs ?? syncFilesystem)(temp);
       await rename(temp, dir);
     } catch (err) {
       await rm(temp, { recursive: true, force: true });

@@ -34,8 +34,17 @@ export function brokenLink(meta: SnapshotMetadata, id: number, paths: HealPaths)
 export async function dropBroken(meta: SnapshotMetadata, id: number, paths: HealPaths): Promise<string[]> {
   const broken = brokenLink(meta, id, paths);
   if (broken === undefined) return [];
-  const dropped = meta.descendants(broken.id);
+  return dropStack(meta, broken.id, paths.dir);
+}
+
+/**
+ * Drops record id and every record stacked on it (records first, then their directories, so a
+ * crash in between leaves orphan directories for the sweep); returns the names dropped. Also
+ * used for snapshots whose data a machine crash lost (unsynced.ts).
+ */
+export async function dropStack(meta: SnapshotMetadata, id: number, dir: (id: number) => string): Promise<string[]> {
+  const dropped = meta.descendants(id);
   meta.deleteMany(dropped.map((r) => r.id));
-  for (const r of dropped) await removeSnapshotDir(paths.dir(r.id));
+  for (const r of dropped) await removeSnapshotDir(dir(r.id));
   return dropped.map((r) => r.name);
 }

@@ -1,5 +1,7 @@
 // The overlay snapshotter's records in bun:sqlite: which id (directory) a key or name stands
 // for, its kind and parent. Every write is one transaction; WAL keeps readers off the writer.
+// A committed record also says whether its data is known to be on disk (durable) and, until it
+// is, which boot wrote it: see ../durability.ts.
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { openDatabase } from "../../../core/sqlite/open-database.ts";
@@ -15,6 +17,12 @@ export interface SnapshotRecord {
   readonly created: number;
 }
 
+export interface UnsyncedRecord {
+  readonly id: number;
+  /** The boot that wrote it; null only in a record altered by hand. */
+  readonly bootId: string | null;
+}
+
 export interface SnapshotRow extends SnapshotRecord {
   readonly parentName: string | null;
 }
@@ -27,9 +35,12 @@ CREATE TABLE IF NOT EXISTS snapshots (
   name TEXT NOT NULL UNIQUE,
   kind TEXT NOT NULL CHECK (kind IN ('active', 'view', 'committed')),
   parent_id INTEGER REFERENCES snapshots(id),
-  created INTEGER NOT NULL
+  created INTEGER NOT NULL,
+  durable INTEGER NOT NULL DEFAULT 1,
+  boot_id TEXT
 );
 CREATE INDEX IF NOT EXISTS snapshots_parent ON snapshots(parent_id);
+CREATE INDEX IF NOT EXISTS snapshots_unsynced ON snapshots(id) WHERE durable = 0;
 `;
 
 const COLUMNS = "id, name, kind, parent_id AS parentId, created";
@@ -47,6 +58,7 @@ export class SnapshotMetadata {
       db.run("PRAGMA synchronous = NORMAL");
       db.run("PRAGMA foreign_keys = ON");
       db.run("PRAGMA busy_timeout = 5000");
+      addDurabilityColumns(db);
       db.transaction(() => db.run(SCHEMA))();
     }, { onDamaged: () => void (fresh = true) });
     this.fresh = fresh;
@@ -122,9 +134,20 @@ export class SnapshotMetadata {
     return this.#db.query<{ n: number }, [number]>("SELECT 1 AS n FROM snapshots WHERE parent_id = ? LIMIT 1").get(id) !== null;
   }
 
-  /** Makes active record id committed under name. */
-  commit(id: number, name: string): void {
-    this.#db.query("UPDATE snapshots SET name = ?, kind = 'committed' WHERE id = ?").run(name, id);
+  /** Makes active record id committed under name, written by boot bootId and not yet synced. */
+  commit(id: number, name: string, bootId: string): void {
+    this.#db.query("UPDATE snapshots SET name = ?, kind = 'committed', durable = 0, boot_id = ? WHERE id = ?").run(name, bootId, id);
+  }
+
+  /** Committed records whose data is not yet known to be on disk, with the boot that wrote them. */
+  unsynced(): UnsyncedRecord[] {
+    return this.#db.query<UnsyncedRecord, []>("SELECT id, boot_id AS bootId FROM snapshots WHERE durable = 0").all();
+  }
+
+  /** Records ids as durable (their data was synced), in one statement. */
+  markDurable(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    this.#db.query("UPDATE snapshots SET durable = 1 WHERE durable = 0 AND id IN (SELECT value FROM json_each(?))").run(JSON.stringify(ids));
   }
 
   delete(id: number): void {
@@ -158,4 +181,18 @@ export class SnapshotMetadata {
   close(): void {
     this.#db.close();
   }
+}
+
+/**
+ * Adds the durability columns to a database made before they existed. Its records read as
+ * durable: nothing says otherwise, and dropping a whole cache on upgrade would be worse.
+ */
+function addDurabilityColumns(db: Database): void {
+  const columns = db.query<{ name: string }, []>("PRAGMA table_info(snapshots)").all().map((c) => c.name);
+  // No table yet (SCHEMA makes it with the columns), or already there.
+  if (columns.length === 0 || columns.includes("durable")) return;
+  db.transaction(() => {
+    db.run("ALTER TABLE snapshots ADD COLUMN durable INTEGER NOT NULL DEFAULT 1");
+    db.run("ALTER TABLE snapshots ADD COLUMN boot_id TEXT");
+  })();
 }

@@ -4,10 +4,18 @@
 // (syncfs of the host filesystem, everyone's dirty data, not only the step's), and every fsync
 // inside a step (dpkg, compilers) reaches the disk. With many steps, or beside other writers,
 // that sync is most of a short step's unmount. Volatile overlays skip both (Linux 5.10+; Dagger's
-// BuildKit does the same). The trade: a step's files reach the disk with the kernel's ordinary
-// writeback rather than at unmount, so a power loss (not a process crash: the page cache stays)
-// soon after a build may lose the newest results' data, as it may lose the content store's
-// blobs, which are not fsynced either.
+// BuildKit does the same). A step's files reach the disk with the kernel's ordinary writeback
+// rather than at unmount, like every other write of the worker (local copies, file ops, unpacked
+// layers, blobs: none is fsynced one by one).
+//
+// The guarantee instead (../durability.ts): a build reports success only after one syncfs of the
+// state's filesystem has written everything back (skipped when the build wrote nothing), so
+// what a successful build returned survives a power loss or kernel crash. A snapshot committed
+// but not yet synced is recorded so, with the boot that wrote it; if the machine goes down in
+// that window, the next open (under a new boot id) drops it, and what is stacked on it, and
+// their steps run again: the cache is never silently truncated. A process crash loses nothing
+// (the page cache stays): those snapshots are kept and synced by the next build. Blobs carry no
+// such record: a blob truncated by a machine crash before the sync is not detected.
 //
 // A volatile overlay leaves `<workdir>/work/incompat/volatile` behind, and overlayfs refuses to
 // mount that work dir again while it is there (its upper dir may have lost data in a crash).

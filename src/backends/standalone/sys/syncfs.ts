@@ -1,0 +1,34 @@
+// syncfs(2) through bun:ffi: writes back every dirty page and inode of one filesystem (the one
+// holding the state root), not the whole machine's as sync(2) would. The call blocks the calling
+// thread until the disk has it; it is made once per build that wrote something (durability.ts).
+import { closeSync, openSync, statSync } from "node:fs";
+import { dlopen, FFIType } from "bun:ffi";
+import { errnoError, lastErrno } from "../../../core/sys/libc.ts";
+
+function openSyncfs() {
+  return dlopen("libc.so.6", { syncfs: { args: [FFIType.i32], returns: FFIType.i32 } }).symbols;
+}
+
+let libc: ReturnType<typeof openSyncfs> | undefined;
+
+/** syncfs(2) of the filesystem holding path (a directory or file); throws with path and errno name. */
+export function syncFilesystem(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    libc ??= openSyncfs();
+    lastErrno(); // binds errno's reader now, so nothing runs between the call and the read
+    if (libc.syncfs(fd) !== 0) throw errnoError(`syncing the filesystem of ${path}`, lastErrno());
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One path per distinct filesystem (device) among paths, skipping those that do not exist. */
+export function distinctFilesystems(paths: readonly string[]): string[] {
+  const seen = new Map<number, string>();
+  for (const path of paths) {
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st && !seen.has(st.dev)) seen.set(st.dev, path);
+  }
+  return [...seen.values()];
+}
