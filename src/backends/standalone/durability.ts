@@ -13,7 +13,7 @@
 import { BuildkitError } from "../../core/errors.ts";
 import type { ContentStore, ContentWriter } from "../../core/worker/content-store.ts";
 import type { OverlaySnapshotter } from "./snapshotter.ts";
-import { distinctFilesystems, syncFilesystem } from "./sys/syncfs.ts";
+import { distinctFilesystems, syncFilesystemAsync } from "./sys/syncfs.ts";
 
 export interface Durability {
   /** The content store to hand out: it tells this object when a blob is committed. */
@@ -28,11 +28,11 @@ export interface DurabilityOptions {
   readonly snapshotter: Pick<OverlaySnapshotter, "unsynced" | "markDurable">;
   readonly content: ContentStore;
   /** syncfs(2) of the filesystem holding a path (tests count the calls). */
-  readonly syncfs?: (path: string) => void;
+  readonly syncfs?: (path: string) => void | Promise<void>;
 }
 
 export function createDurability(opts: DurabilityOptions): Durability {
-  const syncfs = opts.syncfs ?? syncFilesystem;
+  const syncfs = opts.syncfs ?? syncFilesystemAsync;
   let blobsWritten = false;
   return {
     content: notingCommits(opts.content, () => void (blobsWritten = true)),
@@ -42,7 +42,7 @@ export function createDurability(opts: DurabilityOptions): Durability {
       if (ids.length === 0 && !blobsWritten) return;
       blobsWritten = false;
       try {
-        for (const path of distinctFilesystems(opts.paths)) syncfs(path);
+        for (const path of distinctFilesystems(opts.paths)) await syncfs(path);
       } catch (err) {
         blobsWritten = true;
         throw new BuildkitError("Internal", `syncing the build's results to disk: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

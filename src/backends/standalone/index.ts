@@ -31,7 +31,7 @@ export interface StandaloneWorkerOptions {
   fullSweep?: boolean;
   signal?: AbortSignal;
   /** syncfs(2) of the filesystem holding a path; tests count the calls (see durability.ts). */
-  syncfs?: (path: string) => void;
+  syncfs?: (path: string) => void | Promise<void>;
 }
 
 export interface StandaloneWorker extends Worker {

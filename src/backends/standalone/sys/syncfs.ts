@@ -1,6 +1,8 @@
-// syncfs(2) through bun:ffi: writes back every dirty page and inode of one filesystem (the one
-// holding the state root), not the whole machine's as sync(2) would. The call blocks the calling
-// thread until the disk has it; it is made once per build that wrote something (durability.ts).
+// syncfs(2): writes back every dirty page and inode of one filesystem (the one holding the state
+// root), not the whole machine's as sync(2) would; made once per build that wrote something
+// (durability.ts). The call blocks its thread until the disk has it (tens of ms on a busy disk),
+// so it runs in coreutils' `sync --file-system` (the same syscall) while this process keeps
+// serving other builds; through bun:ffi on this thread only where that command is missing.
 import { closeSync, openSync, statSync } from "node:fs";
 import { dlopen, FFIType } from "bun:ffi";
 import { errnoError, lastErrno } from "../../../core/sys/libc.ts";
@@ -21,6 +23,18 @@ export function syncFilesystem(path: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** syncfs(2) of the filesystem holding path, without blocking this thread where `sync` exists. */
+export async function syncFilesystemAsync(path: string): Promise<void> {
+  let proc: ReturnType<typeof Bun.spawn>;
+  try {
+    proc = Bun.spawn(["sync", "--file-system", path], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  } catch {
+    return syncFilesystem(path); // no sync(1) here
+  }
+  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr as ReadableStream<Uint8Array>).text()]);
+  if (code !== 0) throw new Error(`syncing the filesystem of ${path}: ${stderr.trim().split("\n").at(-1) ?? `sync exited with ${code}`}`);
 }
 
 /** One path per distinct filesystem (device) among paths, skipping those that do not exist. */
