@@ -14,7 +14,8 @@ import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
 import { REPO_ROOT } from "../../paths.ts";
 import { BuildHarness } from "../build/harness.ts";
-import { buildkitdAvailable, PeerDaemon } from "../client/daemons.ts";
+import { buildkitdAvailable, type PeerDaemon } from "../client/daemons.ts";
+import { withPeer } from "./peer-daemon.ts";
 import { cachedSteps, onState, ranSteps } from "./helpers.ts";
 
 const BUILDCTL = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildctl");
@@ -59,19 +60,6 @@ afterAll(async () => {
 
 const notesUrl = () => `http://127.0.0.1:${files?.port}/notes.txt`;
 
-async function withPeer(fn: (peer: PeerDaemon) => Promise<void>): Promise<void> {
-  const peer = new PeerDaemon();
-  const config = join(peer.dir, "buildkitd.toml");
-  writeFileSync(config, `[registry."${registry.host}"]\n  http = true\n`);
-  await peer.start(["--config", config]);
-  try {
-    await fn(peer);
-  } finally {
-    await peer.cleanup();
-  }
-  expect(peer.leftoverMounts()).toEqual([]);
-}
-
 /** buildctl, spawned without blocking: the http server buildkitd downloads from runs in this process. */
 async function peerBuild(peer: PeerDaemon, args: string[], stdin?: Uint8Array): Promise<string> {
   const p = Bun.spawn([BUILDCTL, "--addr", peer.addr, "build", "--progress", "plain", ...args], {
@@ -108,7 +96,7 @@ describe.skipIf(!run)("git and http sources: cache interchange with BuildKit v0.
       .root()
       .marshal({ platform: LINUX_AMD64 });
     const cache = join(h.temp("cache"), "dir");
-    await withPeer(async (peer) => void (await peerBuild(peer, ["--export-cache", `type=local,dest=${cache},mode=max`], definition)));
+    await withPeer(registry.host, async (peer) => void (await peerBuild(peer, ["--export-cache", `type=local,dest=${cache},mode=max`], definition)));
     const out = h.temp("out");
     const r = await onState(h, join(h.temp("state"), "s")).build(definition, ["--import-cache", `type=local,src=${cache}`, "--output", `type=local,dest=${out}`]);
     if (r.code !== 0) console.log(r.stderr);
@@ -132,7 +120,7 @@ describe.skipIf(!run)("git and http sources: cache interchange with BuildKit v0.
     const r = await onState(h, join(h.temp("state"), "s")).build(new Uint8Array(), [...frontend, "--export-cache", `type=local,dest=${cache},mode=max`]);
     if (r.code !== 0) console.log(r.stderr);
     expect(r.code).toBe(0);
-    await withPeer(async (peer) => {
+    await withPeer(registry.host, async (peer) => {
       const progress = await peerBuild(peer, [...frontend, "--import-cache", `type=local,src=${cache}`]);
       const steps = new Map([...progress.matchAll(/^#(\d+) (\[\d\/3\] (ADD|RUN) .*)$/gm)].map((m) => [m[1], m[2]]));
       expect(steps.size).toBe(2);

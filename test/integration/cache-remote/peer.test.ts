@@ -12,7 +12,8 @@ import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
 import { REPO_ROOT } from "../../paths.ts";
 import { BuildHarness } from "../build/harness.ts";
-import { buildkitdAvailable, PeerDaemon } from "../client/daemons.ts";
+import { buildkitdAvailable, type PeerDaemon } from "../client/daemons.ts";
+import { withPeer } from "./peer-daemon.ts";
 import { cachedSteps, onState, ranSteps } from "./helpers.ts";
 
 const BUILDCTL = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildctl");
@@ -80,15 +81,6 @@ afterAll(async () => {
   h?.cleanup();
 });
 
-/** A fresh buildkitd that reaches the test registry over plain http. */
-async function startPeer(): Promise<PeerDaemon> {
-  const peer = new PeerDaemon();
-  const config = join(peer.dir, "buildkitd.toml");
-  writeFileSync(config, `[registry."${registry.host}"]\n  http = true\n`);
-  await peer.start(["--config", config]);
-  return peer;
-}
-
 /** `buildctl build` through the Dockerfile frontend; returns its plain progress. */
 function peerBuild(peer: PeerDaemon, args: string[]): { code: number; progress: string } {
   const p = Bun.spawnSync([BUILDCTL, "--addr", peer.addr, "build", "--progress", "plain", "--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfileDir}`, ...args], { timeout: 120_000 });
@@ -132,20 +124,10 @@ async function oursExports(spec: string): Promise<void> {
   expect(ranSteps(r).filter((n) => !n.includes(" FROM ") && !n.startsWith("[internal]")).sort()).toEqual([...STEPS].sort());
 }
 
-async function withPeer(fn: (peer: PeerDaemon) => Promise<void> | void): Promise<void> {
-  const peer = await startPeer();
-  try {
-    await fn(peer);
-  } finally {
-    await peer.cleanup();
-  }
-  expect(peer.leftoverMounts()).toEqual([]);
-}
-
 describe.skipIf(!run)("cache interchange with BuildKit v0.11.6 (Dockerfile frontend)", () => {
   test("type=local: BuildKit exports, we import with every step CACHED", async () => {
     const cache = join(h.temp("cache"), "dir");
-    await withPeer((peer) => {
+    await withPeer(registry.host, (peer) => {
       const r = peerBuild(peer, ["--export-cache", `type=local,dest=${cache},mode=max`]);
       if (r.code !== 0) console.log(r.progress);
       expect(r.code).toBe(0);
@@ -156,7 +138,7 @@ describe.skipIf(!run)("cache interchange with BuildKit v0.11.6 (Dockerfile front
   test("type=local: we export, BuildKit imports with every step CACHED", async () => {
     const cache = join(h.temp("cache"), "dir");
     await oursExports(`type=local,dest=${cache},mode=max`);
-    await withPeer((peer) => {
+    await withPeer(registry.host, (peer) => {
       const r = peerBuild(peer, ["--import-cache", `type=local,src=${cache}`]);
       if (r.code !== 0) console.log(r.progress);
       expect(r.code).toBe(0);
@@ -166,7 +148,7 @@ describe.skipIf(!run)("cache interchange with BuildKit v0.11.6 (Dockerfile front
 
   test("type=registry: BuildKit exports, we import with every step CACHED", async () => {
     const ref = `${registry.host}/cache/from-buildkit:latest`;
-    await withPeer((peer) => {
+    await withPeer(registry.host, (peer) => {
       const r = peerBuild(peer, ["--export-cache", `type=registry,ref=${ref},mode=max`]);
       if (r.code !== 0) console.log(r.progress);
       expect(r.code).toBe(0);
@@ -177,7 +159,7 @@ describe.skipIf(!run)("cache interchange with BuildKit v0.11.6 (Dockerfile front
   test("type=registry: we export, BuildKit imports with every step CACHED", async () => {
     const ref = `${registry.host}/cache/from-ours:latest`;
     await oursExports(`type=registry,ref=${ref},mode=max`);
-    await withPeer((peer) => {
+    await withPeer(registry.host, (peer) => {
       const r = peerBuild(peer, ["--import-cache", `type=registry,ref=${ref}`]);
       if (r.code !== 0) console.log(r.progress);
       expect(r.code).toBe(0);
