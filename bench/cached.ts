@@ -5,12 +5,11 @@
 // daemonless, as root. With several --bin, their runs interleave (an A/B comparison that a busy
 // machine disturbs less). Wall and CPU (user + system) medians; asserts nothing.
 // Usage: bun bench/cached.ts [--runs N] [--bin PATH ...] [--profile DIR (one --cpu-prof run)]
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { image, LINUX_AMD64, type State } from "../src/core/llb/index.ts";
-import { makeBusyboxImage, pushImage } from "../test/fixtures/images.ts";
-import { startRegistry } from "../test/fixtures/registry.ts";
+import { LINUX_AMD64, type State } from "../src/core/llb/index.ts";
+import { startBusyboxRegistry, tenStepChain } from "./lib/busybox-registry.ts";
 import { binary, summary } from "./lib/binary.ts";
 
 const flag = (name: string): string | undefined => {
@@ -44,15 +43,10 @@ function report(label: string, outcomes: Outcome[]): void {
   console.log(summary(`${label}, CPU`, ok.map((o) => o.cpu)));
 }
 
-const registry = await startRegistry();
+const { registry, ref, config } = await startBusyboxRegistry(work);
 let stopped = false;
 try {
-  const layout = await makeBusyboxImage({ dir: join(work, "layout") });
-  await pushImage(layout.layoutDir, `${registry.host}/bench/busybox:latest`);
-  const config = join(work, "buildkitd.toml");
-  writeFileSync(config, `[registry."${registry.host}"]\n  http = true\n  insecure = true\n`);
-  let chain = image(`${registry.host}/bench/busybox@${layout.digest}`);
-  for (let i = 0; i < 10; i++) chain = chain.run({ args: ["sh", "-c", `echo ${i} >> /steps`] }).root();
+  const chain = tenStepChain(ref);
   const roots = bins.map(() => mkdtempSync(join(work, "state-")));
   const up = bins.map((): Outcome[] => []);
   const down = bins.map((): Outcome[] => []);

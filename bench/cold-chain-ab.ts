@@ -4,12 +4,11 @@
 // weighs on both alike, then one fully cached build of it each run. Whole-command wall time.
 // Prints figures; asserts nothing. As root.
 // Usage: bun bench/cold-chain-ab.ts --a PATH --b PATH [--runs N (default 15)]
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { image, LINUX_AMD64, type State } from "../src/core/llb/index.ts";
-import { makeBusyboxImage, pushImage } from "../test/fixtures/images.ts";
-import { startRegistry } from "../test/fixtures/registry.ts";
+import { LINUX_AMD64, type State } from "../src/core/llb/index.ts";
+import { startBusyboxRegistry, tenStepChain } from "./lib/busybox-registry.ts";
 import { summary } from "./lib/binary.ts";
 
 const flag = (name: string) => {
@@ -30,15 +29,9 @@ function build(bin: string, root: string, config: string, def: State): number {
   return ms;
 }
 
-const registry = await startRegistry();
+const { registry, ref, config } = await startBusyboxRegistry(work);
 try {
-  const layout = await makeBusyboxImage({ dir: join(work, "layout") });
-  const ref = `${registry.host}/bench/busybox@${layout.digest}`;
-  await pushImage(layout.layoutDir, `${registry.host}/bench/busybox:latest`);
-  const config = join(work, "buildkitd.toml");
-  writeFileSync(config, `[registry."${registry.host}"]\n  http = true\n  insecure = true\n`);
-  let chain = image(ref);
-  for (let i = 0; i < 10; i++) chain = chain.run({ args: ["sh", "-c", `echo ${i} >> /steps`] }).root();
+  const chain = tenStepChain(ref);
   const times = { A: { cold: [] as number[], cached: [] as number[] }, B: { cold: [] as number[], cached: [] as number[] } };
   for (let r = 0; r < RUNS; r++) {
     for (const side of r % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const)) {

@@ -9,8 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { copy, image, LINUX_AMD64, local, scratch, type State } from "../src/core/llb/index.ts";
-import { makeBusyboxImage, pushImage } from "../test/fixtures/images.ts";
-import { startRegistry } from "../test/fixtures/registry.ts";
+import { startBusyboxRegistry, tenStepChain } from "./lib/busybox-registry.ts";
 import { binary, median, REPO } from "./lib/binary.ts";
 
 const runsFlag = process.argv.indexOf("--runs");
@@ -105,8 +104,7 @@ type Row = { label: string; target: string; ours: number[]; peer: number[] };
 
 async function measure(side: Side, ref: string, big: string, row: (label: string) => number[]): Promise<void> {
   const copyAll = scratch().file(copy(local("big"), "/", "/"));
-  let chain = image(ref);
-  for (let i = 0; i < 10; i++) chain = chain.run(sh(`echo ${i} >> /steps`)).root();
+  const chain = tenStepChain(ref);
   for (let r = 0; r < RUNS; r++) {
     await side.reset();
     if (wanted("copy")) {
@@ -141,13 +139,8 @@ const targets: Record<string, string> = {
   "--version": "≤ 20 ms",
 };
 
-const registry = await startRegistry();
+const { registry, ref, config } = await startBusyboxRegistry(work);
 try {
-  const layout = await makeBusyboxImage({ dir: join(work, "layout") });
-  const ref = `${registry.host}/bench/busybox@${layout.digest}`;
-  await pushImage(layout.layoutDir, `${registry.host}/bench/busybox:latest`);
-  const config = join(work, "buildkitd.toml");
-  writeFileSync(config, `[registry."${registry.host}"]\n  http = true\n  insecure = true\n`);
   const big = join(work, "big");
   if (wanted("copy")) makeTree(big, 10_000, 10_000);
   const rows = new Map<string, Row>();
