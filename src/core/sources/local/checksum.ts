@@ -18,6 +18,7 @@ import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
 import { Pacer } from "../../fs/pacer.ts";
 import type { StatCache, StatRecord } from "./stat-cache.ts";
+import { StatStamp } from "./stat-stamp.ts";
 import { resolveLocalRoot, S_IFMT, walkTreeEach } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
 
@@ -53,11 +54,8 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
   const racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_NS;
   const entries = opts.entries ?? [];
   const start = entries.length;
-  const stamp = new Stamp();
-  await walkTreeEach(realRoot, opts, (entry) => {
-    entries.push(entry);
-    stamp.add(entry);
-  });
+  const stamp = new StatStamp();
+  await walkTreeEach(realRoot, opts, (entry) => entries.push(entry), stamp);
   const key = stampKey(realRoot, opts);
   const seen = stamp.finish();
   const known = opts.cache.treeStamp(key);
@@ -75,25 +73,6 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
 /** The stamp's key: the root and the filters that chose what was walked. */
 function stampKey(root: string, opts: WalkOptions): string {
   return JSON.stringify([root, opts.include ?? [], opts.exclude ?? [], opts.followPaths ?? []]);
-}
-
-/** sha256 of every walked entry's path and stat facts, in walk order. */
-class Stamp {
-  readonly #hasher = new Bun.CryptoHasher("sha256");
-  #pending = VERSION;
-
-  add(e: Entry): void {
-    this.#pending += `${e.path}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.mtimeNs}\0${e.ctimeNs}\0${e.ino}\0${e.dev}\0${e.linkTarget ?? ""}\n`;
-    if (this.#pending.length >= 64 * 1024) {
-      this.#hasher.update(this.#pending);
-      this.#pending = "";
-    }
-  }
-
-  finish(): string {
-    this.#hasher.update(this.#pending);
-    return this.#hasher.digest("hex");
-  }
 }
 
 class ChecksumRun {

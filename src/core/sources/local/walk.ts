@@ -16,8 +16,8 @@ import { lstatSync, readdirSync, readlinkSync, promises as fsp } from "node:fs";
 import { BuildkitError, withContext } from "../../errors.ts";
 import { followLinks } from "./follow-paths.ts";
 import { Pacer } from "../../fs/pacer.ts";
-import { closeDirectory, lstatAt, openDirectory, statxAvailable } from "../../fs/statx.ts";
-import type { WalkStat } from "../../fs/statx.ts";
+import { closeDirectory, openDirectory, statxAvailable, statxDev, statxNameBytes, statxRaw, statxWords } from "../../fs/statx.ts";
+import type { StatStamp } from "./stat-stamp.ts";
 import { PatternMatcher } from "../../fs/patterns.ts";
 import type { MatchState } from "../../fs/patterns.ts";
 
@@ -80,67 +80,132 @@ export async function resolveLocalRoot(root: string, name: string): Promise<stri
  */
 export async function* walkTree(root: string, opts: WalkOptions = {}): AsyncGenerator<Entry, void, undefined> {
   const pacer = new Pacer(`walking ${root}`, opts.signal);
-  for (const entry of entries(root, opts, pacer)) {
-    yield entry;
-    const paused = pacer.tick();
-    if (paused) await paused;
+  const out: Entry[] = [];
+  const walker = new Walker(root, opts, pacer, (entry) => out.push(entry));
+  try {
+    while (walker.step()) {
+      if (out.length > 0) yield* out.splice(0);
+      const paused = pacer.tick();
+      if (paused) await paused;
+    }
+  } finally {
+    walker.close();
   }
 }
 
 /**
  * {@link walkTree} handing each entry to `onEntry`: the same walk without a promise per entry
- * (an async generator's step costs about a microsecond; a tree has tens of thousands).
+ * (an async generator's step costs about a microsecond; a tree has tens of thousands). With
+ * `stamp`, every entry handed over is also added to it (stat-stamp.ts), from statx's words
+ * where the walk has them.
  */
-export async function walkTreeEach(root: string, opts: WalkOptions, onEntry: (entry: Entry) => void): Promise<void> {
+export async function walkTreeEach(root: string, opts: WalkOptions, onEntry: (entry: Entry) => void, stamp?: StatStamp): Promise<void> {
   const pacer = new Pacer(`walking ${root}`, opts.signal);
-  for (const entry of entries(root, opts, pacer)) {
-    onEntry(entry);
-    const paused = pacer.tick();
-    if (paused) await paused;
-  }
-}
-
-/** The walk itself, synchronous: callers pace it (pacer.tick between entries). */
-function* entries(root: string, opts: WalkOptions, pacer: Pacer): Generator<Entry, void, undefined> {
-  const filter = makeFilter(root, opts);
-  /** Ancestors of the current path that were filtered out but are walked: emitted on demand. */
-  const pending: Entry[] = [];
-  const fast = statxAvailable();
-  const stack: Frame[] = [{ dir: "", state: {}, dirents: readDir(root, ""), next: 0, fd: fast ? openFrameDir(root, "") : undefined }];
+  const walker = new Walker(root, opts, pacer, onEntry, stamp);
   try {
-    yield* walkFrames(root, filter, pending, stack, pacer);
+    while (walker.step()) {
+      const paused = pacer.tick();
+      if (paused) await paused;
+    }
   } finally {
-    for (const frame of stack) if (frame.fd !== undefined) closeDirectory(frame.fd);
+    walker.close();
   }
 }
 
-function* walkFrames(root: string, filter: Filter, pending: Entry[], stack: Frame[], pacer: Pacer): Generator<Entry, void, undefined> {
-  const fast = statxAvailable();
-  for (let frame = stack.at(-1); frame !== undefined; frame = stack.at(-1)) {
+/** The walk itself, synchronous, one directory entry a step: callers pace it between steps. */
+class Walker {
+  readonly #root: string;
+  readonly #filter: Filter;
+  readonly #pacer: Pacer;
+  readonly #emit: (entry: Entry) => void;
+  readonly #stamp: StatStamp | undefined;
+  readonly #fast = statxAvailable();
+  /** Ancestors of the current path that were filtered out but are walked: emitted on demand. */
+  readonly #pending: { readonly entry: Entry; readonly depth: number }[] = [];
+  readonly #stack: Frame[];
+
+  constructor(root: string, opts: WalkOptions, pacer: Pacer, emit: (entry: Entry) => void, stamp?: StatStamp) {
+    this.#root = root;
+    this.#filter = makeFilter(root, opts);
+    this.#pacer = pacer;
+    this.#emit = emit;
+    this.#stamp = stamp;
+    this.#stack = [{ dir: "", state: {}, dirents: readDir(root, ""), next: 0, fd: this.#fast ? openFrameDir(root, "") : undefined }];
+  }
+
+  close(): void {
+    for (const frame of this.#stack.splice(0)) if (frame.fd !== undefined) closeDirectory(frame.fd);
+  }
+
+  /** Looks at the next directory entry, emitting what it brings; false when the walk is over. */
+  step(): boolean {
+    if (this.#descend !== undefined) this.#enter(this.#descend);
+    const stack = this.#stack;
+    const frame = stack.at(-1);
+    if (frame === undefined) return false;
     const dirent = frame.dirents[frame.next++];
     if (dirent === undefined) {
       stack.pop();
       if (frame.fd !== undefined) closeDirectory(frame.fd);
-      if (frame.entry !== undefined && pending.at(-1) === frame.entry) pending.pop();
-      continue;
+      if (frame.entry !== undefined && this.#pending.at(-1)?.entry === frame.entry) this.#pending.pop();
+      return true;
     }
+    const depth = stack.length;
     const path = frame.dir === "" ? dirent.name : `${frame.dir}/${dirent.name}`;
     // Types readdir could not tell (DT_UNKNOWN) count as possible directories until lstat says.
     const maybeDir = dirent.isDirectory() || !(dirent.isFile() || dirent.isSymbolicLink());
-    const verdict = judge(filter, path, maybeDir, frame.state);
-    if (!verdict.emit && !verdict.descend) continue;
-    const entry = frame.fd === undefined ? statEntry(root, path) : statEntryAt(frame.fd, root, path, dirent.name);
-    if (entry === undefined) continue; // removed since readdir
+    const verdict = judge(this.#filter, path, maybeDir, frame.state);
+    if (!verdict.emit && !verdict.descend) return true;
+    const raw = frame.fd !== undefined;
+    const entry = raw ? this.#statAt(frame.fd, path, dirent.name) : statEntry(this.#root, path);
+    if (entry === undefined) return true; // removed since readdir
     if (verdict.emit) {
-      if (pending.length > 0) yield* pending.splice(0);
-      yield entry;
+      if (this.#pending.length > 0) for (const p of this.#pending.splice(0)) this.#hand(p.entry, p.depth, false);
+      this.#hand(entry, depth, raw);
     }
     if (verdict.descend && entry.type === "dir") {
-      if (!verdict.emit) pending.push(entry);
-      pacer.check();
-      const dirents = readDir(root, path);
-      stack.push({ dir: path, state: verdict.state, dirents, next: 0, entry, fd: fast && dirents.length > 0 ? openFrameDir(root, path) : undefined });
+      if (!verdict.emit) this.#pending.push({ entry, depth });
+      this.#descend = { entry, state: verdict.state };
     }
+    return true;
+  }
+
+  /** A directory to enter at the next step: its entries are read after it was handed over. */
+  #descend: { readonly entry: Entry; readonly state: DirState } | undefined;
+
+  #enter({ entry, state }: { readonly entry: Entry; readonly state: DirState }): void {
+    this.#descend = undefined;
+    this.#pacer.check();
+    const dirents = readDir(this.#root, entry.path);
+    this.#stack.push({ dir: entry.path, state, dirents, next: 0, entry, fd: this.#fast && dirents.length > 0 ? openFrameDir(this.#root, entry.path) : undefined });
+  }
+
+  /** Emits an entry; `raw`: statx's words are still its own (it was the last one looked at). */
+  #hand(entry: Entry, depth: number, raw: boolean): void {
+    if (this.#stamp !== undefined) {
+      if (raw) this.#stamp.addStatx(depth, statxNameBytes, this.#nameLength, statxWords, entry.linkTarget);
+      else this.#stamp.addEntry(depth, entry);
+    }
+    this.#emit(entry);
+  }
+
+  #nameLength = 0;
+
+  /** An entry through its directory held open: statx, decoded without an intermediate object. */
+  #statAt(dirfd: number, path: string, name: string): Entry | undefined {
+    let linkTarget: string | undefined;
+    let mode: number;
+    try {
+      const nameLength = statxRaw(dirfd, name);
+      if (nameLength < 0) return undefined;
+      this.#nameLength = nameLength;
+      mode = statxWords[7]! & 0xffff;
+      if ((mode & S_IFMT) === S_IFLNK) linkTarget = readlinkSync(`${this.#root}/${path}`);
+    } catch (err) {
+      if (isErrno(err, "ENOENT", "ENOTDIR", "EINVAL")) return undefined;
+      throw withContext(`reading ${this.#root}/${path}`, err);
+    }
+    return statxEntry(path, mode, linkTarget);
   }
 }
 
@@ -196,10 +261,12 @@ interface Verdict {
 }
 
 const NO_FILTER: DirState = {};
+const ALL_DIR: Verdict = { emit: true, descend: true, state: NO_FILTER };
+const ALL_LEAF: Verdict = { emit: true, descend: false, state: NO_FILTER };
 
 function judge(filter: Filter, path: string, isDir: boolean, parent: DirState): Verdict {
   const { include, exclude } = filter;
-  if (!include && !exclude) return { emit: true, descend: isDir, state: NO_FILTER };
+  if (!include && !exclude) return isDir ? ALL_DIR : ALL_LEAF;
   const inc = include?.match(path, parent.include);
   const exc = exclude?.match(path, parent.exclude);
   const emit = (inc?.matched ?? true) && !(exc?.matched ?? false);
@@ -237,20 +304,34 @@ function statEntry(root: string, path: string): Entry | undefined {
   return st ? toEntry(path, st, linkTarget) : undefined;
 }
 
-/** statEntry through the entry's directory held open. */
-function statEntryAt(dirfd: number, root: string, path: string, name: string): Entry | undefined {
-  let st: WalkStat | undefined;
-  let linkTarget: string | undefined;
-  try {
-    st = lstatAt(dirfd, name);
-    if (st !== undefined && (st.mode & S_IFMT) === S_IFLNK) linkTarget = readlinkSync(`${root}/${path}`);
-  } catch (err) {
-    if (isErrno(err, "ENOENT", "ENOTDIR", "EINVAL")) return undefined;
-    throw withContext(`reading ${root}/${path}`, err);
-  }
-  if (st === undefined) return undefined;
-  const { mode, uid, gid, size, mtimeNs, ctimeNs, ino, dev, nlink, blocks } = st;
-  return { path, type: entryType(mode), mode, uid, gid, size, mtimeNs, ctimeNs, ino, dev, nlink, blocks, linkTarget };
+const NS = 1_000_000_000n;
+
+/** The Entry of the last statxRaw call (its words in statxWords). */
+function statxEntry(path: string, mode: number, linkTarget: string | undefined): Entry {
+  const w = statxWords;
+  return {
+    path,
+    type: entryType(mode),
+    mode,
+    uid: w[5]!,
+    gid: w[6]!,
+    size: w[10]! + w[11]! * 2 ** 32,
+    mtimeNs: seconds(w[28]!, w[29]!) + BigInt(w[30]!),
+    ctimeNs: seconds(w[24]!, w[25]!) + BigInt(w[26]!),
+    ino: BigInt(w[8]!) | (BigInt(w[9]!) << 32n),
+    dev: statxDev(),
+    nlink: w[4]!,
+    blocks: w[12]! + w[13]! * 2 ** 32,
+    linkTarget,
+  };
+}
+
+let lastSeconds = { low: -1, high: -1, ns: 0n };
+
+/** A statx timestamp's seconds (s64 in two words) in nanoseconds; trees share a few seconds. */
+function seconds(low: number, high: number): bigint {
+  if (lastSeconds.low !== low || lastSeconds.high !== high) lastSeconds = { low, high, ns: BigInt.asIntN(64, BigInt(low) | (BigInt(high) << 32n)) * NS };
+  return lastSeconds.ns;
 }
 
 function toEntry(path: string, st: BigIntStats, linkTarget: string | undefined): Entry {
