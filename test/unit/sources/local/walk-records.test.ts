@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { WalkRecords } from "../../../../src/core/sources/local/walk-records.ts";
@@ -45,6 +45,33 @@ describe("WalkRecords", () => {
     expect(records.length).toBe(10);
     expect(records.entries()).toEqual(each);
     expect(fromEntries(each).entries()).toEqual(each);
+  });
+
+  test("every entry's facts are what Node's lstat reports", async () => {
+    tree(["a/b", "c -> a", "d/"]);
+    writeFileSync(join(root, "big"), "x".repeat(70_000));
+    chmodSync(join(root, "big"), 0o4750);
+    utimesSync(join(root, "a/b"), 1_600_000_000.123456, 1_700_000_000.987654);
+    const entries = (await walkTreeRecords(root, {})).entries();
+    expect(entries.map((e) => e.path)).toEqual(["a", "a/b", "big", "c", "d"]);
+    for (const e of entries) {
+      const st = lstatSync(join(root, e.path), { bigint: true });
+      expect(e).toEqual({
+        path: e.path,
+        type: st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "file",
+        mode: Number(st.mode),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
+        size: Number(st.size),
+        mtimeNs: st.mtimeNs,
+        ctimeNs: st.ctimeNs,
+        ino: st.ino,
+        dev: st.dev,
+        nlink: Number(st.nlink),
+        blocks: Number(st.blocks),
+        linkTarget: st.isSymbolicLink() ? readlinkSync(join(root, e.path)) : undefined,
+      });
+    }
   });
 
   test("statx records and Entry records agree, so both give one stamp", async () => {
