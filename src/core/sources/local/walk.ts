@@ -84,7 +84,10 @@ export async function* walkTree(root: string, opts: WalkOptions = {}): AsyncGene
   const walker = new Walker(root, opts, pacer, eachSink((entry) => out.push(entry)));
   try {
     while (walker.step()) {
-      if (out.length > 0) yield* out.splice(0);
+      if (out.length > 0) {
+        for (const entry of out) yield entry;
+        out.length = 0;
+      }
       const paused = pacer.tick();
       if (paused) await paused;
     }
