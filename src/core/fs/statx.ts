@@ -73,6 +73,8 @@ const u64 = new BigUint64Array(raw);
 const rawPtr = ptr(new Uint8Array(raw));
 const encoder = new TextEncoder();
 const nameBuf = new Uint8Array(4097);
+/** Where a name is encoded: room for its terminating NUL left behind. */
+const nameTarget = nameBuf.subarray(0, nameBuf.length - 1);
 const namePtr = ptr(nameBuf);
 let lastDev: { major: number; minor: number; dev: bigint } | undefined;
 
@@ -101,7 +103,7 @@ export function lstatFullAt(dirfd: number, name: string): FullStat | undefined {
 export function lstatAt(dirfd: number, name: string): WalkStat | undefined {
   const lib = getLibc();
   if (lib === null) throw new Error("statx is not available here");
-  const { read, written } = encoder.encodeInto(name, nameBuf.subarray(0, nameBuf.length - 1));
+  const { read, written } = encoder.encodeInto(name, nameTarget);
   if (read < name.length || written >= nameBuf.length - 1) throw Object.assign(new Error(`lstat ${name}: name too long`), { code: "ENAMETOOLONG" });
   nameBuf[written] = 0;
   if (lib.statx(dirfd, namePtr, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, rawPtr) !== 0) {
@@ -125,6 +127,42 @@ export function lstatAt(dirfd: number, name: string): WalkStat | undefined {
     mtimeNs: i64[14]! * NS + BigInt(u32[30]!),
     dev: lastDev.dev,
   };
+}
+
+/**
+ * The words of the last {@link statxRaw} call's struct statx (indexes are byte offsets / 4, see
+ * the layout above): read them before the next call. For walks that want a few fields of many
+ * entries without an object, and no BigInt, per entry.
+ */
+export const statxWords: Readonly<Uint32Array> = u32;
+/** The UTF-8 name of the last {@link statxRaw} call, its first {@link statxRaw}() bytes. */
+export const statxNameBytes: Readonly<Uint8Array> = nameBuf;
+
+/**
+ * lstat of `name` in the directory open as `dirfd` into {@link statxWords}: the name's UTF-8
+ * length, or -1 when nothing is there (ENOENT, ENOTDIR). Other failures throw errno errors.
+ */
+export function statxRaw(dirfd: number, name: string): number {
+  const lib = getLibc();
+  if (lib === null) throw new Error("statx is not available here");
+  const { read, written } = encoder.encodeInto(name, nameTarget);
+  if (read < name.length || written >= nameBuf.length - 1) throw Object.assign(new Error(`lstat ${name}: name too long`), { code: "ENAMETOOLONG" });
+  nameBuf[written] = 0;
+  if (lib.statx(dirfd, namePtr, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, rawPtr) !== 0) {
+    const errno = lastErrno();
+    const code = errnoName(errno);
+    if (code === "ENOENT" || code === "ENOTDIR") return -1;
+    throw errnoError(`lstat ${name}`, errno);
+  }
+  return written;
+}
+
+/** The device number of the last {@link statxRaw} call, packed as glibc's makedev. */
+export function statxDev(): bigint {
+  const major = u32[34]!;
+  const minor = u32[35]!;
+  if (lastDev?.major !== major || lastDev.minor !== minor) lastDev = { major, minor, dev: makeDev(major, minor) };
+  return lastDev.dev;
 }
 
 /** Opens a directory for {@link lstatAt}, refusing a final symlink; close with {@link closeDirectory}. */

@@ -18,15 +18,15 @@ import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
 import { Pacer } from "../../fs/pacer.ts";
 import type { StatCache, StatRecord } from "./stat-cache.ts";
-import { resolveLocalRoot, S_IFMT, walkTreeEach } from "./walk.ts";
+import { resolveLocalRoot, S_IFMT, walkTreeRecords } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
 
 export interface ChecksumOptions extends WalkOptions {
   readonly cache: StatCache;
   /** The source's name, for error messages. */
   readonly name?: string;
-  /** Receives the walked entries, for a copy that follows. */
-  readonly entries?: Entry[];
+  /** Receives the walked entries (made when first asked for), for a copy that follows. */
+  readonly walked?: (entries: () => readonly Entry[]) => void;
 }
 
 export interface ChecksumResult {
@@ -51,20 +51,15 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
   const realRoot = await resolveLocalRoot(root, opts.name ?? root);
   // Before the first lstat: a file changed less than RACY_NS before it was looked at is racy.
   const racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_NS;
-  const entries = opts.entries ?? [];
-  const start = entries.length;
-  const stamp = new Stamp();
-  await walkTreeEach(realRoot, opts, (entry) => {
-    entries.push(entry);
-    stamp.add(entry);
-  });
+  const walked = await walkTreeRecords(realRoot, opts);
+  opts.walked?.(() => walked.entries());
   const key = stampKey(realRoot, opts);
-  const seen = stamp.finish();
+  const seen = walked.stamp();
   const known = opts.cache.treeStamp(key);
   if (known?.stamp === seen) return { digest: known.digest, files: known.files, bytes: known.bytes, hashedBytes: 0 };
   const run = new ChecksumRun(realRoot, racyAfter, opts);
-  for (let i = start; i < entries.length; i++) {
-    const adding = run.add(entries[i]!);
+  for (const entry of walked.entries()) {
+    const adding = run.add(entry);
     if (adding) await adding;
   }
   const result = run.finish();
@@ -75,25 +70,6 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
 /** The stamp's key: the root and the filters that chose what was walked. */
 function stampKey(root: string, opts: WalkOptions): string {
   return JSON.stringify([root, opts.include ?? [], opts.exclude ?? [], opts.followPaths ?? []]);
-}
-
-/** sha256 of every walked entry's path and stat facts, in walk order. */
-class Stamp {
-  readonly #hasher = new Bun.CryptoHasher("sha256");
-  #pending = VERSION;
-
-  add(e: Entry): void {
-    this.#pending += `${e.path}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.mtimeNs}\0${e.ctimeNs}\0${e.ino}\0${e.dev}\0${e.linkTarget ?? ""}\n`;
-    if (this.#pending.length >= 64 * 1024) {
-      this.#hasher.update(this.#pending);
-      this.#pending = "";
-    }
-  }
-
-  finish(): string {
-    this.#hasher.update(this.#pending);
-    return this.#hasher.digest("hex");
-  }
 }
 
 class ChecksumRun {

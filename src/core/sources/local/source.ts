@@ -34,8 +34,8 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
   const request = { include: walk.include, exclude: walk.exclude, followPaths: walk.followPaths, sharedKeyHint: attrs["local.sharedkeyhint"] || undefined };
   // One transfer per build: the key and the copy read the same directory.
   let dir: Promise<string> | undefined;
-  /** The checksum's walk, handed to the copy. */
-  let walked: Entry[] | undefined;
+  /** The checksum's walk, handed to the copy (its entries are made only if a copy runs). */
+  let walked: (() => readonly Entry[]) | undefined;
   const root = (ctx: OpContext): Promise<string> =>
     (dir ??= deps.session.localDir(name, { ...request, signal: ctx.signal, onProgress: (bytes, done) => ctx.progress.status(`transferring ${name}`, bytes, undefined, done) }).then((found) => {
       if (found === undefined) throw new BuildkitError("NotFound", `local source "${name}": no directory given (pass --local ${name}=PATH)`);
@@ -43,9 +43,7 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
     }));
   return {
     async contentKey(ctx) {
-      const entries: Entry[] = [];
-      const sum = await checksumTree(await root(ctx), { ...walk, cache: deps.statCache, name, signal: ctx.signal, entries });
-      walked = entries;
+      const sum = await checksumTree(await root(ctx), { ...walk, cache: deps.statCache, name, signal: ctx.signal, walked: (entries) => (walked = entries) });
       ctx.progress.status(`checksum ${name}`, sum.bytes, sum.bytes, true);
       return sum.digest;
     },
@@ -56,7 +54,7 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
       let copied: CopyResult | undefined;
       let destBytes = 0;
       const copy = async (dest: string, previous?: PreviousCopy) => {
-        copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal, entries: walked, previous });
+        copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal, entries: walked?.(), previous });
         ctx.progress.status(`copying ${name}`, copied.bytes, copied.bytes, true);
       };
       // Unchanged files are hard-linked from the last copy: both snapshots reached directly.

@@ -3,12 +3,13 @@
  * seen when the file was last hashed, and its content digest. A file whose size, mtime, ctime,
  * inode, device and mode still match is not read again (ctime too: a tool that writes a file and
  * sets its mtime back, like `cp -p` or `tar x`, cannot set ctime back). One bun:sqlite database (WAL) at a path the
- * caller chooses; several processes may share it.
+ * caller chooses, and tree stamps in files beside it; several processes may share them.
  */
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../sqlite/open-database.ts";
 import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
+import { TreeStampFiles } from "./tree-stamps.ts";
 
 export interface StatRecord {
   readonly size: number;
@@ -55,7 +56,8 @@ export interface StatCache {
   close(): void;
 }
 
-const SCHEMA_VERSION = 4n;
+/** 5: the tree stamps moved out to files (tree-stamps.ts). */
+const SCHEMA_VERSION = 5n;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS local_roots (
   id INTEGER PRIMARY KEY,
@@ -81,17 +83,33 @@ CREATE TABLE IF NOT EXISTS local_copies (
   snapshot TEXT NOT NULL,
   records BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS local_stamps (
-  key TEXT PRIMARY KEY,
-  stamp TEXT NOT NULL,
-  digest TEXT NOT NULL,
-  files INTEGER NOT NULL,
-  bytes INTEGER NOT NULL
-);
 `;
 
-/** Opens (creating if needed) the stat cache database at `path`. */
+/**
+ * The stat cache with its database at `path` (created when needed). The database is opened on
+ * first use of records or copies; tree stamps live in files beside it (`PATH.stamps/`,
+ * tree-stamps.ts), so a build over an unchanged directory never opens it.
+ */
 export function openStatCache(path: string): StatCache {
+  const stamps = new TreeStampFiles(`${path}.stamps`);
+  let opened: SqliteStatCache | undefined;
+  const db = (): SqliteStatCache => (opened ??= openSqliteStatCache(path));
+  return {
+    load: (root) => db().load(root),
+    get: (root, path) => db().get(root, path),
+    update: (root, update) => db().update(root, update),
+    lastCopy: (key) => db().lastCopy(key),
+    setLastCopy: (key, snapshot, records) => db().setLastCopy(key, snapshot, records),
+    treeStamp: (key) => stamps.get(key),
+    setTreeStamp: (key, stamp) => stamps.set(key, stamp),
+    close: () => {
+      opened?.close();
+      opened = undefined;
+    },
+  };
+}
+
+function openSqliteStatCache(path: string): SqliteStatCache {
   try {
     let cache: SqliteStatCache | undefined;
     openDatabase(path, (db) => void (cache = new SqliteStatCache(db)), { safeIntegers: true });
@@ -120,7 +138,8 @@ type PutParams = [bigint, string, number, bigint, bigint, bigint, bigint, number
 
 const COLUMNS = "path, size, mtime_ns, ctime_ns, ino, dev, mode, uid, gid, link_target, content_digest";
 
-class SqliteStatCache implements StatCache {
+/** Records and copies; the stamps are tree-stamps.ts's. */
+class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp"> {
   readonly #db: Database;
   readonly #roots = new Map<string, bigint>();
 
@@ -193,23 +212,6 @@ class SqliteStatCache implements StatCache {
         .run({ key, snapshot, records: encodeCopyRecords(records) });
     } catch (err) {
       throw withContext(`recording local copy ${snapshot}`, err);
-    }
-  }
-
-  treeStamp(key: string): TreeStamp | undefined {
-    const row = this.#db
-      .query<{ stamp: string; digest: string; files: bigint; bytes: bigint }, Params>("SELECT stamp, digest, files, bytes FROM local_stamps WHERE key = $key")
-      .get({ key });
-    return row ? { stamp: row.stamp, digest: row.digest as Digest, files: Number(row.files), bytes: Number(row.bytes) } : undefined;
-  }
-
-  setTreeStamp(key: string, t: TreeStamp): void {
-    try {
-      this.#db
-        .query<never, Params>("INSERT OR REPLACE INTO local_stamps (key, stamp, digest, files, bytes) VALUES ($key, $stamp, $digest, $files, $bytes)")
-        .run({ key, stamp: t.stamp, digest: t.digest, files: BigInt(t.files), bytes: BigInt(t.bytes) });
-    } catch (err) {
-      throw withContext(`recording the stat stamp of ${key}`, err);
     }
   }
 

@@ -11,13 +11,13 @@
  * A directory that is filtered out but holds included paths is emitted just before the first of
  * them; a subtree nothing inside which could be included is not read at all.
  */
-import type { BigIntStats, Dirent } from "node:fs";
+import type { BigIntStats } from "node:fs";
 import { lstatSync, readdirSync, readlinkSync, promises as fsp } from "node:fs";
 import { BuildkitError, withContext } from "../../errors.ts";
 import { followLinks } from "./follow-paths.ts";
 import { Pacer } from "../../fs/pacer.ts";
-import { closeDirectory, lstatAt, openDirectory, statxAvailable } from "../../fs/statx.ts";
-import type { WalkStat } from "../../fs/statx.ts";
+import { closeDirectory, openDirectory, statxAvailable, statxDev, statxNameBytes, statxRaw, statxWords } from "../../fs/statx.ts";
+import { WalkRecords } from "./walk-records.ts";
 import { PatternMatcher } from "../../fs/patterns.ts";
 import type { MatchState } from "../../fs/patterns.ts";
 
@@ -80,10 +80,19 @@ export async function resolveLocalRoot(root: string, name: string): Promise<stri
  */
 export async function* walkTree(root: string, opts: WalkOptions = {}): AsyncGenerator<Entry, void, undefined> {
   const pacer = new Pacer(`walking ${root}`, opts.signal);
-  for (const entry of entries(root, opts, pacer)) {
-    yield entry;
-    const paused = pacer.tick();
-    if (paused) await paused;
+  const out: Entry[] = [];
+  const walker = new Walker(root, opts, pacer, eachSink((entry) => out.push(entry)));
+  try {
+    while (walker.step()) {
+      if (out.length > 0) {
+        for (const entry of out) yield entry;
+        out.length = 0;
+      }
+      const paused = pacer.tick();
+      if (paused) await paused;
+    }
+  } finally {
+    walker.close();
   }
 }
 
@@ -92,54 +101,158 @@ export async function* walkTree(root: string, opts: WalkOptions = {}): AsyncGene
  * (an async generator's step costs about a microsecond; a tree has tens of thousands).
  */
 export async function walkTreeEach(root: string, opts: WalkOptions, onEntry: (entry: Entry) => void): Promise<void> {
+  await drive(root, opts, eachSink(onEntry));
+}
+
+function eachSink(onEntry: (entry: Entry) => void): Sink {
+  return {
+    statx: (_depth, path, _name, _nameLength, mode, linkTarget) => onEntry(statxEntry(path, mode, linkTarget)),
+    entry: (_depth, entry) => onEntry(entry),
+  };
+}
+
+/**
+ * The same walk kept as compact records (walk-records.ts): its stat stamp, and the entries only
+ * when asked for.
+ */
+export async function walkTreeRecords(root: string, opts: WalkOptions): Promise<WalkRecords> {
+  const records = new WalkRecords();
+  await drive(root, opts, {
+    statx: (depth, _path, name, nameLength, _mode, linkTarget) => records.addStatx(depth, name, statxNameBytes, nameLength, statxWords, linkTarget),
+    entry: (depth, entry) => records.addEntry(depth, entry),
+  });
+  return records;
+}
+
+async function drive(root: string, opts: WalkOptions, sink: Sink): Promise<void> {
   const pacer = new Pacer(`walking ${root}`, opts.signal);
-  for (const entry of entries(root, opts, pacer)) {
-    onEntry(entry);
-    const paused = pacer.tick();
-    if (paused) await paused;
-  }
-}
-
-/** The walk itself, synchronous: callers pace it (pacer.tick between entries). */
-function* entries(root: string, opts: WalkOptions, pacer: Pacer): Generator<Entry, void, undefined> {
-  const filter = makeFilter(root, opts);
-  /** Ancestors of the current path that were filtered out but are walked: emitted on demand. */
-  const pending: Entry[] = [];
-  const fast = statxAvailable();
-  const stack: Frame[] = [{ dir: "", state: {}, dirents: readDir(root, ""), next: 0, fd: fast ? openFrameDir(root, "") : undefined }];
+  const walker = new Walker(root, opts, pacer, sink);
   try {
-    yield* walkFrames(root, filter, pending, stack, pacer);
+    for (let n = 1; walker.step(); n++) {
+      if ((n & 63) !== 0) continue; // a step is microseconds: look at the clock now and then
+      const paused = pacer.tick();
+      if (paused) await paused;
+    }
   } finally {
-    for (const frame of stack) if (frame.fd !== undefined) closeDirectory(frame.fd);
+    walker.close();
   }
 }
 
-function* walkFrames(root: string, filter: Filter, pending: Entry[], stack: Frame[], pacer: Pacer): Generator<Entry, void, undefined> {
-  const fast = statxAvailable();
-  for (let frame = stack.at(-1); frame !== undefined; frame = stack.at(-1)) {
-    const dirent = frame.dirents[frame.next++];
-    if (dirent === undefined) {
+/** Where a walk's entries go, in walk order; depth 1 is the root's children. */
+interface Sink {
+  /** An entry just looked at through statx: its facts are statx.ts's statxWords until the next call. */
+  statx(depth: number, path: string, name: string, nameLength: number, mode: number, linkTarget: string | undefined): void;
+  /** An entry the walk has as an object (the lstat fallback, or an ancestor emitted late). */
+  entry(depth: number, entry: Entry): void;
+}
+
+/** A directory filtered out but walked: emitted just before the first entry inside that is. */
+interface PendingDir {
+  readonly entry: Entry;
+  readonly depth: number;
+}
+
+/** The walk itself, synchronous, one directory entry a step: callers pace it between steps. */
+class Walker {
+  readonly #root: string;
+  readonly #filter: Filter;
+  readonly #pacer: Pacer;
+  readonly #sink: Sink;
+  readonly #fast = statxAvailable();
+  /** Whether readdir's types are wanted: only a filter looks at an entry before its lstat. */
+  readonly #typed: boolean;
+  /** Ancestors of the current path that were filtered out but are walked: emitted on demand. */
+  readonly #pending: PendingDir[] = [];
+  readonly #stack: Frame[];
+  /** A directory to enter at the next step: its entries are read after it was handed over. */
+  #descend: { readonly path: string; readonly state: DirState; readonly pending?: PendingDir } | undefined;
+
+  constructor(root: string, opts: WalkOptions, pacer: Pacer, sink: Sink) {
+    this.#root = root;
+    this.#filter = makeFilter(root, opts);
+    this.#pacer = pacer;
+    this.#sink = sink;
+    this.#typed = this.#filter.include !== undefined || this.#filter.exclude !== undefined;
+    this.#stack = [{ dir: "", state: {}, ...readDir(root, "", this.#typed), next: 0, fd: this.#fast ? openFrameDir(root, "") : undefined }];
+  }
+
+  close(): void {
+    for (const frame of this.#stack.splice(0)) if (frame.fd !== undefined) closeDirectory(frame.fd);
+  }
+
+  /** Looks at the next directory entry, emitting what it brings; false when the walk is over. */
+  step(): boolean {
+    if (this.#descend !== undefined) this.#enter(this.#descend);
+    const stack = this.#stack;
+    const frame = stack.at(-1);
+    if (frame === undefined) return false;
+    const index = frame.next++;
+    const name = frame.names[index];
+    if (name === undefined) {
       stack.pop();
       if (frame.fd !== undefined) closeDirectory(frame.fd);
-      if (frame.entry !== undefined && pending.at(-1) === frame.entry) pending.pop();
-      continue;
+      if (frame.pending !== undefined && this.#pending.at(-1) === frame.pending) this.#pending.pop();
+      return true;
     }
-    const path = frame.dir === "" ? dirent.name : `${frame.dir}/${dirent.name}`;
-    // Types readdir could not tell (DT_UNKNOWN) count as possible directories until lstat says.
-    const maybeDir = dirent.isDirectory() || !(dirent.isFile() || dirent.isSymbolicLink());
-    const verdict = judge(filter, path, maybeDir, frame.state);
-    if (!verdict.emit && !verdict.descend) continue;
-    const entry = frame.fd === undefined ? statEntry(root, path) : statEntryAt(frame.fd, root, path, dirent.name);
-    if (entry === undefined) continue; // removed since readdir
-    if (verdict.emit) {
-      if (pending.length > 0) yield* pending.splice(0);
-      yield entry;
+    const depth = stack.length;
+    const path = frame.dir === "" ? name : `${frame.dir}/${name}`;
+    const verdict = judge(this.#filter, path, frame.maybeDirs?.[index] ?? true, frame.state);
+    if (!verdict.emit && !verdict.descend) return true;
+    let isDir: boolean;
+    let entry: Entry | undefined;
+    if (frame.fd !== undefined) {
+      const mode = this.#statAt(frame.fd, path, name);
+      if (mode < 0) return true; // removed since readdir
+      isDir = (mode & S_IFMT) === S_IFDIR;
+      if (verdict.emit) {
+        this.#flushPending();
+        this.#sink.statx(depth, path, name, this.#nameLength, mode, this.#linkTarget);
+      } else if (verdict.descend && isDir) entry = statxEntry(path, mode, undefined);
+    } else {
+      entry = statEntry(this.#root, path);
+      if (entry === undefined) return true;
+      isDir = entry.type === "dir";
+      if (verdict.emit) {
+        this.#flushPending();
+        this.#sink.entry(depth, entry);
+      }
     }
-    if (verdict.descend && entry.type === "dir") {
-      if (!verdict.emit) pending.push(entry);
-      pacer.check();
-      const dirents = readDir(root, path);
-      stack.push({ dir: path, state: verdict.state, dirents, next: 0, entry, fd: fast && dirents.length > 0 ? openFrameDir(root, path) : undefined });
+    if (verdict.descend && isDir) {
+      const pending = verdict.emit || entry === undefined ? undefined : { entry, depth };
+      if (pending !== undefined) this.#pending.push(pending);
+      this.#descend = { path, state: verdict.state, pending };
+    }
+    return true;
+  }
+
+  #flushPending(): void {
+    if (this.#pending.length > 0) for (const p of this.#pending.splice(0)) this.#sink.entry(p.depth, p.entry);
+  }
+
+  #enter({ path, state, pending }: { readonly path: string; readonly state: DirState; readonly pending?: PendingDir }): void {
+    this.#descend = undefined;
+    this.#pacer.check();
+    const list = readDir(this.#root, path, this.#typed);
+    this.#stack.push({ dir: path, state, ...list, next: 0, pending, fd: this.#fast && list.names.length > 0 ? openFrameDir(this.#root, path) : undefined });
+  }
+
+  /** Of the last {@link #statAt}. */
+  #nameLength = 0;
+  #linkTarget: string | undefined;
+
+  /** statx through the entry's directory held open: its st_mode, or -1 when it is gone. */
+  #statAt(dirfd: number, path: string, name: string): number {
+    this.#linkTarget = undefined;
+    try {
+      const nameLength = statxRaw(dirfd, name);
+      if (nameLength < 0) return -1;
+      this.#nameLength = nameLength;
+      const mode = statxWords[7]! & 0xffff;
+      if ((mode & S_IFMT) === S_IFLNK) this.#linkTarget = readlinkSync(`${this.#root}/${path}`);
+      return mode;
+    } catch (err) {
+      if (isErrno(err, "ENOENT", "ENOTDIR", "EINVAL")) return -1;
+      throw withContext(`reading ${this.#root}/${path}`, err);
     }
   }
 }
@@ -162,9 +275,15 @@ interface Filter {
 /** A directory being walked: its sorted entries and the next one to look at. */
 interface Frame {
   readonly dir: string;
-  readonly entry?: Entry;
+  /** When the directory itself was filtered out: its place in the pending list. */
+  readonly pending?: PendingDir;
   readonly state: DirState;
-  readonly dirents: readonly Dirent[];
+  readonly names: readonly string[];
+  /**
+   * With a filter, per name: whether it may be a directory (readdir's type; DT_UNKNOWN counts
+   * as one until lstat says). Without, every entry is looked at anyway.
+   */
+  readonly maybeDirs?: readonly boolean[];
   next: number;
   /** The directory held open (statx.ts), when it could be. */
   readonly fd?: number;
@@ -196,10 +315,12 @@ interface Verdict {
 }
 
 const NO_FILTER: DirState = {};
+const ALL_DIR: Verdict = { emit: true, descend: true, state: NO_FILTER };
+const ALL_LEAF: Verdict = { emit: true, descend: false, state: NO_FILTER };
 
 function judge(filter: Filter, path: string, isDir: boolean, parent: DirState): Verdict {
   const { include, exclude } = filter;
-  if (!include && !exclude) return { emit: true, descend: isDir, state: NO_FILTER };
+  if (!include && !exclude) return isDir ? ALL_DIR : ALL_LEAF;
   const inc = include?.match(path, parent.include);
   const exc = exclude?.match(path, parent.exclude);
   const emit = (inc?.matched ?? true) && !(exc?.matched ?? false);
@@ -210,17 +331,24 @@ function judge(filter: Filter, path: string, isDir: boolean, parent: DirState): 
   return { emit, descend, state };
 }
 
-function readDir(root: string, dir: string): Dirent[] {
+/** A directory's names in walk order (byte-wise), with readdir's types when `typed`. */
+function readDir(root: string, dir: string, typed: boolean): { names: string[]; maybeDirs?: boolean[] } {
   const abs = dir === "" ? root : `${root}/${dir}`;
-  let dirents: Dirent[];
   try {
-    dirents = readdirSync(abs, { withFileTypes: true });
+    if (!typed) return { names: sortNames(readdirSync(abs)) };
+    const dirents = readdirSync(abs, { withFileTypes: true }).sort((a, b) => compareNames(a.name, b.name));
+    return { names: dirents.map((d) => d.name), maybeDirs: dirents.map((d) => d.isDirectory() || !(d.isFile() || d.isSymbolicLink())) };
   } catch (err) {
     if (!isErrno(err, "ENOENT", "ENOTDIR")) throw withContext(`reading directory ${abs}`, err);
     if (dir === "") throw new BuildkitError("NotFound", `walking ${root}: not a directory`, { cause: err });
-    return []; // removed or replaced since its parent was read
+    return { names: [] }; // removed or replaced since its parent was read
   }
-  return dirents.sort((a, b) => compareNames(a.name, b.name));
+}
+
+/** Sorts names byte-wise: the engine's own string order agrees when no name has a surrogate. */
+function sortNames(names: string[]): string[] {
+  for (const name of names) if (hasHighChar(name)) return names.sort(compareNames);
+  return names.sort();
 }
 
 function statEntry(root: string, path: string): Entry | undefined {
@@ -237,20 +365,34 @@ function statEntry(root: string, path: string): Entry | undefined {
   return st ? toEntry(path, st, linkTarget) : undefined;
 }
 
-/** statEntry through the entry's directory held open. */
-function statEntryAt(dirfd: number, root: string, path: string, name: string): Entry | undefined {
-  let st: WalkStat | undefined;
-  let linkTarget: string | undefined;
-  try {
-    st = lstatAt(dirfd, name);
-    if (st !== undefined && (st.mode & S_IFMT) === S_IFLNK) linkTarget = readlinkSync(`${root}/${path}`);
-  } catch (err) {
-    if (isErrno(err, "ENOENT", "ENOTDIR", "EINVAL")) return undefined;
-    throw withContext(`reading ${root}/${path}`, err);
-  }
-  if (st === undefined) return undefined;
-  const { mode, uid, gid, size, mtimeNs, ctimeNs, ino, dev, nlink, blocks } = st;
-  return { path, type: entryType(mode), mode, uid, gid, size, mtimeNs, ctimeNs, ino, dev, nlink, blocks, linkTarget };
+const NS = 1_000_000_000n;
+
+/** The Entry of the last statxRaw call (its words in statxWords). */
+function statxEntry(path: string, mode: number, linkTarget: string | undefined): Entry {
+  const w = statxWords;
+  return {
+    path,
+    type: entryType(mode),
+    mode,
+    uid: w[5]!,
+    gid: w[6]!,
+    size: w[10]! + w[11]! * 2 ** 32,
+    mtimeNs: seconds(w[28]!, w[29]!) + BigInt(w[30]!),
+    ctimeNs: seconds(w[24]!, w[25]!) + BigInt(w[26]!),
+    ino: BigInt(w[8]!) | (BigInt(w[9]!) << 32n),
+    dev: statxDev(),
+    nlink: w[4]!,
+    blocks: w[12]! + w[13]! * 2 ** 32,
+    linkTarget,
+  };
+}
+
+let lastSeconds = { low: -1, high: -1, ns: 0n };
+
+/** A statx timestamp's seconds (s64 in two words) in nanoseconds; trees share a few seconds. */
+function seconds(low: number, high: number): bigint {
+  if (lastSeconds.low !== low || lastSeconds.high !== high) lastSeconds = { low, high, ns: BigInt.asIntN(64, BigInt(low) | (BigInt(high) << 32n)) * NS };
+  return lastSeconds.ns;
 }
 
 function toEntry(path: string, st: BigIntStats, linkTarget: string | undefined): Entry {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Digest } from "../../../../src/core/digest.ts";
@@ -67,6 +67,27 @@ describe("openStatCache", () => {
     cache.setTreeStamp("t", stamp);
     expect(cache.treeStamp("t")).toEqual(stamp);
     cache.close();
+  });
+
+  test("tree stamps are files: an unchanged tree never opens the database", () => {
+    const path = join(base, "c.db");
+    const stamp = { stamp: "ab", digest: sha256("tree"), files: 3, bytes: 2 ** 40 };
+    const first = openStatCache(path);
+    first.setTreeStamp("t", stamp);
+    first.setTreeStamp("t", { ...stamp, stamp: "cd" }); // replaced whole
+    first.close();
+    const second = openStatCache(path);
+    expect(second.treeStamp("t")).toEqual({ ...stamp, stamp: "cd" });
+    expect(second.treeStamp("other")).toBeUndefined();
+    second.close();
+    expect(existsSync(path)).toBe(false);
+    // One file per key, no temporary left; a damaged one (or one for another key) counts as none.
+    const files = readdirSync(`${path}.stamps`);
+    expect(files.length).toBe(1);
+    writeFileSync(join(`${path}.stamps`, files[0]!), '{"key":"t","stamp":"cd"');
+    expect(openStatCache(path).treeStamp("t")).toBeUndefined();
+    writeFileSync(join(`${path}.stamps`, files[0]!), JSON.stringify({ key: "u", ...stamp }));
+    expect(openStatCache(path).treeStamp("t")).toBeUndefined();
   });
 
   test("persists in WAL mode; an older layout is dropped", () => {

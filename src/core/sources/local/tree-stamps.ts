@@ -1,0 +1,62 @@
+/**
+ * Tree stamps (stat-cache.ts's TreeStamp) kept one small file each, so that an unchanged local
+ * directory is answered without opening the stat cache's database at all: a build whose stamp
+ * hits reads one file. Named by the sha256 of the key (a root and its filters); the key is
+ * written inside too and checked on reading. Written to a temporary name and renamed over the
+ * old one, so a reader sees a whole stamp or none; one that cannot be read or parsed counts as
+ * none (the tree is checksummed again, then its stamp rewritten).
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { hexOf, isDigest, sha256 } from "../../digest.ts";
+import { withContext } from "../../errors.ts";
+import type { TreeStamp } from "./stat-cache.ts";
+
+export class TreeStampFiles {
+  readonly #dir: string;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  get(key: string): TreeStamp | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.#file(key), "utf8");
+    } catch {
+      return undefined; // none yet, or unreadable: checksummed again
+    }
+    return parse(text, key);
+  }
+
+  set(key: string, stamp: TreeStamp): void {
+    const file = this.#file(key);
+    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      mkdirSync(this.#dir, { recursive: true });
+      writeFileSync(temp, JSON.stringify({ key, stamp: stamp.stamp, digest: stamp.digest, files: stamp.files, bytes: stamp.bytes }));
+      renameSync(temp, file);
+    } catch (err) {
+      throw withContext(`recording the stat stamp of ${key}`, err);
+    }
+  }
+
+  #file(key: string): string {
+    return join(this.#dir, hexOf(sha256(key)));
+  }
+}
+
+function parse(text: string, key: string): TreeStamp | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const { stamp, digest, files, bytes } = v;
+  if (v.key !== key || typeof stamp !== "string" || typeof digest !== "string" || !isDigest(digest)) return undefined;
+  if (typeof files !== "number" || typeof bytes !== "number" || !Number.isSafeInteger(files) || !Number.isSafeInteger(bytes)) return undefined;
+  return { stamp, digest, files, bytes };
+}

@@ -1,0 +1,193 @@
+/**
+ * What a walk saw, kept compactly: one binary record per entry (depth, name and the stat facts
+ * that move with any change: uid, gid, mode, inode, size, ctime, mtime, device, link target),
+ * copied word by word from statx's buffer (statx.ts) with no object or BigInt per entry.
+ *
+ * The records' sha256 is the walk's stat stamp: depth and name in walk order (depth first,
+ * sorted siblings) fix the tree's shape and the facts change with any write, so an equal stamp
+ * means the same tree as when the stamp was saved (checksum.ts saves one only when no file was
+ * racy then). {@link Entry} objects are made from the records only when asked for: an unchanged
+ * tree answered by its stamp never needs them.
+ *
+ * Entries a walk has as objects (the lstat fallback, filtered-out ancestors emitted late) give
+ * the same record as statx's words for the same facts.
+ */
+import { entryType } from "./walk.ts";
+import type { Entry } from "./walk.ts";
+
+const VERSION = "buildkit-ts stat stamp v2\n";
+/** Words before a record's name: depth, name length, then 15 words of facts. */
+const HEAD_WORDS = 17;
+const NS = 1_000_000_000n;
+const encoder = new TextEncoder();
+
+export class WalkRecords {
+  #bytes = new Uint8Array(64 * 1024);
+  #words = new Uint32Array(this.#bytes.buffer);
+  /** Bytes used, a multiple of 4 between records. */
+  #used = 0;
+  readonly #names: string[] = [];
+  /** Per record: nlink and blocks, which are not part of the stamp (blocks move on their own). */
+  readonly #extra: number[] = [];
+  readonly #links = new Map<number, string>();
+  #entries: Entry[] | undefined;
+
+  get length(): number {
+    return this.#names.length;
+  }
+
+  /**
+   * One entry from statx's words (`sx`, struct statx as 32-bit words), its name and its UTF-8
+   * bytes (the first `nameLength` of `nameBytes`); `linkTarget` for a symlink.
+   */
+  addStatx(depth: number, name: string, nameBytes: Readonly<Uint8Array>, nameLength: number, sx: Readonly<Uint32Array>, linkTarget: string | undefined): void {
+    this.#room(HEAD_WORDS * 4 + nameLength);
+    const w = this.#words;
+    let i = this.#used >> 2;
+    w[i++] = depth;
+    w[i++] = nameLength;
+    w[i++] = sx[5]!; // uid
+    w[i++] = sx[6]!; // gid
+    w[i++] = sx[7]! & 0xffff; // mode
+    w[i++] = sx[8]!; // ino
+    w[i++] = sx[9]!;
+    w[i++] = sx[10]!; // size
+    w[i++] = sx[11]!;
+    w[i++] = sx[24]!; // ctime: seconds (s64), nanoseconds
+    w[i++] = sx[25]!;
+    w[i++] = sx[26]!;
+    w[i++] = sx[28]!; // mtime
+    w[i++] = sx[29]!;
+    w[i++] = sx[30]!;
+    // device, packed as glibc's makedev (sys.ts), as Node's lstat reports it
+    const major = sx[34]!;
+    const minor = sx[35]!;
+    w[i++] = ((minor & 0xfff00) << 12) | ((major & 0xfff) << 8) | (minor & 0xff);
+    w[i++] = (major & 0xfffff000) | (minor >>> 20);
+    let at = i << 2;
+    const bytes = this.#bytes;
+    for (let k = 0; k < nameLength; k++) bytes[at++] = nameBytes[k]!;
+    this.#extra.push(sx[4]!, sx[12]! + sx[13]! * 2 ** 32);
+    this.#end(at, name, linkTarget);
+  }
+
+  /** One entry the walk has as an object. */
+  addEntry(depth: number, e: Entry): void {
+    const name = e.path.slice(e.path.lastIndexOf("/") + 1);
+    this.#room(HEAD_WORDS * 4 + 3 * name.length);
+    const w = this.#words;
+    let i = this.#used >> 2;
+    w[i++] = depth;
+    const nameAt = (i + HEAD_WORDS - 1) << 2;
+    const { written } = encoder.encodeInto(name, this.#bytes.subarray(nameAt));
+    w[i++] = written;
+    w[i++] = e.uid;
+    w[i++] = e.gid;
+    w[i++] = e.mode;
+    i = this.#u64(i, e.ino);
+    i = this.#u64(i, BigInt(e.size));
+    i = this.#time(i, e.ctimeNs);
+    i = this.#time(i, e.mtimeNs);
+    this.#u64(i, e.dev);
+    this.#extra.push(e.nlink, e.blocks);
+    this.#end(nameAt + written, name, e.linkTarget);
+  }
+
+  /** The stat stamp: sha256 of every record, in walk order. */
+  stamp(): string {
+    const hasher = new Bun.CryptoHasher("sha256");
+    hasher.update(VERSION);
+    hasher.update(this.#bytes.subarray(0, this.#used));
+    return hasher.digest("hex");
+  }
+
+  /** The walked entries, in walk order (made on first use). */
+  entries(): readonly Entry[] {
+    return (this.#entries ??= this.#decode());
+  }
+
+  #decode(): Entry[] {
+    const out: Entry[] = [];
+    const w = this.#words;
+    /** The path of the last entry seen at each depth: the parent of what follows one deeper. */
+    const dirs: string[] = [];
+    const view = new DataView(this.#bytes.buffer);
+    let at = 0;
+    for (let k = 0; k < this.#names.length; k++) {
+      const i = at >> 2;
+      const depth = w[i]!;
+      const name = this.#names[k]!;
+      const path = depth <= 1 ? name : `${dirs[depth - 2]}/${name}`;
+      dirs[depth - 1] = path;
+      const mode = w[i + 4]!;
+      const linkTarget = this.#links.get(k);
+      out.push({
+        path,
+        type: entryType(mode),
+        mode,
+        uid: w[i + 2]!,
+        gid: w[i + 3]!,
+        size: w[i + 7]! + w[i + 8]! * 2 ** 32,
+        ctimeNs: BigInt.asIntN(64, BigInt(w[i + 9]!) | (BigInt(w[i + 10]!) << 32n)) * NS + BigInt(w[i + 11]!),
+        mtimeNs: BigInt.asIntN(64, BigInt(w[i + 12]!) | (BigInt(w[i + 13]!) << 32n)) * NS + BigInt(w[i + 14]!),
+        ino: BigInt(w[i + 5]!) | (BigInt(w[i + 6]!) << 32n),
+        dev: BigInt(w[i + 15]!) | (BigInt(w[i + 16]!) << 32n),
+        nlink: this.#extra[2 * k]!,
+        blocks: this.#extra[2 * k + 1]!,
+        linkTarget,
+      });
+      // The name, then for a symlink its target's length and bytes, then padding to a word.
+      const nameEnd = (i + HEAD_WORDS) * 4 + w[i + 1]!;
+      at = pad(linkTarget === undefined ? nameEnd : nameEnd + 4 + view.getUint32(nameEnd, true));
+    }
+    return out;
+  }
+
+  /** Grows the buffer for a record of up to `head` bytes before its link target. */
+  #room(head: number): void {
+    const need = this.#used + head + 4 + 3 * 4096 + 4;
+    if (need <= this.#bytes.length) return;
+    const bigger = new Uint8Array(Math.max(need, this.#bytes.length * 2));
+    bigger.set(this.#bytes.subarray(0, this.#used));
+    this.#bytes = bigger;
+    this.#words = new Uint32Array(bigger.buffer);
+  }
+
+  #u64(i: number, v: bigint): number {
+    this.#words[i] = Number(BigInt.asUintN(32, v));
+    this.#words[i + 1] = Number(BigInt.asUintN(32, v >> 32n));
+    return i + 2;
+  }
+
+  /** A time in nanoseconds as statx has it: seconds (floored, s64) and nanoseconds. */
+  #time(i: number, ns: bigint): number {
+    let sec = ns / NS;
+    let nsec = ns - sec * NS;
+    if (nsec < 0n) {
+      sec -= 1n;
+      nsec += NS;
+    }
+    i = this.#u64(i, sec);
+    this.#words[i] = Number(nsec);
+    return i + 1;
+  }
+
+  /** Closes a record at byte `at`: the link target (length, bytes), padding to a word. */
+  #end(at: number, name: string, linkTarget: string | undefined): void {
+    const bytes = this.#bytes;
+    if (linkTarget !== undefined) {
+      this.#links.set(this.#names.length, linkTarget);
+      const { written } = encoder.encodeInto(linkTarget, bytes.subarray(at + 4));
+      new DataView(bytes.buffer).setUint32(at, written, true);
+      at += 4 + written;
+    }
+    while ((at & 3) !== 0) bytes[at++] = 0;
+    this.#used = at;
+    this.#names.push(name);
+    this.#entries = undefined;
+  }
+}
+
+function pad(at: number): number {
+  return (at + 3) & ~3;
+}
