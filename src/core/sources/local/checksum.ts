@@ -27,6 +27,19 @@ export interface ChecksumOptions extends WalkOptions {
   readonly name?: string;
   /** Receives the walked entries, for a copy that follows. */
   readonly entries?: Entry[];
+  /**
+   * Called with the walked entries when the tree stamp does not vouch for the digest, before any
+   * file is read: contents it already hashed (a copy hashing while it reads, copy-tree.ts's
+   * `hash`), by path. Files it leaves out are read here.
+   */
+  readonly prehash?: (entries: readonly Entry[]) => Promise<ReadonlyMap<string, FileHash>>;
+}
+
+/** A file's content digest as read once: `stable` when its size, ctime and inode held throughout. */
+export interface FileHash {
+  readonly digest: Digest;
+  readonly bytes: number;
+  readonly stable: boolean;
 }
 
 export interface ChecksumResult {
@@ -62,7 +75,8 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
   const seen = stamp.finish();
   const known = opts.cache.treeStamp(key);
   if (known?.stamp === seen) return { digest: known.digest, files: known.files, bytes: known.bytes, hashedBytes: 0 };
-  const run = new ChecksumRun(realRoot, racyAfter, opts);
+  const prehashed = opts.prehash ? await opts.prehash(entries.slice(start)) : undefined;
+  const run = new ChecksumRun(realRoot, racyAfter, opts, prehashed);
   for (let i = start; i < entries.length; i++) {
     const adding = run.add(entries[i]!);
     if (adding) await adding;
@@ -104,6 +118,7 @@ class ChecksumRun {
   readonly #hasher = new Bun.CryptoHasher("sha256");
   readonly #racyAfter: bigint;
   readonly #pacer: Pacer;
+  readonly #prehashed: ReadonlyMap<string, FileHash> | undefined;
   /** Every file's content is known for its stat facts: none racy, none changing while read. */
   settled = true;
   #pending = VERSION;
@@ -111,7 +126,8 @@ class ChecksumRun {
   #bytes = 0;
   #hashedBytes = 0;
 
-  constructor(root: string, racyAfter: bigint, opts: ChecksumOptions) {
+  constructor(root: string, racyAfter: bigint, opts: ChecksumOptions, prehashed?: ReadonlyMap<string, FileHash>) {
+    this.#prehashed = prehashed;
     this.#root = root;
     this.#racyAfter = racyAfter;
     this.#opts = opts;
@@ -153,7 +169,7 @@ class ChecksumRun {
   }
 
   async #hash(entry: Entry): Promise<Digest> {
-    const { digest, bytes, stable } = await hashFile(`${this.#root}/${entry.path}`, entry, this.#pacer);
+    const { digest, bytes, stable } = this.#prehashed?.get(entry.path) ?? (await hashFile(`${this.#root}/${entry.path}`, entry, this.#pacer));
     this.#hashedBytes += bytes;
     const changedAt = entry.ctimeNs > entry.mtimeNs ? entry.ctimeNs : entry.mtimeNs;
     if (stable && changedAt < this.#racyAfter) this.#changed.push([entry.path, toRecord(entry, digest)]);
