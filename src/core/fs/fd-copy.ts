@@ -9,7 +9,8 @@
  * keep to path-based calls.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
-import { readSync, writeSync } from "node:fs";
+import { fstatSync, readSync, writeSync } from "node:fs";
+import type { Digest } from "../digest.ts";
 import { errnoError, errnoName, lastErrno } from "../sys/libc.ts";
 
 const AT_FDCWD = -100;
@@ -81,6 +82,13 @@ export interface FileMeta {
   readonly atimeNs?: bigint;
 }
 
+/** A copy made through a buffer: the sha256 of what was copied. */
+export interface HashedCopy {
+  readonly digest: Digest;
+  readonly bytes: number;
+  readonly stable: boolean;
+}
+
 /** A source and a target directory held open: copies and links by name between them. */
 export class DirPair {
   readonly #lib: Libc;
@@ -102,6 +110,28 @@ export class DirPair {
    * target exists.
    */
   copyFile(name: string, meta: FileMeta, as = name): void {
+    this.#copyFile(name, meta, as, (from, to) => this.#copyData(from, to, meta.size, name));
+  }
+
+  /**
+   * As copyFile, reading the data into a buffer to hash it on its way (sha256), for a caller
+   * that needs both the copy and its content digest: one read of the source instead of two.
+   * `stable`: the source still had the copied size, `ctimeNs` and `ino` afterwards.
+   */
+  copyFileHashed(name: string, meta: FileMeta, expect: { readonly ctimeNs: bigint; readonly ino: bigint }): HashedCopy {
+    let result: HashedCopy | undefined;
+    this.#copyFile(name, meta, name, (from, to) => {
+      const hasher = new Bun.CryptoHasher("sha256");
+      const bytes = readWrite(from, to, meta.size, hasher);
+      const after = fstatSync(from, { bigint: true });
+      const stable = bytes === meta.size && Number(after.size) === meta.size && after.ctimeNs === expect.ctimeNs && after.ino === expect.ino;
+      result = { digest: `sha256:${hasher.digest("hex")}` as Digest, bytes, stable };
+    });
+    if (result === undefined) throw new Error(`copy ${name}: no data copied`);
+    return result;
+  }
+
+  #copyFile(name: string, meta: FileMeta, as: string, copyData: (from: number, to: number) => void): void {
     const lib = this.#lib;
     const from = lib.openat(this.src, cName(name, 0), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (from < 0) throw errnoError(`open ${name}`);
@@ -110,7 +140,7 @@ export class DirPair {
       const to = lib.openat(this.dst, cName(as, 1), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, perm);
       if (to < 0) throw errnoError(`create ${as}`);
       try {
-        this.#copyData(from, to, meta.size, name);
+        copyData(from, to);
         // Always when asked: a new file's group may come from a set-gid directory, not from us.
         const chown = meta.uid !== undefined || meta.gid !== undefined;
         if (chown && lib.fchown(to, meta.uid ?? -1, meta.gid ?? -1) !== 0) throw errnoError(`chown ${name}`);
@@ -155,20 +185,27 @@ export class DirPair {
       }
       if (n === 0) return; // shrank since it was looked at: what was there is copied
       const code = errnoName(lastErrno());
-      if (code === "EXDEV" || code === "ENOSYS" || code === "EINVAL" || code === "EOPNOTSUPP") return readWrite(from, to, left);
+      if (code === "EXDEV" || code === "ENOSYS" || code === "EINVAL" || code === "EOPNOTSUPP") return void readWrite(from, to, left);
       throw errnoError(`copy ${name}`);
     }
   }
 }
 
-/** Up to `left` more bytes of `from` (at its offset) appended to `to`, through a buffer. */
-function readWrite(from: number, to: number, left: number): void {
+/**
+ * Up to `left` more bytes of `from` (at its offset) appended to `to`, through a buffer (and
+ * `hasher`, when given); returns the bytes copied.
+ */
+function readWrite(from: number, to: number, left: number, hasher?: Bun.CryptoHasher): number {
+  let copied = 0;
   while (left > 0) {
     const n = readSync(from, chunk, 0, Math.min(chunk.length, left), null);
-    if (n <= 0) return;
+    if (n <= 0) break;
+    hasher?.update(chunk.subarray(0, n));
     for (let off = 0; off < n; ) off += writeSync(to, chunk, off, n - off);
     left -= n;
+    copied += n;
   }
+  return copied;
 }
 
 function setTimespec(at: number, ns: bigint): void {

@@ -263,6 +263,10 @@ async function execute(job: Job, v: Vertex, inputs: readonly ResultRef[], ctx: W
 
 function record(job: Job, v: Vertex, refs: readonly ResultRef[], inputs: readonly ResultRef[]): void {
   const key = v.key as Digest;
-  const meta = { description: v.name, kind: v.op.kind ?? "", parents: inputs.map((i) => i.id) };
-  refs.forEach((ref, index) => job.opts.store.save(key, index, ref.id, ref.size === undefined ? meta : { ...meta, size: ref.size }));
+  const base = { description: v.name, kind: v.op.kind ?? "" };
+  refs.forEach((ref, index) => {
+    // A result may be one of its inputs (a copy of a whole snapshot onto scratch): not its own parent.
+    const meta = { ...base, parents: inputs.map((i) => i.id).filter((id) => id !== ref.id) };
+    job.opts.store.save(key, index, ref.id, ref.size === undefined ? meta : { ...meta, size: ref.size });
+  });
 }

@@ -5,6 +5,7 @@ import type { SnapshotRefs } from "../../cache/refs.ts";
 import type { Worker } from "../../worker/worker.ts";
 import type { OpAdapter, ResultRef } from "../op.ts";
 import { access, commitMutable, discard, prepareMutable, withView, type Mutable } from "../../worker/snapshots.ts";
+import { copiesWholeTree, sameRootAttributes } from "../../fs/whole-copy.ts";
 
 /**
  * An action's result while the op runs: still writable, or committed (when shared or an output).
@@ -16,6 +17,13 @@ type Step = { mut?: Mutable; committed?: string; size?: number };
  * Runs a FileOp's actions in order. An action works on a writable snapshot of its base (an
  * input, an earlier action's result, or empty); a result that only the next action reads is
  * handed on without committing, as BuildKit does, so a chain of actions costs one snapshot.
+ *
+ * A copy of a whole committed single-layer snapshot onto an empty base ("/" to "/", nothing
+ * overridden or filtered, see fs/whole-copy.ts) whose root the empty base's root matches would
+ * reproduce it exactly: its result is that snapshot itself, held a second time (committed
+ * snapshots never change; later steps mount it read-only or copy it up). Its layer is the same
+ * diff against nothing; the cache index then has one record for both results (the scheduler
+ * keeps a result from being its own parent), counted once by du and pruned with both keys.
  */
 export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; refs: SnapshotRefs }): OpAdapter {
   const { worker } = deps;
@@ -58,12 +66,29 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
           // On an empty base the snapshot holds only what the copy made: its size needs no walk.
           let allocated: number | undefined;
           const counting = base === -1 ? { onAllocated: (bytes: number) => void (allocated = bytes) } : {};
+          // A copy that would reproduce its (single-layer) source exactly is the source itself.
+          const whole = linkable && base === -1 && secondaryName !== undefined && copiesWholeTree(a.copy!) && (await worker.snapshotter.stat(secondaryName))?.parent === undefined;
+          let reused = false;
           await access(worker, { direct: linkable })(mut.mounts, async (dir) => {
-            if (a.copy) await withView(worker, secondaryName, (src) => applyFileAction(a, { base: dir, secondary: src, linkable }, counting), { direct: linkable });
-            else await applyFileAction(a, { base: dir });
+            if (a.copy) {
+              await withView(
+                worker,
+                secondaryName,
+                async (src) => {
+                  if (whole && sameRootAttributes(src, dir)) reused = true;
+                  else await applyFileAction(a, { base: dir, secondary: src, linkable }, counting);
+                },
+                { direct: linkable },
+              );
+            } else await applyFileAction(a, { base: dir });
             // What the copy counted, and the snapshot's root.
             if (allocated !== undefined) steps[i]!.size = allocated + Number((await lstat(dir, { bigint: true })).blocks) * 512;
           });
+          if (reused) {
+            // A second hold on a committed (immutable) snapshot; its size is already recorded.
+            await discard(worker, [mut.key]);
+            steps[i] = { committed: secondaryName };
+          }
           if ((a.output ?? -1) >= 0) {
             outputs[a.output ?? 0] = await commit(i);
             sizes[a.output ?? 0] = steps[i]!.size;

@@ -27,6 +27,19 @@ export interface ChecksumOptions extends WalkOptions {
   readonly name?: string;
   /** Receives the walked entries (made when first asked for), for a copy that follows. */
   readonly walked?: (entries: () => readonly Entry[]) => void;
+  /**
+   * Called with the walked entries when the tree stamp does not vouch for the digest, before any
+   * file is read: contents it already hashed (a copy hashing while it reads, copy-tree.ts's
+   * `hash`), by path. Files it leaves out are read here.
+   */
+  readonly prehash?: (entries: readonly Entry[]) => Promise<ReadonlyMap<string, FileHash>>;
+}
+
+/** A file's content digest as read once: `stable` when its size, ctime and inode held throughout. */
+export interface FileHash {
+  readonly digest: Digest;
+  readonly bytes: number;
+  readonly stable: boolean;
 }
 
 export interface ChecksumResult {
@@ -57,7 +70,8 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
   const seen = walked.stamp();
   const known = opts.cache.treeStamp(key);
   if (known?.stamp === seen) return { digest: known.digest, files: known.files, bytes: known.bytes, hashedBytes: 0 };
-  const run = new ChecksumRun(realRoot, racyAfter, opts);
+  const prehashed = opts.prehash ? await opts.prehash(walked.entries()) : undefined;
+  const run = new ChecksumRun(realRoot, racyAfter, opts, prehashed);
   for (const entry of walked.entries()) {
     const adding = run.add(entry);
     if (adding) await adding;
@@ -80,6 +94,7 @@ class ChecksumRun {
   readonly #hasher = new Bun.CryptoHasher("sha256");
   readonly #racyAfter: bigint;
   readonly #pacer: Pacer;
+  readonly #prehashed: ReadonlyMap<string, FileHash> | undefined;
   /** Every file's content is known for its stat facts: none racy, none changing while read. */
   settled = true;
   #pending = VERSION;
@@ -87,7 +102,8 @@ class ChecksumRun {
   #bytes = 0;
   #hashedBytes = 0;
 
-  constructor(root: string, racyAfter: bigint, opts: ChecksumOptions) {
+  constructor(root: string, racyAfter: bigint, opts: ChecksumOptions, prehashed?: ReadonlyMap<string, FileHash>) {
+    this.#prehashed = prehashed;
     this.#root = root;
     this.#racyAfter = racyAfter;
     this.#opts = opts;
@@ -129,7 +145,7 @@ class ChecksumRun {
   }
 
   async #hash(entry: Entry): Promise<Digest> {
-    const { digest, bytes, stable } = await hashFile(`${this.#root}/${entry.path}`, entry, this.#pacer);
+    const { digest, bytes, stable } = this.#prehashed?.get(entry.path) ?? (await hashFile(`${this.#root}/${entry.path}`, entry, this.#pacer));
     this.#hashedBytes += bytes;
     const changedAt = entry.ctimeNs > entry.mtimeNs ? entry.ctimeNs : entry.mtimeNs;
     if (stable && changedAt < this.#racyAfter) this.#changed.push([entry.path, toRecord(entry, digest)]);

@@ -15,7 +15,7 @@
 import { chmodSync, chownSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, promises as fsp, symlinkSync, utimesSync } from "node:fs";
 import { BuildkitError, withContext } from "../../errors.ts";
 import { openDirPair } from "../../fs/fd-copy.ts";
-import type { DirPair } from "../../fs/fd-copy.ts";
+import type { DirPair, HashedCopy } from "../../fs/fd-copy.ts";
 import { errnoCode } from "../../fs/fs-error.ts";
 import { Pacer } from "../../fs/pacer.ts";
 import type { StatRecord } from "./stat-cache.ts";
@@ -36,6 +36,11 @@ export interface CopyOptions extends WalkOptions {
   /** The walk already done (by the checksum), in walk order; walked again when absent. */
   readonly entries?: readonly Entry[];
   readonly previous?: PreviousCopy;
+  /**
+   * Read copied files through a buffer and hash them (sha256) on the way: CopyResult.hashes.
+   * For a checksum that would otherwise read every file again (checksum.ts's `prehash`).
+   */
+  readonly hash?: boolean;
 }
 
 export interface CopyResult {
@@ -58,6 +63,8 @@ export interface CopyResult {
   readonly allocated: number;
   /** What each copied or reused file was made from: the next copy's `previous.records`. */
   readonly records: Map<string, StatRecord>;
+  /** With `hash`: the content digest of each file copied through the buffer, by path. */
+  readonly hashes?: ReadonlyMap<string, HashedCopy>;
 }
 
 /** A file changed this close to the copy may change again within its timestamp tick. */
@@ -70,7 +77,7 @@ export async function copyTree(root: string, dest: string, opts: CopyOptions = {
   if (!target?.isDirectory()) {
     throw new BuildkitError("FailedPrecondition", `copying local source ${opts.name ?? root}: destination ${dest} is not a directory`);
   }
-  const copier = new TreeCopier(realRoot, dest, opts.previous);
+  const copier = new TreeCopier(realRoot, dest, opts.previous, opts.hash ?? false);
   const pacer = new Pacer(`copying ${realRoot}`, opts.signal);
   const add = async (entry: Entry) => {
     copier.add(entry);
@@ -113,6 +120,9 @@ class TreeCopier {
   /** First copy of each multiply-linked inode: its destination. */
   readonly #links = new Map<string, string>();
   readonly #records = new Map<string, StatRecord>();
+  /** Digests of files copied through a buffer (with `hash`), by path, and by inode for links. */
+  readonly #hashes: Map<string, HashedCopy> | undefined;
+  readonly #inodeHashes = new Map<string, HashedCopy>();
   #linkPrevious: boolean;
   #files = 0;
   #symlinks = 0;
@@ -126,7 +136,8 @@ class TreeCopier {
   /** The previous snapshot's and the target directory, for links; `missing`: no such directory there. */
   #prevPair: { dir: string; pair: DirPair | undefined; missing: boolean } | undefined;
 
-  constructor(root: string, dest: string, previous: PreviousCopy | undefined) {
+  constructor(root: string, dest: string, previous: PreviousCopy | undefined, hash: boolean) {
+    this.#hashes = hash ? new Map() : undefined;
     this.#root = root;
     this.#dest = dest;
     this.#previous = previous;
@@ -213,6 +224,7 @@ class TreeCopier {
     return {
       files: this.#files, dirs: this.#dirs.length, symlinks: this.#symlinks, hardlinks: this.#hardlinks,
       reused: this.#reused, skipped: this.#skipped, bytes: this.#bytes, allocated: this.#allocated, records: this.#records,
+      ...(this.#hashes ? { hashes: this.#hashes } : {}),
     };
   }
 
@@ -222,6 +234,8 @@ class TreeCopier {
     if (first !== undefined) {
       this.#hardlinks++;
       linkSync(first, dst);
+      const hashed = this.#inodeHashes.get(key);
+      if (hashed !== undefined) this.#hashes?.set(entry.path, hashed);
       return;
     }
     if (entry.nlink > 1) this.#links.set(key, dst);
@@ -237,7 +251,13 @@ class TreeCopier {
         // only when it is not ours: a new file here is ours unless dest is set-gid (directories
         // made here inherit that; their own modes are set last, in finishDirs).
         const owner = this.#asRoot && (this.#setgidDest || entry.uid !== this.#euid || entry.gid !== this.#egid) ? { uid: entry.uid, gid: entry.gid } : {};
-        pair.copyFile(baseOf(entry.path), { size: entry.size, mode: entry.mode, timeNs: entry.mtimeNs, ...owner });
+        const meta = { size: entry.size, mode: entry.mode, timeNs: entry.mtimeNs, ...owner };
+        if (this.#hashes === undefined) pair.copyFile(baseOf(entry.path), meta);
+        else {
+          const hashed = pair.copyFileHashed(baseOf(entry.path), meta, entry);
+          this.#hashes.set(entry.path, hashed);
+          if (entry.nlink > 1) this.#inodeHashes.set(key, hashed);
+        }
         this.#copyXattrs(entry, dst);
       } else {
         // EXCL: never write through whatever might already be at dst; FICLONE: reflink if possible.

@@ -6,6 +6,7 @@ import { buildSnapshot, withView } from "../../worker/snapshots.ts";
 import type { BuildSession } from "../../session/session.ts";
 import type { SourceDeps } from "../source.ts";
 import { checksumTree } from "./checksum.ts";
+import type { FileHash } from "./checksum.ts";
 import { copyTree } from "./copy-tree.ts";
 import type { CopyResult, PreviousCopy } from "./copy-tree.ts";
 import type { StatCache } from "./stat-cache.ts";
@@ -36,43 +37,69 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
   let dir: Promise<string> | undefined;
   /** The checksum's walk, handed to the copy (its entries are made only if a copy runs). */
   let walked: (() => readonly Entry[]) | undefined;
+  /** The snapshot the checksum's files were copied into while it read them (see contentKey). */
+  let early: Copied | undefined;
   const root = (ctx: OpContext): Promise<string> =>
     (dir ??= deps.session.localDir(name, { ...request, signal: ctx.signal, onProgress: (bytes, done) => ctx.progress.status(`transferring ${name}`, bytes, undefined, done) }).then((found) => {
       if (found === undefined) throw new BuildkitError("NotFound", `local source "${name}": no directory given (pass --local ${name}=PATH)`);
       return found;
     }));
+  const sharedKey = (from: string) => `${request.sharedKeyHint ?? name}\0${from}`;
+  /** A new snapshot of the tree; unchanged files hard-linked from the last copy when there is one. */
+  const snapshotOf = async (ctx: OpContext, from: string, entries: readonly Entry[] | undefined, hash: boolean): Promise<Copied> => {
+    const key = sharedKey(from);
+    const last = deps.statCache.lastCopy(key);
+    let copied: CopyResult | undefined;
+    let destBytes = 0;
+    const copy = async (dest: string, previous?: PreviousCopy) => {
+      copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal, entries, previous, hash });
+      ctx.progress.status(`copying ${name}`, copied.bytes, copied.bytes, true);
+    };
+    // Unchanged files are hard-linked from the last copy: both snapshots reached directly.
+    const snapshot = await buildSnapshot(
+      deps.worker,
+      undefined,
+      async (dest) => {
+        if (last === undefined || (await deps.worker.snapshotter.stat(last.snapshot)) === undefined) await copy(dest);
+        else await withView(deps.worker, last.snapshot, (dir) => copy(dest, { dir, records: last.records }), { direct: true });
+        destBytes = Number((await lstat(dest, { bigint: true })).blocks) * 512;
+      },
+      { direct: true },
+    );
+    if (copied) deps.statCache.setLastCopy(key, snapshot, copied.records);
+    // The snapshot holds exactly what the copy made: its size needs no walk.
+    return { snapshot, size: copied && destBytes + copied.allocated, hashes: copied?.hashes };
+  };
   return {
     async contentKey(ctx) {
-      const sum = await checksumTree(await root(ctx), { ...walk, cache: deps.statCache, name, signal: ctx.signal, walked: (entries) => (walked = entries) });
+      const from = await root(ctx);
+      // With no earlier copy to link from, the copy reads every file: copied while the checksum
+      // needs their contents, they are hashed on the way and read once. (Should the key then hit
+      // the cache, the snapshot stays as the directory's last copy, for the next one to link.)
+      // (Asked only when the tree stamp does not give the digest: an unchanged tree reads nothing.)
+      const prehash = async (walkedEntries: readonly Entry[]): Promise<ReadonlyMap<string, FileHash>> => {
+        const last = deps.statCache.lastCopy(sharedKey(from));
+        if (last !== undefined && (await deps.worker.snapshotter.stat(last.snapshot)) !== undefined) return new Map();
+        early = await snapshotOf(ctx, from, walkedEntries, true);
+        return early.hashes ?? new Map();
+      };
+      const sum = await checksumTree(from, { ...walk, cache: deps.statCache, name, signal: ctx.signal, walked: (entries) => (walked = entries), prehash });
       ctx.progress.status(`checksum ${name}`, sum.bytes, sum.bytes, true);
       return sum.digest;
     },
     async exec(_inputs, ctx) {
-      const from = await root(ctx);
-      const key = `${request.sharedKeyHint ?? name}\0${from}`;
-      const last = deps.statCache.lastCopy(key);
-      let copied: CopyResult | undefined;
-      let destBytes = 0;
-      const copy = async (dest: string, previous?: PreviousCopy) => {
-        copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal, entries: walked?.(), previous });
-        ctx.progress.status(`copying ${name}`, copied.bytes, copied.bytes, true);
-      };
-      // Unchanged files are hard-linked from the last copy: both snapshots reached directly.
-      const snapshot = await buildSnapshot(
-        deps.worker,
-        undefined,
-        async (dest) => {
-          if (last === undefined || (await deps.worker.snapshotter.stat(last.snapshot)) === undefined) await copy(dest);
-          else await withView(deps.worker, last.snapshot, (dir) => copy(dest, { dir, records: last.records }), { direct: true });
-          destBytes = Number((await lstat(dest, { bigint: true })).blocks) * 512;
-        },
-        { direct: true },
-      );
-      if (copied) deps.statCache.setLastCopy(key, snapshot, copied.records);
-      // The snapshot holds exactly what the copy made: its size needs no walk.
-      return [deps.refs.ref(snapshot, copied && destBytes + copied.allocated)];
+      const made = early ?? (await snapshotOf(ctx, await root(ctx), walked?.(), false));
+      early = undefined;
+      return [deps.refs.ref(made.snapshot, made.size)];
     },
   };
+}
+
+/** A local source's new snapshot, its size when counted while copying, and the hashes made on the way. */
+interface Copied {
+  readonly snapshot: string;
+  readonly size: number | undefined;
+  readonly hashes: ReadonlyMap<string, FileHash> | undefined;
 }
 
 function jsonList(value: string | undefined, name: string): string[] | undefined {

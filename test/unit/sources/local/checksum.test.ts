@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { BuildkitError } from "../../../../src/core/errors.ts";
-import { checksumTree, openStatCache } from "../../../../src/core/sources/local/index.ts";
+import { checksumTree, copyTree, openStatCache } from "../../../../src/core/sources/local/index.ts";
 import type { ChecksumOptions, Entry, StatCache } from "../../../../src/core/sources/local/index.ts";
 import { BUN, REPO_ROOT } from "../../../paths.ts";
 
@@ -183,5 +183,38 @@ describe("checksumTree", () => {
     expect(err).toBeInstanceOf(BuildkitError);
     expect((err as BuildkitError).code).toBe("NotFound");
     expect((err as BuildkitError).message).toBe(`local source ctx: ${join(root, "a.txt")} is not a directory`);
+  });
+});
+
+describe("checksumTree with a copy hashing on the way (prehash)", () => {
+  test("same digest and stat records as reading the files itself; files the copy left out are read", async () => {
+    linkSync(join(root, "a.txt"), join(root, "dir/a-link"));
+    utimesSync(join(root, "dir"), OLD, OLD);
+    await settle();
+    const reference = await sum();
+    const recordsBefore = cache.load(realpathSync(root));
+    expect(recordsBefore.size).toBe(6);
+    cache.close();
+    rmSync(join(base, "stat.db"));
+    cache = openStatCache(join(base, "stat.db"));
+
+    const dest = join(base, "copy");
+    mkdirSync(dest);
+    let hashes: ReadonlyMap<string, unknown> = new Map();
+    const fused = await sum({
+      prehash: async (entries: readonly Entry[]) => {
+        const copied = await copyTree(root, dest, { entries, hash: true });
+        hashes = copied.hashes ?? new Map();
+        // one file left out: read by the checksum itself
+        return new Map([...(copied.hashes ?? [])].filter(([path]) => path !== "dir/sub/c.bin"));
+      },
+    });
+    expect(fused).toEqual(reference);
+    expect([...hashes.keys()].sort()).toEqual(["a.txt", "dir/a-link", "dir/b.txt", "dir/sub/c.bin", "empty"]);
+    expect(cache.load(realpathSync(root))).toEqual(recordsBefore);
+    // The copy is the tree.
+    expect(readFileSync(join(dest, "dir/b.txt"), "utf8")).toBe("bravo".repeat(1000));
+    expect(readFileSync(join(dest, "dir/a-link"), "utf8")).toBe("alpha");
+    expect(statSync(join(dest, "dir/a-link")).ino).toBe(statSync(join(dest, "a.txt")).ino);
   });
 });
