@@ -195,7 +195,9 @@ describe("checksumTree with a copy hashing on the way (prehash)", () => {
     const recordsBefore = cache.load(realpathSync(root));
     expect(recordsBefore.size).toBe(6);
     cache.close();
+    // A fresh stat cache: no records and no tree stamp (kept in files beside the database).
     rmSync(join(base, "stat.db"));
+    rmSync(join(base, "stat.db.stamps"), { recursive: true, force: true });
     cache = openStatCache(join(base, "stat.db"));
 
     const dest = join(base, "copy");
