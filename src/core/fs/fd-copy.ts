@@ -11,7 +11,7 @@
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { fstatSync, readSync, writeSync } from "node:fs";
 import type { Digest } from "../digest.ts";
-import { errnoError, errnoName, lastErrno } from "../sys/libc.ts";
+import { errnoError, errnoName, lastErrno, lazyLibc } from "../sys/libc.ts";
 
 const AT_FDCWD = -100;
 const O_RDONLY = 0o0;
@@ -38,18 +38,7 @@ function openLibc() {
 }
 
 type Libc = ReturnType<typeof openLibc>;
-let libc: Libc | null | undefined;
-
-function getLibc(): Libc | null {
-  if (libc === undefined) {
-    try {
-      libc = openLibc();
-    } catch {
-      libc = null;
-    }
-  }
-  return libc;
-}
+const getLibc = lazyLibc(openLibc);
 
 const encoder = new TextEncoder();
 /** Two NUL-terminated name buffers (source and target of one call); names are at most 255 bytes. */

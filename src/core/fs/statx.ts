@@ -8,7 +8,7 @@
  * callers keep to Node's lstat.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
-import { errnoError, errnoName, lastErrno } from "../sys/libc.ts";
+import { errnoError, errnoName, lastErrno, lazyLibc } from "../sys/libc.ts";
 import { makeDev } from "./sys.ts";
 
 const AT_FDCWD = -100;
@@ -29,18 +29,7 @@ function openLibc() {
   }).symbols;
 }
 
-let libc: ReturnType<typeof openLibc> | null | undefined;
-
-function getLibc(): ReturnType<typeof openLibc> | null {
-  if (libc === undefined) {
-    try {
-      libc = openLibc();
-    } catch {
-      libc = null;
-    }
-  }
-  return libc;
-}
+const getLibc = lazyLibc(openLibc);
 
 export function statxAvailable(): boolean {
   return getLibc() !== null;

@@ -10,7 +10,7 @@ import { dlopen, FFIType, ptr } from "bun:ffi";
 import { lutimesSync } from "node:fs";
 import { lutimes } from "node:fs/promises";
 import { BuildkitError } from "../errors.ts";
-import { cString, errnoError, errnoName, lastErrno } from "../sys/libc.ts";
+import { cString, errnoError, errnoName, lastErrno, lazyLibc } from "../sys/libc.ts";
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -26,19 +26,7 @@ function openLibc() {
   });
 }
 
-type Libc = ReturnType<typeof openLibc>["symbols"];
-let libc: Libc | null | undefined;
-
-function getLibc(): Libc | null {
-  if (libc === undefined) {
-    try {
-      libc = openLibc().symbols;
-    } catch {
-      libc = null;
-    }
-  }
-  return libc;
-}
+const getLibc = lazyLibc(() => openLibc().symbols);
 
 /** timespec {sec, nsec} of nanoseconds since the epoch, nsec always in [0, 1e9). */
 function timespec(ns: bigint): [bigint, bigint] {

@@ -51,3 +51,22 @@ export function errnoError(context: string, errno: number = lastErrno()): Error 
   const code = errnoName(errno) ?? `errno ${errno}`;
   return Object.assign(new Error(`${context}: ${code}`), { code, errno });
 }
+
+/**
+ * A binding of libc functions made on first call of the returned getter (dlopen is not free, and
+ * many commands never need it); the same binding after that, or null for good when libc cannot
+ * be opened (callers then fall back or fail with their own message).
+ */
+export function lazyLibc<T>(bind: () => T): () => T | null {
+  let bound: T | null | undefined;
+  return () => {
+    if (bound === undefined) {
+      try {
+        bound = bind();
+      } catch {
+        bound = null;
+      }
+    }
+    return bound;
+  };
+}
