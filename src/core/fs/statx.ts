@@ -90,17 +90,7 @@ export function lstatFullAt(dirfd: number, name: string): FullStat | undefined {
  * undefined when nothing is there (ENOENT, ENOTDIR). Other failures throw errno errors.
  */
 export function lstatAt(dirfd: number, name: string): WalkStat | undefined {
-  const lib = getLibc();
-  if (lib === null) throw new Error("statx is not available here");
-  const { read, written } = encoder.encodeInto(name, nameTarget);
-  if (read < name.length || written >= nameBuf.length - 1) throw Object.assign(new Error(`lstat ${name}: name too long`), { code: "ENAMETOOLONG" });
-  nameBuf[written] = 0;
-  if (lib.statx(dirfd, namePtr, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, rawPtr) !== 0) {
-    const errno = lastErrno();
-    const code = errnoName(errno);
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw errnoError(`lstat ${name}`, errno);
-  }
+  if (statxRaw(dirfd, name) < 0) return undefined;
   const major = u32[34]!;
   const minor = u32[35]!;
   if (lastDev?.major !== major || lastDev.minor !== minor) lastDev = { major, minor, dev: makeDev(major, minor) };
