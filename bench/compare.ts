@@ -4,7 +4,7 @@
 // ratio = ours / BuildKit (lower is better). Prints figures; asserts nothing.
 // Usage: bun bench/compare.ts [--runs N] [--bin PATH (our binary; default: built from here)]
 //   [--only GROUP[,GROUP...]] (rows of these groups only: copy, exec, cached, version)
-//   [--no-peer] (ours only, no buildkitd)
+//   [--no-peer] (ours only, no buildkitd) [--oci-runtime runc|crun|PATH] (ours: that runtime, not the default)
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -48,9 +48,11 @@ async function ours(config: string): Promise<Side> {
   const binFlag = process.argv.indexOf("--bin");
   const bin = binFlag > 0 ? (process.argv[binFlag + 1] ?? "") : await binary();
   let root = mkdtempSync(join(work, "ours-"));
+  const runtimeFlag = process.argv.indexOf("--oci-runtime");
+  const runtime = runtimeFlag > 0 ? ["--oci-runtime", process.argv[runtimeFlag + 1] ?? ""] : [];
   return {
     name: "ours",
-    build: (def, locals = {}) => timed([bin, "build", "--root", root, "--config", config, "--progress", "quiet", ...localArgs(locals)], def.marshal({ platform })),
+    build: (def, locals = {}) => timed([bin, "build", "--root", root, "--config", config, "--progress", "quiet", ...runtime, ...localArgs(locals)], def.marshal({ platform })),
     async reset() {
       rmSync(root, { recursive: true, force: true });
       root = mkdtempSync(join(work, "ours-"));

@@ -1,10 +1,11 @@
 // Runs `buildkit build` as a user would: a definition on stdin, a state dir, local dirs.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { State } from "../../../src/core/llb/index.ts";
 import { LINUX_AMD64, local } from "../../../src/core/llb/index.ts";
 import { makeBusyboxRootfs } from "../../fixtures/busybox-rootfs.ts";
+import { liveContainers } from "../../fixtures/containers.ts";
 import { BUN, CLI } from "../../paths.ts";
 
 export interface BuildRun {
@@ -79,10 +80,9 @@ export class BuildHarness {
       .filter((m) => m.startsWith(this.dir));
   }
 
-  /** Containers runc still knows in this state dir. */
+  /** Containers the OCI runtime (runc or crun) still has state for in this root. */
   leftoverContainers(): string[] {
-    const p = Bun.spawnSync(["runc", "--root", join(this.root, "executor/runc"), "list", "-q"]);
-    return p.stdout.toString().split("\n").filter(Boolean);
+    return existsSync(join(this.root, "executor")) ? liveContainers(join(this.root, "executor")) : [];
   }
 
   cleanup(): void {

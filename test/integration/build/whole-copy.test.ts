@@ -107,5 +107,5 @@ describe.skipIf(!run)("a whole-tree COPY onto scratch", () => {
     const rebuilt = await h.build(whole, ["--output", `type=oci,dest=${join(oci, "rebuilt.tar")}`], locals);
     expect(rebuilt.code).toBe(0);
     expect(layersOf(join(oci, "rebuilt.tar"))).toEqual(a);
-  });
+  }, 30_000);
 });

@@ -12,6 +12,7 @@ import { createRuncExecutor, sweepRunc } from "../../../src/backends/standalone/
 import { explainCrunFailure } from "../../../src/backends/standalone/executor/oci-runtime.ts";
 import { findOciRuntime, runtimeStateDir } from "../../../src/backends/standalone/executor/runc.ts";
 import { probeRuntime } from "../../../src/backends/standalone/executor/runtime-probe.ts";
+import { runtimeLauncher } from "../../../src/backends/standalone/executor/hybrid-cgroups.ts";
 import { mountPointsUnder } from "../../../src/backends/standalone/sys/mountinfo.ts";
 import { hasBusybox, makeBusyboxRootfs } from "../../fixtures/busybox-rootfs.ts";
 
@@ -41,7 +42,7 @@ async function runtime(name: "runc" | "crun"): Promise<Runtime> {
     return { name, reason: err instanceof Error ? err.message : String(err) };
   }
   if (name === "runc") return { name, path };
-  const probed = await probeRuntime(path, mkdtempSync(join(tmpdir(), "buildkit-exec-probe-")));
+  const probed = await probeRuntime(path, mkdtempSync(join(tmpdir(), "buildkit-exec-probe-")), runtimeLauncher(path));
   if (probed.ok) return { name, path };
   return { name, path, reason: explainCrunFailure(probed.error), hostProperty: true };
 }

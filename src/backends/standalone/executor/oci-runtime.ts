@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { findOciRuntime, whichRuntime } from "./runc.ts";
 import type { OciRuntimeName } from "./runc.ts";
+import { runtimeLauncher } from "./hybrid-cgroups.ts";
 import { probeRuntime } from "./runtime-probe.ts";
 import type { ProbeResult } from "./runtime-probe.ts";
 
@@ -93,7 +94,9 @@ export function hostRuntimeFacts(root: string, hostFile: string = HOST_PROBE_FIL
     which: whichRuntime,
     fingerprint: (path) => {
       const st = statSync(path);
-      return `${path} ${st.size} ${st.mtimeMs}\n${cgroupMounts()}`;
+      const launcher = runtimeLauncher(path);
+      // The launcher is part of the verdict: a host crun refused before it existed is asked again.
+      return `${path} ${st.size} ${st.mtimeMs}\n${launcher.length > 0 ? `launcher: ${launcher.join(" ")}\n` : ""}${cgroupMounts()}`;
     },
     recall: () => readProbe(file) ?? readProbe(hostFile),
     remember: (r) => {
@@ -105,7 +108,7 @@ export function hostRuntimeFacts(root: string, hostFile: string = HOST_PROBE_FIL
         // Not writable (not root, no /run): the state root's copy still counts.
       }
     },
-    probe: (path) => probeRuntime(path, join(root, `probe-${process.pid}`)),
+    probe: (path) => probeRuntime(path, join(root, `probe-${process.pid}`), runtimeLauncher(path)),
   };
 }
 

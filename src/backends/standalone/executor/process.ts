@@ -65,7 +65,8 @@ export async function runContainer(c: RunContainer, signal: AbortSignal): Promis
   const { runc, id, bundle } = c;
   // The sealed copy is executed through <state dir>-bin/<name>, so the process is called runc.
   const argv = [runtimeExecutable(runc.path, `${runc.stateDir}-bin`), "--root", runc.stateDir, "--log", join(bundle, "runc.log"), "--log-format", "json"];
-  const proc = Bun.spawn([...argv, "run", "--bundle", bundle, id], { argv0: runc.path, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  // (Under a launcher, the launcher's own argv[0] stays; the runtime is exec'd by its path.)
+  const proc = Bun.spawn([...runc.launcher, ...argv, "run", "--bundle", bundle, id], { argv0: runc.launcher[0] ?? runc.path, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let stopping: Promise<void> | undefined;
   const onAbort = () => {
     stopping ??= stop(runc, id, proc);

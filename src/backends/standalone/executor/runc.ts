@@ -56,6 +56,8 @@ export function runtimeStateDir(root: string, runtimePath?: string): string {
 export interface Runc {
   readonly path: string;
   readonly stateDir: string;
+  /** What every command of this runtime runs under (hybrid-cgroups.ts); empty: run directly. */
+  readonly launcher: readonly string[];
 }
 
 export interface RuncResult {
@@ -66,7 +68,7 @@ export interface RuncResult {
 
 /** Runs `runc --root <stateDir> <args…>` to completion. */
 export async function runcCommand(runc: Runc, args: readonly string[]): Promise<RuncResult> {
-  const proc = Bun.spawn([runc.path, "--root", runc.stateDir, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([...runc.launcher, runc.path, "--root", runc.stateDir, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { exitCode, stdout, stderr };
 }

@@ -27,8 +27,8 @@ function probeRootfs(rootfs: string): SpecMount[] {
   return mounts;
 }
 
-/** Runs the probe container with the runtime at path; dir is created and removed. */
-export async function probeRuntime(path: string, dir: string): Promise<ProbeResult> {
+/** Runs the probe container with the runtime at path (under launcher, see hybrid-cgroups.ts); dir is created and removed. */
+export async function probeRuntime(path: string, dir: string, launcher: readonly string[] = []): Promise<ProbeResult> {
   const bundle = join(dir, "bundle");
   const state = join(dir, "state");
   const id = `probe-${process.pid}`;
@@ -38,12 +38,12 @@ export async function probeRuntime(path: string, dir: string): Promise<ProbeResu
     const meta = { args: ["/bin/true"], env: [], cwd: "/", user: "", network: "none", security: "sandbox" } as const;
     const spec = buildSpec({ meta, user: { uid: 0, gid: 0, additionalGids: [] }, rootPath: rootfs, rootReadonly: true, hostname: "probe", mounts });
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
-    const proc = Bun.spawn([path, "--root", state, "run", "--bundle", bundle, id], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const proc = Bun.spawn([...launcher, path, "--root", state, "run", "--bundle", bundle, id], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     const timer = setTimeout(() => proc.kill("SIGKILL"), PROBE_TIMEOUT_MS);
     const [stderr, exitCode] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     clearTimeout(timer);
     if (exitCode === 0) return { ok: true };
-    await Bun.spawn([path, "--root", state, "delete", "--force", id], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited;
+    await Bun.spawn([...launcher, path, "--root", state, "delete", "--force", id], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited;
     return { ok: false, error: stderr.trim().split("\n").pop() || `exited ${exitCode}` };
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) };
