@@ -38,9 +38,9 @@ export class WalkRecords {
 
   /**
    * One entry from statx's words (`sx`, struct statx as 32-bit words), its name and its UTF-8
-   * bytes (the first `nameLength` of `nameBytes`); `linkTarget` for a symlink.
+   * bytes (`nameLength` of `nameBytes` from `nameAt`); `linkTarget` for a symlink.
    */
-  addStatx(depth: number, name: string, nameBytes: Readonly<Uint8Array>, nameLength: number, sx: Readonly<Uint32Array>, linkTarget: string | undefined): void {
+  addStatx(depth: number, name: string, nameBytes: Readonly<Uint8Array>, nameAt: number, nameLength: number, sx: Readonly<Uint32Array>, linkTarget: string | undefined): void {
     this.#room(HEAD_WORDS * 4 + nameLength);
     const w = this.#words;
     let i = this.#used >> 2;
@@ -66,7 +66,7 @@ export class WalkRecords {
     w[i++] = (major & 0xfffff000) | (minor >>> 20);
     let at = i << 2;
     const bytes = this.#bytes;
-    for (let k = 0; k < nameLength; k++) bytes[at++] = nameBytes[k]!;
+    for (let k = nameAt, end = nameAt + nameLength; k < end; k++) bytes[at++] = nameBytes[k]!;
     this.#extra.push(sx[4]!, sx[12]! + sx[13]! * 2 ** 32);
     this.#end(at, name, linkTarget);
   }
