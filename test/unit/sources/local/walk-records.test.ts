@@ -110,6 +110,20 @@ describe("WalkRecords", () => {
     expect(fds()).toBe(before);
   });
 
+  test("records over several chunks: the same entries and stamp as one buffer would give", async () => {
+    // ~70 bytes a record: 3,000 entries and long link targets fill the first chunks.
+    for (let d = 0; d < 30; d++) {
+      mkdirSync(join(root, `d${d}`));
+      for (let f = 0; f < 100; f++) writeFileSync(join(root, `d${d}`, `f${f}`), "");
+      symlinkSync("t".repeat(4000), join(root, `d${d}`, "link"));
+    }
+    const records = await walkTreeRecords(root, {});
+    const each = await walkEach();
+    expect(records.length).toBe(30 * 102);
+    expect(records.entries()).toEqual(each);
+    expect(fromEntries(each).stamp()).toBe(records.stamp());
+  });
+
   test("times before 1970 go through both feeds alike", () => {
     const entry: Entry = { path: "old", type: "file", mode: 0o100644, uid: 1, gid: 2, size: 3, mtimeNs: -1_500_000_000n, ctimeNs: -1n, ino: 2n ** 40n + 5n, dev: 2049n, nlink: 1, blocks: 8 };
     expect(fromEntries([entry]).entries()).toEqual([{ ...entry, linkTarget: undefined }]);
