@@ -352,7 +352,7 @@ function readDir(root: string, dir: string, typed: boolean): { names: string[]; 
 }
 
 /** Sorts names byte-wise: the engine's own string order agrees when no name has a surrogate. */
-export function sortNames(names: string[]): string[] {
+function sortNames(names: string[]): string[] {
   for (const name of names) if (hasHighChar(name)) return names.sort(compareNames);
   return names.sort();
 }

@@ -86,13 +86,14 @@ describe("WalkRecords", () => {
   });
 
   test("the unfiltered walk (walk-all.ts) and the filtered one (walk.ts) give the same records", async () => {
-    tree(["a/b/c", "a/d", "e -> a/b", "f", "g/", "é/ü", "z/ÿ", "z/y", "h -> " + "é".repeat(200)]);
+    // U+FF21 before U+1F600 byte-wise (EF BC A1 < F0 9F 98 80), after it as UTF-16 (FF21 > D83D).
+    tree(["a/b/c", "a/d", "e -> a/b", "f", "g/", "é/ü", "z/ÿ", "z/y", "h -> " + "é".repeat(200), "s/\u{1F600}", "s/\uFF21", "s/b"]);
     const all = await walkTreeRecords(root, {});
     // An exclude that matches nothing: the general walker, fed by statx too.
     const general = await walkTreeRecords(root, { exclude: ["no-such-name"] });
     expect(all.entries()).toEqual(general.entries());
     expect(all.stamp()).toBe(general.stamp());
-    expect(all.entries().map((e) => e.path)).toEqual(["a", "a/b", "a/b/c", "a/d", "e", "f", "g", "h", "z", "z/y", "z/ÿ", "é", "é/ü"]);
+    expect(all.entries().map((e) => e.path)).toEqual(["a", "a/b", "a/b/c", "a/d", "e", "f", "g", "h", "s", "s/b", "s/\uFF21", "s/\u{1F600}", "z", "z/y", "z/ÿ", "é", "é/ü"]);
   });
 
   test("the unfiltered walk refuses a root that is not a directory, can be canceled and closes what it opened", async () => {
