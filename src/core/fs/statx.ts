@@ -136,6 +136,27 @@ export function statxRaw(dirfd: number, name: string): number {
   return written;
 }
 
+/**
+ * {@link statxRaw} of a name already NUL-terminated in C memory (`namePtr`, e.g. inside a
+ * directory's names encoded at once): 0, or the errno (nothing thrown, nothing encoded).
+ */
+export function statxAt(dirfd: number, namePtr: number): number {
+  const lib = getLibc();
+  if (lib === null) throw new Error("statx is not available here");
+  return lib.statx(dirfd, namePtr, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, rawPtr) === 0 ? 0 : lastErrno();
+}
+
+/**
+ * Opens the directory `namePtr` (NUL-terminated) inside the directory open as `dirfd`, refusing
+ * a symlink: the fd, or minus the errno. Close with {@link closeDirectory}.
+ */
+export function openDirectoryAt(dirfd: number, namePtr: number): number {
+  const lib = getLibc();
+  if (lib === null) throw new Error("statx is not available here");
+  const fd = lib.openat(dirfd, namePtr, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  return fd < 0 ? -lastErrno() : fd;
+}
+
 /** The device number of the last {@link statxRaw} call, packed as glibc's makedev. */
 export function statxDev(): bigint {
   const major = u32[34]!;

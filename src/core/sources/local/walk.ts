@@ -18,6 +18,7 @@ import { followLinks } from "./follow-paths.ts";
 import { Pacer } from "../../fs/pacer.ts";
 import { closeDirectory, openDirectory, statxAvailable, statxDev, statxNameBytes, statxRaw, statxWords } from "../../fs/statx.ts";
 import { WalkRecords } from "./walk-records.ts";
+import { walkAllRecords } from "./walk-all.ts";
 import { PatternMatcher } from "../../fs/patterns.ts";
 import type { MatchState } from "../../fs/patterns.ts";
 
@@ -117,8 +118,13 @@ function eachSink(onEntry: (entry: Entry) => void): Sink {
  */
 export async function walkTreeRecords(root: string, opts: WalkOptions): Promise<WalkRecords> {
   const records = new WalkRecords();
+  const filtered = [opts.include, opts.exclude, opts.followPaths].some((p) => p !== undefined && p.length > 0);
+  if (!filtered && statxAvailable()) {
+    await walkAllRecords(root, records, new Pacer(`walking ${root}`, opts.signal));
+    return records;
+  }
   await drive(root, opts, {
-    statx: (depth, _path, name, nameLength, _mode, linkTarget) => records.addStatx(depth, name, statxNameBytes, nameLength, statxWords, linkTarget),
+    statx: (depth, _path, name, nameLength, _mode, linkTarget) => records.addStatx(depth, name, statxNameBytes, 0, nameLength, statxWords, linkTarget),
     entry: (depth, entry) => records.addEntry(depth, entry),
   });
   return records;

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { BuildkitError } from "../../../../src/core/errors.ts";
 import { WalkRecords } from "../../../../src/core/sources/local/walk-records.ts";
 import { walkTreeEach, walkTreeRecords } from "../../../../src/core/sources/local/walk.ts";
 import type { Entry, WalkOptions } from "../../../../src/core/sources/local/walk.ts";
@@ -82,6 +83,46 @@ describe("WalkRecords", () => {
     const filtered = await walkTreeRecords(root, { include: ["a/b/c"] });
     expect(filtered.entries().map((e) => e.path)).toEqual(["a", "a/b", "a/b/c"]);
     expect(fromEntries(filtered.entries()).stamp()).toBe(filtered.stamp());
+  });
+
+  test("the unfiltered walk (walk-all.ts) and the filtered one (walk.ts) give the same records", async () => {
+    // U+FF21 before U+1F600 byte-wise (EF BC A1 < F0 9F 98 80), after it as UTF-16 (FF21 > D83D).
+    tree(["a/b/c", "a/d", "e -> a/b", "f", "g/", "é/ü", "z/ÿ", "z/y", "h -> " + "é".repeat(200), "s/\u{1F600}", "s/\uFF21", "s/b"]);
+    const all = await walkTreeRecords(root, {});
+    // An exclude that matches nothing: the general walker, fed by statx too.
+    const general = await walkTreeRecords(root, { exclude: ["no-such-name"] });
+    expect(all.entries()).toEqual(general.entries());
+    expect(all.stamp()).toBe(general.stamp());
+    expect(all.entries().map((e) => e.path)).toEqual(["a", "a/b", "a/b/c", "a/d", "e", "f", "g", "h", "s", "s/b", "s/\uFF21", "s/\u{1F600}", "z", "z/y", "z/ÿ", "é", "é/ü"]);
+  });
+
+  test("the unfiltered walk refuses a root that is not a directory, can be canceled and closes what it opened", async () => {
+    tree(["a/b/c/d", "a/b/e", "f/g", "h"]);
+    const fds = () => readdirSync("/proc/self/fd").length;
+    const before = fds();
+    expect((await walkTreeRecords(root, {})).length).toBe(8);
+    expect(fds()).toBe(before);
+    for (const bad of [join(root, "h"), join(root, "missing")]) {
+      const err = await walkTreeRecords(bad, {}).catch((e: unknown) => e);
+      expect((err as BuildkitError).code).toBe("NotFound");
+    }
+    const canceled = await walkTreeRecords(root, { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect((canceled as BuildkitError).code).toBe("Canceled");
+    expect(fds()).toBe(before);
+  });
+
+  test("records over several chunks: the same entries and stamp as one buffer would give", async () => {
+    // ~70 bytes a record: 3,000 entries and long link targets fill the first chunks.
+    for (let d = 0; d < 30; d++) {
+      mkdirSync(join(root, `d${d}`));
+      for (let f = 0; f < 100; f++) writeFileSync(join(root, `d${d}`, `f${f}`), "");
+      symlinkSync("t".repeat(4000), join(root, `d${d}`, "link"));
+    }
+    const records = await walkTreeRecords(root, {});
+    const each = await walkEach();
+    expect(records.length).toBe(30 * 102);
+    expect(records.entries()).toEqual(each);
+    expect(fromEntries(each).stamp()).toBe(records.stamp());
   });
 
   test("times before 1970 go through both feeds alike", () => {
