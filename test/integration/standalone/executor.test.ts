@@ -12,7 +12,7 @@ import { createRuncExecutor, sweepRunc } from "../../../src/backends/standalone/
 import { explainCrunFailure } from "../../../src/backends/standalone/executor/oci-runtime.ts";
 import { findOciRuntime, runtimeStateDir } from "../../../src/backends/standalone/executor/runc.ts";
 import { probeRuntime } from "../../../src/backends/standalone/executor/runtime-probe.ts";
-import { runtimeLauncher } from "../../../src/backends/standalone/executor/hybrid-cgroups.ts";
+import { runtimeInvocation } from "../../../src/backends/standalone/executor/hybrid-cgroups.ts";
 import { mountPointsUnder } from "../../../src/backends/standalone/sys/mountinfo.ts";
 import { hasBusybox, makeBusyboxRootfs } from "../../fixtures/busybox-rootfs.ts";
 
@@ -42,7 +42,7 @@ async function runtime(name: "runc" | "crun"): Promise<Runtime> {
     return { name, reason: err instanceof Error ? err.message : String(err) };
   }
   if (name === "runc") return { name, path };
-  const probed = await probeRuntime(path, mkdtempSync(join(tmpdir(), "buildkit-exec-probe-")), runtimeLauncher(path));
+  const probed = await probeRuntime(path, mkdtempSync(join(tmpdir(), "buildkit-exec-probe-")), runtimeInvocation(path));
   if (probed.ok) return { name, path };
   return { name, path, reason: explainCrunFailure(probed.error), hostProperty: true };
 }
@@ -148,6 +148,15 @@ for (const rt of RUNTIMES) {
       expect(mountPointsUnder(state)).toEqual([]);
       const bundles = join(state, "bundles");
       expect(existsSync(bundles) ? readdirSync(bundles) : []).toEqual([]);
+    }
+
+    if (rt.name === "crun" && runtimeInvocation(rt.path ?? "").prefix.length > 0) {
+      test("on a hybrid cgroup host the container runs in the caller's cgroups (crun makes none)", async () => {
+        const r = await run({ args: ["cat", "/proc/1/cgroup"] });
+        expect(r.exitCode).toBe(0);
+        // No cgroup namespace: the paths read inside are the host's, and they are ours.
+        expect(r.stdout).toBe(readFileSync("/proc/self/cgroup", "utf8"));
+      });
     }
 
     test("stdout and stderr are captured, each in order", async () => {

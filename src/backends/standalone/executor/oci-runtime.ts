@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { findOciRuntime, whichRuntime } from "./runc.ts";
 import type { OciRuntimeName } from "./runc.ts";
-import { runtimeLauncher } from "./hybrid-cgroups.ts";
+import { runtimeArgv, runtimeInvocation } from "./hybrid-cgroups.ts";
 import { probeRuntime } from "./runtime-probe.ts";
 import type { ProbeResult } from "./runtime-probe.ts";
 
@@ -94,9 +94,9 @@ export function hostRuntimeFacts(root: string, hostFile: string = HOST_PROBE_FIL
     which: whichRuntime,
     fingerprint: (path) => {
       const st = statSync(path);
-      const launcher = runtimeLauncher(path);
-      // The launcher is part of the verdict: a host crun refused before it existed is asked again.
-      return `${path} ${st.size} ${st.mtimeMs}\n${launcher.length > 0 ? `launcher: ${launcher.join(" ")}\n` : ""}${cgroupMounts()}`;
+      const how = runtimeArgv(runtimeInvocation(path), path, []);
+      // How it is run is part of the verdict: a host whose crun was refused before is asked again.
+      return `${how.join(" ")} ${st.size} ${st.mtimeMs}\n${cgroupMounts()}`;
     },
     recall: () => readProbe(file) ?? readProbe(hostFile),
     remember: (r) => {
@@ -108,7 +108,7 @@ export function hostRuntimeFacts(root: string, hostFile: string = HOST_PROBE_FIL
         // Not writable (not root, no /run): the state root's copy still counts.
       }
     },
-    probe: (path) => probeRuntime(path, join(root, `probe-${process.pid}`), runtimeLauncher(path)),
+    probe: (path) => probeRuntime(path, join(root, `probe-${process.pid}`), runtimeInvocation(path)),
   };
 }
 

@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildkitError } from "../../../core/errors.ts";
 import type { ProcessIO } from "../../../core/worker/executor.ts";
+import { runtimeArgv } from "./hybrid-cgroups.ts";
 import { killContainer, runcLogErrors } from "./runc.ts";
 import type { Runc } from "./runc.ts";
 import { runtimeExecutable } from "./sealed-binary.ts";
@@ -64,9 +65,10 @@ async function startError(c: RunContainer, exitCode: number): Promise<BuildkitEr
 export async function runContainer(c: RunContainer, signal: AbortSignal): Promise<number> {
   const { runc, id, bundle } = c;
   // The sealed copy is executed through <state dir>-bin/<name>, so the process is called runc.
-  const argv = [runtimeExecutable(runc.path, `${runc.stateDir}-bin`), "--root", runc.stateDir, "--log", join(bundle, "runc.log"), "--log-format", "json"];
-  // (Under a launcher, the launcher's own argv[0] stays; the runtime is exec'd by its path.)
-  const proc = Bun.spawn([...runc.launcher, ...argv, "run", "--bundle", bundle, id], { argv0: runc.launcher[0] ?? runc.path, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const args = ["--root", runc.stateDir, "--log", join(bundle, "runc.log"), "--log-format", "json", "run", "--bundle", bundle, id];
+  const argv = runtimeArgv(runc.how, runtimeExecutable(runc.path, `${runc.stateDir}-bin`), args);
+  // (Under a prefix such as unshare, that command's own argv[0] stays; it execs the runtime by path.)
+  const proc = Bun.spawn(argv, { argv0: runc.how.prefix[0] ?? runc.path, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   let stopping: Promise<void> | undefined;
   const onAbort = () => {
     stopping ??= stop(runc, id, proc);

@@ -3,6 +3,8 @@
 import { accessSync, constants, existsSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { BuildkitError } from "../../../core/errors.ts";
+import { runtimeArgv } from "./hybrid-cgroups.ts";
+import type { RuntimeInvocation } from "./hybrid-cgroups.ts";
 
 /** Where Debian puts runc and crun, searched after PATH (root's PATH has /usr/sbin, a user's may not). */
 const FALLBACK_DIRS = ["/usr/sbin", "/usr/bin", "/sbin", "/usr/local/sbin", "/usr/local/bin"];
@@ -56,8 +58,8 @@ export function runtimeStateDir(root: string, runtimePath?: string): string {
 export interface Runc {
   readonly path: string;
   readonly stateDir: string;
-  /** What every command of this runtime runs under (hybrid-cgroups.ts); empty: run directly. */
-  readonly launcher: readonly string[];
+  /** How every command of this runtime is run (hybrid-cgroups.ts); DIRECT for most hosts. */
+  readonly how: RuntimeInvocation;
 }
 
 export interface RuncResult {
@@ -68,7 +70,7 @@ export interface RuncResult {
 
 /** Runs `runc --root <stateDir> <args…>` to completion. */
 export async function runcCommand(runc: Runc, args: readonly string[]): Promise<RuncResult> {
-  const proc = Bun.spawn([...runc.launcher, runc.path, "--root", runc.stateDir, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(runtimeArgv(runc.how, runc.path, ["--root", runc.stateDir, ...args]), { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { exitCode, stdout, stderr };
 }

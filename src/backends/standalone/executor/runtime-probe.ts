@@ -3,6 +3,8 @@
 // reports the runtime's own error when it fails. Nothing on the host changes but the probe dir.
 import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DIRECT, runtimeArgv } from "./hybrid-cgroups.ts";
+import type { RuntimeInvocation } from "./hybrid-cgroups.ts";
 import { buildSpec } from "./spec.ts";
 import type { SpecMount } from "./spec.ts";
 
@@ -27,8 +29,8 @@ function probeRootfs(rootfs: string): SpecMount[] {
   return mounts;
 }
 
-/** Runs the probe container with the runtime at path (under launcher, see hybrid-cgroups.ts); dir is created and removed. */
-export async function probeRuntime(path: string, dir: string, launcher: readonly string[] = []): Promise<ProbeResult> {
+/** Runs the probe container with the runtime at path, run as `how` says (hybrid-cgroups.ts); dir is created and removed. */
+export async function probeRuntime(path: string, dir: string, how: RuntimeInvocation = DIRECT): Promise<ProbeResult> {
   const bundle = join(dir, "bundle");
   const state = join(dir, "state");
   const id = `probe-${process.pid}`;
@@ -38,12 +40,12 @@ export async function probeRuntime(path: string, dir: string, launcher: readonly
     const meta = { args: ["/bin/true"], env: [], cwd: "/", user: "", network: "none", security: "sandbox" } as const;
     const spec = buildSpec({ meta, user: { uid: 0, gid: 0, additionalGids: [] }, rootPath: rootfs, rootReadonly: true, hostname: "probe", mounts });
     writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
-    const proc = Bun.spawn([...launcher, path, "--root", state, "run", "--bundle", bundle, id], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const proc = Bun.spawn(runtimeArgv(how, path, ["--root", state, "run", "--bundle", bundle, id]), { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     const timer = setTimeout(() => proc.kill("SIGKILL"), PROBE_TIMEOUT_MS);
     const [stderr, exitCode] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
     clearTimeout(timer);
     if (exitCode === 0) return { ok: true };
-    await Bun.spawn([...launcher, path, "--root", state, "delete", "--force", id], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited;
+    await Bun.spawn(runtimeArgv(how, path, ["--root", state, "delete", "--force", id]), { stdin: "ignore", stdout: "ignore", stderr: "ignore" }).exited;
     return { ok: false, error: stderr.trim().split("\n").pop() || `exited ${exitCode}` };
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err.message : String(err) };

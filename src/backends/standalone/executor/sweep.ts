@@ -8,7 +8,7 @@ import { mountPointsUnder } from "../sys/mountinfo.ts";
 import { unmount } from "../sys/mount.ts";
 import { deleteContainer, findRunc, killContainer, listContainers, runtimeStateDir, whichRuntime } from "./runc.ts";
 import type { Runc } from "./runc.ts";
-import { runtimeLauncher } from "./hybrid-cgroups.ts";
+import { runtimeInvocation } from "./hybrid-cgroups.ts";
 
 export interface RuncSweepReport {
   readonly containers: number;
@@ -28,7 +28,7 @@ export async function removeBundle(dir: string, opts: { detachMounts?: boolean }
 
 export function runcFor(root: string, runcPath?: string): Runc {
   const path = findRunc(runcPath);
-  return { path, stateDir: runtimeStateDir(root, runcPath), launcher: runtimeLauncher(path) };
+  return { path, stateDir: runtimeStateDir(root, runcPath), how: runtimeInvocation(path) };
 }
 
 async function sweepContainers(root: string, runcPath?: string): Promise<number> {
