@@ -60,8 +60,10 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
           }
           steps[i] = { mut };
           const secondaryName = a.copy ? await refName(secondary) : undefined;
-          // A result no later action writes in place may hold hard links to its source's files:
-          // both sides are reached directly (no mounts) so link(2) can work.
+          // A result no later action writes in place may hold hard links to its source's files
+          // (link(2) needs both sides reached directly, without a mount between). Every action
+          // reaches its snapshots directly where one is a plain directory (a lone bind): a bind
+          // mount and its unmount per action and side cost ~1 ms each for nothing.
           const linkable = a.copy !== undefined && a.copy !== null && handedOn[i] === undefined;
           // On an empty base the snapshot holds only what the copy made: its size needs no walk.
           let allocated: number | undefined;
@@ -69,7 +71,7 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
           // A copy that would reproduce its (single-layer) source exactly is the source itself.
           const whole = linkable && base === -1 && secondaryName !== undefined && copiesWholeTree(a.copy!) && (await worker.snapshotter.stat(secondaryName))?.parent === undefined;
           let reused = false;
-          await access(worker, { direct: linkable })(mut.mounts, async (dir) => {
+          await access(worker, { direct: true })(mut.mounts, async (dir) => {
             if (a.copy) {
               await withView(
                 worker,
@@ -78,7 +80,7 @@ export function fileAdapter(op: pb.FileOp.$Properties, deps: { worker: Worker; r
                   if (whole && sameRootAttributes(src, dir)) reused = true;
                   else await applyFileAction(a, { base: dir, secondary: src, linkable }, counting);
                 },
-                { direct: linkable },
+                { direct: true },
               );
             } else await applyFileAction(a, { base: dir });
             // What the copy counted, and the snapshot's root.
