@@ -78,8 +78,9 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
       // the cache, the snapshot stays as the directory's last copy, for the next one to link.)
       // (Asked only when the tree stamp does not give the digest: an unchanged tree reads nothing.)
       const prehash = async (walkedEntries: readonly Entry[]): Promise<ReadonlyMap<string, FileHash>> => {
-        const last = deps.statCache.lastCopy(sharedKey(from));
-        if (last !== undefined && (await deps.worker.snapshotter.stat(last.snapshot)) !== undefined) return new Map();
+        // (Only whether there is one: its records are decoded by the copy, once.)
+        const last = deps.statCache.lastCopySnapshot(sharedKey(from));
+        if (last !== undefined && (await deps.worker.snapshotter.stat(last)) !== undefined) return new Map();
         early = await snapshotOf(ctx, from, walkedEntries, true);
         return early.hashes ?? new Map();
       };

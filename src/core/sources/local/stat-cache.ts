@@ -48,6 +48,8 @@ export interface StatCache {
   update(root: string, update: StatCacheUpdate): void;
   /** The snapshot last copied for `key` (a local source's directory) and what its files came from. */
   lastCopy(key: string): { snapshot: string; records: Map<string, StatRecord> } | undefined;
+  /** The snapshot of {@link lastCopy} alone: its records are not decoded. */
+  lastCopySnapshot(key: string): string | undefined;
   /** Records a new copy for `key`, replacing (and forgetting the records of) the previous one. */
   setLastCopy(key: string, snapshot: string, records: ReadonlyMap<string, StatRecord>): void;
   /** The stamp last saved for `key` (a root and its filters). */
@@ -99,6 +101,7 @@ export function openStatCache(path: string): StatCache {
     get: (root, path) => db().get(root, path),
     update: (root, update) => db().update(root, update),
     lastCopy: (key) => db().lastCopy(key),
+    lastCopySnapshot: (key) => db().lastCopySnapshot(key),
     setLastCopy: (key, snapshot, records) => db().setLastCopy(key, snapshot, records),
     treeStamp: (key) => stamps.get(key),
     setTreeStamp: (key, stamp) => stamps.set(key, stamp),
@@ -203,6 +206,10 @@ class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp"> {
   lastCopy(key: string): { snapshot: string; records: Map<string, StatRecord> } | undefined {
     const row = this.#db.query<{ snapshot: string; records: Uint8Array }, Params>("SELECT snapshot, records FROM local_copies WHERE key = $key").get({ key });
     return row ? { snapshot: row.snapshot, records: decodeCopyRecords(row.records) } : undefined;
+  }
+
+  lastCopySnapshot(key: string): string | undefined {
+    return this.#db.query<{ snapshot: string }, Params>("SELECT snapshot FROM local_copies WHERE key = $key").get({ key })?.snapshot;
   }
 
   setLastCopy(key: string, snapshot: string, records: ReadonlyMap<string, StatRecord>): void {

@@ -62,6 +62,8 @@ describe("openStatCache", () => {
     cache.setLastCopy("k", "snap-2", new Map([["d", big]]));
     expect(cache.lastCopy("k")).toEqual({ snapshot: "snap-2", records: new Map([["d", big]]) });
     expect(cache.lastCopy("other")).toBeUndefined();
+    expect(cache.lastCopySnapshot("k")).toBe("snap-2");
+    expect(cache.lastCopySnapshot("other")).toBeUndefined();
     const stamp = { stamp: "ab", digest: sha256("tree"), files: 3, bytes: 2 ** 40 };
     expect(cache.treeStamp("t")).toBeUndefined();
     cache.setTreeStamp("t", stamp);
