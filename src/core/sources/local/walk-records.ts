@@ -112,6 +112,9 @@ export class WalkRecords {
     /** The path of the last entry seen at each depth: the parent of what follows one deeper. */
     const dirs: string[] = [];
     const view = new DataView(this.#bytes.buffer);
+    // A tree's entries share a few timestamps' seconds and one device: each BigInt made once.
+    const seconds = new LastBigInt((low, high) => BigInt.asIntN(64, BigInt(low) | (BigInt(high) << 32n)) * NS);
+    const devs = new LastBigInt((low, high) => BigInt(low) | (BigInt(high) << 32n));
     let at = 0;
     for (let k = 0; k < this.#names.length; k++) {
       const i = at >> 2;
@@ -128,10 +131,10 @@ export class WalkRecords {
         uid: w[i + 2]!,
         gid: w[i + 3]!,
         size: w[i + 7]! + w[i + 8]! * 2 ** 32,
-        ctimeNs: BigInt.asIntN(64, BigInt(w[i + 9]!) | (BigInt(w[i + 10]!) << 32n)) * NS + BigInt(w[i + 11]!),
-        mtimeNs: BigInt.asIntN(64, BigInt(w[i + 12]!) | (BigInt(w[i + 13]!) << 32n)) * NS + BigInt(w[i + 14]!),
-        ino: BigInt(w[i + 5]!) | (BigInt(w[i + 6]!) << 32n),
-        dev: BigInt(w[i + 15]!) | (BigInt(w[i + 16]!) << 32n),
+        ctimeNs: seconds.of(w[i + 9]!, w[i + 10]!) + BigInt(w[i + 11]!),
+        mtimeNs: seconds.of(w[i + 12]!, w[i + 13]!) + BigInt(w[i + 14]!),
+        ino: w[i + 6] === 0 ? BigInt(w[i + 5]!) : BigInt(w[i + 5]!) | (BigInt(w[i + 6]!) << 32n),
+        dev: devs.of(w[i + 15]!, w[i + 16]!),
         nlink: this.#extra[2 * k]!,
         blocks: this.#extra[2 * k + 1]!,
         linkTarget,
@@ -185,6 +188,30 @@ export class WalkRecords {
     this.#used = at;
     this.#names.push(name);
     this.#entries = undefined;
+  }
+}
+
+/** A BigInt made from two words, remembered for the last few pairs asked for. */
+class LastBigInt {
+  readonly #make: (low: number, high: number) => bigint;
+  readonly #keys: number[] = [];
+  readonly #values: bigint[] = [];
+  #next = 0;
+
+  constructor(make: (low: number, high: number) => bigint) {
+    this.#make = make;
+  }
+
+  of(low: number, high: number): bigint {
+    const keys = this.#keys;
+    for (let k = 0; k < keys.length; k += 2) if (keys[k] === low && keys[k + 1] === high) return this.#values[k >> 1]!;
+    const value = this.#make(low, high);
+    // Four slots, reused round-robin (ctime and mtime seconds of one file may differ).
+    const slot = this.#next++ & 3;
+    keys[2 * slot] = low;
+    keys[2 * slot + 1] = high;
+    this.#values[slot] = value;
+    return value;
   }
 }
 
