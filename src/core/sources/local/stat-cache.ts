@@ -9,6 +9,7 @@ import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../sqlite/open-database.ts";
 import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
+import type { TreeRecords } from "./tree-records.ts";
 import { TreeStampFiles } from "./tree-stamps.ts";
 
 export interface StatRecord {
@@ -55,6 +56,10 @@ export interface StatCache {
   /** The stamp last saved for `key` (a root and its filters). */
   treeStamp(key: string): TreeStamp | undefined;
   setTreeStamp(key: string, stamp: TreeStamp): void;
+  /** What the checksum that saved the stamp for `key` saw, entry by entry (tree-records.ts). */
+  treeRecords(key: string): TreeRecords | undefined;
+  /** Saves tree records (tree-records.ts's encodeTreeRecords) for `key`. */
+  setTreeRecords(key: string, data: Uint8Array): void;
   close(): void;
 }
 
@@ -105,6 +110,8 @@ export function openStatCache(path: string): StatCache {
     setLastCopy: (key, snapshot, records) => db().setLastCopy(key, snapshot, records),
     treeStamp: (key) => stamps.get(key),
     setTreeStamp: (key, stamp) => stamps.set(key, stamp),
+    treeRecords: (key) => stamps.records(key),
+    setTreeRecords: (key, data) => stamps.setRecords(key, data),
     close: () => {
       opened?.close();
       opened = undefined;
@@ -142,7 +149,7 @@ type PutParams = [bigint, string, number, bigint, bigint, bigint, bigint, number
 const COLUMNS = "path, size, mtime_ns, ctime_ns, ino, dev, mode, uid, gid, link_target, content_digest";
 
 /** Records and copies; the stamps are tree-stamps.ts's. */
-class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp"> {
+class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp" | "treeRecords" | "setTreeRecords"> {
   readonly #db: Database;
   readonly #roots = new Map<string, bigint>();
 

@@ -12,7 +12,7 @@
  * Entries a walk has as objects (the lstat fallback, filtered-out ancestors emitted late) give
  * the same record as statx's words for the same facts.
  */
-import { entryType } from "./walk.ts";
+import { entryType, S_IFMT, S_IFREG } from "./walk.ts";
 import type { Entry } from "./walk.ts";
 
 const VERSION = "buildkit-ts stat stamp v2\n";
@@ -29,6 +29,8 @@ export class WalkRecords {
   readonly #names: string[] = [];
   /** Per record: nlink and blocks, which are not part of the stamp (blocks move on their own). */
   readonly #extra: number[] = [];
+  /** Per record: the byte offset where it ends (the next one starts). */
+  readonly #ends: number[] = [];
   readonly #links = new Map<number, string>();
   #entries: Entry[] | undefined;
 
@@ -91,6 +93,14 @@ export class WalkRecords {
     this.#u64(i, e.dev);
     this.#extra.push(e.nlink, e.blocks);
     this.#end(nameAt + written, name, e.linkTarget);
+  }
+
+  /**
+   * The records as the stamp hashes them, and where each ends: for comparing a walk with an
+   * earlier one record by record (tree-records.ts). Valid until the next add.
+   */
+  raw(): RawRecords & { readonly ends: readonly number[] } {
+    return { bytes: this.#bytes.subarray(0, this.#used), ends: this.#ends };
   }
 
   /** The stat stamp: sha256 of every record, in walk order. */
@@ -186,9 +196,93 @@ export class WalkRecords {
     }
     while ((at & 3) !== 0) bytes[at++] = 0;
     this.#used = at;
+    this.#ends.push(at);
     this.#names.push(name);
     this.#entries = undefined;
   }
+}
+
+/**
+ * Which records of a walk (`now`) differ from an earlier walk's (`before`, same layout), by
+ * index, when both have the same entries (depth and name) in the same order; undefined when
+ * they do not (an entry added, removed or renamed).
+ */
+export function changedRecords(now: RawRecords, before: RawRecords): number[] | undefined {
+  const count = now.ends.length;
+  if (before.ends.length !== count) return undefined;
+  const a = words(now.bytes);
+  const b = words(before.bytes);
+  const changed: number[] = [];
+  const nowEnds = Uint32Array.from(now.ends);
+  const beforeEnds = before.ends instanceof Uint32Array ? before.ends : Uint32Array.from(before.ends);
+  if (now.bytes.length === before.bytes.length && equalBytes(nowEnds, beforeEnds)) {
+    // Every record where it was: blocks of records compared as bytes (natively), and only a
+    // block that differs record by record. (A loop over every word is milliseconds of cold code.)
+    for (let k0 = 0; k0 < count; k0 += BLOCK) {
+      const k1 = Math.min(count, k0 + BLOCK);
+      const start = k0 === 0 ? 0 : nowEnds[k0 - 1]!;
+      const end = nowEnds[k1 - 1]!;
+      if (equalBytes(now.bytes.subarray(start, end), before.bytes.subarray(start, end))) continue;
+      if (!compareRecords(a, nowEnds, b, beforeEnds, k0, k1, changed)) return undefined;
+    }
+    return changed;
+  }
+  return compareRecords(a, nowEnds, b, beforeEnds, 0, count, changed) ? changed : undefined;
+}
+
+/** Records per block compared at once by {@link changedRecords}. */
+const BLOCK = 128;
+
+/**
+ * Records `from` to `to` of `a` and `b` (words, with each record's end offset in bytes) one by
+ * one: the indexes that differ appended to `changed`; false when one is another entry.
+ */
+function compareRecords(a: Uint32Array, aEnds: ArrayLike<number>, b: Uint32Array, bEnds: ArrayLike<number>, from: number, to: number, changed: number[]): boolean {
+  let i = from === 0 ? 0 : aEnds[from - 1]! >> 2;
+  let j = from === 0 ? 0 : bEnds[from - 1]! >> 2;
+  for (let k = from; k < to; k++) {
+    const iEnd = aEnds[k]! >> 2;
+    const jEnd = bEnds[k]! >> 2;
+    if (!sameWords(a, i, iEnd, b, j, jEnd)) {
+      // Depth and name length, then the name's words (padded with zeros alike)
+      if (a[i] !== b[j] || a[i + 1] !== b[j + 1]) return false;
+      const nameWords = (a[i + 1]! + 3) >> 2;
+      if (!sameWords(a, i + HEAD_WORDS, i + HEAD_WORDS + nameWords, b, j + HEAD_WORDS, j + HEAD_WORDS + nameWords)) return false;
+      changed.push(k);
+    }
+    i = iEnd;
+    j = jEnd;
+  }
+  return true;
+}
+
+/** Record `k`'s size when it is a regular file's, else undefined. */
+export function recordFileSize(raw: RawRecords, k: number): number | undefined {
+  const w = words(raw.bytes);
+  const i = k === 0 ? 0 : raw.ends[k - 1]! >> 2;
+  if ((w[i + 4]! & S_IFMT) !== S_IFREG) return undefined;
+  return w[i + 7]! + w[i + 8]! * 2 ** 32;
+}
+
+function equalBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** A walk's records as {@link WalkRecords.raw} gives them (or as stored, tree-records.ts). */
+export interface RawRecords {
+  readonly bytes: Uint8Array;
+  readonly ends: ArrayLike<number>;
+}
+
+function words(bytes: Uint8Array): Uint32Array {
+  if (bytes.byteOffset % 4 !== 0 || bytes.length % 4 !== 0) throw new Error("walk records: not word-aligned");
+  return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
+}
+
+function sameWords(a: Uint32Array, i: number, iEnd: number, b: Uint32Array, j: number, jEnd: number): boolean {
+  if (iEnd - i !== jEnd - j) return false;
+  for (; i < iEnd; i++, j++) if (a[i] !== b[j]) return false;
+  return true;
 }
 
 /** A BigInt made from two words, remembered for the last few pairs asked for. */
