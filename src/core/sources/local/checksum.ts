@@ -21,6 +21,7 @@ import type { StatCache, StatRecord } from "./stat-cache.ts";
 import { encodeTreeRecords } from "./tree-records.ts";
 import type { TreeRecords } from "./tree-records.ts";
 import { changedRecords, recordFileSize } from "./walk-records.ts";
+import type { WalkRecords } from "./walk-records.ts";
 import { resolveLocalRoot, S_IFMT, walkTreeRecords } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
 
@@ -28,14 +29,14 @@ export interface ChecksumOptions extends WalkOptions {
   readonly cache: StatCache;
   /** The source's name, for error messages. */
   readonly name?: string;
-  /** Receives the walked entries (made when first asked for), for a copy that follows. */
-  readonly walked?: (entries: () => readonly Entry[]) => void;
+  /** Receives the walk (its entries are made when first asked for), for a copy that follows. */
+  readonly walked?: (records: WalkRecords) => void;
   /**
-   * Called with the walked entries when the tree stamp does not vouch for the digest, before any
-   * file is read: contents it already hashed (a copy hashing while it reads, copy-tree.ts's
-   * `hash`), by path. Files it leaves out are read here.
+   * Called with the walk when the tree stamp does not vouch for the digest, before any file is
+   * read: contents it already hashed (a copy hashing while it reads, copy-tree.ts's `hash`), by
+   * path. Files it leaves out are read here.
    */
-  readonly prehash?: (entries: readonly Entry[]) => Promise<ReadonlyMap<string, FileHash>>;
+  readonly prehash?: (records: WalkRecords) => Promise<ReadonlyMap<string, FileHash>>;
 }
 
 /** A file's content digest as read once: `stable` when its size, ctime and inode held throughout. */
@@ -68,12 +69,12 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
   // Before the first lstat: a file changed less than RACY_NS before it was looked at is racy.
   const racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_NS;
   const walked = await walkTreeRecords(realRoot, opts);
-  opts.walked?.(() => walked.entries());
+  opts.walked?.(walked);
   const key = stampKey(realRoot, opts);
   const seen = walked.stamp();
   const known = opts.cache.treeStamp(key);
   if (known?.stamp === seen) return { digest: known.digest, files: known.files, bytes: known.bytes, hashedBytes: 0 };
-  const prehashed = opts.prehash ? await opts.prehash(walked.entries()) : undefined;
+  const prehashed = opts.prehash ? await opts.prehash(walked) : undefined;
   const entries = walked.entries();
   // What the last settled checksum saw: with the same entries in the same order, only those
   // whose stat facts moved are looked at (tree-records.ts).

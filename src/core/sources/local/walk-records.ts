@@ -12,7 +12,7 @@
  * Entries a walk has as objects (the lstat fallback, filtered-out ancestors emitted late) give
  * the same record as statx's words for the same facts.
  */
-import { entryType, S_IFMT, S_IFREG } from "./walk.ts";
+import { entryType, S_IFLNK, S_IFMT, S_IFREG } from "./walk.ts";
 import type { Entry } from "./walk.ts";
 
 const VERSION = "buildkit-ts stat stamp v2\n";
@@ -20,6 +20,7 @@ const VERSION = "buildkit-ts stat stamp v2\n";
 const HEAD_WORDS = 17;
 const NS = 1_000_000_000n;
 const encoder = new TextEncoder();
+const fromUtf8 = new TextDecoder();
 
 export class WalkRecords {
   #bytes = new Uint8Array(64 * 1024);
@@ -101,6 +102,33 @@ export class WalkRecords {
    */
   raw(): RawRecords & { readonly ends: readonly number[] } {
     return { bytes: this.#bytes.subarray(0, this.#used), ends: this.#ends };
+  }
+
+  /**
+   * Records kept as {@link raw} gave them, to be read as entries again (their nlink and blocks,
+   * not part of a record, read 0).
+   */
+  static fromRaw(raw: RawRecords): WalkRecords {
+    const records = new WalkRecords();
+    const bytes = raw.bytes.slice();
+    records.#bytes = bytes;
+    records.#words = new Uint32Array(bytes.buffer, 0, bytes.length >> 2);
+    records.#used = bytes.length;
+    const w = records.#words;
+    const view = new DataView(bytes.buffer, 0, bytes.length);
+    let at = 0;
+    for (let k = 0; k < raw.ends.length; k++) {
+      const i = at >> 2;
+      const nameAt = (i + HEAD_WORDS) * 4;
+      const nameEnd = nameAt + w[i + 1]!;
+      records.#names.push(fromUtf8.decode(bytes.subarray(nameAt, nameEnd)));
+      // A record has a link target exactly when it is a symlink's (#end).
+      if ((w[i + 4]! & S_IFMT) === S_IFLNK) records.#links.set(k, fromUtf8.decode(bytes.subarray(nameEnd + 4, nameEnd + 4 + view.getUint32(nameEnd, true))));
+      records.#extra.push(0, 0);
+      at = raw.ends[k]!;
+      records.#ends.push(at);
+    }
+    return records;
   }
 
   /** The stat stamp: sha256 of every record, in walk order. */

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { BuildkitError } from "../../../../src/core/errors.ts";
 import { checksumTree, copyTree, openStatCache } from "../../../../src/core/sources/local/index.ts";
-import type { ChecksumOptions, Entry, StatCache } from "../../../../src/core/sources/local/index.ts";
+import type { ChecksumOptions, StatCache } from "../../../../src/core/sources/local/index.ts";
+import type { WalkRecords } from "../../../../src/core/sources/local/walk-records.ts";
 import { BUN, REPO_ROOT } from "../../../paths.ts";
 
 let base: string;
@@ -151,10 +152,10 @@ describe("checksumTree", () => {
     const first = await sum();
     const loads: string[] = [];
     const counting: StatCache = { ...cache, load: (r) => (loads.push(r), cache.load(r)), get: cache.get.bind(cache), update: cache.update.bind(cache), lastCopy: cache.lastCopy.bind(cache), setLastCopy: cache.setLastCopy.bind(cache), treeStamp: cache.treeStamp.bind(cache), setTreeStamp: cache.setTreeStamp.bind(cache), close: () => {} };
-    let entries: (() => readonly Entry[]) | undefined;
-    expect(await checksumTree(root, { cache: counting, name: "ctx", walked: (e) => (entries = e) })).toEqual({ ...first, hashedBytes: 0 });
+    let walked: WalkRecords | undefined;
+    expect(await checksumTree(root, { cache: counting, name: "ctx", walked: (w) => (walked = w) })).toEqual({ ...first, hashedBytes: 0 });
     expect(loads).toEqual([]);
-    expect(entries?.().map((e) => e.path)).toEqual(["a.txt", "dir", "dir/b.txt", "dir/sub", "dir/sub/c.bin", "empty", "emptydir", "link"]);
+    expect(walked?.entries().map((e) => e.path)).toEqual(["a.txt", "dir", "dir/b.txt", "dir/sub", "dir/sub/c.bin", "empty", "emptydir", "link"]);
     // A stat change reads that file again, and no other record (see the tree records' test);
     // a touch keeps the digest.
     utimesSync(join(root, "a.txt"), OLD + 1, OLD + 1);
@@ -268,8 +269,8 @@ describe("checksumTree with a copy hashing on the way (prehash)", () => {
     mkdirSync(dest);
     let hashes: ReadonlyMap<string, unknown> = new Map();
     const fused = await sum({
-      prehash: async (entries: readonly Entry[]) => {
-        const copied = await copyTree(root, dest, { entries, hash: true });
+      prehash: async (walked: WalkRecords) => {
+        const copied = await copyTree(root, dest, { walked, hash: true });
         hashes = copied.hashes ?? new Map();
         // one file left out: read by the checksum itself
         return new Map([...(copied.hashes ?? [])].filter(([path]) => path !== "dir/sub/c.bin"));

@@ -56,11 +56,14 @@ describe("openStatCache", () => {
 
   test("a copy's records and a tree stamp round-trip; a new copy replaces the old", () => {
     const cache = openStatCache(join(base, "c.db"));
-    const plain = ({ contentDigest: _, linkTarget: __, ...r }: StatRecord) => r;
-    const big = plain(record({ ino: (1n << 64n) - 1n, dev: 1n << 63n, mtimeNs: -5n }));
-    cache.setLastCopy("k", "snap-1", new Map([["a\nb", big], ["c", plain(record())]]));
-    cache.setLastCopy("k", "snap-2", new Map([["d", big]]));
-    expect(cache.lastCopy("k")).toEqual({ snapshot: "snap-2", records: new Map([["d", big]]) });
+    // (walk records as walk-records.ts lays them out: here, opaque words)
+    const one = { walk: Uint8Array.from({ length: 8 }, (_, i) => i), ends: Uint32Array.of(4, 8), reusable: Uint8Array.of(1, 0) };
+    const two = { walk: new Uint8Array(12).fill(7), ends: Uint32Array.of(12), reusable: Uint8Array.of(1) };
+    cache.setLastCopy("k", "snap-1", one);
+    cache.setLastCopy("k", "snap-2", two);
+    const last = cache.lastCopy("k");
+    expect(last?.snapshot).toBe("snap-2");
+    expect([last?.records.walk, last?.records.ends, last?.records.reusable].map((a) => [...(a ?? [])])).toEqual([[...two.walk], [12], [1]]);
     expect(cache.lastCopy("other")).toBeUndefined();
     expect(cache.lastCopySnapshot("k")).toBe("snap-2");
     expect(cache.lastCopySnapshot("other")).toBeUndefined();
