@@ -63,6 +63,13 @@ const VERSION = "buildkit-ts local tree v1\n";
  */
 const RACY_NS = 20_000_000n;
 const CHUNK = 256 * 1024;
+/**
+ * How many entries may differ from the saved tree records before they are saved again. Each
+ * costs later checksums a stat record lookup (and its file's line made again); saving costs
+ * writing, and at the build's end syncing, the whole file (1.6 MB for 10,000 files), so a
+ * one-file change does not.
+ */
+const DRIFT = 64;
 
 export async function checksumTree(root: string, opts: ChecksumOptions): Promise<ChecksumResult> {
   const realRoot = await resolveLocalRoot(root, opts.name ?? root);
@@ -80,7 +87,12 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
   // whose stat facts moved are looked at (tree-records.ts).
   const before = opts.cache.treeRecords(key);
   const changed = before && changedRecords(walked.raw(), { bytes: before.walk, ends: before.walkEnds });
-  const run = new ChecksumRun(realRoot, racyAfter, opts, prehashed, changed === undefined ? opts.cache.load(realRoot) : knownOf(opts.cache, realRoot, entries, changed));
+  // (Records left over are of paths gone only after a whole walk; with the stored records, the
+  // entries not looked at are there still.)
+  const run =
+    changed === undefined
+      ? new ChecksumRun(realRoot, racyAfter, opts, prehashed, opts.cache.load(realRoot), true)
+      : new ChecksumRun(realRoot, racyAfter, opts, prehashed, knownOf(opts.cache, realRoot, entries, changed), false);
   if (before === undefined || changed === undefined) {
     for (const entry of entries) {
       const adding = run.add(entry);
@@ -111,6 +123,8 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
   const result = run.finish();
   if (run.settled) {
     opts.cache.setTreeStamp(key, { stamp: seen, digest: result.digest, files: result.files, bytes: result.bytes });
+    // A few changed entries leave the saved records as they are (see DRIFT).
+    if (changed !== undefined && changed.length <= DRIFT) return result;
     const raw = walked.raw();
     const lines = run.lines();
     opts.cache.setTreeRecords(key, encodeTreeRecords(key, { files: result.files, bytes: result.bytes, walk: raw.bytes, walkEnds: raw.ends, lines: lines.bytes, lineEnds: lines.ends }));
@@ -123,7 +137,7 @@ export async function checksumTree(root: string, opts: ChecksumOptions): Promise
  * root when many changed.
  */
 function knownOf(cache: StatCache, root: string, entries: readonly Entry[], changed: readonly number[]): Map<string, StatRecord> {
-  if (changed.length > 64) return cache.load(root);
+  if (changed.length > DRIFT) return cache.load(root);
   const known = new Map<string, StatRecord>();
   for (const k of changed) {
     const path = (entries[k] as Entry).path;
@@ -158,8 +172,14 @@ class ChecksumRun {
   #bytes = 0;
   #hashedBytes = 0;
 
-  /** `known`: the stat records of (at least) the entries that will be added, by path. */
-  constructor(root: string, racyAfter: bigint, opts: ChecksumOptions, prehashed: ReadonlyMap<string, FileHash> | undefined, known: Map<string, StatRecord>) {
+  readonly #removeUnseen: boolean;
+
+  /**
+   * `known`: the stat records of (at least) the entries that will be added, by path;
+   * `removeUnseen`: every entry will be added, so records of others are of paths gone.
+   */
+  constructor(root: string, racyAfter: bigint, opts: ChecksumOptions, prehashed: ReadonlyMap<string, FileHash> | undefined, known: Map<string, StatRecord>, removeUnseen: boolean) {
+    this.#removeUnseen = removeUnseen;
     this.#prehashed = prehashed;
     this.#root = root;
     this.#racyAfter = racyAfter;
@@ -240,7 +260,7 @@ class ChecksumRun {
     const { include, exclude, followPaths } = this.#opts;
     const filtered = [include, exclude, followPaths].some((p) => p !== undefined && p.length > 0);
     // Records of paths no longer there go, but only after a full walk: a filtered one saw less.
-    const remove = filtered ? [] : [...this.#known.keys()];
+    const remove = filtered || !this.#removeUnseen ? [] : [...this.#known.keys()];
     if (this.#changed.length > 0 || remove.length > 0) this.#opts.cache.update(this.#root, { put: this.#changed, remove });
     this.#flush();
     const digest = `sha256:${this.#hasher.digest("hex")}` as Digest;
