@@ -11,7 +11,7 @@ import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
 import type { TreeRecords } from "./tree-records.ts";
 import { TreeStampFiles } from "./tree-stamps.ts";
-import { decodeCopyRecords, encodeCopyRecords } from "./copy-records.ts";
+import { CopyRecordFiles } from "./copy-records.ts";
 import type { CopyRecords } from "./copy-records.ts";
 
 export interface StatRecord {
@@ -65,8 +65,8 @@ export interface StatCache {
   close(): void;
 }
 
-/** 5: the tree stamps moved out to files (tree-stamps.ts); 6: copy records as walk records (copy-records.ts). */
-const SCHEMA_VERSION = 6n;
+/** 5: the tree stamps moved out to files (tree-stamps.ts); 7: copy records as walk records, in files (copy-records.ts). */
+const SCHEMA_VERSION = 7n;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS local_roots (
   id INTEGER PRIMARY KEY,
@@ -89,27 +89,36 @@ CREATE TABLE IF NOT EXISTS local_stat (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS local_copies (
   key TEXT PRIMARY KEY,
-  snapshot TEXT NOT NULL,
-  records BLOB NOT NULL
+  snapshot TEXT NOT NULL
 );
 `;
 
 /**
  * The stat cache with its database at `path` (created when needed). The database is opened on
- * first use of records or copies; tree stamps live in files beside it (`PATH.stamps/`,
- * tree-stamps.ts), so a build over an unchanged directory never opens it.
+ * first use of records or copies; tree stamps and tree records live in files beside it
+ * (`PATH.stamps/`, tree-stamps.ts), so a build over an unchanged directory never opens it, and
+ * so do the copies' records (`PATH.copies/`, copy-records.ts).
  */
 export function openStatCache(path: string): StatCache {
   const stamps = new TreeStampFiles(`${path}.stamps`);
+  const copies = new CopyRecordFiles(`${path}.copies`);
   let opened: SqliteStatCache | undefined;
   const db = (): SqliteStatCache => (opened ??= openSqliteStatCache(path));
   return {
     load: (root) => db().load(root),
     get: (root, path) => db().get(root, path),
     update: (root, update) => db().update(root, update),
-    lastCopy: (key) => db().lastCopy(key),
+    lastCopy: (key) => {
+      const snapshot = db().lastCopySnapshot(key);
+      const records = snapshot === undefined ? undefined : copies.get(key, snapshot);
+      return snapshot !== undefined && records !== undefined ? { snapshot, records } : undefined;
+    },
     lastCopySnapshot: (key) => db().lastCopySnapshot(key),
-    setLastCopy: (key, snapshot, records) => db().setLastCopy(key, snapshot, records),
+    // The records first: a row naming the new snapshot always has them (unless damaged since).
+    setLastCopy: (key, snapshot, records) => {
+      copies.set(key, snapshot, records);
+      db().setLastCopySnapshot(key, snapshot);
+    },
     treeStamp: (key) => stamps.get(key),
     setTreeStamp: (key, stamp) => stamps.set(key, stamp),
     treeRecords: (key) => stamps.records(key),
@@ -151,7 +160,7 @@ type PutParams = [bigint, string, number, bigint, bigint, bigint, bigint, number
 const COLUMNS = "path, size, mtime_ns, ctime_ns, ino, dev, mode, uid, gid, link_target, content_digest";
 
 /** Records and copies; the stamps are tree-stamps.ts's. */
-class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp" | "treeRecords" | "setTreeRecords"> {
+class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp" | "treeRecords" | "setTreeRecords" | "lastCopy" | "setLastCopy"> {
   readonly #db: Database;
   readonly #roots = new Map<string, bigint>();
 
@@ -212,21 +221,13 @@ class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp" | 
     }
   }
 
-  lastCopy(key: string): { snapshot: string; records: CopyRecords } | undefined {
-    const row = this.#db.query<{ snapshot: string; records: Uint8Array }, Params>("SELECT snapshot, records FROM local_copies WHERE key = $key").get({ key });
-    const records = row && decodeCopyRecords(row.records);
-    return row && records ? { snapshot: row.snapshot, records } : undefined;
-  }
-
   lastCopySnapshot(key: string): string | undefined {
     return this.#db.query<{ snapshot: string }, Params>("SELECT snapshot FROM local_copies WHERE key = $key").get({ key })?.snapshot;
   }
 
-  setLastCopy(key: string, snapshot: string, records: CopyRecords): void {
+  setLastCopySnapshot(key: string, snapshot: string): void {
     try {
-      this.#db
-        .query<never, Record<string, string | Uint8Array>>("INSERT OR REPLACE INTO local_copies (key, snapshot, records) VALUES ($key, $snapshot, $records)")
-        .run({ key, snapshot, records: encodeCopyRecords(records) });
+      this.#db.query<never, Record<string, string>>("INSERT OR REPLACE INTO local_copies (key, snapshot) VALUES ($key, $snapshot)").run({ key, snapshot });
     } catch (err) {
       throw withContext(`recording local copy ${snapshot}`, err);
     }

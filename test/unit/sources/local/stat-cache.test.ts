@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Digest } from "../../../../src/core/digest.ts";
 import { sha256 } from "../../../../src/core/digest.ts";
 import { openStatCache } from "../../../../src/core/sources/local/index.ts";
+import { CopyRecordFiles } from "../../../../src/core/sources/local/copy-records.ts";
 import type { StatRecord } from "../../../../src/core/sources/local/index.ts";
 
 let base: string;
@@ -67,6 +68,18 @@ describe("openStatCache", () => {
     expect(cache.lastCopy("other")).toBeUndefined();
     expect(cache.lastCopySnapshot("k")).toBe("snap-2");
     expect(cache.lastCopySnapshot("other")).toBeUndefined();
+    // The records are a file naming their snapshot: one naming another (a crash between the
+    // file and the row), or damaged, is not used.
+    const copies = join(base, "c.db.copies");
+    expect(new CopyRecordFiles(copies).get("k", "snap-1")).toBeUndefined();
+    expect(new CopyRecordFiles(copies).get("k", "snap-2")).toBeDefined();
+    const [name] = readdirSync(copies);
+    const file = join(copies, name ?? "none");
+    const damaged = readFileSync(file);
+    damaged[20] = (damaged[20] ?? 0) ^ 0xff;
+    writeFileSync(file, damaged);
+    expect(cache.lastCopy("k")).toBeUndefined();
+    expect(cache.lastCopySnapshot("k")).toBe("snap-2");
     const stamp = { stamp: "ab", digest: sha256("tree"), files: 3, bytes: 2 ** 40 };
     expect(cache.treeStamp("t")).toBeUndefined();
     cache.setTreeStamp("t", stamp);
