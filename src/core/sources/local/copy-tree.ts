@@ -259,7 +259,8 @@ class TreeCopier {
   }
 
   #addFile(entry: Entry, dst: string, k: number): void {
-    const key = `${entry.dev}:${entry.ino}`;
+    // (only a file with other names has its inode looked up: two BigInts to text per file)
+    const key = entry.nlink > 1 ? `${entry.dev}:${entry.ino}` : "";
     const first = entry.nlink > 1 ? this.#links.get(key) : undefined;
     if (first !== undefined) {
       this.#hardlinks++;
