@@ -18,6 +18,7 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hexOf, sha256 } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
+import { readWhole } from "./tree-records.ts";
 import { WalkRecords } from "./walk-records.ts";
 
 export interface CopyRecords {
@@ -42,7 +43,7 @@ export function encodeCopyRecords(r: CopyRecords): Uint8Array {
 
 /** The records in `data`, or undefined when it is not what encodeCopyRecords made. */
 export function decodeCopyRecords(data: Uint8Array): CopyRecords | undefined {
-  const bytes = data.byteOffset % 4 === 0 ? data : data.slice();
+  const bytes = data.byteOffset % 4 === 0 ? data : new Uint8Array(data); // (a copy: a Buffer's slice would be a view)
   if (bytes.length < 8) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const count = view.getUint32(0, true);
@@ -77,14 +78,10 @@ export class CopyRecordFiles {
 
   /** The records saved for `key`, if they describe `snapshot` and are whole. */
   get(key: string, snapshot: string): CopyRecords | undefined {
-    let data: Uint8Array;
-    try {
-      // Mapped, not read: the file is never written in place (see tree-stamps.ts).
-      data = Bun.mmap(this.#file(key), { shared: false });
-    } catch {
-      return undefined;
-    }
-    if (data.length < 20 || data.length % 4 !== 0 || data.byteOffset % 4 !== 0) return undefined;
+    const read = readWhole(this.#file(key));
+    if (read === undefined || read.length < 20 || read.length % 4 !== 0) return undefined;
+    // (read in place as words: aligned, a copy when a read Buffer is not)
+    const data = read.byteOffset % 4 === 0 ? read : new Uint8Array(read);
     const view = new DataView(data.buffer, data.byteOffset, data.length);
     const body = data.length - 8;
     if (view.getBigUint64(body, true) !== BigInt(Bun.hash.xxHash64(data.subarray(0, body)))) return undefined;

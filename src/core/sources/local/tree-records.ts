@@ -20,6 +20,8 @@
  * The offsets are read in place, as u32 arrays: every section starts on a 4-byte boundary.
  */
 
+import { readFileSync } from "node:fs";
+
 const MAGIC = "bk-tree1";
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -68,7 +70,7 @@ export function encodeTreeRecords(key: string, records: TreeRecords | (Omit<Tree
 /** The records in `file` if it is a whole, undamaged file for `key`; undefined otherwise. */
 export function decodeTreeRecords(file: Uint8Array, key: string): TreeRecords | undefined {
   if (file.length < 8 + 4 + 4 + 16 + 4 + 4 + 8 || file.length % 4 !== 0) return undefined;
-  const data = file.byteOffset % 4 === 0 ? file : file.slice();
+  const data = file.byteOffset % 4 === 0 ? file : new Uint8Array(file); // (a copy: a Buffer's slice would be a view)
   const bodyLength = data.length - 8;
   const view = new DataView(data.buffer, data.byteOffset, data.length);
   if (view.getBigUint64(bodyLength, true) !== BigInt(Bun.hash.xxHash64(data.subarray(0, bodyLength)))) return undefined;
@@ -95,6 +97,24 @@ export function decodeTreeRecords(file: Uint8Array, key: string): TreeRecords | 
   const lines = data.subarray(at + 4, at + 4 + linesLength);
   if ((count === 0 ? 0 : walkEnds[count - 1]) !== walkLength || (count === 0 ? 0 : lineEnds[count - 1]) !== linesLength) return undefined;
   return { files, bytes, walk, walkEnds, lines, lineEnds };
+}
+
+/**
+ * A file's bytes, mapped rather than read where the platform can (reading 1.6 MB into new memory
+ * took ~7 ms here, mapping it and hashing the pages ~1.5 ms); undefined when it cannot be had.
+ * Only for files never written in place (replaced by rename): a mapping keeps what it opened.
+ */
+export function readWhole(path: string): Uint8Array | undefined {
+  try {
+    return Bun.mmap(path, { shared: false });
+  } catch {
+    // none (the usual reason), empty, or no mmap here: read it
+  }
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function pad(n: number): number {

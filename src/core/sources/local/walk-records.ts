@@ -110,7 +110,7 @@ export class WalkRecords {
    */
   static fromRaw(raw: RawRecords): WalkRecords {
     const records = new WalkRecords();
-    const bytes = raw.bytes.slice();
+    const bytes = new Uint8Array(raw.bytes); // a copy of its own, at offset 0 (a Buffer's slice would be a view)
     records.#bytes = bytes;
     records.#words = new Uint32Array(bytes.buffer, 0, bytes.length >> 2);
     records.#used = bytes.length;
