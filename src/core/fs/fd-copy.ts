@@ -43,13 +43,16 @@ const getLibc = lazyLibc(openLibc);
 const encoder = new TextEncoder();
 /** Two NUL-terminated name buffers (source and target of one call); names are at most 255 bytes. */
 const names = [new Uint8Array(1024), new Uint8Array(1024)] as const;
+/** Where each is encoded (room left for the NUL), and its address, taken once (as statx.ts does). */
+const targets = [names[0].subarray(0, names[0].length - 1), names[1].subarray(0, names[1].length - 1)] as const;
+const pointers = [ptr(names[0]), ptr(names[1])] as const;
 
 function cName(name: string, slot: 0 | 1): ReturnType<typeof ptr> {
   const buf = names[slot];
-  const { read, written } = encoder.encodeInto(name, buf.subarray(0, buf.length - 1));
+  const { read, written } = encoder.encodeInto(name, targets[slot]);
   if (read < name.length || written >= buf.length - 1) throw Object.assign(new Error(`name too long: ${name}`), { code: "ENAMETOOLONG" });
   buf[written] = 0;
-  return ptr(buf);
+  return pointers[slot];
 }
 
 const times = new BigInt64Array(4);
@@ -153,7 +156,9 @@ export class DirPair {
    * followed). Returns the errno name on failure instead of throwing: callers choose.
    */
   link(name: string): string | undefined {
-    if (this.#lib.linkat(this.src, cName(name, 0), this.dst, cName(name, 1), 0) === 0) return undefined;
+    // One name for both sides: encoded once (this runs for every unchanged file of a tree).
+    const at = cName(name, 0);
+    if (this.#lib.linkat(this.src, at, this.dst, at, 0) === 0) return undefined;
     return errnoName(lastErrno()) ?? "EIO";
   }
 

@@ -18,6 +18,10 @@ import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
 import { Pacer } from "../../fs/pacer.ts";
 import type { StatCache, StatRecord } from "./stat-cache.ts";
+import { encodeTreeRecords } from "./tree-records.ts";
+import type { TreeRecords } from "./tree-records.ts";
+import { changedRecords, recordFileSize } from "./walk-records.ts";
+import type { WalkRecords } from "./walk-records.ts";
 import { resolveLocalRoot, S_IFMT, walkTreeRecords } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
 
@@ -25,14 +29,14 @@ export interface ChecksumOptions extends WalkOptions {
   readonly cache: StatCache;
   /** The source's name, for error messages. */
   readonly name?: string;
-  /** Receives the walked entries (made when first asked for), for a copy that follows. */
-  readonly walked?: (entries: () => readonly Entry[]) => void;
+  /** Receives the walk (its entries are made when first asked for), for a copy that follows. */
+  readonly walked?: (records: WalkRecords) => void;
   /**
-   * Called with the walked entries when the tree stamp does not vouch for the digest, before any
-   * file is read: contents it already hashed (a copy hashing while it reads, copy-tree.ts's
-   * `hash`), by path. Files it leaves out are read here.
+   * Called with the walk when the tree stamp does not vouch for the digest, before any file is
+   * read: contents it already hashed (a copy hashing while it reads, copy-tree.ts's `hash`), by
+   * path. Files it leaves out are read here.
    */
-  readonly prehash?: (entries: readonly Entry[]) => Promise<ReadonlyMap<string, FileHash>>;
+  readonly prehash?: (records: WalkRecords) => Promise<ReadonlyMap<string, FileHash>>;
 }
 
 /** A file's content digest as read once: `stable` when its size, ctime and inode held throughout. */
@@ -59,26 +63,88 @@ const VERSION = "buildkit-ts local tree v1\n";
  */
 const RACY_NS = 20_000_000n;
 const CHUNK = 256 * 1024;
+/**
+ * How many entries may differ from the saved tree records before they are saved again. Each
+ * costs later checksums a stat record lookup (and its file's line made again); saving costs
+ * writing, and at the build's end syncing, the whole file (1.6 MB for 10,000 files), so a
+ * one-file change does not.
+ */
+const DRIFT = 64;
 
 export async function checksumTree(root: string, opts: ChecksumOptions): Promise<ChecksumResult> {
   const realRoot = await resolveLocalRoot(root, opts.name ?? root);
   // Before the first lstat: a file changed less than RACY_NS before it was looked at is racy.
   const racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_NS;
   const walked = await walkTreeRecords(realRoot, opts);
-  opts.walked?.(() => walked.entries());
+  opts.walked?.(walked);
   const key = stampKey(realRoot, opts);
   const seen = walked.stamp();
   const known = opts.cache.treeStamp(key);
   if (known?.stamp === seen) return { digest: known.digest, files: known.files, bytes: known.bytes, hashedBytes: 0 };
-  const prehashed = opts.prehash ? await opts.prehash(walked.entries()) : undefined;
-  const run = new ChecksumRun(realRoot, racyAfter, opts, prehashed);
-  for (const entry of walked.entries()) {
-    const adding = run.add(entry);
-    if (adding) await adding;
+  const prehashed = opts.prehash ? await opts.prehash(walked) : undefined;
+  const entries = walked.entries();
+  // What the last settled checksum saw: with the same entries in the same order, only those
+  // whose stat facts moved are looked at (tree-records.ts).
+  const before = opts.cache.treeRecords(key);
+  const changed = before && changedRecords(walked.raw(), { bytes: before.walk, ends: before.walkEnds });
+  // (Records left over are of paths gone only after a whole walk; with the stored records, the
+  // entries not looked at are there still.)
+  const run =
+    changed === undefined
+      ? new ChecksumRun(realRoot, racyAfter, opts, prehashed, opts.cache.load(realRoot), true)
+      : new ChecksumRun(realRoot, racyAfter, opts, prehashed, knownOf(opts.cache, realRoot, entries, changed), false);
+  if (before === undefined || changed === undefined) {
+    for (const entry of entries) {
+      const adding = run.add(entry);
+      if (adding) await adding;
+    }
+  } else {
+    // The unchanged entries' counts are the earlier run's, less what the changed ones were.
+    let files = before.files;
+    let bytes = before.bytes;
+    const old = { bytes: before.walk, ends: before.walkEnds };
+    for (const k of changed) {
+      const size = recordFileSize(old, k);
+      if (size !== undefined) {
+        files--;
+        bytes -= size;
+      }
+    }
+    run.count(files, bytes);
+    let next = 0;
+    for (const k of changed) {
+      if (k > next) run.addStored(before, next, k);
+      const adding = run.add(entries[k] as Entry);
+      if (adding) await adding;
+      next = k + 1;
+    }
+    if (next < entries.length) run.addStored(before, next, entries.length);
   }
   const result = run.finish();
-  if (run.settled) opts.cache.setTreeStamp(key, { stamp: seen, digest: result.digest, files: result.files, bytes: result.bytes });
+  if (run.settled) {
+    opts.cache.setTreeStamp(key, { stamp: seen, digest: result.digest, files: result.files, bytes: result.bytes });
+    // A few changed entries leave the saved records as they are (see DRIFT).
+    if (changed !== undefined && changed.length <= DRIFT) return result;
+    const raw = walked.raw();
+    const lines = run.lines();
+    opts.cache.setTreeRecords(key, encodeTreeRecords(key, { files: result.files, bytes: result.bytes, walk: raw.bytes, walkEnds: raw.ends, lines: lines.bytes, lineEnds: lines.ends }));
+  }
   return result;
+}
+
+/**
+ * The stat records of the changed entries only: one query each for a few, one for the whole
+ * root when many changed.
+ */
+function knownOf(cache: StatCache, root: string, entries: readonly Entry[], changed: readonly number[]): Map<string, StatRecord> {
+  if (changed.length > DRIFT) return cache.load(root);
+  const known = new Map<string, StatRecord>();
+  for (const k of changed) {
+    const path = (entries[k] as Entry).path;
+    const record = cache.get(root, path);
+    if (record !== undefined) known.set(path, record);
+  }
+  return known;
 }
 
 /** The stamp's key: the root and the filters that chose what was walked. */
@@ -95,19 +161,31 @@ class ChecksumRun {
   readonly #racyAfter: bigint;
   readonly #pacer: Pacer;
   readonly #prehashed: ReadonlyMap<string, FileHash> | undefined;
+  /** The digest's bytes per entry, for the tree records: what was hashed, and where each line ends. */
+  readonly #chunks: (string | Uint8Array)[] = [];
+  readonly #lineEnds: LineEnds[] = [];
+  #lineBytes = 0;
   /** Every file's content is known for its stat facts: none racy, none changing while read. */
   settled = true;
-  #pending = VERSION;
+  #pending = "";
   #files = 0;
   #bytes = 0;
   #hashedBytes = 0;
 
-  constructor(root: string, racyAfter: bigint, opts: ChecksumOptions, prehashed?: ReadonlyMap<string, FileHash>) {
+  readonly #removeUnseen: boolean;
+
+  /**
+   * `known`: the stat records of (at least) the entries that will be added, by path;
+   * `removeUnseen`: every entry will be added, so records of others are of paths gone.
+   */
+  constructor(root: string, racyAfter: bigint, opts: ChecksumOptions, prehashed: ReadonlyMap<string, FileHash> | undefined, known: Map<string, StatRecord>, removeUnseen: boolean) {
+    this.#removeUnseen = removeUnseen;
     this.#prehashed = prehashed;
     this.#root = root;
     this.#racyAfter = racyAfter;
     this.#opts = opts;
-    this.#known = opts.cache.load(root);
+    this.#known = known;
+    this.#hasher.update(VERSION);
     this.#pacer = new Pacer(`checksumming ${root}`, opts.signal);
   }
 
@@ -133,13 +211,58 @@ class ChecksumRun {
     return this.#hash(entry).then((digest) => this.#record(entry, digest));
   }
 
+  /**
+   * Entries `from` to `to` (exclusive) as an earlier settled checksum hashed them: their stat
+   * facts are unchanged since, so are their lines (tree-records.ts).
+   */
+  addStored(before: TreeRecords, from: number, to: number): void {
+    const start = from === 0 ? 0 : (before.lineEnds[from - 1] as number);
+    const lines = before.lines.subarray(start, before.lineEnds[to - 1]);
+    this.#flush();
+    this.#hasher.update(lines);
+    this.#chunks.push(lines);
+    this.#lineEnds.push({ stored: before.lineEnds.subarray(from, to), shift: this.#lineBytes - start });
+    this.#lineBytes += lines.length;
+  }
+
+  /** Files and bytes of entries added with {@link addStored}, counted by the caller. */
+  count(files: number, bytes: number): void {
+    this.#files += files;
+    this.#bytes += bytes;
+  }
+
+  /** Every entry's line, as hashed, and where each ends: the tree records to save. */
+  lines(): { bytes: Uint8Array; ends: Uint32Array } {
+    const bytes = new Uint8Array(this.#lineBytes);
+    let at = 0;
+    for (const chunk of this.#chunks) {
+      if (typeof chunk === "string") at += utf8.encodeInto(chunk, bytes.subarray(at)).written;
+      else {
+        bytes.set(chunk, at);
+        at += chunk.length;
+      }
+    }
+    const ends = new Uint32Array(this.#lineEnds.reduce((n, part) => n + (Array.isArray(part) ? part.length : part.stored.length), 0));
+    let k = 0;
+    for (const part of this.#lineEnds) {
+      if (Array.isArray(part)) ends.set(part, k);
+      else {
+        ends.set(part.stored, k);
+        // Lines before these grew or shrank (an owner's digits, a link target): rare.
+        if (part.shift !== 0) for (let i = k; i < k + part.stored.length; i++) ends[i] = (ends[i] as number) + part.shift;
+      }
+      k += Array.isArray(part) ? part.length : part.stored.length;
+    }
+    return { bytes, ends };
+  }
+
   finish(): ChecksumResult {
     const { include, exclude, followPaths } = this.#opts;
     const filtered = [include, exclude, followPaths].some((p) => p !== undefined && p.length > 0);
     // Records of paths no longer there go, but only after a full walk: a filtered one saw less.
-    const remove = filtered ? [] : [...this.#known.keys()];
+    const remove = filtered || !this.#removeUnseen ? [] : [...this.#known.keys()];
     if (this.#changed.length > 0 || remove.length > 0) this.#opts.cache.update(this.#root, { put: this.#changed, remove });
-    this.#hasher.update(this.#pending);
+    this.#flush();
     const digest = `sha256:${this.#hasher.digest("hex")}` as Digest;
     return { digest, files: this.#files, bytes: this.#bytes, hashedBytes: this.#hashedBytes };
   }
@@ -156,13 +279,27 @@ class ChecksumRun {
   #record(entry: Entry, content: Digest | undefined): void {
     const mode = ((entry.mode & 0o7777) | (entry.mode & S_IFMT)).toString(8);
     const hex = content === undefined ? "" : content.slice("sha256:".length);
-    this.#pending += `${entry.path}\0${mode}\0${entry.uid}\0${entry.gid}\0${entry.linkTarget ?? ""}\0${hex}\n`;
-    if (this.#pending.length >= 64 * 1024) {
-      this.#hasher.update(this.#pending);
-      this.#pending = "";
-    }
+    const line = `${entry.path}\0${mode}\0${entry.uid}\0${entry.gid}\0${entry.linkTarget ?? ""}\0${hex}\n`;
+    this.#pending += line;
+    this.#lineBytes += Buffer.byteLength(line);
+    const last = this.#lineEnds.at(-1);
+    if (Array.isArray(last)) last.push(this.#lineBytes);
+    else this.#lineEnds.push([this.#lineBytes]);
+    if (this.#pending.length >= 64 * 1024) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#pending === "") return;
+    this.#hasher.update(this.#pending);
+    this.#chunks.push(this.#pending);
+    this.#pending = "";
   }
 }
+
+const utf8 = new TextEncoder();
+
+/** Where lines end: made here (bytes into the lines), or stored ones moved by `shift` bytes. */
+type LineEnds = number[] | { readonly stored: Uint32Array; readonly shift: number };
 
 /** Whether the cached facts still describe the entry (uid and gid do not change content). */
 function sameFile(cached: StatRecord, entry: Entry): boolean {

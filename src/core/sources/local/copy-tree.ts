@@ -18,23 +18,24 @@ import { openDirPair } from "../../fs/fd-copy.ts";
 import type { DirPair, HashedCopy } from "../../fs/fd-copy.ts";
 import { errnoCode } from "../../fs/fs-error.ts";
 import { Pacer } from "../../fs/pacer.ts";
-import type { StatRecord } from "./stat-cache.ts";
-import { resolveLocalRoot, walkTree } from "./walk.ts";
+import type { CopyRecords } from "./copy-records.ts";
+import { resolveLocalRoot, walkTreeRecords } from "./walk.ts";
 import type { Entry, WalkOptions } from "./walk.ts";
+import { changedRecords, WalkRecords } from "./walk-records.ts";
 import { copyXattrs } from "../../fs/sys.ts";
 
 export interface PreviousCopy {
   /** The previous snapshot's directory (immutable: its files are linked, never changed). */
   readonly dir: string;
-  /** Source stats its files were copied from, by path. */
-  readonly records: ReadonlyMap<string, StatRecord>;
+  /** The walk its files were copied from, and which of them may be linked. */
+  readonly records: CopyRecords;
 }
 
 export interface CopyOptions extends WalkOptions {
   /** The source's name, for error messages. */
   readonly name?: string;
-  /** The walk already done (by the checksum), in walk order; walked again when absent. */
-  readonly entries?: readonly Entry[];
+  /** The walk already done (by the checksum); walked here when absent. */
+  readonly walked?: WalkRecords;
   readonly previous?: PreviousCopy;
   /**
    * Read copied files through a buffer and hash them (sha256) on the way: CopyResult.hashes.
@@ -61,8 +62,8 @@ export interface CopyResult {
    * their sources are allocated (a copy takes the blocks its source takes).
    */
   readonly allocated: number;
-  /** What each copied or reused file was made from: the next copy's `previous.records`. */
-  readonly records: Map<string, StatRecord>;
+  /** What the copy's files were made from: the next copy's `previous.records`. */
+  readonly records: CopyRecords;
   /** With `hash`: the content digest of each file copied through the buffer, by path. */
   readonly hashes?: ReadonlyMap<string, HashedCopy>;
 }
@@ -77,21 +78,47 @@ export async function copyTree(root: string, dest: string, opts: CopyOptions = {
   if (!target?.isDirectory()) {
     throw new BuildkitError("FailedPrecondition", `copying local source ${opts.name ?? root}: destination ${dest} is not a directory`);
   }
-  const copier = new TreeCopier(realRoot, dest, opts.previous, opts.hash ?? false);
+  const walked = opts.walked ?? (await walkTreeRecords(realRoot, opts));
+  const entries = walked.entries();
+  const previous = opts.previous && { dir: opts.previous.dir, reusable: reusableFrom(opts.previous.records, walked) };
+  const copier = new TreeCopier(realRoot, dest, previous, opts.hash ?? false, entries.length);
   const pacer = new Pacer(`copying ${realRoot}`, opts.signal);
-  const add = async (entry: Entry) => {
-    copier.add(entry);
-    const paused = pacer.tick();
-    if (paused) await paused;
-  };
   try {
-    if (opts.entries) for (const entry of opts.entries) await add(entry);
-    else for await (const entry of walkTree(realRoot, opts)) await add(entry);
+    for (let k = 0; k < entries.length; k++) {
+      copier.add(entries[k] as Entry, k);
+      const paused = pacer.tick();
+      if (paused) await paused;
+    }
   } finally {
     copier.closeDirs();
   }
   copier.finishDirs();
-  return copier.result();
+  const raw = walked.raw();
+  return copier.result({ walk: raw.bytes, ends: Uint32Array.from(raw.ends) });
+}
+
+/** Whether entry `k` (now) is a file the previous copy has as it is now, so it may be linked. */
+type Reusable = (k: number, entry: Entry) => boolean;
+
+function reusableFrom(records: CopyRecords, walked: WalkRecords): Reusable {
+  const before = { bytes: records.walk, ends: records.ends };
+  // The same entries in the same order (the usual case): by index, only the changed ones differ.
+  const changed = changedRecords(walked.raw(), before);
+  if (changed !== undefined) {
+    const moved = new Set(changed);
+    return (k) => records.reusable[k] === 1 && !moved.has(k);
+  }
+  // Entries added, removed or renamed since (or other filters): by path.
+  const known = new Map<string, Entry>();
+  WalkRecords.fromRaw(before)
+    .entries()
+    .forEach((entry, k) => {
+      if (records.reusable[k] === 1) known.set(entry.path, entry);
+    });
+  return (_k, entry) => {
+    const was = known.get(entry.path);
+    return was !== undefined && unchanged(was, entry);
+  };
 }
 
 /** The directory part of a walk path ("" at the top). */
@@ -108,7 +135,7 @@ function baseOf(path: string): string {
 class TreeCopier {
   readonly #root: string;
   readonly #dest: string;
-  readonly #previous: PreviousCopy | undefined;
+  readonly #previous: { readonly dir: string; readonly reusable: Reusable } | undefined;
   readonly #asRoot = process.getuid?.() === 0;
   readonly #euid = process.geteuid?.() ?? -1;
   readonly #egid = process.getegid?.() ?? -1;
@@ -119,7 +146,8 @@ class TreeCopier {
   readonly #dirs: Entry[] = [];
   /** First copy of each multiply-linked inode: its destination. */
   readonly #links = new Map<string, string>();
-  readonly #records = new Map<string, StatRecord>();
+  /** Per entry: 1 when its file here is exactly what its walked facts describe. */
+  readonly #reusable: Uint8Array;
   /** Digests of files copied through a buffer (with `hash`), by path, and by inode for links. */
   readonly #hashes: Map<string, HashedCopy> | undefined;
   readonly #inodeHashes = new Map<string, HashedCopy>();
@@ -136,7 +164,8 @@ class TreeCopier {
   /** The previous snapshot's and the target directory, for links; `missing`: no such directory there. */
   #prevPair: { dir: string; pair: DirPair | undefined; missing: boolean } | undefined;
 
-  constructor(root: string, dest: string, previous: PreviousCopy | undefined, hash: boolean) {
+  constructor(root: string, dest: string, previous: { readonly dir: string; readonly reusable: Reusable } | undefined, hash: boolean, count: number) {
+    this.#reusable = new Uint8Array(count);
     this.#hashes = hash ? new Map() : undefined;
     this.#root = root;
     this.#dest = dest;
@@ -145,7 +174,8 @@ class TreeCopier {
     this.#setgidDest = (lstatSync(dest).mode & 0o2000) !== 0;
   }
 
-  add(entry: Entry): void {
+  /** Adds entry `k` of the walk. */
+  add(entry: Entry, k: number): void {
     const dst = `${this.#dest}/${entry.path}`;
     try {
       switch (entry.type) {
@@ -154,7 +184,7 @@ class TreeCopier {
           this.#dirs.push(entry);
           return;
         case "file":
-          return this.#addFile(entry, dst);
+          return this.#addFile(entry, dst, k);
         case "symlink":
           return this.#symlink(entry, dst);
         case "other":
@@ -220,16 +250,17 @@ class TreeCopier {
     }
   }
 
-  result(): CopyResult {
+  result(walk: Omit<CopyRecords, "reusable">): CopyResult {
     return {
       files: this.#files, dirs: this.#dirs.length, symlinks: this.#symlinks, hardlinks: this.#hardlinks,
-      reused: this.#reused, skipped: this.#skipped, bytes: this.#bytes, allocated: this.#allocated, records: this.#records,
+      reused: this.#reused, skipped: this.#skipped, bytes: this.#bytes, allocated: this.#allocated, records: { ...walk, reusable: this.#reusable },
       ...(this.#hashes ? { hashes: this.#hashes } : {}),
     };
   }
 
-  #addFile(entry: Entry, dst: string): void {
-    const key = `${entry.dev}:${entry.ino}`;
+  #addFile(entry: Entry, dst: string, k: number): void {
+    // (only a file with other names has its inode looked up: two BigInts to text per file)
+    const key = entry.nlink > 1 ? `${entry.dev}:${entry.ino}` : "";
     const first = entry.nlink > 1 ? this.#links.get(key) : undefined;
     if (first !== undefined) {
       this.#hardlinks++;
@@ -240,7 +271,7 @@ class TreeCopier {
     }
     if (entry.nlink > 1) this.#links.set(key, dst);
     this.#allocated += entry.blocks * 512;
-    if (this.#reuse(entry, dst)) return;
+    if (this.#reuse(entry, dst, k)) return;
     this.#files++;
     this.#bytes += entry.size;
     const src = `${this.#root}/${entry.path}`;
@@ -268,13 +299,12 @@ class TreeCopier {
       throw withContext(`copying ${src} to ${dst}`, err);
     }
     const changedAt = entry.ctimeNs > entry.mtimeNs ? entry.ctimeNs : entry.mtimeNs;
-    if (changedAt < this.#racyAfter) this.#records.set(entry.path, toRecord(entry));
+    if (changedAt < this.#racyAfter) this.#reusable[k] = 1;
   }
 
   /** Links the previous snapshot's copy when the source file is unchanged since it was made. */
-  #reuse(entry: Entry, dst: string): boolean {
-    const known = this.#linkPrevious ? this.#previous?.records.get(entry.path) : undefined;
-    if (known === undefined || !unchanged(known, entry)) return false;
+  #reuse(entry: Entry, dst: string, k: number): boolean {
+    if (!this.#linkPrevious || !this.#previous?.reusable(k, entry)) return false;
     const failed = this.#linkFromPrevious(entry.path, dst);
     if (failed !== undefined) {
       // Another file system (or a mount in between): copy from now on.
@@ -283,7 +313,7 @@ class TreeCopier {
       return false;
     }
     this.#reused++;
-    this.#records.set(entry.path, known);
+    this.#reusable[k] = 1;
     return true;
   }
 
@@ -333,12 +363,8 @@ class TreeCopier {
 }
 
 /** Same file, same content, same metadata as when the previous copy was made. */
-function unchanged(r: StatRecord, e: Entry): boolean {
+function unchanged(r: Entry, e: Entry): boolean {
   return r.size === e.size && r.mtimeNs === e.mtimeNs && r.ctimeNs === e.ctimeNs && r.ino === e.ino && r.dev === e.dev && r.mode === e.mode && r.uid === e.uid && r.gid === e.gid;
-}
-
-function toRecord(e: Entry): StatRecord {
-  return { size: e.size, mtimeNs: e.mtimeNs, ctimeNs: e.ctimeNs, ino: e.ino, dev: e.dev, mode: e.mode, uid: e.uid, gid: e.gid };
 }
 
 /** Seconds as a double: Node's utimes takes no nanoseconds; precision is about 0.1 µs. */

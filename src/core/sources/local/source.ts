@@ -10,7 +10,8 @@ import type { FileHash } from "./checksum.ts";
 import { copyTree } from "./copy-tree.ts";
 import type { CopyResult, PreviousCopy } from "./copy-tree.ts";
 import type { StatCache } from "./stat-cache.ts";
-import type { Entry, WalkOptions } from "./walk.ts";
+import type { WalkOptions } from "./walk.ts";
+import type { WalkRecords } from "./walk-records.ts";
 
 /** Where local sources come from: the client's session, and the stat cache that makes re-checks cheap. */
 export interface LocalSourceDeps extends SourceDeps {
@@ -36,7 +37,7 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
   // One transfer per build: the key and the copy read the same directory.
   let dir: Promise<string> | undefined;
   /** The checksum's walk, handed to the copy (its entries are made only if a copy runs). */
-  let walked: (() => readonly Entry[]) | undefined;
+  let walked: WalkRecords | undefined;
   /** The snapshot the checksum's files were copied into while it read them (see contentKey). */
   let early: Copied | undefined;
   const root = (ctx: OpContext): Promise<string> =>
@@ -46,13 +47,13 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
     }));
   const sharedKey = (from: string) => `${request.sharedKeyHint ?? name}\0${from}`;
   /** A new snapshot of the tree; unchanged files hard-linked from the last copy when there is one. */
-  const snapshotOf = async (ctx: OpContext, from: string, entries: readonly Entry[] | undefined, hash: boolean): Promise<Copied> => {
+  const snapshotOf = async (ctx: OpContext, from: string, records: WalkRecords | undefined, hash: boolean): Promise<Copied> => {
     const key = sharedKey(from);
     const last = deps.statCache.lastCopy(key);
     let copied: CopyResult | undefined;
     let destBytes = 0;
     const copy = async (dest: string, previous?: PreviousCopy) => {
-      copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal, entries, previous, hash });
+      copied = await copyTree(from, dest, { ...walk, name, signal: ctx.signal, walked: records, previous, hash });
       ctx.progress.status(`copying ${name}`, copied.bytes, copied.bytes, true);
     };
     // Unchanged files are hard-linked from the last copy: both snapshots reached directly.
@@ -77,18 +78,19 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
       // needs their contents, they are hashed on the way and read once. (Should the key then hit
       // the cache, the snapshot stays as the directory's last copy, for the next one to link.)
       // (Asked only when the tree stamp does not give the digest: an unchanged tree reads nothing.)
-      const prehash = async (walkedEntries: readonly Entry[]): Promise<ReadonlyMap<string, FileHash>> => {
-        const last = deps.statCache.lastCopy(sharedKey(from));
-        if (last !== undefined && (await deps.worker.snapshotter.stat(last.snapshot)) !== undefined) return new Map();
-        early = await snapshotOf(ctx, from, walkedEntries, true);
+      const prehash = async (records: WalkRecords): Promise<ReadonlyMap<string, FileHash>> => {
+        // (Only whether there is one: its records are decoded by the copy, once.)
+        const last = deps.statCache.lastCopySnapshot(sharedKey(from));
+        if (last !== undefined && (await deps.worker.snapshotter.stat(last)) !== undefined) return new Map();
+        early = await snapshotOf(ctx, from, records, true);
         return early.hashes ?? new Map();
       };
-      const sum = await checksumTree(from, { ...walk, cache: deps.statCache, name, signal: ctx.signal, walked: (entries) => (walked = entries), prehash });
+      const sum = await checksumTree(from, { ...walk, cache: deps.statCache, name, signal: ctx.signal, walked: (records) => (walked = records), prehash });
       ctx.progress.status(`checksum ${name}`, sum.bytes, sum.bytes, true);
       return sum.digest;
     },
     async exec(_inputs, ctx) {
-      const made = early ?? (await snapshotOf(ctx, await root(ctx), walked?.(), false));
+      const made = early ?? (await snapshotOf(ctx, await root(ctx), walked, false));
       early = undefined;
       return [deps.refs.ref(made.snapshot, made.size)];
     },

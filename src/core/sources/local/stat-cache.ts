@@ -9,7 +9,10 @@ import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../sqlite/open-database.ts";
 import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
+import type { TreeRecords } from "./tree-records.ts";
 import { TreeStampFiles } from "./tree-stamps.ts";
+import { CopyRecordFiles } from "./copy-records.ts";
+import type { CopyRecords } from "./copy-records.ts";
 
 export interface StatRecord {
   readonly size: number;
@@ -47,17 +50,23 @@ export interface StatCache {
   /** Applies puts and removals for `root` in one transaction. */
   update(root: string, update: StatCacheUpdate): void;
   /** The snapshot last copied for `key` (a local source's directory) and what its files came from. */
-  lastCopy(key: string): { snapshot: string; records: Map<string, StatRecord> } | undefined;
+  lastCopy(key: string): { snapshot: string; records: CopyRecords } | undefined;
+  /** The snapshot of {@link lastCopy} alone: its records are not decoded. */
+  lastCopySnapshot(key: string): string | undefined;
   /** Records a new copy for `key`, replacing (and forgetting the records of) the previous one. */
-  setLastCopy(key: string, snapshot: string, records: ReadonlyMap<string, StatRecord>): void;
+  setLastCopy(key: string, snapshot: string, records: CopyRecords): void;
   /** The stamp last saved for `key` (a root and its filters). */
   treeStamp(key: string): TreeStamp | undefined;
   setTreeStamp(key: string, stamp: TreeStamp): void;
+  /** What the checksum that saved the stamp for `key` saw, entry by entry (tree-records.ts). */
+  treeRecords(key: string): TreeRecords | undefined;
+  /** Saves tree records (tree-records.ts's encodeTreeRecords) for `key`. */
+  setTreeRecords(key: string, data: Uint8Array): void;
   close(): void;
 }
 
-/** 5: the tree stamps moved out to files (tree-stamps.ts). */
-const SCHEMA_VERSION = 5n;
+/** 5: the tree stamps moved out to files (tree-stamps.ts); 7: copy records as walk records, in files (copy-records.ts). */
+const SCHEMA_VERSION = 7n;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS local_roots (
   id INTEGER PRIMARY KEY,
@@ -80,28 +89,40 @@ CREATE TABLE IF NOT EXISTS local_stat (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS local_copies (
   key TEXT PRIMARY KEY,
-  snapshot TEXT NOT NULL,
-  records BLOB NOT NULL
+  snapshot TEXT NOT NULL
 );
 `;
 
 /**
  * The stat cache with its database at `path` (created when needed). The database is opened on
- * first use of records or copies; tree stamps live in files beside it (`PATH.stamps/`,
- * tree-stamps.ts), so a build over an unchanged directory never opens it.
+ * first use of records or copies; tree stamps and tree records live in files beside it
+ * (`PATH.stamps/`, tree-stamps.ts), so a build over an unchanged directory never opens it, and
+ * so do the copies' records (`PATH.copies/`, copy-records.ts).
  */
 export function openStatCache(path: string): StatCache {
   const stamps = new TreeStampFiles(`${path}.stamps`);
+  const copies = new CopyRecordFiles(`${path}.copies`);
   let opened: SqliteStatCache | undefined;
   const db = (): SqliteStatCache => (opened ??= openSqliteStatCache(path));
   return {
     load: (root) => db().load(root),
     get: (root, path) => db().get(root, path),
     update: (root, update) => db().update(root, update),
-    lastCopy: (key) => db().lastCopy(key),
-    setLastCopy: (key, snapshot, records) => db().setLastCopy(key, snapshot, records),
+    lastCopy: (key) => {
+      const snapshot = db().lastCopySnapshot(key);
+      const records = snapshot === undefined ? undefined : copies.get(key, snapshot);
+      return snapshot !== undefined && records !== undefined ? { snapshot, records } : undefined;
+    },
+    lastCopySnapshot: (key) => db().lastCopySnapshot(key),
+    // The records first: a row naming the new snapshot always has them (unless damaged since).
+    setLastCopy: (key, snapshot, records) => {
+      copies.set(key, snapshot, records);
+      db().setLastCopySnapshot(key, snapshot);
+    },
     treeStamp: (key) => stamps.get(key),
     setTreeStamp: (key, stamp) => stamps.set(key, stamp),
+    treeRecords: (key) => stamps.records(key),
+    setTreeRecords: (key, data) => stamps.setRecords(key, data),
     close: () => {
       opened?.close();
       opened = undefined;
@@ -139,7 +160,7 @@ type PutParams = [bigint, string, number, bigint, bigint, bigint, bigint, number
 const COLUMNS = "path, size, mtime_ns, ctime_ns, ino, dev, mode, uid, gid, link_target, content_digest";
 
 /** Records and copies; the stamps are tree-stamps.ts's. */
-class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp"> {
+class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp" | "treeRecords" | "setTreeRecords" | "lastCopy" | "setLastCopy"> {
   readonly #db: Database;
   readonly #roots = new Map<string, bigint>();
 
@@ -200,16 +221,13 @@ class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp"> {
     }
   }
 
-  lastCopy(key: string): { snapshot: string; records: Map<string, StatRecord> } | undefined {
-    const row = this.#db.query<{ snapshot: string; records: Uint8Array }, Params>("SELECT snapshot, records FROM local_copies WHERE key = $key").get({ key });
-    return row ? { snapshot: row.snapshot, records: decodeCopyRecords(row.records) } : undefined;
+  lastCopySnapshot(key: string): string | undefined {
+    return this.#db.query<{ snapshot: string }, Params>("SELECT snapshot FROM local_copies WHERE key = $key").get({ key })?.snapshot;
   }
 
-  setLastCopy(key: string, snapshot: string, records: ReadonlyMap<string, StatRecord>): void {
+  setLastCopySnapshot(key: string, snapshot: string): void {
     try {
-      this.#db
-        .query<never, Record<string, string | Uint8Array>>("INSERT OR REPLACE INTO local_copies (key, snapshot, records) VALUES ($key, $snapshot, $records)")
-        .run({ key, snapshot, records: encodeCopyRecords(records) });
+      this.#db.query<never, Record<string, string>>("INSERT OR REPLACE INTO local_copies (key, snapshot) VALUES ($key, $snapshot)").run({ key, snapshot });
     } catch (err) {
       throw withContext(`recording local copy ${snapshot}`, err);
     }
@@ -227,70 +245,6 @@ class SqliteStatCache implements Omit<StatCache, "treeStamp" | "setTreeStamp"> {
     if (row) this.#roots.set(root, row.id);
     return row?.id;
   }
-}
-
-/**
- * A copy's records as one value (one row write and one read per build instead of one per file),
- * packed little-endian: a u32 count, then per record size (f64), mtimeNs and ctimeNs (i64), ino
- * and dev (u64), mode, uid and gid (u32), and the path (u32 byte length, UTF-8). A record is
- * FIXED bytes plus its path; JSON with decimal strings for the 64-bit numbers took about three
- * times as long to write and read back.
- */
-const FIXED = 56;
-const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
-
-function encodeCopyRecords(records: ReadonlyMap<string, StatRecord>): Uint8Array {
-  const paths: Uint8Array[] = [];
-  let size = 4;
-  for (const path of records.keys()) {
-    const bytes = utf8.encode(path);
-    paths.push(bytes);
-    size += FIXED + bytes.length;
-  }
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, records.size, true);
-  let off = 4;
-  let i = 0;
-  for (const r of records.values()) {
-    const path = paths[i++] as Uint8Array;
-    view.setFloat64(off, r.size, true);
-    view.setBigInt64(off + 8, r.mtimeNs, true);
-    view.setBigInt64(off + 16, r.ctimeNs, true);
-    view.setBigUint64(off + 24, r.ino, true);
-    view.setBigUint64(off + 32, r.dev, true);
-    view.setUint32(off + 40, r.mode, true);
-    view.setUint32(off + 44, r.uid, true);
-    view.setUint32(off + 48, r.gid, true);
-    view.setUint32(off + 52, path.length, true);
-    out.set(path, off + FIXED);
-    off += FIXED + path.length;
-  }
-  return out;
-}
-
-function decodeCopyRecords(data: Uint8Array): Map<string, StatRecord> {
-  const records = new Map<string, StatRecord>();
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const count = view.getUint32(0, true);
-  let off = 4;
-  for (let i = 0; i < count; i++) {
-    const length = view.getUint32(off + 52, true);
-    const path = fromUtf8.decode(data.subarray(off + FIXED, off + FIXED + length));
-    records.set(path, {
-      size: view.getFloat64(off, true),
-      mtimeNs: view.getBigInt64(off + 8, true),
-      ctimeNs: view.getBigInt64(off + 16, true),
-      ino: view.getBigUint64(off + 24, true),
-      dev: view.getBigUint64(off + 32, true),
-      mode: view.getUint32(off + 40, true),
-      uid: view.getUint32(off + 44, true),
-      gid: view.getUint32(off + 48, true),
-    });
-    off += FIXED + length;
-  }
-  return records;
 }
 
 // SQLite integers are signed 64-bit: inode and device numbers may use the top bit.

@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { hexOf, isDigest, sha256 } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
 import type { TreeStamp } from "./stat-cache.ts";
+import { decodeTreeRecords, readWhole } from "./tree-records.ts";
+import type { TreeRecords } from "./tree-records.ts";
 
 export class TreeStampFiles {
   readonly #dir: string;
@@ -38,6 +40,26 @@ export class TreeStampFiles {
       renameSync(temp, file);
     } catch (err) {
       throw withContext(`recording the stat stamp of ${key}`, err);
+    }
+  }
+
+  /** The tree records saved with the stamp (tree-records.ts), when whole and for this key. */
+  records(key: string): TreeRecords | undefined {
+    // None yet, or unreadable: the checksum takes its usual path.
+    const data = readWhole(`${this.#file(key)}.tree`);
+    return data && decodeTreeRecords(data, key);
+  }
+
+  /** Saves tree records (encodeTreeRecords), replacing the last ones whole. */
+  setRecords(key: string, data: Uint8Array): void {
+    const file = `${this.#file(key)}.tree`;
+    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      mkdirSync(this.#dir, { recursive: true });
+      writeFileSync(temp, data);
+      renameSync(temp, file);
+    } catch (err) {
+      throw withContext(`recording the tree records of ${key}`, err);
     }
   }
 

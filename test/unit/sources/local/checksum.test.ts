@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { BuildkitError } from "../../../../src/core/errors.ts";
 import { checksumTree, copyTree, openStatCache } from "../../../../src/core/sources/local/index.ts";
-import type { ChecksumOptions, Entry, StatCache } from "../../../../src/core/sources/local/index.ts";
+import type { ChecksumOptions, StatCache } from "../../../../src/core/sources/local/index.ts";
+import type { WalkRecords } from "../../../../src/core/sources/local/walk-records.ts";
 import { BUN, REPO_ROOT } from "../../../paths.ts";
 
 let base: string;
@@ -151,21 +152,104 @@ describe("checksumTree", () => {
     const first = await sum();
     const loads: string[] = [];
     const counting: StatCache = { ...cache, load: (r) => (loads.push(r), cache.load(r)), get: cache.get.bind(cache), update: cache.update.bind(cache), lastCopy: cache.lastCopy.bind(cache), setLastCopy: cache.setLastCopy.bind(cache), treeStamp: cache.treeStamp.bind(cache), setTreeStamp: cache.setTreeStamp.bind(cache), close: () => {} };
-    let entries: (() => readonly Entry[]) | undefined;
-    expect(await checksumTree(root, { cache: counting, name: "ctx", walked: (e) => (entries = e) })).toEqual({ ...first, hashedBytes: 0 });
+    let walked: WalkRecords | undefined;
+    expect(await checksumTree(root, { cache: counting, name: "ctx", walked: (w) => (walked = w) })).toEqual({ ...first, hashedBytes: 0 });
     expect(loads).toEqual([]);
-    expect(entries?.().map((e) => e.path)).toEqual(["a.txt", "dir", "dir/b.txt", "dir/sub", "dir/sub/c.bin", "empty", "emptydir", "link"]);
-    // Any stat change goes the long way (and a touch keeps the digest).
+    expect(walked?.entries().map((e) => e.path)).toEqual(["a.txt", "dir", "dir/b.txt", "dir/sub", "dir/sub/c.bin", "empty", "emptydir", "link"]);
+    // A stat change reads that file again, and no other record (see the tree records' test);
+    // a touch keeps the digest.
     utimesSync(join(root, "a.txt"), OLD + 1, OLD + 1);
     await settle();
     expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...first, hashedBytes: 5 });
-    expect(loads).toEqual([root]);
-    // Another filter set has its own stamp.
+    expect(loads).toEqual([]);
+    // Another filter set has its own stamp (and tree records).
     const some = await checksumTree(root, { cache: counting, name: "ctx", exclude: ["*.txt"] });
-    expect(loads.length).toBe(2);
+    expect(loads).toEqual([root]);
     expect(await checksumTree(root, { cache: counting, name: "ctx", exclude: ["*.txt"] })).toEqual(some);
     expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...first, hashedBytes: 0 });
-    expect(loads.length).toBe(2);
+    expect(loads.length).toBe(1);
+  });
+
+  test("after a small change only what changed is read, from the tree records kept with the stamp", async () => {
+    await sum();
+    const loads: string[] = [];
+    const counting: StatCache = { ...cache, load: (r) => (loads.push(r), cache.load(r)) };
+    /** The digest a fresh stat cache (no records, stamps or tree records) gives. */
+    const fresh = async () => {
+      const other = openStatCache(join(base, `fresh-${Math.random()}.db`));
+      try {
+        return await checksumTree(root, { cache: other, name: "ctx" });
+      } finally {
+        other.close();
+      }
+    };
+    // Content and owner changes: only those entries are looked at.
+    write("dir/b.txt", "BRAVO".repeat(1000));
+    chmodSync(join(root, "dir/sub/c.bin"), 0o600);
+    symlinkSync("a.txt", join(root, "link2"));
+    unlinkSync(join(root, "link2"));
+    await settle();
+    const changed = await checksumTree(root, { cache: counting, name: "ctx" });
+    expect(changed).toEqual({ ...(await fresh()), hashedBytes: 5000 + 7 });
+    expect(loads).toEqual([]);
+    // The changed file's stat record is kept, so a later long way does not read it again.
+    expect(cache.get(realpathSync(root), "dir/b.txt")?.mtimeNs).toBe(BigInt(OLD) * 1_000_000_000n);
+    expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...changed, hashedBytes: 0 });
+    // A longer line (the owner's digits) moves every later line; the records saved then serve
+    // the next change as well.
+    if (process.getuid?.() === 0) {
+      chownSync(join(root, "a.txt"), 12345, 0);
+      await settle();
+      // (read again, as by the stat cache: chown moves the ctime)
+      expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...(await fresh()), hashedBytes: 5 });
+      write("empty", "now some");
+      await settle();
+      expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...(await fresh()), hashedBytes: 8 });
+      expect(loads).toEqual([]);
+    }
+    // Many changes (more than the saved records may drift by) save them again, a longer line
+    // moving the later ones; the next change reads them.
+    if (process.getuid?.() === 0) {
+      for (let i = 0; i < 70; i++) write(`many/${i}`, `${i}`);
+      await settle();
+      await checksumTree(root, { cache: counting, name: "ctx" });
+      const loaded = loads.length;
+      chownSync(join(root, "a.txt"), 123456, 0);
+      for (let i = 0; i < 70; i++) write(`many/${i}`, `${i}!`);
+      await settle();
+      expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...(await fresh()), hashedBytes: 5 + 10 * 2 + 60 * 3 });
+      write("many/7", "seven");
+      await settle();
+      expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...(await fresh()), hashedBytes: 5 });
+      expect(loads.length).toBe(loaded + 1);
+      rmSync(join(root, "many"), { recursive: true });
+      await settle();
+    }
+    // A new entry (or one gone, or renamed) changes the tree's shape: the long way.
+    const loadsBefore = loads.length;
+    write("dir/new.txt", "new");
+    await settle();
+    const grown = await checksumTree(root, { cache: counting, name: "ctx" });
+    expect(grown).toEqual({ ...(await fresh()), hashedBytes: 3 });
+    expect(loads.slice(loadsBefore)).toEqual([realpathSync(root)]);
+    // Damaged tree records are not used: the long way, the same digest.
+    const stamps = join(base, "stat.db.stamps");
+    const [tree] = new Bun.Glob("*.tree").scanSync(stamps);
+    const file = join(stamps, tree ?? "none");
+    const damaged = readFileSync(file);
+    const middle = damaged.length >> 1;
+    damaged[middle] = (damaged[middle] ?? 0) ^ 1;
+    writeFileSync(file, damaged);
+    write("a.txt", "ALPHA");
+    await settle();
+    expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...(await fresh()), hashedBytes: 5 });
+    expect(loads.length).toBe(loadsBefore + 2);
+    // Cut short: the same.
+    writeFileSync(file, readFileSync(file).subarray(0, 100));
+    write("a.txt", "alpha");
+    await settle();
+    expect(await checksumTree(root, { cache: counting, name: "ctx" })).toEqual({ ...(await fresh()), hashedBytes: 5 });
+    expect(loads.length).toBe(loadsBefore + 3);
   });
 
   test("no stamp is saved while a file is racy: a rewrite within its timestamp tick is still seen", async () => {
@@ -204,8 +288,8 @@ describe("checksumTree with a copy hashing on the way (prehash)", () => {
     mkdirSync(dest);
     let hashes: ReadonlyMap<string, unknown> = new Map();
     const fused = await sum({
-      prehash: async (entries: readonly Entry[]) => {
-        const copied = await copyTree(root, dest, { entries, hash: true });
+      prehash: async (walked: WalkRecords) => {
+        const copied = await copyTree(root, dest, { walked, hash: true });
         hashes = copied.hashes ?? new Map();
         // one file left out: read by the checksum itself
         return new Map([...(copied.hashes ?? [])].filter(([path]) => path !== "dir/sub/c.bin"));

@@ -8,6 +8,8 @@ import { dirname, join } from "node:path";
 import { BuildkitError } from "../../../../src/core/errors.ts";
 import { diskUsage } from "../../../../src/core/fs/disk-usage.ts";
 import { copyTree, walkTree } from "../../../../src/core/sources/local/index.ts";
+import { reusablePaths } from "../../../../src/core/sources/local/copy-records.ts";
+import { walkTreeRecords } from "../../../../src/core/sources/local/walk.ts";
 
 let base: string;
 let root: string;
@@ -98,11 +100,10 @@ describe("copyTree", () => {
   test("a file replaced by a symlink after the walk is not followed; modes the umask would strip are kept", async () => {
     file("all", "rwx for all", 0o777);
     file("sub/swapped", "was a file");
-    const entries = [];
-    for await (const e of walkTree(root)) entries.push(e);
+    const walked = await walkTreeRecords(root, {});
     rmSync(join(root, "sub/swapped"));
     symlinkSync(join(base, "secret"), join(root, "sub/swapped"));
-    const err = await copyTree(root, dest, { entries }).catch((e: unknown) => e);
+    const err = await copyTree(root, dest, { walked }).catch((e: unknown) => e);
     expect(String(err)).toContain("ELOOP");
     expect(lstatSync(join(dest, "all")).mode & 0o7777).toBe(0o777);
     expect(readFileSync(join(dest, "all"), "utf8")).toBe("rwx for all");
@@ -192,7 +193,7 @@ describe("copyTree", () => {
     const first = join(base, "first");
     mkdirSync(first);
     const r1 = await copyTree(root, first);
-    expect([...r1.records.keys()].sort()).toEqual(["gone", "same", "sub/changed"]);
+    expect(reusablePaths(r1.records)).toEqual(["gone", "same", "sub/changed"]);
     writeFileSync(join(root, "sub/changed"), "new!");
     rmSync(join(root, "gone"));
     file("added", "a");
@@ -203,6 +204,29 @@ describe("copyTree", () => {
     expect(readFileSync(join(dest, "sub/changed"), "utf8")).toBe("new!");
     expect(readFileSync(join(first, "sub/changed"), "utf8")).toBe("old");
     expect(readdirSync(dest).sort()).toEqual(["added", "same", "sub"]);
+    expect(await describeTree(dest)).toEqual(await describeTree(root));
+  });
+
+  test("incremental, the same entries: only what changed is copied, by index; a racy file is not linked later", async () => {
+    for (const name of ["a", "b", "sub/c", "sub/d"]) file(name, name);
+    await Bun.sleep(30);
+    const first = join(base, "first");
+    mkdirSync(first);
+    const r1 = await copyTree(root, first);
+    expect(reusablePaths(r1.records)).toEqual(["a", "b", "sub/c", "sub/d"]);
+    writeFileSync(join(root, "sub/c"), "C!");
+    const second = join(base, "second");
+    mkdirSync(second);
+    // sub/c is racy (just written): copied, and not to be linked by the next copy
+    const r2 = await copyTree(root, second, { previous: { dir: first, records: r1.records } });
+    expect(r2).toMatchObject({ reused: 3, files: 1 });
+    expect(reusablePaths(r2.records)).toEqual(["a", "b", "sub/d"]);
+    expect(lstatSync(join(second, "sub/d")).ino).toBe(lstatSync(join(first, "sub/d")).ino);
+    expect(readFileSync(join(second, "sub/c"), "utf8")).toBe("C!");
+    await Bun.sleep(30);
+    const r3 = await copyTree(root, dest, { previous: { dir: second, records: r2.records } });
+    expect(r3).toMatchObject({ reused: 3, files: 1 });
+    expect(reusablePaths(r3.records)).toEqual(["a", "b", "sub/c", "sub/d"]);
     expect(await describeTree(dest)).toEqual(await describeTree(root));
   });
 

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Digest } from "../../../../src/core/digest.ts";
 import { sha256 } from "../../../../src/core/digest.ts";
 import { openStatCache } from "../../../../src/core/sources/local/index.ts";
+import { CopyRecordFiles } from "../../../../src/core/sources/local/copy-records.ts";
 import type { StatRecord } from "../../../../src/core/sources/local/index.ts";
 
 let base: string;
@@ -56,12 +57,29 @@ describe("openStatCache", () => {
 
   test("a copy's records and a tree stamp round-trip; a new copy replaces the old", () => {
     const cache = openStatCache(join(base, "c.db"));
-    const plain = ({ contentDigest: _, linkTarget: __, ...r }: StatRecord) => r;
-    const big = plain(record({ ino: (1n << 64n) - 1n, dev: 1n << 63n, mtimeNs: -5n }));
-    cache.setLastCopy("k", "snap-1", new Map([["a\nb", big], ["c", plain(record())]]));
-    cache.setLastCopy("k", "snap-2", new Map([["d", big]]));
-    expect(cache.lastCopy("k")).toEqual({ snapshot: "snap-2", records: new Map([["d", big]]) });
+    // (walk records as walk-records.ts lays them out: here, opaque words)
+    const one = { walk: Uint8Array.from({ length: 8 }, (_, i) => i), ends: Uint32Array.of(4, 8), reusable: Uint8Array.of(1, 0) };
+    const two = { walk: new Uint8Array(12).fill(7), ends: Uint32Array.of(12), reusable: Uint8Array.of(1) };
+    cache.setLastCopy("k", "snap-1", one);
+    cache.setLastCopy("k", "snap-2", two);
+    const last = cache.lastCopy("k");
+    expect(last?.snapshot).toBe("snap-2");
+    expect([last?.records.walk, last?.records.ends, last?.records.reusable].map((a) => [...(a ?? [])])).toEqual([[...two.walk], [12], [1]]);
     expect(cache.lastCopy("other")).toBeUndefined();
+    expect(cache.lastCopySnapshot("k")).toBe("snap-2");
+    expect(cache.lastCopySnapshot("other")).toBeUndefined();
+    // The records are a file naming their snapshot: one naming another (a crash between the
+    // file and the row), or damaged, is not used.
+    const copies = join(base, "c.db.copies");
+    expect(new CopyRecordFiles(copies).get("k", "snap-1")).toBeUndefined();
+    expect(new CopyRecordFiles(copies).get("k", "snap-2")).toBeDefined();
+    const [name] = readdirSync(copies);
+    const file = join(copies, name ?? "none");
+    const damaged = readFileSync(file);
+    damaged[20] = (damaged[20] ?? 0) ^ 0xff;
+    writeFileSync(file, damaged);
+    expect(cache.lastCopy("k")).toBeUndefined();
+    expect(cache.lastCopySnapshot("k")).toBe("snap-2");
     const stamp = { stamp: "ab", digest: sha256("tree"), files: 3, bytes: 2 ** 40 };
     expect(cache.treeStamp("t")).toBeUndefined();
     cache.setTreeStamp("t", stamp);

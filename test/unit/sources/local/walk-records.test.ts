@@ -123,6 +123,15 @@ describe("WalkRecords", () => {
     expect(records.length).toBe(30 * 102);
     expect(records.entries()).toEqual(each);
     expect(fromEntries(each).stamp()).toBe(records.stamp());
+    // Raw records (what tree-records.ts keeps) join the chunks: the same bytes, ends and entries back.
+    const raw = records.raw();
+    const one = fromEntries(each).raw();
+    expect(Buffer.from(raw.bytes).equals(Buffer.from(one.bytes))).toBe(true);
+    expect(raw.ends).toEqual(one.ends);
+    expect(raw.ends.at(-1)).toBe(raw.bytes.length);
+    const back = WalkRecords.fromRaw(raw);
+    expect(back.stamp()).toBe(records.stamp());
+    expect(back.entries().map((e) => e.path)).toEqual(each.map((e) => e.path));
   });
 
   test("times before 1970 go through both feeds alike", () => {
