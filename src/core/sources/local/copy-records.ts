@@ -14,10 +14,9 @@
  * describes, and one that names another (a crash between the two writes) or is damaged is not
  * used: that copy then links nothing.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hexOf, sha256 } from "../../digest.ts";
-import { withContext } from "../../errors.ts";
+import { replaceFileSync } from "../../fs/replace-file.ts";
 import { readWhole } from "./tree-records.ts";
 import { WalkRecords } from "./walk-records.ts";
 
@@ -101,15 +100,7 @@ export class CopyRecordFiles {
     out.set(name, 12);
     out.set(value, at);
     new DataView(out.buffer).setBigUint64(at + value.length, BigInt(Bun.hash.xxHash64(out.subarray(0, at + value.length))), true);
-    const file = this.#file(key);
-    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    try {
-      mkdirSync(this.#dir, { recursive: true });
-      writeFileSync(temp, out);
-      renameSync(temp, file);
-    } catch (err) {
-      throw withContext(`recording local copy ${snapshot}`, err);
-    }
+    replaceFileSync(this.#file(key), out, `recording local copy ${snapshot}`);
   }
 
   #file(key: string): string {

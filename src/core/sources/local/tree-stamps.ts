@@ -6,10 +6,10 @@
  * old one, so a reader sees a whole stamp or none; one that cannot be read or parsed counts as
  * none (the tree is checksummed again, then its stamp rewritten).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { hexOf, isDigest, sha256 } from "../../digest.ts";
-import { withContext } from "../../errors.ts";
+import { replaceFileSync } from "../../fs/replace-file.ts";
 import type { TreeStamp } from "./stat-cache.ts";
 import { decodeTreeRecords, readWhole } from "./tree-records.ts";
 import type { TreeRecords } from "./tree-records.ts";
@@ -32,15 +32,8 @@ export class TreeStampFiles {
   }
 
   set(key: string, stamp: TreeStamp): void {
-    const file = this.#file(key);
-    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    try {
-      mkdirSync(this.#dir, { recursive: true });
-      writeFileSync(temp, JSON.stringify({ key, stamp: stamp.stamp, digest: stamp.digest, files: stamp.files, bytes: stamp.bytes }));
-      renameSync(temp, file);
-    } catch (err) {
-      throw withContext(`recording the stat stamp of ${key}`, err);
-    }
+    const text = JSON.stringify({ key, stamp: stamp.stamp, digest: stamp.digest, files: stamp.files, bytes: stamp.bytes });
+    replaceFileSync(this.#file(key), text, `recording the stat stamp of ${key}`);
   }
 
   /** The tree records saved with the stamp (tree-records.ts), when whole and for this key. */
@@ -52,15 +45,7 @@ export class TreeStampFiles {
 
   /** Saves tree records (encodeTreeRecords), replacing the last ones whole. */
   setRecords(key: string, data: Uint8Array): void {
-    const file = `${this.#file(key)}.tree`;
-    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    try {
-      mkdirSync(this.#dir, { recursive: true });
-      writeFileSync(temp, data);
-      renameSync(temp, file);
-    } catch (err) {
-      throw withContext(`recording the tree records of ${key}`, err);
-    }
+    replaceFileSync(`${this.#file(key)}.tree`, data, `recording the tree records of ${key}`);
   }
 
   #file(key: string): string {
