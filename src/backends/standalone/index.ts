@@ -11,6 +11,7 @@ import { createOverlaySnapshotter } from "./snapshotter.ts";
 import { withMounted } from "./sys/mount.ts";
 import { sweepMounts } from "./sweep-mounts.ts";
 import { ensureStateDir } from "./state-dir.ts";
+import { spreadSubdirectories } from "./sys/spread-dir.ts";
 
 export interface StandaloneWorkerOptions {
   /** The state directory; one process owns it at a time. */
@@ -52,7 +53,10 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
     const mountRoot = join(opts.root, "mnt");
     const runtime = opts.runcPath ?? opts.ociRuntime;
     const clean = takeCleanStamp(opts.root) && opts.fullSweep !== true;
-    for (const dir of [mountRoot, executorRoot, join(opts.root, "snapshots")]) ensureStateDir(dir);
+    for (const dir of [mountRoot, executorRoot]) ensureStateDir(dir);
+    // Each snapshot and bundle is its own tree: new ones are spread over the filesystem's
+    // block groups (sys/spread-dir.ts). Set once, when the directory is made.
+    for (const dir of [join(opts.root, "snapshots"), join(executorRoot, "bundles")]) if (ensureStateDir(dir)) spreadSubdirectories(dir);
     // Mounts first: the sweeps below remove directories a stale mount may still stack.
     const mounts = clean ? 0 : sweepMounts(opts.root);
     const runc = clean ? { containers: 0, bundles: 0 } : await sweepRuntimes(executorRoot, runtime);
