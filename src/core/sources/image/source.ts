@@ -63,9 +63,19 @@ export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, dep
 async function resolveImage(ref: string, platform: Platform, deps: ImageDeps, signal: AbortSignal): Promise<ResolvedImage> {
   const local = await resolveFromStore(deps.content, ref, platform);
   if (local !== undefined) return local;
-  const image = await (await deps.registry()).resolve(ref, platform, signal);
+  const resolving = (await deps.registry()).resolve(ref, platform, signal);
+  // What resolves is kept below, in the content index: its database (a few ms to open, more to
+  // create, synchronously) is opened now, while the registry answers the request just sent.
+  let index: ContentIndex;
+  try {
+    index = deps.index;
+  } catch (err) {
+    resolving.catch(() => undefined); // its outcome no longer matters
+    throw err;
+  }
+  const image = await resolving;
   const diffIDs = image.config.rootfs.diff_ids;
-  if (diffIDs.length > 0) await keepResolved(deps.content, deps.index, image, `layer-${chainIDs(diffIDs).at(-1)}`);
+  if (diffIDs.length > 0) await keepResolved(deps.content, index, image, `layer-${chainIDs(diffIDs).at(-1)}`);
   return image;
 }
 
