@@ -97,6 +97,8 @@ export default defineCommand({
     const { worker, swept: sweptCounts } = await openWorker(workerChoice, {
       root,
       signal: controller.signal,
+      // One build per process here: nothing else wants the thread while the results are synced.
+      syncInThread: true,
       onWait: () => notice("waiting", `waiting for another build to release ${root}\n`, { root }),
       // Why the default runtime is runc here: information, not a problem (quiet leaves it out).
       onNotice: (line) => notice("info", `${line}\n`, { message: line }),

@@ -50,7 +50,7 @@ export function parseWorkerFlags(args: WorkerFlags): WorkerChoice {
 /** Opens the chosen backend's worker on the state directory root. */
 export function openWorker(
   choice: WorkerChoice,
-  opts: { root: string; signal?: AbortSignal; onWait?: () => void; onNotice?: (line: string) => void; fullSweep?: boolean },
+  opts: { root: string; signal?: AbortSignal; onWait?: () => void; onNotice?: (line: string) => void; fullSweep?: boolean; syncInThread?: boolean },
 ): Promise<OpenedWorker> {
   return BACKENDS[choice.backend]({ ...opts, containerd: choice.containerd, ociRuntime: choice.ociRuntime });
 }

@@ -1,6 +1,6 @@
 // The shared ContentStore suite: every backend's blob store keeps blobs whole and checked.
 import { describe, expect, test } from "bun:test";
-import { blobSize, ingestBlob, putBlob, readBlob, writeBlob } from "../../src/core/content/blobs.ts";
+import { blobSize, ingestBlob, putBlob, readBlob, storeWhileReading, writeBlob } from "../../src/core/content/blobs.ts";
 import { sha256 } from "../../src/core/digest.ts";
 import type { Digest } from "../../src/core/digest.ts";
 import { BuildkitError } from "../../src/core/errors.ts";
@@ -99,6 +99,42 @@ export function describeContentStore(name: string, factory: () => Promise<Conten
         const [a, b] = await Promise.all([ingestBlob(s, streamOf(bytes)), ingestBlob(s, streamOf(bytes))]);
         expect(a).toEqual(b);
         expect(await listed(s)).toEqual([`${a.digest}:${bytes.byteLength}`]);
+      }));
+
+    test("stored while read: the reader sees every chunk in order; what it leaves unread is stored by done()", () =>
+      withStore(async (s) => {
+        const parts = Array.from({ length: 8 }, (_, i) => new Uint8Array(4096).fill(i + 1));
+        const whole = Buffer.concat(parts);
+        const digest = sha256(whole) as Digest;
+        const storing = await storeWhileReading(s, digest, streamOf(...parts));
+        const reader = storing.stream.getReader();
+        const seen: Uint8Array[] = [];
+        let got = 0;
+        while (got < 3 * 4096) {
+          const r = await reader.read();
+          if (r.done) break;
+          seen.push(r.value);
+          got += r.value.byteLength;
+        }
+        await reader.cancel(); // the reader stops early, as a tar reader does at its end marker
+        expect(Buffer.concat(seen).equals(whole.subarray(0, got))).toBe(true);
+        expect(await blobSize(s, digest)).toBeUndefined(); // nothing is there before done()
+        await storing.done();
+        expect(Buffer.from(await readBlob(s, digest)).equals(whole)).toBe(true);
+      }));
+
+    test("stored while read: bytes that do not match the digest fail done() and store nothing; abort leaves nothing", () =>
+      withStore(async (s) => {
+        const bytes = enc.encode("not what the digest says");
+        const wrong = await storeWhileReading(s, sha256("something else") as Digest, streamOf(bytes));
+        for await (const _ of wrong.stream) {
+          // read it all
+        }
+        expect(await wrong.done().then(() => undefined, (e: unknown) => e)).toBeInstanceOf(Error);
+        const stopped = await storeWhileReading(s, sha256(bytes) as Digest, streamOf(bytes, bytes));
+        await stopped.stream.getReader().read();
+        await stopped.abort();
+        expect(await listed(s)).toEqual([]);
       }));
   });
 }

@@ -3,9 +3,13 @@
  * layout. A blob is written to a temporary name beside its final place, hashed on the way, and
  * renamed in once complete and checked, so a present blob is always whole; committing one that
  * exists is a no-op. Temporary files a killed process left are swept when the worker opens.
+ *
+ * Writers use synchronous calls: a write of a downloaded chunk to the page cache takes
+ * microseconds, while the promise form sends each one through Bun's thread pool and back; a
+ * pulled image's manifest, config and layer chunks are on the critical path of a cold build.
  */
-import { open, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import type { FileHandle } from "node:fs/promises";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { hexOf, isDigest } from "../../core/digest.ts";
 import type { Digest } from "../../core/digest.ts";
@@ -31,7 +35,13 @@ export class LocalContentStore implements ContentStore {
   }
 
   async info(digest: Digest): Promise<ContentInfo | undefined> {
-    const st = await stat(this.#path(digest)).catch(() => undefined);
+    const path = this.#path(digest);
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      return undefined; // unreadable counts as absent, as before
+    }
     return st?.isFile() ? { digest, size: st.size } : undefined;
   }
 
@@ -54,11 +64,11 @@ export class LocalContentStore implements ContentStore {
   }
 
   async writer(): Promise<ContentWriter> {
-    await mkdir(this.#blobs, { recursive: true });
+    mkdirSync(this.#blobs, { recursive: true });
     const temp = join(this.#blobs, `${TEMP_PREFIX}${process.pid}-${crypto.randomUUID()}`);
     this.#temps.add(temp);
     try {
-      return new FileWriter(await open(temp, "w"), temp, (d) => this.#path(d), () => this.#temps.delete(temp));
+      return new FileWriter(openSync(temp, "w"), temp, (d) => this.#path(d), () => this.#temps.delete(temp));
     } catch (err) {
       this.#temps.delete(temp);
       throw err;
@@ -105,7 +115,7 @@ export class LocalContentStore implements ContentStore {
 }
 
 class FileWriter implements ContentWriter {
-  readonly #file: FileHandle;
+  readonly #fd: number;
   readonly #temp: string;
   readonly #target: (d: Digest) => string;
   /** Called once the temporary file is gone (renamed in or removed). */
@@ -114,18 +124,20 @@ class FileWriter implements ContentWriter {
   #size = 0;
   #closed = false;
 
-  constructor(file: FileHandle, temp: string, target: (d: Digest) => string, gone: () => void) {
-    this.#file = file;
+  constructor(fd: number, temp: string, target: (d: Digest) => string, gone: () => void) {
+    this.#fd = fd;
     this.#temp = temp;
     this.#target = target;
     this.#gone = gone;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
+    // A raw descriptor, once closed, may already name another file: never write through it.
+    if (this.#closed) throw new BuildkitError("Internal", "writing a blob: the writer is closed");
     this.#hasher.update(chunk);
     this.#size += chunk.byteLength;
     let off = 0;
-    while (off < chunk.byteLength) off += (await this.#file.write(chunk, off)).bytesWritten;
+    while (off < chunk.byteLength) off += writeSync(this.#fd, chunk, off);
   }
 
   async commit(expected: ContentInfo): Promise<void> {
@@ -136,7 +148,7 @@ class FileWriter implements ContentWriter {
       throw new BuildkitError("FailedPrecondition", `storing blob ${expected.digest}: content is ${actual} (${this.#size} bytes), expected ${expected.size} bytes`);
     }
     try {
-      await rename(this.#temp, this.#target(expected.digest));
+      renameSync(this.#temp, this.#target(expected.digest));
       this.#gone();
     } catch (err) {
       await this.#remove();
@@ -150,13 +162,13 @@ class FileWriter implements ContentWriter {
   }
 
   async #remove(): Promise<void> {
-    await rm(this.#temp, { force: true });
+    rmSync(this.#temp, { force: true });
     this.#gone();
   }
 
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#file.close();
+    closeSync(this.#fd);
   }
 }

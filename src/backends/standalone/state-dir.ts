@@ -3,13 +3,15 @@
 import { lstatSync, mkdirSync } from "node:fs";
 import { BuildkitError } from "../../core/errors.ts";
 
-export function ensureStateDir(path: string): void {
+/** Makes `path` unless it is a directory already; true when it was made. */
+export function ensureStateDir(path: string): boolean {
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (st === undefined) {
     mkdirSync(path, { recursive: true, mode: 0o700 });
-    return;
+    return true;
   }
   if (!st.isDirectory()) {
     throw new BuildkitError("FailedPrecondition", `opening state directory: ${path} is not a directory (move or remove it)`);
   }
+  return false;
 }

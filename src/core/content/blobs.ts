@@ -44,6 +44,76 @@ export async function writeBlob(store: ContentStore, digest: Digest, data: Reada
   await commit(writer, digest, await pump(writer, data));
 }
 
+/** A blob being stored while its bytes are also read by someone else; see {@link storeWhileReading}. */
+export interface StoringBlob {
+  /** The blob's bytes, each chunk already handed to the store; pulled at the reader's pace. */
+  readonly stream: ReadableStream<Uint8Array>;
+  /** Stores what the reader left unread, then commits: the store checks size and digest. */
+  done(): Promise<void>;
+  /** Stops the download and drops the partial blob. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Stores data as digest's blob while handing the same chunks to a reader (a layer being
+ * unpacked as it downloads): one pipeline, so nothing is buffered beyond a chunk and the download
+ * goes at the slower side's pace, where a tee() would buffer a fast download for a slow reader.
+ * The reader may stop early (a tar's trailing padding, a cancel): done() reads on to the end.
+ * Reads and writes are serialized, so chunks reach the store in order whoever pulls them.
+ */
+export async function storeWhileReading(store: ContentStore, digest: Digest, data: ReadableStream<Uint8Array>, opts: { signal?: AbortSignal } = {}): Promise<StoringBlob> {
+  const writer = await store.writer(opts);
+  const reader = data.getReader();
+  let size = 0;
+  let ended = false;
+  /** The next chunk, stored; undefined at the end. */
+  const step = async (): Promise<Uint8Array | undefined> => {
+    const r = await reader.read();
+    if (r.done) {
+      ended = true;
+      return undefined;
+    }
+    size += r.value.byteLength;
+    await writer.write(r.value);
+    return r.value;
+  };
+  let tail: Promise<unknown> = Promise.resolve();
+  const next = (): Promise<Uint8Array | undefined> => {
+    const p = tail.then(step);
+    tail = p.catch(() => undefined);
+    return p;
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        const chunk = await next();
+        if (chunk === undefined) c.close();
+        else c.enqueue(chunk);
+      },
+      // The reader giving up does not end the download: done() or abort() decides.
+      cancel: () => undefined,
+    },
+    { highWaterMark: 0 },
+  );
+  return {
+    stream,
+    async done() {
+      try {
+        while (!ended) await next();
+      } catch (err) {
+        await writer.abort().catch(() => undefined);
+        throw err;
+      }
+      await commit(writer, digest, size);
+    },
+    async abort() {
+      await reader.cancel().catch(() => undefined);
+      await tail;
+      await writer.abort().catch(() => undefined);
+    },
+  };
+}
+
 /** Streams data of unknown digest into the store, hashing it on the way; returns its descriptor fields. */
 export async function ingestBlob(store: ContentStore, data: ReadableStream<Uint8Array>, opts: { signal?: AbortSignal } = {}): Promise<{ digest: Digest; size: number }> {
   const hasher = new Bun.CryptoHasher("sha256");

@@ -3,13 +3,21 @@
  * FIFO, directory), then owner, xattrs, mode and times. Directory modes and times are
  * deferred to the end of the layer, since writing children changes a directory's mtime.
  * Whiteouts are in apply-whiteout.ts.
+ *
+ * The per-entry calls (lstat, symlink, mkdir, lchown, chmod, utimensat) are synchronous: each
+ * takes microseconds, while the promise form sends every one through Bun's thread pool and
+ * back (a futex wake, an eventfd write, a turn of the event loop), which cost more than the
+ * syscall itself — a layer of a few hundred entries made ~1,100 such round trips. The loop
+ * still yields at every tar header (tar-reader.ts awaits its stream), so cancellation and
+ * other work on this thread are not held up for longer than one entry. Only recursive
+ * removal (rare: an entry replacing a directory) stays asynchronous.
  */
-import { closeSync, constants, openSync, writeSync } from "node:fs";
-import { chmod, lchown, link, lstat, mkdir, rm, symlink } from "node:fs/promises";
-import type { BigIntStats } from "node:fs";
+import { chmodSync, closeSync, constants, lchownSync, linkSync, lstatSync, mkdirSync, openSync, symlinkSync, writeSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { BuildkitError } from "../errors.ts";
 import { errnoCode } from "../fs/fs-error.ts";
-import { makeDev, makeNode, setTimes, setXattr } from "../fs/sys.ts";
+import { makeDev, makeNode, setTimesSync, setXattr } from "../fs/sys.ts";
 import { cleanEntryName, splitEntryName } from "./entry-path.ts";
 import type { ParentResolver } from "./entry-path.ts";
 import type { TarHeader } from "./tar-header.ts";
@@ -35,13 +43,9 @@ export interface ApplyContext {
 
 const FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
-export async function lstatOrUndefined(host: string): Promise<BigIntStats | undefined> {
-  try {
-    return await lstat(host, { bigint: true });
-  } catch (err) {
-    if (errnoCode(err) === "ENOENT") return undefined;
-    throw err;
-  }
+/** lstat, or undefined where nothing is (ENOENT; other errors, ENOTDIR included, throw). */
+export function lstatOrUndefined(host: string): Stats | undefined {
+  return lstatSync(host, { throwIfNoEntry: false });
 }
 
 function invalid(cause: string): BuildkitError {
@@ -72,7 +76,7 @@ async function hardlinkTarget(ctx: ApplyContext, linkname: string): Promise<stri
   const rel = cleanEntryName(linkname, `hardlink target ${JSON.stringify(linkname)}`);
   if (rel === "") throw invalid(`hardlink target ${JSON.stringify(linkname)} is the layer root`);
   const target = await ctx.resolver.resolve(rel);
-  const st = await lstatOrUndefined(target);
+  const st = lstatOrUndefined(target);
   if (st === undefined) throw invalid(`hardlink target ${JSON.stringify(linkname)} does not exist`);
   if (st.isDirectory()) throw invalid(`hardlink target ${JSON.stringify(linkname)} is a directory`);
   return target;
@@ -95,12 +99,12 @@ async function writeFile(ctx: ApplyContext, host: string, body: AsyncIterable<Ui
 async function createNode(ctx: ApplyContext, h: TarHeader, host: string, isDir: boolean, body: AsyncIterable<Uint8Array>): Promise<void> {
   switch (h.type) {
     case "dir":
-      if (!isDir) await mkdir(host, 0o700);
+      if (!isDir) mkdirSync(host, 0o700);
       return;
     case "file":
       return writeFile(ctx, host, body);
     case "symlink":
-      return symlink(h.linkname, host);
+      return symlinkSync(h.linkname, host);
     case "char":
     case "block": {
       const kind = h.type === "char" ? constants.S_IFCHR : constants.S_IFBLK;
@@ -129,16 +133,16 @@ function setXattrs(host: string, xattrs: TarHeader["xattrs"]): void {
   }
 }
 
-async function setMetadata(ctx: ApplyContext, h: TarHeader, host: string): Promise<void> {
-  if (ctx.chown) await lchown(host, h.uid, h.gid);
+function setMetadata(ctx: ApplyContext, h: TarHeader, host: string): void {
+  if (ctx.chown) lchownSync(host, h.uid, h.gid);
   setXattrs(host, h.xattrs);
   const atimeNs = h.atimeNs ?? h.mtimeNs;
   if (h.type === "dir") {
     ctx.dirs.set(host, { mode: h.mode, atimeNs, mtimeNs: h.mtimeNs });
     return;
   }
-  if (h.type !== "symlink") await chmod(host, h.mode);
-  await setTimes(host, atimeNs, h.mtimeNs);
+  if (h.type !== "symlink") chmodSync(host, h.mode);
+  setTimesSync(host, atimeNs, h.mtimeNs);
 }
 
 /** Creates a (non-whiteout) entry at the cleaned path `rel`, replacing what is there unless both are directories. */
@@ -148,22 +152,22 @@ export async function applyEntry(ctx: ApplyContext, h: TarHeader, rel: string, b
   const dir = await ctx.resolver.ensure(parent);
   const host = `${dir === "/" ? "" : dir}/${base}`;
   const target = h.type === "hardlink" ? await hardlinkTarget(ctx, h.linkname) : undefined;
-  const existing = await lstatOrUndefined(host);
+  const existing = lstatOrUndefined(host);
   const isDir = existing?.isDirectory() === true;
   if (existing !== undefined && !(isDir && h.type === "dir")) {
     if (target === host) return; // a hardlink to itself: already there
     await removePath(ctx, host);
   }
   markCreated(ctx, host);
-  if (target !== undefined) return link(target, host); // shares the target's inode and metadata
+  if (target !== undefined) return linkSync(target, host); // shares the target's inode and metadata
   await createNode(ctx, h, host, isDir, body);
-  await setMetadata(ctx, h, host);
+  setMetadata(ctx, h, host);
 }
 
 /** Applies deferred directory modes and times. */
 export async function finishDirs(ctx: ApplyContext): Promise<void> {
   for (const [host, d] of [...ctx.dirs].reverse()) {
-    await chmod(host, d.mode);
-    await setTimes(host, d.atimeNs, d.mtimeNs);
+    chmodSync(host, d.mode);
+    setTimesSync(host, d.atimeNs, d.mtimeNs);
   }
 }

@@ -46,11 +46,11 @@ async function whiteout(ctx: ApplyContext, dirRel: string, name: string): Promis
   if (ctx.overlayWhiteouts) {
     const dir = await ctx.resolver.ensure(dirRel);
     const host = `${dir === "/" ? "" : dir}/${name}`;
-    if ((await lstatOrUndefined(host)) !== undefined) await removePath(ctx, host);
+    if (lstatOrUndefined(host) !== undefined) await removePath(ctx, host);
     return makeNode(host, constants.S_IFCHR, 0n);
   }
   const host = await ctx.resolver.resolve(dirRel === "" ? name : `${dirRel}/${name}`);
-  if ((await lstatOrUndefined(host)) !== undefined) await removePath(ctx, host);
+  if (lstatOrUndefined(host) !== undefined) await removePath(ctx, host);
 }
 
 /** Applies the whiteout entry at the cleaned path `rel` (`dir/.wh.NAME` or `dir/.wh..wh..opq`). */

@@ -83,10 +83,22 @@ export function readNumber(block: Uint8Array, offset: number, length: number): b
     for (const byte of field.subarray(1)) value = (value << 8n) | BigInt(byte);
     return value;
   }
-  const text = decoder.decode(field).replace(/[\0 ]+$/, "").replace(/^[\0 ]+/, "");
-  if (text === "") return 0n;
-  if (!/^[0-7]+$/.test(text)) throw invalidTar(`numeric field ${JSON.stringify(text)} is not octal`);
-  return BigInt(`0o${text}`);
+  // Octal digits between optional NUL/space padding, read byte by byte: a layer's headers hold
+  // thousands of these fields, and a decode, three regular expressions and a BigInt parse each
+  // showed in profiles of cold layer unpacking.
+  let start = 0;
+  let end = field.length;
+  while (end > start && (field[end - 1] === 0 || field[end - 1] === 0x20)) end--;
+  while (start < end && (field[start] === 0 || field[start] === 0x20)) start++;
+  if (start === end) return 0n;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = (field[i] ?? 0) - 0x30;
+    if (digit < 0 || digit > 7) throw invalidTar(`numeric field ${JSON.stringify(decoder.decode(field.subarray(start, end)))} is not octal`);
+    value = value * 8 + digit;
+  }
+  // Up to 17 octal digits (51 bits) the double is exact.
+  return end - start <= 17 ? BigInt(value) : BigInt(`0o${decoder.decode(field.subarray(start, end))}`);
 }
 
 /** True when the block is all zeros (an end-of-archive marker). */
@@ -98,13 +110,17 @@ export function isZeroBlock(block: Uint8Array): boolean {
 /** Checks the header checksum, computed unsigned (and signed, as old tars did). */
 export function verifyChecksum(block: Uint8Array): void {
   const stored = Number(readNumber(block, 148, 8));
-  let unsigned = 0;
-  let signed = 0;
+  // The checksum field itself counts as eight spaces; the signed sum differs from the unsigned
+  // one by 256 for each byte above 127.
+  let unsigned = 8 * 0x20;
+  let high = 0;
   for (let i = 0; i < BLOCK; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0);
+    if (i === 148) i = 156;
+    const byte = block[i] ?? 0;
     unsigned += byte;
-    signed += byte > 127 ? byte - 256 : byte;
+    if (byte > 127) high++;
   }
+  const signed = unsigned - 256 * high;
   if (stored !== unsigned && stored !== signed) throw invalidTar("header checksum mismatch");
 }
 

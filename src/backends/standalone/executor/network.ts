@@ -4,7 +4,7 @@
 // a new network namespace with only loopback, and the host's resolv.conf minus loopback
 // nameservers (unreachable from another namespace), falling back to public resolvers like
 // BuildKit. Every mode gets BuildKit's generated hosts file (its hostname, extra hosts).
-import { readFile, writeFile } from "node:fs/promises";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ProcessMeta } from "../../../core/worker/executor.ts";
 
@@ -34,9 +34,9 @@ export function isolatedResolvConf(host: string): string {
   return `${lines.join("\n").trimEnd()}\n`;
 }
 
-async function readHostResolvConf(): Promise<string> {
+function readHostResolvConf(): string {
   try {
-    return await readFile(HOST_RESOLV_CONF, "utf8");
+    return readFileSync(HOST_RESOLV_CONF, "utf8");
   } catch {
     return "";
   }
@@ -47,14 +47,15 @@ export interface NetworkFiles {
   readonly resolvConf: string;
 }
 
-/** Writes hosts and resolv.conf for meta into dir; returns their paths. */
-export async function writeNetworkFiles(dir: string, meta: ProcessMeta): Promise<NetworkFiles> {
+/**
+ * Writes hosts and resolv.conf for meta into dir; returns their paths. Synchronous: two small
+ * files per step, where the promise forms cost a thread-pool round trip each.
+ */
+export function writeNetworkFiles(dir: string, meta: ProcessMeta): NetworkFiles {
   const files = { hosts: join(dir, "hosts"), resolvConf: join(dir, "resolv.conf") };
-  const host = await readHostResolvConf();
+  const host = readHostResolvConf();
   const resolvConf = meta.network === "none" ? isolatedResolvConf(host) : host;
-  await Promise.all([
-    writeFile(files.hosts, hostsFile(meta.hostname || DEFAULT_HOSTNAME, meta.extraHosts)),
-    writeFile(files.resolvConf, resolvConf),
-  ]);
+  writeFileSync(files.hosts, hostsFile(meta.hostname || DEFAULT_HOSTNAME, meta.extraHosts));
+  writeFileSync(files.resolvConf, resolvConf);
   return files;
 }

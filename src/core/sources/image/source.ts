@@ -3,7 +3,7 @@ import { sha256, type Digest } from "../../digest.ts";
 import type { pb } from "../../pb/index.ts";
 import type { ContentIndex } from "../../content/index-db.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
-import { blobSize, writeBlob } from "../../content/blobs.ts";
+import { blobSize, storeWhileReading, writeBlob } from "../../content/blobs.ts";
 import { compressionOfMediaType } from "../../image/compression.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
 import type { Descriptor } from "../../image/oci-types.ts";
@@ -63,9 +63,19 @@ export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, dep
 async function resolveImage(ref: string, platform: Platform, deps: ImageDeps, signal: AbortSignal): Promise<ResolvedImage> {
   const local = await resolveFromStore(deps.content, ref, platform);
   if (local !== undefined) return local;
-  const image = await (await deps.registry()).resolve(ref, platform, signal);
+  const resolving = (await deps.registry()).resolve(ref, platform, signal);
+  // What resolves is kept below, in the content index: its database (a few ms to open, more to
+  // create, synchronously) is opened now, while the registry answers the request just sent.
+  let index: ContentIndex;
+  try {
+    index = deps.index;
+  } catch (err) {
+    resolving.catch(() => undefined); // its outcome no longer matters
+    throw err;
+  }
+  const image = await resolving;
   const diffIDs = image.config.rootfs.diff_ids;
-  if (diffIDs.length > 0) await keepResolved(deps.content, deps.index, image, `layer-${chainIDs(diffIDs).at(-1)}`);
+  if (diffIDs.length > 0) await keepResolved(deps.content, index, image, `layer-${chainIDs(diffIDs).at(-1)}`);
   return image;
 }
 
@@ -99,12 +109,21 @@ async function unpack(image: ResolvedImage, deps: ImageDeps, ctx: OpContext): Pr
   const names = chainIDs(diffIDs).map((c) => `layer-${c}`);
   let start = 0;
   while (start < names.length && (await deps.worker.snapshotter.stat(names[start]!))?.kind === "committed") start++;
-  // Download what is missing, all at once; apply in order as each is there.
-  const blobs = layers.map((l, i) => (i < start ? undefined : fetchBlob(image, l, deps, ctx)));
+  // Download what is missing, all at once; apply in order as each is there. The first missing
+  // layer is unpacked while it downloads (its blob stored on the way), the others from the store.
+  const blobs = layers.map((l, i) => (i <= start ? undefined : fetchBlob(image, l, deps, ctx)));
+  // Awaited in order below; a failure before then must not surface as an unhandled rejection.
+  for (const b of blobs) b?.catch(() => undefined);
   let parent = start > 0 ? names[start - 1] : undefined;
   for (let i = start; i < layers.length; i++) {
-    await blobs[i];
-    parent = await applyOne(layers[i]!, diffIDs[i]!, names[i]!, parent, deps, ctx);
+    const layer = layers[i]!;
+    let bytes: LayerBytes;
+    if (i === start) bytes = await downloadingLayer(image, layer, deps, ctx);
+    else {
+      await blobs[i];
+      bytes = storedLayer(deps, layer);
+    }
+    parent = await applyOne(layer, diffIDs[i]!, names[i]!, parent, deps, ctx, bytes);
   }
   if (parent === undefined) {
     // An image with no layers is an empty filesystem.
@@ -112,6 +131,42 @@ async function unpack(image: ResolvedImage, deps: ImageDeps, ctx: OpContext): Pr
     return commitMutable(deps.worker, empty);
   }
   return parent;
+}
+
+/** A layer's compressed bytes as applyOne reads them. */
+interface LayerBytes {
+  readonly stream: ReadableStream<Uint8Array>;
+  /** After the layer is applied and before its snapshot is committed: a download is finished and checked. */
+  done(): Promise<void>;
+  /** After a failure: a download is stopped and its partial blob dropped. */
+  abort(): Promise<void>;
+}
+
+function storedLayer(deps: ImageDeps, layer: Descriptor): LayerBytes {
+  return { stream: deps.content.read(layer.digest), done: async () => {}, abort: async () => {} };
+}
+
+/**
+ * The layer's bytes as they download, stored in the content store chunk by chunk before the
+ * unpacking reads them: unpacking no longer waits for the whole download. The snapshot is
+ * committed only after done(), i.e. once the blob is whole and matches its digest (the diffID is
+ * checked as before); until then it is an active snapshot, discarded on any failure.
+ */
+async function downloadingLayer(image: ResolvedImage, layer: Descriptor, deps: ImageDeps, ctx: OpContext): Promise<LayerBytes> {
+  if ((await blobSize(deps.content, layer.digest)) === layer.size) return storedLayer(deps, layer);
+  const repo = repositoryOf(image);
+  const stream = await (await deps.registry()).fetchBlob(repo, layer, ctx.signal);
+  const counted = countBytes(stream, (done) => ctx.progress.status(layer.digest, done, layer.size));
+  const storing = await storeWhileReading(deps.content, layer.digest, counted, { signal: ctx.signal });
+  return {
+    stream: storing.stream,
+    async done() {
+      await storing.done();
+      deps.index.addSource(layer.digest, parseImageRef(repo));
+      ctx.progress.status(layer.digest, layer.size, layer.size, true);
+    },
+    abort: () => storing.abort(),
+  };
 }
 
 async function fetchBlob(image: ResolvedImage, layer: Descriptor, deps: ImageDeps, ctx: OpContext): Promise<void> {
@@ -128,13 +183,20 @@ function repositoryOf(image: ResolvedImage): string {
   return image.ref.slice(0, image.ref.lastIndexOf("@"));
 }
 
-async function applyOne(layer: Descriptor, diffID: Digest, name: string, parent: string | undefined, deps: ImageDeps, ctx: OpContext): Promise<string> {
+async function applyOne(layer: Descriptor, diffID: Digest, name: string, parent: string | undefined, deps: ImageDeps, ctx: OpContext, bytes: LayerBytes): Promise<string> {
   const { worker } = deps;
-  const mut = await prepareMutable(worker, parent);
+  let mut: Awaited<ReturnType<typeof prepareMutable>>;
+  try {
+    mut = await prepareMutable(worker, parent);
+  } catch (err) {
+    await bytes.abort();
+    throw err;
+  }
   try {
     const result = await worker.withMounted(mut.mounts, (dir) =>
-      applyLayer(deps.content.read(layer.digest), dir, { mediaType: layer.mediaType, signal: ctx.signal }),
+      applyLayer(bytes.stream, dir, { mediaType: layer.mediaType, signal: ctx.signal }),
     );
+    await bytes.done();
     if (result.diffID !== diffID) {
       throw new BuildkitError("InvalidArgument", `layer ${layer.digest}: uncompressed content is ${result.diffID}, the image config says ${diffID}`);
     }
@@ -145,6 +207,7 @@ async function applyOne(layer: Descriptor, diffID: Digest, name: string, parent:
     if (compression) deps.index.saveLayer({ snapshot: name, compression, level: 0 }, { digest: layer.digest, diffID, size: layer.size, empty: false });
     return name;
   } catch (err) {
+    await bytes.abort();
     await discard(worker, [mut.key]);
     // Another build applied the same layer meanwhile: use theirs.
     if ((await worker.snapshotter.stat(name))?.kind === "committed") return name;
