@@ -14,6 +14,7 @@
  */
 import { entryType, S_IFLNK, S_IFMT, S_IFREG } from "./walk.ts";
 import type { Entry } from "./walk.ts";
+import { LastBigInt, secondsNs, u64 } from "./last-bigint.ts";
 
 const VERSION = "buildkit-ts stat stamp v2\n";
 /** Words before a record's name: depth, name length, then 15 words of facts. */
@@ -183,8 +184,8 @@ export class WalkRecords {
     const w = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
     const view = new DataView(bytes.buffer, bytes.byteOffset);
     // A tree's entries share a few timestamps' seconds and one device: each BigInt made once.
-    const seconds = new LastBigInt((low, high) => BigInt.asIntN(64, BigInt(low) | (BigInt(high) << 32n)) * NS);
-    const devs = new LastBigInt((low, high) => BigInt(low) | (BigInt(high) << 32n));
+    const seconds = new LastBigInt(secondsNs);
+    const devs = new LastBigInt(u64);
     for (let at = 0; at < used; k++) {
       const i = at >> 2;
       const depth = w[i]!;
@@ -347,28 +348,4 @@ function sameWords(a: Uint32Array, i: number, iEnd: number, b: Uint32Array, j: n
   if (iEnd - i !== jEnd - j) return false;
   for (; i < iEnd; i++, j++) if (a[i] !== b[j]) return false;
   return true;
-}
-
-/** A BigInt made from two words, remembered for the last few pairs asked for. */
-class LastBigInt {
-  readonly #make: (low: number, high: number) => bigint;
-  readonly #keys: number[] = [];
-  readonly #values: bigint[] = [];
-  #next = 0;
-
-  constructor(make: (low: number, high: number) => bigint) {
-    this.#make = make;
-  }
-
-  of(low: number, high: number): bigint {
-    const keys = this.#keys;
-    for (let k = 0; k < keys.length; k += 2) if (keys[k] === low && keys[k + 1] === high) return this.#values[k >> 1]!;
-    const value = this.#make(low, high);
-    // Four slots, reused round-robin (ctime and mtime seconds of one file may differ).
-    const slot = this.#next++ & 3;
-    keys[2 * slot] = low;
-    keys[2 * slot + 1] = high;
-    this.#values[slot] = value;
-    return value;
-  }
 }

@@ -17,6 +17,7 @@ import { BuildkitError, withContext } from "../../errors.ts";
 import { followLinks } from "./follow-paths.ts";
 import { Pacer } from "../../fs/pacer.ts";
 import { closeDirectory, openDirectory, statxAvailable, statxDev, statxNameBytes, statxRaw, statxWords } from "../../fs/statx.ts";
+import { LastBigInt, secondsNs } from "./last-bigint.ts";
 import { WalkRecords } from "./walk-records.ts";
 import { walkAllRecords } from "./walk-all.ts";
 import { PatternMatcher } from "../../fs/patterns.ts";
@@ -371,8 +372,6 @@ function statEntry(root: string, path: string): Entry | undefined {
   return st ? toEntry(path, st, linkTarget) : undefined;
 }
 
-const NS = 1_000_000_000n;
-
 /** The Entry of the last statxRaw call (its words in statxWords). */
 function statxEntry(path: string, mode: number, linkTarget: string | undefined): Entry {
   const w = statxWords;
@@ -383,8 +382,8 @@ function statxEntry(path: string, mode: number, linkTarget: string | undefined):
     uid: w[5]!,
     gid: w[6]!,
     size: w[10]! + w[11]! * 2 ** 32,
-    mtimeNs: seconds(w[28]!, w[29]!) + BigInt(w[30]!),
-    ctimeNs: seconds(w[24]!, w[25]!) + BigInt(w[26]!),
+    mtimeNs: seconds.of(w[28]!, w[29]!) + BigInt(w[30]!),
+    ctimeNs: seconds.of(w[24]!, w[25]!) + BigInt(w[26]!),
     ino: BigInt(w[8]!) | (BigInt(w[9]!) << 32n),
     dev: statxDev(),
     nlink: w[4]!,
@@ -393,13 +392,8 @@ function statxEntry(path: string, mode: number, linkTarget: string | undefined):
   };
 }
 
-let lastSeconds = { low: -1, high: -1, ns: 0n };
-
-/** A statx timestamp's seconds (s64 in two words) in nanoseconds; trees share a few seconds. */
-function seconds(low: number, high: number): bigint {
-  if (lastSeconds.low !== low || lastSeconds.high !== high) lastSeconds = { low, high, ns: BigInt.asIntN(64, BigInt(low) | (BigInt(high) << 32n)) * NS };
-  return lastSeconds.ns;
-}
+/** statx timestamps' seconds in nanoseconds: a tree's entries share a few. */
+const seconds = new LastBigInt(secondsNs);
 
 function toEntry(path: string, st: BigIntStats, linkTarget: string | undefined): Entry {
   const mode = Number(st.mode);
