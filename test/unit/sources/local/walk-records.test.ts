@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { BuildkitError } from "../../../../src/core/errors.ts";
 import { WalkRecords } from "../../../../src/core/sources/local/walk-records.ts";
 import { walkTreeEach, walkTreeRecords } from "../../../../src/core/sources/local/walk.ts";
 import type { Entry, WalkOptions } from "../../../../src/core/sources/local/walk.ts";
+import { makeSpecTree } from "../../../fixtures/spec-tree.ts";
 
 let root: string;
 
@@ -14,15 +15,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-function tree(specs: string[]): void {
-  for (const spec of specs) {
-    const [path = "", target] = spec.split(" -> ");
-    const abs = join(root, path);
-    mkdirSync(path.endsWith("/") ? abs : dirname(abs), { recursive: true });
-    if (target !== undefined) symlinkSync(target, abs);
-    else if (!path.endsWith("/")) writeFileSync(abs, path);
-  }
-}
+/** Creates files (content = path), directories (trailing "/") and symlinks ("name -> target"). */
+const tree = (specs: string[]): void => makeSpecTree(root, specs);
 
 async function walkEach(opts: WalkOptions = {}): Promise<Entry[]> {
   const out: Entry[] = [];

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
 import * as fs from "node:fs";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { BuildkitError } from "../../../../src/core/errors.ts";
 import { followLinks, walkTree } from "../../../../src/core/sources/local/index.ts";
 import type { Entry, WalkOptions } from "../../../../src/core/sources/local/index.ts";
+import { makeSpecTree } from "../../../fixtures/spec-tree.ts";
 
 let root: string;
 
@@ -15,15 +16,7 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 /** Creates files (content = path), directories (trailing "/") and symlinks ("name -> target"). */
-function tree(specs: string[]): void {
-  for (const spec of specs) {
-    const [path = "", target] = spec.split(" -> ");
-    const abs = join(root, path);
-    mkdirSync(path.endsWith("/") ? abs : dirname(abs), { recursive: true });
-    if (target !== undefined) symlinkSync(target, abs);
-    else if (!path.endsWith("/")) writeFileSync(abs, path);
-  }
-}
+const tree = (specs: string[]): void => makeSpecTree(root, specs);
 
 async function walk(opts: WalkOptions = {}, at = root): Promise<Entry[]> {
   const out: Entry[] = [];
