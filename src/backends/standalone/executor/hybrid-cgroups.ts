@@ -14,6 +14,7 @@
 // umount), and crun in v1 mode then writes a directory per container into the host's
 // /sys/fs/cgroup tmpfs under the unified mount point, never removed.
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 
 const UNIFIED = "/sys/fs/cgroup/unified";
 const SYSTEM_PATH = "/usr/bin:/bin:/usr/sbin:/sbin";
@@ -48,7 +49,8 @@ let cached: RuntimeInvocation | undefined;
  * Host facts do not change while the process runs: found once.
  */
 export function runtimeInvocation(runtimePath: string): RuntimeInvocation {
-  if (!/crun/.test(runtimePath.split("/").pop() ?? "")) return DIRECT;
+  // Named as chooseRuntime and findOciRuntime tell crun from runc: by the binary's name.
+  if (!basename(runtimePath).includes("crun")) return DIRECT;
   if (cached === undefined) {
     const unshare = Bun.which("unshare", { PATH: SYSTEM_PATH });
     cached = hybridWithV2Controllers() && unshare ? hideUnifiedInvocation(unshare) : DIRECT;
