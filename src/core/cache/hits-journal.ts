@@ -26,11 +26,16 @@ export class HitsJournal {
     this.#path = path;
   }
 
-  /** Appends one line per id; false when the file cannot be written (the caller writes directly). */
+  /**
+   * Appends one line per id; false when an id cannot be a line (empty, or with white space) or
+   * the file cannot be written: the caller then writes the hits directly.
+   */
   append(ids: readonly string[], time: number): boolean {
     let text = "";
-    for (const id of ids) if (!/\s/.test(id) && id !== "") text += `${time} ${id}\n`;
-    if (text === "") return true;
+    for (const id of ids) {
+      if (id === "" || /\s/.test(id)) return false;
+      text += `${time} ${id}\n`;
+    }
     try {
       appendFileSync(this.#path, text, { mode: 0o600 });
       return true;

@@ -92,6 +92,14 @@ describe("cache store", () => {
     expect(store.get("r")).toMatchObject({ lastUsed: 8000, usageCount: 3 });
   });
 
+  test("an id that cannot be a journal line is touched in the database directly", () => {
+    store.save(key, 0, "a b");
+    clock = 4000;
+    store.touch(["a b"]);
+    expect(existsSync(`${path}.hits`) ? readFileSync(`${path}.hits`, "utf8") : "").toBe("");
+    expect(store.get("a b")).toMatchObject({ lastUsed: 4000, usageCount: 2 });
+  });
+
   test("hits are folded before a removal and before a save", () => {
     store.save(key, 0, "r");
     store.touch(["r"]);
