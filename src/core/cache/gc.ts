@@ -11,9 +11,10 @@
 // reservedSpace (default min(10% of the disk, 10GB)). Percentages of the disk are rounded up
 // to whole GB as BuildKit rounds them. `--gc-keep-storage SIZE` replaces all three with one
 // fixed limit, as buildkitd's keepStorage does; 0 turns GC off.
-import { statfsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { statePath } from "../worker/storage.ts";
 import { gcStampPath } from "./gc-due.ts";
+import { defaultGCSpace, diskStat, keepBytes, type DiskStat, type GCSpace } from "./gc-space.ts";
 import type { Worker } from "../worker/worker.ts";
 import { prune, type PrunePolicy, type PruneReport } from "./prune.ts";
 import { openCacheStore, type CacheStore } from "./store.ts";
@@ -21,58 +22,9 @@ import { parseFilters } from "./usage-filter.ts";
 import type { UsageRecord } from "./usage.ts";
 
 export { parseSize } from "./units.ts";
+export { defaultGCSpace, diskStat, keepBytes, type DiskStat, type GCSpace } from "./gc-space.ts";
 
-export interface DiskStat {
-  /** Bytes of the filesystem holding the root (0: unknown). */
-  readonly total: number;
-  /** Bytes available to unprivileged users. */
-  readonly free: number;
-}
-
-export interface GCSpace {
-  readonly reservedSpace: number;
-  readonly maxUsedSpace: number;
-  readonly minFreeSpace: number;
-}
-
-const GB = 1e9;
 const DAY = 86400e3;
-/** BuildKit's fallback when the disk size is unknown. */
-const DEFAULT_CAP = 2 * GB;
-
-export function diskStat(path: string): DiskStat {
-  try {
-    const st = statfsSync(path);
-    return { total: st.blocks * st.bsize, free: st.bavail * st.bsize };
-  } catch {
-    return { total: 0, free: 0 };
-  }
-}
-
-/** percent of the disk, rounded up to whole GB (BuildKit's DiskSpace.AsBytes). */
-function share(disk: DiskStat, percent: number): number {
-  if (disk.total === 0) return DEFAULT_CAP;
-  return (Math.floor((disk.total * percent) / 100 / 2 ** 30) + 1) * GB;
-}
-
-/** buildkitd's defaults on Linux (DetectDefaultGCCap). */
-export function defaultGCSpace(disk: DiskStat): GCSpace {
-  return {
-    reservedSpace: Math.min(share(disk, 10), 10 * GB),
-    maxUsedSpace: Math.min(share(disk, 80), 100 * GB),
-    minFreeSpace: share(disk, 20),
-  };
-}
-
-/** The bytes to keep of a cache now using total (BuildKit's calculateKeepBytes); 0: no cap. */
-export function keepBytes(total: number, disk: DiskStat, space: GCSpace): number {
-  if (space.maxUsedSpace === 0 && space.reservedSpace === 0 && space.minFreeSpace === 0) return 0;
-  let keep = space.maxUsedSpace;
-  const excess = space.minFreeSpace - disk.free;
-  if (excess > 0) keep = keep === 0 ? total - excess : Math.min(keep, total - excess);
-  else if (space.minFreeSpace !== 0 && keep === 0) keep = total;
-  return Math.max(keep, space.reservedSpace);
-}
 
 /** BuildKit's four default GC policies with this space configuration. */
 export function gcPolicies(space: GCSpace, disk: DiskStat): PrunePolicy[] {

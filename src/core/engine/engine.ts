@@ -6,7 +6,7 @@
  * garbage collection never removes what another build still holds.
  */
 import { createCacheMounts } from "../cache/cache-mounts.ts";
-import { gcDue } from "../cache/gc-due.ts";
+import { gcDue, gcWaitMs } from "../cache/gc-due.ts";
 import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { exportCaches, importCaches, type CacheExportSpec, type CacheImportSpec } from "../cache/remote/index.ts";
@@ -121,13 +121,43 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
 
   const usageSources = () => ({ root: worker.root, content: worker.content, snapshotter: worker.snapshotter, store: state.store, cacheMountsDir: statePath(worker.root, "cacheMounts"), inUse: refs.inUse() });
 
+  /** A collection put off by the quiet minute (gc-due.ts), and the one running now. */
+  let deferredGC: ReturnType<typeof setTimeout> | undefined;
+  let collecting: Promise<void> | undefined;
+
   /** Collects garbage once no build runs: a build's fresh results are safe until it has recorded them. */
   async function collectGarbage(): Promise<void> {
-    if (running.size > 0 || !(config.gcEveryBuild || gcDue(worker.root, madeSomething))) return;
+    if (running.size > 0 || closed) return;
+    if (collecting !== undefined || !(config.gcEveryBuild || gcDue(worker.root, madeSomething))) {
+      if (madeSomething) deferGC();
+      return;
+    }
     madeSomething = false;
     // The collector (with prune and usage) loads only when a collection is due.
     const collect = async () => (await import("../cache/gc.ts")).runGC(worker, { keepStorage: config.gcKeepStorage, store: state.store, inUse: () => refs.inUse() });
-    await collect().catch((err) => config.onWarning?.("garbage collection failed", err));
+    collecting = collect().then(
+      () => undefined,
+      (err: unknown) => config.onWarning?.("garbage collection failed", err),
+    );
+    try {
+      await collecting;
+    } finally {
+      collecting = undefined;
+    }
+  }
+
+  /**
+   * A long-lived engine (serve) collects what its builds made once the quiet minute is over, as
+   * BuildKit's throttled GC does; a one-build process closes first and leaves it to its successor
+   * (whose gcDue finds the minute over). The timer keeps no process alive.
+   */
+  function deferGC(): void {
+    if (deferredGC !== undefined) return;
+    deferredGC = setTimeout(() => {
+      deferredGC = undefined;
+      void collectGarbage();
+    }, gcWaitMs(worker.root) + 100);
+    deferredGC.unref?.();
   }
 
   function opDeps(session: BuildSession) {
@@ -251,7 +281,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     prune: async (policy, pruneOpts = {}) => (await import("../cache/prune.ts")).prune({ ...usageSources(), currentInUse: () => refs.inUse() }, policy, pruneOpts),
     async close() {
       closed = true;
+      clearTimeout(deferredGC);
       await Promise.allSettled([...running]);
+      await collecting;
       await inflight.quiesce();
       state.close();
       await worker.close();

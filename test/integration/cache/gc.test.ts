@@ -1,7 +1,9 @@
 // Automatic GC on real state: a series of builds stays under an explicit limit.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createStandaloneWorker } from "../../../src/backends/standalone/index.ts";
-import { runGC } from "../../../src/core/cache/gc.ts";
+import { statSync, utimesSync } from "node:fs";
+import { join } from "node:path";
+import { GC_QUIET_MS, runGC } from "../../../src/core/cache/gc.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { BuildHarness } from "../build/harness.ts";
 import { cli, records, sh, totalSize } from "./cli.ts";
@@ -55,6 +57,18 @@ describe.skipIf(!run)("garbage collection", () => {
       expect(r.code).toBe(0);
       expect(totalSize(await records(h.root))).toBeLessThanOrEqual(limit);
     }
+  });
+
+  test("default policy: a build collects when the last collection is a minute old, not again within the minute", async () => {
+    const stamp = join(h.root, "gc.stamp");
+    expect((await h.build(step(20))).code).toBe(0);
+    const first = statSync(stamp).mtimeMs; // no stamp before: the first build collected
+    expect((await h.build(step(21))).code).toBe(0);
+    expect(statSync(stamp).mtimeMs).toBe(first); // made something, but within the quiet minute
+    const old = new Date(Date.now() - GC_QUIET_MS - 1000);
+    utimesSync(stamp, old, old);
+    expect((await h.build(step(22))).code).toBe(0);
+    expect(statSync(stamp).mtimeMs).toBeGreaterThan(old.getTime() + 1000);
   });
 
   test("prune --keep-storage leaves a GC'd store alone when it is under the limit", async () => {

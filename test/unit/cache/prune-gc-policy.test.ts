@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultGCSpace, GC_QUIET_MS, gcDue, gcPolicies, keepBytes } from "../../../src/core/cache/gc.ts";
+import { gcWaitMs } from "../../../src/core/cache/gc-due.ts";
 import { planPrune } from "../../../src/core/cache/prune.ts";
 import { formatAgo, formatSize, parseDuration, parseSize } from "../../../src/core/cache/units.ts";
 import type { UsageRecord } from "../../../src/core/cache/usage.ts";
@@ -93,19 +94,27 @@ describe("units", () => {
   });
 });
 
-describe("gcDue: GC after a build that made nothing is throttled to once a minute", () => {
-  test("no stamp, or something made: due; a fresh stamp: not due; an old one: due", () => {
+describe("gcDue: GC at most once a minute, sooner only when a build made something on a disk low on space", () => {
+  const roomy = () => ({ total: 100 * GiB, free: 50 * GiB });
+  const low = () => ({ total: 100 * GiB, free: 10 * GiB }); // under the default 20% minimum free
+  test("no stamp: due; a fresh stamp: due only after a build that made something on a low disk; an old one: due", () => {
     const root = mkdtempSync(join(tmpdir(), "gc-due-"));
     try {
       const now = Date.now();
-      expect(gcDue(root, false, now)).toBe(true);
+      expect(gcDue(root, false, now, roomy)).toBe(true);
+      expect(gcWaitMs(root, now)).toBe(0);
       writeFileSync(join(root, "gc.stamp"), "");
-      expect(gcDue(root, false, now)).toBe(false);
-      expect(gcDue(root, true, now)).toBe(true);
-      expect(gcDue(root, false, now + GC_QUIET_MS)).toBe(true);
+      expect(gcDue(root, false, now, roomy)).toBe(false);
+      expect(gcDue(root, true, now, roomy)).toBe(false);
+      expect(gcDue(root, true, now, low)).toBe(true);
+      expect(gcDue(root, false, now, low)).toBe(false);
+      expect(gcDue(root, true, now, () => ({ total: 0, free: 0 }))).toBe(false); // unknown disk: wait
+      expect(gcWaitMs(root, now)).toBeGreaterThan(GC_QUIET_MS - 5_000);
+      expect(gcDue(root, true, now + GC_QUIET_MS, roomy)).toBe(true);
       const old = new Date(now - GC_QUIET_MS - 1000);
       utimesSync(join(root, "gc.stamp"), old, old);
-      expect(gcDue(root, false, now)).toBe(true);
+      expect(gcDue(root, false, now, roomy)).toBe(true);
+      expect(gcWaitMs(root, now)).toBe(0);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
