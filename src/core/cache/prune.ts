@@ -17,6 +17,7 @@ import { collectContent, type ContentGCReport } from "../content/gc.ts";
 import type { ContentStore } from "../worker/content-store.ts";
 import { collectGitCache } from "../sources/git/cache-gc.ts";
 import { collectLocalMirrors } from "../sources/local/mirror-gc.ts";
+import { collectStatFiles } from "../sources/local/stat-files-gc.ts";
 
 export interface PrunePolicy {
   /** Also internal and frontend records. */
@@ -129,6 +130,7 @@ export async function prune(target: PruneTarget, policies: PrunePolicy | readonl
   if (target.root !== undefined) await collectGitCache(target.root, now());
   if (target.root !== undefined) await collectLocalMirrors(target.root, now());
   const list = Array.isArray(policies) ? policies : [policies as PrunePolicy];
+  if (target.root !== undefined) await collectStatFiles(target.root, { now: now(), all: list.some(isFullPrune) });
   const traces = target.root === undefined ? undefined : await pruneTraces(target.root, list.some(isFullPrune) ? 0 : TRACES_KEPT, opts.onRemoved);
   return { removed, reclaimed: removed.reduce((sum, r) => sum + r.size, 0), dangling: dangling.length, ...(content ? { content } : {}), ...(traces ? { traces } : {}) };
 }

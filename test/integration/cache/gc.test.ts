@@ -1,9 +1,11 @@
 // Automatic GC on real state: a series of builds stays under an explicit limit.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createStandaloneWorker } from "../../../src/backends/standalone/index.ts";
-import { statSync, utimesSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { GC_QUIET_MS, runGC } from "../../../src/core/cache/gc.ts";
+import { copy, local, scratch } from "../../../src/core/llb/index.ts";
+import { statFileDirs } from "../../../src/core/sources/local/stat-files-gc.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { BuildHarness } from "../build/harness.ts";
 import { cli, records, sh, totalSize } from "./cli.ts";
@@ -69,6 +71,21 @@ describe.skipIf(!run)("garbage collection", () => {
     utimesSync(stamp, old, old);
     expect((await h.build(step(22))).code).toBe(0);
     expect(statSync(stamp).mtimeMs).toBeGreaterThan(old.getTime() + 1000);
+  });
+
+  test("prune --all also removes the stat cache's files for local directories; the next build checksums again", async () => {
+    const src = h.temp("src");
+    writeFileSync(join(src, "a"), "one");
+    const def = scratch().file(copy(local("src"), "/", "/"));
+    const out = h.temp("out");
+    expect((await h.build(def, ["--output", `type=local,dest=${out}`], { locals: { src } })).code).toBe(0);
+    const files = () => statFileDirs(h.root).flatMap((d) => (existsSync(d) ? readdirSync(d) : []));
+    expect(files().length).toBeGreaterThan(0);
+    expect((await cli(["prune", "--all", "--root", h.root])).code).toBe(0);
+    expect(files()).toEqual([]);
+    writeFileSync(join(src, "a"), "two");
+    expect((await h.build(def, ["--output", `type=local,dest=${out}`], { locals: { src } })).code).toBe(0);
+    expect(readFileSync(join(out, "a"), "utf8")).toBe("two");
   });
 
   test("prune --keep-storage leaves a GC'd store alone when it is under the limit", async () => {

@@ -17,6 +17,7 @@
 import { join } from "node:path";
 import { hexOf, sha256 } from "../../digest.ts";
 import { replaceFileSync } from "../../fs/replace-file.ts";
+import { touchIfOld } from "./stat-files-gc.ts";
 import { readWhole } from "./tree-records.ts";
 import { WalkRecords } from "./walk-records.ts";
 
@@ -87,7 +88,9 @@ export class CopyRecordFiles {
     if (fromUtf8.decode(data.subarray(0, 8)) !== MAGIC) return undefined;
     const nameLength = view.getUint32(8, true);
     if (12 + nameLength > body || fromUtf8.decode(data.subarray(12, 12 + nameLength)) !== snapshot) return undefined;
-    return decodeCopyRecords(data.subarray(pad(12 + nameLength), body));
+    const records = decodeCopyRecords(data.subarray(pad(12 + nameLength), body));
+    if (records !== undefined) touchIfOld([this.#file(key)]); // used: kept from GC (stat-files-gc.ts)
+    return records;
   }
 
   set(key: string, snapshot: string, records: CopyRecords): void {

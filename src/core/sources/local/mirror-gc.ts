@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { statePath } from "../../worker/storage.ts";
 
 /** A client directory's copy unused for this long goes (its next build transfers it whole again). */
-const UNUSED_TTL_MS = 7 * 24 * 3600 * 1000;
+export const UNUSED_TTL_MS = 7 * 24 * 3600 * 1000;
 
 /** The file beside a copy whose time says when a build last took the copy. */
 export function mirrorStamp(mirror: string): string {

@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { hexOf, isDigest, sha256 } from "../../digest.ts";
 import { replaceFileSync } from "../../fs/replace-file.ts";
+import { touchIfOld } from "./stat-files-gc.ts";
 import type { TreeStamp } from "./stat-cache.ts";
 import { decodeTreeRecords, readWhole } from "./tree-records.ts";
 import type { TreeRecords } from "./tree-records.ts";
@@ -22,13 +23,17 @@ export class TreeStampFiles {
   }
 
   get(key: string): TreeStamp | undefined {
+    const file = this.#file(key);
     let text: string;
     try {
-      text = readFileSync(this.#file(key), "utf8");
+      text = readFileSync(file, "utf8");
     } catch {
       return undefined; // none yet, or unreadable: checksummed again
     }
-    return parse(text, key);
+    const stamp = parse(text, key);
+    // Used: kept from GC (stat-files-gc.ts) with its records, though nothing is rewritten.
+    if (stamp !== undefined) touchIfOld([file, `${file}.tree`]);
+    return stamp;
   }
 
   set(key: string, stamp: TreeStamp): void {
