@@ -59,7 +59,7 @@ export default defineCommand({
     "export-cache": { type: "string", description: "Export the build cache: type=local,dest=DIR | type=registry,ref=HOST/REPO:TAG, with mode=min|max (repeatable)" },
     "import-cache": { type: "string", description: "Reuse an exported build cache: type=local,src=DIR | type=registry,ref=HOST/REPO:TAG (repeatable)" },
     allow: { type: "string", description: "Grant an entitlement to the build: security.insecure or network.host (repeatable)" },
-    "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy)" },
+    "gc-keep-storage": { type: "string", description: "Garbage-collect the cache down to this size after the build (e.g. 10GB; 0 disables; default: buildkitd's policy, at most once a minute)" },
     ...FRONTEND_ARGS,
     ...workerArgs,
     "ignore-file": { type: "string", description: "With --addr: .dockerignore-style excludes for a local, applied before sending: NAME=FILE (repeatable)" },
