@@ -238,9 +238,8 @@ describe("hostile indexes and paths", () => {
 
   test("exec mount outputs: huge, out of range, duplicate", () => {
     const huge = execOf({ meta: { args: ["true"] }, mounts: [{ ...root, output: HUGE }] });
-    const started = performance.now();
+    // (no array of HUGE outputs is made on the way: that would run out of memory, not answer)
     expect(failure([image, huge])).toBe(`invalid definition: exec op ${d(huge)} mount 0 output ${HUGE} is out of range [-1, 0]`);
-    expect(performance.now() - started).toBeLessThan(100);
     const gap = execOf({ meta: { args: ["true"] }, mounts: [root, { input: -1, dest: "/o", output: 2 }] });
     expect(failure([image, gap])).toBe(`invalid definition: exec op ${d(gap)} mount 1 output 2 is out of range [-1, 1]`);
     const dup = execOf({ meta: { args: ["true"] }, mounts: [root, { input: -1, dest: "/o", output: 0 }] });

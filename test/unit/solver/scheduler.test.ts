@@ -27,10 +27,8 @@ describe("scheduling", () => {
   test("independent vertices run concurrently", async () => {
     const names = Array.from({ length: 8 }, (_, i) => `sleep ${i}`);
     const ops = new FakeOps(Object.fromEntries(names.map((n) => [n, { delayMs: 200 }])));
-    const started = performance.now();
     // The default limit depends on the CPUs (at least 4): allow all 8 here.
     await run(merge(names.map((n) => busybox.run({ shlex: n }).root())), ops, memoryStore(), { concurrency: 8 });
-    const elapsed = performance.now() - started;
     const sleeps = ops.calls.filter((c) => c.name.startsWith("sleep"));
     expect(sleeps).toHaveLength(8);
     // Every sleep started before any finished: they overlapped.
@@ -38,7 +36,6 @@ describe("scheduling", () => {
     expect(ops.maxRunning).toBe(8);
     const mergeCall = ops.calls.find((c) => c.name.startsWith("merge"));
     expect(mergeCall?.start).toBeGreaterThanOrEqual(Math.max(...sleeps.map((c) => c.end ?? Infinity)));
-    expect(elapsed).toBeLessThan(1500); // serially it would take 1600 ms
   });
 
   test("the concurrency limit is respected", async () => {
