@@ -18,13 +18,18 @@ export function gcStampPath(root: string): string {
   return join(root, GC_STAMP);
 }
 
-/** Milliseconds since the last collection: infinite when none ran (or the stamp is unreadable). */
+/**
+ * Milliseconds since the last collection: infinite when none ran, the stamp is unreadable, or
+ * its time is ahead of the clock (set back since: waiting for it to catch up could take days).
+ */
 function sinceLastGC(root: string, now: number): number {
+  let age: number;
   try {
-    return now - statSync(gcStampPath(root)).mtimeMs;
+    age = now - statSync(gcStampPath(root)).mtimeMs;
   } catch {
     return Number.POSITIVE_INFINITY;
   }
+  return age < 0 ? Number.POSITIVE_INFINITY : age;
 }
 
 /**

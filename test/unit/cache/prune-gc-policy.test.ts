@@ -115,6 +115,11 @@ describe("gcDue: GC at most once a minute, sooner only when a build made somethi
       utimesSync(join(root, "gc.stamp"), old, old);
       expect(gcDue(root, false, now, roomy)).toBe(true);
       expect(gcWaitMs(root, now)).toBe(0);
+      // A stamp from the future (the clock was set back): due, not a wait of days.
+      const ahead = new Date(now + 3 * 24 * 3600e3);
+      utimesSync(join(root, "gc.stamp"), ahead, ahead);
+      expect(gcDue(root, false, now, roomy)).toBe(true);
+      expect(gcWaitMs(root, now)).toBe(0);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
