@@ -5,6 +5,7 @@
  */
 import type { Database } from "bun:sqlite";
 import { BuildkitError } from "../errors.ts";
+import { userVersion } from "../sqlite/open-database.ts";
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -54,9 +55,4 @@ export function migrate(db: Database, path: string): void {
     for (const sql of MIGRATIONS.slice(current)) db.run(sql);
     db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   }).immediate();
-}
-
-function userVersion(db: Database): number {
-  const row = db.query<{ user_version: number }, []>("PRAGMA user_version").get();
-  return row?.user_version ?? 0;
 }

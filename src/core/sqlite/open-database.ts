@@ -50,3 +50,8 @@ function openAndInit(path: string, init: (db: Database) => void, opts: OpenDatab
     throw err;
   }
 }
+
+/** The schema version a database records in `PRAGMA user_version` (0 for a new one). */
+export function userVersion(db: Database): number {
+  return db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
+}

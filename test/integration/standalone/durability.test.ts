@@ -222,10 +222,10 @@ describe.skipIf(!run)("standalone durability", () => {
     const s = await createOverlaySnapshotter({ root });
     await commitLayer(s, "old", undefined);
     await s.close();
-    // Back to the old schema: the table without durable and boot_id.
+    // Back to the old schema: the table without durable and boot_id, no version recorded.
     alterSnapshots(
       root,
-      `DROP INDEX snapshots_unsynced; ALTER TABLE snapshots DROP COLUMN durable; ALTER TABLE snapshots DROP COLUMN boot_id;`,
+      `DROP INDEX snapshots_unsynced; ALTER TABLE snapshots DROP COLUMN durable; ALTER TABLE snapshots DROP COLUMN boot_id; PRAGMA user_version = 0;`,
     );
     const { s: again, warnings } = await reopen(root);
     try {
@@ -236,5 +236,12 @@ describe.skipIf(!run)("standalone durability", () => {
       await again.close();
     }
     expect(snapshotRows(root)).toEqual([{ name: "old", durable: 1, bootId: null }]);
+  });
+
+  test("a database from a newer version is refused rather than misread", async () => {
+    const root = tempRoot();
+    await (await createOverlaySnapshotter({ root })).close();
+    alterSnapshots(root, "PRAGMA user_version = 99");
+    expect(createOverlaySnapshotter({ root })).rejects.toThrow(/schema version 99 is newer/);
   });
 });
