@@ -4,8 +4,7 @@
  * this code is refused rather than misread.
  */
 import type { Database } from "bun:sqlite";
-import { BuildkitError } from "../errors.ts";
-import { userVersion } from "../sqlite/open-database.ts";
+import { migrateSchema } from "../sqlite/open-database.ts";
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -38,21 +37,9 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/**
- * Brings the database to SCHEMA_VERSION. A database already there is only read: a write at every
- * open would also make every close checkpoint the WAL.
- */
+/** Brings the database to SCHEMA_VERSION (sqlite/open-database.ts's migrateSchema). */
 export function migrate(db: Database, path: string): void {
-  if (userVersion(db) === SCHEMA_VERSION) return;
-  db.transaction(() => {
-    const current = userVersion(db);
-    if (current > SCHEMA_VERSION) {
-      throw new BuildkitError(
-        "FailedPrecondition",
-        `opening cache index ${path}: schema version ${current} is newer than this build's ${SCHEMA_VERSION}`,
-      );
-    }
+  migrateSchema(db, SCHEMA_VERSION, `cache index ${path}`, (current) => {
     for (const sql of MIGRATIONS.slice(current)) db.run(sql);
-    db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
+  });
 }

@@ -6,6 +6,7 @@
  */
 import { Database } from "bun:sqlite";
 import { existsSync, renameSync } from "node:fs";
+import { BuildkitError } from "../errors.ts";
 
 export interface OpenDatabaseOptions {
   readonly safeIntegers?: boolean;
@@ -52,6 +53,22 @@ function openAndInit(path: string, init: (db: Database) => void, opts: OpenDatab
 }
 
 /** The schema version a database records in `PRAGMA user_version` (0 for a new one). */
-export function userVersion(db: Database): number {
+function userVersion(db: Database): number {
   return db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version ?? 0;
+}
+
+/**
+ * Brings db to schema `version`: `upgrade(current)` and the new user_version in one IMMEDIATE
+ * transaction. A database already there is only read (a write at every open would also make
+ * every close checkpoint the WAL); one newer than this build is refused rather than misread
+ * (`what` names it in that error).
+ */
+export function migrateSchema(db: Database, version: number, what: string, upgrade: (current: number) => void): void {
+  if (userVersion(db) === version) return;
+  db.transaction(() => {
+    const current = userVersion(db);
+    if (current > version) throw new BuildkitError("FailedPrecondition", `opening ${what}: schema version ${current} is newer than this build's ${version}`);
+    upgrade(current);
+    db.run(`PRAGMA user_version = ${version}`);
+  }).immediate();
 }

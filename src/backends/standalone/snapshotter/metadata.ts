@@ -4,8 +4,7 @@
 // is, which boot wrote it: see ../durability.ts.
 import type { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
-import { BuildkitError } from "../../../core/errors.ts";
-import { openDatabase, userVersion } from "../../../core/sqlite/open-database.ts";
+import { migrateSchema, openDatabase } from "../../../core/sqlite/open-database.ts";
 import type { SnapshotInfo } from "../../../core/worker/snapshotter.ts";
 
 export type SnapshotKind = SnapshotInfo["kind"];
@@ -189,21 +188,12 @@ export class SnapshotMetadata {
  */
 const SCHEMA_VERSION = 1;
 
-/**
- * Brings the database to SCHEMA_VERSION. One already there is only read (a write transaction
- * at every open cost ~1 ms of each build); a newer one is refused rather than misread.
- */
+/** Brings the database to SCHEMA_VERSION (migrateSchema: a current one is only read, a newer one refused). */
 function migrate(db: Database, path: string): void {
-  if (userVersion(db) === SCHEMA_VERSION) return;
-  db.transaction(() => {
-    const current = userVersion(db);
-    if (current > SCHEMA_VERSION) {
-      throw new BuildkitError("FailedPrecondition", `opening snapshot metadata ${path}: schema version ${current} is newer than this build's ${SCHEMA_VERSION}`);
-    }
+  migrateSchema(db, SCHEMA_VERSION, `snapshot metadata ${path}`, () => {
     addDurabilityColumns(db);
     db.run(SCHEMA);
-    db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
+  });
 }
 
 /**
