@@ -5,19 +5,16 @@
 // serving other builds; through bun:ffi on this thread only where that command is missing.
 import { closeSync, openSync, statSync } from "node:fs";
 import { dlopen, FFIType } from "bun:ffi";
-import { errnoError, lastErrno } from "../../../core/sys/libc.ts";
+import { errnoError, lastErrno, lazyLibc } from "../../../core/sys/libc.ts";
 
-function openSyncfs() {
-  return dlopen("libc.so.6", { syncfs: { args: [FFIType.i32], returns: FFIType.i32 } }).symbols;
-}
-
-let libc: ReturnType<typeof openSyncfs> | undefined;
+const getLibc = lazyLibc(() => dlopen("libc.so.6", { syncfs: { args: [FFIType.i32], returns: FFIType.i32 } }).symbols);
 
 /** syncfs(2) of the filesystem holding path (a directory or file); throws with path and errno name. */
 export function syncFilesystem(path: string): void {
   const fd = openSync(path, "r");
   try {
-    libc ??= openSyncfs();
+    const libc = getLibc();
+    if (libc === null) throw new Error(`syncing the filesystem of ${path}: libc (syncfs) cannot be loaded here`);
     lastErrno(); // binds errno's reader now, so nothing runs between the call and the read
     if (libc.syncfs(fd) !== 0) throw errnoError(`syncing the filesystem of ${path}`, lastErrno());
   } finally {
