@@ -19,7 +19,7 @@ import { hexOf, sha256 } from "../../digest.ts";
 import { replaceFileSync } from "../../fs/replace-file.ts";
 import { touchIfOld } from "./stat-files-gc.ts";
 import { readWhole } from "./tree-records.ts";
-import { WalkRecords } from "./walk-records.ts";
+import { padToWord, WalkRecords } from "./walk-records.ts";
 
 export interface CopyRecords {
   /** The walk the copy was made from, and where each of its records ends. */
@@ -31,7 +31,7 @@ export interface CopyRecords {
 
 export function encodeCopyRecords(r: CopyRecords): Uint8Array {
   const count = r.ends.length;
-  const out = new Uint8Array(8 + r.walk.length + 4 * count + pad(count));
+  const out = new Uint8Array(8 + r.walk.length + 4 * count + padToWord(count));
   const view = new DataView(out.buffer);
   view.setUint32(0, count, true);
   view.setUint32(4, r.walk.length, true);
@@ -48,7 +48,7 @@ export function decodeCopyRecords(data: Uint8Array): CopyRecords | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const count = view.getUint32(0, true);
   const walkLength = view.getUint32(4, true);
-  if (walkLength % 4 !== 0 || bytes.length !== 8 + walkLength + 4 * count + pad(count)) return undefined;
+  if (walkLength % 4 !== 0 || bytes.length !== 8 + walkLength + 4 * count + padToWord(count)) return undefined;
   const ends = new Uint32Array(bytes.buffer, bytes.byteOffset + 8 + walkLength, count);
   if ((count === 0 ? 0 : ends[count - 1]) !== walkLength) return undefined;
   return { walk: bytes.subarray(8, 8 + walkLength), ends, reusable: bytes.subarray(8 + walkLength + 4 * count, 8 + walkLength + 5 * count) };
@@ -88,7 +88,7 @@ export class CopyRecordFiles {
     if (fromUtf8.decode(data.subarray(0, 8)) !== MAGIC) return undefined;
     const nameLength = view.getUint32(8, true);
     if (12 + nameLength > body || fromUtf8.decode(data.subarray(12, 12 + nameLength)) !== snapshot) return undefined;
-    const records = decodeCopyRecords(data.subarray(pad(12 + nameLength), body));
+    const records = decodeCopyRecords(data.subarray(padToWord(12 + nameLength), body));
     if (records !== undefined) touchIfOld([this.#file(key)]); // used: kept from GC (stat-files-gc.ts)
     return records;
   }
@@ -96,7 +96,7 @@ export class CopyRecordFiles {
   set(key: string, snapshot: string, records: CopyRecords): void {
     const name = utf8.encode(snapshot);
     const value = encodeCopyRecords(records);
-    const at = pad(12 + name.length);
+    const at = padToWord(12 + name.length);
     const out = new Uint8Array(at + value.length + 8);
     out.set(utf8.encode(MAGIC), 0);
     new DataView(out.buffer).setUint32(8, name.length, true);
@@ -109,8 +109,4 @@ export class CopyRecordFiles {
   #file(key: string): string {
     return join(this.#dir, hexOf(sha256(key)));
   }
-}
-
-function pad(n: number): number {
-  return (n + 3) & ~3;
 }

@@ -21,6 +21,7 @@
  */
 
 import { readFileSync } from "node:fs";
+import { padToWord } from "./walk-records.ts";
 
 const MAGIC = "bk-tree1";
 const utf8 = new TextEncoder();
@@ -44,25 +45,25 @@ export function encodeTreeRecords(key: string, records: TreeRecords | (Omit<Tree
   const keyBytes = utf8.encode(key);
   const count = walkEnds.length;
   if (lineEnds.length !== count) throw new Error(`tree records: ${count} records but ${lineEnds.length} lines`);
-  const size = 8 + 4 + pad(keyBytes.length) + 4 + 16 + 4 + pad(walk.length) + 8 * count + 4 + pad(lines.length) + 8;
+  const size = 8 + 4 + padToWord(keyBytes.length) + 4 + 16 + 4 + padToWord(walk.length) + 8 * count + 4 + padToWord(lines.length) + 8;
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   out.set(utf8.encode(MAGIC), 0);
   view.setUint32(8, keyBytes.length, true);
   out.set(keyBytes, 12);
-  let at = pad(12 + keyBytes.length);
+  let at = padToWord(12 + keyBytes.length);
   view.setUint32(at, count, true);
   view.setFloat64(at + 4, records.files, true);
   view.setFloat64(at + 12, records.bytes, true);
   view.setUint32(at + 20, walk.length, true);
   out.set(walk, at + 24);
-  at = pad(at + 24 + walk.length);
+  at = padToWord(at + 24 + walk.length);
   new Uint32Array(out.buffer, at, count).set(walkEnds);
   new Uint32Array(out.buffer, at + 4 * count, count).set(lineEnds);
   at += 8 * count;
   view.setUint32(at, lines.length, true);
   out.set(lines, at + 4);
-  at = pad(at + 4 + lines.length);
+  at = padToWord(at + 4 + lines.length);
   view.setBigUint64(at, BigInt(Bun.hash.xxHash64(out.subarray(0, at))), true);
   return out;
 }
@@ -79,7 +80,7 @@ export function decodeTreeRecords(file: Uint8Array, key: string): TreeRecords | 
   const read = (at: number) => (at + 4 <= bodyLength ? view.getUint32(at, true) : -1);
   const keyLength = read(8);
   if (keyLength < 0 || 12 + keyLength > bodyLength || fromUtf8.decode(data.subarray(12, 12 + keyLength)) !== key) return undefined;
-  let at = pad(12 + keyLength);
+  let at = padToWord(12 + keyLength);
   const count = read(at);
   if (count < 0 || at + 24 > bodyLength) return undefined;
   const files = view.getFloat64(at + 4, true);
@@ -87,7 +88,7 @@ export function decodeTreeRecords(file: Uint8Array, key: string): TreeRecords | 
   const walkLength = read(at + 20);
   if (walkLength < 0 || at + 24 + walkLength > bodyLength) return undefined;
   const walk = data.subarray(at + 24, at + 24 + walkLength);
-  at = pad(at + 24 + walkLength);
+  at = padToWord(at + 24 + walkLength);
   if (at + 8 * count + 4 > bodyLength) return undefined;
   const walkEnds = new Uint32Array(data.buffer, data.byteOffset + at, count);
   const lineEnds = new Uint32Array(data.buffer, data.byteOffset + at + 4 * count, count);
@@ -115,8 +116,4 @@ export function readWhole(path: string): Uint8Array | undefined {
   } catch {
     return undefined;
   }
-}
-
-function pad(n: number): number {
-  return (n + 3) & ~3;
 }

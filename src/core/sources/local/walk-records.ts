@@ -211,7 +211,7 @@ export class WalkRecords {
       });
       // The name, then for a symlink its target's length and bytes, then padding to a word.
       const nameEnd = (i + HEAD_WORDS) * 4 + w[i + 1]!;
-      at = pad(linkTarget === undefined ? nameEnd : nameEnd + 4 + view.getUint32(nameEnd, true));
+      at = padToWord(linkTarget === undefined ? nameEnd : nameEnd + 4 + view.getUint32(nameEnd, true));
     }
     return k;
   }
@@ -263,7 +263,8 @@ export class WalkRecords {
   }
 }
 
-function pad(at: number): number {
+/** `at` rounded up to a multiple of 4: where the next word-aligned section of a record file starts. */
+export function padToWord(at: number): number {
   return (at + 3) & ~3;
 }
 
