@@ -91,9 +91,6 @@ export function lstatFullAt(dirfd: number, name: string): FullStat | undefined {
  */
 export function lstatAt(dirfd: number, name: string): WalkStat | undefined {
   if (statxRaw(dirfd, name) < 0) return undefined;
-  const major = u32[34]!;
-  const minor = u32[35]!;
-  if (lastDev?.major !== major || lastDev.minor !== minor) lastDev = { major, minor, dev: makeDev(major, minor) };
   return {
     nlink: u32[4]!,
     uid: u32[5]!,
@@ -104,7 +101,7 @@ export function lstatAt(dirfd: number, name: string): WalkStat | undefined {
     blocks: count(6),
     ctimeNs: i64[12]! * NS + BigInt(u32[26]!),
     mtimeNs: i64[14]! * NS + BigInt(u32[30]!),
-    dev: lastDev.dev,
+    dev: statxDev(),
   };
 }
 
