@@ -167,9 +167,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       cacheMounts,
       session,
       // Opened by the first local source only: a build without one never opens local-stat.db.
-      get statCache() {
-        return state.statCache;
-      },
+      statCache: () => state.statCache(),
       registry: config.registry,
       content: worker.content,
       get index() {

@@ -1,6 +1,6 @@
 import { openCacheStore, type CacheStore } from "../cache/store.ts";
 import { ContentIndex } from "../content/index-db.ts";
-import { openStatCache, type StatCache } from "../sources/local/stat-cache.ts";
+import type { StatCache } from "../sources/local/stat-cache.ts";
 import { statePath } from "../worker/storage.ts";
 
 /**
@@ -10,7 +10,8 @@ import { statePath } from "../worker/storage.ts";
 export class EngineState {
   readonly #root: string;
   #store: CacheStore | undefined;
-  #statCache: StatCache | undefined;
+  #statCache: Promise<StatCache> | undefined;
+  #openedStatCache: StatCache | undefined;
   #index: ContentIndex | undefined;
 
   constructor(root: string) {
@@ -22,9 +23,17 @@ export class EngineState {
     return (this.#store ??= openCacheStore(statePath(this.#root, "cacheIndex")));
   }
 
-  /** Local sources' stat cache. */
-  get statCache(): StatCache {
-    return (this.#statCache ??= openStatCache(statePath(this.#root, "statCache")));
+  /** Local sources' stat cache, its module loaded with it (a build without local sources loads neither). */
+  statCache(): Promise<StatCache> {
+    return (this.#statCache ??= this.#openStatCache().catch((err: unknown) => {
+      this.#statCache = undefined; // the next local source tries again
+      throw err;
+    }));
+  }
+
+  async #openStatCache(): Promise<StatCache> {
+    const { openStatCache } = await import("../sources/local/stat-cache.ts");
+    return (this.#openedStatCache = openStatCache(statePath(this.#root, "statCache")));
   }
 
   /** What the content store's blobs are (layers by snapshot, images, blob sources). */
@@ -34,8 +43,8 @@ export class EngineState {
 
   close(): void {
     this.#index?.close();
-    this.#statCache?.close();
+    this.#openedStatCache?.close();
     this.#store?.close();
-    this.#index = this.#statCache = this.#store = undefined;
+    this.#index = this.#statCache = this.#openedStatCache = this.#store = undefined;
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The source table: which adapter serves an identifier's scheme. Local sources are built in;
- * image, git and http sources load their modules (registry client, simple-git, …) only when a
- * build has such a source, so a build without them does not pay for loading them.
+ * The source table: which adapter serves an identifier's scheme. Every source loads its modules
+ * (the local walker and copier, the registry client, simple-git, …) only when a build has such a
+ * source, so a build without them does not pay for loading them.
  */
 import type { CacheMounts } from "../cache/cache-mounts.ts";
 import type { ContentIndex } from "../content/index-db.ts";
@@ -14,14 +14,14 @@ import type { RegistryClient } from "../registry/index.ts";
 import type { BuildSession } from "../session/session.ts";
 import type { OpAdapter } from "../solver/op.ts";
 import { lazyAdapter } from "./lazy.ts";
-import { localSource } from "./local/source.ts";
 import type { StatCache } from "./local/stat-cache.ts";
 import type { SourceDeps } from "./source.ts";
 
 /** Everything any source may need; each takes its part. */
 export interface SourceTableDeps extends SourceDeps {
   readonly session: BuildSession;
-  readonly statCache: StatCache;
+  /** Opened by the first local source only (its module loads with it). */
+  readonly statCache: () => Promise<StatCache>;
   readonly cacheMounts: CacheMounts;
   /** Made on first use: only image sources need it. */
   readonly registry: () => Promise<RegistryClient>;
@@ -35,7 +35,8 @@ const httpSource: SourceFactory = (op, _platform, deps) =>
   lazyAdapter(async () => (await import("./http/index.ts")).httpSource(op, { ...deps, httpCacheDir: statePath(deps.worker.root, "http") }));
 
 export const SOURCES: Readonly<Record<string, SourceFactory>> = {
-  local: (op, _platform, deps) => localSource(op, deps),
+  local: (op, _platform, deps) =>
+    lazyAdapter(async () => (await import("./local/source.ts")).localSource(op, { worker: deps.worker, refs: deps.refs, session: deps.session, statCache: await deps.statCache() })),
   "docker-image": (op, platform, deps) =>
     lazyAdapter(async () => {
       // Not a spread of deps: that would read (and so open) the stat cache and the content
