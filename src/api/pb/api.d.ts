@@ -906,6 +906,8 @@ export namespace moby {
                     keepDuration: number;
                     keepBytes: number;
                     filters: string[];
+                    maxUsedSpace: number;
+                    minFreeSpace: number;
                     static create(properties: moby.buildkit.v1.types.GCPolicy.$Shape): moby.buildkit.v1.types.GCPolicy & moby.buildkit.v1.types.GCPolicy.$Shape;
                     static create(properties?: moby.buildkit.v1.types.GCPolicy.$Properties): moby.buildkit.v1.types.GCPolicy;
                     static encode(message: moby.buildkit.v1.types.GCPolicy.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -921,6 +923,8 @@ export namespace moby {
                         keepDuration?: (number|null);
                         keepBytes?: (number|null);
                         filters?: (string[]|null);
+                        maxUsedSpace?: (number|null);
+                        minFreeSpace?: (number|null);
                         $unknowns?: Uint8Array[];
                     }
                     type $Shape = moby.buildkit.v1.types.GCPolicy.$Properties;

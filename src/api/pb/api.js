@@ -6222,6 +6222,8 @@ export const moby = $root.moby = (() => {
                     GCPolicy.prototype.keepDuration = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                     GCPolicy.prototype.keepBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                     GCPolicy.prototype.filters = $util.emptyArray;
+                    GCPolicy.prototype.maxUsedSpace = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                    GCPolicy.prototype.minFreeSpace = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
 
                     GCPolicy.create = function(properties) {
                         return new GCPolicy(properties);
@@ -6243,6 +6245,10 @@ export const moby = $root.moby = (() => {
                         if (message.filters != null && message.filters.length)
                             for (let i = 0; i < message.filters.length; ++i)
                                 writer.uint32(34).string(message.filters[i]);
+                        if (message.maxUsedSpace != null && $Object.hasOwnProperty.call(message, "maxUsedSpace") && (typeof message.maxUsedSpace === "object" ? message.maxUsedSpace.low || message.maxUsedSpace.high : message.maxUsedSpace !== 0))
+                            writer.uint32(40).int64(message.maxUsedSpace);
+                        if (message.minFreeSpace != null && $Object.hasOwnProperty.call(message, "minFreeSpace") && (typeof message.minFreeSpace === "object" ? message.minFreeSpace.low || message.minFreeSpace.high : message.minFreeSpace !== 0))
+                            writer.uint32(48).int64(message.minFreeSpace);
                         if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                             for (let i = 0; i < message.$unknowns.length; ++i)
                                 writer.raw(message.$unknowns[i]);
@@ -6311,6 +6317,24 @@ export const moby = $root.moby = (() => {
                                     message.filters.push(reader.stringVerify());
                                     continue;
                                 }
+                            case 5: {
+                                    if (wireType !== 0)
+                                        break;
+                                    if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                        message.maxUsedSpace = value;
+                                    else
+                                        delete message.maxUsedSpace;
+                                    continue;
+                                }
+                            case 6: {
+                                    if (wireType !== 0)
+                                        break;
+                                    if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                        message.minFreeSpace = value;
+                                    else
+                                        delete message.minFreeSpace;
+                                    continue;
+                                }
                             }
                             reader.skipType(wireType, _depth, tag);
                             if (!reader.discardUnknown) {
@@ -6368,6 +6392,26 @@ export const moby = $root.moby = (() => {
                             for (let i = 0; i < object.filters.length; ++i)
                                 message.filters[i] = $String(object.filters[i]);
                         }
+                        if (object.maxUsedSpace != null)
+                            if (typeof object.maxUsedSpace === "object" ? object.maxUsedSpace.low || object.maxUsedSpace.high : $Number(object.maxUsedSpace) !== 0)
+                                if ($util.Long)
+                                    message.maxUsedSpace = $util.Long.fromValue(object.maxUsedSpace, false);
+                                else if (typeof object.maxUsedSpace === "string")
+                                    message.maxUsedSpace = $parseInt(object.maxUsedSpace, 10);
+                                else if (typeof object.maxUsedSpace === "number")
+                                    message.maxUsedSpace = object.maxUsedSpace;
+                                else if (typeof object.maxUsedSpace === "object")
+                                    message.maxUsedSpace = new $util.LongBits(object.maxUsedSpace.low >>> 0, object.maxUsedSpace.high >>> 0).toNumber();
+                        if (object.minFreeSpace != null)
+                            if (typeof object.minFreeSpace === "object" ? object.minFreeSpace.low || object.minFreeSpace.high : $Number(object.minFreeSpace) !== 0)
+                                if ($util.Long)
+                                    message.minFreeSpace = $util.Long.fromValue(object.minFreeSpace, false);
+                                else if (typeof object.minFreeSpace === "string")
+                                    message.minFreeSpace = $parseInt(object.minFreeSpace, 10);
+                                else if (typeof object.minFreeSpace === "number")
+                                    message.minFreeSpace = object.minFreeSpace;
+                                else if (typeof object.minFreeSpace === "object")
+                                    message.minFreeSpace = new $util.LongBits(object.minFreeSpace.low >>> 0, object.minFreeSpace.high >>> 0).toNumber();
                         return message;
                     };
 
@@ -6393,6 +6437,16 @@ export const moby = $root.moby = (() => {
                                 object.keepBytes = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                             } else
                                 object.keepBytes = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                            if ($util.Long) {
+                                let long = new $util.Long(0, 0, false);
+                                object.maxUsedSpace = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                            } else
+                                object.maxUsedSpace = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                            if ($util.Long) {
+                                let long = new $util.Long(0, 0, false);
+                                object.minFreeSpace = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                            } else
+                                object.minFreeSpace = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                         }
                         if (message.all != null && $Object.hasOwnProperty.call(message, "all"))
                             object.all = message.all;
@@ -6415,6 +6469,20 @@ export const moby = $root.moby = (() => {
                             for (let j = 0; j < message.filters.length; ++j)
                                 object.filters[j] = message.filters[j];
                         }
+                        if (message.maxUsedSpace != null && $Object.hasOwnProperty.call(message, "maxUsedSpace"))
+                            if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                                object.maxUsedSpace = typeof message.maxUsedSpace === "number" ? $BigInt(message.maxUsedSpace) : $util.Long.fromBits(message.maxUsedSpace.low >>> 0, message.maxUsedSpace.high >>> 0, false).toBigInt();
+                            else if (typeof message.maxUsedSpace === "number")
+                                object.maxUsedSpace = options.longs === $String ? $String(message.maxUsedSpace) : message.maxUsedSpace;
+                            else
+                                object.maxUsedSpace = options.longs === $String ? $util.Long.prototype.toString.call(message.maxUsedSpace) : options.longs === $Number ? new $util.LongBits(message.maxUsedSpace.low >>> 0, message.maxUsedSpace.high >>> 0).toNumber() : message.maxUsedSpace;
+                        if (message.minFreeSpace != null && $Object.hasOwnProperty.call(message, "minFreeSpace"))
+                            if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                                object.minFreeSpace = typeof message.minFreeSpace === "number" ? $BigInt(message.minFreeSpace) : $util.Long.fromBits(message.minFreeSpace.low >>> 0, message.minFreeSpace.high >>> 0, false).toBigInt();
+                            else if (typeof message.minFreeSpace === "number")
+                                object.minFreeSpace = options.longs === $String ? $String(message.minFreeSpace) : message.minFreeSpace;
+                            else
+                                object.minFreeSpace = options.longs === $String ? $util.Long.prototype.toString.call(message.minFreeSpace) : options.longs === $Number ? new $util.LongBits(message.minFreeSpace.low >>> 0, message.minFreeSpace.high >>> 0).toNumber() : message.minFreeSpace;
                         return object;
                     };
 

@@ -14,6 +14,7 @@ import { preflight } from "./preflight.ts";
 import { createContainerdSnapshotter, OWNER_LABEL } from "./snapshotter.ts";
 import { sweepContainers } from "./sweep.ts";
 import { createTaskLauncher } from "./task-launcher.ts";
+import { EXEC_LABELS, WORKER_LABEL } from "../../core/worker/labels.ts";
 
 export interface ContainerdWorkerOptions {
   /** The engine's state directory; this worker keeps its part in ROOT/containerd-NAMESPACE. */
@@ -59,10 +60,11 @@ export async function createContainerdWorker(opts: ContainerdWorkerOptions): Pro
     return {
       id: `containerd-${opts.namespace}-${platform.architecture}`,
       labels: {
-        "org.mobyproject.buildkit.worker.executor": "containerd",
-        "org.mobyproject.buildkit.worker.snapshotter": snapshotterName,
-        "org.mobyproject.buildkit.worker.containerd.namespace": opts.namespace,
-        "org.mobyproject.buildkit.worker.containerd.uuid": owner,
+        [WORKER_LABEL.executor]: "containerd",
+        [WORKER_LABEL.snapshotter]: snapshotterName,
+        [WORKER_LABEL.containerdNamespace]: opts.namespace,
+        [WORKER_LABEL.containerdUUID]: owner,
+        ...EXEC_LABELS,
       },
       platforms: [platform],
       root,

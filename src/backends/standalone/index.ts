@@ -13,6 +13,7 @@ import { sweepMounts } from "./sweep-mounts.ts";
 import { ensureStateDir } from "./state-dir.ts";
 import { spreadSubdirectories } from "./sys/spread-dir.ts";
 import { syncFilesystem } from "./sys/syncfs.ts";
+import { EXEC_LABELS, WORKER_LABEL } from "../../core/worker/labels.ts";
 
 export interface StandaloneWorkerOptions {
   /** The state directory; one process owns it at a time. */
@@ -80,7 +81,8 @@ export async function createStandaloneWorker(opts: StandaloneWorkerOptions): Pro
     const platform = hostPlatform();
     return {
       id: `standalone-${platform.architecture}`,
-      labels: { "org.mobyproject.buildkit.worker.executor": "oci", "org.mobyproject.buildkit.worker.snapshotter": "overlayfs" },
+      // "sandbox": each step has its own PID namespace (buildkitd's default process mode).
+      labels: { [WORKER_LABEL.executor]: "oci", [WORKER_LABEL.snapshotter]: "overlayfs", [WORKER_LABEL.ociProcessMode]: "sandbox", ...EXEC_LABELS },
       platforms: [platform],
       root: opts.root,
       snapshotter,

@@ -1,5 +1,6 @@
-// The disk figures GC limits come from, and buildkitd's default limits on Linux: apart from
-// the collector (gc.ts) so that gc-due.ts can tell a disk running low without loading it.
+// The disk figures GC limits come from, buildkitd's default limits on Linux and its default
+// rules: apart from the collector (gc.ts) so that gc-due.ts can tell a disk running low, and the
+// daemon can describe its policy (ListWorkers), without loading it.
 import { statfsSync } from "node:fs";
 
 export interface DiskStat {
@@ -51,4 +52,39 @@ export function keepBytes(total: number, disk: DiskStat, space: GCSpace): number
   if (excess > 0) keep = keep === 0 ? total - excess : Math.min(keep, total - excess);
   else if (space.minFreeSpace !== 0 && keep === 0) keep = total;
   return Math.max(keep, space.reservedSpace);
+}
+
+/** The space figures GC works to: one fixed limit (`--gc-keep-storage`, keepStorage) or buildkitd's defaults. */
+export function configuredGCSpace(keepStorage: number | undefined, disk: DiskStat): GCSpace {
+  return keepStorage === undefined ? defaultGCSpace(disk) : { reservedSpace: keepStorage, maxUsedSpace: 0, minFreeSpace: 0 };
+}
+
+/** One GC rule as buildkitd states it (its DefaultGCPolicy, ListWorkers' GCPolicy). */
+export interface GCRule {
+  readonly all: boolean;
+  /** Alternatives, as BuildKit's filter strings. */
+  readonly filters: readonly string[];
+  /** Milliseconds since last use that keep a record; 0: no such rule. */
+  readonly keepDuration: number;
+  readonly space: GCSpace;
+}
+
+const DAY = 86400e3;
+const NO_SPACE: GCSpace = { reservedSpace: 0, maxUsedSpace: 0, minFreeSpace: 0 };
+
+/**
+ * buildkitd's four default rules (cmd/buildkitd/config/gcpolicy.go):
+ *   1. easily re-made data (local sources, cache mounts, git checkouts) unused for 48h, while
+ *      the cache is over 512MB;
+ *   2. anything unused for 60 days, down to the limit;
+ *   3. results (not internal ones), least recently used first, down to the limit;
+ *   4. then internal data too, down to the limit.
+ */
+export function defaultGCRules(space: GCSpace): GCRule[] {
+  return [
+    { all: false, filters: ["type==source.local", "type==exec.cachemount", "type==source.git.checkout"], keepDuration: 2 * DAY, space: { ...NO_SPACE, maxUsedSpace: 512e6 } },
+    { all: false, filters: [], keepDuration: 60 * DAY, space },
+    { all: false, filters: [], keepDuration: 0, space },
+    { all: true, filters: [], keepDuration: 0, space },
+  ];
 }

@@ -71,6 +71,21 @@ export function formatSize(bytes: number): string {
   return i === 0 ? `${value}B` : `${value.toFixed(2)}${units[i]}`;
 }
 
+/**
+ * %g of tonistiigi/units.Bytes, as buildctl prints GC limits: decimal units, the shortest
+ * figure that is exact ("512MB", "26.5GB"); whole bytes under 1kB ("512B").
+ */
+export function formatBytesG(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+  let base = 1;
+  let i = 0;
+  while (i < units.length - 1 && Math.abs(bytes) >= base * 1000) {
+    base *= 1000;
+    i++;
+  }
+  return `${i === 0 ? bytes : bytes / base}${units[i]}`;
+}
+
 const SPANS: readonly (readonly [string, number])[] = [
   ["year", 365 * 86400e3],
   ["month", 30 * 86400e3],

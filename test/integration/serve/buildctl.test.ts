@@ -42,6 +42,19 @@ describe.if(run)("buildkit serve driven by buildctl v0.11.6", () => {
     expect(r.stdout.toString()).toMatch(/^standalone-\S+\s+linux\/\w+/m);
   });
 
+  test("debug workers -v shows BuildKit's labels and the GC rules the daemon applies", async () => {
+    const r = await h.buildctl(["debug", "workers", "-v"]);
+    expect(r.code).toBe(0);
+    const out = r.stdout.toString();
+    for (const [k, v] of [["executor", "oci"], ["snapshotter", "overlayfs"], ["network", "host"], ["oci.process-mode", "sandbox"], ["selinux.enabled", "false"]]) {
+      expect(out).toMatch(new RegExp(`org\\.mobyproject\\.buildkit\\.worker\\.${k.replace(".", "\\.")}:\\s+${v}\\n`));
+    }
+    // buildkitd's four default rules; v0.11's buildctl shows field 3 (reservedSpace) as Keep Bytes.
+    expect(out).toMatch(/GC Policy rule#0:\n\tAll:\s+false\n\tFilters:\s+type==source\.local type==exec\.cachemount type==source\.git\.checkout\n\tKeep Duration:\s+48h0m0s\n/);
+    expect(out).toMatch(/GC Policy rule#1:\n\tAll:\s+false\n\tKeep Duration:\s+1440h0m0s\n\tKeep Bytes:\s+\d+(\.\d+)?[kMGT]?B\n/);
+    expect(out).toMatch(/GC Policy rule#3:\n\tAll:\s+true\n\tKeep Bytes:\s+\d+(\.\d+)?[kMGT]?B\n/);
+  });
+
   test("build with a local source and a local output", async () => {
     const out = h.temp("out");
     const r = await h.buildctl(["build", "--progress", "plain", "--local", `rootfs=${h.rootfs}`, "--output", `type=local,dest=${out}`], { stdin: def(script("echo from-the-step; echo hi > /out/hello")) });
