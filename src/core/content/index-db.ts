@@ -80,6 +80,20 @@ export class ContentIndex {
     return { digest: row.digest as Digest, diffID: row.diff_id as Digest, size: row.size, empty: row.empty !== 0 };
   }
 
+  /**
+   * The snapshot's first recorded blob (the layer it was pulled from, or its first export's):
+   * what BuildKit calls the ref's blob, reused by exports that do not force a compression.
+   */
+  firstLayer(snapshot: string): (LayerKey & LayerRecord) | undefined {
+    const row = this.#db
+      .query<LayerRow & { compression: string; level: number }, [string]>(
+        "SELECT compression, level, digest, diff_id, size, empty FROM layers WHERE snapshot = ? ORDER BY created, rowid LIMIT 1",
+      )
+      .get(snapshot);
+    if (!row) return undefined;
+    return { snapshot, compression: row.compression as Compression, level: row.level, digest: row.digest as Digest, diffID: row.diff_id as Digest, size: row.size, empty: row.empty !== 0 };
+  }
+
   /** Counts a reuse of a recorded layer. */
   hit(key: LayerKey): void {
     this.#db.run("UPDATE layers SET hits = hits + 1 WHERE snapshot = ? AND compression = ? AND level = ?", [key.snapshot, key.compression, key.level]);

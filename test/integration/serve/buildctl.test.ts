@@ -46,7 +46,8 @@ describe.if(run)("buildkit serve driven by buildctl v0.11.6", () => {
     const r = await h.buildctl(["debug", "workers", "-v"]);
     expect(r.code).toBe(0);
     const out = r.stdout.toString();
-    for (const [k, v] of [["executor", "oci"], ["snapshotter", "overlayfs"], ["network", "host"], ["oci.process-mode", "sandbox"], ["selinux.enabled", "false"]]) {
+    const labels: [string, string][] = [["executor", "oci"], ["snapshotter", "overlayfs"], ["network", "host"], ["oci.process-mode", "sandbox"], ["selinux.enabled", "false"]];
+    for (const [k, v] of labels) {
       expect(out).toMatch(new RegExp(`org\\.mobyproject\\.buildkit\\.worker\\.${k.replace(".", "\\.")}:\\s+${v}\\n`));
     }
     // buildkitd's four default rules; v0.11's buildctl shows field 3 (reservedSpace) as Keep Bytes.

@@ -9,7 +9,7 @@ const layer = (n: number, empty = false): ChainLayer => ({
   snapshot: `s${n}`,
   createdBy: `vertex ${n}`,
   reused: false,
-  ...(empty ? {} : { blob: { digest: `sha256:b${n}` as Digest, diffID: `sha256:d${n}` as Digest, size: 1 } }),
+  ...(empty ? {} : { blob: { digest: `sha256:b${n}` as Digest, diffID: `sha256:d${n}` as Digest, size: 1, compression: "gzip" } }),
 });
 const T = "2024-01-02T03:04:05Z";
 

@@ -210,6 +210,5 @@ async function chainBlobs(ctx: CacheExportContext, snapshot: string, compression
   const { worker } = ctx;
   const result = { worker, snapshot, withMounted: <T>(fn: (dir: string) => Promise<T>) => withView(worker, snapshot, fn) };
   const chain = await resultLayers(result, { store: ctx.content, index: ctx.index }, { compression, signal: ctx.signal });
-  const mediaType = layerMediaType(compression);
-  return chain.flatMap((l) => (l.blob ? [{ blob: { mediaType, digest: l.blob.digest, size: l.blob.size } satisfies Descriptor, diffID: l.blob.diffID }] : []));
+  return chain.flatMap((l) => (l.blob ? [{ blob: { mediaType: layerMediaType(l.blob.compression), digest: l.blob.digest, size: l.blob.size } satisfies Descriptor, diffID: l.blob.diffID }] : []));
 }

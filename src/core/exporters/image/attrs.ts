@@ -1,8 +1,9 @@
 /**
  * The attributes every image-producing exporter (image, oci, docker) shares, validated before
  * the build: layer compression and level, media types, the creation time and the name.
- * `force-compression` is accepted for BuildKit compatibility and changes nothing here: layer
- * blobs are always made (or reused) in the compression asked for, never converted.
+ * As in BuildKit, the compression is that of the layers made now: a layer that already has a
+ * blob (a pulled base layer, an earlier export's) keeps it, unless `force-compression=true`
+ * (then it is converted, diffID unchanged).
  */
 import { invalidArgument } from "../../errors.ts";
 import type { Compression } from "../../image/compression.ts";
@@ -16,6 +17,8 @@ export interface ImageOptions {
   readonly compression: Compression;
   /** undefined: the compressor's default level. */
   readonly level?: number;
+  /** force-compression: existing layer blobs are converted to the compression too. */
+  readonly force: boolean;
   /** OCI media types (true) or Docker schema2 ones. */
   readonly oci: boolean;
   /** The creation time, seconds since the epoch; undefined: the time of the export. */
@@ -85,12 +88,12 @@ export function parseNames(type: string, value: string | undefined): ImageRef[] 
 export function parseImageOptions(type: string, attrs: Readonly<Record<string, string>>, defaults: { compression: Compression; oci: boolean }): ImageOptions {
   const compression = parseCompression(type, attrs.compression, defaults.compression);
   const level = parseLevel(type, compression, attrs["compression-level"]);
-  parseBool(type, "force-compression", attrs["force-compression"], false);
+  const force = parseBool(type, "force-compression", attrs["force-compression"], false);
   const explicitOci = attrs["oci-mediatypes"] === undefined ? undefined : parseBool(type, "oci-mediatypes", attrs["oci-mediatypes"], defaults.oci);
   if (compression === "zstd" && explicitOci === false) throw invalidArgument(`output type=${type}: compression=zstd needs oci-mediatypes=true`);
   const oci = compression === "zstd" ? true : (explicitOci ?? defaults.oci);
   const config = parseConfig(type, attrs["containerimage.config"]);
-  return { compression, level, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name), ...(config ? { config } : {}) };
+  return { compression, level, force, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name), ...(config ? { config } : {}) };
 }
 
 /** An image config JSON given as an attribute, as BuildKit's exporters take it: its `config` part. */

@@ -4,7 +4,7 @@
  */
 import { putBlob } from "../../content/blobs.ts";
 import type { Digest } from "../../digest.ts";
-import { layerMediaType } from "../../image/compression.ts";
+import { layerMediaType, type Compression } from "../../image/compression.ts";
 import type { Descriptor, ImageManifest } from "../../image/oci-types.ts";
 import { hostPlatform } from "../../llb/platform.ts";
 import type { BuildResult } from "../exporter.ts";
@@ -29,11 +29,12 @@ export interface BuiltImage {
 const encoder = new TextEncoder();
 
 export async function buildImage(result: BuildResult, ctx: LayerContext, opts: ImageOptions & { signal: AbortSignal }): Promise<BuiltImage> {
-  const chain = await resultLayers(result, ctx, { compression: opts.compression, level: opts.level, signal: opts.signal });
+  const chain = await resultLayers(result, ctx, { compression: opts.compression, level: opts.level, force: opts.force, signal: opts.signal });
   const types = mediaTypes(opts.oci);
-  const layerType = opts.oci ? layerMediaType(opts.compression) : DOCKER_LAYER_TYPES[opts.compression];
   const withBlobs = chain.filter((l): l is ChainLayer & { blob: NonNullable<ChainLayer["blob"]> } => l.blob !== undefined);
-  const layers: Descriptor[] = withBlobs.map((l) => ({ mediaType: layerType, digest: l.blob.digest, size: l.blob.size }));
+  // Each layer's own compression: a kept blob (a pulled base layer, say) may differ from the one asked for.
+  const layerType = (c: Compression) => (opts.oci ? layerMediaType(c) : DOCKER_LAYER_TYPES[c]);
+  const layers: Descriptor[] = withBlobs.map((l) => ({ mediaType: layerType(l.blob.compression), digest: l.blob.digest, size: l.blob.size }));
   const platform = result.worker?.platforms[0] ?? hostPlatform();
   const created = rfc3339(opts.epoch === undefined ? Date.now() : opts.epoch * 1000);
   const frontendConfig = result.metadata?.[IMAGE_CONFIG_KEY];

@@ -3,8 +3,8 @@
  * image archive (image-archive.ts). The image is made in the worker's content store as for
  * type=image (so a later export of the same result reuses its layers), then the archive is
  * streamed from there: to FILE under a temporary name renamed when complete, or to stdout.
- * Defaults: oci gzip layers with OCI media types; docker uncompressed layers with Docker
- * media types, as `docker save` writes them.
+ * Defaults, as BuildKit's: gzip layers for both, with OCI media types for oci and Docker
+ * schema2 ones for docker.
  */
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
@@ -31,7 +31,7 @@ export interface ArchiveExporterOptions {
 
 const DEFAULTS = {
   oci: { compression: "gzip", oci: true },
-  docker: { compression: "uncompressed", oci: false },
+  docker: { compression: "gzip", oci: false },
 } as const;
 
 export function createOciExporter(opts: ArchiveExporterOptions = {}): Exporter {
