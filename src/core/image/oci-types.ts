@@ -78,6 +78,9 @@ export interface HistoryEntry {
   readonly empty_layer?: boolean;
 }
 
+/** The image config key where BuildKit keeps an image's inline build cache (a base64 string). */
+export const INLINE_CACHE_KEY = "moby.buildkit.cache.v0";
+
 export interface ImageConfig {
   readonly created?: string;
   readonly author?: string;
@@ -89,4 +92,5 @@ export interface ImageConfig {
   readonly config?: ContainerConfig;
   readonly rootfs: { readonly type: "layers"; readonly diff_ids: readonly Digest[] };
   readonly history?: readonly HistoryEntry[];
+  readonly [INLINE_CACHE_KEY]?: string;
 }

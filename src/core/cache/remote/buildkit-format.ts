@@ -103,7 +103,7 @@ export function parseCacheIndex(bytes: Uint8Array, what: string): { config: Desc
       if (typeof diffID === "string" && isDigest(diffID)) blobs.set(d.digest, { blob: desc, diffID });
     }
   }
-  if (config === undefined) throw bad(what, `no ${CACHE_CONFIG_MEDIA_TYPE} in the index (an inline cache is not supported)`);
+  if (config === undefined) throw bad(what, `no ${CACHE_CONFIG_MEDIA_TYPE} in the index (an image's inline cache is imported with type=registry,ref=IMAGE)`);
   return { config, blobs };
 }
 
@@ -130,15 +130,20 @@ export function parseCacheConfigV0(bytes: Uint8Array, what: string): BkConfig {
       seen.add(j);
     }
   }
+  return { layers, records: parseRecords(rawRecords, layers.length, what) };
+}
+
+/** BuildKit's `records` array: results and chains index `layerCount` layers, links index records. */
+export function parseRecords(rawRecords: readonly unknown[], layerCount: number, what: string): BkRecord[] {
   const records = rawRecords.map((r): BkRecord => {
     if (!isObject(r) || typeof r.digest !== "string") throw bad(what, "a record has no digest");
     const results = (Array.isArray(r.layers) ? (r.layers as unknown[]) : []).map((x) => {
-      if (!isObject(x) || !isIndex(x.layer, layers.length)) throw bad(what, `record ${r.digest}: invalid layer index`);
+      if (!isObject(x) || !isIndex(x.layer, layerCount)) throw bad(what, `record ${r.digest}: invalid layer index`);
       return x.layer;
     });
     const chains = (Array.isArray(r.chains) ? (r.chains as unknown[]) : []).map((c) => {
       const list = isObject(c) && Array.isArray(c.layers) ? (c.layers as unknown[]) : [];
-      if (!list.every((i) => isIndex(i, layers.length))) throw bad(what, `record ${r.digest}: invalid chain`);
+      if (!list.every((i) => isIndex(i, layerCount))) throw bad(what, `record ${r.digest}: invalid chain`);
       return list as number[];
     });
     const inputs = (Array.isArray(r.inputs) ? (r.inputs as unknown[]) : []).map((links) =>
@@ -149,7 +154,7 @@ export function parseCacheConfigV0(bytes: Uint8Array, what: string): BkConfig {
     );
     return { digest: r.digest, results, chains, inputs };
   });
-  return { layers, records };
+  return records;
 }
 
 // ---- writing ----
@@ -184,11 +189,13 @@ export function encodeBuildkitCache(config: BkConfig, blobs: ReadonlyMap<Digest,
   };
 }
 
-const recordJSON =
+/** One record as Go marshals v1.CacheRecord (fields in struct order, omitempty applied). */
+export const recordJSON =
   (createdAt: string) =>
   (r: BkRecord): string =>
     goObject([
       ["layers", r.results.length ? `[${r.results.map((i) => goObject([["layer", String(i)], ["createdAt", goString(createdAt)]])).join(",")}]` : undefined],
+      ["chains", r.chains.length ? `[${r.chains.map((c) => goObject([["layers", `[${c.join(",")}]`], ["createdAt", goString(createdAt)]])).join(",")}]` : undefined],
       ["digest", goString(r.digest)],
       ["inputs", r.inputs.length ? `[${r.inputs.map((links) => `[${links.map((l) => goObject([["selector", omitString(l.selector)], ["link", String(l.link)]])).join(",")}]`).join(",")}]` : undefined],
     ]);
