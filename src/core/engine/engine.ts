@@ -9,7 +9,8 @@ import { createCacheMounts } from "../cache/cache-mounts.ts";
 import { gcDue, gcWaitMs } from "../cache/gc-due.ts";
 import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
-import { exportCaches, importCaches, type CacheExportSpec, type CacheImportSpec } from "../cache/remote/index.ts";
+import { exportCaches, importCaches, inlineCache, type CacheExportSpec, type CacheImportSpec, type StoredCacheExportSpec } from "../cache/remote/index.ts";
+import { withTask } from "../cache/remote/progress.ts";
 import type { UsageRecord } from "../cache/usage.ts";
 import { BuildkitError } from "../errors.ts";
 import type { BuildResult, ExporterInstance } from "../exporters/exporter.ts";
@@ -218,19 +219,37 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   async function exportResult(solved: SolvedResult | undefined, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {
     const response: Record<string, string> = {};
     const snapshot = solved?.ref?.id;
+    const cacheContext = (s: SolvedResult) => Object.assign(cacheDeps(ctx), { def: s.def, vertices: s.vertices, result: snapshot });
+    const exports = request.cacheExports ?? [];
+    const stored = exports.filter((s): s is StoredCacheExportSpec => s.type !== "inline");
+    // type=inline: image-making exporters ask for the records that fit their layers (BuildKit's
+    // inline cache exporter); any other exporter never asks, and the request is ignored.
+    let inlineAsked = false;
+    const inline: Pick<BuildResult, "inlineCache"> =
+      solved && exports.some((s) => s.type === "inline")
+        ? {
+            inlineCache: (layers, opts) => {
+              inlineAsked = true;
+              return inlineCache(cacheContext(solved), layers, opts);
+            },
+          }
+        : {};
     const result: BuildResult = {
       withMounted: (fn) => withResult(solved?.ref, fn),
       worker,
       snapshot,
       describe: (id) => state.store.get(id)?.description || undefined,
       metadata: request.metadata,
+      ...inline,
     };
     // The export step follows the result's vertex, so a trace's critical path runs through it.
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
-    if (solved && (request.cacheExports?.length ?? 0) > 0) {
-      Object.assign(response, await exportCaches(request.cacheExports ?? [], Object.assign(cacheDeps(ctx), { def: solved.def, vertices: solved.vertices, result: snapshot })));
+    if (inline.inlineCache && !inlineAsked) {
+      // BuildKit ignores an inline cache export without an image exporter, silently; we say so.
+      await withTask(ctx.progress, "exporting inline cache", async (task) => task.warn("type=inline: no image, oci or docker output to embed the cache in; nothing exported"));
     }
+    if (solved && stored.length > 0) Object.assign(response, await exportCaches(stored, cacheContext(solved)));
     return response;
   }
 

@@ -3,7 +3,15 @@
  * stream, an image. Attributes are validated before the solve starts (resolve), so a typo in
  * `--output` fails fast instead of after a long build.
  */
+import type { Digest } from "../digest.ts";
+import type { Compression } from "../image/compression.ts";
 import type { Worker } from "../worker/worker.ts";
+
+/** An image layer as the manifest lists it, with its diffID. */
+export interface ImageLayerRef {
+  readonly digest: Digest;
+  readonly diffID: Digest;
+}
 
 export interface BuildResult {
   /** Runs fn with the result's filesystem mounted read-only at a directory (empty for scratch). */
@@ -19,6 +27,12 @@ export interface BuildResult {
   describe?(snapshot: string): string | undefined;
   /** The frontend's result metadata: "containerimage.config" is the image config to export with. */
   readonly metadata?: Readonly<Record<string, Uint8Array>>;
+  /**
+   * With `--export-cache type=inline`: the build's cache records whose results are made of an
+   * image's layers (base first, in the compression the image uses), as the JSON bytes to embed
+   * in its config; undefined when none is. Image-making exporters call it; others ignore it.
+   */
+  inlineCache?(layers: readonly ImageLayerRef[], opts: { readonly compression: Compression; readonly level?: number }): Promise<Uint8Array | undefined>;
 }
 
 export interface ExporterInstance {

@@ -13,6 +13,12 @@ describe("--export-cache / --import-cache specs", () => {
     expect(parseCacheImportSpec("type=registry,ref=cache")).toEqual({ type: "registry", ref: "docker.io/library/cache:latest" });
   });
 
+  test("inline export: no place of its own; mode is read but the cache is always mode=min", () => {
+    expect(parseCacheExportSpec("type=inline")).toEqual({ type: "inline" });
+    expect(parseCacheExportSpec("type=inline,mode=max")).toEqual({ type: "inline" });
+    expect(cacheLocation(parseCacheExportSpec("type=inline"))).toBe("the image config");
+  });
+
   test("local import", () => {
     expect(parseCacheImportSpec("type=local,src=/c")).toEqual({ type: "local", src: "/c", tag: "latest" });
     expect(parseCacheImportSpec("type=local,src=/c,tag=v1")).toEqual({ type: "local", src: "/c", tag: "v1" });
@@ -22,14 +28,18 @@ describe("--export-cache / --import-cache specs", () => {
     const cases: [() => unknown, string][] = [
       [() => parseCacheExportSpec("local"), `--export-cache "local": "local" is not key=value`],
       [() => parseCacheExportSpec("type=local,dest=a,dest=b"), `--export-cache "type=local,dest=a,dest=b": dest given twice`],
-      [() => parseCacheExportSpec("dest=a"), `--export-cache "dest=a": type is required (type=local|registry)`],
-      [() => parseCacheExportSpec("type=gha"), `--export-cache "type=gha": unknown cache type "gha" (known: local, registry)`],
+      [() => parseCacheExportSpec("dest=a"), `--export-cache "dest=a": type is required (type=local|registry|inline)`],
+      [() => parseCacheExportSpec("type=gha"), `--export-cache "type=gha": unknown cache type "gha" (known: local, registry, inline)`],
       [() => parseCacheExportSpec("type=local"), `--export-cache "type=local": dest is required`],
       [() => parseCacheExportSpec("type=local,dest=a,mode=all"), `--export-cache "type=local,dest=a,mode=all": mode must be min or max, not "all"`],
       [() => parseCacheExportSpec("type=local,dest=a,compression=xz"), `--export-cache "type=local,dest=a,compression=xz": compression must be one of gzip, zstd, uncompressed, not "xz"`],
       [() => parseCacheExportSpec("type=local,dest=a,src=b"), `--export-cache "type=local,dest=a,src=b": unknown attribute src`],
       [() => parseCacheImportSpec("type=local,src=a,mode=max"), `--import-cache "type=local,src=a,mode=max": unknown attribute mode`],
       [() => parseCacheImportSpec("type=registry"), `--import-cache "type=registry": ref is required`],
+      [() => parseCacheImportSpec("type=gha"), `--import-cache "type=gha": unknown cache type "gha" (known: local, registry)`],
+      [() => parseCacheImportSpec("type=inline"), `--import-cache "type=inline": an inline cache is imported from its image with type=registry,ref=IMAGE`],
+      [() => parseCacheExportSpec("type=inline,ref=x"), `--export-cache "type=inline,ref=x": unknown attribute ref`],
+      [() => parseCacheExportSpec("type=inline,mode=all"), `--export-cache "type=inline,mode=all": mode must be min or max, not "all"`],
       [() => parseCacheImportSpec("type=registry,ref=a:b!"), `--import-cache "type=registry,ref=a:b!": invalid reference "a:b!": invalid tag`],
       [() => parseCacheImportSpec(`type=registry,ref=x/y@sha256:${"0".repeat(64)}`), `--import-cache "type=registry,ref=x/y@sha256:${"0".repeat(64)}": ref must name a tag, not a digest`],
     ];

@@ -37,7 +37,9 @@ import { withTask } from "./progress.ts";
 import type { CacheTask } from "./progress.ts";
 import { pushRegistryCache } from "./registry.ts";
 import { cacheLocation } from "./spec.ts";
-import type { CacheExportSpec, CacheMode } from "./spec.ts";
+import type { CacheMode, StoredCacheExportSpec } from "./spec.ts";
+import { encodeInlineRecords, inlineRecords } from "./inline-format.ts";
+import type { ImageLayerRef } from "./inline-format.ts";
 
 export interface CacheExportContext {
   readonly worker: Worker;
@@ -63,7 +65,7 @@ interface Candidate {
 }
 
 /** Exports the cache to each spec in turn; returns the manifest digest per location. */
-export async function exportCaches(specs: readonly CacheExportSpec[], ctx: CacheExportContext): Promise<Record<string, string>> {
+export async function exportCaches(specs: readonly StoredCacheExportSpec[], ctx: CacheExportContext): Promise<Record<string, string>> {
   const response: Record<string, string> = {};
   for (const spec of specs) {
     const where = cacheLocation(spec);
@@ -75,7 +77,7 @@ export async function exportCaches(specs: readonly CacheExportSpec[], ctx: Cache
   return response;
 }
 
-async function exportOne(spec: CacheExportSpec, ctx: CacheExportContext, task: CacheTask): Promise<string> {
+async function exportOne(spec: StoredCacheExportSpec, ctx: CacheExportContext, task: CacheTask): Promise<string> {
   const { config, blobs } = await collectCache(ctx, spec.mode, spec.compression);
   task.info(`${config.records.length} records, ${blobs.size} layers (mode=${spec.mode})`);
   const encoded = encodeBuildkitCache(config, blobs, new Date().toISOString());
@@ -85,8 +87,27 @@ async function exportOne(spec: CacheExportSpec, ctx: CacheExportContext, task: C
   return encoded.index.descriptor.digest;
 }
 
+/**
+ * BuildKit's inline cache for an image of the solve's result made of `image`'s layers: the
+ * mode=min records, with results as indexes into those layers (inline-format.ts), as JSON
+ * bytes; undefined when no result is made of them (BuildKit then writes no inline cache).
+ */
+export async function inlineCache(ctx: CacheExportContext, image: readonly ImageLayerRef[], layers: { readonly compression: Compression; readonly level?: number }): Promise<Uint8Array | undefined> {
+  return await withTask(ctx.progress, "preparing layers for inline cache", async (task) => {
+    const { config, blobs } = await collectCache(ctx, "min", layers.compression, layers.level);
+    const records = inlineRecords(config, blobs, image);
+    if (records === undefined) {
+      task.warn("no cache result is made of the image's layers; no inline cache");
+      return undefined;
+    }
+    const withResults = records.filter((r) => r.results.length + r.chains.length > 0).length;
+    task.info(`${records.length} records, ${withResults} with results in the image's ${image.length} layers`);
+    return encodeInlineRecords(records, new Date().toISOString());
+  });
+}
+
 /** BuildKit's cache config for mode: every vertex's records, results for the kept candidates. */
-export async function collectCache(ctx: CacheExportContext, mode: CacheMode, compression: Compression): Promise<{ config: BkConfig; blobs: Map<Digest, CacheLayer> }> {
+export async function collectCache(ctx: CacheExportContext, mode: CacheMode, compression: Compression, level?: number): Promise<{ config: BkConfig; blobs: Map<Digest, CacheLayer> }> {
   let candidates = await existing(ctx, candidatesOf(ctx));
   if (mode === "min") {
     const chain = new Set(ctx.result === undefined ? [] : await parentChain(ctx.worker, ctx.result));
@@ -113,7 +134,7 @@ export async function collectCache(ctx: CacheExportContext, mode: CacheMode, com
       // BuildKit drops a record with an input it cannot link (e.g. a session-bound source).
       if (inputs.some((links) => links.length === 0)) continue;
       const snapshot = withResult.get(`${v.digest} ${output}`);
-      const top = snapshot === undefined ? undefined : out.chain(await chainBlobs(ctx, snapshot, compression));
+      const top = snapshot === undefined ? undefined : out.chain(await chainBlobs(ctx, snapshot, compression, level));
       const results = top === undefined ? [] : [top];
       items.set(`${v.digest} ${output}`, cm.digests.map((d) => out.record({ digest: rootKey(d, output), results, chains: [], inputs })));
     }
@@ -206,9 +227,9 @@ async function parentChain(worker: Worker, name: string): Promise<string[]> {
 }
 
 /** The non-empty layers of snapshot's chain, base first. */
-async function chainBlobs(ctx: CacheExportContext, snapshot: string, compression: Compression): Promise<CacheLayer[]> {
+async function chainBlobs(ctx: CacheExportContext, snapshot: string, compression: Compression, level: number | undefined): Promise<CacheLayer[]> {
   const { worker } = ctx;
   const result = { worker, snapshot, withMounted: <T>(fn: (dir: string) => Promise<T>) => withView(worker, snapshot, fn) };
-  const chain = await resultLayers(result, { store: ctx.content, index: ctx.index }, { compression, signal: ctx.signal });
+  const chain = await resultLayers(result, { store: ctx.content, index: ctx.index }, { compression, level, signal: ctx.signal });
   return chain.flatMap((l) => (l.blob ? [{ blob: { mediaType: layerMediaType(l.blob.compression), digest: l.blob.digest, size: l.blob.size } satisfies Descriptor, diffID: l.blob.diffID }] : []));
 }

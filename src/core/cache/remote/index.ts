@@ -5,9 +5,11 @@
 import type { ResultRef } from "../../solver/op.ts";
 import type { CacheExportContext } from "./export.ts";
 import type { CacheImportDeps, CacheImports } from "./import.ts";
-import type { CacheExportSpec, CacheImportSpec } from "./spec.ts";
+import type { CacheImportSpec, StoredCacheExportSpec } from "./spec.ts";
+import type { ImageLayerRef } from "./inline-format.ts";
+import type { Compression } from "../../image/compression.ts";
 
-export type { CacheExportSpec, CacheImportSpec } from "./spec.ts";
+export type { CacheExportSpec, CacheImportSpec, StoredCacheExportSpec } from "./spec.ts";
 export type { CacheExportContext } from "./export.ts";
 export type { CacheImportDeps, CacheImports } from "./import.ts";
 
@@ -18,7 +20,12 @@ export async function importCaches(specs: readonly CacheImportSpec[], deps: Cach
 }
 
 /** Exports the solve's cache to each spec; returns the manifest digest per location. */
-export async function exportCaches(specs: readonly CacheExportSpec[], ctx: CacheExportContext): Promise<Record<string, string>> {
+export async function exportCaches(specs: readonly StoredCacheExportSpec[], ctx: CacheExportContext): Promise<Record<string, string>> {
   if (specs.length === 0) return {};
   return await (await import("./export.ts")).exportCaches(specs, ctx);
+}
+
+/** `--export-cache type=inline`: the records to embed in an image made of `image`'s layers (export.ts inlineCache). */
+export async function inlineCache(ctx: CacheExportContext, image: readonly ImageLayerRef[], layers: { readonly compression: Compression; readonly level?: number }): Promise<Uint8Array | undefined> {
+  return await (await import("./export.ts")).inlineCache(ctx, image, layers);
 }

@@ -1,8 +1,10 @@
 /**
  * `--export-cache` and `--import-cache` as buildctl spells them: comma-separated key=value
  * pairs with a type. Supported: `type=local,dest=DIR[,tag=T][,mode=min|max][,compression=…]`,
- * `type=registry,ref=HOST/REPO:TAG[,mode=…][,compression=…]`; imports `type=local,src=DIR[,tag=T]`
- * and `type=registry,ref=…`. Every mistake is a one-line InvalidArgument naming the flag.
+ * `type=registry,ref=HOST/REPO:TAG[,mode=…][,compression=…]` and `type=inline` (the cache goes
+ * into the exported image's config; always mode=min, the image's own compression, as BuildKit);
+ * imports `type=local,src=DIR[,tag=T]` and `type=registry,ref=…` (a cache, or an image with an
+ * inline cache). Every mistake is a one-line InvalidArgument naming the flag.
  */
 import { invalidArgument } from "../../errors.ts";
 import type { Compression } from "../../image/compression.ts";
@@ -12,11 +14,16 @@ export type CacheMode = "min" | "max";
 
 export type CacheExportSpec =
   | { readonly type: "local"; readonly dest: string; readonly tag: string; readonly mode: CacheMode; readonly compression: Compression }
-  | { readonly type: "registry"; readonly ref: string; readonly mode: CacheMode; readonly compression: Compression };
+  | { readonly type: "registry"; readonly ref: string; readonly mode: CacheMode; readonly compression: Compression }
+  | { readonly type: "inline" };
+
+/** The exports written to a place of their own (all but inline, which goes into an image). */
+export type StoredCacheExportSpec = Exclude<CacheExportSpec, { readonly type: "inline" }>;
 
 export type CacheImportSpec = { readonly type: "local"; readonly src: string; readonly tag: string } | { readonly type: "registry"; readonly ref: string };
 
-const TYPES = ["local", "registry"] as const;
+const TYPES = ["local", "registry", "inline"] as const;
+type CacheType = (typeof TYPES)[number];
 const COMPRESSIONS: readonly Compression[] = ["gzip", "zstd", "uncompressed"];
 export const DEFAULT_TAG = "latest";
 
@@ -34,11 +41,12 @@ function parsePairs(flag: string, spec: string): Attrs {
   return attrs;
 }
 
-function typeOf(flag: string, spec: string, attrs: Attrs): "local" | "registry" {
+function typeOf<T extends CacheType>(flag: string, spec: string, attrs: Attrs, known: readonly T[]): T {
   const type = attrs.type;
-  if (!type) throw invalidArgument(`${flag} "${spec}": type is required (type=local|registry)`);
-  if (!(TYPES as readonly string[]).includes(type)) throw invalidArgument(`${flag} "${spec}": unknown cache type "${type}" (known: ${TYPES.join(", ")})`);
-  return type as "local" | "registry";
+  if (!type) throw invalidArgument(`${flag} "${spec}": type is required (type=${known.join("|")})`);
+  const found = known.find((t) => t === type);
+  if (found === undefined) throw invalidArgument(`${flag} "${spec}": unknown cache type "${type}" (known: ${known.join(", ")})`);
+  return found;
 }
 
 function check(flag: string, spec: string, attrs: Attrs, known: readonly string[]): void {
@@ -80,7 +88,14 @@ function registryRef(flag: string, spec: string, attrs: Attrs): string {
 export function parseCacheExportSpec(spec: string): CacheExportSpec {
   const flag = "--export-cache";
   const attrs = parsePairs(flag, spec);
-  const type = typeOf(flag, spec, attrs);
+  const type = typeOf(flag, spec, attrs, TYPES);
+  if (type === "inline") {
+    // BuildKit's inline exporter takes no attributes: mode is read (and must be valid) but the
+    // inline cache is always mode=min, in the compression of the image it goes into.
+    check(flag, spec, attrs, ["mode"]);
+    modeOf(flag, spec, attrs);
+    return { type };
+  }
   if (type === "local") {
     check(flag, spec, attrs, ["dest", "tag", "mode", "compression"]);
     const dest = required(flag, spec, attrs, "dest");
@@ -93,7 +108,8 @@ export function parseCacheExportSpec(spec: string): CacheExportSpec {
 export function parseCacheImportSpec(spec: string): CacheImportSpec {
   const flag = "--import-cache";
   const attrs = parsePairs(flag, spec);
-  const type = typeOf(flag, spec, attrs);
+  if (attrs.type === "inline") throw invalidArgument(`${flag} "${spec}": an inline cache is imported from its image with type=registry,ref=IMAGE`);
+  const type = typeOf(flag, spec, attrs, ["local", "registry"]);
   if (type === "local") {
     check(flag, spec, attrs, ["src", "tag"]);
     return { type, src: required(flag, spec, attrs, "src"), tag: attrs.tag || DEFAULT_TAG };
@@ -105,5 +121,6 @@ export function parseCacheImportSpec(spec: string): CacheImportSpec {
 /** Where a spec points, for progress and messages. */
 export function cacheLocation(spec: CacheExportSpec | CacheImportSpec): string {
   if (spec.type === "registry") return spec.ref;
+  if (spec.type === "inline") return "the image config";
   return "dest" in spec ? spec.dest : spec.src;
 }

@@ -38,10 +38,13 @@ export async function buildImage(result: BuildResult, ctx: LayerContext, opts: I
   const platform = result.worker?.platforms[0] ?? hostPlatform();
   const created = rfc3339(opts.epoch === undefined ? Date.now() : opts.epoch * 1000);
   const frontendConfig = result.metadata?.[IMAGE_CONFIG_KEY];
+  // `--export-cache type=inline`: the build's records for these layers, in the config (base64, as Go writes []byte).
+  const inline = await result.inlineCache?.(withBlobs.map((l) => ({ digest: l.blob.digest, diffID: l.blob.diffID })), { compression: opts.compression, level: opts.level });
+  const inlineCache = inline === undefined ? {} : { inlineCache: Buffer.from(inline).toString("base64") };
   // A frontend's config is completed and written as BuildKit writes it; else our own default.
   const configText = frontendConfig
-    ? goJSON(patchImageConfig(frontendConfig, { layers: chain, created, epoch: opts.epoch === undefined ? undefined : rfc3339(opts.epoch * 1000) }))
-    : JSON.stringify(imageConfig({ platform, layers: chain, created, ...(opts.config ? { config: opts.config } : {}) }));
+    ? goJSON(patchImageConfig(frontendConfig, { layers: chain, created, epoch: opts.epoch === undefined ? undefined : rfc3339(opts.epoch * 1000), ...inlineCache }))
+    : JSON.stringify(imageConfig({ platform, layers: chain, created, ...(opts.config ? { config: opts.config } : {}), ...inlineCache }));
   const config = await putBlob(ctx.store, types.config, encoder.encode(configText));
   const manifestJson: ImageManifest = { schemaVersion: 2, mediaType: types.manifest, config, layers };
   const manifest = await putBlob(ctx.store, types.manifest, encoder.encode(JSON.stringify(manifestJson)));

@@ -4,7 +4,7 @@
  * per snapshot of the chain (empty diffs marked empty_layer).
  */
 import type { Digest } from "../../digest.ts";
-import { MediaType } from "../../image/oci-types.ts";
+import { INLINE_CACHE_KEY, MediaType } from "../../image/oci-types.ts";
 import type { ContainerConfig, HistoryEntry, ImageConfig } from "../../image/oci-types.ts";
 import type { Platform } from "../../llb/platform.ts";
 import type { ChainLayer } from "../../image/image-layers.ts";
@@ -22,7 +22,8 @@ export function rfc3339(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.000Z$/, "Z");
 }
 
-export function imageConfig(p: { platform: Platform; layers: readonly ChainLayer[]; created: string; config?: ContainerConfig }): ImageConfig {
+/** `inlineCache`: the base64 inline cache (BuildKit's `moby.buildkit.cache.v0`), when exported. */
+export function imageConfig(p: { platform: Platform; layers: readonly ChainLayer[]; created: string; config?: ContainerConfig; inlineCache?: string }): ImageConfig {
   const diffIDs: Digest[] = [];
   const history: HistoryEntry[] = [];
   for (const layer of p.layers) {
@@ -38,6 +39,7 @@ export function imageConfig(p: { platform: Platform; layers: readonly ChainLayer
     config: { Env: [DEFAULT_PATH_ENV], WorkingDir: "/", ...p.config },
     rootfs: { type: "layers", diff_ids: diffIDs },
     history,
+    ...(p.inlineCache === undefined ? {} : { [INLINE_CACHE_KEY]: p.inlineCache }),
   };
 }
 

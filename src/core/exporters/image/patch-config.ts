@@ -8,6 +8,7 @@
  */
 import type { Digest } from "../../digest.ts";
 import { invalidArgument } from "../../errors.ts";
+import { INLINE_CACHE_KEY } from "../../image/oci-types.ts";
 import type { HistoryEntry } from "../../image/oci-types.ts";
 import type { ChainLayer } from "../../image/image-layers.ts";
 
@@ -22,6 +23,8 @@ export interface PatchParams {
   readonly created: string;
   /** SOURCE_DATE_EPOCH as RFC 3339: later times are clamped to it. */
   readonly epoch?: string;
+  /** The inline cache (base64 of its records' JSON), written under INLINE_CACHE_KEY. */
+  readonly inlineCache?: string;
 }
 
 export function patchImageConfig(raw: Uint8Array, p: PatchParams): Record<string, unknown> {
@@ -39,6 +42,7 @@ export function patchImageConfig(raw: Uint8Array, p: PatchParams): Record<string
   const out: Record<string, unknown> = { ...config, rootfs: { type: "layers", diff_ids: diffIDs }, history: history.map(goHistory) };
   if (typeof out.created === "string" && p.epoch !== undefined && later(out.created, p.epoch)) out.created = p.epoch;
   if (out.created === undefined) out.created = history.findLast((h) => h.created !== undefined)?.created ?? null;
+  if (p.inlineCache !== undefined) out[INLINE_CACHE_KEY] = p.inlineCache;
   return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
 }
 
