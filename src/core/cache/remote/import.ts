@@ -80,22 +80,20 @@ export interface CacheImports {
 /** Reads every import spec (warnings for those that cannot be read). */
 export async function importCaches(specs: readonly CacheImportSpec[], deps: CacheImportDeps): Promise<CacheImports> {
   const caches: LoadedCache[] = [];
-  for (const spec of specs) {
-    const loaded = await readOne(spec, deps);
-    if (loaded) caches.push(loaded);
-  }
+  for (const spec of specs) caches.push(...(await readOne(spec, deps)));
   return new Imports(caches, deps);
 }
 
-async function readOne(spec: CacheImportSpec, deps: CacheImportDeps): Promise<LoadedCache | undefined> {
+/** The caches one spec names (a registry image may carry one inline cache per platform, or none). */
+async function readOne(spec: CacheImportSpec, deps: CacheImportDeps): Promise<LoadedCache[]> {
   return await withTask(deps.progress, `importing cache manifest from ${cacheLocation(spec)}`, async (task) => {
     try {
-      if (spec.type === "local") return await readLocalCache(spec.src, spec.tag);
-      return await readRegistryCache(spec.ref, { registry: deps.registry, content: deps.content, index: deps.index, signal: deps.signal });
+      if (spec.type === "local") return [await readLocalCache(spec.src, spec.tag)];
+      return await readRegistryCache(spec.ref, { registry: deps.registry, content: deps.content, index: deps.index, signal: deps.signal }, task);
     } catch (err) {
       if (deps.signal.aborted || (err instanceof BuildkitError && err.code === "Canceled")) throw err;
       task.warn(`importing cache from ${cacheLocation(spec)}: ${err instanceof Error ? err.message : String(err)}`);
-      return undefined;
+      return [];
     }
   });
 }

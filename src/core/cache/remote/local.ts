@@ -19,7 +19,7 @@ import { verifyingStream } from "../../registry/verify-stream.ts";
 import { parseCacheConfig, parseCacheManifest } from "./format.ts";
 import type { EncodedBuildkitCache } from "./buildkit-format.ts";
 import { parseCacheConfigV0, parseCacheIndex } from "./buildkit-format.ts";
-import { isCacheIndex } from "./source.ts";
+import { isIndex } from "./source.ts";
 import type { BlobSource, LoadedCache } from "./source.ts";
 
 const REF_NAME = "org.opencontainers.image.ref.name";
@@ -125,7 +125,8 @@ export async function readLocalCache(src: string, tag: string): Promise<LoadedCa
       return verifyingStream(file.stream(), desc);
     },
   };
-  if (isCacheIndex(top)) {
+  // An index without a cache config fails here, named: an image's inline cache is read from a registry only.
+  if (isIndex(top)) {
     const index = parseCacheIndex(top, src);
     const config = parseCacheConfigV0(await readSmallBlob(src, index.config, "cache config"), src);
     return { name: src, buildkit: { config, blobs: index.blobs }, source };

@@ -17,7 +17,8 @@ import type { EncodedBuildkitCache } from "./buildkit-format.ts";
 import type { CacheTask } from "./progress.ts";
 import { isCacheIndex } from "./source.ts";
 import type { LoadedCache } from "./source.ts";
-import { parseCacheConfigV0, parseCacheIndex } from "./buildkit-format.ts";
+import { CACHE_CONFIG_MEDIA_TYPE, parseCacheConfigV0, parseCacheIndex } from "./buildkit-format.ts";
+import { readInlineCaches } from "./inline-import.ts";
 import type { Digest } from "../../digest.ts";
 import { BuildkitError } from "../../errors.ts";
 import { readAll } from "../../registry/verify-stream.ts";
@@ -52,7 +53,12 @@ export async function pushRegistryCache(ref: string, encoded: EncodedBuildkitCac
   await client.pushManifest(repo, repo.tag, m.descriptor.mediaType, m.bytes, deps.signal);
 }
 
-export async function readRegistryCache(ref: string, deps: RegistryCacheDeps): Promise<LoadedCache> {
+/**
+ * The caches at ref, told apart as BuildKit's importer does: an index listing a cache config is
+ * a cache; an image manifest whose config is a cache config is our earlier format; any other
+ * image or image index may carry inline caches (none: nothing imported).
+ */
+export async function readRegistryCache(ref: string, deps: RegistryCacheDeps, task: CacheTask): Promise<LoadedCache[]> {
   const client = await deps.registry();
   const repo = repositoryOf(ref);
   const source = {
@@ -60,13 +66,28 @@ export async function readRegistryCache(ref: string, deps: RegistryCacheDeps): P
     fetched: (digest: Digest) => deps.index.addSource(digest, repo),
   };
   const top = await client.fetchManifest(repo, repo.tag, deps.signal);
-  if (isCacheIndex(top.bytes)) {
+  const kind = topKind(top.bytes);
+  if (kind === "cache-index") {
     const index = parseCacheIndex(top.bytes, ref);
     if (index.config.size > MAX_CONFIG) throw new BuildkitError("InvalidArgument", `reading cache ${ref}: config larger than ${MAX_CONFIG} bytes`);
     const bytes = await readAll(await client.fetchBlob(repo, index.config, deps.signal), MAX_CONFIG, `cache config ${index.config.digest}`);
-    return { name: ref, buildkit: { config: parseCacheConfigV0(bytes, ref), blobs: index.blobs }, source };
+    return [{ name: ref, buildkit: { config: parseCacheConfigV0(bytes, ref), blobs: index.blobs }, source }];
   }
-  // Our earlier format: one image manifest whose config lists records by our own keys.
-  const resolved = await client.resolve(ref, hostPlatform(), deps.signal);
-  return { name: ref, legacy: parseCacheConfig(resolved.manifest, resolved.configBytes, ref), source };
+  if (kind === "legacy") {
+    // Our earlier format: one image manifest whose config lists records by our own keys.
+    const resolved = await client.resolve(ref, hostPlatform(), deps.signal);
+    return [{ name: ref, legacy: parseCacheConfig(resolved.manifest, resolved.configBytes, ref), source }];
+  }
+  return await readInlineCaches(top.bytes, { client, repo, name: ref, source, signal: deps.signal, task });
+}
+
+/** What the manifest at a cache ref is (bytes that are not JSON are left to the image path's errors). */
+function topKind(bytes: Uint8Array): "cache-index" | "legacy" | "image" {
+  if (isCacheIndex(bytes)) return "cache-index";
+  try {
+    const json = JSON.parse(new TextDecoder().decode(bytes)) as { config?: { mediaType?: unknown } };
+    return json.config?.mediaType === CACHE_CONFIG_MEDIA_TYPE ? "legacy" : "image";
+  } catch {
+    return "image";
+  }
 }

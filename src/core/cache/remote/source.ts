@@ -2,6 +2,7 @@
 import type { Digest } from "../../digest.ts";
 import type { Descriptor } from "../../image/oci-types.ts";
 import type { BuildkitCache } from "./buildkit-format.ts";
+import { CACHE_CONFIG_MEDIA_TYPE } from "./buildkit-format.ts";
 import type { CacheDocument } from "./format.ts";
 
 export interface BlobSource {
@@ -20,12 +21,24 @@ interface Loaded {
 /** BuildKit's format, or our earlier one (read for migration only: records keyed by our keys). */
 export type LoadedCache = (Loaded & { readonly buildkit: BuildkitCache }) | (Loaded & { readonly legacy: CacheDocument });
 
-/** What a cache's top-level blob is: BuildKit's index, or our earlier single manifest. */
+/**
+ * Whether a top-level blob is BuildKit's cache index: an index listing a cache config (an
+ * image index lists none: its images may carry inline caches).
+ */
 export function isCacheIndex(bytes: Uint8Array): boolean {
+  return manifestList(bytes)?.some((m) => typeof m === "object" && m !== null && (m as { mediaType?: unknown }).mediaType === CACHE_CONFIG_MEDIA_TYPE) ?? false;
+}
+
+/** Whether a top-level blob is an index (of a cache or of images): it lists manifests. */
+export function isIndex(bytes: Uint8Array): boolean {
+  return manifestList(bytes) !== undefined;
+}
+
+function manifestList(bytes: Uint8Array): unknown[] | undefined {
   try {
     const json = JSON.parse(new TextDecoder().decode(bytes)) as { manifests?: unknown };
-    return Array.isArray(json.manifests);
+    return Array.isArray(json.manifests) ? json.manifests : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
