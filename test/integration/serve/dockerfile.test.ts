@@ -65,6 +65,21 @@ describe.if(run)("buildctl --frontend dockerfile.v0 against buildkit serve", () 
     expect(config.config.Cmd).toEqual(["cat", "listing"]);
   });
 
+  test("--export-cache type=inline through the Control API: the OCI tarball's config carries the inline cache", async () => {
+    const file = join(h.temp("oci-inline"), "image.tar");
+    const r = await h.buildctl(args("--output", `type=oci,dest=${file}`, "--export-cache", "type=inline"));
+    expect(r.code).toBe(0);
+    const dir = h.temp("untar-inline");
+    expect(Bun.spawnSync(["tar", "-xf", file, "-C", dir]).exitCode).toBe(0);
+    const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as { manifests: { digest: string }[] };
+    const blob = (d: string) => readFileSync(join(dir, "blobs/sha256", d.slice(7)), "utf8");
+    const manifest = JSON.parse(blob(index.manifests[0]!.digest)) as { config: { digest: string }; layers: unknown[] };
+    const config = JSON.parse(blob(manifest.config.digest)) as Record<string, unknown>;
+    const records = JSON.parse(Buffer.from(String(config["moby.buildkit.cache.v0"]), "base64").toString("utf8")) as { layers?: { layer: number }[] }[];
+    // The final step's result is the whole image.
+    expect(records.flatMap((rec) => (rec.layers ?? []).map((l) => l.layer))).toContain(manifest.layers.length - 1);
+  });
+
   test("our client asks the daemon for the frontend too (build --addr --frontend)", async () => {
     const out = h.temp("ours");
     const p = Bun.spawn(
