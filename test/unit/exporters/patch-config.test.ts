@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { Digest } from "../../../src/core/digest.ts";
 import type { ChainLayer } from "../../../src/core/image/image-layers.ts";
 import { patchImageConfig } from "../../../src/core/exporters/image/patch-config.ts";
+import { imageConfig } from "../../../src/core/exporters/image/image-config.ts";
 
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const layer = (n: number, empty = false): ChainLayer => ({
@@ -54,6 +55,18 @@ describe("patchImageConfig", () => {
     const out = patchImageConfig(enc(cfg), { layers: [layer(0)], created: T, epoch: "2000-01-01T00:00:00Z" });
     expect(out.created).toBe("2000-01-01T00:00:00Z");
     expect(out.history).toEqual([{ created: "2000-01-01T00:00:00Z", created_by: "x" }]);
+  });
+
+  test("an inline cache goes under moby.buildkit.cache.v0, in Go's key order; none, no key", () => {
+    const cfg = { architecture: "amd64", os: "linux", rootfs: { type: "layers", diff_ids: null } };
+    const out = patchImageConfig(enc(cfg), { layers: [layer(0)], created: T, inlineCache: "W10=" });
+    expect(Object.keys(out)).toEqual(["architecture", "created", "history", "moby.buildkit.cache.v0", "os", "rootfs"]);
+    expect(out["moby.buildkit.cache.v0"]).toBe("W10=");
+    expect(Object.keys(patchImageConfig(enc(cfg), { layers: [layer(0)], created: T }))).not.toContain("moby.buildkit.cache.v0");
+    // Our default config (no frontend config) carries it too.
+    const platform = { os: "linux", architecture: "amd64" };
+    expect(imageConfig({ platform, layers: [layer(0)], created: T, inlineCache: "W10=" })["moby.buildkit.cache.v0"]).toBe("W10=");
+    expect(Object.keys(imageConfig({ platform, layers: [layer(0)], created: T }))).not.toContain("moby.buildkit.cache.v0");
   });
 
   test("a config that is not JSON is an InvalidArgument error", () => {
