@@ -4,7 +4,7 @@
  * `--output` fails fast instead of after a long build.
  */
 import type { Digest } from "../digest.ts";
-import type { Compression } from "../image/compression.ts";
+import type { LayerChoice } from "../image/image-layers.ts";
 import type { Worker } from "../worker/worker.ts";
 
 /** An image layer as the manifest lists it, with its diffID. */
@@ -29,10 +29,10 @@ export interface BuildResult {
   readonly metadata?: Readonly<Record<string, Uint8Array>>;
   /**
    * With `--export-cache type=inline`: the build's cache records whose results are made of an
-   * image's layers (base first, in the compression the image uses), as the JSON bytes to embed
+   * image's layers (base first, made as the image's are), as the JSON bytes to embed
    * in its config; undefined when none is. Image-making exporters call it; others ignore it.
    */
-  inlineCache?(layers: readonly ImageLayerRef[], opts: { readonly compression: Compression; readonly level?: number }): Promise<Uint8Array | undefined>;
+  inlineCache?(layers: readonly ImageLayerRef[], opts: LayerChoice): Promise<Uint8Array | undefined>;
 }
 
 export interface ExporterInstance {

@@ -37,6 +37,9 @@ export interface LayerOptions {
   readonly signal: AbortSignal;
 }
 
+/** How an export wants its layers: what image and inline cache exports agree on. */
+export type LayerChoice = Pick<LayerOptions, "compression" | "level" | "force">;
+
 export interface ChainLayer {
   readonly snapshot: string;
   /** The vertex that made the snapshot, else "buildkit-ts". */

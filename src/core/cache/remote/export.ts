@@ -15,7 +15,7 @@ import type { ContentStore } from "../../worker/content-store.ts";
 import type { Digest } from "../../digest.ts";
 import { withContext } from "../../errors.ts";
 import { resultLayers } from "../../image/image-layers.ts";
-import type { Compression } from "../../image/compression.ts";
+import type { LayerChoice } from "../../image/image-layers.ts";
 import { layerMediaType } from "../../image/compression.ts";
 import type { Descriptor } from "../../image/oci-types.ts";
 import type { LoadedDefinition } from "../../llb/definition.ts";
@@ -78,7 +78,7 @@ export async function exportCaches(specs: readonly StoredCacheExportSpec[], ctx:
 }
 
 async function exportOne(spec: StoredCacheExportSpec, ctx: CacheExportContext, task: CacheTask): Promise<string> {
-  const { config, blobs } = await collectCache(ctx, spec.mode, spec.compression);
+  const { config, blobs } = await collectCache(ctx, spec.mode, { compression: spec.compression });
   task.info(`${config.records.length} records, ${blobs.size} layers (mode=${spec.mode})`);
   const encoded = encodeBuildkitCache(config, blobs, new Date().toISOString());
   const layers = [...blobs.values()].map((l) => l.blob);
@@ -92,9 +92,9 @@ async function exportOne(spec: StoredCacheExportSpec, ctx: CacheExportContext, t
  * mode=min records, with results as indexes into those layers (inline-format.ts), as JSON
  * bytes; undefined when no result is made of them (BuildKit then writes no inline cache).
  */
-export async function inlineCache(ctx: CacheExportContext, image: readonly ImageLayerRef[], layers: { readonly compression: Compression; readonly level?: number }): Promise<Uint8Array | undefined> {
+export async function inlineCache(ctx: CacheExportContext, image: readonly ImageLayerRef[], layers: LayerChoice): Promise<Uint8Array | undefined> {
   return await withTask(ctx.progress, "preparing layers for inline cache", async (task) => {
-    const { config, blobs } = await collectCache(ctx, "min", layers.compression, layers.level);
+    const { config, blobs } = await collectCache(ctx, "min", layers);
     const records = inlineRecords(config, blobs, image);
     if (records === undefined) {
       task.warn("no cache result is made of the image's layers; no inline cache");
@@ -107,7 +107,7 @@ export async function inlineCache(ctx: CacheExportContext, image: readonly Image
 }
 
 /** BuildKit's cache config for mode: every vertex's records, results for the kept candidates. */
-export async function collectCache(ctx: CacheExportContext, mode: CacheMode, compression: Compression, level?: number): Promise<{ config: BkConfig; blobs: Map<Digest, CacheLayer> }> {
+export async function collectCache(ctx: CacheExportContext, mode: CacheMode, layers: LayerChoice): Promise<{ config: BkConfig; blobs: Map<Digest, CacheLayer> }> {
   let candidates = await existing(ctx, candidatesOf(ctx));
   if (mode === "min") {
     const chain = new Set(ctx.result === undefined ? [] : await parentChain(ctx.worker, ctx.result));
@@ -134,7 +134,7 @@ export async function collectCache(ctx: CacheExportContext, mode: CacheMode, com
       // BuildKit drops a record with an input it cannot link (e.g. a session-bound source).
       if (inputs.some((links) => links.length === 0)) continue;
       const snapshot = withResult.get(`${v.digest} ${output}`);
-      const top = snapshot === undefined ? undefined : out.chain(await chainBlobs(ctx, snapshot, compression, level));
+      const top = snapshot === undefined ? undefined : out.chain(await chainBlobs(ctx, snapshot, layers));
       const results = top === undefined ? [] : [top];
       items.set(`${v.digest} ${output}`, cm.digests.map((d) => out.record({ digest: rootKey(d, output), results, chains: [], inputs })));
     }
@@ -227,9 +227,9 @@ async function parentChain(worker: Worker, name: string): Promise<string[]> {
 }
 
 /** The non-empty layers of snapshot's chain, base first. */
-async function chainBlobs(ctx: CacheExportContext, snapshot: string, compression: Compression, level: number | undefined): Promise<CacheLayer[]> {
+async function chainBlobs(ctx: CacheExportContext, snapshot: string, layers: LayerChoice): Promise<CacheLayer[]> {
   const { worker } = ctx;
   const result = { worker, snapshot, withMounted: <T>(fn: (dir: string) => Promise<T>) => withView(worker, snapshot, fn) };
-  const chain = await resultLayers(result, { store: ctx.content, index: ctx.index }, { compression, level, signal: ctx.signal });
+  const chain = await resultLayers(result, { store: ctx.content, index: ctx.index }, { ...layers, signal: ctx.signal });
   return chain.flatMap((l) => (l.blob ? [{ blob: { mediaType: layerMediaType(l.blob.compression), digest: l.blob.digest, size: l.blob.size } satisfies Descriptor, diffID: l.blob.diffID }] : []));
 }

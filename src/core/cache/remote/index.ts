@@ -7,7 +7,7 @@ import type { CacheExportContext } from "./export.ts";
 import type { CacheImportDeps, CacheImports } from "./import.ts";
 import type { CacheImportSpec, StoredCacheExportSpec } from "./spec.ts";
 import type { ImageLayerRef } from "./inline-format.ts";
-import type { Compression } from "../../image/compression.ts";
+import type { LayerChoice } from "../../image/image-layers.ts";
 
 export type { CacheExportSpec, CacheImportSpec, StoredCacheExportSpec } from "./spec.ts";
 export type { CacheExportContext } from "./export.ts";
@@ -26,6 +26,6 @@ export async function exportCaches(specs: readonly StoredCacheExportSpec[], ctx:
 }
 
 /** `--export-cache type=inline`: the records to embed in an image made of `image`'s layers (export.ts inlineCache). */
-export async function inlineCache(ctx: CacheExportContext, image: readonly ImageLayerRef[], layers: { readonly compression: Compression; readonly level?: number }): Promise<Uint8Array | undefined> {
+export async function inlineCache(ctx: CacheExportContext, image: readonly ImageLayerRef[], layers: LayerChoice): Promise<Uint8Array | undefined> {
   return await (await import("./export.ts")).inlineCache(ctx, image, layers);
 }

@@ -39,7 +39,7 @@ export async function buildImage(result: BuildResult, ctx: LayerContext, opts: I
   const created = rfc3339(opts.epoch === undefined ? Date.now() : opts.epoch * 1000);
   const frontendConfig = result.metadata?.[IMAGE_CONFIG_KEY];
   // `--export-cache type=inline`: the build's records for these layers, in the config (base64, as Go writes []byte).
-  const inline = await result.inlineCache?.(withBlobs.map((l) => ({ digest: l.blob.digest, diffID: l.blob.diffID })), { compression: opts.compression, level: opts.level });
+  const inline = await result.inlineCache?.(withBlobs.map((l) => ({ digest: l.blob.digest, diffID: l.blob.diffID })), { compression: opts.compression, level: opts.level, force: opts.force });
   const inlineCache = inline === undefined ? {} : { inlineCache: Buffer.from(inline).toString("base64") };
   // A frontend's config is completed and written as BuildKit writes it; else our own default.
   const configText = frontendConfig
