@@ -6,6 +6,7 @@
  * named after the Go field ("Op", "Action", "User"), enums and int64s as numbers, bytes in
  * base64, unset fields left out, except the input/output indexes which Go always prints.
  */
+import { goJSON } from "../go-json.ts";
 import { pb } from "../pb/index.ts";
 import { int64 } from "./definition.ts";
 import type { IConversionOptions } from "protobufjs";
@@ -19,11 +20,6 @@ const OPTIONS: IConversionOptions = { longs: Number, enums: Number, bytes: Strin
 /** One JSON line per op, in definition order: `{"Op": …, "Digest": …, "OpMetadata": …}`. */
 export function dumpJSON(def: LoadedDefinition): string[] {
   return [...def.ops.values()].map((op) => goJSON({ Op: opJSON(op.op), Digest: op.digest, OpMetadata: metadataJSON(op) }));
-}
-
-/** Like Go's encoding/json, escape <, > and & (and the JS line separators) inside strings. */
-function goJSON(value: Json): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function metadataJSON(op: LoadedOp): Json {

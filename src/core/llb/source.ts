@@ -8,6 +8,7 @@ import { normalizeImageRef } from "../reference/docker-ref.ts";
 import { parseGitRemote, type GitRemote } from "../reference/git-url.ts";
 import { cleanPath } from "./path.ts";
 import { posix } from "node:path";
+import { goJSON } from "../go-json.ts";
 
 /** Source attribute names, spelled as BuildKit spells them (solver/pb/attr.go). */
 export const Attr = {
@@ -75,16 +76,6 @@ export function sortedRecord(r: Readonly<Record<string, string>>): Record<string
   const out: Record<string, string> = {};
   for (const k of Object.keys(r).sort()) out[k] = r[k]!;
   return out;
-}
-
-/** JSON as Go's encoding/json writes it (<, > and & escaped), for attributes BuildKit parses. */
-export function goJSON(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, "\\u003c")
-    .replace(/>/g, "\\u003e")
-    .replace(/&/g, "\\u0026")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
 }
 
 /** The empty filesystem. */

@@ -11,7 +11,7 @@ import type { BuildResult } from "../exporter.ts";
 import { resultLayers } from "../../image/image-layers.ts";
 import type { ChainLayer, LayerContext } from "../../image/image-layers.ts";
 import type { ImageOptions } from "./attrs.ts";
-import { goJSON } from "../../image/go-json.ts";
+import { goJSON } from "../../go-json.ts";
 import { IMAGE_CONFIG_KEY } from "../metadata-keys.ts";
 import { patchImageConfig } from "./patch-config.ts";
 import { DOCKER_LAYER_TYPES, imageConfig, mediaTypes, rfc3339 } from "./image-config.ts";

@@ -3,7 +3,7 @@
  * struct order, omitempty fields left out when empty, map keys sorted, OnBuild always present.
  * The bytes are what the frontend returns as `containerimage.config`.
  */
-import { goJSON } from "../../image/go-json.ts";
+import { goJSON } from "../../go-json.ts";
 import type { Health } from "./instructions.ts";
 import type { ContainerConfig, DockerfileImage, History } from "./image-config.ts";
 
