@@ -79,6 +79,9 @@ export interface HistoryEntry {
 }
 
 /** The image config key where BuildKit keeps an image's inline build cache (a base64 string). */
+/** ocispecs.AnnotationCreated: when the image was made (RFC 3339). */
+export const ANNOTATION_CREATED = "org.opencontainers.image.created";
+
 export const INLINE_CACHE_KEY = "moby.buildkit.cache.v0";
 
 export interface ImageConfig {

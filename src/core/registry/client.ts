@@ -48,6 +48,11 @@ export interface RegistryClient {
   pushBlob(repo: RepositoryLike, desc: { digest: Digest; size: number }, data: BlobData, opts?: PushBlobOptions): Promise<PushBlobResult>;
   /** PUTs manifest bytes under a tag or digest; returns their digest. */
   pushManifest(repo: RepositoryLike, reference: string, mediaType: string, bytes: Uint8Array, signal?: AbortSignal): Promise<Digest>;
+  /**
+   * This client (credentials, connections) with `domain` reached as an exporter's
+   * `registry.insecure=true` asks: TLS without verifying the certificate, else plain HTTP.
+   */
+  insecure(domain: string): RegistryClient;
 }
 
 export const DEFAULT_USER_AGENT = "buildkit-ts/0.1";
@@ -69,12 +74,16 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     sleep: opts.sleep,
     debug: opts.debug,
   });
-  const ctx: RegistryContext = {
-    hosts: createHostResolver(opts.config),
-    transport,
-    locations: createBlobLocations(),
-    debug: opts.debug,
-  };
+  const locations = createBlobLocations();
+  const client = (config: RegistryConfig | undefined): RegistryClient =>
+    clientOf({ hosts: createHostResolver(config), transport, locations, debug: opts.debug }, (domain) =>
+      // BuildKit's push sets Insecure and PlainHTTP for the host: HTTPS unverified, then HTTP.
+      client({ ...config, [domain]: { ...config?.[domain], insecure: true, http: undefined } }),
+    );
+  return client(opts.config);
+}
+
+function clientOf(ctx: RegistryContext, insecure: (domain: string) => RegistryClient): RegistryClient {
   return {
     resolve: (ref, platform, signal) => resolveImage(ctx, ref, platform, signal),
     fetchBlob: (repo, desc, signal) => fetchBlob(ctx, repo, desc, signal),
@@ -82,5 +91,6 @@ export function createRegistryClient(opts: RegistryClientOptions = {}): Registry
     blobExists: (repo, digest, signal) => blobExists(ctx, repo, digest, signal),
     pushBlob: (repo, desc, data, o) => pushBlob(ctx, repo, desc, data, o),
     pushManifest: (repo, reference, mediaType, bytes, signal) => pushManifest(ctx, repo, reference, mediaType, bytes, signal),
+    insecure,
   };
 }

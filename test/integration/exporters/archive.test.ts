@@ -25,7 +25,7 @@ interface Manifest {
   layers: { digest: string; mediaType: string; size: number }[];
 }
 interface Index {
-  manifests: { digest: string; mediaType: string; annotations?: Record<string, string> }[];
+  manifests: { digest: string; mediaType: string; annotations?: Record<string, string>; platform?: { architecture: string; os: string } }[];
 }
 const blob = (tar: string, digest: string) => member(tar, `blobs/sha256/${digest.replace(/^sha256:/, "")}`);
 
@@ -63,8 +63,14 @@ describe.skipIf(!enabled)("oci and docker archives", () => {
     expect(skopeoJson("inspect", `oci-archive:${file}`).Digest).toBe(digest);
     expect(skopeoJson("inspect", `oci-archive:${file}:v1`).Digest).toBe(digest);
 
-    const index = memberJson<Index>(file, "index.json");
-    expect(index.manifests[0]?.annotations).toEqual({ "io.containerd.image.name": "example.test/app:v1", "org.opencontainers.image.ref.name": "v1" });
+    // index.json as BuildKit's oci exporter writes it: no media type; the manifest dated, named, with its platform.
+    const index = memberJson<Index & { mediaType?: string }>(file, "index.json");
+    expect(index.mediaType).toBeUndefined();
+    const created = index.manifests[0]?.annotations?.["org.opencontainers.image.created"] ?? "";
+    expect(created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(index.manifests[0]?.annotations).toEqual({ "io.containerd.image.name": "example.test/app:v1", "org.opencontainers.image.created": created, "org.opencontainers.image.ref.name": "v1" });
+    expect(index.manifests[0]?.platform).toEqual({ architecture: process.arch === "arm64" ? "arm64" : "amd64", os: "linux" });
+    expect(member(file, "index.json").toString()).toStartWith('{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":');
     expect(memberJson(file, "oci-layout")).toEqual({ imageLayoutVersion: "1.0.0" });
 
     const copy = join(h.temp("copy"), "dir");

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { Digest } from "../../../src/core/digest.ts";
 import type { ChainLayer } from "../../../src/core/image/image-layers.ts";
 import { patchImageConfig } from "../../../src/core/exporters/image/patch-config.ts";
-import { imageConfig } from "../../../src/core/exporters/image/image-config.ts";
+import { defaultImageConfig } from "../../../src/core/exporters/image/image-config.ts";
 
 const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const layer = (n: number, empty = false): ChainLayer => ({
@@ -63,10 +63,17 @@ describe("patchImageConfig", () => {
     expect(Object.keys(out)).toEqual(["architecture", "created", "history", "moby.buildkit.cache.v0", "os", "rootfs"]);
     expect(out["moby.buildkit.cache.v0"]).toBe("W10=");
     expect(Object.keys(patchImageConfig(enc(cfg), { layers: [layer(0)], created: T }))).not.toContain("moby.buildkit.cache.v0");
-    // Our default config (no frontend config) carries it too.
-    const platform = { os: "linux", architecture: "amd64" };
-    expect(imageConfig({ platform, layers: [layer(0)], created: T, inlineCache: "W10=" })["moby.buildkit.cache.v0"]).toBe("W10=");
-    expect(Object.keys(imageConfig({ platform, layers: [layer(0)], created: T }))).not.toContain("moby.buildkit.cache.v0");
+  });
+
+  test("with no frontend config, BuildKit's default is completed the same way: keys sorted, the exporter's history comment", () => {
+    const base = defaultImageConfig({ os: "linux", architecture: "amd64" });
+    expect(new TextDecoder().decode(base)).toBe('{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":null}}');
+    const out = patchImageConfig(base, { layers: [layer(0)], created: T, inlineCache: "W10=" });
+    expect(Object.keys(out)).toEqual(["architecture", "config", "created", "history", "moby.buildkit.cache.v0", "os", "rootfs"]);
+    expect(out.history).toEqual([{ created: T, created_by: "vertex 0", comment: "buildkit.exporter.image.v0" }]);
+    // containerimage.config's settings over the defaults, in ocispecs.ImageConfig's field order.
+    const custom = JSON.parse(new TextDecoder().decode(defaultImageConfig({ os: "linux", architecture: "arm64" }, { Cmd: ["sh"], User: "1000", Env: ["A=b"] })));
+    expect(Object.keys(custom.config)).toEqual(["User", "Env", "Cmd", "WorkingDir"]);
   });
 
   test("a config that is not JSON is an InvalidArgument error", () => {

@@ -6,12 +6,36 @@
  * (then it is converted, diffID unchanged).
  */
 import { invalidArgument } from "../../errors.ts";
+import { isAnnotationAttr, parseAnnotationAttrs, type AnnotationAttr } from "./annotations.ts";
 import type { Compression } from "../../image/compression.ts";
 import type { ContainerConfig } from "../../image/oci-types.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
 
-export const IMAGE_ATTRS = ["name", "compression", "compression-level", "force-compression", "oci-mediatypes", "source-date-epoch", "containerimage.config"] as const;
+/**
+ * BuildKit's attributes of every image exporter (exporter/containerimage/opts.go); annotation.*
+ * ones besides. buildinfo, buildinfo-attrs, attestation-inline and prefer-nondist-layers are
+ * checked and change nothing here: no build info is written (BuildKit v0.12 dropped it too),
+ * there are no attestations, and no layer is non-distributable.
+ */
+export const IMAGE_ATTRS = [
+  "name",
+  "compression",
+  "compression-level",
+  "force-compression",
+  "oci-mediatypes",
+  "source-date-epoch",
+  "containerimage.config",
+  "buildinfo",
+  "buildinfo-attrs",
+  "attestation-inline",
+  "prefer-nondist-layers",
+] as const;
+
+/** The attributes an image exporter knows: its own, the shared ones and any annotation. */
+export function knownImageAttrs(attrs: Readonly<Record<string, string>>, own: readonly string[]): string[] {
+  return [...IMAGE_ATTRS, ...own, ...Object.keys(attrs).filter(isAnnotationAttr)];
+}
 
 export interface ImageOptions {
   readonly compression: Compression;
@@ -23,8 +47,10 @@ export interface ImageOptions {
   readonly oci: boolean;
   /** The creation time, seconds since the epoch; undefined: the time of the export. */
   readonly epoch?: number;
-  /** The parsed name (none or one: `--output` splits on commas, so one name per attribute). */
+  /** The names, from `name=a,b` (a quoted field of `--output`) as BuildKit splits it. */
   readonly names: readonly ImageRef[];
+  /** annotation.* attributes, applied per image (annotations.ts). */
+  readonly annotations: readonly AnnotationAttr[];
   /** `containerimage.config`: the container settings (Entrypoint, Cmd, Env, …) of an image config JSON. */
   readonly config?: ContainerConfig;
 }
@@ -71,19 +97,23 @@ function parseEpoch(type: string, attr: string | undefined): number | undefined 
 
 export function parseNames(type: string, value: string | undefined): ImageRef[] {
   if (value === undefined || value === "") return [];
-  try {
-    const ref = parseImageRef(value);
-    if (ref.digest) throw new Error("a digest cannot be exported to; give a tag");
-    return [ref];
-  } catch (err) {
-    throw invalidArgument(`output type=${type}: name ${value}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  return value.split(",").map((name) => {
+    try {
+      const ref = parseImageRef(name.trim());
+      if (ref.digest) throw new Error("a digest cannot be exported to; give a tag");
+      return ref;
+    } catch (err) {
+      throw invalidArgument(`output type=${type}: name ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
 }
 
 /**
  * Parses the shared attributes. zstd layers have no Docker media type that every tool reads,
- * so zstd switches to OCI media types unless oci-mediatypes=false was asked for, which is an
- * error (BuildKit forces OCI types for zstd likewise).
+ * and Docker manifests and lists carry no annotations, so zstd or descriptor and index
+ * annotations switch to OCI media types unless oci-mediatypes=false was asked for, which is an
+ * error (BuildKit forces OCI types for both likewise). Index annotations need an index: not
+ * for a single-platform image.
  */
 export function parseImageOptions(type: string, attrs: Readonly<Record<string, string>>, defaults: { compression: Compression; oci: boolean }): ImageOptions {
   const compression = parseCompression(type, attrs.compression, defaults.compression);
@@ -91,9 +121,14 @@ export function parseImageOptions(type: string, attrs: Readonly<Record<string, s
   const force = parseBool(type, "force-compression", attrs["force-compression"], false);
   const explicitOci = attrs["oci-mediatypes"] === undefined ? undefined : parseBool(type, "oci-mediatypes", attrs["oci-mediatypes"], defaults.oci);
   if (compression === "zstd" && explicitOci === false) throw invalidArgument(`output type=${type}: compression=zstd needs oci-mediatypes=true`);
-  const oci = compression === "zstd" ? true : (explicitOci ?? defaults.oci);
+  const annotations = parseAnnotationAttrs(type, attrs);
+  if (annotations.some((a) => a.kind === "index" || a.kind === "index-descriptor")) throw invalidArgument(`output type=${type}: index annotations not supported for single platform export`);
+  const onDescriptors = annotations.some((a) => a.kind === "manifest-descriptor");
+  if (onDescriptors && explicitOci === false) throw invalidArgument(`output type=${type}: annotation-manifest-descriptor needs oci-mediatypes=true`);
+  const oci = compression === "zstd" || onDescriptors ? true : (explicitOci ?? defaults.oci);
+  for (const key of ["buildinfo", "buildinfo-attrs", "attestation-inline", "prefer-nondist-layers"]) parseBool(type, key, attrs[key], false);
   const config = parseConfig(type, attrs["containerimage.config"]);
-  return { compression, level, force, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name), ...(config ? { config } : {}) };
+  return { compression, level, force, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name), annotations, ...(config ? { config } : {}) };
 }
 
 /** An image config JSON given as an attribute, as BuildKit's exporters take it: its `config` part. */

@@ -5,18 +5,20 @@
 import { putBlob } from "../../content/blobs.ts";
 import type { Digest } from "../../digest.ts";
 import { layerMediaType, type Compression } from "../../image/compression.ts";
-import type { Descriptor, ImageManifest } from "../../image/oci-types.ts";
-import { hostPlatform } from "../../llb/platform.ts";
+import type { Descriptor, OciPlatform } from "../../image/oci-types.ts";
+import { hostPlatform, type Platform } from "../../llb/platform.ts";
 import type { BuildResult } from "../exporter.ts";
 import { resultLayers } from "../../image/image-layers.ts";
 import type { ChainLayer, LayerContext } from "../../image/image-layers.ts";
 import type { ImageOptions } from "./attrs.ts";
-import { goJSON } from "../../go-json.ts";
-import { IMAGE_CONFIG_KEY } from "../metadata-keys.ts";
+import { goJSON, goJSONIndent, goSorted } from "../../go-json.ts";
+import { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../metadata-keys.ts";
+import { annotationsFor } from "./annotations.ts";
 import { patchImageConfig } from "./patch-config.ts";
-import { DOCKER_LAYER_TYPES, imageConfig, mediaTypes, rfc3339 } from "./image-config.ts";
+import { DOCKER_LAYER_TYPES, defaultImageConfig, mediaTypes, rfc3339 } from "./image-config.ts";
 
 export interface BuiltImage {
+  /** The manifest's descriptor as BuildKit returns it: with its platform and descriptor annotations. */
   readonly manifest: Descriptor;
   readonly config: Descriptor;
   /** Layer descriptors as the manifest lists them; their blobs are in the content store. */
@@ -24,29 +26,85 @@ export interface BuiltImage {
   readonly diffIDs: readonly Digest[];
   /** Snapshots whose layer blob was reused from an earlier export. */
   readonly reused: number;
+  readonly platform: Platform;
 }
 
 const encoder = new TextEncoder();
 
-export async function buildImage(result: BuildResult, ctx: LayerContext, opts: ImageOptions & { signal: AbortSignal }): Promise<BuiltImage> {
+/** The result's platform: the frontend's (exptypes.ExporterPlatformsKey), else the worker's. */
+function resultPlatform(result: BuildResult): Platform {
+  const raw = result.metadata?.[PLATFORMS_KEY];
+  if (raw !== undefined) {
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(raw)) as { Platforms?: { Platform?: { os?: string; architecture?: string; variant?: string } }[] };
+      const p = parsed.Platforms?.[0]?.Platform;
+      if (p?.os && p.architecture) return { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) };
+    } catch {
+      // Not JSON: the worker's platform, as when there is none.
+    }
+  }
+  return result.worker?.platforms[0] ?? hostPlatform();
+}
+
+/** ocispecs.Descriptor's field order, annotations sorted as Go writes a map. */
+export function goDescriptor(d: Descriptor): Descriptor {
+  return {
+    mediaType: d.mediaType,
+    digest: d.digest,
+    size: d.size,
+    ...(d.urls?.length ? { urls: d.urls } : {}),
+    ...(d.annotations && Object.keys(d.annotations).length > 0 ? { annotations: goSorted(d.annotations) } : {}),
+    ...(d.platform ? { platform: goPlatform(d.platform) } : {}),
+    ...(d.artifactType ? { artifactType: d.artifactType } : {}),
+  };
+}
+
+function goPlatform(p: OciPlatform): OciPlatform {
+  return {
+    architecture: p.architecture,
+    os: p.os,
+    ...(p["os.version"] ? { "os.version": p["os.version"] } : {}),
+    ...(p["os.features"]?.length ? { "os.features": p["os.features"] } : {}),
+    ...(p.variant ? { variant: p.variant } : {}),
+  };
+}
+
+export async function buildImage(result: BuildResult, ctx: LayerContext, opts: ImageOptions & { signal: AbortSignal; exporter: string }): Promise<BuiltImage> {
+  const platform = resultPlatform(result);
+  const annotations = annotationsFor(opts.exporter, opts.annotations, platform);
   const chain = await resultLayers(result, ctx, { compression: opts.compression, level: opts.level, force: opts.force, signal: opts.signal });
   const types = mediaTypes(opts.oci);
   const withBlobs = chain.filter((l): l is ChainLayer & { blob: NonNullable<ChainLayer["blob"]> } => l.blob !== undefined);
   // Each layer's own compression: a kept blob (a pulled base layer, say) may differ from the one asked for.
   const layerType = (c: Compression) => (opts.oci ? layerMediaType(c) : DOCKER_LAYER_TYPES[c]);
   const layers: Descriptor[] = withBlobs.map((l) => ({ mediaType: layerType(l.blob.compression), digest: l.blob.digest, size: l.blob.size }));
-  const platform = result.worker?.platforms[0] ?? hostPlatform();
   const created = rfc3339(opts.epoch === undefined ? Date.now() : opts.epoch * 1000);
-  const frontendConfig = result.metadata?.[IMAGE_CONFIG_KEY];
   // `--export-cache type=inline`: the build's records for these layers, in the config (base64, as Go writes []byte).
   const inline = await result.inlineCache?.(withBlobs.map((l) => ({ digest: l.blob.digest, diffID: l.blob.diffID })), { compression: opts.compression, level: opts.level, force: opts.force });
   const inlineCache = inline === undefined ? {} : { inlineCache: Buffer.from(inline).toString("base64") };
-  // A frontend's config is completed and written as BuildKit writes it; else our own default.
-  const configText = frontendConfig
-    ? goJSON(patchImageConfig(frontendConfig, { layers: chain, created, epoch: opts.epoch === undefined ? undefined : rfc3339(opts.epoch * 1000), ...inlineCache }))
-    : JSON.stringify(imageConfig({ platform, layers: chain, created, ...(opts.config ? { config: opts.config } : {}), ...inlineCache }));
+  // The frontend's config, else BuildKit's default, completed and written as BuildKit does.
+  const base = result.metadata?.[IMAGE_CONFIG_KEY] ?? defaultImageConfig(platform, opts.config);
+  const configText = goJSON(patchImageConfig(base, { layers: chain, created, epoch: opts.epoch === undefined ? undefined : rfc3339(opts.epoch * 1000), ...inlineCache }));
   const config = await putBlob(ctx.store, types.config, encoder.encode(configText));
-  const manifestJson: ImageManifest = { schemaVersion: 2, mediaType: types.manifest, config, layers };
-  const manifest = await putBlob(ctx.store, types.manifest, encoder.encode(JSON.stringify(manifestJson)));
-  return { manifest, config, layers, diffIDs: withBlobs.map((l) => l.blob.diffID), reused: chain.filter((l) => l.reused).length };
+  const manifest = await putBlob(ctx.store, types.manifest, encoder.encode(manifestJson(types.manifest, config, layers, annotations.manifest)));
+  const descriptor = goDescriptor({ ...manifest, annotations: annotations.manifestDescriptor, platform: ociPlatform(platform) });
+  return { manifest: descriptor, config, layers, diffIDs: withBlobs.map((l) => l.blob.diffID), reused: chain.filter((l) => l.reused).length, platform };
+}
+
+/**
+ * The manifest's bytes as BuildKit v0.11's writer marshals them (MarshalIndent, two spaces):
+ * mediaType first, then ocispecs.Manifest's fields; no layers is null, as a nil Go slice.
+ */
+function manifestJson(mediaType: string, config: Descriptor, layers: readonly Descriptor[], annotations: Readonly<Record<string, string>>): string {
+  return goJSONIndent({
+    mediaType,
+    schemaVersion: 2,
+    config: goDescriptor(config),
+    layers: layers.length > 0 ? layers.map(goDescriptor) : null,
+    ...(Object.keys(annotations).length > 0 ? { annotations: goSorted(annotations) } : {}),
+  });
+}
+
+function ociPlatform(p: Platform): OciPlatform {
+  return { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) };
 }

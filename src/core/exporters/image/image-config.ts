@@ -1,13 +1,11 @@
 /**
- * The image config of an exported result, as BuildKit writes one when the frontend gave none:
- * the platform, PATH and working directory "/", the layers' diffIDs, and one history entry
- * per snapshot of the chain (empty diffs marked empty_layer).
+ * Image config and media type defaults of exported images, as BuildKit's containerimage writer
+ * has them.
  */
-import type { Digest } from "../../digest.ts";
-import { INLINE_CACHE_KEY, MediaType } from "../../image/oci-types.ts";
-import type { ContainerConfig, HistoryEntry, ImageConfig } from "../../image/oci-types.ts";
+import { goJSON } from "../../go-json.ts";
+import { MediaType } from "../../image/oci-types.ts";
+import type { ContainerConfig } from "../../image/oci-types.ts";
 import type { Platform } from "../../llb/platform.ts";
-import type { ChainLayer } from "../../image/image-layers.ts";
 
 export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -17,30 +15,40 @@ export const DOCKER_LAYER_TYPES = {
   uncompressed: "application/vnd.docker.image.rootfs.diff.tar",
 } as const;
 
-/** RFC 3339 in UTC, without fractional seconds when there are none (as Go prints it). */
+/** RFC 3339 in UTC as Go's time.Time marshals (RFC3339Nano): fraction without trailing zeros. */
 export function rfc3339(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/\.000Z$/, "Z");
+  return new Date(epochMs).toISOString().replace(/\.?0*Z$/, "Z");
 }
 
-/** `inlineCache`: the base64 inline cache (BuildKit's `moby.buildkit.cache.v0`), when exported. */
-export function imageConfig(p: { platform: Platform; layers: readonly ChainLayer[]; created: string; config?: ContainerConfig; inlineCache?: string }): ImageConfig {
-  const diffIDs: Digest[] = [];
-  const history: HistoryEntry[] = [];
-  for (const layer of p.layers) {
-    if (layer.blob) diffIDs.push(layer.blob.diffID);
-    history.push({ created: p.created, created_by: layer.createdBy, comment: "buildkit-ts", ...(layer.blob ? {} : { empty_layer: true }) });
-  }
-  return {
-    created: p.created,
-    architecture: p.platform.architecture,
-    os: p.platform.os,
-    ...(p.platform.variant ? { variant: p.platform.variant } : {}),
-    // Settings given with the export (containerimage.config) over the defaults.
-    config: { Env: [DEFAULT_PATH_ENV], WorkingDir: "/", ...p.config },
-    rootfs: { type: "layers", diff_ids: diffIDs },
-    history,
-    ...(p.inlineCache === undefined ? {} : { [INLINE_CACHE_KEY]: p.inlineCache }),
+/** time.RFC3339 in UTC: whole seconds (the created annotation BuildKit's oci exporter writes). */
+export function rfc3339Seconds(epochMs: number): string {
+  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
+
+/** ocispecs.ImageConfig's fields in Go's order; others (Docker's Healthcheck, Shell, …) after them. */
+const CONFIG_FIELDS = ["User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels", "StopSignal", "ArgsEscaped"];
+
+function goConfigOrder(config: ContainerConfig): Record<string, unknown> {
+  const entries = Object.entries(config).filter(([, v]) => v !== undefined);
+  const rank = (k: string) => (CONFIG_FIELDS.includes(k) ? CONFIG_FIELDS.indexOf(k) : CONFIG_FIELDS.length);
+  return Object.fromEntries(entries.sort(([a], [b]) => rank(a) - rank(b)));
+}
+
+/**
+ * The config BuildKit starts from when the frontend gave none (writer.go's defaultImageConfig,
+ * as json.Marshal of an ocispecs.Image writes it): the platform, PATH and working directory "/"
+ * (or `containerimage.config`'s settings over them). The exporter completes it as it completes
+ * a frontend's (patch-config.ts).
+ */
+export function defaultImageConfig(platform: Platform, config?: ContainerConfig): Uint8Array {
+  const image = {
+    architecture: platform.architecture,
+    ...(platform.variant ? { variant: platform.variant } : {}),
+    os: platform.os,
+    config: goConfigOrder({ Env: [DEFAULT_PATH_ENV], WorkingDir: "/", ...config }),
+    rootfs: { type: "layers", diff_ids: null },
   };
+  return new TextEncoder().encode(goJSON(image));
 }
 
 /** Media types of the manifest, config and layers for OCI or Docker schema2. */

@@ -1,8 +1,10 @@
 /**
- * `--output type=image,name=REF[,push=true]`: the result as an image. Layers are diffed from
- * the result's snapshots into the worker's content store, the image is named in the worker's
- * images index (ROOT/images.json: the standalone worker's stand-in for containerd's image
- * store), and with push=true pushed to the registry REF names.
+ * `--output type=image[,name=REF[,REF2]][,push=true]`: the result as an image, as BuildKit's
+ * containerimage exporter makes it. Layers are diffed from the result's snapshots into the
+ * worker's content store; each name is given to it in the worker's image store (ROOT/images.json
+ * for the standalone worker, containerd's for the containerd worker) unless store=false, and with
+ * push=true the image is pushed to each. Without a name the image is only made (push has no
+ * target then, as in BuildKit), or named PREFIX@DIGEST with dangling-name-prefix.
  */
 import { invalidArgument, withContext } from "../../errors.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
@@ -10,11 +12,12 @@ import type { ImageRef } from "../../reference/docker-ref.ts";
 import type { RegistryClient } from "../../registry/index.ts";
 import type { BuildResult, Exporter, ExporterInstance } from "../exporter.ts";
 import { rejectUnknownAttrs } from "../spec.ts";
-import { IMAGE_ATTRS, parseBool, parseImageOptions } from "./attrs.ts";
+import { knownImageAttrs, parseBool, parseImageOptions } from "./attrs.ts";
 import type { ImageOptions } from "./attrs.ts";
-import { buildImage } from "./build-image.ts";
+import { buildImage, goDescriptor } from "./build-image.ts";
 import type { BuiltImage } from "./build-image.ts";
 import { withImageContext } from "./context.ts";
+import { goJSON } from "../../go-json.ts";
 import { storeImage } from "../../content/local-images.ts";
 import { pushImage } from "./push.ts";
 
@@ -23,26 +26,52 @@ export interface ImageExporterOptions {
   readonly registry?: () => Promise<RegistryClient>;
 }
 
+/**
+ * The type=image attributes besides the shared ones (exporter/containerimage/export.go). unpack
+ * changes nothing: an image named in either worker's store is usable as it is.
+ */
+const OWN_ATTRS = ["push", "push-by-digest", "registry.insecure", "unpack", "store", "name-canonical", "dangling-name-prefix", "unsafe-internal-store-allow-incomplete"];
+
+interface ImageExport {
+  readonly image: ImageOptions;
+  readonly push: boolean;
+  readonly pushByDigest: boolean;
+  readonly insecure: boolean;
+  readonly store: boolean;
+  readonly nameCanonical: boolean;
+  readonly danglingPrefix: string;
+}
+
 export function createImageExporter(opts: ImageExporterOptions = {}): Exporter {
   let client: Promise<RegistryClient> | undefined;
   const registry = opts.registry && (() => (client ??= opts.registry!()));
   return {
     type: "image",
     resolve(attrs): ExporterInstance {
-      rejectUnknownAttrs("image", attrs, [...IMAGE_ATTRS, "push"]);
-      const image = parseImageOptions("image", attrs, { compression: "gzip", oci: true });
-      const [ref] = image.names;
-      if (!ref) throw invalidArgument("output type=image: name is required");
-      const push = parseBool("image", "push", attrs.push, false);
-      if (push && !registry) throw invalidArgument("output type=image: push=true needs a registry client, and none was configured");
-      const name = formatImageRef(ref);
+      rejectUnknownAttrs("image", attrs, knownImageAttrs(attrs, OWN_ATTRS));
+      const bool = (key: string, fallback = false) => parseBool("image", key, attrs[key], fallback);
+      const spec: ImageExport = {
+        image: parseImageOptions("image", attrs, { compression: "gzip", oci: false }),
+        push: bool("push"),
+        pushByDigest: bool("push-by-digest"),
+        insecure: bool("registry.insecure"),
+        store: bool("store", true),
+        nameCanonical: bool("name-canonical"),
+        danglingPrefix: attrs["dangling-name-prefix"] ?? "",
+      };
+      bool("unpack");
+      bool("unsafe-internal-store-allow-incomplete");
+      const pushes = spec.push && spec.image.names.length > 0;
+      if (pushes && !registry) throw invalidArgument("output type=image: push=true needs a registry client, and none was configured");
+      const names = spec.image.names.map(formatImageRef).join(",");
+      const what = names ? `image ${names}` : "image";
       return {
-        description: push ? `exporting image ${name} and pushing it` : `exporting image ${name}`,
+        description: pushes ? `exporting ${what} and pushing it` : `exporting ${what}`,
         async export(result: BuildResult, signal: AbortSignal) {
           try {
-            return await exportImage(result, { image, ref, name, client: push ? await registry?.() : undefined, signal });
+            return await exportImage(result, spec, pushes ? await registry?.() : undefined, signal);
           } catch (err) {
-            throw withContext(`exporting image ${name}`, err);
+            throw withContext(`exporting ${what}`, err);
           }
         },
       };
@@ -50,22 +79,28 @@ export function createImageExporter(opts: ImageExporterOptions = {}): Exporter {
   };
 }
 
-interface ExportParams {
-  readonly image: ImageOptions;
-  readonly ref: ImageRef;
-  readonly name: string;
-  readonly client: RegistryClient | undefined;
-  readonly signal: AbortSignal;
+function exportImage(result: BuildResult, spec: ImageExport, client: RegistryClient | undefined, signal: AbortSignal): Promise<Record<string, string>> {
+  return withImageContext(result, async (ctx, root) => {
+    const built = await buildImage(result, ctx, { ...spec.image, signal, exporter: "image" });
+    const refs = spec.image.names;
+    const storeNames = refs.length > 0 ? refs.flatMap((r) => storedNames(r, built, spec.nameCanonical)) : spec.danglingPrefix ? [`${spec.danglingPrefix}@${built.manifest.digest}`] : [];
+    if (spec.store) {
+      for (const name of storeNames) {
+        await storeImage(root, name, built.manifest);
+        await result.worker?.images?.put(name, built.manifest, { snapshot: result.snapshot });
+      }
+    }
+    if (client) {
+      for (const ref of refs) await pushImage(spec.insecure ? client.insecure(ref.domain) : client, ref, built, ctx, { byDigest: spec.pushByDigest, signal });
+    }
+    return imageResponse(built, refs.length > 0 ? refs.map(formatImageRef).join(",") : storeNames[0]);
+  });
 }
 
-function exportImage(result: BuildResult, p: ExportParams): Promise<Record<string, string>> {
-  return withImageContext(result, async (ctx, root) => {
-    const built = await buildImage(result, ctx, { ...p.image, signal: p.signal });
-    await storeImage(root, p.name, built.manifest);
-    await result.worker?.images?.put(p.name, built.manifest, { snapshot: result.snapshot });
-    if (p.client) await pushImage(p.client, p.ref, built, ctx, p.signal);
-    return imageResponse(built, p.name);
-  });
+/** NAME, and NAME@DIGEST too with name-canonical. */
+function storedNames(ref: ImageRef, built: BuiltImage, canonical: boolean): string[] {
+  const name = formatImageRef(ref);
+  return canonical ? [name, `${name}@${built.manifest.digest}`] : [name];
 }
 
 /** BuildKit's response keys for an image export. */
@@ -73,7 +108,7 @@ export function imageResponse(built: BuiltImage, name: string | undefined): Reco
   const response: Record<string, string> = {
     "containerimage.digest": built.manifest.digest,
     "containerimage.config.digest": built.config.digest,
-    "containerimage.descriptor": Buffer.from(JSON.stringify(built.manifest)).toString("base64"),
+    "containerimage.descriptor": Buffer.from(goJSON(goDescriptor(built.manifest))).toString("base64"),
   };
   if (name !== undefined) response["image.name"] = name;
   return response;

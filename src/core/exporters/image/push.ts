@@ -13,11 +13,13 @@ import type { BuiltImage } from "./build-image.ts";
 
 export type { PushStats } from "../../content/push-blobs.ts";
 
-export async function pushImage(client: RegistryClient, ref: ImageRef, image: BuiltImage, ctx: LayerContext, signal: AbortSignal): Promise<PushStats> {
+/** byDigest: the manifest is put by its digest, not the ref's tag (push-by-digest). */
+export async function pushImage(client: RegistryClient, ref: ImageRef, image: BuiltImage, ctx: LayerContext, opts: { byDigest?: boolean; signal: AbortSignal }): Promise<PushStats> {
+  const { signal } = opts;
   const repo = { domain: ref.domain, path: ref.path };
   const stats = await pushStoredBlobs(client, repo, [...image.layers, image.config], { store: ctx.store, index: ctx.index, signal });
   const bytes = await readBlob(ctx.store, image.manifest.digest);
-  await client.pushManifest(repo, ref.tag ?? "latest", image.manifest.mediaType, bytes, signal);
+  await client.pushManifest(repo, opts.byDigest ? image.manifest.digest : (ref.tag ?? "latest"), image.manifest.mediaType, bytes, signal);
   ctx.index.addSource(image.manifest.digest, repo);
   return stats;
 }

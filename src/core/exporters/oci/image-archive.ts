@@ -6,11 +6,10 @@
  */
 import type { Digest } from "../../digest.ts";
 import type { ByteSink } from "../../image/byte-sink.ts";
-import { MediaType } from "../../image/oci-types.ts";
-import type { Descriptor, ImageIndex } from "../../image/oci-types.ts";
+import { goJSON } from "../../go-json.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
-import type { BuiltImage } from "../image/build-image.ts";
+import { goDescriptor, type BuiltImage } from "../image/build-image.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
 import { hexOf } from "../../digest.ts";
 import { ArchiveWriter } from "./archive-writer.ts";
@@ -34,10 +33,11 @@ export function familiarName(ref: ImageRef): string {
   return full.slice("docker.io/".length).replace(/^library\/(?=[^/]+$)/, "");
 }
 
-function indexJson(image: BuiltImage, name: ImageRef | undefined): ImageIndex {
-  const annotations = name ? { "io.containerd.image.name": formatImageRef(name), "org.opencontainers.image.ref.name": name.tag ?? "latest" } : undefined;
-  const manifest: Descriptor = { ...image.manifest, ...(annotations ? { annotations } : {}) };
-  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [manifest] };
+/** index.json as containerd's archive exporter writes it for BuildKit: no media type, the name's annotations on the manifest's. */
+function indexJson(image: BuiltImage, name: ImageRef | undefined): string {
+  const named: Record<string, string> = name ? { "io.containerd.image.name": formatImageRef(name), "org.opencontainers.image.ref.name": name.tag ?? "latest" } : {};
+  const manifest = goDescriptor({ ...image.manifest, annotations: { ...image.manifest.annotations, ...named } });
+  return goJSON({ schemaVersion: 2, manifests: [manifest] });
 }
 
 function dockerManifestJson(image: BuiltImage, name: ImageRef | undefined): string {
@@ -61,7 +61,7 @@ export async function writeImageArchive(sink: ByteSink, store: ContentStore, ima
     seen.add(desc.digest);
     await tar.stream(blobName(desc.digest), desc.size, store.read(desc.digest));
   }
-  await tar.file("index.json", JSON.stringify(indexJson(image, p.name)));
+  await tar.file("index.json", indexJson(image, p.name));
   if (p.format === "docker") await tar.file("manifest.json", dockerManifestJson(image, p.name));
   await tar.end();
 }

@@ -14,9 +14,11 @@ import { fileSink } from "../../image/byte-sink.ts";
 import type { ByteSink } from "../../image/byte-sink.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
 import type { BuildResult, Exporter, ExporterInstance } from "../exporter.ts";
-import { IMAGE_ATTRS, parseImageOptions } from "../image/attrs.ts";
+import { knownImageAttrs, parseImageOptions } from "../image/attrs.ts";
 import type { ImageOptions } from "../image/attrs.ts";
-import { buildImage } from "../image/build-image.ts";
+import { buildImage, goDescriptor } from "../image/build-image.ts";
+import { ANNOTATION_CREATED } from "../../image/oci-types.ts";
+import { rfc3339Seconds } from "../image/image-config.ts";
 import { withImageContext } from "../image/context.ts";
 import { imageResponse } from "../image/index.ts";
 import { rejectUnknownAttrs, requireDest } from "../spec.ts";
@@ -46,7 +48,7 @@ function createArchiveExporter(format: ArchiveFormat, opts: ArchiveExporterOptio
   return {
     type: format,
     resolve(attrs): ExporterInstance {
-      rejectUnknownAttrs(format, attrs, ["dest", ...IMAGE_ATTRS]);
+      rejectUnknownAttrs(format, attrs, knownImageAttrs(attrs, ["dest"]));
       const raw = requireDest(format, attrs);
       const image = parseImageOptions(format, attrs, DEFAULTS[format]);
       const dest = raw === "-" ? "-" : resolve(raw);
@@ -79,12 +81,15 @@ interface ArchiveExport {
 
 function exportArchive(result: BuildResult, p: ArchiveExport): Promise<Record<string, string>> {
   return withImageContext(result, async (ctx) => {
-    const built = await buildImage(result, ctx, { ...p.image, signal: p.signal });
+    const made = await buildImage(result, ctx, { ...p.image, signal: p.signal, exporter: p.format });
+    // The archive's manifest is dated (org.opencontainers.image.created), as BuildKit's oci exporter dates it.
+    const created = rfc3339Seconds(p.image.epoch === undefined ? Date.now() : p.image.epoch * 1000);
+    const built = { ...made, manifest: goDescriptor({ ...made.manifest, annotations: { [ANNOTATION_CREATED]: created, ...made.manifest.annotations } }) };
     const [name] = p.image.names;
     const write = (sink: ByteSink) => writeImageArchive(sink, ctx.store, built, { format: p.format, name, mtime: p.image.epoch ?? 0, signal: p.signal });
     if (p.dest === "-") await write(writableSink((p.stdout ?? defaultStdout)()));
     else await writeFileAtomically(p.dest, write);
-    return imageResponse(built, name ? formatImageRef(name) : undefined);
+    return imageResponse(built, p.image.names.map(formatImageRef).join(",") || undefined);
   });
 }
 
