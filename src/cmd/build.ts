@@ -34,7 +34,7 @@ const DEFAULT_CONFIG = "/etc/buildkit/buildkitd.toml";
 const OUTPUT_FORMS: Readonly<Record<string, string>> = {
   local: "type=local,dest=DIR",
   tar: "type=tar,dest=FILE|-",
-  image: "type=image,name=HOST/REPO:TAG[,push=true]",
+  image: "type=image[,name=HOST/REPO:TAG][,push=true][,registry.insecure=true][,annotation.K=V]",
   oci: "type=oci,dest=FILE",
   docker: "type=docker,dest=FILE",
 };
