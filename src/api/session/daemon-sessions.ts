@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { finished, type Writable } from "node:stream";
 import { sha256 } from "../../core/digest.ts";
 import { BuildkitError } from "../../core/errors.ts";
-import type { BuildResult, ExporterInstance } from "../../core/exporters/exporter.ts";
+import { NO_EXPORT_PROGRESS, type BuildResult, type ExporterInstance } from "../../core/exporters/exporter.ts";
 import type { BuildSession, LocalDirRequest } from "../../core/session/session.ts";
 import { mirrorStamp } from "../../core/sources/local/mirror-gc.ts";
 import { statePath } from "../../core/worker/storage.ts";
@@ -112,21 +112,21 @@ async function clientExporter(caller: SessionCaller, type: string, attrs: Readon
   switch (type) {
     case "local":
       return {
-        description: "exporting to the client's directory",
-        async export(result: BuildResult, signal: AbortSignal) {
-          await result.withMounted((dir) => copyToCaller(caller, dir, { signal }));
+        description: "exporting to client directory",
+        async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
+          await progress.step("copying files", () => result.withMounted((dir) => copyToCaller(caller, dir, { signal })));
           return {};
         },
       };
     case "tar": {
       const { createTarExporter } = await import("../../core/exporters/tar/index.ts");
-      return endedAfter(caller, (stdout) => createTarExporter({ stdout }).resolve({ dest: "-" }), "exporting tarball to the client");
+      return endedAfter(caller, (stdout) => createTarExporter({ stdout }).resolve({ dest: "-" }));
     }
     case "oci":
     case "docker": {
       const { createOciExporter, createDockerExporter } = await import("../../core/exporters/oci/index.ts");
       const make = type === "oci" ? createOciExporter : createDockerExporter;
-      return endedAfter(caller, (stdout) => make({ stdout }).resolve({ ...attrs, dest: "-" }), `exporting ${type} image to the client`);
+      return endedAfter(caller, (stdout) => make({ stdout }).resolve({ ...attrs, dest: "-" }));
     }
     default:
       return undefined;
@@ -138,12 +138,13 @@ async function clientExporter(caller: SessionCaller, type: string, attrs: Readon
  * docker exporters treat that output as stdout and never end it: it is ended here once the
  * export returns, which flushes the last bytes and waits until the client has closed its file.
  */
-function endedAfter(caller: SessionCaller, make: (stdout: () => Writable) => ExporterInstance, description: string): ExporterInstance {
+function endedAfter(caller: SessionCaller, make: (stdout: () => Writable) => ExporterInstance): ExporterInstance {
+  let out: Writable | undefined;
+  const inner = make(() => (out ??= copyFileWriter(caller)));
   return {
-    description,
-    async export(result, signal) {
-      let out: Writable | undefined;
-      const response = await make(() => (out ??= copyFileWriter(caller))).export(result, signal);
+    description: inner.description,
+    async export(result, signal, progress) {
+      const response = await inner.export(result, signal, progress);
       if (out) await endWritable(out);
       return response;
     },

@@ -35,10 +35,19 @@ export interface BuildResult {
   inlineCache?(layers: readonly ImageLayerRef[], opts: LayerChoice): Promise<Uint8Array | undefined>;
 }
 
+/** Where an export reports its steps: lines under its vertex, as BuildKit's progress.OneOff. */
+export interface ExportProgress {
+  /** A step that starts now and is done when work settles ("exporting layers", "sending tarball"). */
+  step<T>(name: string, work: () => Promise<T>): Promise<T>;
+}
+
+/** For callers that show no progress. */
+export const NO_EXPORT_PROGRESS: ExportProgress = { step: (_name, work) => work() };
+
 export interface ExporterInstance {
-  /** A short description for progress: "exporting to directory /out". */
+  /** The export's vertex name, BuildKit's: "exporting to image", "exporting to client directory". */
   readonly description: string;
-  export(result: BuildResult, signal: AbortSignal): Promise<Record<string, string>>;
+  export(result: BuildResult, signal: AbortSignal, progress?: ExportProgress): Promise<Record<string, string>>;
 }
 
 export interface Exporter {

@@ -3,11 +3,11 @@
  * blobs, OCI or Docker schema2 media types. Every exporter that makes an image starts here.
  */
 import { putBlob } from "../../content/blobs.ts";
-import type { Digest } from "../../digest.ts";
+import { sha256, type Digest } from "../../digest.ts";
 import { layerMediaType, type Compression } from "../../image/compression.ts";
 import type { Descriptor, OciPlatform } from "../../image/oci-types.ts";
 import { hostPlatform, type Platform } from "../../llb/platform.ts";
-import type { BuildResult } from "../exporter.ts";
+import { NO_EXPORT_PROGRESS, type BuildResult, type ExportProgress } from "../exporter.ts";
 import { resultLayers } from "../../image/image-layers.ts";
 import type { ChainLayer, LayerContext } from "../../image/image-layers.ts";
 import type { ImageOptions } from "./attrs.ts";
@@ -69,10 +69,18 @@ function goPlatform(p: OciPlatform): OciPlatform {
   };
 }
 
-export async function buildImage(result: BuildResult, ctx: LayerContext, opts: ImageOptions & { signal: AbortSignal; exporter: string }): Promise<BuiltImage> {
+export interface BuildImageOptions extends ImageOptions {
+  readonly signal: AbortSignal;
+  /** The exporter's type, for messages. */
+  readonly exporter: string;
+  readonly progress?: ExportProgress;
+}
+
+export async function buildImage(result: BuildResult, ctx: LayerContext, opts: BuildImageOptions): Promise<BuiltImage> {
+  const progress = opts.progress ?? NO_EXPORT_PROGRESS;
   const platform = resultPlatform(result);
   const annotations = annotationsFor(opts.exporter, opts.annotations, platform);
-  const chain = await resultLayers(result, ctx, { compression: opts.compression, level: opts.level, force: opts.force, signal: opts.signal });
+  const chain = await progress.step("exporting layers", () => resultLayers(result, ctx, { compression: opts.compression, level: opts.level, force: opts.force, signal: opts.signal }));
   const types = mediaTypes(opts.oci);
   const withBlobs = chain.filter((l): l is ChainLayer & { blob: NonNullable<ChainLayer["blob"]> } => l.blob !== undefined);
   // Each layer's own compression: a kept blob (a pulled base layer, say) may differ from the one asked for.
@@ -85,8 +93,12 @@ export async function buildImage(result: BuildResult, ctx: LayerContext, opts: I
   // The frontend's config, else BuildKit's default, completed and written as BuildKit does.
   const base = result.metadata?.[IMAGE_CONFIG_KEY] ?? defaultImageConfig(platform, opts.config);
   const configText = goJSON(patchImageConfig(base, { layers: chain, created, epoch: opts.epoch === undefined ? undefined : rfc3339(opts.epoch * 1000), ...inlineCache }));
-  const config = await putBlob(ctx.store, types.config, encoder.encode(configText));
-  const manifest = await putBlob(ctx.store, types.manifest, encoder.encode(manifestJson(types.manifest, config, layers, annotations.manifest)));
+  // The manifest first, then its config, as BuildKit's writer reports them (both digests known before either is written).
+  const configBytes = encoder.encode(configText);
+  const configDesc: Descriptor = { mediaType: types.config, digest: sha256(configBytes), size: configBytes.byteLength };
+  const manifestBytes = encoder.encode(manifestJson(types.manifest, configDesc, layers, annotations.manifest));
+  const manifest = await progress.step(`exporting manifest ${sha256(manifestBytes)}`, () => putBlob(ctx.store, types.manifest, manifestBytes));
+  const config = await progress.step(`exporting config ${configDesc.digest}`, () => putBlob(ctx.store, types.config, configBytes));
   const descriptor = goDescriptor({ ...manifest, annotations: annotations.manifestDescriptor, platform: ociPlatform(platform) });
   return { manifest: descriptor, config, layers, diffIDs: withBlobs.map((l) => l.blob.diffID), reused: chain.filter((l) => l.reused).length, platform };
 }

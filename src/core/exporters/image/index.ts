@@ -10,7 +10,7 @@ import { invalidArgument, withContext } from "../../errors.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
 import type { RegistryClient } from "../../registry/index.ts";
-import type { BuildResult, Exporter, ExporterInstance } from "../exporter.ts";
+import { NO_EXPORT_PROGRESS, type BuildResult, type Exporter, type ExporterInstance, type ExportProgress } from "../exporter.ts";
 import { rejectUnknownAttrs } from "../spec.ts";
 import { knownImageAttrs, parseBool, parseImageOptions } from "./attrs.ts";
 import type { ImageOptions } from "./attrs.ts";
@@ -66,10 +66,10 @@ export function createImageExporter(opts: ImageExporterOptions = {}): Exporter {
       const names = spec.image.names.map(formatImageRef).join(",");
       const what = names ? `image ${names}` : "image";
       return {
-        description: pushes ? `exporting ${what} and pushing it` : `exporting ${what}`,
-        async export(result: BuildResult, signal: AbortSignal) {
+        description: "exporting to image",
+        async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
           try {
-            return await exportImage(result, spec, pushes ? await registry?.() : undefined, signal);
+            return await exportImage(result, spec, { client: pushes ? await registry?.() : undefined, signal, progress });
           } catch (err) {
             throw withContext(`exporting ${what}`, err);
           }
@@ -79,19 +79,31 @@ export function createImageExporter(opts: ImageExporterOptions = {}): Exporter {
   };
 }
 
-function exportImage(result: BuildResult, spec: ImageExport, client: RegistryClient | undefined, signal: AbortSignal): Promise<Record<string, string>> {
+interface ExportRun {
+  readonly client: RegistryClient | undefined;
+  readonly signal: AbortSignal;
+  readonly progress: ExportProgress;
+}
+
+function exportImage(result: BuildResult, spec: ImageExport, run: ExportRun): Promise<Record<string, string>> {
+  const { client, signal, progress } = run;
   return withImageContext(result, async (ctx, root) => {
-    const built = await buildImage(result, ctx, { ...spec.image, signal, exporter: "image" });
+    const built = await buildImage(result, ctx, { ...spec.image, signal, exporter: "image", progress });
     const refs = spec.image.names;
     const storeNames = refs.length > 0 ? refs.flatMap((r) => storedNames(r, built, spec.nameCanonical)) : spec.danglingPrefix ? [`${spec.danglingPrefix}@${built.manifest.digest}`] : [];
     if (spec.store) {
       for (const name of storeNames) {
-        await storeImage(root, name, built.manifest);
-        await result.worker?.images?.put(name, built.manifest, { snapshot: result.snapshot });
+        await progress.step(`naming to ${name}`, async () => {
+          await storeImage(root, name, built.manifest);
+          await result.worker?.images?.put(name, built.manifest, { snapshot: result.snapshot });
+        });
       }
     }
     if (client) {
-      for (const ref of refs) await pushImage(spec.insecure ? client.insecure(ref.domain) : client, ref, built, ctx, { byDigest: spec.pushByDigest, signal });
+      for (const ref of refs) {
+        const target = spec.insecure ? client.insecure(ref.domain) : client;
+        await pushImage(target, ref, built, ctx, { byDigest: spec.pushByDigest, signal, progress });
+      }
     }
     return imageResponse(built, refs.length > 0 ? refs.map(formatImageRef).join(",") : storeNames[0]);
   });

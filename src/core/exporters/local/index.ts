@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { withContext } from "../../errors.ts";
-import type { BuildResult, Exporter, ExporterInstance } from "../exporter.ts";
+import { NO_EXPORT_PROGRESS, type BuildResult, type Exporter, type ExporterInstance } from "../exporter.ts";
 import { rejectUnknownAttrs, requireDest } from "../spec.ts";
 import { writeInto } from "./write-into.ts";
 
@@ -16,10 +16,10 @@ export function createLocalExporter(): Exporter {
       rejectUnknownAttrs("local", attrs, ["dest"]);
       const dest = resolve(requireDest("local", attrs));
       return {
-        description: `exporting to directory ${dest}`,
-        async export(result: BuildResult, signal: AbortSignal) {
+        description: "exporting to client directory",
+        async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
           try {
-            await exportTo(dest, result, signal);
+            await progress.step("copying files", () => exportTo(dest, result, signal));
           } catch (err) {
             throw withContext(`exporting to ${dest}`, err);
           }

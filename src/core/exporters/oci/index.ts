@@ -13,7 +13,7 @@ import { withContext } from "../../errors.ts";
 import { fileSink } from "../../image/byte-sink.ts";
 import type { ByteSink } from "../../image/byte-sink.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
-import type { BuildResult, Exporter, ExporterInstance } from "../exporter.ts";
+import { NO_EXPORT_PROGRESS, type BuildResult, type Exporter, type ExporterInstance, type ExportProgress } from "../exporter.ts";
 import { knownImageAttrs, parseImageOptions } from "../image/attrs.ts";
 import type { ImageOptions } from "../image/attrs.ts";
 import { buildImage, goDescriptor } from "../image/build-image.ts";
@@ -54,10 +54,10 @@ function createArchiveExporter(format: ArchiveFormat, opts: ArchiveExporterOptio
       const dest = raw === "-" ? "-" : resolve(raw);
       const where = dest === "-" ? "stdout" : dest;
       return {
-        description: `exporting ${format} image to ${where}`,
-        async export(result: BuildResult, signal: AbortSignal) {
+        description: `exporting to ${format} image format`,
+        async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
           try {
-            return await exportArchive(result, { format, image, dest, stdout: opts.stdout, signal });
+            return await exportArchive(result, { format, image, dest, stdout: opts.stdout, signal, progress });
           } catch (err) {
             throw withContext(`exporting ${format} image to ${where}`, err);
           }
@@ -77,18 +77,18 @@ interface ArchiveExport {
   readonly dest: string;
   readonly stdout: (() => Writable) | undefined;
   readonly signal: AbortSignal;
+  readonly progress: ExportProgress;
 }
 
 function exportArchive(result: BuildResult, p: ArchiveExport): Promise<Record<string, string>> {
   return withImageContext(result, async (ctx) => {
-    const made = await buildImage(result, ctx, { ...p.image, signal: p.signal, exporter: p.format });
+    const made = await buildImage(result, ctx, { ...p.image, signal: p.signal, exporter: p.format, progress: p.progress });
     // The archive's manifest is dated (org.opencontainers.image.created), as BuildKit's oci exporter dates it.
     const created = rfc3339Seconds(p.image.epoch === undefined ? Date.now() : p.image.epoch * 1000);
     const built = { ...made, manifest: goDescriptor({ ...made.manifest, annotations: { [ANNOTATION_CREATED]: created, ...made.manifest.annotations } }) };
     const [name] = p.image.names;
     const write = (sink: ByteSink) => writeImageArchive(sink, ctx.store, built, { format: p.format, name, mtime: p.image.epoch ?? 0, signal: p.signal });
-    if (p.dest === "-") await write(writableSink((p.stdout ?? defaultStdout)()));
-    else await writeFileAtomically(p.dest, write);
+    await p.progress.step("sending tarball", () => (p.dest === "-" ? write(writableSink((p.stdout ?? defaultStdout)())) : writeFileAtomically(p.dest, write)));
     return imageResponse(built, p.image.names.map(formatImageRef).join(",") || undefined);
   });
 }

@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 import type { Writable } from "node:stream";
 import { pack } from "tar-fs";
 import { withContext } from "../../errors.ts";
-import type { BuildResult, Exporter, ExporterInstance } from "../exporter.ts";
+import { NO_EXPORT_PROGRESS, type BuildResult, type Exporter, type ExporterInstance } from "../exporter.ts";
 import { rejectUnknownAttrs, requireDest } from "../spec.ts";
 
 /**
@@ -21,11 +21,12 @@ export function createTarExporter(opts: { stdout?: () => Writable } = {}): Expor
       const raw = requireDest("tar", attrs);
       const dest = raw === "-" ? "-" : resolve(raw);
       return {
-        description: dest === "-" ? "exporting tar to stdout" : `exporting tar to ${dest}`,
-        async export(result: BuildResult, signal: AbortSignal) {
+        description: "exporting to client tarball",
+        async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
           try {
-            if (dest === "-") await result.withMounted((dir) => writeTar(dir, (opts.stdout ?? defaultStdout)(), signal));
-            else await exportToFile(dest, result, signal);
+            await progress.step("sending tarball", () =>
+              dest === "-" ? result.withMounted((dir) => writeTar(dir, (opts.stdout ?? defaultStdout)(), signal)) : exportToFile(dest, result, signal),
+            );
           } catch (err) {
             throw withContext(`exporting tar to ${dest === "-" ? "stdout" : dest}`, err);
           }
