@@ -7,6 +7,7 @@ import { createEngine } from "../core/engine/index.ts";
 import { localSession } from "../core/session/local.ts";
 import { BuildkitError } from "../core/errors.ts";
 import { EXPORTER_TYPES, loadExporter, parseOutputSpec, type ExporterInstance } from "../core/exporters/index.ts";
+import { withFrontendEpoch } from "../core/exporters/spec.ts";
 import { createProgressState } from "../core/progress/collector.ts";
 import type { ProgressWriter } from "../core/progress/events.ts";
 import { redactLogs, redactText } from "../core/progress/redact.ts";
@@ -81,10 +82,10 @@ export default defineCommand({
     if (args.config !== undefined) readableFile("--config", args.config);
     const registry = registryClient(args.config);
     checkOutputDests(repeatedFlag(rawArgs, "output", "o"));
-    const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry);
+    const frontend = parseFrontendFlags(args.frontend, repeatedFlag(rawArgs, "opt"), args.file);
+    const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry, frontend?.opts);
     const cacheExports = cacheFlags(repeatedFlag(rawArgs, "export-cache"), parseCacheExportSpec);
     const cacheImports = cacheFlags(repeatedFlag(rawArgs, "import-cache"), parseCacheImportSpec);
-    const frontend = parseFrontendFlags(args.frontend, repeatedFlag(rawArgs, "opt"), args.file);
     const { definition, metadata } = frontend ? await runFrontend(frontend, { dirs: localDirs, registry }) : { definition: await readDefinition(args.file), metadata: undefined };
     const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
     const root = args.root ?? defaultRoot();
@@ -186,14 +187,14 @@ function registryClient(configPath: string | undefined): () => Promise<RegistryC
     })());
 }
 
-/** Resolves (and so validates) every --output before the build starts. */
-async function resolveExporters(specs: readonly string[], registry: () => Promise<RegistryClient>): Promise<ExporterInstance[]> {
+/** Resolves (and so validates) every --output before the build starts; a frontend's SOURCE_DATE_EPOCH dates them. */
+async function resolveExporters(specs: readonly string[], registry: () => Promise<RegistryClient>, frontendOpts: Readonly<Record<string, string>> | undefined): Promise<ExporterInstance[]> {
   const out: ExporterInstance[] = [];
   for (const spec of specs) {
     const { type, attrs } = parseOutputSpec(spec);
     const exporter = await loadExporter(type, { registry });
     if (!exporter) throw new UsageError(`--output type=${type}: unknown exporter (known: ${EXPORTER_TYPES.join(", ")})`);
-    out.push(exporter.resolve(attrs));
+    out.push(exporter.resolve(withFrontendEpoch(attrs, frontendOpts)));
   }
   return out;
 }

@@ -5,6 +5,7 @@ import type { Engine } from "../../core/engine/index.ts";
 import type { Entitlement } from "../../core/solver/entitlements.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import { EXPORTER_TYPES, loadExporter, type ExporterInstance } from "../../core/exporters/index.ts";
+import { withFrontendEpoch } from "../../core/exporters/spec.ts";
 import { parseCacheExportSpec, parseCacheImportSpec, type CacheExportSpec, type CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { EMPTY_SESSION } from "../../core/session/session.ts";
 import { GATEWAY_ATTACHMENT } from "../gateway/bridge.ts";
@@ -60,9 +61,11 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
 
 /** The request's exporters: v0.11's single Exporter/ExporterAttrs or later versions' list. */
 async function resolveExporters(req: SolveRequest, session: AttachedSession | undefined, engine: Engine): Promise<ExporterInstance[]> {
-  const specs = (req.Exporters ?? []).length > 0
+  const listed = (req.Exporters ?? []).length > 0
     ? (req.Exporters ?? []).map((e) => ({ type: e.Type ?? "", attrs: e.Attrs ?? {} }))
     : req.Exporter ? [{ type: req.Exporter, attrs: req.ExporterAttrs ?? {} }] : [];
+  // A frontend build's SOURCE_DATE_EPOCH dates what the exporters write, as BuildKit's control does.
+  const specs = listed.map(({ type, attrs }) => ({ type, attrs: withFrontendEpoch(attrs, req.Frontend ? req.FrontendAttrs : undefined) }));
   const out: ExporterInstance[] = [];
   for (const { type, attrs } of specs) {
     const toClient = await session?.clientExporter(type, attrs);

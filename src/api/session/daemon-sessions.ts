@@ -7,6 +7,7 @@ import { finished, type Writable } from "node:stream";
 import { sha256 } from "../../core/digest.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import { NO_EXPORT_PROGRESS, type BuildResult, type ExporterInstance } from "../../core/exporters/exporter.ts";
+import { parseSourceDateEpoch, SOURCE_DATE_EPOCH_ATTR } from "../../core/exporters/spec.ts";
 import type { BuildSession, LocalDirRequest } from "../../core/session/session.ts";
 import { mirrorStamp } from "../../core/sources/local/mirror-gc.ts";
 import { statePath } from "../../core/worker/storage.ts";
@@ -110,17 +111,22 @@ async function syncMirror(caller: SessionCaller, name: string, r: LocalDirReques
 /** Exporters whose output the client receives; undefined for those the daemon runs itself. */
 async function clientExporter(caller: SessionCaller, type: string, attrs: Readonly<Record<string, string>>): Promise<ExporterInstance | undefined> {
   switch (type) {
-    case "local":
+    case "local": {
+      // The client writes the files; only the times they get are the daemon's to set.
+      const epoch = parseSourceDateEpoch("local", attrs[SOURCE_DATE_EPOCH_ATTR]);
+      const modTime = epoch === undefined ? undefined : epoch * 1e9;
       return {
         description: "exporting to client directory",
         async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
-          await progress.step("copying files", () => result.withMounted((dir) => copyToCaller(caller, dir, { signal })));
+          await progress.step("copying files", () => result.withMounted((dir) => copyToCaller(caller, dir, { signal, modTime })));
           return {};
         },
       };
+    }
     case "tar": {
       const { createTarExporter } = await import("../../core/exporters/tar/index.ts");
-      return endedAfter(caller, (stdout) => createTarExporter({ stdout }).resolve({ dest: "-" }));
+      const epoch = attrs[SOURCE_DATE_EPOCH_ATTR];
+      return endedAfter(caller, (stdout) => createTarExporter({ stdout }).resolve({ dest: "-", ...(epoch === undefined ? {} : { [SOURCE_DATE_EPOCH_ATTR]: epoch }) }));
     }
     case "oci":
     case "docker": {

@@ -27,6 +27,29 @@ export function requireDest(type: string, attrs: Readonly<Record<string, string>
   return dest;
 }
 
+/** The exporter attribute that dates what an export writes (BuildKit's epoch.KeySourceDateEpoch). */
+export const SOURCE_DATE_EPOCH_ATTR = "source-date-epoch";
+const SOURCE_DATE_EPOCH_ARG = "build-arg:SOURCE_DATE_EPOCH";
+
+/** `source-date-epoch=SECONDS`: undefined when absent or empty; a bad value names the exporter. */
+export function parseSourceDateEpoch(type: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (!/^-?\d+$/.test(value)) throw invalidArgument(`output type=${type}: ${SOURCE_DATE_EPOCH_ATTR} must be an integer, not "${value}"`);
+  const epoch = Number(value);
+  if (epoch < 0) throw invalidArgument(`output type=${type}: ${SOURCE_DATE_EPOCH_ATTR} must not be negative`);
+  return epoch;
+}
+
+/**
+ * An exporter's attributes with the frontend's `build-arg:SOURCE_DATE_EPOCH` as its
+ * source-date-epoch when it has none, as BuildKit's control.Solve hands it on.
+ */
+export function withFrontendEpoch(attrs: Readonly<Record<string, string>>, frontendAttrs: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> {
+  const arg = frontendAttrs?.[SOURCE_DATE_EPOCH_ARG];
+  if (arg === undefined || Object.hasOwn(attrs, SOURCE_DATE_EPOCH_ATTR)) return attrs;
+  return { ...attrs, [SOURCE_DATE_EPOCH_ATTR]: arg };
+}
+
 export function rejectUnknownAttrs(type: string, attrs: Readonly<Record<string, string>>, known: readonly string[]): void {
   const unknown = Object.keys(attrs).filter((k) => !known.includes(k));
   if (unknown.length) throw invalidArgument(`output type=${type}: unknown attribute ${unknown.join(", ")}`);

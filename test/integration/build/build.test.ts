@@ -1,6 +1,6 @@
 // `buildkit build` end to end on the standalone worker: real runc, overlayfs, a busybox rootfs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { copy, LINUX_AMD64, local, merge, mkdir, mkfile, rm, scratch } from "../../../src/core/llb/index.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
@@ -35,6 +35,21 @@ describe.skipIf(!run)("build", () => {
     expect(steps.length).toBe(4);
     expect(steps.every((e) => e.cached === true)).toBe(true);
     expect(second.stderr).toContain("CACHED");
+  });
+
+  test("source-date-epoch dates every entry a local or tar export writes", async () => {
+    const def = scratch().file(mkdir("/d", 0o755)).file(mkfile("/d/f", 0o644, "x")).file(mkfile("/g", 0o600, "y"));
+    const out = h.temp("sde-local");
+    expect((await h.build(def, ["--output", `type=local,dest=${out},source-date-epoch=1000000000`])).code).toBe(0);
+    for (const p of ["d", "d/f", "g"]) expect(statSync(join(out, p)).mtimeMs).toBe(1000000000 * 1000);
+    const tar = join(h.temp("sde-tar"), "out.tar");
+    expect((await h.build(def, ["--output", `type=tar,dest=${tar},source-date-epoch=1000000000`])).code).toBe(0);
+    const listing = Bun.spawnSync(["tar", "--full-time", "-tvf", tar]).stdout.toString().trim().split("\n");
+    expect(listing.length).toBe(3);
+    for (const line of listing) expect(line).toContain("2001-09-09 01:46:40");
+    const bad = await h.build(def, ["--output", `type=local,dest=${out},source-date-epoch=soon`]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split("\n").pop()).toBe('error: output type=local: source-date-epoch must be an integer, not "soon"');
   });
 
   test("--quiet prints nothing on success; --debug adds debug lines", async () => {

@@ -2,7 +2,7 @@
 // the two would: workers, builds with and without local sources, local and tar outputs, du,
 // prune, over a unix socket and over TCP with mutual TLS.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { LINUX_AMD64, local, mkfile, scratch, type State } from "../../../src/core/llb/index.ts";
@@ -84,6 +84,18 @@ describe.if(run)("buildkit serve driven by buildctl v0.11.6", () => {
     expect(r2.code).toBe(0);
     const x = Bun.spawnSync(["tar", "-xOf", "-", "greeting"], { stdin: r2.stdout });
     expect(x.stdout.toString()).toBe("hello tar\n");
+  });
+
+  test("source-date-epoch on a local or tar output dates what the client receives", async () => {
+    const bytes = def(scratch().file(mkfile("/greeting", 0o644, "hello\n")));
+    const out = h.temp("sde");
+    const r = await h.buildctl(["build", "--output", `type=local,dest=${out},source-date-epoch=1000000000`], { stdin: bytes });
+    expect(r.code).toBe(0);
+    expect(statSync(join(out, "greeting")).mtimeMs).toBe(1000000000 * 1000);
+    const t = await h.buildctl(["build", "--output", "type=tar,dest=-,source-date-epoch=1000000000"], { stdin: bytes });
+    expect(t.code).toBe(0);
+    const listing = Bun.spawnSync(["tar", "--full-time", "-tvf", "-"], { stdin: t.stdout }).stdout.toString();
+    expect(listing).toContain("2001-09-09 01:46:40 greeting");
   });
 
   test("a failing step fails the build with its error", async () => {

@@ -1,6 +1,6 @@
 // --output specs read as buildctl reads them (CSV quoting), and containerimage.config.
-import { expect, test } from "bun:test";
-import { parseOutputSpec } from "../../../src/core/exporters/spec.ts";
+import { describe, expect, test } from "bun:test";
+import { parseOutputSpec, parseSourceDateEpoch, withFrontendEpoch } from "../../../src/core/exporters/spec.ts";
 import { parseImageOptions } from "../../../src/core/exporters/image/attrs.ts";
 
 test("a quoted field may hold commas and doubled quotes", () => {
@@ -18,4 +18,22 @@ test("containerimage.config gives the image's container settings", () => {
   expect(opts.config).toEqual({ Entrypoint: ["/usr/local/bin/buildkit", "serve"] });
   expect(() => parseImageOptions("oci", { "containerimage.config": "[1]" }, { compression: "gzip", oci: true })).toThrow('expected {"config": {...}}');
   expect(() => parseImageOptions("oci", { "containerimage.config": "{" }, { compression: "gzip", oci: true })).toThrow("containerimage.config");
+});
+
+describe("a frontend's SOURCE_DATE_EPOCH", () => {
+  test("becomes an exporter's source-date-epoch unless the exporter has its own", () => {
+    const frontend = { "build-arg:SOURCE_DATE_EPOCH": "42", target: "x" };
+    expect(withFrontendEpoch({ dest: "out" }, frontend)).toEqual({ dest: "out", "source-date-epoch": "42" });
+    expect(withFrontendEpoch({ dest: "out", "source-date-epoch": "7" }, frontend)).toEqual({ dest: "out", "source-date-epoch": "7" });
+    expect(withFrontendEpoch({ dest: "out" }, { target: "x" })).toEqual({ dest: "out" });
+    expect(withFrontendEpoch({ dest: "out" }, undefined)).toEqual({ dest: "out" });
+  });
+
+  test("source-date-epoch values", () => {
+    expect(parseSourceDateEpoch("tar", undefined)).toBeUndefined();
+    expect(parseSourceDateEpoch("tar", "")).toBeUndefined();
+    expect(parseSourceDateEpoch("tar", "0")).toBe(0);
+    expect(() => parseSourceDateEpoch("tar", "-5")).toThrow("output type=tar: source-date-epoch must not be negative");
+    expect(() => parseSourceDateEpoch("tar", "1.5")).toThrow('output type=tar: source-date-epoch must be an integer, not "1.5"');
+  });
 });

@@ -23,6 +23,8 @@ export interface SendOptions {
   readonly excludePatterns?: readonly string[];
   /** Symlinks resolved into include patterns before the walk (fsutil's FollowPaths). */
   readonly followPaths?: readonly string[];
+  /** Nanoseconds since the epoch to give every entry's ModTime (the local exporter's source-date-epoch). */
+  readonly modTime?: number;
   /** Bytes sent so far (encoded packet sizes, as fsutil counts them); `done` on the last call. */
   readonly onProgress?: (bytes: number, done: boolean) => void;
   readonly signal?: AbortSignal;
@@ -92,6 +94,7 @@ class Sender {
       const walk = walkTree(this.#root, { include, exclude, followPaths, signal: this.#abort.signal });
       for await (const entry of walk) {
         const stat = maker.make(entry);
+        if (this.#opts.modTime !== undefined) stat.modTime = this.#opts.modTime;
         if (canRequestData(stat.mode)) this.#files.set(id, stat.path);
         id++;
         await this.#send(statPacket(stat));

@@ -7,6 +7,7 @@
  */
 import { invalidArgument } from "../../errors.ts";
 import { isAnnotationAttr, parseAnnotationAttrs, type AnnotationAttr } from "./annotations.ts";
+import { parseSourceDateEpoch } from "../spec.ts";
 import type { Compression } from "../../image/compression.ts";
 import type { ContainerConfig } from "../../image/oci-types.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
@@ -88,11 +89,7 @@ function parseLevel(type: string, compression: Compression, value: string | unde
 
 function parseEpoch(type: string, attr: string | undefined): number | undefined {
   const env = process.env.SOURCE_DATE_EPOCH;
-  const value = attr ?? (env === "" ? undefined : env);
-  if (value === undefined) return undefined;
-  const epoch = parseInteger(type, "source-date-epoch", value);
-  if (epoch < 0) throw invalidArgument(`output type=${type}: source-date-epoch must not be negative`);
-  return epoch;
+  return parseSourceDateEpoch(type, attr ?? (env === "" ? undefined : env));
 }
 
 export function parseNames(type: string, value: string | undefined): ImageRef[] {

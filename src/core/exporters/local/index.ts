@@ -1,25 +1,28 @@
 import { resolve } from "node:path";
 import { withContext } from "../../errors.ts";
 import { NO_EXPORT_PROGRESS, type BuildResult, type Exporter, type ExporterInstance } from "../exporter.ts";
-import { rejectUnknownAttrs, requireDest } from "../spec.ts";
+import { parseSourceDateEpoch, rejectUnknownAttrs, requireDest, SOURCE_DATE_EPOCH_ATTR } from "../spec.ts";
 import { writeInto } from "./write-into.ts";
 
 /**
  * `--output type=local,dest=DIR`: the result's files written into DIR (created if missing), as
  * BuildKit does: same-named entries are replaced, file by file through a temporary name;
- * nothing else in DIR is touched (see write-into.ts).
+ * nothing else in DIR is touched (see write-into.ts). With source-date-epoch every entry is
+ * dated then.
  */
 export function createLocalExporter(): Exporter {
   return {
     type: "local",
     resolve(attrs): ExporterInstance {
-      rejectUnknownAttrs("local", attrs, ["dest"]);
+      // attestation-prefix names attestation files, and no attestations are made: accepted, unused.
+      rejectUnknownAttrs("local", attrs, ["dest", SOURCE_DATE_EPOCH_ATTR, "attestation-prefix"]);
       const dest = resolve(requireDest("local", attrs));
+      const epoch = parseSourceDateEpoch("local", attrs[SOURCE_DATE_EPOCH_ATTR]);
       return {
         description: "exporting to client directory",
         async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
           try {
-            await progress.step("copying files", () => exportTo(dest, result, signal));
+            await progress.step("copying files", () => result.withMounted((dir) => writeInto(dir, dest, signal, { epoch })));
           } catch (err) {
             throw withContext(`exporting to ${dest}`, err);
           }
@@ -28,8 +31,4 @@ export function createLocalExporter(): Exporter {
       };
     },
   };
-}
-
-async function exportTo(dest: string, result: BuildResult, signal: AbortSignal): Promise<void> {
-  await result.withMounted((dir) => writeInto(dir, dest, signal));
 }

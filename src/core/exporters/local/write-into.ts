@@ -26,16 +26,29 @@ interface Walk {
   /** Directory times are set after their contents are written (writing changes them). */
   readonly dirTimes: { path: string; fi: Entry }[];
   readonly chown: boolean;
+  /** source-date-epoch in nanoseconds: every entry's access and modification time. */
+  readonly epochNs: bigint | undefined;
 }
 
-export async function writeInto(src: string, dest: string, signal: AbortSignal): Promise<void> {
-  const walk: Walk = { pacer: new Pacer(`exporting to ${dest}`, signal), inodes: new Map(), dirTimes: [], chown: process.getuid?.() === 0 };
+export interface WriteIntoOptions {
+  /** Seconds since the epoch to date every entry with (BuildKit's source-date-epoch); else the source's times. */
+  readonly epoch?: number;
+}
+
+export async function writeInto(src: string, dest: string, signal: AbortSignal, opts: WriteIntoOptions = {}): Promise<void> {
+  const epochNs = opts.epoch === undefined ? undefined : BigInt(opts.epoch) * 1_000_000_000n;
+  const walk: Walk = { pacer: new Pacer(`exporting to ${dest}`, signal), inodes: new Map(), dirTimes: [], chown: process.getuid?.() === 0, epochNs };
   const top = lstatEntrySync(src);
   if (top?.kind !== "dir") throw new Error(`${src} is not a directory`);
   mkdirSync(dest, { recursive: true });
   signal.throwIfAborted();
   await writeChildren(src, dest, walk);
-  for (const { path, fi } of walk.dirTimes.reverse()) setTimesSync(path, fi.atimeNs, fi.mtimeNs);
+  for (const { path, fi } of walk.dirTimes.reverse()) setTimesSync(path, ...timesOf(fi, walk));
+}
+
+/** [atime, mtime] to give an entry: its own, or both the epoch (fsutil's Chtimes of ModTime). */
+function timesOf(fi: Entry, walk: Walk): [bigint, bigint] {
+  return walk.epochNs === undefined ? [fi.atimeNs, fi.mtimeNs] : [walk.epochNs, walk.epochNs];
 }
 
 async function writeChildren(src: string, dest: string, walk: Walk): Promise<void> {
@@ -83,11 +96,12 @@ async function writeEntry(src: string, target: string, fi: Entry, walk: Walk, at
     if (fi.kind === "file" && first === undefined && at !== undefined) {
       // Owner (as root, like fsutil's DiskWriter), mode and times in one go.
       const owner = walk.chown ? { uid: fi.uid, gid: fi.gid } : {};
-      at.pair.copyFile(at.name, { size: fi.size, mode: fi.mode, timeNs: fi.mtimeNs, atimeNs: fi.atimeNs, ...owner }, tempName);
+      const [atimeNs, timeNs] = timesOf(fi, walk);
+      at.pair.copyFile(at.name, { size: fi.size, mode: fi.mode, timeNs, atimeNs, ...owner }, tempName);
     } else {
       create(src, fi, temp, first);
       setInfo(temp, fi, walk);
-      setTimesSync(temp, fi.atimeNs, fi.mtimeNs);
+      setTimesSync(temp, ...timesOf(fi, walk));
     }
     if (old?.kind === "dir") rmSync(target, { recursive: true, force: true });
     renameSync(temp, target);
