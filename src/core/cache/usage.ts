@@ -123,11 +123,15 @@ async function sizeOf(name: string, result: ResultRecord | undefined, src: Usage
   return size;
 }
 
-/** The record type BuildKit gives what this op made. */
+/**
+ * The record type BuildKit gives what this op made: by the source's scheme the kind records
+ * (scheduler.ts); records saved before kinds carried it say "source" and are told by their
+ * description, which was the identifier unless the vertex had a custom name.
+ */
 export function recordType(result: Pick<ResultRecord, "kind" | "description">): CacheRecordType {
-  if (result.kind !== "source") return "regular";
-  if (result.description.startsWith("local://")) return "source.local";
-  if (result.description.startsWith("git://")) return "source.git.checkout";
+  const scheme = result.kind === "source" ? /^([a-z-]+):\/\//.exec(result.description)?.[1] : result.kind.startsWith("source.") ? result.kind.slice("source.".length) : undefined;
+  if (scheme === "local") return "source.local";
+  if (scheme === "git") return "source.git.checkout";
   return "regular";
 }
 

@@ -261,9 +261,21 @@ async function execute(job: Job, v: Vertex, inputs: readonly ResultRef[], ctx: W
   }
 }
 
+/**
+ * What the cache index records as an op's kind: the op type ("exec", "file", …), and for a source
+ * its scheme too ("source.local", "source.git", "source.docker-image"), which decides the record's
+ * type for du and GC (a custom vertex name says nothing of where a source came from).
+ */
+function resultKind(op: Vertex["op"]): string {
+  if (op.kind !== "source") return op.kind ?? "";
+  const id = op.op.source?.identifier ?? "";
+  const scheme = id.includes("://") ? id.slice(0, id.indexOf("://")) : "";
+  return scheme ? `source.${scheme}` : "source";
+}
+
 function record(job: Job, v: Vertex, refs: readonly ResultRef[], inputs: readonly ResultRef[]): void {
   const key = v.key as Digest;
-  const base = { description: v.name, kind: v.op.kind ?? "" };
+  const base = { description: v.name, kind: resultKind(v.op) };
   refs.forEach((ref, index) => {
     // A result may be one of its inputs (a copy of a whole snapshot onto scratch): not its own parent.
     const meta = { ...base, parents: inputs.map((i) => i.id).filter((id) => id !== ref.id) };

@@ -92,6 +92,13 @@ describe.if(run)("buildctl --frontend dockerfile.v0 against buildkit serve", () 
     expect(readFileSync(join(out, "app/listing"), "utf8")).toBe("app.txt\nlisting\n");
   });
 
+  test("the context's record is a source.local one (du --filter, GC's first rule), though its vertex has a custom name", async () => {
+    const r = await h.buildctl(["du", "-v", "--filter", "type==source.local"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toMatch(/Description:\s+\[internal\] load build context\n/);
+    expect(r.stdout.toString()).toMatch(/Type:\s+source\.local\n/);
+  });
+
   test("a Dockerfile error names the line", async () => {
     const bad = h.temp("bad");
     writeFileSync(join(bad, "Dockerfile"), "FROM scratch\nFOO bar\n");

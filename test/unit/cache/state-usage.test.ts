@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planPrune } from "../../../src/core/cache/prune.ts";
+import { recordType } from "../../../src/core/cache/usage.ts";
 import { pruneTraces, traceRecords, TRACES_KEPT } from "../../../src/core/cache/state-usage.ts";
 
 let root = "";
@@ -38,5 +39,18 @@ describe("traces in the state", () => {
     traces(2);
     const rs = await traceRecords(root);
     expect(planPrune(rs, { all: true }, Date.now())).toEqual([]);
+  });
+});
+
+describe("record types", () => {
+  test("come from the source's scheme in the kind, whatever the vertex is called", () => {
+    expect(recordType({ kind: "source.local", description: "[internal] load build context" })).toBe("source.local");
+    expect(recordType({ kind: "source.git", description: "[builder 1/3] clone" })).toBe("source.git.checkout");
+    expect(recordType({ kind: "source.docker-image", description: "local://lookalike" })).toBe("regular");
+    expect(recordType({ kind: "exec", description: "local://x" })).toBe("regular");
+    // Records saved before kinds carried the scheme: their description, when it is the identifier.
+    expect(recordType({ kind: "source", description: "local://context" })).toBe("source.local");
+    expect(recordType({ kind: "source", description: "git://example.test/repo" })).toBe("source.git.checkout");
+    expect(recordType({ kind: "source", description: "docker-image://busybox" })).toBe("regular");
   });
 });
