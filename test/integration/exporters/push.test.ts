@@ -97,6 +97,10 @@ describe.skipIf(!enabled)("image exporter", () => {
     expect(localImages()[`example.test/dangling@${dangling.digest}`]?.target.digest).toBe(dangling.digest);
     const canonical = await buildImage("type=image,name=example.test/app/canon:v1,name-canonical=true,unpack=true");
     expect(localImages()[`example.test/app/canon:v1@${canonical.digest}`]?.target.digest).toBe(canonical.digest);
+    // image.name answers with the name as given, as BuildKit's does; the store has it normalized.
+    const short = await buildImage("type=image,name=short:tag");
+    expect(responseValue(short.stderr, "image.name")).toBe("short:tag");
+    expect(localImages()["docker.io/library/short:tag"]?.target.digest).toBe(short.digest);
     await buildImage("type=image,name=example.test/app/unstored:v1,store=false");
     expect(localImages()["example.test/app/unstored:v1"]).toBeUndefined();
   });

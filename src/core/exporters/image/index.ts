@@ -34,6 +34,8 @@ const OWN_ATTRS = ["push", "push-by-digest", "registry.insecure", "unpack", "sto
 
 interface ImageExport {
   readonly image: ImageOptions;
+  /** The name attribute as given, when not empty. */
+  readonly name: string | undefined;
   readonly push: boolean;
   readonly pushByDigest: boolean;
   readonly insecure: boolean;
@@ -52,6 +54,7 @@ export function createImageExporter(opts: ImageExporterOptions = {}): Exporter {
       const bool = (key: string, fallback = false) => parseBool("image", key, attrs[key], fallback);
       const spec: ImageExport = {
         image: parseImageOptions("image", attrs, { compression: "gzip", oci: false }),
+        name: attrs.name || undefined,
         push: bool("push"),
         pushByDigest: bool("push-by-digest"),
         insecure: bool("registry.insecure"),
@@ -105,7 +108,8 @@ function exportImage(result: BuildResult, spec: ImageExport, run: ExportRun): Pr
         await pushImage(target, ref, built, ctx, { byDigest: spec.pushByDigest, signal, progress });
       }
     }
-    return imageResponse(built, refs.length > 0 ? refs.map(formatImageRef).join(",") : storeNames[0]);
+    // image.name as given (BuildKit's type=image answers with its name attribute unchanged).
+    return imageResponse(built, spec.name ?? storeNames[0]);
   });
 }
 
