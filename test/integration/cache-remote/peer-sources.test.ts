@@ -6,19 +6,18 @@
 // imports it with every step CACHED.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { git, http, image, LINUX_AMD64 } from "../../../src/core/llb/index.ts";
 import { makeRepo, requireGit, startGitDaemon, type GitDaemon } from "../../fixtures/git.ts";
 import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
-import { REPO_ROOT } from "../../paths.ts";
 import { BuildHarness } from "../build/harness.ts";
 import { buildkitdAvailable, type PeerDaemon } from "../client/daemons.ts";
 import { withPeer } from "./peer-daemon.ts";
+import { BUILDCTL } from "./peer-dockerfile.ts";
 import { cachedSteps, onState, ranSteps } from "./helpers.ts";
 
-const BUILDCTL = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildctl");
 const run =
   requireIntegration("git/http cache interchange with BuildKit", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry"] }) &&
   requireGit("git/http cache interchange with BuildKit") &&
