@@ -1,6 +1,6 @@
 // `buildkit build --frontend NAME [--opt K=V]…`: the frontend runs in this process over the
 // --local directories and our registry client, and its Definition and metadata are built.
-import type { RegistryClient } from "../core/registry/index.ts";
+import type { LocalFrontendOptions } from "../core/frontends/local-context.ts";
 import type { FrontendResult } from "../core/frontends/frontend.ts";
 import { UsageError } from "./exit.ts";
 
@@ -31,7 +31,7 @@ export function parseFrontendFlags(frontend: string | undefined, opts: readonly 
 }
 
 /** Runs the frontend in-process: its Definition and result metadata. */
-export async function runFrontend(req: FrontendRequest, deps: { dirs: ReadonlyMap<string, string>; registry: () => Promise<RegistryClient> }): Promise<FrontendResult> {
+export async function runFrontend(req: FrontendRequest, deps: LocalFrontendOptions): Promise<FrontendResult> {
   const { FRONTENDS } = await import("../core/frontends/frontend.ts");
   const frontend = FRONTENDS[req.name];
   if (!frontend) throw new UsageError(`--frontend ${req.name}: unknown frontend (known: ${Object.keys(FRONTENDS).join(", ")})`);
