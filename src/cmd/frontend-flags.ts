@@ -6,7 +6,7 @@ import { UsageError } from "./exit.ts";
 
 export const FRONTEND_ARGS = {
   frontend: { type: "string", description: "Build with a frontend instead of a definition: dockerfile.v0 (with --local context=DIR --local dockerfile=DIR)" },
-  opt: { type: "string", description: "A frontend attribute: target=STAGE, build-arg:K=V, filename=F, label:K=V, platform=P (repeatable)" },
+  opt: { type: "string", description: "A frontend attribute: target=STAGE, build-arg:K=V, filename=F, label:K=V, platform=P, add-hosts=H=IP, hostname=N, shm-size=BYTES, ulimit=nofile=S:H, force-network-mode=none|host|sandbox, image-resolve-mode=default|pull|local (repeatable)" },
 } as const;
 
 export interface FrontendRequest {
