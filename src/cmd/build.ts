@@ -86,7 +86,8 @@ export default defineCommand({
     const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry, frontend?.opts);
     const cacheExports = cacheFlags(repeatedFlag(rawArgs, "export-cache"), parseCacheExportSpec);
     const cacheImports = cacheFlags(repeatedFlag(rawArgs, "import-cache"), parseCacheImportSpec);
-    const { definition, metadata } = frontend ? await runFrontend(frontend, { dirs: localDirs, registry }) : { definition: await readDefinition(args.file), metadata: undefined };
+    // A frontend runs once the worker is open: its image lookups may read the worker's image store.
+    const fileDefinition = frontend ? undefined : await readDefinition(args.file);
     const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
     const root = args.root ?? defaultRoot();
     const gcKeep = gcLimit(args["gc-keep-storage"]);
@@ -94,7 +95,6 @@ export default defineCommand({
 
     const controller = new AbortController();
     const stop = onInterrupt(controller);
-    debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
     const { worker, swept: sweptCounts } = await openWorker(workerChoice, {
       root,
       signal: controller.signal,
@@ -104,6 +104,16 @@ export default defineCommand({
       // Why the default runtime is runc here: information, not a problem (quiet leaves it out).
       onNotice: (line) => notice("info", `${line}\n`, { message: line }),
     });
+    let built: { definition: Uint8Array; metadata?: Readonly<Record<string, Uint8Array>> };
+    try {
+      built = frontend ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root }) : { definition: fileDefinition! };
+    } catch (err) {
+      await worker.close();
+      stop();
+      throw err;
+    }
+    const { definition, metadata } = built;
+    debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
     const swept = Object.entries(sweptCounts).filter(([, n]) => n > 0);
     if (swept.length) debugLog(`cleaned up after an earlier process: ${swept.map(([k, n]) => `${n} ${k}`).join(", ")}`);
     const tracePath = defaultTracePath(root);

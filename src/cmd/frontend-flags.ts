@@ -1,12 +1,12 @@
 // `buildkit build --frontend NAME [--opt K=V]…`: the frontend runs in this process over the
 // --local directories and our registry client, and its Definition and metadata are built.
-import type { RegistryClient } from "../core/registry/index.ts";
+import type { LocalFrontendOptions } from "../core/frontends/local-context.ts";
 import type { FrontendResult } from "../core/frontends/frontend.ts";
 import { UsageError } from "./exit.ts";
 
 export const FRONTEND_ARGS = {
   frontend: { type: "string", description: "Build with a frontend instead of a definition: dockerfile.v0 (with --local context=DIR --local dockerfile=DIR)" },
-  opt: { type: "string", description: "A frontend attribute: target=STAGE, build-arg:K=V, filename=F, label:K=V, platform=P (repeatable)" },
+  opt: { type: "string", description: "A frontend attribute: target=STAGE, build-arg:K=V, filename=F, label:K=V, platform=P, add-hosts=H=IP, hostname=N, shm-size=BYTES, ulimit=nofile=S:H, force-network-mode=none|host|sandbox, image-resolve-mode=default|pull|local (repeatable)" },
 } as const;
 
 export interface FrontendRequest {
@@ -31,7 +31,7 @@ export function parseFrontendFlags(frontend: string | undefined, opts: readonly 
 }
 
 /** Runs the frontend in-process: its Definition and result metadata. */
-export async function runFrontend(req: FrontendRequest, deps: { dirs: ReadonlyMap<string, string>; registry: () => Promise<RegistryClient> }): Promise<FrontendResult> {
+export async function runFrontend(req: FrontendRequest, deps: LocalFrontendOptions): Promise<FrontendResult> {
   const { FRONTENDS } = await import("../core/frontends/frontend.ts");
   const frontend = FRONTENDS[req.name];
   if (!frontend) throw new UsageError(`--frontend ${req.name}: unknown frontend (known: ${Object.keys(FRONTENDS).join(", ")})`);

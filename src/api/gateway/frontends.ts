@@ -13,6 +13,8 @@ export async function runFrontend(name: string, opts: Readonly<Record<string, st
     // Only the file asked for crosses the wire (the mirror is per filter set).
     dir: (local, path, signal) => ctx.session.localDir(local, { include: [path.replace(/^\/+/, "")], signal }),
     registry: engine.registry,
+    content: engine.worker.content,
+    root: engine.worker.root,
   });
   return frontend(opts, context, ctx.signal);
 }

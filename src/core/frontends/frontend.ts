@@ -5,6 +5,7 @@
  * them in-process; only the FrontendContext differs.
  */
 import type { Platform } from "../llb/platform.ts";
+import type { ResolveMode } from "../llb/index.ts";
 import { dockerfileFrontend } from "./dockerfile/frontend.ts";
 
 export type { Platform } from "../llb/platform.ts";
@@ -14,8 +15,12 @@ export { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../exporters/metadata-keys.ts";
 export interface FrontendContext {
   /** A file of the client's local directory `local` (e.g. "dockerfile", "context"); undefined when absent. */
   readFile(local: string, path: string, signal: AbortSignal): Promise<Uint8Array | undefined>;
-  /** The digest to pin (the index's when the ref names one) and the image config JSON for platform. */
-  resolveImageConfig(ref: string, platform: Platform, signal: AbortSignal): Promise<{ digest: string; config: Uint8Array }>;
+  /**
+   * The digest to pin (the index's when the ref names one) and the image config JSON for
+   * platform; resolveMode as BuildKit's resolver takes it (pull: the registry only; local: an
+   * image of that name in the worker's image store first; default: the registry, then the store).
+   */
+  resolveImageConfig(ref: string, platform: Platform, opts: { resolveMode: ResolveMode; signal: AbortSignal }): Promise<{ digest: string; config: Uint8Array }>;
 }
 
 export interface FrontendResult {

@@ -1,30 +1,39 @@
 /**
  * A FrontendContext for daemonless builds: files from the `--local NAME=DIR` directories (a
- * path never leaves its directory, symlinks included) and image configs from our registry client.
+ * path never leaves its directory, symlinks included) and image configs from our registry client
+ * or, by the resolve mode, the worker's image store.
  */
 import { realpath } from "node:fs/promises";
 import { join, relative, isAbsolute } from "node:path";
 import { BuildkitError } from "../errors.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import type { FrontendContext } from "./frontend.ts";
+import type { ContentStore } from "../worker/content-store.ts";
+import { resolveByMode } from "../sources/image/resolve-mode.ts";
 
-export interface LocalFrontendOptions {
+/** Where images resolve: the registry, and the worker's image store and content (resolve modes). */
+export interface FrontendImageDeps {
+  readonly registry: () => Promise<RegistryClient>;
+  readonly content: ContentStore;
+  /** The worker's state root (its images.json). */
+  readonly root: string;
+}
+
+export interface LocalFrontendOptions extends FrontendImageDeps {
   /** Local names → directories. */
   readonly dirs: ReadonlyMap<string, string>;
-  readonly registry: () => Promise<RegistryClient>;
 }
 
 export function createLocalFrontendContext(opts: LocalFrontendOptions): FrontendContext {
-  return createDirFrontendContext({ dir: async (local) => opts.dirs.get(local), registry: opts.registry });
+  return createDirFrontendContext({ ...opts, dir: async (local) => opts.dirs.get(local) });
 }
 
 /**
  * A FrontendContext over directories found on demand (the daemon's mirrors of a client's
  * locals, transferred when first asked for) and our registry client.
  */
-export function createDirFrontendContext(opts: {
+export function createDirFrontendContext(opts: FrontendImageDeps & {
   dir: (local: string, path: string, signal: AbortSignal) => Promise<string | undefined>;
-  registry: () => Promise<RegistryClient>;
 }): FrontendContext {
   return {
     async readFile(local, path, signal) {
@@ -32,8 +41,8 @@ export function createDirFrontendContext(opts: {
       const dir = await opts.dir(local, path, signal);
       return dir === undefined ? undefined : readFileInDir(dir, local, path);
     },
-    async resolveImageConfig(ref, platform, signal) {
-      const r = await (await opts.registry()).resolve(ref, platform, signal);
+    async resolveImageConfig(ref, platform, { resolveMode, signal }) {
+      const { image: r } = await resolveByMode(ref, platform, resolveMode, opts, signal);
       // Go's resolver pins the digest it was given: the index's when the ref names an index.
       return { digest: r.indexDigest ?? r.digest, config: r.configBytes };
     },

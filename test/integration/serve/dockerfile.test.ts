@@ -99,6 +99,31 @@ describe.if(run)("buildctl --frontend dockerfile.v0 against buildkit serve", () 
     expect(r.stdout.toString()).toMatch(/Type:\s+source\.local\n/);
   });
 
+  test("frontend attributes reach the RUN: add-hosts, hostname, shm-size, ulimit, force-network-mode, cache namespace", async () => {
+    const dir = h.temp("attrs");
+    writeFileSync(
+      join(dir, "Dockerfile"),
+      `FROM ${registry!.host}/test/busybox:latest
+RUN --mount=type=cache,target=/cache mkdir /out && cat /etc/hosts > /out/hosts && hostname > /out/hostname && ulimit -Hn > /out/nofile && df -k /dev/shm | tail -1 | awk '{print $2}' > /out/shm-kb && tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /out/net && (cat /cache/mark 2>/dev/null || echo none) > /out/before && echo served > /cache/mark
+`,
+    );
+    const opts = ["add-hosts=served=10.9.8.7", "hostname=served-host", "shm-size=8388608", "ulimit=nofile=512:1024", "force-network-mode=none", "build-arg:BUILDKIT_CACHE_MOUNT_NS=serve-ns"];
+    const out = h.temp("attrs-out");
+    const r = await h.buildctl(["build", "--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dir}`, ...opts.flatMap((o) => ["--opt", o]), "--output", `type=local,dest=${out}`]);
+    expect(r.stderr).not.toContain("error");
+    expect(r.code).toBe(0);
+    const file = (p: string) => readFileSync(join(out, "out", p), "utf8");
+    expect(file("hosts")).toContain("10.9.8.7\tserved\n");
+    expect(file("hostname")).toBe("served-host\n");
+    expect(file("nofile")).toBe("1024\n");
+    expect(file("shm-kb")).toBe("8192\n");
+    expect(file("net")).toBe("lo\n");
+    expect(file("before")).toBe("none\n");
+    const bad = await h.buildctl(["build", "--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dir}`, "--opt", "ulimit=bogus=1"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('attribute ulimit="bogus=1": failed to parse ulimit: invalid ulimit type: bogus');
+  });
+
   test("a Dockerfile error names the line", async () => {
     const bad = h.temp("bad");
     writeFileSync(join(bad, "Dockerfile"), "FROM scratch\nFOO bar\n");

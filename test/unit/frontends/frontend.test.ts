@@ -10,6 +10,7 @@ import { goDuration, goHealth, goQuote } from "../../../src/core/frontends/docke
 import { createLocalFrontendContext } from "../../../src/core/frontends/local-context.ts";
 import { pb } from "../../../src/core/pb/index.ts";
 import type { RegistryClient } from "../../../src/core/registry/index.ts";
+import type { ContentStore } from "../../../src/core/worker/content-store.ts";
 
 const frontend = FRONTENDS["dockerfile.v0"]!;
 const signal = new AbortController().signal;
@@ -76,7 +77,8 @@ describe("dockerfile.v0 frontend", () => {
   test("errors name the file and line; unsupported attributes are refused", async () => {
     const ctx = fakeContext({ "dockerfile:Custom": "FROM scratch\nNOPE x\n" });
     await expect(frontend({ filename: "Custom" }, ctx, signal)).rejects.toThrow(/^Custom:2: unknown instruction: NOPE/i);
-    await expect(frontend({ "add-hosts": "a=1.2.3.4" }, ctx, signal)).rejects.toThrow("attribute add-hosts is not supported");
+    await expect(frontend({ "cgroup-parent": "/build" }, ctx, signal)).rejects.toThrow("attribute cgroup-parent is not supported");
+    await expect(frontend({ "add-hosts": "a=1.2.3" }, ctx, signal)).rejects.toThrow("attribute add-hosts=\"a=1.2.3\": failed to parse additional hosts: failed to parse IP 1.2.3");
     await expect(frontend({ platform: "linux/amd64,linux/arm64" }, ctx, signal)).rejects.toThrow("several platforms");
   });
 });
@@ -103,7 +105,7 @@ describe("local frontend context", () => {
       writeFileSync(join(dir, "ctx/Dockerfile"), "FROM scratch\n");
       writeFileSync(join(dir, "outside"), "secret");
       symlinkSync("../outside", join(dir, "ctx/link"));
-      const ctx = createLocalFrontendContext({ dirs: new Map([["context", join(dir, "ctx")]]), registry: async () => ({}) as RegistryClient });
+      const ctx = createLocalFrontendContext({ dirs: new Map([["context", join(dir, "ctx")]]), registry: async () => ({}) as RegistryClient, content: {} as ContentStore, root: dir });
       expect(new TextDecoder().decode(await ctx.readFile("context", "Dockerfile", signal))).toBe("FROM scratch\n");
       expect(await ctx.readFile("context", "missing", signal)).toBeUndefined();
       expect(await ctx.readFile("other", "Dockerfile", signal)).toBeUndefined();

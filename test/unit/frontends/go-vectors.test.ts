@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { convertDockerfile } from "../../../src/core/frontends/dockerfile/convert.ts";
 import { parseDockerignore } from "../../../src/core/frontends/dockerfile/daemonless.ts";
+import { parseDockerfileAttrs } from "../../../src/core/frontends/dockerfile/attrs.ts";
 import { imageJson } from "../../../src/core/frontends/dockerfile/image-json.ts";
 import { formatPlatform, LINUX_AMD64, parsePlatform } from "../../../src/core/llb/index.ts";
 import { pb } from "../../../src/core/pb/index.ts";
@@ -20,7 +21,7 @@ const CASES = join(DIR, "cases");
 
 interface GoConversion {
   excludes: string[];
-  images: Record<string, { digest: string; config: string }>;
+  images: Record<string, { digest: string; config: string; resolveMode?: string }>;
   digests: string[];
   ops: { digest: string; name?: string; op: unknown }[];
   imageConfig: string;
@@ -31,6 +32,8 @@ interface CaseOpts {
   /** The target platform (Go: ConvertOpt.TargetPlatform). */
   platform?: string;
   contextLocalName?: string;
+  /** Frontend attributes (add-hosts, shm-size, ulimit, force-network-mode, hostname, image-resolve-mode). */
+  attrs?: Record<string, string>;
 }
 
 /** Our ops: digest, vertex name and the op, terminal left out. */
@@ -60,14 +63,19 @@ describe("Dockerfile conversion against Go's dockerfile2llb (build args, target,
       const excludes = existsSync(ignoreFile) ? parseDockerignore(readFileSync(ignoreFile, "utf8")) : [];
       expect(excludes).toEqual(go.excludes);
 
+      // The attributes as the frontend reads them, build args included (the hostname and cache
+      // namespace ones are read from there).
+      const buildArgAttrs = Object.fromEntries(Object.entries(opts.buildArgs ?? {}).map(([k, v]) => [`build-arg:${k}`, v]));
+      const attrs = parseDockerfileAttrs({ ...opts.attrs, ...buildArgAttrs });
       const resolved: string[] = [];
       const ours = await convertDockerfile(
         text,
         {
-          async resolveImageConfig(ref, platform) {
+          async resolveImageConfig(ref, platform, resolveMode) {
             const key = `${ref} ${formatPlatform(platform)}`;
             const img = go.images[key];
             if (!img) throw new Error(`resolved ${key}, which Go's conversion did not resolve`);
+            expect(`${key} ${resolveMode}`).toBe(`${key} ${img.resolveMode ?? "default"}`);
             resolved.push(key);
             return { digest: img.digest, config: new TextEncoder().encode(img.config) };
           },
@@ -79,6 +87,13 @@ describe("Dockerfile conversion against Go's dockerfile2llb (build args, target,
           buildPlatform: LINUX_AMD64,
           targetPlatform: opts.platform ? parsePlatform(opts.platform) : undefined,
           contextLocalName: opts.contextLocalName,
+          imageResolveMode: attrs.imageResolveMode,
+          extraHosts: attrs.extraHosts,
+          shmSize: attrs.shmSize,
+          ulimits: attrs.ulimits,
+          forceNetMode: attrs.forceNetMode,
+          hostname: attrs.hostname,
+          cacheIDNamespace: attrs.cacheIDNamespace,
         },
       );
       expect([...new Set(resolved)].sort()).toEqual(Object.keys(go.images).sort());

@@ -5,7 +5,9 @@
  * ignored, as BuildKit ignores them.
  */
 import { BuildkitError, invalidArgument } from "../../errors.ts";
+import type { HostIP, NetMode, ResolveMode, Ulimit } from "../../llb/index.ts";
 import { parsePlatform, type Platform } from "../../llb/platform.ts";
+import { parseExtraHosts, parseNetMode, parseResolveMode, parseShmSize, parseUlimits } from "./attr-parsers.ts";
 
 export interface DockerfileAttrs {
   /** The Dockerfile's path in the dockerfile local (`filename`, default "Dockerfile"). */
@@ -21,10 +23,41 @@ export interface DockerfileAttrs {
   readonly platform?: Platform;
   /** `no-cache`: undefined (use the cache), [] (every stage) or stage names. */
   readonly noCache?: readonly string[];
+  /** `image-resolve-mode`: how base images resolve (the frontend's lookups and the image sources). */
+  readonly imageResolveMode: ResolveMode;
+  /** `add-hosts`: /etc/hosts entries of every RUN. */
+  readonly extraHosts: readonly HostIP[];
+  /** `shm-size`: bytes of a /dev/shm tmpfs on every RUN; 0 for none. */
+  readonly shmSize: number;
+  /** `ulimit`: resource limits of every RUN. */
+  readonly ulimits: readonly Ulimit[];
+  /** `force-network-mode`: every stage's network (RUN --network overrides it). */
+  readonly forceNetMode: NetMode;
+  /** `hostname`, or the BUILDKIT_SANDBOX_HOSTNAME build arg when set: every stage's hostname. */
+  readonly hostname?: string;
+  /** The BUILDKIT_CACHE_MOUNT_NS build arg: cache mount ids are `NS/ID`. */
+  readonly cacheIDNamespace: string;
 }
 
-/** Attributes BuildKit applies that this frontend does not yet: refused when set. */
-const UNSUPPORTED = ["contextsubdir", "add-hosts", "shm-size", "ulimit", "cgroup-parent", "force-network-mode", "hostname", "image-resolve-mode", "build-arg:SOURCE_DATE_EPOCH"];
+/**
+ * Attributes BuildKit applies that this frontend cannot: refused when set. cgroup-parent needs
+ * an executor that places the step in a cgroup (ours does not; the gateway advertises the cap
+ * as unsupported). `contextsubdir` is accepted: BuildKit v0.11.6 scopes only a git, http or
+ * frontend-input context with it (build.go's scopeToSubDir), and leaves a local context, the only
+ * kind this frontend takes, whole; so does this frontend.
+ */
+const UNSUPPORTED = ["cgroup-parent", "build-arg:SOURCE_DATE_EPOCH"];
+
+/** One attribute's value through its parser; a bad value is an InvalidArgument naming the attribute. */
+function attr<T>(opts: Readonly<Record<string, string>>, key: string, parse: (v: string) => T, wrap = ""): T {
+  const value = opts[key] ?? "";
+  try {
+    return parse(value);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw invalidArgument(`dockerfile frontend: attribute ${key}=${JSON.stringify(value)}: ${wrap}${why}`);
+  }
+}
 
 const prefixed = (opts: Readonly<Record<string, string>>, prefix: string): Record<string, string> =>
   Object.fromEntries(Object.entries(opts).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
@@ -47,6 +80,8 @@ export function parseDockerfileAttrs(opts: Readonly<Record<string, string>>): Do
       throw invalidArgument(`dockerfile frontend: parsing platform ${opts.platform}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  const hostnameArg = opts["build-arg:BUILDKIT_SANDBOX_HOSTNAME"];
+  const hostname = hostnameArg ? hostnameArg : opts.hostname;
   const noCache = opts["no-cache"] === undefined ? undefined : opts["no-cache"] === "" ? [] : opts["no-cache"].split(",");
   return {
     filename: opts.filename || "Dockerfile",
@@ -57,5 +92,13 @@ export function parseDockerfileAttrs(opts: Readonly<Record<string, string>>): Do
     labels: prefixed(opts, "label:"),
     platform,
     noCache,
+    // In build.go's order, with its wrapping words.
+    imageResolveMode: attr(opts, "image-resolve-mode", parseResolveMode),
+    extraHosts: attr(opts, "add-hosts", parseExtraHosts, "failed to parse additional hosts: "),
+    shmSize: attr(opts, "shm-size", parseShmSize, "failed to parse shm size: "),
+    ulimits: attr(opts, "ulimit", parseUlimits, "failed to parse ulimit: "),
+    forceNetMode: attr(opts, "force-network-mode", parseNetMode),
+    hostname: hostname || undefined,
+    cacheIDNamespace: opts["build-arg:BUILDKIT_CACHE_MOUNT_NS"] ?? "",
   };
 }

@@ -3,7 +3,7 @@
  * produces for the same Dockerfile, build args and resolved base images.
  */
 import { posix } from "node:path";
-import { image, local, scratch, State, type MarshalOptions, type Platform } from "../../llb/index.ts";
+import { image, local, scratch, State, type HostIP, type MarshalOptions, type NetMode, type Platform, type ResolveMode, type Ulimit } from "../../llb/index.ts";
 import { formatPlatform, hostPlatform, parsePlatform } from "../../llb/platform.ts";
 import { Cap } from "../../llb/caps.ts";
 import { parseImageRef, formatImageRef } from "../../reference/docker-ref.ts";
@@ -19,8 +19,8 @@ import type { Output, Vertex } from "../../llb/vertex.ts";
 
 /** How the frontend reaches the outside world: base image configs. */
 export interface ImageConfigResolver {
-  /** The digest to pin (the index's when the ref names one) and the config JSON for platform. */
-  resolveImageConfig(ref: string, platform: Platform): Promise<{ digest: string; config: Uint8Array }>;
+  /** The digest to pin (the index's when the ref names one) and the config JSON for platform, resolved in `resolveMode`. */
+  resolveImageConfig(ref: string, platform: Platform, resolveMode: ResolveMode): Promise<{ digest: string; config: Uint8Array }>;
 }
 
 export interface ConvertOptions {
@@ -33,6 +33,22 @@ export interface ConvertOptions {
   excludes?: readonly string[];
   contextLocalName?: string;
   runSecurity?: boolean;
+  /** How base images resolve; also set on their image sources (ConvertOpt.ImageResolveMode). */
+  imageResolveMode?: ResolveMode;
+  /** /etc/hosts entries added to every RUN (ConvertOpt.ExtraHosts). */
+  extraHosts?: readonly HostIP[];
+  /** Bytes of a /dev/shm tmpfs mounted on every RUN; 0 for none (ConvertOpt.ShmSize). */
+  shmSize?: number;
+  /** Resource limits of every RUN (ConvertOpt.Ulimit). */
+  ulimits?: readonly Ulimit[];
+  /** Every stage's network; RUN --network overrides it (ConvertOpt.ForceNetMode). */
+  forceNetMode?: NetMode;
+  /** Every stage's hostname (ConvertOpt.Hostname). */
+  hostname?: string;
+  /** Cache mount ids become `NS/ID` (ConvertOpt.CacheIDNamespace). */
+  cacheIDNamespace?: string;
+  /** The solver's LLB caps; default all of them (as the peer command and buildkitd give). */
+  llbCaps?: readonly string[];
 }
 
 export interface ConvertResult {
@@ -74,6 +90,8 @@ const argsMap = (args: readonly ArgKV[]) => new Map(args.map((a) => [a.key, a.va
 export async function convertDockerfile(text: string, resolver: ImageConfigResolver, opts: ConvertOptions = {}): Promise<ConvertResult> {
   if (text.length === 0) throw new DockerfileError("the Dockerfile cannot be empty", 1);
   const buildArgs = opts.buildArgs ?? {};
+  const llbCaps = opts.llbCaps ?? ALL_CAPS;
+  const resolveMode = opts.imageResolveMode ?? "default";
   const buildPlatform: Platform = opts.buildPlatform ?? { os: "linux", architecture: hostPlatform().architecture };
   const targetPlatform = opts.targetPlatform ?? buildPlatform;
   const parsed = parseDockerfile(text);
@@ -125,10 +143,15 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
   }
   if (all.states.length === 1) all.states[0]!.stageName = "";
 
-  await Promise.all(all.states.map((d) => (d.base ? undefined : resolveBase(d, isReachable(target, d), resolver, targetPlatform))));
+  await Promise.all(all.states.map((d) => (d.base ? undefined : resolveBase(d, isReachable(target, d), resolver, { targetPlatform, resolveMode }))));
 
   const late = new LateOutput();
-  const ctx: DispatchContext = { all, metaArgs, buildArgs, escape: parsed.escape, buildContext: new State(late), targetPlatform };
+  const ctx: DispatchContext = {
+    all, metaArgs, buildArgs, escape: parsed.escape, buildContext: new State(late), targetPlatform,
+    llbCaps: new Set(llbCaps),
+    sandbox: { extraHosts: opts.extraHosts ?? [], shmSize: opts.shmSize ?? 0, ulimits: opts.ulimits ?? [], cacheIDNamespace: opts.cacheIDNamespace ?? "" },
+    stage: { hostname: opts.hostname ?? "", network: opts.forceNetMode ?? "sandbox" },
+  };
   const ctxPaths = new Set<string>();
   for (const d of all.states) {
     if (!isReachable(target, d)) continue;
@@ -154,10 +177,11 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
     followPaths: follow,
     name: "[internal] load build context",
   }).output();
-  return { state: target.state, image: target.image, marshalOptions: { platform: targetPlatform, caps: ALL_CAPS } };
+  return { state: target.state, image: target.image, marshalOptions: { platform: targetPlatform, caps: [...llbCaps] } };
 }
 
-async function resolveBase(d: DispatchState, reachable: boolean, resolver: ImageConfigResolver, targetPlatform: Platform): Promise<void> {
+async function resolveBase(d: DispatchState, reachable: boolean, resolver: ImageConfigResolver, opts: { targetPlatform: Platform; resolveMode: ResolveMode }): Promise<void> {
+  const { targetPlatform, resolveMode } = opts;
   if (d.stage.baseName === "scratch") {
     d.state = scratch();
     d.image = emptyImage(targetPlatform);
@@ -173,7 +197,7 @@ async function resolveBase(d: DispatchState, reachable: boolean, resolver: Image
     let name = tagged;
     let isScratch = false;
     if (reachable) {
-      const { digest, config } = await resolver.resolveImageConfig(tagged, platform);
+      const { digest, config } = await resolver.resolveImageConfig(tagged, platform, resolveMode);
       const img = JSON.parse(new TextDecoder().decode(config)) as DockerfileImage;
       delete img.created;
       img.config ??= {};
@@ -185,7 +209,7 @@ async function resolveBase(d: DispatchState, reachable: boolean, resolver: Image
     d.platform = platform;
     d.state = isScratch
       ? scratch()
-      : image(name, { platform, description: { "com.docker.dockerfile.v1.command": d.stage.sourceCode }, name: prefixCommand(d, `FROM ${name}`) });
+      : image(name, { platform, resolveMode, description: { "com.docker.dockerfile.v1.command": d.stage.sourceCode }, name: prefixCommand(d, `FROM ${name}`) });
   } catch (err) {
     throw atLines(err, d.stage.startLine, d.stage.endLine);
   }
@@ -204,8 +228,10 @@ function initStage(d: DispatchState, ctx: DispatchContext): void {
     const eq = e.indexOf("=");
     d.state = eq < 0 ? d.state.addEnv(e, "") : d.state.addEnv(e.slice(0, eq), e.slice(eq + 1));
   }
+  if (ctx.stage.hostname) d.state = d.state.hostname(ctx.stage.hostname);
   if (cfg.WorkingDir) dispatchWorkdir(d, cfg.WorkingDir, false);
   if (cfg.User) d.state = d.state.user(cfg.User);
+  d.state = d.state.network(ctx.stage.network);
   const triggers = cfg.OnBuild ?? [];
   cfg.OnBuild = null;
   for (const t of triggers) {

@@ -1,5 +1,5 @@
 /** What every instruction's dispatch reads besides its stage (BuildKit's dispatchOpt). */
-import type { Platform, State } from "../../llb/index.ts";
+import type { HostIP, NetMode, Platform, State, Ulimit } from "../../llb/index.ts";
 import type { ArgKV } from "./instructions.ts";
 import type { DispatchStates } from "./dispatch-state.ts";
 import { processWord, envMap } from "./shell-lex.ts";
@@ -11,6 +11,21 @@ export interface DispatchContext {
   escape: "\\" | "`";
   buildContext: State;
   targetPlatform: Platform;
+  /** The solver's LLB caps: options it lacks are left out, as dockerfile2llb leaves them. */
+  llbCaps: ReadonlySet<string>;
+  /** What every RUN gets from the frontend's attributes. */
+  sandbox: RunSandbox;
+  /** What every stage starts with: hostname ("" for none) and network. */
+  stage: { hostname: string; network: NetMode };
+}
+
+export interface RunSandbox {
+  extraHosts: readonly HostIP[];
+  /** Bytes of a /dev/shm tmpfs; 0 for none. */
+  shmSize: number;
+  ulimits: readonly Ulimit[];
+  /** Prefix of cache mount ids ("" for none). */
+  cacheIDNamespace: string;
 }
 
 /** A word with the state's env substituted (the dispatch-time expansion). */

@@ -7,6 +7,7 @@ import { chompHeredoc, parseHeredocMarker } from "./parser.ts";
 import { parseMount, type RunMount } from "./run-mounts.ts";
 import { envMap } from "./shell-lex.ts";
 import { cleanPath } from "../../llb/path.ts";
+import { Cap } from "../../llb/caps.ts";
 import { expandWord, nameWithEnv, type DispatchContext } from "./dispatch-context.ts";
 import { prefixCommand, type DispatchState } from "./dispatch-state.ts";
 
@@ -54,8 +55,21 @@ export function dispatchRun(d: DispatchState, c: Run, sources: readonly (Dispatc
   const proxy = proxyEnvFromBuildArgs(ctx.buildArgs);
   if (proxy) opts.proxyEnv = proxy;
   opts.name = prefixCommand(d, nameWithEnv(ctx, env, customName, true));
+  applySandbox(opts, ctx);
   d.state = d.state.run(opts).root();
   addHistory(d.image, `RUN ${runCommandString(args, d.buildArgs, envMap(env))}`, true, true);
+}
+
+/**
+ * The frontend attributes every RUN gets, after its own options as dispatchRun appends them:
+ * ulimits (when the solver has exec.meta.ulimit), extra hosts, then a /dev/shm tmpfs of
+ * shm-size bytes (when it has exec.mount.tmpfs.size).
+ */
+function applySandbox(opts: RunOptions & { mounts: MountSpec[] }, ctx: DispatchContext): void {
+  const { extraHosts, shmSize, ulimits } = ctx.sandbox;
+  if (ulimits.length && ctx.llbCaps.has(Cap.execMetaUlimit)) opts.ulimits = ulimits;
+  if (extraHosts.length) opts.extraHosts = extraHosts;
+  if (shmSize > 0 && ctx.llbCaps.has(Cap.execMountTmpfsSize)) opts.mounts.push({ dest: "/dev/shm", source: scratch(), tmpfs: { size: shmSize } });
 }
 
 const PROXY_ARGS: Record<string, keyof ProxyEnv> = { http_proxy: "httpProxy", https_proxy: "httpsProxy", ftp_proxy: "ftpProxy", no_proxy: "noProxy", all_proxy: "allProxy" };
@@ -95,7 +109,7 @@ function runMounts(d: DispatchState, c: Run, sources: readonly (DispatchState | 
     // A writable bind's changes are thrown away (the solver has exec.mount.bind.readwrite-nooutput).
     if (m.readonly) spec.readonly = true;
     else if (m.type === "bind") spec.noOutput = true;
-    if (m.type === "cache") spec.cache = { id: `/${m.id || cleanPath(m.target)}`, sharing: m.sharing || "shared" };
+    if (m.type === "cache") spec.cache = { id: `${ctx.sandbox.cacheIDNamespace}/${m.id || cleanPath(m.target)}`, sharing: m.sharing || "shared" };
     let target = m.target;
     if (!posix.isAbsolute(posix.normalize(m.target || "."))) target = posix.join("/", d.state.getDir(), m.target);
     if (target === "/") throw new Error(`invalid mount target "${target}"`);

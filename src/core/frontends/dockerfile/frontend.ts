@@ -26,8 +26,12 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
   try {
     converted = await convertDockerfile(
       decoder.decode(text),
-      { resolveImageConfig: (ref, platform) => ctx.resolveImageConfig(ref, platform, signal) },
-      { target: attrs.target, buildArgs: attrs.buildArgs, targetPlatform: attrs.platform, excludes, contextLocalName: attrs.contextLocal },
+      { resolveImageConfig: (ref, platform, resolveMode) => ctx.resolveImageConfig(ref, platform, { resolveMode, signal }) },
+      {
+        target: attrs.target, buildArgs: attrs.buildArgs, targetPlatform: attrs.platform, excludes, contextLocalName: attrs.contextLocal,
+        imageResolveMode: attrs.imageResolveMode, extraHosts: attrs.extraHosts, shmSize: attrs.shmSize, ulimits: attrs.ulimits,
+        forceNetMode: attrs.forceNetMode, hostname: attrs.hostname, cacheIDNamespace: attrs.cacheIDNamespace,
+      },
     );
   } catch (err) {
     if (err instanceof DockerfileError) throw new DockerfileError(formatDockerfileError(err, attrs.filename), err.startLine, err.endLine);

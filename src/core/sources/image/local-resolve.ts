@@ -15,6 +15,8 @@ import { parseRef, repositoryName } from "../../registry/repository.ts";
 import type { LoadedConfig, ManifestDoc } from "../../registry/select.ts";
 import type { ContentIndex } from "../../content/index-db.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
+import { readImages } from "../../content/local-images.ts";
+import { normalizeImageRef } from "../../reference/docker-ref.ts";
 
 /** Thrown inside the local resolution when a blob is not there: the caller then asks the registry. */
 class NotLocal extends Error {}
@@ -36,6 +38,30 @@ export async function resolveFromStore(content: ContentStore, ref: string, platf
   if (parsed.digest === undefined || !isDigest(parsed.digest)) return undefined;
   try {
     const top = await localManifest(content, parsed.digest);
+    const loadConfig = async (d: Descriptor): Promise<LoadedConfig> => {
+      const bytes = await localBytes(content, d.digest, MAX_CONFIG_BYTES, d.size);
+      return { config: parseImageConfig(bytes, `config ${d.digest}`), bytes };
+    };
+    return await resolveUnder(repositoryName(parsed), top, platform, { fetchChild: (d) => localManifest(content, d.digest, d.size), loadConfig });
+  } catch (err) {
+    if (err instanceof NotLocal) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The image named `ref` in the worker's image store (ROOT/images.json: images exported with
+ * type=image and store, BuildKit's containerd image store), resolved for platform from the
+ * content store; undefined when no image has that name or a blob it needs is missing. `ref` is
+ * looked up as written after normalizing (docker.io/library/busybox:latest), as BuildKit's
+ * images.Store.Get looks up the name it is given.
+ */
+export async function resolveNamedFromStore(content: ContentStore, root: string, ref: string, platform: Platform): Promise<ResolvedImage | undefined> {
+  const parsed = parseRef(ref, "resolving image");
+  const named = (await readImages(root)).images[normalizeImageRef(ref)];
+  if (named === undefined) return undefined;
+  try {
+    const top = await localManifest(content, named.target.digest, named.target.size);
     const loadConfig = async (d: Descriptor): Promise<LoadedConfig> => {
       const bytes = await localBytes(content, d.digest, MAX_CONFIG_BYTES, d.size);
       return { config: parseImageConfig(bytes, `config ${d.digest}`), bytes };

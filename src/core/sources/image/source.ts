@@ -16,6 +16,8 @@ import type { OpAdapter, OpContext } from "../../solver/op.ts";
 import { commitMutable, discard, prepareMutable } from "../../worker/snapshots.ts";
 import type { SourceDeps } from "../source.ts";
 import { keepResolved, resolveFromStore } from "./local-resolve.ts";
+import { parseResolveModeAttr, resolveByMode } from "./resolve-mode.ts";
+import type { ResolveMode } from "../../llb/index.ts";
 import { countBytes } from "../../progress/count-bytes.ts";
 
 export interface ImageDeps extends SourceDeps {
@@ -35,9 +37,10 @@ export interface ImageDeps extends SourceDeps {
  */
 export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, deps: ImageDeps): OpAdapter {
   const ref = (op.identifier ?? "").slice("docker-image://".length);
+  const mode = parseResolveModeAttr(op.attrs?.["image.resolvemode"]);
   let resolving: Promise<ResolvedImage> | undefined;
   const resolve = (ctx: OpContext) => {
-    resolving ??= resolveImage(ref, platform, deps, ctx.signal).catch((err: unknown) => {
+    resolving ??= resolveImage(ref, platform, mode, deps, ctx.signal).catch((err: unknown) => {
       resolving = undefined;
       throw err;
     });
@@ -59,11 +62,15 @@ export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, dep
   };
 }
 
-/** A pinned ref whose blobs are local resolves without the network; else the registry answers and its blobs are kept. */
-async function resolveImage(ref: string, platform: Platform, deps: ImageDeps, signal: AbortSignal): Promise<ResolvedImage> {
+/**
+ * A pinned ref whose blobs are local resolves without the network, whatever the mode (BuildKit's
+ * puller tries the content store first too); else as the mode says (resolve-mode.ts), and what
+ * the registry answered is kept.
+ */
+async function resolveImage(ref: string, platform: Platform, mode: ResolveMode, deps: ImageDeps, signal: AbortSignal): Promise<ResolvedImage> {
   const local = await resolveFromStore(deps.content, ref, platform);
   if (local !== undefined) return local;
-  const resolving = (await deps.registry()).resolve(ref, platform, signal);
+  const resolving = resolveByMode(ref, platform, mode, { registry: deps.registry, content: deps.content, root: deps.worker.root }, signal);
   // What resolves is kept below, in the content index: its database (a few ms to open, more to
   // create, synchronously) is opened now, while the registry answers the request just sent.
   let index: ContentIndex;
@@ -73,7 +80,8 @@ async function resolveImage(ref: string, platform: Platform, deps: ImageDeps, si
     resolving.catch(() => undefined); // its outcome no longer matters
     throw err;
   }
-  const image = await resolving;
+  const { image, from } = await resolving;
+  if (from === "image-store") return image; // named there: its blobs are already kept
   const diffIDs = image.config.rootfs.diff_ids;
   if (diffIDs.length > 0) await keepResolved(deps.content, index, image, `layer-${chainIDs(diffIDs).at(-1)}`);
   return image;

@@ -48,6 +48,8 @@ func imageDigest(key string) digest.Digest { return digest.FromString("manifest 
 type resolved struct {
 	Digest digest.Digest `json:"digest"`
 	Config string        `json:"config"`
+	// The resolve mode the converter asked with, when not "default".
+	ResolveMode string `json:"resolveMode,omitempty"`
 }
 
 // resolver answers from the table; what it answered is recorded by "REF PLATFORM".
@@ -75,7 +77,11 @@ func (r *resolver) ResolveImageConfig(ctx context.Context, ref string, opt llb.R
 		return "", nil, err
 	}
 	key := ref + " " + platforms.Format(p)
-	r.seen[key] = resolved{Digest: imageDigest(key), Config: string(dt)}
+	mode := opt.ResolveMode
+	if mode == pb.AttrImageResolveModeDefault {
+		mode = ""
+	}
+	r.seen[key] = resolved{Digest: imageDigest(key), Config: string(dt), ResolveMode: mode}
 	return imageDigest(key), dt, nil
 }
 
@@ -84,6 +90,10 @@ type caseOpts struct {
 	BuildArgs        map[string]string `json:"buildArgs,omitempty"`
 	Platform         string            `json:"platform,omitempty"`         // ConvertOpt.TargetPlatform
 	ContextLocalName string            `json:"contextLocalName,omitempty"` // ConvertOpt.ContextLocalName
+	// Frontend attributes as buildctl's --opt sends them (add-hosts, shm-size, ulimit,
+	// force-network-mode, hostname, image-resolve-mode), read as builder/build.go reads them
+	// (attrs.go here); with buildArgs' BUILDKIT_SANDBOX_HOSTNAME and BUILDKIT_CACHE_MOUNT_NS.
+	Attrs map[string]string `json:"attrs,omitempty"`
 }
 
 type opOut struct {
@@ -152,6 +162,10 @@ func convert(dir, outBase string) error {
 		p = platforms.Normalize(p)
 		target = &p
 	}
+	a, err := parseAttrs(opts.Attrs, opts.BuildArgs)
+	if err != nil {
+		return err
+	}
 	st, img, _, err := dockerfile2llb.Dockerfile2LLB(context.TODO(), df, dockerfile2llb.ConvertOpt{
 		MetaResolver:     r,
 		Target:           opts.Target,
@@ -161,6 +175,13 @@ func convert(dir, outBase string) error {
 		BuildPlatforms:   []ocispecs.Platform{{OS: "linux", Architecture: "amd64"}},
 		ContextLocalName: opts.ContextLocalName,
 		LLBCaps:          &caps,
+		CacheIDNamespace: a.cacheIDNamespace,
+		ImageResolveMode: a.resolveMode,
+		ExtraHosts:       a.extraHosts,
+		ShmSize:          a.shmSize,
+		Ulimit:           a.ulimit,
+		ForceNetMode:     a.netMode,
+		Hostname:         a.hostname,
 	})
 	if err != nil {
 		return err
