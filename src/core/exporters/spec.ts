@@ -1,4 +1,5 @@
 import { invalidArgument } from "../errors.ts";
+import { readGoCsvRecord } from "../go-csv.ts";
 
 /** `--output type=local,dest=out` as buildctl spells it: comma-separated key=value pairs. */
 export interface OutputSpec {
@@ -61,26 +62,9 @@ export function rejectUnknownAttrs(type: string, attrs: Readonly<Record<string, 
  * as "containerimage.config={""config"":{""Entrypoint"":[""a"",""b""]}}".
  */
 export function csvFields(spec: string): string[] {
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    let field = "";
-    if (spec[i] === '"') {
-      for (i++; i < spec.length; i++) {
-        if (spec[i] === '"' && spec[i + 1] === '"') field += '"', i++;
-        else if (spec[i] === '"') break;
-        else field += spec[i];
-      }
-      if (i >= spec.length) throw invalidArgument(`parsing --output "${spec}": unterminated quote`);
-      i++;
-      if (i < spec.length && spec[i] !== ",") throw invalidArgument(`parsing --output "${spec}": text after a closing quote`);
-    } else {
-      const comma = spec.indexOf(",", i);
-      field = spec.slice(i, comma < 0 ? spec.length : comma);
-      i = comma < 0 ? spec.length : comma;
-    }
-    fields.push(field);
-    if (i >= spec.length) return fields;
-    i++; // the comma
+  try {
+    return readGoCsvRecord(spec);
+  } catch (err) {
+    throw invalidArgument(`parsing --output "${spec}": ${err instanceof Error ? err.message : String(err)}`);
   }
 }

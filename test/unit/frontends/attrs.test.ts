@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseDockerfileAttrs } from "../../../src/core/frontends/dockerfile/attrs.ts";
 import { formatGoIP, parseGoIP } from "../../../src/core/frontends/dockerfile/go-ip.ts";
-import { readGoCsvRecord } from "../../../src/core/frontends/dockerfile/go-csv.ts";
+import { readGoCsvRecord } from "../../../src/core/go-csv.ts";
 
 const err = (opts: Record<string, string>): string => {
   try {

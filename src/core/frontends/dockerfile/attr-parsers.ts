@@ -4,7 +4,7 @@
  * wording. Each throws a plain Error; attrs.ts names the attribute.
  */
 import type { HostIP, NetMode, ResolveMode, Ulimit } from "../../llb/index.ts";
-import { readGoCsvRecord } from "./go-csv.ts";
+import { readGoCsvRecord } from "../../go-csv.ts";
 import { formatGoIP, parseGoIP } from "./go-ip.ts";
 
 /** `image-resolve-mode`: default | pull | local (pb.AttrImageResolveMode*). */

@@ -1,4 +1,5 @@
 /** `RUN --mount=type=…,…` values, read as BuildKit 0.11 reads them (instructions/commands_runmount.go). */
+import { readGoCsvRecord } from "../../go-csv.ts";
 export type MountType = "bind" | "cache" | "tmpfs" | "secret" | "ssh";
 export type Sharing = "shared" | "private" | "locked";
 
@@ -20,36 +21,12 @@ export interface RunMount {
 const TYPES = new Set(["bind", "cache", "tmpfs", "secret", "ssh"]);
 const SHARING = new Set(["shared", "private", "locked"]);
 
-/** One CSV record, as Go's encoding/csv reads it (quoted fields, "" inside quotes). */
+/** One CSV record, as Go's encoding/csv reads it; BuildKit's wording on failure. */
 export function csvFields(s: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  for (;;) {
-    let field = "";
-    if (s[i] === '"') {
-      i++;
-      for (;;) {
-        if (i >= s.length) throw new Error(`failed to parse csv mounts: extraneous or missing " in quoted-field`);
-        if (s[i] === '"') {
-          if (s[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        field += s[i++];
-      }
-      if (i < s.length && s[i] !== ",") throw new Error(`failed to parse csv mounts: extraneous or missing " in quoted-field`);
-    } else {
-      const end = s.indexOf(",", i);
-      field = end < 0 ? s.slice(i) : s.slice(i, end);
-      i = end < 0 ? s.length : end;
-    }
-    out.push(field);
-    if (i >= s.length) return out;
-    i++;
+  try {
+    return readGoCsvRecord(s);
+  } catch (err) {
+    throw new Error(`failed to parse csv mounts: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The first record of a CSV text as Go's encoding/csv Reader.Read returns it (comma-separated,
  * `"quoted, fields"` with `""` for a quote, the record ending at a newline), with its errors'
- * wording: BuildKit's frontend reads `add-hosts` and `ulimit` with it.
+ * wording: buildctl reads `--output` with it, BuildKit's frontend `RUN --mount`, `add-hosts` and
+ * `ulimit`. Callers put their own context before the error.
  */
 export function readGoCsvRecord(text: string): string[] {
   const s = text.replace(/\r\n/g, "\n");
