@@ -3,8 +3,8 @@
 // Dockerfile frontend, and which of BuildKit's steps were CACHED and which ran.
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
-import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
+import { startBusyboxRegistry } from "../../fixtures/images.ts";
+import type { TestRegistry } from "../../fixtures/registry.ts";
 import { REPO_ROOT } from "../../paths.ts";
 import type { BuildHarness } from "../build/harness.ts";
 import type { PeerDaemon } from "../client/daemons.ts";
@@ -21,10 +21,8 @@ export interface DockerfileProject {
 
 /** Starts the registry, pushes busybox, writes the Dockerfile; fill the context with makeContext. */
 export async function dockerfileProject(h: BuildHarness, dockerfile: (registryHost: string) => string, makeContext: (dir: string) => void): Promise<DockerfileProject> {
-  const registry = await startRegistry();
+  const registry = await startBusyboxRegistry(h.temp("image"));
   try {
-    const layout = await makeBusyboxImage({ dir: h.temp("image") });
-    await pushImage(layout.layoutDir, `${registry.host}/test/busybox:latest`);
     const context = h.temp("context");
     makeContext(context);
     const dockerfileDir = h.temp("dockerfile");

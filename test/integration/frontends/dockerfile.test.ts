@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
+import { startBusyboxRegistry } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
-import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
+import type { TestRegistry } from "../../fixtures/registry.ts";
 import { BuildHarness } from "../build/harness.ts";
 
 const run = requireIntegration("Dockerfile frontend build tests", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry", "tar"] });
@@ -35,9 +35,7 @@ CMD ["cat", "greeting"]
 beforeAll(async () => {
   if (!run) return;
   h = new BuildHarness();
-  registry = await startRegistry();
-  const layout = await makeBusyboxImage({ dir: h.temp("image"), config: { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] } });
-  await pushImage(layout.layoutDir, `${registry.host}/test/busybox:latest`);
+  registry = await startBusyboxRegistry(h.temp("image"), { Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"] });
   context = h.temp("context");
   writeFileSync(join(context, "app.txt"), "app\n");
   writeFileSync(join(context, "secret.txt"), "do not ship\n");
