@@ -2,7 +2,7 @@
 // busybox image on a 127.0.0.1 registry, exported as an OCI tarball whose config is the
 // Dockerfile's; .dockerignore, build args, --target and line-numbered errors.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startBusyboxRegistry } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
@@ -126,6 +126,29 @@ describe.skipIf(!run)("dockerfile.v0 frontend, daemonless", () => {
     expect(b.code).toBe(0);
     expect(readFileSync(join(withArg, "out/greeting"), "utf8")).toBe("bonjour\n");
   }, 180_000);
+
+  test("build-arg:SOURCE_DATE_EPOCH dates the image's history and config, and the files of a local output", async () => {
+    const tarball = join(h.temp("sde"), "image.tar");
+    const epoch = "2001-09-09T01:46:40Z";
+    const r = await h.build(new Uint8Array(), frontendArgs("--opt", "build-arg:SOURCE_DATE_EPOCH=1000000000", "--output", `type=oci,dest=${tarball}`));
+    if (r.code !== 0) console.log(r.stderr);
+    expect(r.code).toBe(0);
+    const files = untar(tarball);
+    const index = JSON.parse(files.get("index.json")!.toString()) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+    expect(index.manifests[0]?.annotations["org.opencontainers.image.created"]).toBe(epoch);
+    const manifest = JSON.parse(blob(files, index.manifests[0]!.digest).toString()) as { config: { digest: string } };
+    const config = JSON.parse(blob(files, manifest.config.digest).toString()) as { created: string; history: { created?: string }[] };
+    expect(config.created).toBe(epoch);
+    // The Dockerfile's entries are dated the epoch by the frontend; the base image's are clamped to it by the exporter.
+    expect(config.history.map((e) => e.created)).toEqual(config.history.map(() => epoch));
+    const out = h.temp("sde-local");
+    const l = await h.build(new Uint8Array(), frontendArgs("--opt", "target=build", "--opt", "build-arg:SOURCE_DATE_EPOCH=1000000000", "--output", `type=local,dest=${out}`));
+    expect(l.code).toBe(0);
+    expect(statSync(join(out, "out/greeting")).mtimeMs).toBe(1000000000 * 1000);
+    const bad = await h.build(new Uint8Array(), frontendArgs("--opt", "build-arg:SOURCE_DATE_EPOCH=yesterday"));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split("\n").pop()).toBe('error: dockerfile frontend: attribute build-arg:SOURCE_DATE_EPOCH="yesterday": invalid SOURCE_DATE_EPOCH: strconv.ParseInt: parsing "yesterday": invalid syntax');
+  });
 
   test("--opt filename picks another Dockerfile in the dockerfile local", async () => {
     writeFileSync(join(dockerfileDir, "Other.Dockerfile"), `FROM ${registry.host}/test/busybox:latest\nRUN mkdir /o && echo other > /o/which\n`);

@@ -7,7 +7,7 @@
 import { BuildkitError, invalidArgument } from "../../errors.ts";
 import type { HostIP, NetMode, ResolveMode, Ulimit } from "../../llb/index.ts";
 import { parsePlatform, type Platform } from "../../llb/platform.ts";
-import { parseExtraHosts, parseNetMode, parseResolveMode, parseShmSize, parseUlimits } from "./attr-parsers.ts";
+import { parseExtraHosts, parseGoInt64, parseNetMode, parseResolveMode, parseShmSize, parseUlimits } from "./attr-parsers.ts";
 
 export interface DockerfileAttrs {
   /** The Dockerfile's path in the dockerfile local (`filename`, default "Dockerfile"). */
@@ -37,6 +37,8 @@ export interface DockerfileAttrs {
   readonly hostname?: string;
   /** The BUILDKIT_CACHE_MOUNT_NS build arg: cache mount ids are `NS/ID`. */
   readonly cacheIDNamespace: string;
+  /** build-arg:SOURCE_DATE_EPOCH as RFC 3339 (whole seconds, UTC), when given. */
+  readonly sourceDateEpoch?: string;
 }
 
 /**
@@ -46,7 +48,14 @@ export interface DockerfileAttrs {
  * frontend-input context with it (build.go's scopeToSubDir), and leaves a local context, the only
  * kind this frontend takes, whole; so does this frontend.
  */
-const UNSUPPORTED = ["cgroup-parent", "build-arg:SOURCE_DATE_EPOCH"];
+const UNSUPPORTED = ["cgroup-parent"];
+
+/** build.go's parseSourceDateEpoch: seconds (strconv.ParseInt), as the UTC time Go marshals; "" is none. */
+function parseSourceDateEpochArg(v: string): string | undefined {
+  if (v === "") return undefined;
+  const seconds = parseGoInt64(v);
+  return new Date(seconds * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
 
 /** One attribute's value through its parser; a bad value is an InvalidArgument naming the attribute. */
 function attr<T>(opts: Readonly<Record<string, string>>, key: string, parse: (v: string) => T, wrap = ""): T {
@@ -100,5 +109,6 @@ export function parseDockerfileAttrs(opts: Readonly<Record<string, string>>): Do
     forceNetMode: attr(opts, "force-network-mode", parseNetMode),
     hostname: hostname || undefined,
     cacheIDNamespace: opts["build-arg:BUILDKIT_CACHE_MOUNT_NS"] ?? "",
+    sourceDateEpoch: attr(opts, "build-arg:SOURCE_DATE_EPOCH", parseSourceDateEpochArg, "invalid SOURCE_DATE_EPOCH: "),
   };
 }

@@ -47,6 +47,8 @@ export interface ConvertOptions {
   hostname?: string;
   /** Cache mount ids become `NS/ID` (ConvertOpt.CacheIDNamespace). */
   cacheIDNamespace?: string;
+  /** SOURCE_DATE_EPOCH as RFC 3339: the time of every history entry the Dockerfile adds (ConvertOpt.SourceDateEpoch). */
+  sourceDateEpoch?: string;
   /** The solver's LLB caps; default all of them (as the peer command and buildkitd give). */
   llbCaps?: readonly string[];
 }
@@ -114,6 +116,7 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
       if (name === "") throw new Error(`base name (${st.baseName}) should not be blank`);
       st.baseName = name;
       const ds = newDispatchState(st);
+      if (opts.sourceDateEpoch !== undefined) ds.epoch = opts.sourceDateEpoch;
       if (st.platform) ds.platform = parsePlatform(lexMeta(st.platform, metaArgs));
       if (!st.name) ds.stageName = `stage-${i}`;
       all.add(ds);

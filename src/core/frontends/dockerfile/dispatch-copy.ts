@@ -88,5 +88,5 @@ export function dispatchCopy(d: DispatchState, cfg: CopyConfig, ctx: DispatchCon
   } else {
     d.state = d.state.file(action, { name: prefixCommand(d, name) });
   }
-  addHistory(d.image, commit, true, true);
+  addHistory(d, commit, true, true);
 }

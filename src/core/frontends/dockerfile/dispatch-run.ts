@@ -57,7 +57,7 @@ export function dispatchRun(d: DispatchState, c: Run, sources: readonly (Dispatc
   opts.name = prefixCommand(d, nameWithEnv(ctx, env, customName, true));
   applySandbox(opts, ctx);
   d.state = d.state.run(opts).root();
-  addHistory(d.image, `RUN ${runCommandString(args, d.buildArgs, envMap(env))}`, true, true);
+  addHistory(d, `RUN ${runCommandString(args, d.buildArgs, envMap(env))}`, true, true);
 }
 
 /**

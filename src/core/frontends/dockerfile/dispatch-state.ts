@@ -21,6 +21,8 @@ export interface DispatchState {
   /** A COPY --from / mount from= naming an image rather than a stage. */
   unregistered: boolean;
   resolved: boolean;
+  /** SOURCE_DATE_EPOCH (RFC 3339): the time of this stage's history entries. */
+  epoch?: string;
 }
 
 export function newDispatchState(stage: Stage, unregistered = false): DispatchState {

@@ -61,7 +61,7 @@ export function dispatchWorkdir(d: DispatchState, path: string, commit: boolean,
     const name = prefixCommand(d, nameWithEnv(ctx, d.state.env(), code ?? `WORKDIR ${path}`));
     d.state = d.state.file(mkdir(wd, 0o755, { parents: true, owner: user || undefined }), { name });
   }
-  addHistory(d.image, `WORKDIR ${wd}`, wd !== "/", false);
+  addHistory(d, `WORKDIR ${wd}`, wd !== "/", false);
 }
 
 export function dispatchCommand(d: DispatchState, c: Command, sources: readonly (DispatchState | undefined)[], ctx: DispatchContext): void {
@@ -70,13 +70,13 @@ export function dispatchCommand(d: DispatchState, c: Command, sources: readonly 
   switch (c.kind) {
     case "maintainer":
       d.image.author = c.maintainer;
-      return addHistory(d.image, `MAINTAINER ${c.maintainer}`, false, false);
+      return addHistory(d, `MAINTAINER ${c.maintainer}`, false, false);
     case "env":
       for (const e of c.env) {
         d.state = d.state.addEnv(e.key, e.value);
         cfg.Env = setEnv(cfg.Env, e.key, e.value);
       }
-      return addHistory(d.image, `ENV ${c.env.map((e) => `${e.key}=${e.value}`).join(" ")}`, false, false);
+      return addHistory(d, `ENV ${c.env.map((e) => `${e.key}=${e.value}`).join(" ")}`, false, false);
     case "run":
       return dispatchRun(d, c, sources, ctx);
     case "workdir":
@@ -94,7 +94,7 @@ export function dispatchCommand(d: DispatchState, c: Command, sources: readonly 
     case "label":
       cfg.Labels ??= {};
       for (const l of c.labels) cfg.Labels[l.key] = l.value;
-      return addHistory(d.image, `LABEL ${c.labels.map((l) => `${l.key}=${l.value}`).join(" ")}`, false, false);
+      return addHistory(d, `LABEL ${c.labels.map((l) => `${l.key}=${l.value}`).join(" ")}`, false, false);
     case "onbuild":
       (cfg.OnBuild ??= []).push(c.expression);
       return;
@@ -103,41 +103,41 @@ export function dispatchCommand(d: DispatchState, c: Command, sources: readonly 
       cfg.Cmd = args;
       cfg.ArgsEscaped = true;
       d.cmdSet = true;
-      return addHistory(d.image, `CMD ${goQuoteList(args)}`, false, false);
+      return addHistory(d, `CMD ${goQuoteList(args)}`, false, false);
     }
     case "entrypoint": {
       const args = c.prependShell ? withShell(d.image, c.cmdLine) : c.cmdLine;
       cfg.Entrypoint = args.length ? args : null;
       if (!d.cmdSet) cfg.Cmd = null;
-      return addHistory(d.image, `ENTRYPOINT ${goQuoteList(args)}`, false, false);
+      return addHistory(d, `ENTRYPOINT ${goQuoteList(args)}`, false, false);
     }
     case "healthcheck":
       cfg.Healthcheck = c.health;
-      return addHistory(d.image, `HEALTHCHECK ${goHealth(c.health)}`, false, false);
+      return addHistory(d, `HEALTHCHECK ${goHealth(c.health)}`, false, false);
     case "expose": {
       const env = envMap(d.state.env());
       const ports = c.ports.flatMap((p) => processWord(p, env, { escape: ctx.escape }).words);
       cfg.ExposedPorts ??= {};
       for (const p of ports) cfg.ExposedPorts[p.includes("/") ? p : `${p}/tcp`] = {};
-      return addHistory(d.image, `EXPOSE map[${ports.map((p) => `${p.includes("/") ? p : `${p}/tcp`}:{}`).join(" ")}]`, false, false);
+      return addHistory(d, `EXPOSE map[${ports.map((p) => `${p.includes("/") ? p : `${p}/tcp`}:{}`).join(" ")}]`, false, false);
     }
     case "user":
       d.state = d.state.user(c.user);
       cfg.User = c.user;
-      return addHistory(d.image, `USER ${c.user}`, false, false);
+      return addHistory(d, `USER ${c.user}`, false, false);
     case "volume":
       cfg.Volumes ??= {};
       for (const v of c.volumes) {
         if (v === "") throw new Error("VOLUME specified can not be an empty string");
         cfg.Volumes[v] = {};
       }
-      return addHistory(d.image, `VOLUME [${c.volumes.join(" ")}]`, false, false);
+      return addHistory(d, `VOLUME [${c.volumes.join(" ")}]`, false, false);
     case "stopsignal":
       cfg.StopSignal = c.signal;
-      return addHistory(d.image, `STOPSIGNAL ${c.signal}`, false, false);
+      return addHistory(d, `STOPSIGNAL ${c.signal}`, false, false);
     case "shell":
       cfg.Shell = c.shell;
-      return addHistory(d.image, `SHELL [${c.shell.join(" ")}]`, false, false);
+      return addHistory(d, `SHELL [${c.shell.join(" ")}]`, false, false);
     case "arg":
       return dispatchArg(d, c.args, ctx);
     default: {
@@ -156,5 +156,5 @@ function dispatchArg(d: DispatchState, args: readonly { key: string; value?: str
     if (value !== undefined && !NON_ENV_ARGS.has(arg.key)) d.state = d.state.addEnv(arg.key, value);
     d.buildArgs.push({ key: arg.key, value });
   }
-  addHistory(d.image, `ARG ${commits.join(" ")}`, false, false);
+  addHistory(d, `ARG ${commits.join(" ")}`, false, false);
 }

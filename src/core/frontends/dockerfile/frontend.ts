@@ -30,7 +30,7 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
       {
         target: attrs.target, buildArgs: attrs.buildArgs, targetPlatform: attrs.platform, excludes, contextLocalName: attrs.contextLocal,
         imageResolveMode: attrs.imageResolveMode, extraHosts: attrs.extraHosts, shmSize: attrs.shmSize, ulimits: attrs.ulimits,
-        forceNetMode: attrs.forceNetMode, hostname: attrs.hostname, cacheIDNamespace: attrs.cacheIDNamespace,
+        forceNetMode: attrs.forceNetMode, hostname: attrs.hostname, cacheIDNamespace: attrs.cacheIDNamespace, sourceDateEpoch: attrs.sourceDateEpoch,
       },
     );
   } catch (err) {

@@ -54,8 +54,10 @@ export function cloneImage(img: DockerfileImage): DockerfileImage {
   return structuredClone(img);
 }
 
-export function addHistory(img: DockerfileImage, createdBy: string, withLayer: boolean, buildkitStep: boolean): void {
-  (img.history ??= []).push({ created_by: buildkitStep ? `${createdBy} # buildkit` : createdBy, comment: HISTORY_COMMENT, ...(withLayer ? {} : { empty_layer: true }) });
+/** commitToHistory: an entry for the stage's image, dated SOURCE_DATE_EPOCH when the build has one (else undated). */
+export function addHistory(d: { readonly image: DockerfileImage; readonly epoch?: string }, createdBy: string, withLayer: boolean, buildkitStep: boolean): void {
+  const created = d.epoch === undefined ? {} : { created: d.epoch };
+  (d.image.history ??= []).push({ ...created, created_by: buildkitStep ? `${createdBy} # buildkit` : createdBy, comment: HISTORY_COMMENT, ...(withLayer ? {} : { empty_layer: true }) });
 }
 
 /** Sets KEY=value in an env list, replacing an existing KEY in place. */
