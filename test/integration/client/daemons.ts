@@ -101,7 +101,7 @@ export function transferredBytes(rawjson: string, name: string): number {
   for (const line of rawjson.split("\n")) {
     if (!line.startsWith("{")) continue;
     const e = JSON.parse(line) as { type: string; id?: string; current?: number };
-    // Ours: "transferring NAME"; BuildKit's: "transferring NAME:".
+    // "transferring NAME:", as BuildKit names it (ours lacked the colon before).
     if (e.type === "status" && (e.id === `transferring ${name}` || e.id === `transferring ${name}:`)) bytes = Math.max(bytes, e.current ?? 0);
   }
   return bytes;

@@ -41,7 +41,7 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
   /** The snapshot the checksum's files were copied into while it read them (see contentKey). */
   let early: Copied | undefined;
   const root = (ctx: OpContext): Promise<string> =>
-    (dir ??= deps.session.localDir(name, { ...request, signal: ctx.signal, onProgress: (bytes, done) => ctx.progress.status(`transferring ${name}`, bytes, undefined, done) }).then((found) => {
+    (dir ??= deps.session.localDir(name, { ...request, signal: ctx.signal, onProgress: (bytes, done) => ctx.progress.status(`transferring ${name}:`, bytes, undefined, done) }).then((found) => {
       if (found === undefined) throw new BuildkitError("NotFound", `local source "${name}": no directory given (pass --local ${name}=PATH)`);
       return found;
     }));
