@@ -104,16 +104,6 @@ export default defineCommand({
       // Why the default runtime is runc here: information, not a problem (quiet leaves it out).
       onNotice: (line) => notice("info", `${line}\n`, { message: line }),
     });
-    let built: { definition: Uint8Array; metadata?: Readonly<Record<string, Uint8Array>> };
-    try {
-      built = frontend ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root }) : { definition: fileDefinition! };
-    } catch (err) {
-      await worker.close();
-      stop();
-      throw err;
-    }
-    const { definition, metadata } = built;
-    debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
     const swept = Object.entries(sweptCounts).filter(([, n]) => n > 0);
     if (swept.length) debugLog(`cleaned up after an earlier process: ${swept.map(([k, n]) => `${n} ${k}`).join(", ")}`);
     const tracePath = defaultTracePath(root);
@@ -133,6 +123,11 @@ export default defineCommand({
     let failure: unknown;
     let response: Record<string, string> = {};
     try {
+      // The frontend, when there is one, runs inside the build: its vertices show, its failure is the build's.
+      const { definition, metadata } = frontend
+        ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root, progress, signal: controller.signal })
+        : { definition: fileDefinition!, metadata: undefined };
+      debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
       ({ exporterResponse: response } = await engine.solve(
         { definition, metadata, exporters, noCache: !args.cache, cacheExports, cacheImports },
         { session, progress, signal: controller.signal, entitlements },

@@ -1,5 +1,6 @@
 // `buildkit build --frontend NAME [--opt K=V]…`: the frontend runs in this process over the
 // --local directories and our registry client, and its Definition and metadata are built.
+import type { ProgressWriter } from "../core/progress/events.ts";
 import type { LocalFrontendOptions } from "../core/frontends/local-context.ts";
 import type { FrontendResult } from "../core/frontends/frontend.ts";
 import { UsageError } from "./exit.ts";
@@ -30,11 +31,11 @@ export function parseFrontendFlags(frontend: string | undefined, opts: readonly 
   return { name: frontend, opts: out };
 }
 
-/** Runs the frontend in-process: its Definition and result metadata. */
-export async function runFrontend(req: FrontendRequest, deps: LocalFrontendOptions): Promise<FrontendResult> {
+/** Runs the frontend in-process: its Definition and result metadata; its own work shows on progress. */
+export async function runFrontend(req: FrontendRequest, deps: LocalFrontendOptions & { progress: ProgressWriter; signal: AbortSignal }): Promise<FrontendResult> {
   const { FRONTENDS } = await import("../core/frontends/frontend.ts");
   const frontend = FRONTENDS[req.name];
   if (!frontend) throw new UsageError(`--frontend ${req.name}: unknown frontend (known: ${Object.keys(FRONTENDS).join(", ")})`);
   const { createLocalFrontendContext } = await import("../core/frontends/local-context.ts");
-  return frontend(req.opts, createLocalFrontendContext(deps), new AbortController().signal);
+  return frontend(req.opts, { ...createLocalFrontendContext(deps), progress: deps.progress }, deps.signal);
 }

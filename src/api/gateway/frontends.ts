@@ -16,5 +16,5 @@ export async function runFrontend(name: string, opts: Readonly<Record<string, st
     content: engine.worker.content,
     root: engine.worker.root,
   });
-  return frontend(opts, context, ctx.signal);
+  return frontend(opts, { ...context, progress: ctx.progress }, ctx.signal);
 }

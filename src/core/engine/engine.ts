@@ -10,7 +10,7 @@ import { gcDue, gcWaitMs } from "../cache/gc-due.ts";
 import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { exportCaches, importCaches, inlineCache, type CacheExportSpec, type CacheImportSpec, type StoredCacheExportSpec } from "../cache/remote/index.ts";
-import { withTask } from "../cache/remote/progress.ts";
+import { withTask } from "../progress/task.ts";
 import type { UsageRecord } from "../cache/usage.ts";
 import { BuildkitError } from "../errors.ts";
 import type { BuildResult, ExporterInstance } from "../exporters/exporter.ts";

@@ -6,6 +6,7 @@
  */
 import type { Platform } from "../llb/platform.ts";
 import type { ResolveMode } from "../llb/index.ts";
+import type { ProgressWriter } from "../progress/events.ts";
 import { dockerfileFrontend } from "./dockerfile/frontend.ts";
 
 export type { Platform } from "../llb/platform.ts";
@@ -21,6 +22,8 @@ export interface FrontendContext {
    * image of that name in the worker's image store first; default: the registry, then the store).
    */
   resolveImageConfig(ref: string, platform: Platform, opts: { resolveMode: ResolveMode; signal: AbortSignal }): Promise<{ digest: string; config: Uint8Array }>;
+  /** Where the frontend shows its own work (reading the Dockerfile, resolving images) as vertices; none if absent. */
+  readonly progress?: ProgressWriter;
 }
 
 export interface FrontendResult {

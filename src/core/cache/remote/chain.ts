@@ -16,7 +16,7 @@ import { applyLayer } from "../../image/layer-apply.ts";
 import { discard, prepareMutable } from "../../worker/snapshots.ts";
 import type { Worker } from "../../worker/worker.ts";
 import type { CacheLayer } from "./format.ts";
-import type { CacheTask } from "./progress.ts";
+import type { ProgressTask as ProgressTask } from "../../progress/task.ts";
 import type { BlobSource } from "./source.ts";
 import { countBytes } from "../../progress/count-bytes.ts";
 
@@ -46,7 +46,7 @@ async function committed(worker: Worker, name: string): Promise<boolean> {
 }
 
 /** Makes the chain's snapshots (reusing those present); returns the top one's name. */
-export async function materialiseChain(layers: readonly CacheLayer[], source: BlobSource, deps: ChainDeps, task: () => CacheTask): Promise<string> {
+export async function materialiseChain(layers: readonly CacheLayer[], source: BlobSource, deps: ChainDeps, task: () => ProgressTask): Promise<string> {
   if (layers.length === 0) return await emptySnapshot(deps.worker);
   const names = chainIDs(layers.map((l) => l.diffID)).map(snapshotName);
   let start = names.length;
@@ -80,7 +80,7 @@ async function emptySnapshot(worker: Worker): Promise<string> {
   return EMPTY_SNAPSHOT;
 }
 
-async function fetchBlob(layer: CacheLayer, source: BlobSource, deps: ChainDeps, task: CacheTask): Promise<void> {
+async function fetchBlob(layer: CacheLayer, source: BlobSource, deps: ChainDeps, task: ProgressTask): Promise<void> {
   const { blob } = layer;
   if ((await blobSize(deps.content, blob.digest)) === blob.size) return;
   const stream = await source.fetch(blob, deps.signal);
@@ -90,7 +90,7 @@ async function fetchBlob(layer: CacheLayer, source: BlobSource, deps: ChainDeps,
   task.status(blob.digest, blob.size, blob.size, true);
 }
 
-async function applyOne(layer: CacheLayer, name: string, parent: string | undefined, deps: ChainDeps, task: CacheTask): Promise<string> {
+async function applyOne(layer: CacheLayer, name: string, parent: string | undefined, deps: ChainDeps, task: ProgressTask): Promise<string> {
   const { worker } = deps;
   const { blob, diffID } = layer;
   const mut = await prepareMutable(worker, parent);

@@ -33,8 +33,7 @@ import { encodeBuildkitCache } from "./buildkit-format.ts";
 import type { BkConfig, BkInput, BkLayer, BkRecord } from "./buildkit-format.ts";
 import type { CacheLayer } from "./format.ts";
 import { writeLocalCache } from "./local.ts";
-import { withTask } from "./progress.ts";
-import type { CacheTask } from "./progress.ts";
+import { withTask, type ProgressTask } from "../../progress/task.ts";
 import { pushRegistryCache } from "./registry.ts";
 import { cacheLocation } from "./spec.ts";
 import type { CacheMode, StoredCacheExportSpec } from "./spec.ts";
@@ -77,7 +76,7 @@ export async function exportCaches(specs: readonly StoredCacheExportSpec[], ctx:
   return response;
 }
 
-async function exportOne(spec: StoredCacheExportSpec, ctx: CacheExportContext, task: CacheTask): Promise<string> {
+async function exportOne(spec: StoredCacheExportSpec, ctx: CacheExportContext, task: ProgressTask): Promise<string> {
   const { config, blobs } = await collectCache(ctx, spec.mode, { compression: spec.compression });
   task.info(`${config.records.length} records, ${blobs.size} layers (mode=${spec.mode})`);
   const encoded = encodeBuildkitCache(config, blobs, new Date().toISOString());

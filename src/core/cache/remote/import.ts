@@ -28,8 +28,7 @@ import { inputContentDigest } from "./content-keys.ts";
 import { resultLayers } from "./buildkit-format.ts";
 import type { CacheDocument, CacheLayer } from "./format.ts";
 import { readLocalCache } from "./local.ts";
-import { startTask, withTask } from "./progress.ts";
-import type { CacheTask } from "./progress.ts";
+import { startTask, withTask, type ProgressTask } from "../../progress/task.ts";
 import { readRegistryCache } from "./registry.ts";
 import type { BlobSource, LoadedCache } from "./source.ts";
 import { cacheLocation } from "./spec.ts";
@@ -203,8 +202,8 @@ class Imports implements CacheImports {
   async #materialise(id: string): Promise<string | undefined> {
     const chain = this.#chains.get(id);
     if (chain === undefined) return undefined;
-    let task: CacheTask | undefined;
-    const lazyTask = (): CacheTask => (task ??= startTask(this.#deps.progress, `importing cache layers of ${chain.description || id} from ${chain.name}`));
+    let task: ProgressTask | undefined;
+    const lazyTask = (): ProgressTask => (task ??= startTask(this.#deps.progress, `importing cache layers of ${chain.description || id} from ${chain.name}`));
     try {
       const top = await materialiseChain(chain.layers, chain.source, this.#deps, lazyTask);
       await this.#recordPresent(chain, top);

@@ -13,7 +13,7 @@ import type { RepositoryLike } from "../../registry/index.ts";
 import { readAll } from "../../registry/verify-stream.ts";
 import { parseCacheManifest } from "./format.ts";
 import { parseInlineCache } from "./inline-format.ts";
-import type { CacheTask } from "./progress.ts";
+import type { ProgressTask as ProgressTask } from "../../progress/task.ts";
 import type { BlobSource, LoadedCache } from "./source.ts";
 
 /** An image config is small; a larger one is refused, not read into memory. */
@@ -28,7 +28,7 @@ export interface InlineReadContext {
   readonly name: string;
   readonly source: BlobSource;
   readonly signal: AbortSignal;
-  readonly task: CacheTask;
+  readonly task: ProgressTask;
 }
 
 /** The inline caches of the manifest or index `top` (already fetched by tag). */

@@ -14,7 +14,7 @@ import { pushStoredBlobs } from "../../content/push-blobs.ts";
 import type { RegistryClient } from "../../registry/index.ts";
 import { parseCacheConfig } from "./format.ts";
 import type { EncodedBuildkitCache } from "./buildkit-format.ts";
-import type { CacheTask } from "./progress.ts";
+import type { ProgressTask as ProgressTask } from "../../progress/task.ts";
 import { isCacheIndex } from "./source.ts";
 import type { LoadedCache } from "./source.ts";
 import { CACHE_CONFIG_MEDIA_TYPE, parseCacheConfigV0, parseCacheIndex } from "./buildkit-format.ts";
@@ -39,7 +39,7 @@ function repositoryOf(ref: string): { domain: string; path: string; tag: string 
   return { domain: r.domain, path: r.path, tag: r.tag ?? "latest" };
 }
 
-export async function pushRegistryCache(ref: string, encoded: EncodedBuildkitCache, layers: readonly Descriptor[], deps: RegistryCacheDeps, task: CacheTask): Promise<void> {
+export async function pushRegistryCache(ref: string, encoded: EncodedBuildkitCache, layers: readonly Descriptor[], deps: RegistryCacheDeps, task: ProgressTask): Promise<void> {
   const repo = repositoryOf(ref);
   const client = await deps.registry();
   await pushStoredBlobs(client, repo, layers, {
@@ -58,7 +58,7 @@ export async function pushRegistryCache(ref: string, encoded: EncodedBuildkitCac
  * a cache; an image manifest whose config is a cache config is our earlier format; any other
  * image or image index may carry inline caches (none: nothing imported).
  */
-export async function readRegistryCache(ref: string, deps: RegistryCacheDeps, task: CacheTask): Promise<LoadedCache[]> {
+export async function readRegistryCache(ref: string, deps: RegistryCacheDeps, task: ProgressTask): Promise<LoadedCache[]> {
   const client = await deps.registry();
   const repo = repositoryOf(ref);
   const source = {

@@ -9,6 +9,7 @@ import { BuildkitError } from "../../errors.ts";
 import { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../../exporters/metadata-keys.ts";
 import { hostPlatform, formatPlatform, type Platform } from "../../llb/platform.ts";
 import type { FrontendContext, FrontendResult } from "../frontend.ts";
+import { withTask, type ProgressTask } from "../../progress/task.ts";
 import { parseDockerfileAttrs, type DockerfileAttrs } from "./attrs.ts";
 import { convertDockerfile, type ConvertResult } from "./convert.ts";
 import { parseDockerignore } from "./daemonless.ts";
@@ -20,13 +21,17 @@ const decoder = new TextDecoder();
 
 export async function dockerfileFrontend(opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal): Promise<FrontendResult> {
   const attrs = parseDockerfileAttrs(opts);
-  const [text, ignore] = await Promise.all([readDockerfile(attrs, ctx, signal), readDockerignore(attrs, ctx, signal)]);
+  // The vertices BuildKit's frontend shows for the same work (its local sources and resolves).
+  const [text, ignore] = await Promise.all([
+    step(ctx, `[internal] load build definition from ${attrs.filename}`, (task) => transferred(task, "dockerfile", readDockerfile(attrs, ctx, signal))),
+    step(ctx, "[internal] load .dockerignore", (task) => transferred(task, "context", readDockerignore(attrs, ctx, signal))),
+  ]);
   const excludes = ignore === undefined ? undefined : parseDockerignore(decoder.decode(ignore));
   let converted: ConvertResult;
   try {
     converted = await convertDockerfile(
       decoder.decode(text),
-      { resolveImageConfig: (ref, platform, resolveMode) => ctx.resolveImageConfig(ref, platform, { resolveMode, signal }) },
+      { resolveImageConfig: (ref, platform, resolveMode) => step(ctx, `[internal] load metadata for ${ref}`, () => ctx.resolveImageConfig(ref, platform, { resolveMode, signal })) },
       {
         target: attrs.target, buildArgs: attrs.buildArgs, targetPlatform: attrs.platform, excludes, contextLocalName: attrs.contextLocal,
         imageResolveMode: attrs.imageResolveMode, extraHosts: attrs.extraHosts, shmSize: attrs.shmSize, ulimits: attrs.ulimits,
@@ -53,6 +58,18 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
       [PLATFORMS_KEY]: encoder.encode(platformsJson(attrs.platform ?? { os: "linux", architecture: hostPlatform().architecture })),
     },
   };
+}
+
+/** work as a vertex of its own when the caller shows progress. */
+function step<T>(ctx: FrontendContext, name: string, work: (task: ProgressTask | undefined) => Promise<T>): Promise<T> {
+  return ctx.progress ? withTask(ctx.progress, name, work) : work(undefined);
+}
+
+/** The bytes read, as the status BuildKit's local source reports ("transferring dockerfile: 419B"). */
+async function transferred<T extends Uint8Array | undefined>(task: ProgressTask | undefined, local: string, read: Promise<T>): Promise<T> {
+  const bytes = await read;
+  task?.status(`transferring ${local}:`, bytes?.byteLength ?? 0, undefined, true);
+  return bytes;
 }
 
 async function readDockerfile(attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal): Promise<Uint8Array> {

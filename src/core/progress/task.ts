@@ -1,11 +1,13 @@
 /**
- * A progress vertex of its own for cache work outside the solve (reading a cache manifest,
- * fetching layers, exporting), with statuses and log lines, as exporters get in build.ts.
+ * A progress vertex of its own for work outside the solve: cache import and export, exports,
+ * a frontend reading its Dockerfile or resolving base images. Statuses and log lines, started
+ * when made, done (or failed) at the end.
  */
-import { sha256 } from "../../digest.ts";
-import type { ProgressWriter } from "../../progress/events.ts";
+import { sha256, type Digest } from "../digest.ts";
+import type { ProgressWriter } from "./events.ts";
 
-export interface CacheTask {
+export interface ProgressTask {
+  readonly digest: Digest;
   status(id: string, current: number, total?: number, done?: boolean): void;
   /** A line on the vertex's stdout. */
   info(text: string): void;
@@ -14,13 +16,15 @@ export interface CacheTask {
   done(error?: unknown): void;
 }
 
-export function startTask(progress: ProgressWriter, name: string): CacheTask {
-  const digest = sha256(`cache:${name}:${Date.now()}:${Math.random()}`);
+/** inputs: vertices the task follows (an export follows the result's), for a trace's critical path. */
+export function startTask(progress: ProgressWriter, name: string, inputs: readonly Digest[] = []): ProgressTask {
+  const digest = sha256(`task:${name}:${Date.now()}:${Math.random()}`);
   const started = Date.now();
-  const vertex = { type: "vertex" as const, digest, name, inputs: [], started };
+  const vertex = { type: "vertex" as const, digest, name, inputs: [...inputs], started };
   const statusStarted = new Map<string, number>();
   progress.write(vertex);
   return {
+    digest,
     status(id, current, total, done) {
       const now = Date.now();
       const first = statusStarted.get(id) ?? now;
@@ -41,8 +45,8 @@ export function startTask(progress: ProgressWriter, name: string): CacheTask {
 }
 
 /** Runs fn as a task named name; the task fails with fn's error. */
-export async function withTask<T>(progress: ProgressWriter, name: string, fn: (task: CacheTask) => Promise<T>): Promise<T> {
-  const task = startTask(progress, name);
+export async function withTask<T>(progress: ProgressWriter, name: string, fn: (task: ProgressTask) => Promise<T>, inputs: readonly Digest[] = []): Promise<T> {
+  const task = startTask(progress, name, inputs);
   try {
     const value = await fn(task);
     task.done();
