@@ -14,6 +14,8 @@ import { metadataValue } from "../grpc/metadata.ts";
 import type { LLBBridgeService } from "../grpc/services.ts";
 import { frontendCaps, llbCaps } from "./caps.ts";
 import { runFrontend } from "./frontends.ts";
+import { parseResolveModeAttr, resolveImageForConfig } from "../../core/sources/image/resolve-mode.ts";
+import { withTask } from "../../core/progress/task.ts";
 import type { GatewayBuild } from "./gateway-build.ts";
 
 export const BUILD_ID_HEADER = "buildkit-controlapi-buildid";
@@ -98,12 +100,17 @@ export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBB
       return { Data: data };
     },
 
-    async ResolveImageConfig(req) {
+    async ResolveImageConfig(req, call) {
       const platform: Platform = req.Platform?.OS && req.Platform.Architecture
         ? { os: req.Platform.OS, architecture: req.Platform.Architecture, ...(req.Platform.Variant ? { variant: req.Platform.Variant } : {}) }
         : deps.worker.platform;
-      const registry = await deps.engine.registry();
-      const resolved = await registry.resolve(req.Ref ?? "", platform, AbortSignal.timeout(120_000));
+      const { engine } = deps;
+      const mode = parseResolveModeAttr(req.ResolveMode || undefined);
+      const signal = AbortSignal.any([call.signal, AbortSignal.timeout(120_000)]);
+      const resolve = async () => (await resolveImageForConfig(req.Ref ?? "", platform, mode, { registry: engine.registry, content: engine.worker.content, root: engine.worker.root }, signal)).image;
+      // A LogName is shown as a vertex of the build, as BuildKit's bridge shows it ("[internal] load metadata for …").
+      const progress = req.LogName ? await gateway(call).then((gw) => gw.context.progress, () => undefined) : undefined;
+      const resolved = progress && req.LogName ? await withTask(progress, req.LogName, resolve) : await resolve();
       return { Digest: resolved.indexDigest ?? resolved.digest, Config: resolved.configBytes };
     },
 

@@ -9,7 +9,7 @@ import { BuildkitError } from "../errors.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import type { FrontendContext } from "./frontend.ts";
 import type { ContentStore } from "../worker/content-store.ts";
-import { resolveByMode } from "../sources/image/resolve-mode.ts";
+import { resolveImageForConfig } from "../sources/image/resolve-mode.ts";
 
 /** Where images resolve: the registry, and the worker's image store and content (resolve modes). */
 export interface FrontendImageDeps {
@@ -42,7 +42,7 @@ export function createDirFrontendContext(opts: FrontendImageDeps & {
       return dir === undefined ? undefined : readFileInDir(dir, local, path);
     },
     async resolveImageConfig(ref, platform, { resolveMode, signal }) {
-      const { image: r } = await resolveByMode(ref, platform, resolveMode, opts, signal);
+      const { image: r } = await resolveImageForConfig(ref, platform, resolveMode, opts, signal);
       // Go's resolver pins the digest it was given: the index's when the ref names an index.
       return { digest: r.indexDigest ?? r.digest, config: r.configBytes };
     },

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startBusyboxRegistry } from "../../fixtures/images.ts";
+import { makeBusyboxImage, pushImage, startBusyboxRegistry } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
-import type { TestRegistry } from "../../fixtures/registry.ts";
+import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
 import { BuildHarness } from "../build/harness.ts";
 
 const run = requireIntegration("Dockerfile frontend build tests", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry", "tar"] });
@@ -148,6 +148,26 @@ describe.skipIf(!run)("dockerfile.v0 frontend, daemonless", () => {
     const bad = await h.build(new Uint8Array(), frontendArgs("--opt", "build-arg:SOURCE_DATE_EPOCH=yesterday"));
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim().split("\n").pop()).toBe('error: dockerfile frontend: attribute build-arg:SOURCE_DATE_EPOCH="yesterday": invalid SOURCE_DATE_EPOCH: strconv.ParseInt: parsing "yesterday": invalid syntax');
+  });
+
+  test("a FROM pinned by digest needs no registry once pulled: the frontend reads the config from the content store", async () => {
+    const own = await startRegistry();
+    try {
+      const layout = await makeBusyboxImage({ dir: h.temp("pinned-image") });
+      await pushImage(layout.layoutDir, `${own.host}/test/pinned:latest`);
+      const dir = h.temp("pinned");
+      writeFileSync(join(dir, "Dockerfile"), `FROM ${own.host}/test/pinned@${layout.digest}\nRUN echo pinned > /p\n`);
+      const args = ["--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dir}`];
+      expect((await h.build(new Uint8Array(), args)).code).toBe(0);
+      await own.stop();
+      const again = await h.build(new Uint8Array(), args);
+      if (again.code !== 0) console.log(again.stderr);
+      expect(again.code).toBe(0);
+      expect(again.stderr).toContain("[internal] load metadata for");
+      expect(again.stderr).toMatch(/RUN echo pinned > \/p\n#\d+ CACHED/);
+    } finally {
+      await own.stop();
+    }
   });
 
   test("--opt filename picks another Dockerfile in the dockerfile local", async () => {

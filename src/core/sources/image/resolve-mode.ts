@@ -10,7 +10,7 @@ import type { ResolveMode } from "../../llb/index.ts";
 import type { Platform } from "../../llb/platform.ts";
 import type { RegistryClient, ResolvedImage } from "../../registry/index.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
-import { resolveNamedFromStore } from "./local-resolve.ts";
+import { resolveFromStore, resolveNamedFromStore } from "./local-resolve.ts";
 
 export interface ModeResolveDeps {
   readonly registry: () => Promise<RegistryClient>;
@@ -22,7 +22,7 @@ export interface ModeResolveDeps {
 export interface ModeResolved {
   readonly image: ResolvedImage;
   /** Where the answer came from. */
-  readonly from: "registry" | "image-store";
+  readonly from: "registry" | "image-store" | "content";
 }
 
 /** An `image.resolvemode` value (source/identifier.go's ParseImageResolveMode). */
@@ -47,4 +47,15 @@ export async function resolveByMode(ref: string, platform: Platform, mode: Resol
     }
     throw err;
   }
+}
+
+/**
+ * An image's config as a frontend or gateway client asks for it (BuildKit's imageutil.Config):
+ * a digest-pinned ref whose blobs are in the content store is read from there, without the
+ * network, whatever the mode; anything else resolves by the mode.
+ */
+export async function resolveImageForConfig(ref: string, platform: Platform, mode: ResolveMode, deps: ModeResolveDeps, signal: AbortSignal): Promise<ModeResolved> {
+  const local = await resolveFromStore(deps.content, ref, platform);
+  if (local !== undefined) return { image: local, from: "content" };
+  return resolveByMode(ref, platform, mode, deps, signal);
 }
