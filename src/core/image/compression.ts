@@ -31,9 +31,15 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 const MAGIC_BYTES = 4;
 
-/** The OCI layer media type for a compression. */
-export function layerMediaType(compression: Compression): string {
-  return MEDIA_TYPES[compression];
+const DOCKER_MEDIA_TYPES: Readonly<Record<Compression, string>> = {
+  uncompressed: "application/vnd.docker.image.rootfs.diff.tar",
+  gzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+  zstd: "application/vnd.docker.image.rootfs.diff.tar.zstd",
+};
+
+/** The layer media type for a compression: OCI's, or Docker schema2's (oci false). */
+export function layerMediaType(compression: Compression, oci = true): string {
+  return (oci ? MEDIA_TYPES : DOCKER_MEDIA_TYPES)[compression];
 }
 
 /** The compression a layer media type names (OCI, non-distributable, Docker); undefined if none. */

@@ -134,4 +134,29 @@ describe.skipIf(!run)("cache interchange with BuildKit v0.11.6 (Dockerfile front
       expect(peerSteps(r.progress, /^\[(a|stage-1) \d\/\d\] /)).toEqual({ cached: [...STEPS].sort(), ran: [] });
     });
   });
+
+  test("type=registry with oci-mediatypes=false and force-compression: a Docker list BuildKit imports with every step CACHED", async () => {
+    const ref = `${registry.host}/cache/docker-types:latest`;
+    await oursExports(`type=registry,ref=${ref},mode=max,oci-mediatypes=false,compression=uncompressed,force-compression=true`);
+    const [host, ...path] = ref.replace(/:latest$/, "").split("/");
+    const res = await fetch(`http://${host}/v2/${path.join("/")}/manifests/latest`, { headers: { Accept: "application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json" } });
+    const index = (await res.json()) as { mediaType: string; manifests: { mediaType: string }[] };
+    expect(index.mediaType).toBe("application/vnd.docker.distribution.manifest.list.v2+json");
+    const layerTypes = new Set(index.manifests.map((m) => m.mediaType).filter((t) => !t.includes("buildkit")));
+    expect([...layerTypes]).toEqual(["application/vnd.docker.image.rootfs.diff.tar"]);
+    await withPeer(registry.host, (peer) => {
+      const r = peerBuild(peer, project, ["--import-cache", `type=registry,ref=${ref}`]);
+      if (r.code !== 0) console.log(r.progress);
+      expect(r.code).toBe(0);
+      expect(peerSteps(r.progress, /^\[(a|stage-1) \d\/\d\] /)).toEqual({ cached: [...STEPS].sort(), ran: [] });
+    });
+    // And we read it back ourselves: every step CACHED, nothing run (here the base layers come
+    // from the cache too, converted as they were: FROM and the context show CACHED as well).
+    const out = h.temp("out");
+    const r = await onState(h, join(h.temp("state"), "s")).build(new Uint8Array(), frontendArgs(project, "--import-cache", `type=registry,ref=${ref}`, "--output", `type=local,dest=${out}`));
+    expect(r.code).toBe(0);
+    expect(ranSteps(r).filter((n) => !n.startsWith("[internal] "))).toEqual([]);
+    expect(cachedSteps(r)).toEqual(expect.arrayContaining(STEPS));
+    expect(readFileSync(join(out, "w/three"), "utf8")).toBe("two\nhello\na\na\n");
+  });
 });

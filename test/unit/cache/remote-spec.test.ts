@@ -3,12 +3,16 @@ import { cacheLocation, parseCacheExportSpec, parseCacheImportSpec } from "../..
 
 describe("--export-cache / --import-cache specs", () => {
   test("local export: defaults and attributes", () => {
-    expect(parseCacheExportSpec("type=local,dest=/c")).toEqual({ type: "local", dest: "/c", tag: "latest", mode: "min", compression: "gzip" });
-    expect(parseCacheExportSpec("type=local,dest=/c,mode=max,tag=v2,compression=zstd")).toEqual({ type: "local", dest: "/c", tag: "v2", mode: "max", compression: "zstd" });
+    expect(parseCacheExportSpec("type=local,dest=/c")).toEqual({ type: "local", dest: "/c", tag: "latest", mode: "min", compression: "gzip", force: false, oci: true });
+    expect(parseCacheExportSpec("type=local,dest=/c,mode=max,tag=v2,compression=zstd")).toEqual({ type: "local", dest: "/c", tag: "v2", mode: "max", compression: "zstd", force: false, oci: true });
+    // BuildKit's compression-level, force-compression and oci-mediatypes; a quoted CSV field as buildctl reads it.
+    expect(parseCacheExportSpec('type=local,"dest=/c,d",compression-level=3,force-compression=true,oci-mediatypes=false')).toEqual({
+      type: "local", dest: "/c,d", tag: "latest", mode: "min", compression: "gzip", level: 3, force: true, oci: false,
+    });
   });
 
   test("registry refs are normalised, with latest as the default tag", () => {
-    expect(parseCacheExportSpec("type=registry,ref=127.0.0.1:5000/cache")).toEqual({ type: "registry", ref: "127.0.0.1:5000/cache:latest", mode: "min", compression: "gzip" });
+    expect(parseCacheExportSpec("type=registry,ref=127.0.0.1:5000/cache")).toEqual({ type: "registry", ref: "127.0.0.1:5000/cache:latest", mode: "min", compression: "gzip", force: false, oci: true });
     expect(parseCacheImportSpec("type=registry,ref=example.com/a/b:v1")).toEqual({ type: "registry", ref: "example.com/a/b:v1" });
     expect(parseCacheImportSpec("type=registry,ref=cache")).toEqual({ type: "registry", ref: "docker.io/library/cache:latest" });
   });
@@ -34,6 +38,9 @@ describe("--export-cache / --import-cache specs", () => {
       [() => parseCacheExportSpec("type=local,dest=a,mode=all"), `--export-cache "type=local,dest=a,mode=all": mode must be min or max, not "all"`],
       [() => parseCacheExportSpec("type=local,dest=a,compression=xz"), `--export-cache "type=local,dest=a,compression=xz": compression must be one of gzip, zstd, uncompressed, not "xz"`],
       [() => parseCacheExportSpec("type=local,dest=a,src=b"), `--export-cache "type=local,dest=a,src=b": unknown attribute src`],
+      [() => parseCacheExportSpec("type=local,dest=a,compression-level=10"), `--export-cache "type=local,dest=a,compression-level=10": compression-level for gzip must be 0 to 9, not 10`],
+      [() => parseCacheExportSpec("type=local,dest=a,compression=zstd,oci-mediatypes=false"), `--export-cache "type=local,dest=a,compression=zstd,oci-mediatypes=false": compression=zstd needs oci-mediatypes=true`],
+      [() => parseCacheExportSpec("type=local,dest=a,force-compression=maybe"), `--export-cache "type=local,dest=a,force-compression=maybe": force-compression must be true or false, not "maybe"`],
       [() => parseCacheImportSpec("type=local,src=a,mode=max"), `--import-cache "type=local,src=a,mode=max": unknown attribute mode`],
       [() => parseCacheImportSpec("type=registry"), `--import-cache "type=registry": ref is required`],
       [() => parseCacheImportSpec("type=gha"), `--import-cache "type=gha": unknown cache type "gha" (known: local, registry)`],

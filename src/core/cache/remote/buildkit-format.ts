@@ -12,6 +12,7 @@
  * vertex output when its digest is the vertex's and, for each input, one of its links is to a
  * record matching that input with the same selector (see buildkit-cache-map.ts).
  */
+import { compressionOfMediaType, layerMediaType } from "../../image/compression.ts";
 import { isDigest, sha256 } from "../../digest.ts";
 import type { Digest } from "../../digest.ts";
 import { BuildkitError } from "../../errors.ts";
@@ -166,8 +167,10 @@ export interface EncodedBuildkitCache {
 
 const encoder = new TextEncoder();
 
-/** The config and index bytes; layers are listed in the config's layer order. */
-export function encodeBuildkitCache(config: BkConfig, blobs: ReadonlyMap<Digest, CacheLayer>, createdAt: string): EncodedBuildkitCache {
+/** The config and index bytes; layers are listed in the config's layer order. oci false: Docker schema2 list and layer types (oci-mediatypes=false). */
+export function encodeBuildkitCache(config: BkConfig, blobs: ReadonlyMap<Digest, CacheLayer>, createdAt: string, opts: { oci?: boolean } = {}): EncodedBuildkitCache {
+  const oci = opts.oci ?? true;
+  const indexType = oci ? MediaType.ociIndex : MediaType.dockerManifestList;
   const configJSON = goObject([
     ["layers", config.layers.length ? `[${config.layers.map((l) => goObject([["blob", goString(l.blob)], ["parent", l.parent === 0 ? undefined : String(l.parent)]])).join(",")}]` : undefined],
     ["records", config.records.length ? `[${config.records.map(recordJSON(createdAt)).join(",")}]` : undefined],
@@ -177,15 +180,17 @@ export function encodeBuildkitCache(config: BkConfig, blobs: ReadonlyMap<Digest,
   const manifests = config.layers.map((l) => {
     const layer = blobs.get(l.blob);
     if (!layer) throw new BuildkitError("Internal", `encoding cache: no descriptor for ${l.blob}`);
-    return { ...layer.blob, annotations: { [CREATED_AT]: createdAt, [UNCOMPRESSED]: layer.diffID } };
+    const compression = compressionOfMediaType(layer.blob.mediaType);
+    const mediaType = compression === undefined ? layer.blob.mediaType : layerMediaType(compression, oci);
+    return { ...layer.blob, mediaType, annotations: { [CREATED_AT]: createdAt, [UNCOMPRESSED]: layer.diffID } };
   });
   const seen = new Set<string>();
   const unique = manifests.filter((m) => !seen.has(m.digest) && seen.add(m.digest));
-  const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...unique, configDesc] };
+  const index = { schemaVersion: 2, mediaType: indexType, manifests: [...unique, configDesc] };
   const indexBytes = encoder.encode(JSON.stringify(index));
   return {
     config: { descriptor: configDesc, bytes: configBytes },
-    index: { descriptor: { mediaType: MediaType.ociIndex, digest: sha256(indexBytes), size: indexBytes.byteLength }, bytes: indexBytes },
+    index: { descriptor: { mediaType: indexType, digest: sha256(indexBytes), size: indexBytes.byteLength }, bytes: indexBytes },
   };
 }
 

@@ -77,9 +77,9 @@ export async function exportCaches(specs: readonly StoredCacheExportSpec[], ctx:
 }
 
 async function exportOne(spec: StoredCacheExportSpec, ctx: CacheExportContext, task: ProgressTask): Promise<string> {
-  const { config, blobs } = await collectCache(ctx, spec.mode, { compression: spec.compression });
+  const { config, blobs } = await collectCache(ctx, spec.mode, { compression: spec.compression, level: spec.level, force: spec.force });
   task.info(`${config.records.length} records, ${blobs.size} layers (mode=${spec.mode})`);
-  const encoded = encodeBuildkitCache(config, blobs, new Date().toISOString());
+  const encoded = encodeBuildkitCache(config, blobs, new Date().toISOString(), { oci: spec.oci });
   const layers = [...blobs.values()].map((l) => l.blob);
   if (spec.type === "local") await writeLocalCache(spec.dest, spec.tag, encoded, layers, ctx.content);
   else await pushRegistryCache(spec.ref, encoded, layers, { registry: ctx.registry, content: ctx.content, index: ctx.index, signal: ctx.signal }, task);

@@ -1,20 +1,34 @@
 /**
  * `--export-cache` and `--import-cache` as buildctl spells them: comma-separated key=value
- * pairs with a type. Supported: `type=local,dest=DIR[,tag=T][,mode=min|max][,compression=…]`,
- * `type=registry,ref=HOST/REPO:TAG[,mode=…][,compression=…]` and `type=inline` (the cache goes
+ * pairs with a type. Supported: `type=local,dest=DIR[,tag=T]` and `type=registry,ref=HOST/REPO:TAG`,
+ * each with BuildKit's mode=min|max, compression, compression-level, force-compression and
+ * oci-mediatypes, and `type=inline` (the cache goes
  * into the exported image's config; always mode=min, the image's own compression, as BuildKit);
  * imports `type=local,src=DIR[,tag=T]` and `type=registry,ref=…` (a cache, or an image with an
  * inline cache). Every mistake is a one-line InvalidArgument naming the flag.
  */
 import { invalidArgument } from "../../errors.ts";
+import { readGoCsvRecord } from "../../go-csv.ts";
 import type { Compression } from "../../image/compression.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
 
 export type CacheMode = "min" | "max";
 
+/** How a stored export writes layers and its index (BuildKit's cache exporter attributes). */
+export interface CacheLayerOptions {
+  readonly mode: CacheMode;
+  readonly compression: Compression;
+  /** compression-level; undefined for the compressor's default. */
+  readonly level?: number;
+  /** force-compression: layers that have a blob in another compression are converted. */
+  readonly force: boolean;
+  /** oci-mediatypes (default true): OCI index and layer types, else Docker schema2 ones. */
+  readonly oci: boolean;
+}
+
 export type CacheExportSpec =
-  | { readonly type: "local"; readonly dest: string; readonly tag: string; readonly mode: CacheMode; readonly compression: Compression }
-  | { readonly type: "registry"; readonly ref: string; readonly mode: CacheMode; readonly compression: Compression }
+  | ({ readonly type: "local"; readonly dest: string; readonly tag: string } & CacheLayerOptions)
+  | ({ readonly type: "registry"; readonly ref: string } & CacheLayerOptions)
   | { readonly type: "inline" };
 
 /** The exports written to a place of their own (all but inline, which goes into an image). */
@@ -31,7 +45,13 @@ type Attrs = Record<string, string>;
 
 function parsePairs(flag: string, spec: string): Attrs {
   const attrs: Attrs = {};
-  for (const part of spec.split(",")) {
+  let parts: string[];
+  try {
+    parts = readGoCsvRecord(spec); // buildctl reads the flag as one CSV record
+  } catch (err) {
+    throw invalidArgument(`${flag} "${spec}": ${err instanceof Error ? err.message : String(err)}`);
+  }
+  for (const part of parts) {
     const eq = part.indexOf("=");
     if (eq <= 0) throw invalidArgument(`${flag} "${spec}": "${part}" is not key=value`);
     const key = part.slice(0, eq).trim();
@@ -66,6 +86,30 @@ function modeOf(flag: string, spec: string, attrs: Attrs): CacheMode {
   return mode;
 }
 
+function boolOf(flag: string, spec: string, attrs: Attrs, key: string, fallback: boolean): boolean {
+  const v = attrs[key];
+  if (v === undefined) return fallback;
+  if (["", "1", "t", "T", "true", "TRUE", "True"].includes(v)) return true;
+  if (["0", "f", "F", "false", "FALSE", "False"].includes(v)) return false;
+  throw invalidArgument(`${flag} "${spec}": ${key} must be true or false, not "${v}"`);
+}
+
+/** BuildKit's compression, compression-level, force-compression and oci-mediatypes, and the mode. */
+function layerOptionsOf(flag: string, spec: string, attrs: Attrs): CacheLayerOptions {
+  const compression = compressionOf(flag, spec, attrs);
+  const levelText = attrs["compression-level"];
+  let level: number | undefined;
+  if (levelText !== undefined && compression !== "uncompressed") {
+    if (!/^-?\d+$/.test(levelText)) throw invalidArgument(`${flag} "${spec}": compression-level must be an integer, not "${levelText}"`);
+    level = Number(levelText);
+    const [min, max] = compression === "gzip" ? [0, 9] : [1, 22];
+    if (level < min || level > max) throw invalidArgument(`${flag} "${spec}": compression-level for ${compression} must be ${min} to ${max}, not ${level}`);
+  }
+  const oci = boolOf(flag, spec, attrs, "oci-mediatypes", true);
+  if (compression === "zstd" && !oci) throw invalidArgument(`${flag} "${spec}": compression=zstd needs oci-mediatypes=true`);
+  return { mode: modeOf(flag, spec, attrs), compression, ...(level === undefined ? {} : { level }), force: boolOf(flag, spec, attrs, "force-compression", false), oci };
+}
+
 function compressionOf(flag: string, spec: string, attrs: Attrs): Compression {
   const c = attrs.compression ?? "gzip";
   if (!(COMPRESSIONS as readonly string[]).includes(c)) throw invalidArgument(`${flag} "${spec}": compression must be one of ${COMPRESSIONS.join(", ")}, not "${c}"`);
@@ -96,13 +140,14 @@ export function parseCacheExportSpec(spec: string): CacheExportSpec {
     modeOf(flag, spec, attrs);
     return { type };
   }
+  const layerAttrs = ["mode", "compression", "compression-level", "force-compression", "oci-mediatypes"];
   if (type === "local") {
-    check(flag, spec, attrs, ["dest", "tag", "mode", "compression"]);
+    check(flag, spec, attrs, ["dest", "tag", ...layerAttrs]);
     const dest = required(flag, spec, attrs, "dest");
-    return { type, dest, tag: attrs.tag || DEFAULT_TAG, mode: modeOf(flag, spec, attrs), compression: compressionOf(flag, spec, attrs) };
+    return { type, dest, tag: attrs.tag || DEFAULT_TAG, ...layerOptionsOf(flag, spec, attrs) };
   }
-  check(flag, spec, attrs, ["ref", "mode", "compression"]);
-  return { type, ref: registryRef(flag, spec, attrs), mode: modeOf(flag, spec, attrs), compression: compressionOf(flag, spec, attrs) };
+  check(flag, spec, attrs, ["ref", ...layerAttrs]);
+  return { type, ref: registryRef(flag, spec, attrs), ...layerOptionsOf(flag, spec, attrs) };
 }
 
 export function parseCacheImportSpec(spec: string): CacheImportSpec {

@@ -4,7 +4,7 @@
  */
 import { putBlob } from "../../content/blobs.ts";
 import { sha256, type Digest } from "../../digest.ts";
-import { layerMediaType, type Compression } from "../../image/compression.ts";
+import { layerMediaType } from "../../image/compression.ts";
 import type { Descriptor, OciPlatform } from "../../image/oci-types.ts";
 import { hostPlatform, type Platform } from "../../llb/platform.ts";
 import { NO_EXPORT_PROGRESS, type BuildResult, type ExportProgress } from "../exporter.ts";
@@ -15,7 +15,7 @@ import { goJSON, goJSONIndent, goSorted } from "../../go-json.ts";
 import { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../metadata-keys.ts";
 import { annotationsFor } from "./annotations.ts";
 import { patchImageConfig } from "./patch-config.ts";
-import { DOCKER_LAYER_TYPES, defaultImageConfig, mediaTypes, rfc3339 } from "./image-config.ts";
+import { defaultImageConfig, mediaTypes, rfc3339 } from "./image-config.ts";
 
 export interface BuiltImage {
   /** The manifest's descriptor as BuildKit returns it: with its platform and descriptor annotations. */
@@ -84,8 +84,7 @@ export async function buildImage(result: BuildResult, ctx: LayerContext, opts: B
   const types = mediaTypes(opts.oci);
   const withBlobs = chain.filter((l): l is ChainLayer & { blob: NonNullable<ChainLayer["blob"]> } => l.blob !== undefined);
   // Each layer's own compression: a kept blob (a pulled base layer, say) may differ from the one asked for.
-  const layerType = (c: Compression) => (opts.oci ? layerMediaType(c) : DOCKER_LAYER_TYPES[c]);
-  const layers: Descriptor[] = withBlobs.map((l) => ({ mediaType: layerType(l.blob.compression), digest: l.blob.digest, size: l.blob.size }));
+  const layers: Descriptor[] = withBlobs.map((l) => ({ mediaType: layerMediaType(l.blob.compression, opts.oci), digest: l.blob.digest, size: l.blob.size }));
   const created = rfc3339(opts.epoch === undefined ? Date.now() : opts.epoch * 1000);
   // `--export-cache type=inline`: the build's records for these layers, in the config (base64, as Go writes []byte).
   const inline = await result.inlineCache?.(withBlobs.map((l) => ({ digest: l.blob.digest, diffID: l.blob.diffID })), { compression: opts.compression, level: opts.level, force: opts.force });

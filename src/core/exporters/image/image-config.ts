@@ -9,12 +9,6 @@ import type { Platform } from "../../llb/platform.ts";
 
 export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-export const DOCKER_LAYER_TYPES = {
-  gzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
-  zstd: "application/vnd.docker.image.rootfs.diff.tar.zstd",
-  uncompressed: "application/vnd.docker.image.rootfs.diff.tar",
-} as const;
-
 /** RFC 3339 in UTC as Go's time.Time marshals (RFC3339Nano): fraction without trailing zeros. */
 export function rfc3339(epochMs: number): string {
   return new Date(epochMs).toISOString().replace(/\.?0*Z$/, "Z");
