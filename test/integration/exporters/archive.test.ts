@@ -115,6 +115,15 @@ describe.skipIf(!enabled)("oci and docker archives", () => {
     expect(fileInLayer(dirLayers(copy)[1]!, "made-by-build")).toBe("made by build\n");
   });
 
+  test("two names (a quoted name=a,b): two index.json entries and both RepoTags, as containerd's archive writer lists them", async () => {
+    const file = join(h.temp("two-names"), "image.tar");
+    await exportTo(`type=docker,dest=${file},"name=example.test/one:a,two:b"`);
+    const index = memberJson<Index>(file, "index.json");
+    expect(index.manifests.map((m) => m.annotations?.["io.containerd.image.name"])).toEqual(["example.test/one:a", "docker.io/library/two:b"]);
+    expect(new Set(index.manifests.map((m) => m.digest)).size).toBe(1);
+    expect(memberJson<{ RepoTags: string[] }[]>(file, "manifest.json")[0]?.RepoTags).toEqual(["example.test/one:a", "two:b"]);
+  });
+
   test.each([
     ["gzip", "application/vnd.oci.image.layer.v1.tar+gzip", "1f8b"],
     ["zstd", "application/vnd.oci.image.layer.v1.tar+zstd", "28b52ffd"],

@@ -18,7 +18,8 @@ export type ArchiveFormat = "oci" | "docker";
 
 export interface ArchiveParams {
   readonly format: ArchiveFormat;
-  readonly name?: ImageRef;
+  /** The image's names: each an index.json entry and a RepoTag, as containerd's archive exporter writes them. */
+  readonly names: readonly ImageRef[];
   /** Entry modification time, seconds since the epoch. */
   readonly mtime: number;
   readonly signal: AbortSignal;
@@ -33,17 +34,17 @@ export function familiarName(ref: ImageRef): string {
   return full.slice("docker.io/".length).replace(/^library\/(?=[^/]+$)/, "");
 }
 
-/** index.json as containerd's archive exporter writes it for BuildKit: no media type, the name's annotations on the manifest's. */
-function indexJson(image: BuiltImage, name: ImageRef | undefined): string {
-  const named: Record<string, string> = name ? { "io.containerd.image.name": formatImageRef(name), "org.opencontainers.image.ref.name": name.tag ?? "latest" } : {};
-  const manifest = goDescriptor({ ...image.manifest, annotations: { ...image.manifest.annotations, ...named } });
-  return goJSON({ schemaVersion: 2, manifests: [manifest] });
+/** index.json as containerd's archive exporter writes it for BuildKit: no media type, one manifest entry per name (or one unnamed). */
+function indexJson(image: BuiltImage, names: readonly ImageRef[]): string {
+  const entry = (named: Record<string, string>) => goDescriptor({ ...image.manifest, annotations: { ...image.manifest.annotations, ...named } });
+  const manifests = names.length === 0 ? [entry({})] : names.map((n) => entry({ "io.containerd.image.name": formatImageRef(n), "org.opencontainers.image.ref.name": n.tag ?? "latest" }));
+  return goJSON({ schemaVersion: 2, manifests });
 }
 
-function dockerManifestJson(image: BuiltImage, name: ImageRef | undefined): string {
+function dockerManifestJson(image: BuiltImage, names: readonly ImageRef[]): string {
   const entry = {
     Config: blobName(image.config.digest),
-    RepoTags: name ? [familiarName(name)] : [],
+    RepoTags: names.map(familiarName),
     Layers: image.layers.map((l) => blobName(l.digest)),
   };
   return JSON.stringify([entry]);
@@ -61,7 +62,7 @@ export async function writeImageArchive(sink: ByteSink, store: ContentStore, ima
     seen.add(desc.digest);
     await tar.stream(blobName(desc.digest), desc.size, store.read(desc.digest));
   }
-  await tar.file("index.json", indexJson(image, p.name));
-  if (p.format === "docker") await tar.file("manifest.json", dockerManifestJson(image, p.name));
+  await tar.file("index.json", indexJson(image, p.names));
+  if (p.format === "docker") await tar.file("manifest.json", dockerManifestJson(image, p.names));
   await tar.end();
 }

@@ -86,8 +86,7 @@ function exportArchive(result: BuildResult, p: ArchiveExport): Promise<Record<st
     // The archive's manifest is dated (org.opencontainers.image.created), as BuildKit's oci exporter dates it.
     const created = rfc3339Seconds(p.image.epoch === undefined ? Date.now() : p.image.epoch * 1000);
     const built = { ...made, manifest: goDescriptor({ ...made.manifest, annotations: { [ANNOTATION_CREATED]: created, ...made.manifest.annotations } }) };
-    const [name] = p.image.names;
-    const write = (sink: ByteSink) => writeImageArchive(sink, ctx.store, built, { format: p.format, name, mtime: p.image.epoch ?? 0, signal: p.signal });
+    const write = (sink: ByteSink) => writeImageArchive(sink, ctx.store, built, { format: p.format, names: p.image.names, mtime: p.image.epoch ?? 0, signal: p.signal });
     await p.progress.step("sending tarball", () => (p.dest === "-" ? write(writableSink((p.stdout ?? defaultStdout)())) : writeFileAtomically(p.dest, write)));
     return imageResponse(built, p.image.names.map(formatImageRef).join(",") || undefined);
   });
