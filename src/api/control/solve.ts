@@ -6,17 +6,17 @@ import type { Entitlement } from "../../core/solver/entitlements.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import { EXPORTER_TYPES, loadExporter, type ExporterInstance } from "../../core/exporters/index.ts";
 import { withFrontendEpoch } from "../../core/exporters/spec.ts";
-import { parseCacheExportSpec, parseCacheImportSpec, type CacheExportSpec, type CacheImportSpec } from "../../core/cache/remote/spec.ts";
+import type { CacheExportSpec, CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { EMPTY_SESSION } from "../../core/session/session.ts";
 import { GATEWAY_ATTACHMENT } from "../gateway/bridge.ts";
 import { runFrontend } from "../gateway/frontends.ts";
 import { GatewayBuild } from "../gateway/gateway-build.ts";
 import type { apiPb } from "../pb/index.ts";
 import type { Build } from "./builds.ts";
+import { cacheExportSpec, cacheImportSpec } from "./cache-entries.ts";
 import type { AttachedSession, ClientSessions } from "./client-sessions.ts";
 
 type SolveRequest = apiPb.moby.buildkit.v1.SolveRequest;
-type CacheEntry = apiPb.moby.buildkit.v1.CacheOptionsEntry.$Properties;
 
 export interface SolveDeps {
   readonly engine: Engine;
@@ -31,8 +31,8 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
   const attached: AttachedSession | undefined = req.Session ? await deps.sessions.attach(req.Session, signal) : undefined;
   try {
     const exporters = await resolveExporters(req, attached, deps.engine);
-    const cacheExports = (req.Cache?.Exports ?? []).map((e) => cacheSpec(e, parseCacheExportSpec));
-    const cacheImports = (req.Cache?.Imports ?? []).map((e) => cacheSpec(e, parseCacheImportSpec));
+    const cacheExports = (req.Cache?.Exports ?? []).map((e) => cacheExportSpec(e, attached));
+    const cacheImports = (req.Cache?.Imports ?? []).map((e) => cacheImportSpec(e, attached));
     const noCache = Object.hasOwn(req.FrontendAttrs ?? {}, "no-cache");
     const ctx = { session: attached?.buildSession ?? EMPTY_SESSION, progress: build.progress, signal, entitlements };
     if (req.Frontend) {
@@ -82,13 +82,6 @@ async function resolveExporters(req: SolveRequest, session: AttachedSession | un
     out.push(exporter.resolve(attrs));
   }
   return out;
-}
-
-/** A Cache entry as the `--export-cache`/`--import-cache` spec our parsers read. */
-function cacheSpec<T>(entry: CacheEntry, parse: (spec: string) => T): T {
-  const attrs = Object.entries(entry.Attrs ?? {}).map(([k, v]) => `${k}=${v}`);
-  if (entry.Type === "local") throw new BuildkitError("Unimplemented", "cache type local: not supported through the daemon yet (use type=registry)");
-  return parse([`type=${entry.Type ?? ""}`, ...attrs].join(","));
 }
 
 export type { CacheExportSpec, CacheImportSpec };

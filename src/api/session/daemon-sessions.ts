@@ -12,6 +12,7 @@ import type { BuildSession, LocalDirRequest } from "../../core/session/session.t
 import { mirrorStamp } from "../../core/sources/local/mirror-gc.ts";
 import { statePath } from "../../core/worker/storage.ts";
 import type { AttachedSession } from "../control/client-sessions.ts";
+import { sessionContentStore } from "./content/store.ts";
 import { copyToCaller } from "./filesync/sync.ts";
 import { syncDir } from "./filesync/sync.ts";
 import { copyFileWriter } from "./filesync/tar-target.ts";
@@ -73,6 +74,7 @@ function attachSession(session: DaemonSession, deps: AttachDeps): AttachedSessio
   return {
     buildSession,
     clientExporter: (type, attrs) => clientExporter(caller, type, attrs),
+    contentStore: (id) => sessionContentStore(caller, id),
     async release() {
       for (const release of releases) release();
       await Promise.allSettled([...agents.values()].map(async (a) => (await a).close()));

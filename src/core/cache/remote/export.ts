@@ -33,6 +33,7 @@ import { encodeBuildkitCache } from "./buildkit-format.ts";
 import type { BkConfig, BkInput, BkLayer, BkRecord } from "./buildkit-format.ts";
 import type { CacheLayer } from "./format.ts";
 import { writeLocalCache } from "./local.ts";
+import { writeStoreCache } from "./store-cache.ts";
 import { withTask, type ProgressTask } from "../../progress/task.ts";
 import { pushRegistryCache } from "./registry.ts";
 import { cacheLocation } from "./spec.ts";
@@ -63,27 +64,37 @@ interface Candidate {
   readonly kind: string;
 }
 
+/**
+ * The exporter response key carrying the descriptor of a cache put into a store (BuildKit's
+ * remotecache.ExporterResponseManifestDesc): the store's owner tags it (buildctl updates the
+ * local cache directory's index.json with it).
+ */
+export const CACHE_MANIFEST_RESPONSE_KEY = "cache.manifest";
+
 /** Exports the cache to each spec in turn; returns the manifest digest per location. */
 export async function exportCaches(specs: readonly StoredCacheExportSpec[], ctx: CacheExportContext): Promise<Record<string, string>> {
   const response: Record<string, string> = {};
   for (const spec of specs) {
     const where = cacheLocation(spec);
-    const digest = await withTask(ctx.progress, `exporting cache to ${where}`, (task) => exportOne(spec, ctx, task)).catch((err: unknown) => {
+    const desc = await withTask(ctx.progress, `exporting cache to ${where}`, (task) => exportOne(spec, ctx, task)).catch((err: unknown) => {
       throw withContext(`exporting cache to ${where}`, err);
     });
-    response[`cache ${where}`] = digest;
+    response[`cache ${where}`] = desc.digest;
+    // Go's JSON of an OCI descriptor: mediaType, digest, size.
+    if (spec.type === "store") response[CACHE_MANIFEST_RESPONSE_KEY] = JSON.stringify({ mediaType: desc.mediaType, digest: desc.digest, size: desc.size });
   }
   return response;
 }
 
-async function exportOne(spec: StoredCacheExportSpec, ctx: CacheExportContext, task: ProgressTask): Promise<string> {
+async function exportOne(spec: StoredCacheExportSpec, ctx: CacheExportContext, task: ProgressTask): Promise<Descriptor> {
   const { config, blobs } = await collectCache(ctx, spec.mode, { compression: spec.compression, level: spec.level, force: spec.force });
   task.info(`${config.records.length} records, ${blobs.size} layers (mode=${spec.mode})`);
   const encoded = encodeBuildkitCache(config, blobs, new Date().toISOString(), { oci: spec.oci });
   const layers = [...blobs.values()].map((l) => l.blob);
   if (spec.type === "local") await writeLocalCache(spec.dest, spec.tag, encoded, layers, ctx.content);
+  else if (spec.type === "store") await writeStoreCache(spec.store, encoded, layers, ctx.content, ctx.signal);
   else await pushRegistryCache(spec.ref, encoded, layers, { registry: ctx.registry, content: ctx.content, index: ctx.index, signal: ctx.signal }, task);
-  return encoded.index.descriptor.digest;
+  return encoded.index.descriptor;
 }
 
 /**

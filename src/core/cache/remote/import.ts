@@ -28,6 +28,7 @@ import { inputContentDigest } from "./content-keys.ts";
 import { resultLayers } from "./buildkit-format.ts";
 import type { CacheDocument, CacheLayer } from "./format.ts";
 import { readLocalCache } from "./local.ts";
+import { readStoreCache } from "./store-cache.ts";
 import { startTask, withTask, type ProgressTask } from "../../progress/task.ts";
 import { readRegistryCache } from "./registry.ts";
 import type { BlobSource, LoadedCache } from "./source.ts";
@@ -88,6 +89,7 @@ async function readOne(spec: CacheImportSpec, deps: CacheImportDeps): Promise<Lo
   return await withTask(deps.progress, `importing cache manifest from ${cacheLocation(spec)}`, async (task) => {
     try {
       if (spec.type === "local") return [await readLocalCache(spec.src, spec.tag)];
+      if (spec.type === "store") return [await readStoreCache(spec.name, spec.store, spec.digest, deps.signal)];
       return await readRegistryCache(spec.ref, { registry: deps.registry, content: deps.content, index: deps.index, signal: deps.signal }, task);
     } catch (err) {
       if (deps.signal.aborted || (err instanceof BuildkitError && err.code === "Canceled")) throw err;

@@ -16,10 +16,8 @@ import { MediaType } from "../../image/oci-types.ts";
 import type { Descriptor, ImageIndex } from "../../image/oci-types.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
 import { verifyingStream } from "../../registry/verify-stream.ts";
-import { parseCacheConfig, parseCacheManifest } from "./format.ts";
 import type { EncodedBuildkitCache } from "./buildkit-format.ts";
-import { parseCacheConfigV0, parseCacheIndex } from "./buildkit-format.ts";
-import { isIndex } from "./source.ts";
+import { loadCacheFromTop } from "./loaded-cache.ts";
 import type { BlobSource, LoadedCache } from "./source.ts";
 
 const REF_NAME = "org.opencontainers.image.ref.name";
@@ -125,13 +123,5 @@ export async function readLocalCache(src: string, tag: string): Promise<LoadedCa
       return verifyingStream(file.stream(), desc);
     },
   };
-  // An index without a cache config fails here, named: an image's inline cache is read from a registry only.
-  if (isIndex(top)) {
-    const index = parseCacheIndex(top, src);
-    const config = parseCacheConfigV0(await readSmallBlob(src, index.config, "cache config"), src);
-    return { name: src, buildkit: { config, blobs: index.blobs }, source };
-  }
-  const manifest = parseCacheManifest(top, src);
-  const config = await readSmallBlob(src, manifest.config, "config");
-  return { name: src, legacy: parseCacheConfig(manifest, config, src), source };
+  return await loadCacheFromTop(src, top, (desc, what) => readSmallBlob(src, desc, what), source);
 }

@@ -11,6 +11,8 @@ import { invalidArgument } from "../../errors.ts";
 import { readGoCsvRecord } from "../../go-csv.ts";
 import type { Compression } from "../../image/compression.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
+import type { Digest } from "../../digest.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
 
 export type CacheMode = "min" | "max";
 
@@ -26,15 +28,32 @@ export interface CacheLayerOptions {
   readonly oci: boolean;
 }
 
+/**
+ * A content store someone else keeps (a client's local cache directory, which the daemon reaches
+ * through the client's session, as BuildKit does): the cache goes in as blobs only; the store's
+ * owner names it (BuildKit's client tags it in its index.json). Never parsed from a flag.
+ */
+export interface CacheStoreTarget {
+  readonly type: "store";
+  /** Where it is, for progress and messages (the client's directory). */
+  readonly name: string;
+  readonly store: ContentStore;
+}
+
 export type CacheExportSpec =
   | ({ readonly type: "local"; readonly dest: string; readonly tag: string } & CacheLayerOptions)
+  | (CacheStoreTarget & CacheLayerOptions)
   | ({ readonly type: "registry"; readonly ref: string } & CacheLayerOptions)
   | { readonly type: "inline" };
 
 /** The exports written to a place of their own (all but inline, which goes into an image). */
 export type StoredCacheExportSpec = Exclude<CacheExportSpec, { readonly type: "inline" }>;
 
-export type CacheImportSpec = { readonly type: "local"; readonly src: string; readonly tag: string } | { readonly type: "registry"; readonly ref: string };
+export type CacheImportSpec =
+  | { readonly type: "local"; readonly src: string; readonly tag: string }
+  | { readonly type: "registry"; readonly ref: string }
+  /** The cache whose top blob (index or manifest) is digest in the store. */
+  | (CacheStoreTarget & { readonly digest: Digest });
 
 const TYPES = ["local", "registry", "inline"] as const;
 type CacheType = (typeof TYPES)[number];
@@ -167,5 +186,6 @@ export function parseCacheImportSpec(spec: string): CacheImportSpec {
 export function cacheLocation(spec: CacheExportSpec | CacheImportSpec): string {
   if (spec.type === "registry") return spec.ref;
   if (spec.type === "inline") return "the image config";
+  if (spec.type === "store") return spec.name;
   return "dest" in spec ? spec.dest : spec.src;
 }
