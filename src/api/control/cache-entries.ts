@@ -9,9 +9,12 @@ import { isDigest } from "../../core/digest.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import { parseCacheExportSpec, parseCacheImportSpec, type CacheExportSpec, type CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import type { ContentStore } from "../../core/worker/content-store.ts";
-import type { apiPb } from "../pb/index.ts";
 
-type CacheEntry = apiPb.moby.buildkit.v1.CacheOptionsEntry.$Properties;
+/** A cache entry as Control.Solve, the gateway's Solve and the cache-imports frontend option carry it. */
+export interface CacheEntry {
+  readonly Type?: string | null;
+  readonly Attrs?: Readonly<Record<string, string>> | null;
+}
 
 /** What a local cache needs of the request's session. */
 export interface CacheSession {
@@ -54,4 +57,29 @@ export function cacheImportSpec(entry: CacheEntry, session: CacheSession | undef
   if (src === "") throw new BuildkitError("InvalidArgument", "local cache importer requires src");
   const store = requireSession(session).contentStore(LOCAL_STORE_PREFIX + src);
   return { type: "store", name: src, store, digest };
+}
+
+/**
+ * The `cache-imports` frontend option: the client's cache imports as JSON (Go's
+ * []CacheOptionsEntry), which buildctl sends for a frontend to import from; absent: none.
+ */
+export function frontendCacheImports(opts: Readonly<Record<string, string>>): CacheEntry[] {
+  const text = opts["cache-imports"];
+  if (text === undefined || text === "") return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new BuildkitError("InvalidArgument", `failed to parse cache-imports: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (parsed === null) return [];
+  if (!Array.isArray(parsed)) throw new BuildkitError("InvalidArgument", "failed to parse cache-imports: not a list");
+  return parsed.map((e: unknown, i) => {
+    const entry = e as { Type?: unknown; Attrs?: unknown } | null;
+    const attrs = entry?.Attrs ?? {};
+    if (typeof entry?.Type !== "string" || typeof attrs !== "object" || attrs === null || Object.values(attrs).some((v) => typeof v !== "string")) {
+      throw new BuildkitError("InvalidArgument", `failed to parse cache-imports: entry ${i} is not {Type, Attrs}`);
+    }
+    return { Type: entry.Type, Attrs: attrs as Record<string, string> };
+  });
 }

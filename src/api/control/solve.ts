@@ -45,7 +45,7 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
       return exporterResponse;
     }
     // The gateway: the client drives the build with LLBBridge calls, then returns a result.
-    const gateway = new GatewayBuild(deps.engine, ctx, req.FrontendInputs ?? {});
+    const gateway = new GatewayBuild(deps.engine, ctx, req.FrontendInputs ?? {}, (entries) => entries.map((e) => cacheImportSpec(e, attached)));
     build.attach(GATEWAY_ATTACHMENT, gateway);
     try {
       const returned = await gateway.returned;

@@ -13,6 +13,7 @@ import type { ServiceHandlers } from "../grpc/handlers.ts";
 import { metadataValue } from "../grpc/metadata.ts";
 import type { LLBBridgeService } from "../grpc/services.ts";
 import { frontendCaps, llbCaps } from "./caps.ts";
+import { frontendCacheImports } from "../control/cache-entries.ts";
 import { runFrontend } from "./frontends.ts";
 import { parseResolveModeAttr, resolveImageForConfig } from "../../core/sources/image/resolve-mode.ts";
 import { withTask } from "../../core/progress/task.ts";
@@ -47,13 +48,16 @@ export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBB
     async Solve(req, call) {
       const gw = await gateway(call);
       const noCache = Object.hasOwn(req.FrontendOpt ?? {}, "no-cache");
+      const requested = req.CacheImports ?? [];
       if (req.Frontend) {
+        // A frontend imports what its cache-imports option names (BuildKit's Dockerfile frontend does).
+        const cacheImports = gw.cacheImports([...requested, ...frontendCacheImports(req.FrontendOpt ?? {})]);
         const { definition, metadata } = await runFrontend(req.Frontend, req.FrontendOpt ?? {}, gw.context, deps.engine);
-        const id = await gw.solve(definition, { noCache });
+        const id = await gw.solve(definition, { noCache, cacheImports });
         return { ref: id, result: { ref: { id, def: definition }, metadata: { ...metadata } } };
       }
       if (!req.Definition || req.Definition.byteLength === 0) return { result: { ref: { id: "" } } };
-      const id = await gw.solve(req.Definition, { noCache });
+      const id = await gw.solve(req.Definition, { noCache, cacheImports: gw.cacheImports(requested) });
       return { ref: id, result: { ref: { id, def: req.Definition } } };
     },
 

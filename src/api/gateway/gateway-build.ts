@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Engine, SolveContext, SolvedResult } from "../../core/engine/index.ts";
+import type { CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { BuildkitError } from "../../core/errors.ts";
+import type { CacheEntry } from "../control/cache-entries.ts";
 
 /** What a gateway client returned: a result (undefined: scratch) and its metadata. */
 export interface ReturnedResult {
@@ -25,8 +27,12 @@ export class GatewayBuild {
   #reject!: (err: Error) => void;
   #done = false;
 
-  constructor(engine: Engine, ctx: SolveContext, inputs: Readonly<Record<string, Uint8Array>> = {}) {
+  /** The cache imports the gateway's solves name (entries as the client sent them), as specs. */
+  readonly cacheImports: (entries: readonly CacheEntry[]) => CacheImportSpec[];
+
+  constructor(engine: Engine, ctx: SolveContext, inputs: Readonly<Record<string, Uint8Array>> = {}, cacheImports: (entries: readonly CacheEntry[]) => CacheImportSpec[] = () => []) {
     this.#engine = engine;
+    this.cacheImports = cacheImports;
     this.#ctx = ctx;
     this.inputs = inputs;
     this.returned = new Promise<ReturnedResult>((resolve, reject) => {
@@ -46,9 +52,9 @@ export class GatewayBuild {
   }
 
   /** Solves a definition and keeps its result under a new id ("" for an empty definition). */
-  async solve(definition: Uint8Array, opts: { noCache?: boolean } = {}): Promise<string> {
+  async solve(definition: Uint8Array, opts: { noCache?: boolean; cacheImports?: readonly CacheImportSpec[] } = {}): Promise<string> {
     if (this.#done) throw new BuildkitError("FailedPrecondition", "solving: the build has already returned");
-    const solved = await this.#engine.evaluate({ definition, noCache: opts.noCache }, this.#ctx);
+    const solved = await this.#engine.evaluate({ definition, noCache: opts.noCache, cacheImports: opts.cacheImports ?? [] }, this.#ctx);
     if (solved.ref === undefined) {
       await solved.release();
       return "";
