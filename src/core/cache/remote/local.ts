@@ -27,7 +27,8 @@ function blobPath(dir: string, digest: Digest): string {
   return join(dir, "blobs", "sha256", digest.slice("sha256:".length));
 }
 
-async function readIndex(dir: string): Promise<ImageIndex | undefined> {
+/** DIR/index.json; undefined when there is none. */
+export async function readLayoutIndex(dir: string): Promise<ImageIndex | undefined> {
   const text = await readFile(join(dir, "index.json"), "utf8").catch(() => undefined);
   if (text === undefined) return undefined;
   try {
@@ -43,7 +44,7 @@ async function readIndex(dir: string): Promise<ImageIndex | undefined> {
 async function checkDest(dest: string): Promise<ImageIndex | undefined> {
   const entries = await readdir(dest).catch(() => undefined);
   if (entries === undefined || entries.length === 0) return undefined;
-  const index = await readIndex(dest);
+  const index = await readLayoutIndex(dest);
   if (index === undefined) throw new BuildkitError("FailedPrecondition", "the directory is not empty and is not an OCI image layout");
   return index;
 }
@@ -75,15 +76,47 @@ export async function writeLocalCache(dest: string, tag: string, encoded: Encode
     if (old) await keepOldBlobs(dest, temp);
     for (const layer of layers) await putBlob(temp, layer, content);
     for (const small of [encoded.config, encoded.index]) await writeFile(blobPath(temp, small.descriptor.digest), small.bytes);
-    const kept = (old?.manifests ?? []).filter((m) => m.annotations?.[REF_NAME] !== tag);
-    const entry: Descriptor = { ...encoded.index.descriptor, annotations: { [REF_NAME]: tag } };
-    const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...kept, entry] };
-    await writeFile(join(temp, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-    await writeFile(join(temp, "index.json"), JSON.stringify(index));
+    await writeFile(join(temp, "oci-layout"), OCI_LAYOUT);
+    await writeFile(join(temp, "index.json"), JSON.stringify(withTag(old, encoded.index.descriptor, tag)));
     await swapIn(temp, dest);
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
+}
+
+const OCI_LAYOUT = JSON.stringify({ imageLayoutVersion: "1.0.0" });
+
+/** The index with desc tagged `tag`, replacing what had that tag (client/ociindex's insertDesc). */
+function withTag(old: ImageIndex | undefined, desc: Descriptor, tag: string): ImageIndex {
+  const kept = (old?.manifests ?? []).filter((m) => m.annotations?.[REF_NAME] !== tag);
+  const entry: Descriptor = { ...desc, annotations: { ...desc.annotations, [REF_NAME]: tag } };
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...kept, entry] };
+}
+
+/**
+ * Tags desc in DIR/index.json (BuildKit's ociindex Put), for blobs already in DIR: the new
+ * index is written beside the old and renamed over it. Adds the oci-layout file if missing.
+ */
+export async function tagInLayout(dir: string, tag: string, desc: Descriptor): Promise<void> {
+  const index = withTag(await readLayoutIndex(dir), desc, tag);
+  const temp = join(dir, `.index.json.tmp-${randomUUID()}`);
+  try {
+    await writeFile(temp, JSON.stringify(index));
+    await rename(temp, join(dir, "index.json"));
+  } finally {
+    await rm(temp, { force: true });
+  }
+  if (!(await stat(join(dir, "oci-layout")).catch(() => undefined))) await writeFile(join(dir, "oci-layout"), OCI_LAYOUT);
+}
+
+/** The descriptor tagged `tag` in DIR/index.json; undefined when DIR has no index.json. NotFound for an unknown tag. */
+export async function taggedInLayout(dir: string, tag: string): Promise<Descriptor | undefined> {
+  const index = await readLayoutIndex(dir);
+  if (index === undefined) return undefined;
+  const entry = index.manifests.find((m) => m.annotations?.[REF_NAME] === tag);
+  if (entry === undefined) throw new BuildkitError("NotFound", `${dir}: no cache manifest tagged "${tag}"`);
+  if (!isDigest(entry.digest)) throw new BuildkitError("InvalidArgument", `${join(dir, "index.json")}: tag "${tag}" has digest ${JSON.stringify(entry.digest)}, not a sha256 digest`);
+  return entry;
 }
 
 async function swapIn(temp: string, dest: string): Promise<void> {
@@ -111,10 +144,8 @@ async function readSmallBlob(dir: string, desc: Descriptor, what: string): Promi
 
 /** Reads the cache tagged tag from the layout at src; its blobs are verified as they stream. */
 export async function readLocalCache(src: string, tag: string): Promise<LoadedCache> {
-  const index = await readIndex(src);
-  if (index === undefined) throw new BuildkitError("NotFound", `${src} is not an OCI image layout (no index.json)`);
-  const entry = index.manifests.find((m) => m.annotations?.[REF_NAME] === tag);
-  if (entry === undefined || !isDigest(entry.digest)) throw new BuildkitError("NotFound", `${src}: no cache manifest tagged "${tag}"`);
+  const entry = await taggedInLayout(src, tag);
+  if (entry === undefined) throw new BuildkitError("NotFound", `${src} is not an OCI image layout (no index.json)`);
   const top = await readSmallBlob(src, entry, "cache index");
   const source: BlobSource = {
     async fetch(desc) {
