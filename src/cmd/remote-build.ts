@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { sharedKey } from "../api/client/identity.ts";
 import { parseRemoteOutputs, type RemoteOutput } from "../api/client/outputs.ts";
 import { resolveClientPath, splitNamedPath } from "../api/client/client-paths.ts";
+import { prepareLocalCaches } from "../api/client/local-caches.ts";
 import { solveRemote, type CacheEntry } from "../api/client/solve.ts";
 import type { SyncedDir } from "../api/session/filesync/provider.ts";
 import { BuildkitError } from "../core/errors.ts";
@@ -46,6 +47,7 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
   const cacheImports = usage(() => repeatedFlag(rawArgs, "import-cache").map(cacheEntry));
   const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
   const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
+  const localCaches = await usageAsync(() => prepareLocalCaches(cacheExports, cacheImports, (m) => process.stderr.write(`WARNING: ${m}\n`)));
   const channel = await openDaemon(address, args).catch((err: unknown) => usage(() => {
     throw err;
   }));
@@ -75,8 +77,9 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
       inputs: { dirs, secrets, ssh },
       sharedKey: sharedKey([...dirs.values()].map((d) => d.dir)),
       noCache: args.cache === false,
-      cacheExports,
-      cacheImports,
+      cacheExports: localCaches.exports,
+      cacheImports: localCaches.imports,
+      localCaches,
       progress,
       signal: controller.signal,
     });
@@ -103,6 +106,15 @@ function usage<T>(fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof BuildkitError && err.code === "InvalidArgument") throw new UsageError(oneLine(err));
+    throw err;
+  }
+}
+
+async function usageAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof BuildkitError && (err.code === "InvalidArgument" || err.code === "NotFound")) throw new UsageError(oneLine(err));
     throw err;
   }
 }

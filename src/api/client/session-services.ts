@@ -1,10 +1,12 @@
 // The services a remote build's client serves to the daemon inside its session: health (the
-// daemon pings it), its --local directories, --secret values, --ssh agents, and the receiving
-// end of the export. Only what the build has is registered: the session headers announce it.
+// daemon pings it), its --local directories, --secret values, --ssh agents, the receiving
+// end of the export, and its local cache directories as content stores. Only what the build has is registered: the session headers announce it.
 import { createServer, type GrpcServer } from "../grpc/server.ts";
 import { HealthService } from "../grpc/services.ts";
 import { fileSyncHandler, type FileSyncOptions, type SyncedDir } from "../session/filesync/provider.ts";
 import { fileSendHandler, type FileSendTarget } from "../session/filesync/target.ts";
+import { contentHandlers } from "../session/content/attachable.ts";
+import type { LocalContentStore } from "../session/content/local-store.ts";
 import { addSessionHandlers } from "../session/grpc-binding.ts";
 import { secretsHandler, type SecretReader } from "../session/secrets.ts";
 import type { SessionHandler } from "../session/session.ts";
@@ -19,6 +21,8 @@ export interface SessionInputs {
   /** ssh agent sockets by id. */
   readonly ssh: ReadonlyMap<string, string>;
   readonly output?: FileSendTarget;
+  /** Content stores by id ("local:"+DIR for a local cache directory). */
+  readonly contentStores?: ReadonlyMap<string, LocalContentStore>;
   readonly onSyncProgress?: FileSyncOptions["onProgress"];
 }
 
@@ -30,6 +34,7 @@ export function createSessionServer(inputs: SessionInputs): GrpcServer {
   if (inputs.secrets.size > 0) handlers.push(secretsHandler(inputs.secrets));
   if (inputs.ssh.size > 0) handlers.push(...sshHandlers(inputs.ssh));
   if (inputs.output) handlers.push(fileSendHandler(inputs.output));
+  if (inputs.contentStores && inputs.contentStores.size > 0) handlers.push(...contentHandlers(inputs.contentStores));
   addSessionHandlers(server, handlers);
   return server;
 }

@@ -11,6 +11,7 @@ import { ControlService } from "../grpc/services.ts";
 import { GrpcError, toBuildkitError } from "../grpc/status.ts";
 import { openSession } from "../session/tunnel.ts";
 import { newId } from "./identity.ts";
+import { closeLocalCaches, tagExportedCaches, type LocalCaches } from "./local-caches.ts";
 import type { RemoteOutput } from "./outputs.ts";
 import { createSessionServer, type SessionInputs } from "./session-services.ts";
 
@@ -29,6 +30,11 @@ export interface RemoteSolveOptions {
   readonly noCache?: boolean;
   readonly cacheExports?: readonly CacheEntry[];
   readonly cacheImports?: readonly CacheEntry[];
+  /**
+   * The `type=local` caches (prepareLocalCaches; cacheExports/cacheImports are its entries):
+   * their directories are served over the session and the exported cache is tagged in them.
+   */
+  readonly localCaches?: LocalCaches;
   readonly progress: ProgressWriter;
   readonly signal: AbortSignal;
   /** The build's ref (default: a new id). */
@@ -42,7 +48,11 @@ const STATUS_GRACE_MS = 3000;
 export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): Promise<Record<string, string>> {
   const ref = opts.ref ?? newId();
   const sessionId = newId();
-  const server = createSessionServer({ ...opts.inputs, ...(opts.output?.target ? { output: opts.output.target } : {}) });
+  const server = createSessionServer({
+    ...opts.inputs,
+    ...(opts.output?.target ? { output: opts.output.target } : {}),
+    ...(opts.localCaches ? { contentStores: opts.localCaches.stores } : {}),
+  });
   const session = openSession(channel, server, { id: sessionId, name: "buildkit-ts", sharedKey: opts.sharedKey, signal: opts.signal });
   const statusAbort = new AbortController();
   const status = streamStatus(channel, ref, opts.progress, statusAbort.signal);
@@ -56,12 +66,14 @@ export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): P
         Session: sessionId,
         ...(output ? { Exporter: output.type, ExporterAttrs: { ...output.attrs }, Exporters: [{ Type: output.type, Attrs: { ...output.attrs } }] } : {}),
         ...(opts.frontend ? { Frontend: opts.frontend.name } : {}),
-        ...(opts.frontend || opts.noCache ? { FrontendAttrs: { ...opts.frontend?.opts, ...(opts.noCache ? { "no-cache": "" } : {}) } } : {}),
+        ...(opts.frontend || opts.noCache ? { FrontendAttrs: { ...opts.frontend?.opts, ...frontendCacheImports(opts), ...(opts.noCache ? { "no-cache": "" } : {}) } } : {}),
         ...cacheOptions(opts),
       },
       { signal: opts.signal },
     );
-    return { ...(res.ExporterResponse ?? {}) };
+    const response = { ...(res.ExporterResponse ?? {}) };
+    if (opts.localCaches) await tagExportedCaches(opts.localCaches, response);
+    return response;
   } catch (err) {
     if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new BuildkitError("Canceled", "build canceled");
     throw err instanceof GrpcError ? toBuildkitError(err) : err;
@@ -71,7 +83,15 @@ export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): P
     clearTimeout(timer);
     await session.close().catch(() => undefined);
     await server.close().catch(() => undefined);
+    if (opts.localCaches) await closeLocalCaches(opts.localCaches);
   }
+}
+
+/** BuildKit's client gives a frontend the cache imports as its `cache-imports` option (JSON). */
+function frontendCacheImports(opts: RemoteSolveOptions): { "cache-imports"?: string } {
+  const imports = opts.cacheImports ?? [];
+  if (!opts.frontend || imports.length === 0) return {};
+  return { "cache-imports": JSON.stringify(imports.map((e) => ({ Type: e.type, Attrs: { ...e.attrs } }))) };
 }
 
 function cacheOptions(opts: RemoteSolveOptions): { Cache?: { Exports: object[]; Imports: object[] } } {
