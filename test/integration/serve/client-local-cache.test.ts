@@ -10,7 +10,9 @@ import { startBusyboxRegistry } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import type { TestRegistry } from "../../fixtures/registry.ts";
 import { BUN, CLI } from "../../paths.ts";
+import { withPeer } from "../cache-remote/peer-daemon.ts";
 import { peerSteps } from "../cache-remote/peer-dockerfile.ts";
+import { buildkitdAvailable } from "../client/daemons.ts";
 import { buildctlAvailable, ServeHarness, type Run } from "./daemon.ts";
 
 const run = requireIntegration("our client's local cache through buildkit serve", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry"] });
@@ -105,6 +107,24 @@ describe.if(run)("buildkit build --addr --export-cache/--import-cache type=local
       await other.cleanup();
     }
   }, 150_000);
+
+  test.if(buildkitdAvailable("our client's local cache through buildkitd"))("through BuildKit's buildkitd: our client's session store takes its export and serves its import", async () => {
+    const peerCache = join(first.temp("peer-cache"), "dir");
+    await withPeer(registry!.host, async (peer) => {
+      const exported = await ours(peer.addr, args("--export-cache", `type=local,dest=${peerCache},mode=max`));
+      expect(exported.stderr).not.toContain("ERROR");
+      expect(exported.code).toBe(0);
+      const index = JSON.parse(readFileSync(join(peerCache, "index.json"), "utf8")) as OciIndex;
+      expect(index.manifests.filter((m) => m.annotations?.[REF_NAME] === "latest")).toHaveLength(1);
+    });
+    await withPeer(registry!.host, async (peer) => {
+      const r = await ours(peer.addr, args("--import-cache", `type=local,src=${peerCache}`));
+      expect(r.code).toBe(0);
+      const steps = peerSteps(r.stderr, RUN_STEP);
+      expect(steps.ran).toEqual([]);
+      expect(steps.cached).toHaveLength(2);
+    });
+  }, 240_000);
 
   test("bad cases fail before the build with one line", async () => {
     const noDest = await ours(first.addr, args("--export-cache", "type=local"));
