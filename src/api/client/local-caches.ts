@@ -13,6 +13,7 @@ import { taggedInLayout, tagInLayout } from "../../core/cache/remote/local.ts";
 import { LocalContentStore } from "../session/content/local-store.ts";
 import { resolveClientPath } from "./client-paths.ts";
 import type { CacheEntry } from "./solve.ts";
+import type { SessionHandler } from "../session/session.ts";
 
 /** BuildKit's client: the store id of directory DIR. */
 const STORE_PREFIX = "local:";
@@ -117,6 +118,15 @@ function parseDescriptor(text: string): Descriptor {
     throw new BuildkitError("Internal", `the daemon's ${CACHE_MANIFEST_KEY} is not a descriptor: ${text}`);
   }
   return d as Descriptor;
+}
+
+/**
+ * The session's content service over the stores. Loaded only for a build with local caches: it
+ * brings containerd's generated protos, which a client command otherwise never loads.
+ */
+export async function localCacheHandlers(caches: LocalCaches): Promise<SessionHandler[]> {
+  const { contentHandlers } = await import("../session/content/attachable.ts");
+  return contentHandlers(caches.stores);
 }
 
 /** Drops the stores' unfinished ingests. */

@@ -5,8 +5,6 @@ import { createServer, type GrpcServer } from "../grpc/server.ts";
 import { HealthService } from "../grpc/services.ts";
 import { fileSyncHandler, type FileSyncOptions, type SyncedDir } from "../session/filesync/provider.ts";
 import { fileSendHandler, type FileSendTarget } from "../session/filesync/target.ts";
-import { contentHandlers } from "../session/content/attachable.ts";
-import type { LocalContentStore } from "../session/content/local-store.ts";
 import { addSessionHandlers } from "../session/grpc-binding.ts";
 import { secretsHandler, type SecretReader } from "../session/secrets.ts";
 import type { SessionHandler } from "../session/session.ts";
@@ -22,7 +20,8 @@ export interface SessionInputs {
   readonly ssh: ReadonlyMap<string, string>;
   readonly output?: FileSendTarget;
   /** Content stores by id ("local:"+DIR for a local cache directory). */
-  readonly contentStores?: ReadonlyMap<string, LocalContentStore>;
+  /** The content service over the client's local cache directories (session/content), when there are any. */
+  readonly contentHandlers?: readonly SessionHandler[];
   readonly onSyncProgress?: FileSyncOptions["onProgress"];
 }
 
@@ -34,7 +33,7 @@ export function createSessionServer(inputs: SessionInputs): GrpcServer {
   if (inputs.secrets.size > 0) handlers.push(secretsHandler(inputs.secrets));
   if (inputs.ssh.size > 0) handlers.push(...sshHandlers(inputs.ssh));
   if (inputs.output) handlers.push(fileSendHandler(inputs.output));
-  if (inputs.contentStores && inputs.contentStores.size > 0) handlers.push(...contentHandlers(inputs.contentStores));
+  if (inputs.contentHandlers) handlers.push(...inputs.contentHandlers);
   addSessionHandlers(server, handlers);
   return server;
 }

@@ -11,7 +11,7 @@ import { ControlService } from "../grpc/services.ts";
 import { GrpcError, toBuildkitError } from "../grpc/status.ts";
 import { openSession } from "../session/tunnel.ts";
 import { newId } from "./identity.ts";
-import { closeLocalCaches, tagExportedCaches, type LocalCaches } from "./local-caches.ts";
+import { closeLocalCaches, localCacheHandlers, tagExportedCaches, type LocalCaches } from "./local-caches.ts";
 import type { RemoteOutput } from "./outputs.ts";
 import { createSessionServer, type SessionInputs } from "./session-services.ts";
 
@@ -51,7 +51,7 @@ export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): P
   const server = createSessionServer({
     ...opts.inputs,
     ...(opts.output?.target ? { output: opts.output.target } : {}),
-    ...(opts.localCaches ? { contentStores: opts.localCaches.stores } : {}),
+    ...(opts.localCaches && opts.localCaches.stores.size > 0 ? { contentHandlers: await localCacheHandlers(opts.localCaches) } : {}),
   });
   const session = openSession(channel, server, { id: sessionId, name: "buildkit-ts", sharedKey: opts.sharedKey, signal: opts.signal });
   const statusAbort = new AbortController();

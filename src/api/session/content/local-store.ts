@@ -187,6 +187,7 @@ export class LocalContentStore {
    */
   async openIngest(ref: string, total: number, expected: string): Promise<Ingest> {
     if (ref === "") throw new BuildkitError("InvalidArgument", "first message must have a reference");
+    if (expected !== "") checkDigest(expected); // before any file is opened for it
     if (expected !== "" && (await this.info(expected).catch(() => undefined))) {
       throw new BuildkitError("AlreadyExists", `content ${expected}: already exists`);
     }

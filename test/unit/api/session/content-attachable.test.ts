@@ -92,5 +92,7 @@ describe("session/content attachable over a local directory", () => {
     await expect(info.handle({ digest }, h.ctx())).rejects.toMatchObject({ code: "NotFound" });
     await expect(info.handle({ digest }, h.ctx("local:/elsewhere"))).rejects.toThrow("unknown store local:/elsewhere");
     await expect(write(h, [{ action: WriteAction.COMMIT, ref: "x", data, expected: "sha256:.." }])).rejects.toMatchObject({ code: "InvalidArgument" });
+    await h.store.close();
+    expect(readdirSync(h.dir)).toEqual([]); // the bad digest opened no ingest
   });
 });
