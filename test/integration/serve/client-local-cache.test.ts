@@ -4,25 +4,18 @@
 // client tags the cache in DIR/index.json; a daemon with fresh state imports it through our
 // client with every step CACHED, and BuildKit's buildctl imports the same directory.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startBusyboxRegistry } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
-import type { TestRegistry } from "../../fixtures/registry.ts";
 import { BUN, CLI } from "../../paths.ts";
 import { withPeer } from "../cache-remote/peer-daemon.ts";
 import { peerSteps } from "../cache-remote/peer-dockerfile.ts";
 import { buildkitdAvailable } from "../client/daemons.ts";
 import { buildctlAvailable, ServeHarness, type Run } from "./daemon.ts";
+import { localCacheProject, type LocalCacheProject, type OciIndex } from "./local-cache-project.ts";
 
 const run = requireIntegration("our client's local cache through buildkit serve", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry"] });
 const RUN_STEP = /\[\d+\/\d+\] RUN /;
-const REF_NAME = "org.opencontainers.image.ref.name";
-
-interface OciIndex {
-  manifests: { mediaType?: string; digest: string; size: number; annotations?: Record<string, string> }[];
-}
-
 async function ours(addr: string, args: string[], timeoutMs = 120_000): Promise<Run> {
   const p = Bun.spawn([BUN, CLI, "build", "--addr", addr, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...process.env, BUILDKIT_HOST: "" } });
   const timer = setTimeout(() => p.kill(), timeoutMs);
@@ -34,43 +27,28 @@ async function ours(addr: string, args: string[], timeoutMs = 120_000): Promise<
 describe.if(run)("buildkit build --addr --export-cache/--import-cache type=local against buildkit serve", () => {
   const first = new ServeHarness();
   const fresh = new ServeHarness();
-  let registry: TestRegistry | undefined;
-  let context = "";
-  let dockerfileDir = "";
+  let project: LocalCacheProject;
   let cache = "";
 
   beforeAll(async () => {
-    registry = await startBusyboxRegistry(first.temp("image"));
-    context = first.temp("context");
-    writeFileSync(join(context, "app.txt"), "app\n");
-    dockerfileDir = first.temp("dockerfile");
-    writeFileSync(
-      join(dockerfileDir, "Dockerfile"),
-      `FROM ${registry.host}/test/busybox:latest\nCOPY app.txt /app.txt\nRUN cat /app.txt > /one && echo client-local-cache-${Date.now()} >> /one\nRUN cat /one > /two\n`,
-    );
-    cache = join(first.temp("cache"), "dir");
+    project = await localCacheProject(first, "client-local-cache");
+    cache = project.cache;
     await first.start();
   }, 120_000);
   afterAll(async () => {
     await first.cleanup();
     await fresh.cleanup();
-    await registry?.stop();
+    await project?.registry.stop();
   });
 
-  const args = (...extra: string[]) => ["--progress", "plain", "--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfileDir}`, ...extra];
-  const blob = (digest: string) => join(cache, "blobs", "sha256", digest.slice("sha256:".length));
-  const tagged = (tag: string) => (JSON.parse(readFileSync(join(cache, "index.json"), "utf8")) as OciIndex).manifests.filter((m) => m.annotations?.[REF_NAME] === tag);
+  const args = (...extra: string[]) => project.frontendArgs(...extra);
+  const tagged = (tag: string) => project.tagged(tag);
 
   test("export: the daemon writes the blobs into DIR through our session, our client tags index.json", async () => {
     const r = await ours(first.addr, args("--export-cache", `type=local,dest=${cache},mode=max,tag=v1`));
     expect(r.stderr).not.toContain("ERROR");
     expect(r.code).toBe(0);
-    expect(tagged("v1")).toHaveLength(1);
-    const top = tagged("v1")[0]!;
-    expect(statSync(blob(top.digest)).size).toBe(top.size);
-    const cacheIndex = JSON.parse(readFileSync(blob(top.digest), "utf8")) as OciIndex;
-    expect(cacheIndex.manifests.length).toBeGreaterThan(1);
-    for (const m of cacheIndex.manifests) expect(statSync(blob(m.digest)).size).toBe(m.size);
+    project.expectWhole("v1");
     // No half-written ingest is left behind.
     expect(existsSync(join(cache, "ingest"))).toBe(false);
     expect(readdirSync(cache).filter((n) => n.startsWith("."))).toEqual([]);
@@ -82,7 +60,7 @@ describe.if(run)("buildkit build --addr --export-cache/--import-cache type=local
     expect(tagged("latest")).toHaveLength(1);
     expect(tagged("v1")).toHaveLength(1);
     // The second export's cache (its records' times differ) is whole beside the first.
-    for (const tag of ["latest", "v1"]) expect(statSync(blob(tagged(tag)[0]!.digest)).size).toBe(tagged(tag)[0]!.size);
+    for (const tag of ["latest", "v1"]) project.expectWhole(tag);
   }, 150_000);
 
   test("import: a daemon with fresh state finds every step CACHED", async () => {
@@ -110,14 +88,14 @@ describe.if(run)("buildkit build --addr --export-cache/--import-cache type=local
 
   test.if(buildkitdAvailable("our client's local cache through buildkitd"))("through BuildKit's buildkitd: our client's session store takes its export and serves its import", async () => {
     const peerCache = join(first.temp("peer-cache"), "dir");
-    await withPeer(registry!.host, async (peer) => {
+    await withPeer(project.registry.host, async (peer) => {
       const exported = await ours(peer.addr, args("--export-cache", `type=local,dest=${peerCache},mode=max`));
       expect(exported.stderr).not.toContain("ERROR");
       expect(exported.code).toBe(0);
       const index = JSON.parse(readFileSync(join(peerCache, "index.json"), "utf8")) as OciIndex;
-      expect(index.manifests.filter((m) => m.annotations?.[REF_NAME] === "latest")).toHaveLength(1);
+      expect(index.manifests.filter((m) => m.annotations?.["org.opencontainers.image.ref.name"] === "latest")).toHaveLength(1);
     });
-    await withPeer(registry!.host, async (peer) => {
+    await withPeer(project.registry.host, async (peer) => {
       const r = await ours(peer.addr, args("--import-cache", `type=local,src=${peerCache}`));
       expect(r.code).toBe(0);
       const steps = peerSteps(r.stderr, RUN_STEP);

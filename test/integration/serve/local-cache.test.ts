@@ -5,15 +5,14 @@
 // Imports go through the Dockerfile frontend: buildctl v0.11.6 imports nothing for a raw
 // definition (see ../shared/peers/buildkit-v0.11.6/README.md).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { startBusyboxRegistry } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
-import type { TestRegistry } from "../../fixtures/registry.ts";
 import { buildkitdAvailable } from "../client/daemons.ts";
 import { withPeer } from "../cache-remote/peer-daemon.ts";
 import { peerSteps } from "../cache-remote/peer-dockerfile.ts";
 import { BUILDCTL, buildctlAvailable, ServeHarness } from "./daemon.ts";
+import { localCacheProject, type LocalCacheProject } from "./local-cache-project.ts";
 
 const run =
   requireIntegration("local cache through buildkit serve", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry"] }) &&
@@ -21,58 +20,34 @@ const run =
 
 const RUN_STEP = /\[\d+\/\d+\] RUN /;
 
-interface OciIndex {
-  manifests: { mediaType?: string; digest: string; size: number; annotations?: Record<string, string> }[];
-}
-
 describe.if(run)("buildctl --export-cache/--import-cache type=local against buildkit serve", () => {
   const first = new ServeHarness();
   const fresh = new ServeHarness();
-  let registry: TestRegistry | undefined;
-  let context = "";
-  let dockerfileDir = "";
-  let cache = "";
+  let project: LocalCacheProject;
 
   beforeAll(async () => {
-    registry = await startBusyboxRegistry(first.temp("image"));
-    context = first.temp("context");
-    writeFileSync(join(context, "app.txt"), "app\n");
-    dockerfileDir = first.temp("dockerfile");
-    writeFileSync(
-      join(dockerfileDir, "Dockerfile"),
-      `FROM ${registry.host}/test/busybox:latest\nCOPY app.txt /app.txt\nRUN cat /app.txt > /one && echo local-cache-${Date.now()} >> /one\nRUN cat /one > /two\n`,
-    );
-    cache = join(first.temp("cache"), "dir");
+    project = await localCacheProject(first, "local-cache");
     await first.start();
   }, 120_000);
   afterAll(async () => {
     await first.cleanup();
     await fresh.cleanup();
-    await registry?.stop();
+    await project?.registry.stop();
   });
 
-  const args = (...extra: string[]) => ["build", "--progress", "plain", "--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfileDir}`, ...extra];
-  const blob = (digest: string) => join(cache, "blobs", "sha256", digest.slice("sha256:".length));
+  const args = (...extra: string[]) => ["build", ...project.frontendArgs(...extra)];
 
   test("export: the daemon writes the blobs through the session and buildctl tags the index in index.json", async () => {
-    const r = await first.buildctl(args("--export-cache", `type=local,dest=${cache},mode=max`), { timeoutMs: 120_000 });
+    const r = await first.buildctl(args("--export-cache", `type=local,dest=${project.cache},mode=max`), { timeoutMs: 120_000 });
     expect(r.stderr).not.toContain("ERROR");
     expect(r.code).toBe(0);
-    const index = JSON.parse(readFileSync(join(cache, "index.json"), "utf8")) as OciIndex;
-    const tagged = index.manifests.filter((m) => m.annotations?.["org.opencontainers.image.ref.name"] === "latest");
-    expect(tagged).toHaveLength(1);
-    const top = tagged[0]!;
-    expect(statSync(blob(top.digest)).size).toBe(top.size);
-    const cacheIndex = JSON.parse(readFileSync(blob(top.digest), "utf8")) as OciIndex;
-    // Every layer and the cache config are in the directory, whole.
-    expect(cacheIndex.manifests.length).toBeGreaterThan(1);
-    for (const m of cacheIndex.manifests) expect(statSync(blob(m.digest)).size).toBe(m.size);
+    project.expectWhole("latest");
   }, 150_000);
 
   test("import: a daemon with fresh state finds every step CACHED", async () => {
-    expect(existsSync(join(cache, "index.json"))).toBe(true);
+    expect(existsSync(join(project.cache, "index.json"))).toBe(true);
     await fresh.start();
-    const r = await fresh.buildctl(args("--import-cache", `type=local,src=${cache}`), { timeoutMs: 120_000 });
+    const r = await fresh.buildctl(args("--import-cache", `type=local,src=${project.cache}`), { timeoutMs: 120_000 });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("importing cache manifest from");
     const steps = peerSteps(r.stderr, RUN_STEP);
@@ -81,8 +56,8 @@ describe.if(run)("buildctl --export-cache/--import-cache type=local against buil
   }, 150_000);
 
   test.if(buildkitdAvailable("local cache through buildkit serve, imported by buildkitd"))("BuildKit's buildkitd imports the directory our daemon wrote with every step CACHED", async () => {
-    await withPeer(registry!.host, async (peer) => {
-      const p = Bun.spawnSync([BUILDCTL, "--addr", peer.addr, ...args("--import-cache", `type=local,src=${cache}`)], { timeout: 120_000 });
+    await withPeer(project.registry.host, async (peer) => {
+      const p = Bun.spawnSync([BUILDCTL, "--addr", peer.addr, ...args("--import-cache", `type=local,src=${project.cache}`)], { timeout: 120_000 });
       const progress = p.stderr.toString();
       expect(p.exitCode).toBe(0);
       const steps = peerSteps(progress, RUN_STEP);
