@@ -32,21 +32,26 @@ async function localManifest(content: ContentStore, digest: Digest, size?: numbe
   return { bytes, digest, parsed: parseManifest(bytes, `manifest ${digest}`) };
 }
 
-/** The image `ref` names for platform, from the content store; undefined unless ref is pinned and every blob is there. */
-export async function resolveFromStore(content: ContentStore, ref: string, platform: Platform): Promise<ResolvedImage | undefined> {
-  const parsed = parseRef(ref, "resolving image");
-  if (parsed.digest === undefined || !isDigest(parsed.digest)) return undefined;
+/** The image under the manifest or index `top` for platform, every blob read from the content store; undefined when one is missing. */
+async function resolveStored(content: ContentStore, repository: string, top: { digest: Digest; size?: number }, platform: Platform): Promise<ResolvedImage | undefined> {
   try {
-    const top = await localManifest(content, parsed.digest);
+    const doc = await localManifest(content, top.digest, top.size);
     const loadConfig = async (d: Descriptor): Promise<LoadedConfig> => {
       const bytes = await localBytes(content, d.digest, MAX_CONFIG_BYTES, d.size);
       return { config: parseImageConfig(bytes, `config ${d.digest}`), bytes };
     };
-    return await resolveUnder(repositoryName(parsed), top, platform, { fetchChild: (d) => localManifest(content, d.digest, d.size), loadConfig });
+    return await resolveUnder(repository, doc, platform, { fetchChild: (d) => localManifest(content, d.digest, d.size), loadConfig });
   } catch (err) {
     if (err instanceof NotLocal) return undefined;
     throw err;
   }
+}
+
+/** The image `ref` names for platform, from the content store; undefined unless ref is pinned and every blob is there. */
+export async function resolveFromStore(content: ContentStore, ref: string, platform: Platform): Promise<ResolvedImage | undefined> {
+  const parsed = parseRef(ref, "resolving image");
+  if (parsed.digest === undefined || !isDigest(parsed.digest)) return undefined;
+  return resolveStored(content, repositoryName(parsed), { digest: parsed.digest }, platform);
 }
 
 /**
@@ -60,17 +65,7 @@ export async function resolveNamedFromStore(content: ContentStore, root: string,
   const parsed = parseRef(ref, "resolving image");
   const named = (await readImages(root)).images[normalizeImageRef(ref)];
   if (named === undefined) return undefined;
-  try {
-    const top = await localManifest(content, named.target.digest, named.target.size);
-    const loadConfig = async (d: Descriptor): Promise<LoadedConfig> => {
-      const bytes = await localBytes(content, d.digest, MAX_CONFIG_BYTES, d.size);
-      return { config: parseImageConfig(bytes, `config ${d.digest}`), bytes };
-    };
-    return await resolveUnder(repositoryName(parsed), top, platform, { fetchChild: (d) => localManifest(content, d.digest, d.size), loadConfig });
-  } catch (err) {
-    if (err instanceof NotLocal) return undefined;
-    throw err;
-  }
+  return resolveStored(content, repositoryName(parsed), { digest: named.target.digest, size: named.target.size }, platform);
 }
 
 /**
