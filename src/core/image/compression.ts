@@ -11,6 +11,29 @@ import { BuildkitError } from "../errors.ts";
 
 export type Compression = "gzip" | "zstd" | "uncompressed";
 
+export const COMPRESSIONS: readonly Compression[] = ["gzip", "zstd", "uncompressed"];
+
+/** The compression a `compression=` value names; undefined for none we make. */
+export function compressionNamed(value: string): Compression | undefined {
+  return COMPRESSIONS.find((c) => c === value);
+}
+
+const LEVELS: Readonly<Record<Compression, readonly [number, number]>> = { gzip: [0, 9], zstd: [1, 22], uncompressed: [0, 0] };
+
+/**
+ * A `compression-level=` value for compression, as image and cache exporters take it:
+ * undefined when not given or uncompressed; a value that is not an integer or out of the
+ * compressor's range throws, worded for the caller to put its flag before.
+ */
+export function parseCompressionLevel(compression: Compression, value: string | undefined): number | undefined {
+  if (value === undefined || compression === "uncompressed") return undefined;
+  if (!/^-?\d+$/.test(value)) throw new Error(`compression-level must be an integer, not "${value}"`);
+  const level = Number(value);
+  const [min, max] = LEVELS[compression];
+  if (level < min || level > max) throw new Error(`compression-level for ${compression} must be ${min} to ${max}, not ${level}`);
+  return level;
+}
+
 const OCI_LAYER = "application/vnd.oci.image.layer.v1.tar";
 
 const MEDIA_TYPES: Readonly<Record<Compression, string>> = {

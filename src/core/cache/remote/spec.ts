@@ -9,7 +9,8 @@
  */
 import { invalidArgument } from "../../errors.ts";
 import { readGoCsvRecord } from "../../go-csv.ts";
-import type { Compression } from "../../image/compression.ts";
+import { COMPRESSIONS, compressionNamed, parseCompressionLevel, type Compression } from "../../image/compression.ts";
+import { parseGoBool } from "../../go-bool.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
 import type { Digest } from "../../digest.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
@@ -57,7 +58,6 @@ export type CacheImportSpec =
 
 const TYPES = ["local", "registry", "inline"] as const;
 type CacheType = (typeof TYPES)[number];
-const COMPRESSIONS: readonly Compression[] = ["gzip", "zstd", "uncompressed"];
 export const DEFAULT_TAG = "latest";
 
 type Attrs = Record<string, string>;
@@ -108,21 +108,19 @@ function modeOf(flag: string, spec: string, attrs: Attrs): CacheMode {
 function boolOf(flag: string, spec: string, attrs: Attrs, key: string, fallback: boolean): boolean {
   const v = attrs[key];
   if (v === undefined) return fallback;
-  if (["", "1", "t", "T", "true", "TRUE", "True"].includes(v)) return true;
-  if (["0", "f", "F", "false", "FALSE", "False"].includes(v)) return false;
-  throw invalidArgument(`${flag} "${spec}": ${key} must be true or false, not "${v}"`);
+  const b = parseGoBool(v);
+  if (b === undefined) throw invalidArgument(`${flag} "${spec}": ${key} must be true or false, not "${v}"`);
+  return b;
 }
 
 /** BuildKit's compression, compression-level, force-compression and oci-mediatypes, and the mode. */
 function layerOptionsOf(flag: string, spec: string, attrs: Attrs): CacheLayerOptions {
   const compression = compressionOf(flag, spec, attrs);
-  const levelText = attrs["compression-level"];
   let level: number | undefined;
-  if (levelText !== undefined && compression !== "uncompressed") {
-    if (!/^-?\d+$/.test(levelText)) throw invalidArgument(`${flag} "${spec}": compression-level must be an integer, not "${levelText}"`);
-    level = Number(levelText);
-    const [min, max] = compression === "gzip" ? [0, 9] : [1, 22];
-    if (level < min || level > max) throw invalidArgument(`${flag} "${spec}": compression-level for ${compression} must be ${min} to ${max}, not ${level}`);
+  try {
+    level = parseCompressionLevel(compression, attrs["compression-level"]);
+  } catch (err) {
+    throw invalidArgument(`${flag} "${spec}": ${err instanceof Error ? err.message : String(err)}`);
   }
   const oci = boolOf(flag, spec, attrs, "oci-mediatypes", true);
   if (compression === "zstd" && !oci) throw invalidArgument(`${flag} "${spec}": compression=zstd needs oci-mediatypes=true`);
@@ -131,8 +129,9 @@ function layerOptionsOf(flag: string, spec: string, attrs: Attrs): CacheLayerOpt
 
 function compressionOf(flag: string, spec: string, attrs: Attrs): Compression {
   const c = attrs.compression ?? "gzip";
-  if (!(COMPRESSIONS as readonly string[]).includes(c)) throw invalidArgument(`${flag} "${spec}": compression must be one of ${COMPRESSIONS.join(", ")}, not "${c}"`);
-  return c as Compression;
+  const found = compressionNamed(c);
+  if (!found) throw invalidArgument(`${flag} "${spec}": compression must be one of ${COMPRESSIONS.join(", ")}, not "${c}"`);
+  return found;
 }
 
 /** A registry ref with a tag (a digest cannot name where to push or what to read by tag). */

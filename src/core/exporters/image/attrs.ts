@@ -8,7 +8,8 @@
 import { invalidArgument } from "../../errors.ts";
 import { isAnnotationAttr, parseAnnotationAttrs, type AnnotationAttr } from "./annotations.ts";
 import { parseSourceDateEpoch } from "../spec.ts";
-import type { Compression } from "../../image/compression.ts";
+import { compressionNamed, parseCompressionLevel, type Compression } from "../../image/compression.ts";
+import { parseGoBool } from "../../go-bool.ts";
 import type { ContainerConfig } from "../../image/oci-types.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
@@ -56,35 +57,27 @@ export interface ImageOptions {
   readonly config?: ContainerConfig;
 }
 
-const COMPRESSIONS: readonly Compression[] = ["gzip", "zstd", "uncompressed"];
-const LEVELS: Readonly<Record<Compression, readonly [number, number]>> = { gzip: [0, 9], zstd: [1, 22], uncompressed: [0, 0] };
-
-/** strconv.ParseBool's spellings, and "" (a bare `push`) as true. */
+/** A boolean attribute (parseGoBool's spellings); fallback when absent. */
 export function parseBool(type: string, key: string, value: string | undefined, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (["", "1", "t", "T", "true", "TRUE", "True"].includes(value)) return true;
-  if (["0", "f", "F", "false", "FALSE", "False"].includes(value)) return false;
-  throw invalidArgument(`output type=${type}: ${key} must be true or false, not "${value}"`);
-}
-
-function parseInteger(type: string, key: string, value: string): number {
-  if (!/^-?\d+$/.test(value)) throw invalidArgument(`output type=${type}: ${key} must be an integer, not "${value}"`);
-  return Number(value);
+  const b = parseGoBool(value);
+  if (b === undefined) throw invalidArgument(`output type=${type}: ${key} must be true or false, not "${value}"`);
+  return b;
 }
 
 function parseCompression(type: string, value: string | undefined, fallback: Compression): Compression {
   if (value === undefined) return fallback;
-  const found = COMPRESSIONS.find((c) => c === value);
+  const found = compressionNamed(value);
   if (!found) throw invalidArgument(`output type=${type}: compression must be gzip, zstd or uncompressed, not "${value}"`);
   return found;
 }
 
 function parseLevel(type: string, compression: Compression, value: string | undefined): number | undefined {
-  if (value === undefined || compression === "uncompressed") return undefined;
-  const level = parseInteger(type, "compression-level", value);
-  const [min, max] = LEVELS[compression];
-  if (level < min || level > max) throw invalidArgument(`output type=${type}: compression-level for ${compression} must be ${min} to ${max}, not ${level}`);
-  return level;
+  try {
+    return parseCompressionLevel(compression, value);
+  } catch (err) {
+    throw invalidArgument(`output type=${type}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function parseEpoch(type: string, attr: string | undefined): number | undefined {
