@@ -15,7 +15,8 @@ import { goJSON, goJSONIndent, goSorted } from "../../go-json.ts";
 import { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../metadata-keys.ts";
 import { annotationsFor } from "./annotations.ts";
 import { patchImageConfig } from "./patch-config.ts";
-import { defaultImageConfig, mediaTypes, rfc3339 } from "./image-config.ts";
+import { defaultImageConfig, mediaTypes } from "./image-config.ts";
+import { rfc3339 } from "../../go-time.ts";
 
 export interface BuiltImage {
   /** The manifest's descriptor as BuildKit returns it: with its platform and descriptor annotations. */

@@ -9,16 +9,6 @@ import type { Platform } from "../../llb/platform.ts";
 
 export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** RFC 3339 in UTC as Go's time.Time marshals (RFC3339Nano): fraction without trailing zeros. */
-export function rfc3339(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/\.?0*Z$/, "Z");
-}
-
-/** time.RFC3339 in UTC: whole seconds (the created annotation BuildKit's oci exporter writes). */
-export function rfc3339Seconds(epochMs: number): string {
-  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace(/\.000Z$/, "Z");
-}
-
 /** ocispecs.ImageConfig's fields in Go's order; others (Docker's Healthcheck, Shell, …) after them. */
 const CONFIG_FIELDS = ["User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels", "StopSignal", "ArgsEscaped"];
 

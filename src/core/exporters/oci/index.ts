@@ -18,7 +18,7 @@ import { knownImageAttrs, parseImageOptions } from "../image/attrs.ts";
 import type { ImageOptions } from "../image/attrs.ts";
 import { buildImage, goDescriptor } from "../image/build-image.ts";
 import { ANNOTATION_CREATED } from "../../image/oci-types.ts";
-import { rfc3339Seconds } from "../image/image-config.ts";
+import { rfc3339Seconds } from "../../go-time.ts";
 import { withImageContext } from "../image/context.ts";
 import { imageResponse } from "../image/index.ts";
 import { rejectUnknownAttrs, requireDest } from "../spec.ts";

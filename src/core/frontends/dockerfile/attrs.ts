@@ -7,6 +7,7 @@
 import { BuildkitError, invalidArgument } from "../../errors.ts";
 import type { HostIP, NetMode, ResolveMode, Ulimit } from "../../llb/index.ts";
 import { parsePlatform, type Platform } from "../../llb/platform.ts";
+import { rfc3339Seconds } from "../../go-time.ts";
 import { parseExtraHosts, parseGoInt64, parseNetMode, parseResolveMode, parseShmSize, parseUlimits } from "./attr-parsers.ts";
 
 export interface DockerfileAttrs {
@@ -53,8 +54,7 @@ const UNSUPPORTED = ["cgroup-parent"];
 /** build.go's parseSourceDateEpoch: seconds (strconv.ParseInt), as the UTC time Go marshals; "" is none. */
 function parseSourceDateEpochArg(v: string): string | undefined {
   if (v === "") return undefined;
-  const seconds = parseGoInt64(v);
-  return new Date(seconds * 1000).toISOString().replace(/\.000Z$/, "Z");
+  return rfc3339Seconds(parseGoInt64(v) * 1000);
 }
 
 /** One attribute's value through its parser; a bad value is an InvalidArgument naming the attribute. */
