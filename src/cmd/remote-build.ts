@@ -8,6 +8,7 @@ import { resolveClientPath, splitNamedPath } from "../api/client/client-paths.ts
 import { prepareLocalCaches } from "../api/client/local-caches.ts";
 import { solveRemote, type CacheEntry } from "../api/client/solve.ts";
 import type { SyncedDir } from "../api/session/filesync/provider.ts";
+import { parseCachePairs } from "../core/cache/remote/spec.ts";
 import { BuildkitError } from "../core/errors.ts";
 import { parseDockerignore } from "../core/frontends/dockerfile/daemonless.ts";
 import { createProgressState, type ProgressState } from "../core/progress/collector.ts";
@@ -43,8 +44,8 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
   const dirs = usage(() => localDirs(repeatedFlag(rawArgs, "local"), repeatedFlag(rawArgs, "ignore-file")));
   checkOutputDests(repeatedFlag(rawArgs, "output", "o"));
   const output = usage(() => parseRemoteOutputs(repeatedFlag(rawArgs, "output", "o"), { resolvePath: (p) => resolveClientPath(p) }));
-  const cacheExports = usage(() => repeatedFlag(rawArgs, "export-cache").map(cacheEntry));
-  const cacheImports = usage(() => repeatedFlag(rawArgs, "import-cache").map(cacheEntry));
+  const cacheExports = usage(() => repeatedFlag(rawArgs, "export-cache").map(cacheEntry("--export-cache")));
+  const cacheImports = usage(() => repeatedFlag(rawArgs, "import-cache").map(cacheEntry("--import-cache")));
   const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
   const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
   const localCaches = await usageAsync(() => prepareLocalCaches(cacheExports, cacheImports, (m) => process.stderr.write(`WARNING: ${m}\n`)));
@@ -144,18 +145,12 @@ export function localDirs(locals: readonly string[], ignoreFiles: readonly strin
   return dirs;
 }
 
-/** `type=registry,ref=…` as a Cache entry: the daemon parses the attributes. */
-function cacheEntry(spec: string): CacheEntry {
-  const attrs: Record<string, string> = {};
-  for (const part of spec.split(",")) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw new BuildkitError("InvalidArgument", `parsing cache option "${spec}": "${part}" is not key=value`);
-    attrs[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-  }
-  const { type, ...rest } = attrs;
-  if (!type) throw new BuildkitError("InvalidArgument", `parsing cache option "${spec}": type is required`);
-  return { type, attrs: rest };
-}
+/** `type=registry,ref=…` as a Cache entry, split as the daemonless CLI splits it; the daemon checks the attributes. */
+const cacheEntry = (flag: string) => (spec: string): CacheEntry => {
+  const { type, ...attrs } = parseCachePairs(flag, spec);
+  if (!type) throw new BuildkitError("InvalidArgument", `${flag} "${spec}": type is required`);
+  return { type, attrs };
+};
 
 /** After a failure without the interactive display: the failed step's last lines. */
 function printFailedVertex(state: ProgressState): void {

@@ -62,7 +62,8 @@ export const DEFAULT_TAG = "latest";
 
 type Attrs = Record<string, string>;
 
-function parsePairs(flag: string, spec: string): Attrs {
+/** A cache flag's key=value pairs, read as buildctl reads them (one CSV record; a key given twice is an error). */
+export function parseCachePairs(flag: string, spec: string): Attrs {
   const attrs: Attrs = {};
   let parts: string[];
   try {
@@ -149,7 +150,7 @@ function registryRef(flag: string, spec: string, attrs: Attrs): string {
 
 export function parseCacheExportSpec(spec: string): CacheExportSpec {
   const flag = "--export-cache";
-  const attrs = parsePairs(flag, spec);
+  const attrs = parseCachePairs(flag, spec);
   const type = typeOf(flag, spec, attrs, TYPES);
   if (type === "inline") {
     // BuildKit's inline exporter takes no attributes: mode is read (and must be valid) but the
@@ -170,7 +171,7 @@ export function parseCacheExportSpec(spec: string): CacheExportSpec {
 
 export function parseCacheImportSpec(spec: string): CacheImportSpec {
   const flag = "--import-cache";
-  const attrs = parsePairs(flag, spec);
+  const attrs = parseCachePairs(flag, spec);
   if (attrs.type === "inline") throw invalidArgument(`${flag} "${spec}": an inline cache is imported from its image with type=registry,ref=IMAGE`);
   const type = typeOf(flag, spec, attrs, ["local", "registry"]);
   if (type === "local") {
