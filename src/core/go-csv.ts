@@ -42,3 +42,20 @@ export function readGoCsvRecord(text: string): string[] {
 function csvError(column: number, what: string): Error {
   return new Error(`parse error on line 1, column ${column}: ${what}`);
 }
+
+/**
+ * `k=v,k2="v,2"` flags (--output, --export-cache, …) as buildctl reads them: one CSV record of
+ * key=value fields, keys and values trimmed; a field without a key or a key given twice throws,
+ * worded for the caller to put its flag before.
+ */
+export function readKeyValueRecord(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of readGoCsvRecord(text)) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new Error(`"${part}" is not key=value`);
+    const key = part.slice(0, eq).trim();
+    if (key in out) throw new Error(`${key} given twice`);
+    out[key] = part.slice(eq + 1).trim();
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { invalidArgument } from "../errors.ts";
-import { readGoCsvRecord } from "../go-csv.ts";
+import { readKeyValueRecord } from "../go-csv.ts";
 
 /** `--output type=local,dest=out` as buildctl spells it: comma-separated key=value pairs. */
 export interface OutputSpec {
@@ -7,14 +7,17 @@ export interface OutputSpec {
   readonly attrs: Readonly<Record<string, string>>;
 }
 
+/**
+ * Read as buildctl reads it (Go's encoding/csv): a field in double quotes may hold commas, and ""
+ * inside it is one quote. So a JSON value goes in as
+ * "containerimage.config={""config"":{""Entrypoint"":[""a"",""b""]}}".
+ */
 export function parseOutputSpec(spec: string): OutputSpec {
-  const attrs: Record<string, string> = {};
-  for (const part of csvFields(spec)) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw invalidArgument(`parsing --output "${spec}": "${part}" is not key=value`);
-    const key = part.slice(0, eq).trim();
-    if (key in attrs) throw invalidArgument(`parsing --output "${spec}": ${key} given twice`);
-    attrs[key] = part.slice(eq + 1).trim();
+  let attrs: Record<string, string>;
+  try {
+    attrs = readKeyValueRecord(spec);
+  } catch (err) {
+    throw invalidArgument(`parsing --output "${spec}": ${err instanceof Error ? err.message : String(err)}`);
   }
   const { type, ...rest } = attrs;
   if (!type) throw invalidArgument(`parsing --output "${spec}": type is required (type=local|tar|…)`);
@@ -54,17 +57,4 @@ export function withFrontendEpoch(attrs: Readonly<Record<string, string>>, front
 export function rejectUnknownAttrs(type: string, attrs: Readonly<Record<string, string>>, known: readonly string[]): void {
   const unknown = Object.keys(attrs).filter((k) => !known.includes(k));
   if (unknown.length) throw invalidArgument(`output type=${type}: unknown attribute ${unknown.join(", ")}`);
-}
-
-/**
- * The comma-separated fields of a spec, read as buildctl reads them (Go's encoding/csv): a
- * field in double quotes may hold commas, and "" inside it is one quote. So a JSON value goes in
- * as "containerimage.config={""config"":{""Entrypoint"":[""a"",""b""]}}".
- */
-export function csvFields(spec: string): string[] {
-  try {
-    return readGoCsvRecord(spec);
-  } catch (err) {
-    throw invalidArgument(`parsing --output "${spec}": ${err instanceof Error ? err.message : String(err)}`);
-  }
 }

@@ -8,7 +8,7 @@
  * inline cache). Every mistake is a one-line InvalidArgument naming the flag.
  */
 import { invalidArgument } from "../../errors.ts";
-import { readGoCsvRecord } from "../../go-csv.ts";
+import { readKeyValueRecord } from "../../go-csv.ts";
 import { COMPRESSIONS, compressionNamed, parseCompressionLevel, type Compression } from "../../image/compression.ts";
 import { parseGoBool } from "../../go-bool.ts";
 import { parseImageRef } from "../../reference/docker-ref.ts";
@@ -64,21 +64,11 @@ type Attrs = Record<string, string>;
 
 /** A cache flag's key=value pairs, read as buildctl reads them (one CSV record; a key given twice is an error). */
 export function parseCachePairs(flag: string, spec: string): Attrs {
-  const attrs: Attrs = {};
-  let parts: string[];
   try {
-    parts = readGoCsvRecord(spec); // buildctl reads the flag as one CSV record
+    return readKeyValueRecord(spec);
   } catch (err) {
     throw invalidArgument(`${flag} "${spec}": ${err instanceof Error ? err.message : String(err)}`);
   }
-  for (const part of parts) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw invalidArgument(`${flag} "${spec}": "${part}" is not key=value`);
-    const key = part.slice(0, eq).trim();
-    if (key in attrs) throw invalidArgument(`${flag} "${spec}": ${key} given twice`);
-    attrs[key] = part.slice(eq + 1).trim();
-  }
-  return attrs;
 }
 
 function typeOf<T extends CacheType>(flag: string, spec: string, attrs: Attrs, known: readonly T[]): T {
