@@ -2,7 +2,7 @@
 // --local directories and our registry client, and its Definition and metadata are built.
 import type { ProgressWriter } from "../core/progress/events.ts";
 import type { LocalFrontendOptions } from "../core/frontends/local-context.ts";
-import type { FrontendResult } from "../core/frontends/frontend.ts";
+import type { RecordedFrontendResult } from "../core/frontends/frontend.ts";
 import { UsageError } from "./exit.ts";
 
 export const FRONTEND_ARGS = {
@@ -32,10 +32,10 @@ export function parseFrontendFlags(frontend: string | undefined, opts: readonly 
 }
 
 /** Runs the frontend in-process: its Definition and result metadata; its own work shows on progress. */
-export async function runFrontend(req: FrontendRequest, deps: LocalFrontendOptions & { progress: ProgressWriter; signal: AbortSignal }): Promise<FrontendResult> {
-  const { FRONTENDS } = await import("../core/frontends/frontend.ts");
+export async function runFrontend(req: FrontendRequest, deps: LocalFrontendOptions & { progress: ProgressWriter; signal: AbortSignal }): Promise<RecordedFrontendResult> {
+  const { FRONTENDS, runRecorded } = await import("../core/frontends/frontend.ts");
   const frontend = FRONTENDS[req.name];
   if (!frontend) throw new UsageError(`--frontend ${req.name}: unknown frontend (known: ${Object.keys(FRONTENDS).join(", ")})`);
   const { createLocalFrontendContext } = await import("../core/frontends/local-context.ts");
-  return frontend(req.opts, { ...createLocalFrontendContext(deps), progress: deps.progress }, deps.signal);
+  return runRecorded(req.name, frontend, req.opts, { ...createLocalFrontendContext(deps), progress: deps.progress }, deps.signal);
 }

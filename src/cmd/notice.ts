@@ -2,6 +2,7 @@
 // exporters' response, errors. With `--progress rawjson` each is one JSON object per line
 // (`{"type":"trace","path":…}`), so that every line of the stream parses; with `--progress
 // quiet` only warnings and errors are written.
+import { BUILDINFO_METADATA_KEY } from "../core/provenance/build-info.ts";
 import { safeError } from "../ui/sanitize.ts";
 
 /** "info": a choice made for the user that needs no action (crun not used on this host). */
@@ -38,8 +39,15 @@ export function asksForRawJSON(argv: readonly string[]): boolean {
   return options.some((a, i) => a === "--progress=rawjson" || (a === "--progress" && options[i + 1] === "rawjson"));
 }
 
+/**
+ * Response keys left out of the text lines: build information is a base64 blob on every build
+ * (BuildKit v0.11 returns it too); it stays in --metadata-file and in the rawjson notice.
+ */
+const NOT_SHOWN: ReadonlySet<string> = new Set([BUILDINFO_METADATA_KEY]);
+
 /** The exporters' response as `key: value` lines (control characters escaped). */
 export function responseNotice(response: Readonly<Record<string, string>>): void {
-  if (Object.keys(response).length === 0) return;
-  notice("response", Object.entries(response).map(([k, v]) => `${k}: ${safeError(v)}\n`).join(""), { response });
+  const shown = Object.entries(response).filter(([k]) => !NOT_SHOWN.has(k));
+  if (json ? Object.keys(response).length === 0 : shown.length === 0) return;
+  notice("response", shown.map(([k, v]) => `${k}: ${safeError(v)}\n`).join(""), { response });
 }

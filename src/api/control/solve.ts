@@ -36,8 +36,8 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     const noCache = Object.hasOwn(req.FrontendAttrs ?? {}, "no-cache");
     const ctx = { session: attached?.buildSession ?? EMPTY_SESSION, progress: build.progress, signal, entitlements };
     if (req.Frontend) {
-      const { definition, metadata } = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
-      const { exporterResponse } = await deps.engine.solve({ definition, metadata, noCache, exporters, cacheExports, cacheImports }, ctx);
+      const { definition, metadata, origin, resolved } = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
+      const { exporterResponse } = await deps.engine.solve({ definition, metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports }, ctx);
       return exporterResponse;
     }
     if (req.Definition && req.Definition.byteLength > 0) {
@@ -49,7 +49,7 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     build.attach(GATEWAY_ATTACHMENT, gateway);
     try {
       const returned = await gateway.returned;
-      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata }, ctx);
+      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, sources: gateway.sources() }, ctx);
     } finally {
       build.detach(GATEWAY_ATTACHMENT);
       await gateway.release();
@@ -64,8 +64,10 @@ async function resolveExporters(req: SolveRequest, session: AttachedSession | un
   const listed = (req.Exporters ?? []).length > 0
     ? (req.Exporters ?? []).map((e) => ({ type: e.Type ?? "", attrs: e.Attrs ?? {} }))
     : req.Exporter ? [{ type: req.Exporter, attrs: req.ExporterAttrs ?? {} }] : [];
-  // A frontend build's SOURCE_DATE_EPOCH dates what the exporters write, as BuildKit's control does.
-  const specs = listed.map(({ type, attrs }) => ({ type, attrs: withFrontendEpoch(attrs, req.Frontend ? req.FrontendAttrs : undefined) }));
+  // build-arg:SOURCE_DATE_EPOCH among the request's frontend attributes dates what the exporters
+  // write, as BuildKit's control does: also when the frontend runs through the gateway (buildctl
+  // v0.11 sends its --opt values with no Frontend then).
+  const specs = listed.map(({ type, attrs }) => ({ type, attrs: withFrontendEpoch(attrs, req.FrontendAttrs) }));
   const out: ExporterInstance[] = [];
   for (const { type, attrs } of specs) {
     const toClient = await session?.clientExporter(type, attrs);

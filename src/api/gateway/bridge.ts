@@ -52,8 +52,9 @@ export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBB
       if (req.Frontend) {
         // A frontend imports what its cache-imports option names (BuildKit's Dockerfile frontend does).
         const cacheImports = gw.cacheImports([...requested, ...frontendCacheImports(req.FrontendOpt ?? {})]);
-        const { definition, metadata } = await runFrontend(req.Frontend, req.FrontendOpt ?? {}, gw.context, deps.engine);
-        const id = await gw.solve(definition, { noCache, cacheImports });
+        const { definition, metadata, origin, resolved } = await runFrontend(req.Frontend, req.FrontendOpt ?? {}, gw.context, deps.engine);
+        gw.recordResolved(resolved);
+        const id = await gw.solve(definition, { noCache, cacheImports, origin });
         return { ref: id, result: { ref: { id, def: definition }, metadata: { ...metadata } } };
       }
       if (!req.Definition || req.Definition.byteLength === 0) return { result: { ref: { id: "" } } };
@@ -115,7 +116,11 @@ export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBB
       // A LogName is shown as a vertex of the build, as BuildKit's bridge shows it ("[internal] load metadata for …").
       const progress = req.LogName ? await gateway(call).then((gw) => gw.context.progress, () => undefined) : undefined;
       const resolved = progress && req.LogName ? await withTask(progress, req.LogName, resolve) : await resolve();
-      return { Digest: resolved.indexDigest ?? resolved.digest, Config: resolved.configBytes };
+      const digest = resolved.indexDigest ?? resolved.digest;
+      // Recorded for build information, with the platform as asked (none when none was given).
+      const asked = req.Platform?.OS && req.Platform.Architecture ? platform : undefined;
+      await gateway(call).then((gw) => gw.recordResolved([{ type: "docker-image", ref: req.Ref ?? "", platform: asked, digest }]), () => undefined);
+      return { Digest: digest, Config: resolved.configBytes };
     },
 
     async Inputs(_req, call) {

@@ -3,10 +3,10 @@
 // registry client, then hand back a Definition and result metadata.
 import type { Engine, SolveContext } from "../../core/engine/index.ts";
 import { BuildkitError } from "../../core/errors.ts";
-import { FRONTENDS, type FrontendResult } from "../../core/frontends/frontend.ts";
+import { FRONTENDS, runRecorded, type RecordedFrontendResult } from "../../core/frontends/frontend.ts";
 import { createDirFrontendContext } from "../../core/frontends/local-context.ts";
 
-export async function runFrontend(name: string, opts: Readonly<Record<string, string>>, ctx: SolveContext, engine: Engine): Promise<FrontendResult> {
+export async function runFrontend(name: string, opts: Readonly<Record<string, string>>, ctx: SolveContext, engine: Engine): Promise<RecordedFrontendResult> {
   const frontend = Object.hasOwn(FRONTENDS, name) ? FRONTENDS[name] : undefined;
   if (!frontend) throw new BuildkitError("Unimplemented", `frontend ${JSON.stringify(name)} is not supported (known: ${Object.keys(FRONTENDS).join(", ")})`);
   const context = createDirFrontendContext({
@@ -16,5 +16,5 @@ export async function runFrontend(name: string, opts: Readonly<Record<string, st
     content: engine.worker.content,
     root: engine.worker.root,
   });
-  return frontend(opts, { ...context, progress: ctx.progress }, ctx.signal);
+  return runRecorded(name, frontend, opts, { ...context, progress: ctx.progress }, ctx.signal);
 }

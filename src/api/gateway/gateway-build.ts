@@ -3,11 +3,15 @@ import type { Engine, SolveContext, SolvedResult } from "../../core/engine/index
 import type { CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import type { CacheEntry } from "../control/cache-entries.ts";
+import type { BuildOrigin } from "../../core/provenance/build-info.ts";
+import type { SourceProvenance } from "../../core/provenance/capture.ts";
 
 /** What a gateway client returned: a result (undefined: scratch) and its metadata. */
 export interface ReturnedResult {
   readonly result: SolvedResult | undefined;
   readonly metadata: Readonly<Record<string, Uint8Array>>;
+  /** The frontend that made the result, when a frontend did. */
+  readonly origin: BuildOrigin | undefined;
 }
 
 /**
@@ -20,6 +24,10 @@ export class GatewayBuild {
   readonly #engine: Engine;
   readonly #ctx: SolveContext;
   readonly #results = new Map<string, SolvedResult>();
+  /** The frontend behind each result a frontend made. */
+  readonly #origins = new Map<string, BuildOrigin>();
+  /** Images resolved by the client or a frontend, and the sources of results already let go of. */
+  readonly #resolved: SourceProvenance[] = [];
   /** Definitions the client sent with Control.Solve (FrontendInputs), raw. */
   readonly inputs: Readonly<Record<string, Uint8Array>>;
   readonly returned: Promise<ReturnedResult>;
@@ -52,16 +60,28 @@ export class GatewayBuild {
   }
 
   /** Solves a definition and keeps its result under a new id ("" for an empty definition). */
-  async solve(definition: Uint8Array, opts: { noCache?: boolean; cacheImports?: readonly CacheImportSpec[] } = {}): Promise<string> {
+  async solve(definition: Uint8Array, opts: { noCache?: boolean; cacheImports?: readonly CacheImportSpec[]; origin?: BuildOrigin } = {}): Promise<string> {
     if (this.#done) throw new BuildkitError("FailedPrecondition", "solving: the build has already returned");
     const solved = await this.#engine.evaluate({ definition, noCache: opts.noCache, cacheImports: opts.cacheImports ?? [] }, this.#ctx);
     if (solved.ref === undefined) {
+      this.#resolved.push(...solved.sources);
       await solved.release();
       return "";
     }
     const id = randomUUID().replaceAll("-", "");
     this.#results.set(id, solved);
+    if (opts.origin) this.#origins.set(id, opts.origin);
     return id;
+  }
+
+  /** An image the client or a frontend resolved (its config asked for), for build information. */
+  recordResolved(sources: readonly SourceProvenance[]): void {
+    this.#resolved.push(...sources);
+  }
+
+  /** Every source this build used: its results' and what was resolved (BuildKit's bridge's eachRef and allImages). */
+  sources(): SourceProvenance[] {
+    return [...[...this.#results.values()].flatMap((r) => r.sources), ...this.#resolved];
   }
 
   /** A result by id; undefined for "" (scratch). */
@@ -77,7 +97,7 @@ export class GatewayBuild {
     const result = this.result(id);
     if (this.#done) throw new BuildkitError("FailedPrecondition", "returning: the build has already returned");
     this.#done = true;
-    this.#resolve({ result, metadata });
+    this.#resolve({ result, metadata, origin: this.#origins.get(id) });
   }
 
   fail(err: Error): void {

@@ -9,6 +9,8 @@ import { createCacheMounts } from "../cache/cache-mounts.ts";
 import { gcDue, gcWaitMs } from "../cache/gc-due.ts";
 import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
+import { BUILDINFO_METADATA_KEY, buildInfo, type BuildOrigin } from "../provenance/build-info.ts";
+import { SourceCapture, type SourceProvenance } from "../provenance/capture.ts";
 import { exportCaches, importCaches, inlineCache, type CacheExportSpec, type CacheImportSpec, type StoredCacheExportSpec } from "../cache/remote/index.ts";
 import { withTask } from "../progress/task.ts";
 import type { UsageRecord } from "../cache/usage.ts";
@@ -59,6 +61,13 @@ export interface ExportRequest {
   readonly cacheExports?: readonly CacheExportSpec[];
   /** The frontend's result metadata (e.g. "containerimage.config"), handed to exporters. */
   readonly metadata?: Readonly<Record<string, Uint8Array>>;
+  /** The frontend that made the definition and its attributes, for build information. */
+  readonly origin?: BuildOrigin;
+  /**
+   * Sources the build used besides the result's own: images a frontend or gateway client
+   * resolved, and the sources of the other definitions a gateway client solved.
+   */
+  readonly sources?: readonly SourceProvenance[];
 }
 
 export type SolveRequest = EvaluateRequest & ExportRequest;
@@ -69,6 +78,8 @@ export interface SolvedResult {
   readonly ref: ResultRef | undefined;
   readonly def: LoadedDefinition;
   readonly vertices: readonly VertexSummary[];
+  /** The image, git and http sources of the result's graph, with their pins. */
+  readonly sources: readonly SourceProvenance[];
   /** Steps that ran (not cached). */
   readonly executed: number;
   release(): Promise<void>;
@@ -210,7 +221,8 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     });
     const executed = solved.vertices.filter((v) => v.status === "completed").length;
     if (executed > 0 || (request.cacheImports?.length ?? 0) > 0) madeSomething = true;
-    return { ref: solved.result, def, vertices: solved.vertices, executed, release: async () => solved.result?.release() };
+    const sources = solved.vertices.flatMap((v) => (v.provenance ? [v.provenance] : []));
+    return { ref: solved.result, def, vertices: solved.vertices, sources, executed, release: async () => solved.result?.release() };
   }
 
   const withResult = <T>(ref: ResultRef | undefined, fn: (dir: string) => Promise<T>): Promise<T> =>
@@ -234,12 +246,19 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
             },
           }
         : {};
+    // Build information (BuildKit v0.11): in the response, and in the metadata image exporters read.
+    let metadata = request.metadata;
+    if (solved?.ref) {
+      const info = buildInfo(new SourceCapture().addAll(solved.sources).addAll(request.sources ?? []).finish(), request.origin ?? {});
+      metadata = { ...metadata, [BUILDINFO_METADATA_KEY]: info };
+      response[BUILDINFO_METADATA_KEY] = Buffer.from(info).toString("base64");
+    }
     const result: BuildResult = {
       withMounted: (fn) => withResult(solved?.ref, fn),
       worker,
       snapshot,
       describe: (id) => state.store.get(id)?.description || undefined,
-      metadata: request.metadata,
+      metadata,
       ...inline,
     };
     // The export step follows the result's vertex, so a trace's critical path runs through it.

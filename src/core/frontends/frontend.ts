@@ -7,6 +7,8 @@
 import type { Platform } from "../llb/platform.ts";
 import type { ResolveMode } from "../llb/index.ts";
 import type { ProgressWriter } from "../progress/events.ts";
+import { recordedArgs, type BuildOrigin } from "../provenance/build-info.ts";
+import type { SourceProvenance } from "../provenance/capture.ts";
 import { dockerfileFrontend } from "./dockerfile/frontend.ts";
 
 export type { Platform } from "../llb/platform.ts";
@@ -40,3 +42,25 @@ export type Frontend = (opts: Readonly<Record<string, string>>, ctx: FrontendCon
 export const FRONTENDS: Record<string, Frontend> = {
   "dockerfile.v0": dockerfileFrontend,
 };
+
+/** A frontend's result, with what build information needs of its run. */
+export interface RecordedFrontendResult extends FrontendResult {
+  readonly origin: BuildOrigin;
+  /** The images it resolved, with the digests they resolved to (BuildKit's bridge records them). */
+  readonly resolved: readonly SourceProvenance[];
+}
+
+/** Runs a frontend, recording its name, attributes and image resolutions for build information. */
+export async function runRecorded(name: string, frontend: Frontend, opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal): Promise<RecordedFrontendResult> {
+  const resolved: SourceProvenance[] = [];
+  const recording: FrontendContext = {
+    ...ctx,
+    async resolveImageConfig(ref, platform, o) {
+      const r = await ctx.resolveImageConfig(ref, platform, o);
+      resolved.push({ type: "docker-image", ref, platform, digest: r.digest });
+      return r;
+    },
+  };
+  const result = await frontend(opts, recording, signal);
+  return { ...result, origin: { frontend: name, args: recordedArgs(opts) }, resolved };
+}

@@ -7,6 +7,7 @@ import type { CacheStore } from "../cache/store.ts";
 import type { Digest } from "../digest.ts";
 import { BuildkitError } from "../errors.ts";
 import type { LoadedDefinition, LoadedOp } from "../llb/definition.ts";
+import type { SourceProvenance } from "../provenance/capture.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import { canceled, type Handle, type Inflight, type JoinSink } from "./inflight.ts";
 import { Semaphore } from "../semaphore.ts";
@@ -24,6 +25,8 @@ export interface VertexSummary {
   /** A source's content key and BuildKit-compatible keys (see OpAdapter), when it has them. */
   readonly contentKey?: string;
   readonly remoteKeys?: readonly string[];
+  /** A source's identity and pin (OpAdapter.provenance). */
+  readonly provenance?: SourceProvenance;
   /** "skipped": not needed (below a cached vertex) or never reached (after a failure). */
   readonly status: Exclude<VertexStatus, "pending" | "running"> | "skipped";
   readonly started?: number;
@@ -57,6 +60,7 @@ export interface Vertex {
   key?: Digest;
   contentKey?: string;
   remoteKeys?: readonly string[];
+  provenance?: SourceProvenance;
   cachedIds?: readonly string[];
   /** Consumers (plus the caller, for the result) that may still need this vertex's outputs. */
   pending: number;
@@ -256,7 +260,7 @@ export class Job {
 
   summary(): VertexSummary[] {
     return [...this.#vertices.values()].map((v) => ({
-      digest: v.digest, name: v.name, cacheKey: v.key, contentKey: v.contentKey, remoteKeys: v.remoteKeys,
+      digest: v.digest, name: v.name, cacheKey: v.key, contentKey: v.contentKey, remoteKeys: v.remoteKeys, provenance: v.provenance,
       status: v.status === "pending" || v.status === "running" ? "skipped" : v.status,
       started: v.started, completed: v.completed,
     }));

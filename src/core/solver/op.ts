@@ -4,6 +4,7 @@
  * for extra cache-key material and to run the op, and it gets back opaque immutable results.
  */
 import type { LoadedDefinition, LoadedOp } from "../llb/definition.ts";
+import type { SourceProvenance } from "../provenance/capture.ts";
 
 /**
  * An immutable result: for real ops, a committed snapshot known by its id. Each ResultRef is one
@@ -47,6 +48,11 @@ export interface OpAdapter {
    * session-bound (local) or not reproduced. Asked after contentKey; not part of our keys.
    */
   remoteKeys?(ctx: OpContext): Promise<readonly string[] | undefined>;
+  /**
+   * A source's identity and pin for build information (the resolved image digest, the git
+   * commit, the http checksum); asked after contentKey, so it costs no further lookup.
+   */
+  provenance?(ctx: OpContext): Promise<SourceProvenance | undefined>;
   /**
    * Content-based key of what the op reads from input `index` (BuildKit's checksum of the paths a
    * mount's selector picks). When it returns a string, that string replaces the input's cache key

@@ -147,6 +147,7 @@ async function computeKey(job: Job, v: Vertex): Promise<Digest> {
   v.key = key;
   v.contentKey = contentKey;
   if (v.adapter.remoteKeys !== undefined) v.remoteKeys = await job.guard(v, async () => await v.adapter.remoteKeys?.(job.context(v)));
+  if (v.adapter.provenance !== undefined) v.provenance = await job.guard(v, async () => await v.adapter.provenance?.(job.context(v)));
   job.opts.observeKey?.({ op: v.op, key, contentKey, remoteKeys: v.remoteKeys });
   if (job.lookupAllowed(v)) lookup(job, v, key);
   return key;

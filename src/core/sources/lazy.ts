@@ -16,6 +16,9 @@ export function lazyAdapter(load: () => Promise<OpAdapter>): OpAdapter {
     async remoteKeys(ctx) {
       return (await get()).remoteKeys?.(ctx);
     },
+    async provenance(ctx) {
+      return (await get()).provenance?.(ctx);
+    },
     async exec(inputs, ctx) {
       return (await get()).exec(inputs, ctx);
     },

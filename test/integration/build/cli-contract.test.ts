@@ -43,7 +43,7 @@ describe.skipIf(!run)("build CLI contract", () => {
     const r = await h.build(h.base().run(sh("echo x > /x")).root(), ["--progress", "quiet", "--output", `type=local,dest=${out}`, "--metadata-file", meta]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
-    expect(JSON.parse(readFileSync(meta, "utf8"))).toEqual({ "local.dest": out });
+    expect(JSON.parse(readFileSync(meta, "utf8"))).toEqual({ "local.dest": out, "containerimage.buildinfo": "e30=" }); // build information with no source: {}, as BuildKit v0.11 returns it
   });
 
   test("-q still prints the error of a failing build: the step's last output, then the error line", async () => {

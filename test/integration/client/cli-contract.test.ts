@@ -35,7 +35,7 @@ describe.skipIf(!run)("build --addr CLI contract", () => {
     const r = await build(["-q", "--output", `type=local,dest=${out}`, "--metadata-file", meta], def("echo remote > /r"));
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(JSON.parse(readFileSync(meta, "utf8"))).toEqual({ "local.dest": out });
+    expect(JSON.parse(readFileSync(meta, "utf8"))).toEqual({ "local.dest": out, "containerimage.buildinfo": "e30=" }); // build information with no source: {}, as BuildKit v0.11 returns it
   });
 
   test("--progress rawjson: every line is JSON, the trace path included", async () => {

@@ -16,9 +16,8 @@ import type { ImageRef } from "../../reference/docker-ref.ts";
 
 /**
  * BuildKit's attributes of every image exporter (exporter/containerimage/opts.go); annotation.*
- * ones besides. buildinfo, buildinfo-attrs, attestation-inline and prefer-nondist-layers are
- * checked and change nothing here: no build info is written (BuildKit v0.12 dropped it too),
- * there are no attestations, and no layer is non-distributable.
+ * ones besides. attestation-inline and prefer-nondist-layers are checked and change nothing
+ * here: there are no attestations, and no layer is non-distributable.
  */
 export const IMAGE_ATTRS = [
   "name",
@@ -55,11 +54,19 @@ export interface ImageOptions {
   readonly annotations: readonly AnnotationAttr[];
   /** `containerimage.config`: the container settings (Entrypoint, Cmd, Env, …) of an image config JSON. */
   readonly config?: ContainerConfig;
+  /** `buildinfo` (default true): the build information goes into the image config. */
+  readonly buildInfo: boolean;
+  /** `buildinfo-attrs` (default false): with the frontend's attributes. */
+  readonly buildInfoAttrs: boolean;
 }
 
-/** A boolean attribute (parseGoBool's spellings); fallback when absent. */
-export function parseBool(type: string, key: string, value: string | undefined, fallback: boolean): boolean {
+/**
+ * A boolean attribute (parseGoBool's spellings); fallback when absent. ifEmpty: what a key given
+ * with no value means, for the attributes BuildKit reads with parseBoolWithDefault.
+ */
+export function parseBool(type: string, key: string, value: string | undefined, fallback: boolean, ifEmpty?: boolean): boolean {
   if (value === undefined) return fallback;
+  if (value === "" && ifEmpty !== undefined) return ifEmpty;
   const b = parseGoBool(value);
   if (b === undefined) throw invalidArgument(`output type=${type}: ${key} must be true or false, not "${value}"`);
   return b;
@@ -116,9 +123,11 @@ export function parseImageOptions(type: string, attrs: Readonly<Record<string, s
   const onDescriptors = annotations.some((a) => a.kind === "manifest-descriptor");
   if (onDescriptors && explicitOci === false) throw invalidArgument(`output type=${type}: annotation-manifest-descriptor needs oci-mediatypes=true`);
   const oci = compression === "zstd" || onDescriptors ? true : (explicitOci ?? defaults.oci);
-  for (const key of ["buildinfo", "buildinfo-attrs", "attestation-inline", "prefer-nondist-layers"]) parseBool(type, key, attrs[key], false);
+  for (const key of ["attestation-inline", "prefer-nondist-layers"]) parseBool(type, key, attrs[key], false);
+  const buildInfo = parseBool(type, "buildinfo", attrs.buildinfo, true, true);
+  const buildInfoAttrs = parseBool(type, "buildinfo-attrs", attrs["buildinfo-attrs"], false, false);
   const config = parseConfig(type, attrs["containerimage.config"]);
-  return { compression, level, force, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name), annotations, ...(config ? { config } : {}) };
+  return { compression, level, force, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name), annotations, buildInfo, buildInfoAttrs, ...(config ? { config } : {}) };
 }
 
 /** An image config JSON given as an attribute, as BuildKit's exporters take it: its `config` part. */

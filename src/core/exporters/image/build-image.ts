@@ -17,6 +17,7 @@ import { annotationsFor } from "./annotations.ts";
 import { patchImageConfig } from "./patch-config.ts";
 import { defaultImageConfig, mediaTypes } from "./image-config.ts";
 import { rfc3339 } from "../../go-time.ts";
+import { BUILDINFO_METADATA_KEY, formatBuildInfo } from "../../provenance/build-info.ts";
 
 export interface BuiltImage {
   /** The manifest's descriptor as BuildKit returns it: with its platform and descriptor annotations. */
@@ -92,7 +93,10 @@ export async function buildImage(result: BuildResult, ctx: LayerContext, opts: B
   const inlineCache = inline === undefined ? {} : { inlineCache: Buffer.from(inline).toString("base64") };
   // The frontend's config, else BuildKit's default, completed and written as BuildKit does.
   const base = result.metadata?.[IMAGE_CONFIG_KEY] ?? defaultImageConfig(platform, opts.config);
-  const configText = goJSON(patchImageConfig(base, { layers: chain, created, epoch: opts.epoch === undefined ? undefined : rfc3339(opts.epoch * 1000), ...inlineCache }));
+  // Build information, attributes left out unless asked for (base64, as Go writes []byte).
+  const info = opts.buildInfo ? formatBuildInfo(result.metadata?.[BUILDINFO_METADATA_KEY], { keepAttrs: opts.buildInfoAttrs }) : undefined;
+  const buildInfo = info === undefined ? {} : { buildInfo: Buffer.from(info).toString("base64") };
+  const configText = goJSON(patchImageConfig(base, { layers: chain, created, epoch: opts.epoch === undefined ? undefined : rfc3339(opts.epoch * 1000), ...inlineCache, ...buildInfo }));
   // The manifest first, then its config, as BuildKit's writer reports them (both digests known before either is written).
   const configBytes = encoder.encode(configText);
   const configDesc: Descriptor = { mediaType: types.config, digest: sha256(configBytes), size: configBytes.byteLength };

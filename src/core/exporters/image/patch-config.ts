@@ -9,6 +9,7 @@
 import type { Digest } from "../../digest.ts";
 import { invalidArgument } from "../../errors.ts";
 import { INLINE_CACHE_KEY } from "../../image/oci-types.ts";
+import { BUILDINFO_CONFIG_KEY } from "../../provenance/build-info.ts";
 import type { HistoryEntry } from "../../image/oci-types.ts";
 import type { ChainLayer } from "../../image/image-layers.ts";
 
@@ -25,6 +26,8 @@ export interface PatchParams {
   readonly epoch?: string;
   /** The inline cache (base64 of its records' JSON), written under INLINE_CACHE_KEY. */
   readonly inlineCache?: string;
+  /** The build information (base64 of its JSON) under BUILDINFO_CONFIG_KEY; absent: any inherited one is removed. */
+  readonly buildInfo?: string;
 }
 
 export function patchImageConfig(raw: Uint8Array, p: PatchParams): Record<string, unknown> {
@@ -43,6 +46,8 @@ export function patchImageConfig(raw: Uint8Array, p: PatchParams): Record<string
   if (typeof out.created === "string" && p.epoch !== undefined && later(out.created, p.epoch)) out.created = p.epoch;
   if (out.created === undefined) out.created = history.findLast((h) => h.created !== undefined)?.created ?? null;
   if (p.inlineCache !== undefined) out[INLINE_CACHE_KEY] = p.inlineCache;
+  if (p.buildInfo !== undefined) out[BUILDINFO_CONFIG_KEY] = p.buildInfo;
+  else delete out[BUILDINFO_CONFIG_KEY];
   return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
 }
 

@@ -64,6 +64,10 @@ export function gitSource(op: pb.SourceOp.$Properties, deps: GitSourceDeps): OpA
       const { commit } = await pin(ctx);
       return [`${commit}${id.keepGitDir ? ".git" : ""}${id.subdir ? `:${id.subdir}` : ""}`];
     },
+    async provenance(ctx) {
+      const { commit } = await pin(ctx);
+      return { type: "git", url: id.ref ? `${id.remote}#${id.ref}` : id.remote, commit };
+    },
     async exec(_inputs, ctx) {
       const p = await pin(ctx);
       const config = await authConfig();

@@ -70,6 +70,9 @@ export function httpSource(op: pb.SourceOp.$Properties, deps: HttpSourceDeps): O
     async remoteKeys(ctx) {
       return [buildkitCacheKey(id, await resolve(ctx))];
     },
+    async provenance(ctx) {
+      return { type: "http", url: id.url, digest: (await resolve(ctx)).digest };
+    },
     async exec(_inputs, ctx) {
       const r = await resolve(ctx);
       let lastModified = r.lastModified ?? (await rememberedFor(deps, id, r.digest))?.lastModified;

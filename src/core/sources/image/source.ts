@@ -5,7 +5,7 @@ import type { ContentIndex } from "../../content/index-db.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
 import { blobSize, storeWhileReading, writeBlob } from "../../content/blobs.ts";
 import { compressionOfMediaType } from "../../image/compression.ts";
-import { parseImageRef } from "../../reference/docker-ref.ts";
+import { normalizeImageRef, parseImageRef } from "../../reference/docker-ref.ts";
 import type { Descriptor } from "../../image/oci-types.ts";
 import { applyLayer } from "../../image/layer-apply.ts";
 import type { Platform } from "../../llb/platform.ts";
@@ -53,6 +53,12 @@ export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, dep
     },
     async remoteKeys(ctx) {
       return buildkitImageKeys(await resolve(ctx), platform);
+    },
+    // As BuildKit's identifier writes the reference (normalized, ":latest" when untagged), pinned
+    // to the digest it resolved to (the index's, if any).
+    async provenance(ctx) {
+      const image = await resolve(ctx);
+      return { type: "docker-image", ref: normalizeImageRef(ref), platform, digest: image.indexDigest ?? image.digest };
     },
     async exec(_inputs, ctx) {
       const image = await resolve(ctx);
