@@ -95,14 +95,23 @@ describe.skipIf(!run)("git and http sources: cache interchange with BuildKit v0.
       .root()
       .marshal({ platform: LINUX_AMD64 });
     const cache = join(h.temp("cache"), "dir");
-    await withPeer(registry.host, async (peer) => void (await peerBuild(peer, ["--export-cache", `type=local,dest=${cache},mode=max`], definition)));
+    const theirMetadata = join(h.temp("meta"), "peer.json");
+    await withPeer(registry.host, async (peer) => void (await peerBuild(peer, ["--export-cache", `type=local,dest=${cache},mode=max`, "--metadata-file", theirMetadata], definition)));
     const out = h.temp("out");
-    const r = await onState(h, join(h.temp("state"), "s")).build(definition, ["--import-cache", `type=local,src=${cache}`, "--output", `type=local,dest=${out}`]);
+    const ourMetadata = join(h.temp("meta"), "ours.json");
+    const r = await onState(h, join(h.temp("state"), "s")).build(definition, ["--import-cache", `type=local,src=${cache}`, "--output", `type=local,dest=${out}`, "--metadata-file", ourMetadata]);
     if (r.code !== 0) console.log(r.stderr);
     expect(r.code).toBe(0);
     expect(ranSteps(r).filter((n) => n.includes(STEP))).toEqual([]);
     expect(cachedSteps(r).filter((n) => n.includes(STEP))).toHaveLength(1);
     expect(await Bun.file(join(out, "result")).text()).toBe("from git\nfrom http\n");
+    // Build information: the image, the git remote with its ref and the URL, each with its pin, as BuildKit reports them.
+    const buildInfo = (file: string) => (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>)["containerimage.buildinfo"];
+    const theirs = buildInfo(theirMetadata) as { sources: { type: string; ref: string }[] };
+    expect(theirs.sources.map((s) => [s.type, s.ref])).toEqual(
+      [["docker-image", `${registry.host}/test/busybox:latest`], ["git", `${gitd.url("repo.git")}#main`], ["http", notesUrl()]].sort((a, b) => (a[1]! < b[1]! ? -1 : 1)),
+    );
+    expect(buildInfo(ourMetadata)).toEqual(theirs);
     const ours = join(h.temp("cache"), "dir");
     const e = await onState(h, join(h.temp("state"), "s")).build(definition, ["--export-cache", `type=local,dest=${ours},mode=max`]);
     expect(e.code).toBe(0);
