@@ -37,3 +37,18 @@ describe("a frontend's SOURCE_DATE_EPOCH", () => {
     expect(() => parseSourceDateEpoch("tar", "1.5")).toThrow('output type=tar: source-date-epoch must be an integer, not "1.5"');
   });
 });
+
+describe("boolean attributes given with no value, as BuildKit's exporters read them", () => {
+  const parse = (attrs: Record<string, string>) => parseImageOptions("oci", attrs, { compression: "gzip", oci: false });
+  test("force-compression=, oci-mediatypes= and buildinfo= mean true; buildinfo-attrs= means false", () => {
+    const o = parse({ "force-compression": "", "oci-mediatypes": "", buildinfo: "", "buildinfo-attrs": "" });
+    expect([o.force, o.oci, o.buildInfo, o.buildInfoAttrs]).toEqual([true, true, true, false]);
+  });
+  test("absent: BuildKit's defaults (build information on, without attributes)", () => {
+    const o = parse({});
+    expect([o.force, o.oci, o.buildInfo, o.buildInfoAttrs]).toEqual([false, false, true, false]);
+  });
+  test("attestation-inline and prefer-nondist-layers still need a value", () => {
+    expect(() => parse({ "attestation-inline": "" })).toThrow("attestation-inline must be true or false");
+  });
+});

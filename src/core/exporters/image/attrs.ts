@@ -61,13 +61,14 @@ export interface ImageOptions {
 }
 
 /**
- * A boolean attribute (parseGoBool's spellings); fallback when absent. ifEmpty: what a key given
- * with no value means, for the attributes BuildKit reads with parseBoolWithDefault.
+ * A boolean attribute (parseGoBool's spellings); fallback when absent. empty: what the key given
+ * with no value means (true for most; BuildKit reads buildinfo-attrs= as false, and refuses it
+ * for the attributes it parses with a plain strconv.ParseBool).
  */
-export function parseBool(type: string, key: string, value: string | undefined, fallback: boolean, ifEmpty?: boolean): boolean {
+export function parseBool(type: string, key: string, value: string | undefined, fallback: boolean, empty: boolean | "refused" = true): boolean {
   if (value === undefined) return fallback;
-  if (value === "" && ifEmpty !== undefined) return ifEmpty;
-  const b = parseGoBool(value);
+  if (value === "" && empty !== "refused") return empty;
+  const b = value === "" ? undefined : parseGoBool(value);
   if (b === undefined) throw invalidArgument(`output type=${type}: ${key} must be true or false, not "${value}"`);
   return b;
 }
@@ -123,8 +124,8 @@ export function parseImageOptions(type: string, attrs: Readonly<Record<string, s
   const onDescriptors = annotations.some((a) => a.kind === "manifest-descriptor");
   if (onDescriptors && explicitOci === false) throw invalidArgument(`output type=${type}: annotation-manifest-descriptor needs oci-mediatypes=true`);
   const oci = compression === "zstd" || onDescriptors ? true : (explicitOci ?? defaults.oci);
-  for (const key of ["attestation-inline", "prefer-nondist-layers"]) parseBool(type, key, attrs[key], false);
-  const buildInfo = parseBool(type, "buildinfo", attrs.buildinfo, true, true);
+  for (const key of ["attestation-inline", "prefer-nondist-layers"]) parseBool(type, key, attrs[key], false, "refused");
+  const buildInfo = parseBool(type, "buildinfo", attrs.buildinfo, true);
   const buildInfoAttrs = parseBool(type, "buildinfo-attrs", attrs["buildinfo-attrs"], false, false);
   const config = parseConfig(type, attrs["containerimage.config"]);
   return { compression, level, force, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name), annotations, buildInfo, buildInfoAttrs, ...(config ? { config } : {}) };
