@@ -124,12 +124,12 @@ export default defineCommand({
     let response: Record<string, string> = {};
     try {
       // The frontend, when there is one, runs inside the build: its vertices show, its failure is the build's.
-      const { definition, metadata, origin, resolved } = frontend
+      const { definition, platforms, metadata, origin, resolved } = frontend
         ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root, progress, signal: controller.signal })
-        : { definition: fileDefinition!, metadata: undefined, origin: undefined, resolved: undefined };
+        : { definition: fileDefinition!, platforms: undefined, metadata: undefined, origin: undefined, resolved: undefined };
       debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
       ({ exporterResponse: response } = await engine.solve(
-        { definition, metadata, origin, sources: resolved, exporters, noCache: !args.cache, cacheExports, cacheImports },
+        { ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, exporters, noCache: !args.cache, cacheExports, cacheImports },
         { session, progress, signal: controller.signal, entitlements },
       ));
     } catch (err) {

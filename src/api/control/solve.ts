@@ -36,8 +36,8 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     const noCache = Object.hasOwn(req.FrontendAttrs ?? {}, "no-cache");
     const ctx = { session: attached?.buildSession ?? EMPTY_SESSION, progress: build.progress, signal, entitlements };
     if (req.Frontend) {
-      const { definition, metadata, origin, resolved } = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
-      const { exporterResponse } = await deps.engine.solve({ definition, metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports }, ctx);
+      const { definition, platforms, metadata, origin, resolved } = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
+      const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports }, ctx);
       return exporterResponse;
     }
     if (req.Definition && req.Definition.byteLength > 0) {

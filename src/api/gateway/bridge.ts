@@ -52,8 +52,14 @@ export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBB
       if (req.Frontend) {
         // A frontend imports what its cache-imports option names (BuildKit's Dockerfile frontend does).
         const cacheImports = gw.cacheImports([...requested, ...frontendCacheImports(req.FrontendOpt ?? {})]);
-        const { definition, metadata, origin, resolved } = await runFrontend(req.Frontend, req.FrontendOpt ?? {}, gw.context, deps.engine);
+        const { definition, platforms, metadata, origin, resolved } = await runFrontend(req.Frontend, req.FrontendOpt ?? {}, gw.context, deps.engine);
         gw.recordResolved(resolved);
+        if (platforms) {
+          // One result per platform (a RefMap), solved at once.
+          const ids = await Promise.all(platforms.map((p) => gw.solve(p.definition, { noCache, cacheImports, origin })));
+          const refs = Object.fromEntries(platforms.map((p, i) => [p.id, { id: ids[i]!, def: p.definition }]));
+          return { result: { refs: { refs }, metadata: { ...metadata } } };
+        }
         const id = await gw.solve(definition, { noCache, cacheImports, origin });
         return { ref: id, result: { ref: { id, def: definition }, metadata: { ...metadata } } };
       }
@@ -71,10 +77,11 @@ export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBB
       const result = req.result;
       let id = "";
       if (result?.ref) id = result.ref.id ?? "";
-      else if (result?.refs) {
-        const refs = Object.values(result.refs.refs ?? {});
-        if (refs.length > 1) throw new BuildkitError("Unimplemented", "returning: results with several platforms are not supported");
-        id = refs[0]?.id ?? "";
+      else if (result?.refs || result?.refsDeprecated) {
+        // A RefMap: one result per platform, named by refs.platforms in the metadata.
+        const map = result.refs ? Object.fromEntries(Object.entries(result.refs.refs ?? {}).map(([k, r]) => [k, r.id ?? ""])) : { ...(result.refsDeprecated?.refs ?? {}) };
+        gw.returnPlatforms(map, result.metadata ?? {});
+        return {};
       } else if (result?.refDeprecated) id = result.refDeprecated;
       gw.return(id, result?.metadata ?? {});
       return {};

@@ -13,7 +13,7 @@ const FRONTEND_CAPS: Readonly<Record<string, boolean>> = {
   "resolveimage.resolvemode": true,
   readfile: true,
   return: true,
-  returnmap: false,
+  returnmap: true,
   readdir: true,
   statfile: true,
   importcaches: true,

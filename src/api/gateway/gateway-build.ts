@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Engine, SolveContext, SolvedResult } from "../../core/engine/index.ts";
+import type { Engine, ExportSubject, SolveContext, SolvedResult } from "../../core/engine/index.ts";
+import { PLATFORMS_KEY } from "../../core/exporters/metadata-keys.ts";
+import type { Platform } from "../../core/llb/platform.ts";
 import type { CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import type { CacheEntry } from "../control/cache-entries.ts";
@@ -8,7 +10,8 @@ import type { SourceProvenance } from "../../core/provenance/capture.ts";
 
 /** What a gateway client returned: a result (undefined: scratch) and its metadata. */
 export interface ReturnedResult {
-  readonly result: SolvedResult | undefined;
+  /** One result (undefined: scratch), or one per platform. */
+  readonly result: ExportSubject;
   readonly metadata: Readonly<Record<string, Uint8Array>>;
   /** The frontend that made the result, when a frontend did. */
   readonly origin: BuildOrigin | undefined;
@@ -100,6 +103,25 @@ export class GatewayBuild {
     this.#resolve({ result, metadata, origin: this.#origins.get(id) });
   }
 
+  /**
+   * The client's final answer with one result per platform (a RefMap): refs.platforms in the
+   * metadata names them and gives their order, as BuildKit's exporters require.
+   */
+  returnPlatforms(ids: Readonly<Record<string, string>>, metadata: Readonly<Record<string, Uint8Array>>): void {
+    const listed = platformsOf(metadata);
+    if (listed === undefined) throw new BuildkitError("InvalidArgument", "unable to export multiple refs, missing platforms mapping");
+    const platforms = listed.map(({ id, platform }) => {
+      const ref = ids[id];
+      if (ref === undefined) throw new BuildkitError("InvalidArgument", `failed to find ref for ID ${id}`);
+      const solved = this.result(ref);
+      if (solved === undefined) throw new BuildkitError("InvalidArgument", `returning: platform ${id} has an empty result`);
+      return { id, platform, solved };
+    });
+    if (this.#done) throw new BuildkitError("FailedPrecondition", "returning: the build has already returned");
+    this.#done = true;
+    this.#resolve({ result: { platforms }, metadata, origin: this.#origins.get(Object.values(ids)[0] ?? "") });
+  }
+
   fail(err: Error): void {
     if (this.#done) return;
     this.#done = true;
@@ -112,4 +134,20 @@ export class GatewayBuild {
     this.#results.clear();
     await Promise.allSettled(results.map((r) => r.release()));
   }
+}
+
+/** refs.platforms (exptypes.Platforms JSON) of a result's metadata; undefined when absent. */
+function platformsOf(metadata: Readonly<Record<string, Uint8Array>>): { id: string; platform: Platform }[] | undefined {
+  const raw = metadata[PLATFORMS_KEY];
+  if (raw === undefined) return undefined;
+  let parsed: { Platforms?: { ID?: string; Platform?: { os?: string; architecture?: string; variant?: string } }[] } | null;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(raw)) as typeof parsed;
+  } catch (err) {
+    throw new BuildkitError("InvalidArgument", `failed to parse platforms passed to provenance processor: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return (parsed?.Platforms ?? []).map((p) => ({
+    id: p.ID ?? "",
+    platform: { os: p.Platform?.os ?? "", architecture: p.Platform?.architecture ?? "", ...(p.Platform?.variant ? { variant: p.Platform.variant } : {}) },
+  }));
 }

@@ -15,7 +15,8 @@ import { exportCaches, importCaches, inlineCache, type CacheExportSpec, type Cac
 import { withTask } from "../progress/task.ts";
 import type { UsageRecord } from "../cache/usage.ts";
 import { BuildkitError } from "../errors.ts";
-import type { BuildResult, ExporterInstance } from "../exporters/exporter.ts";
+import type { BuildResult, ExporterInstance, PlatformResult } from "../exporters/exporter.ts";
+import type { Platform } from "../llb/platform.ts";
 import { loadDefinition, type LoadedDefinition } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import type { RegistryClient } from "../registry/index.ts";
@@ -70,7 +71,18 @@ export interface ExportRequest {
   readonly sources?: readonly SourceProvenance[];
 }
 
-export type SolveRequest = EvaluateRequest & ExportRequest;
+/** One platform's definition in a multi-platform build (a frontend's result per platform). */
+export interface PlatformDefinition {
+  /** The platform's ID in the frontend's refs.platforms ("linux/arm64"). */
+  readonly id: string;
+  readonly platform: Platform;
+  readonly definition: Uint8Array;
+}
+
+/** A build of one definition, or of one per platform (their results are exported together). */
+export type SolveRequest = Omit<EvaluateRequest, "definition"> &
+  ExportRequest &
+  ({ readonly definition: Uint8Array; readonly platforms?: undefined } | { readonly definition?: undefined; readonly platforms: readonly PlatformDefinition[] });
 
 /** A solved definition whose result the caller holds until `release`. */
 export interface SolvedResult {
@@ -84,6 +96,16 @@ export interface SolvedResult {
   readonly executed: number;
   release(): Promise<void>;
 }
+
+/** One platform's held result in a multi-platform build. */
+export interface PlatformSolved {
+  readonly id: string;
+  readonly platform: Platform;
+  readonly solved: SolvedResult;
+}
+
+/** What an export exports: one result (undefined: scratch), or one per platform. */
+export type ExportSubject = SolvedResult | undefined | { readonly platforms: readonly PlatformSolved[] };
 
 export interface SolveContext {
   readonly session: BuildSession;
@@ -107,8 +129,8 @@ export interface Engine {
   solve(request: SolveRequest, ctx: SolveContext): Promise<SolveResponse>;
   /** Solves a definition and holds its result for the caller (a frontend's or gateway client's Solve). */
   evaluate(request: EvaluateRequest, ctx: SolveContext): Promise<SolvedResult>;
-  /** Exports a held result (undefined: scratch); the caller still releases it. */
-  export(result: SolvedResult | undefined, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>>;
+  /** Exports a held result (undefined: scratch) or one per platform; the caller still releases them. */
+  export(result: ExportSubject, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>>;
   /** Runs fn with a result's files mounted read-only (an empty directory for scratch). */
   withResult<T>(ref: ResultRef | undefined, fn: (dir: string) => Promise<T>): Promise<T>;
   /** Every cache record, least recently used first, with what running builds hold marked in use. */
@@ -228,7 +250,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   const withResult = <T>(ref: ResultRef | undefined, fn: (dir: string) => Promise<T>): Promise<T> =>
     ref ? withView(worker, ref.id, fn) : withEmptyDir(fn);
 
-  async function exportResult(solved: SolvedResult | undefined, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {
+  async function exportResult(subject: ExportSubject, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {
+    if (subject !== undefined && "platforms" in subject) return exportPlatforms(subject.platforms, request, ctx);
+    const solved = subject;
     const response: Record<string, string> = {};
     const snapshot = solved?.ref?.id;
     const cacheContext = (s: SolvedResult) => Object.assign(cacheDeps(ctx), { def: s.def, vertices: s.vertices, result: snapshot });
@@ -272,6 +296,41 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     return response;
   }
 
+  /**
+   * A multi-platform result: each platform's result with its own metadata (KEY/ID over KEY, as
+   * exptypes.ParseKey) and build information (containerimage.buildinfo/ID, as BuildKit's solver
+   * adds it per ref), exported together by each exporter.
+   */
+  async function exportPlatforms(platforms: readonly PlatformSolved[], request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {
+    if ((request.cacheExports ?? []).length > 0) throw new BuildkitError("Unimplemented", "exporting the cache of a multi-platform build is not supported yet");
+    const response: Record<string, string> = {};
+    const ids = platforms.map((p) => p.id);
+    const parts: PlatformResult[] = platforms.map(({ id, platform, solved }) => {
+      const info = buildInfo(new SourceCapture().addAll(solved.sources).addAll(sourcesFor(request.sources ?? [], platform, platforms)).finish(), request.origin ?? {});
+      response[`${BUILDINFO_METADATA_KEY}/${id}`] = Buffer.from(info).toString("base64");
+      return {
+        id,
+        platform,
+        result: {
+          withMounted: (fn) => withResult(solved.ref, fn),
+          worker,
+          snapshot: solved.ref?.id,
+          describe: (snapshot) => state.store.get(snapshot)?.description || undefined,
+          metadata: { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info },
+        },
+      };
+    });
+    const result: BuildResult = {
+      withMounted: () => Promise.reject(new BuildkitError("Unimplemented", `this exporter cannot export several platforms (${ids.join(", ")})`)),
+      worker,
+      metadata: request.metadata,
+      platforms: parts,
+    };
+    const inputs = platforms.flatMap((p) => (p.solved.def.result ? [p.solved.def.result.digest] : []));
+    for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
+    return response;
+  }
+
   /** Runs one piece of build work, counted as running so GC waits for it. */
   async function tracked<T>(work: () => Promise<T>): Promise<T> {
     if (closed) throw new BuildkitError("Unavailable", "solving: the engine is shutting down");
@@ -293,16 +352,31 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     },
     solve: (request, ctx) =>
       tracked(async () => {
-        const solved = await evaluate(request, ctx);
+        const { platforms, definition } = request;
+        let subject: ExportSubject;
+        let held: SolvedResult[];
+        if (platforms === undefined) {
+          const solved = await evaluate({ ...request, definition }, ctx);
+          [subject, held] = [solved, [solved]];
+        } else {
+          const settled = await Promise.allSettled(platforms.map((p) => evaluate({ ...request, definition: p.definition }, ctx)));
+          held = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+          const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+          if (failed) {
+            await Promise.allSettled(held.map((s) => s.release()));
+            throw failed.reason;
+          }
+          subject = { platforms: platforms.map((p, i) => ({ id: p.id, platform: p.platform, solved: held[i]! })) };
+        }
         let exporterResponse: Record<string, string>;
         try {
-          exporterResponse = await exportResult(solved, request, ctx);
+          exporterResponse = await exportResult(subject, request, ctx);
         } finally {
-          await solved.release();
+          await Promise.allSettled(held.map((s) => s.release()));
         }
         // Success is reported only once the results are on disk (a no-op when nothing was written).
         await worker.sync();
-        return { exporterResponse, executed: solved.executed };
+        return { exporterResponse, executed: held.reduce((n, s) => n + s.executed, 0) };
       }),
     evaluate: (request, ctx) => tracked(() => evaluate(request, ctx)),
     export: (solved, request, ctx) =>
@@ -325,4 +399,31 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       await worker.close();
     },
   };
+}
+
+/**
+ * The metadata one platform's exporters see: KEY/ID for this platform over a plain KEY;
+ * another platform's KEY/ID left out (exptypes.ParseKey, applied to every key).
+ */
+export function metadataFor(meta: Readonly<Record<string, Uint8Array>>, id: string, ids: readonly string[]): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  const own: [string, Uint8Array][] = [];
+  for (const [k, v] of Object.entries(meta)) {
+    const of = ids.find((p) => k.endsWith(`/${p}`));
+    if (of === undefined) out[k] = v;
+    else if (of === id) own.push([k.slice(0, -(id.length + 1)), v]);
+  }
+  for (const [k, v] of own) out[k] = v;
+  return out;
+}
+
+/**
+ * The resolved images one platform's build information lists (BuildKit's filterImagePlatforms):
+ * an image resolved for every platform of the build counts only for its own; others count for all.
+ */
+function sourcesFor(sources: readonly SourceProvenance[], platform: Platform, all: readonly { platform: Platform }[]): SourceProvenance[] {
+  const images = sources.filter((s) => s.type === "docker-image");
+  const matches = (a: Platform | undefined, b: Platform) => a !== undefined && a.os === b.os && a.architecture === b.architecture && (a.variant ?? "") === (b.variant ?? "");
+  const perPlatform = new Set(images.filter((i) => all.every((p) => images.some((j) => j.ref === i.ref && matches(j.platform, p.platform)))).map((i) => i.ref));
+  return sources.filter((s) => s.type !== "docker-image" || !perPlatform.has(s.ref) || s.platform === undefined || (s.platform.os === platform.os && s.platform.architecture === platform.architecture));
 }

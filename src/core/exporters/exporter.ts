@@ -5,6 +5,7 @@
  */
 import type { Digest } from "../digest.ts";
 import type { LayerChoice } from "../image/image-layers.ts";
+import type { Platform } from "../llb/platform.ts";
 import type { Worker } from "../worker/worker.ts";
 
 /** An image layer as the manifest lists it, with its diffID. */
@@ -33,6 +34,24 @@ export interface BuildResult {
    * in its config; undefined when none is. Image-making exporters call it; others ignore it.
    */
   inlineCache?(layers: readonly ImageLayerRef[], opts: LayerChoice): Promise<Uint8Array | undefined>;
+  /**
+   * A multi-platform result (BuildKit's Refs map), in the order the frontend's refs.platforms
+   * lists them: each platform's own result. The fields above then describe no result: exporters
+   * export every platform (an image index, a directory per platform).
+   */
+  readonly platforms?: readonly PlatformResult[];
+}
+
+/** The directory a platform's files go to in a local or tar export of several platforms: "linux_arm64". */
+export const platformDirName = (id: string): string => id.replaceAll("/", "_");
+
+/** One platform's part of a multi-platform result. */
+export interface PlatformResult {
+  /** The platform's ID as refs.platforms names it ("linux/arm64"). */
+  readonly id: string;
+  readonly platform: Platform;
+  /** Its result, with the metadata picked for it: KEY/ID over KEY (exptypes.ParseKey). */
+  readonly result: BuildResult;
 }
 
 /** Where an export reports its steps: lines under its vertex, as BuildKit's progress.OneOff. */

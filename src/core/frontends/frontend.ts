@@ -29,10 +29,20 @@ export interface FrontendContext {
 }
 
 export interface FrontendResult {
-  /** pb.Definition bytes to solve. */
+  /** pb.Definition bytes to solve (empty for a result per platform). */
   readonly definition: Uint8Array;
-  /** Result metadata for exporters, e.g. "containerimage.config" (the image config JSON). */
+  /** Result metadata for exporters, e.g. "containerimage.config" (the image config JSON; KEY/ID per platform). */
   readonly metadata: Readonly<Record<string, Uint8Array>>;
+  /** A multi-platform result: one definition per platform, in refs.platforms' order. */
+  readonly platforms?: readonly FrontendPlatform[];
+}
+
+/** One platform's definition of a multi-platform result. */
+export interface FrontendPlatform {
+  /** Its ID in refs.platforms ("linux/arm64"). */
+  readonly id: string;
+  readonly platform: Platform;
+  readonly definition: Uint8Array;
 }
 
 /** opts are BuildKit's frontend attributes, as buildctl sends them (`--opt K=V`). */

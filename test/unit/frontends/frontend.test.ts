@@ -79,7 +79,27 @@ describe("dockerfile.v0 frontend", () => {
     await expect(frontend({ filename: "Custom" }, ctx, signal)).rejects.toThrow(/^Custom:2: unknown instruction: NOPE/i);
     await expect(frontend({ "cgroup-parent": "/build" }, ctx, signal)).rejects.toThrow("attribute cgroup-parent is not supported");
     await expect(frontend({ "add-hosts": "a=1.2.3" }, ctx, signal)).rejects.toThrow("attribute add-hosts=\"a=1.2.3\": failed to parse additional hosts: failed to parse IP 1.2.3");
-    await expect(frontend({ platform: "linux/amd64,linux/arm64" }, ctx, signal)).rejects.toThrow("several platforms");
+    await expect(frontend({ platform: "linux/amd64,linux/arm64", "multi-platform": "false" }, ctx, signal)).rejects.toThrow("returning multiple target platforms is not allowed");
+    await expect(frontend({ "multi-platform": "maybe" }, ctx, signal)).rejects.toThrow("invalid boolean value maybe");
+  });
+
+  test("several platforms: a definition and a config per platform, steps named after it, refs.platforms listing them", async () => {
+    const ctx = fakeContext({ "dockerfile:Dockerfile": "FROM scratch\nCOPY a /a\n" });
+    const r = await frontend({ platform: "linux/amd64,linux/arm64/v8" }, ctx, signal);
+    expect(r.platforms?.map((p) => p.id)).toEqual(["linux/amd64", "linux/arm64"]);
+    expect(JSON.parse(new TextDecoder().decode(r.metadata["refs.platforms"]))).toEqual({
+      Platforms: [
+        { ID: "linux/amd64", Platform: { architecture: "amd64", os: "linux" } },
+        { ID: "linux/arm64", Platform: { architecture: "arm64", os: "linux" } },
+      ],
+    });
+    const arm = JSON.parse(new TextDecoder().decode(r.metadata["containerimage.config/linux/arm64"])) as { architecture: string };
+    expect(arm.architecture).toBe("arm64");
+    expect(r.metadata["containerimage.config"]).toBeUndefined();
+    const names = new TextDecoder().decode(r.platforms![1]!.definition);
+    expect(names).toContain("[linux/arm64 1/1] COPY a /a");
+    // multi-platform=true makes even one platform a result per platform.
+    expect((await frontend({ "build-arg:BUILDKIT_MULTI_PLATFORM": "1" }, ctx, signal)).platforms).toHaveLength(1);
   });
 });
 

@@ -6,13 +6,14 @@
  * A file's ID is the index of its STAT in the listing (directories and links count too).
  */
 import { closeSync, constants, openSync, readSync } from "node:fs";
+import { posix } from "node:path";
 import { BuildkitError } from "../../../core/errors.ts";
 import { resolveLocalRoot, walkTree, isErrno } from "../../../core/sources/local/walk.ts";
 import type { MessageStream } from "../session.ts";
 import { AsyncQueue } from "./async-queue.ts";
-import { canRequestData } from "./file-mode.ts";
+import { canRequestData, GoMode } from "./file-mode.ts";
 import { PacketType, controlPacket, dataPacket, errorPacket, packetSize, statPacket } from "./packet.ts";
-import type { Packet } from "./packet.ts";
+import type { Packet, Stat } from "./packet.ts";
 import { runTasks } from "./run-tasks.ts";
 import { StatMaker } from "./stat.ts";
 
@@ -25,6 +26,12 @@ export interface SendOptions {
   readonly followPaths?: readonly string[];
   /** Nanoseconds since the epoch to give every entry's ModTime (the local exporter's source-date-epoch). */
   readonly modTime?: number;
+  /**
+   * Send the tree as the contents of a directory of this name (mode 0755, fsutil's SubDirFS):
+   * the local exporter's directory per platform. Paths and hard links are put under it, and
+   * so are absolute symlink targets, as fsutil does.
+   */
+  readonly subdir?: string;
   /** Bytes sent so far (encoded packet sizes, as fsutil counts them); `done` on the last call. */
   readonly onProgress?: (bytes: number, done: boolean) => void;
   readonly signal?: AbortSignal;
@@ -89,14 +96,21 @@ class Sender {
   async #walk(): Promise<void> {
     const { includePatterns: include, excludePatterns: exclude, followPaths } = this.#opts;
     const maker = new StatMaker(this.#root, { xattrs: true });
+    const { subdir } = this.#opts;
     let id = 0;
     try {
+      if (subdir !== undefined) {
+        const dir = { path: subdir, mode: (GoMode.dir | 0o755) >>> 0, uid: 0, gid: 0, size: 0, modTime: this.#opts.modTime ?? 0, linkname: "", devmajor: 0, devminor: 0, xattrs: {} };
+        id++;
+        await this.#send(statPacket(dir));
+      }
       const walk = walkTree(this.#root, { include, exclude, followPaths, signal: this.#abort.signal });
       for await (const entry of walk) {
         const stat = maker.make(entry);
         if (this.#opts.modTime !== undefined) stat.modTime = this.#opts.modTime;
         if (canRequestData(stat.mode)) this.#files.set(id, stat.path);
         id++;
+        if (subdir !== undefined) underSubdir(stat, subdir);
         await this.#send(statPacket(stat));
       }
     } catch (err) {
@@ -175,4 +189,13 @@ function openFile(abs: string): number | undefined {
     if (isErrno(err, "ENOENT", "ENOTDIR", "ENXIO", "ELOOP")) return undefined;
     throw new BuildkitError("Internal", `opening ${abs}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+/** A stat moved under subdir, as fsutil's SubDirFS walks: the path, a hard link's earlier path, an absolute symlink's target. */
+function underSubdir(stat: Stat, subdir: string): void {
+  stat.path = `${subdir}/${stat.path}`;
+  if (stat.linkname === "") return;
+  if ((stat.mode & GoMode.symlink) !== 0) {
+    if (stat.linkname.startsWith("/")) stat.linkname = posix.join(`/${subdir}`, stat.linkname);
+  } else stat.linkname = posix.join(subdir, stat.linkname);
 }

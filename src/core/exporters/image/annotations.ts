@@ -57,15 +57,17 @@ export function parseAnnotationAttrs(type: string, attrs: Readonly<Record<string
 
 /**
  * The annotations of the image for platform: index ones whatever their platform, manifest
- * ones without a platform or with this one. A platform that is not the image's is an error, as
- * BuildKit's "no platform found in source".
+ * ones without a platform or with this one. A platform that is none of the result's (`all`,
+ * several for a multi-platform result) is an error, as BuildKit's "no platform found in source".
  */
-export function annotationsFor(type: string, attrs: readonly AnnotationAttr[], platform: Platform): ImageAnnotations {
+export function annotationsFor(type: string, attrs: readonly AnnotationAttr[], platform: Platform, all: readonly Platform[] = [platform]): ImageAnnotations {
   const own = formatPlatform(normalizePlatform(platform));
+  const known = new Set(all.map((p) => formatPlatform(normalizePlatform(p))));
   const out = { manifest: {}, manifestDescriptor: {}, index: {}, indexDescriptor: {} } as { [K in keyof ImageAnnotations]: Record<string, string> };
   const field = { manifest: "manifest", "manifest-descriptor": "manifestDescriptor", index: "index", "index-descriptor": "indexDescriptor" } as const;
   for (const a of attrs) {
-    if (a.platform !== undefined && a.platform !== own) throw invalidArgument(`output type=${type}: annotation for platform ${a.platform}, but the result is ${own}`);
+    if (a.platform !== undefined && !known.has(a.platform)) throw invalidArgument(`output type=${type}: annotation for platform ${a.platform}, but the result is ${[...known].join(", ")}`);
+    if (a.platform !== undefined && a.platform !== own) continue;
     out[field[a.kind]][a.key] = a.value;
   }
   return out;

@@ -120,9 +120,9 @@ export function parseImageOptions(type: string, attrs: Readonly<Record<string, s
   const explicitOci = attrs["oci-mediatypes"] === undefined ? undefined : parseBool(type, "oci-mediatypes", attrs["oci-mediatypes"], defaults.oci);
   if (compression === "zstd" && explicitOci === false) throw invalidArgument(`output type=${type}: compression=zstd needs oci-mediatypes=true`);
   const annotations = parseAnnotationAttrs(type, attrs);
-  if (annotations.some((a) => a.kind === "index" || a.kind === "index-descriptor")) throw invalidArgument(`output type=${type}: index annotations not supported for single platform export`);
-  const onDescriptors = annotations.some((a) => a.kind === "manifest-descriptor");
-  if (onDescriptors && explicitOci === false) throw invalidArgument(`output type=${type}: annotation-manifest-descriptor needs oci-mediatypes=true`);
+  // Index annotations need an index: refused at export time for a single-platform result.
+  const onDescriptors = annotations.some((a) => a.kind !== "manifest");
+  if (onDescriptors && explicitOci === false) throw invalidArgument(`output type=${type}: annotation-${annotations.find((a) => a.kind !== "manifest")!.kind} needs oci-mediatypes=true`);
   const oci = compression === "zstd" || onDescriptors ? true : (explicitOci ?? defaults.oci);
   for (const key of ["attestation-inline", "prefer-nondist-layers"]) parseBool(type, key, attrs[key], false, "refused");
   const buildInfo = parseBool(type, "buildinfo", attrs.buildinfo, true);

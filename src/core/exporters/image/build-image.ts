@@ -14,6 +14,7 @@ import type { ImageOptions } from "./attrs.ts";
 import { goJSON, goJSONIndent, goSorted } from "../../go-json.ts";
 import { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../metadata-keys.ts";
 import { annotationsFor } from "./annotations.ts";
+import { invalidArgument } from "../../errors.ts";
 import { patchImageConfig } from "./patch-config.ts";
 import { defaultImageConfig, mediaTypes } from "./image-config.ts";
 import { rfc3339 } from "../../go-time.ts";
@@ -78,10 +79,56 @@ export interface BuildImageOptions extends ImageOptions {
   readonly progress?: ExportProgress;
 }
 
-export async function buildImage(result: BuildResult, ctx: LayerContext, opts: BuildImageOptions): Promise<BuiltImage> {
+/** What an image export made: one image, or one per platform under an index. */
+export interface BuiltOutput {
+  /** The top-level descriptor: the image's manifest, or the index (as BuildKit returns it). */
+  readonly top: Descriptor;
+  readonly images: readonly BuiltImage[];
+  /** The single image's config (containerimage.config.digest); none for an index. */
+  readonly config?: Descriptor;
+}
+
+/** The result as an image, or, for a multi-platform result, an image per platform and their index. */
+export async function buildOutput(result: BuildResult, ctx: LayerContext, opts: BuildImageOptions): Promise<BuiltOutput> {
+  if (!result.platforms) {
+    if (opts.annotations.some((a) => a.kind === "index" || a.kind === "index-descriptor")) {
+      throw invalidArgument(`output type=${opts.exporter}: index annotations not supported for single platform export`);
+    }
+    const image = await buildImage(result, ctx, opts);
+    return { top: image.manifest, images: [image], config: image.config };
+  }
   const progress = opts.progress ?? NO_EXPORT_PROGRESS;
-  const platform = resultPlatform(result);
-  const annotations = annotationsFor(opts.exporter, opts.annotations, platform);
+  const all = result.platforms.map((p) => p.platform);
+  const images: BuiltImage[] = [];
+  for (const part of result.platforms) images.push(await buildImage(part.result, ctx, { ...opts, platform: part.platform, platforms: all }));
+  const annotations = annotationsFor(opts.exporter, opts.annotations, all[0]!, all);
+  const bytes = encoder.encode(indexJson(opts.oci ? OCI_INDEX : DOCKER_MANIFEST_LIST, images, annotations.index));
+  const desc = await progress.step(`exporting manifest list ${sha256(bytes)}`, () => putBlob(ctx.store, opts.oci ? OCI_INDEX : DOCKER_MANIFEST_LIST, bytes));
+  return { top: goDescriptor({ ...desc, annotations: annotations.indexDescriptor }), images };
+}
+
+const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+
+/**
+ * The index's bytes as BuildKit v0.11's writer marshals them (MarshalIndent, two spaces):
+ * mediaType, then ocispecs.Index's schemaVersion, manifests (each with its platform) and
+ * annotations.
+ */
+function indexJson(mediaType: string, images: readonly BuiltImage[], annotations: Readonly<Record<string, string>>): string {
+  return goJSONIndent({
+    mediaType,
+    schemaVersion: 2,
+    manifests: images.map((i) => goDescriptor(i.manifest)),
+    ...(Object.keys(annotations).length > 0 ? { annotations: goSorted(annotations) } : {}),
+  });
+}
+
+/** One image; `platform` (with all of a multi-platform export's `platforms`) when the caller knows it. */
+export async function buildImage(result: BuildResult, ctx: LayerContext, opts: BuildImageOptions & { platform?: Platform; platforms?: readonly Platform[] }): Promise<BuiltImage> {
+  const progress = opts.progress ?? NO_EXPORT_PROGRESS;
+  const platform = opts.platform ?? resultPlatform(result);
+  const annotations = annotationsFor(opts.exporter, opts.annotations, platform, opts.platforms);
   const chain = await progress.step("exporting layers", () => resultLayers(result, ctx, { compression: opts.compression, level: opts.level, force: opts.force, signal: opts.signal }));
   const types = mediaTypes(opts.oci);
   const withBlobs = chain.filter((l): l is ChainLayer & { blob: NonNullable<ChainLayer["blob"]> } => l.blob !== undefined);

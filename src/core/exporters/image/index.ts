@@ -14,8 +14,8 @@ import { NO_EXPORT_PROGRESS, type BuildResult, type Exporter, type ExporterInsta
 import { rejectUnknownAttrs } from "../spec.ts";
 import { knownImageAttrs, parseBool, parseImageOptions } from "./attrs.ts";
 import type { ImageOptions } from "./attrs.ts";
-import { buildImage, goDescriptor } from "./build-image.ts";
-import type { BuiltImage } from "./build-image.ts";
+import { buildOutput, goDescriptor } from "./build-image.ts";
+import type { BuiltOutput } from "./build-image.ts";
 import { withImageContext } from "./context.ts";
 import { goJSON } from "../../go-json.ts";
 import { storeImage } from "../../content/local-images.ts";
@@ -91,14 +91,14 @@ interface ExportRun {
 function exportImage(result: BuildResult, spec: ImageExport, run: ExportRun): Promise<Record<string, string>> {
   const { client, signal, progress } = run;
   return withImageContext(result, async (ctx, root) => {
-    const built = await buildImage(result, ctx, { ...spec.image, signal, exporter: "image", progress });
+    const built = await buildOutput(result, ctx, { ...spec.image, signal, exporter: "image", progress });
     const refs = spec.image.names;
-    const storeNames = refs.length > 0 ? refs.flatMap((r) => storedNames(r, built, spec.nameCanonical)) : spec.danglingPrefix ? [`${spec.danglingPrefix}@${built.manifest.digest}`] : [];
+    const storeNames = refs.length > 0 ? refs.flatMap((r) => storedNames(r, built, spec.nameCanonical)) : spec.danglingPrefix ? [`${spec.danglingPrefix}@${built.top.digest}`] : [];
     if (spec.store) {
       for (const name of storeNames) {
         await progress.step(`naming to ${name}`, async () => {
-          await storeImage(root, name, built.manifest);
-          await result.worker?.images?.put(name, built.manifest, { snapshot: result.snapshot });
+          await storeImage(root, name, built.top);
+          await result.worker?.images?.put(name, built.top, { snapshot: result.snapshot });
         });
       }
     }
@@ -114,17 +114,17 @@ function exportImage(result: BuildResult, spec: ImageExport, run: ExportRun): Pr
 }
 
 /** NAME, and NAME@DIGEST too with name-canonical. */
-function storedNames(ref: ImageRef, built: BuiltImage, canonical: boolean): string[] {
+function storedNames(ref: ImageRef, built: BuiltOutput, canonical: boolean): string[] {
   const name = formatImageRef(ref);
-  return canonical ? [name, `${name}@${built.manifest.digest}`] : [name];
+  return canonical ? [name, `${name}@${built.top.digest}`] : [name];
 }
 
-/** BuildKit's response keys for an image export. */
-export function imageResponse(built: BuiltImage, name: string | undefined): Record<string, string> {
+/** BuildKit's response keys for an image export: the top descriptor's (the index's for several platforms). */
+export function imageResponse(built: BuiltOutput, name: string | undefined): Record<string, string> {
   const response: Record<string, string> = {
-    "containerimage.digest": built.manifest.digest,
-    "containerimage.config.digest": built.config.digest,
-    "containerimage.descriptor": Buffer.from(goJSON(goDescriptor(built.manifest))).toString("base64"),
+    "containerimage.digest": built.top.digest,
+    ...(built.config ? { "containerimage.config.digest": built.config.digest } : {}),
+    "containerimage.descriptor": Buffer.from(goJSON(goDescriptor(built.top))).toString("base64"),
   };
   if (name !== undefined) response["image.name"] = name;
   return response;

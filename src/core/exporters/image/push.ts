@@ -10,25 +10,36 @@ import type { RegistryClient } from "../../registry/index.ts";
 import { formatImageRef, type ImageRef } from "../../reference/docker-ref.ts";
 import { NO_EXPORT_PROGRESS, type ExportProgress } from "../exporter.ts";
 import type { LayerContext } from "../../image/image-layers.ts";
-import type { BuiltImage } from "./build-image.ts";
+import type { BuiltOutput } from "./build-image.ts";
+import type { Descriptor } from "../../image/oci-types.ts";
 
 export type { PushStats } from "../../content/push-blobs.ts";
 
-/** byDigest: the manifest is put by its digest, not the ref's tag (push-by-digest). Steps as BuildKit's push reports them. */
+/**
+ * byDigest: the top manifest is put by its digest, not the ref's tag (push-by-digest). An index
+ * goes last, after each platform's manifest (by digest). Steps as BuildKit's push reports them.
+ */
 export async function pushImage(
   client: RegistryClient,
   ref: ImageRef,
-  image: BuiltImage,
+  built: BuiltOutput,
   ctx: LayerContext,
   opts: { byDigest?: boolean; signal: AbortSignal; progress?: ExportProgress },
 ): Promise<PushStats> {
   const { signal } = opts;
   const progress = opts.progress ?? NO_EXPORT_PROGRESS;
   const repo = { domain: ref.domain, path: ref.path };
-  const stats = await progress.step("pushing layers", () => pushStoredBlobs(client, repo, [...image.layers, image.config], { store: ctx.store, index: ctx.index, signal }));
-  const bytes = await readBlob(ctx.store, image.manifest.digest);
-  const reference = opts.byDigest ? image.manifest.digest : (ref.tag ?? "latest");
-  await progress.step(`pushing manifest for ${formatImageRef(ref)}@${image.manifest.digest}`, () => client.pushManifest(repo, reference, image.manifest.mediaType, bytes, signal));
-  ctx.index.addSource(image.manifest.digest, repo);
+  const blobs = built.images.flatMap((image) => [...image.layers, image.config]);
+  const stats = await progress.step("pushing layers", () => pushStoredBlobs(client, repo, blobs, { store: ctx.store, index: ctx.index, signal }));
+  const put = async (desc: Descriptor, reference: string) => {
+    const bytes = await readBlob(ctx.store, desc.digest);
+    await client.pushManifest(repo, reference, desc.mediaType, bytes, signal);
+    ctx.index.addSource(desc.digest, repo);
+  };
+  const top = built.top;
+  await progress.step(`pushing manifest for ${formatImageRef(ref)}@${top.digest}`, async () => {
+    for (const image of built.images) if (image.manifest.digest !== top.digest) await put(image.manifest, image.manifest.digest);
+    await put(top, opts.byDigest ? top.digest : (ref.tag ?? "latest"));
+  });
   return stats;
 }

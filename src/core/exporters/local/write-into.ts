@@ -11,6 +11,7 @@
  * descriptor).
  */
 import { chmodSync, constants, copyFileSync, lchownSync, linkSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { posix } from "node:path";
 import { lstatEntrySync, type Entry } from "../../fs/entry.ts";
 import { openDirPair, type DirPair } from "../../fs/fd-copy.ts";
 import { errnoCode } from "../../fs/fs-error.ts";
@@ -28,16 +29,24 @@ interface Walk {
   readonly chown: boolean;
   /** source-date-epoch in nanoseconds: every entry's access and modification time. */
   readonly epochNs: bigint | undefined;
+  /** Put in front of absolute symlink targets (WriteIntoOptions.subdir). */
+  readonly linkPrefix: string;
 }
 
 export interface WriteIntoOptions {
   /** Seconds since the epoch to date every entry with (BuildKit's source-date-epoch); else the source's times. */
   readonly epoch?: number;
+  /**
+   * dest is DIR/subdir, one platform's directory of a multi-platform export: absolute symlink
+   * targets get "/subdir" in front, as the files BuildKit sends through fsutil's SubDirFS do.
+   */
+  readonly subdir?: string;
 }
 
 export async function writeInto(src: string, dest: string, signal: AbortSignal, opts: WriteIntoOptions = {}): Promise<void> {
   const epochNs = opts.epoch === undefined ? undefined : BigInt(opts.epoch) * 1_000_000_000n;
-  const walk: Walk = { pacer: new Pacer(`exporting to ${dest}`, signal), inodes: new Map(), dirTimes: [], chown: process.getuid?.() === 0, epochNs };
+  const linkPrefix = opts.subdir === undefined ? "" : `/${opts.subdir}`;
+  const walk: Walk = { pacer: new Pacer(`exporting to ${dest}`, signal), inodes: new Map(), dirTimes: [], chown: process.getuid?.() === 0, epochNs, linkPrefix };
   const top = lstatEntrySync(src);
   if (top?.kind !== "dir") throw new Error(`${src} is not a directory`);
   mkdirSync(dest, { recursive: true });
@@ -99,7 +108,7 @@ async function writeEntry(src: string, target: string, fi: Entry, walk: Walk, at
       const [atimeNs, timeNs] = timesOf(fi, walk);
       at.pair.copyFile(at.name, { size: fi.size, mode: fi.mode, timeNs, atimeNs, ...owner }, tempName);
     } else {
-      create(src, fi, temp, first);
+      create(src, fi, temp, first, walk);
       setInfo(temp, fi, walk);
       setTimesSync(temp, ...timesOf(fi, walk));
     }
@@ -113,14 +122,14 @@ async function writeEntry(src: string, target: string, fi: Entry, walk: Walk, at
 }
 
 /** Makes `temp` from src (a file by path, or a link to the first copy of its inode). */
-function create(src: string, fi: Entry, temp: string, first: string | undefined): void {
+function create(src: string, fi: Entry, temp: string, first: string | undefined, walk: Walk): void {
   switch (fi.kind) {
     case "file":
       if (first !== undefined) linkSync(first, temp);
       else copyFileSync(src, temp, constants.COPYFILE_EXCL);
       return;
     case "symlink":
-      symlinkSync(readlinkSync(src), temp);
+      symlinkSync(linkTarget(readlinkSync(src), walk), temp);
       return;
     case "special":
       makeNode(temp, fi.mode, fi.rdev);
@@ -138,4 +147,8 @@ function create(src: string, fi: Entry, temp: string, first: string | undefined)
 function setInfo(path: string, fi: Entry, walk: Walk): void {
   if (walk.chown) lchownSync(path, fi.uid, fi.gid);
   if (fi.kind !== "symlink") chmodSync(path, fi.mode & 0o7777);
+}
+
+function linkTarget(target: string, walk: Walk): string {
+  return walk.linkPrefix && target.startsWith("/") ? posix.join(walk.linkPrefix, target) : target;
 }

@@ -9,7 +9,7 @@ import type { ByteSink } from "../../image/byte-sink.ts";
 import { goJSON } from "../../go-json.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
-import { goDescriptor, type BuiltImage } from "../image/build-image.ts";
+import { goDescriptor, type BuiltOutput } from "../image/build-image.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
 import { hexOf } from "../../digest.ts";
 import { ArchiveWriter } from "./archive-writer.ts";
@@ -34,14 +34,15 @@ export function familiarName(ref: ImageRef): string {
   return full.slice("docker.io/".length).replace(/^library\/(?=[^/]+$)/, "");
 }
 
-/** index.json as containerd's archive exporter writes it for BuildKit: no media type, one manifest entry per name (or one unnamed). */
-function indexJson(image: BuiltImage, names: readonly ImageRef[]): string {
-  const entry = (named: Record<string, string>) => goDescriptor({ ...image.manifest, annotations: { ...image.manifest.annotations, ...named } });
+/** index.json as containerd's archive exporter writes it for BuildKit: no media type, one entry for the top descriptor per name (or one unnamed). */
+function indexJson(built: BuiltOutput, names: readonly ImageRef[]): string {
+  const entry = (named: Record<string, string>) => goDescriptor({ ...built.top, annotations: { ...built.top.annotations, ...named } });
   const manifests = names.length === 0 ? [entry({})] : names.map((n) => entry({ "io.containerd.image.name": formatImageRef(n), "org.opencontainers.image.ref.name": n.tag ?? "latest" }));
   return goJSON({ schemaVersion: 2, manifests });
 }
 
-function dockerManifestJson(image: BuiltImage, names: readonly ImageRef[]): string {
+function dockerManifestJson(built: BuiltOutput, names: readonly ImageRef[]): string {
+  const image = built.images[0]!;
   const entry = {
     Config: blobName(image.config.digest),
     RepoTags: names.map(familiarName),
@@ -50,19 +51,20 @@ function dockerManifestJson(image: BuiltImage, names: readonly ImageRef[]): stri
   return JSON.stringify([entry]);
 }
 
-export async function writeImageArchive(sink: ByteSink, store: ContentStore, image: BuiltImage, p: ArchiveParams): Promise<void> {
+export async function writeImageArchive(sink: ByteSink, store: ContentStore, built: BuiltOutput, p: ArchiveParams): Promise<void> {
   const tar = new ArchiveWriter(sink, p.mtime);
   await tar.file("oci-layout", JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   await tar.dir("blobs");
   await tar.dir("blobs/sha256");
   const seen = new Set<Digest>();
-  for (const desc of [...image.layers, image.config, image.manifest]) {
+  const blobs = [...built.images.flatMap((image) => [...image.layers, image.config, image.manifest]), built.top];
+  for (const desc of blobs) {
     p.signal.throwIfAborted();
     if (seen.has(desc.digest)) continue;
     seen.add(desc.digest);
     await tar.stream(blobName(desc.digest), desc.size, store.read(desc.digest));
   }
-  await tar.file("index.json", indexJson(image, p.names));
-  if (p.format === "docker") await tar.file("manifest.json", dockerManifestJson(image, p.names));
+  await tar.file("index.json", indexJson(built, p.names));
+  if (p.format === "docker") await tar.file("manifest.json", dockerManifestJson(built, p.names));
   await tar.end();
 }

@@ -9,14 +9,14 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { withContext } from "../../errors.ts";
+import { invalidArgument, withContext } from "../../errors.ts";
 import { fileSink } from "../../image/byte-sink.ts";
 import type { ByteSink } from "../../image/byte-sink.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
 import { NO_EXPORT_PROGRESS, type BuildResult, type Exporter, type ExporterInstance, type ExportProgress } from "../exporter.ts";
 import { knownImageAttrs, parseImageOptions } from "../image/attrs.ts";
 import type { ImageOptions } from "../image/attrs.ts";
-import { buildImage, goDescriptor } from "../image/build-image.ts";
+import { buildOutput, goDescriptor } from "../image/build-image.ts";
 import { ANNOTATION_CREATED } from "../../image/oci-types.ts";
 import { rfc3339Seconds } from "../../go-time.ts";
 import { withImageContext } from "../image/context.ts";
@@ -82,10 +82,12 @@ interface ArchiveExport {
 
 function exportArchive(result: BuildResult, p: ArchiveExport): Promise<Record<string, string>> {
   return withImageContext(result, async (ctx) => {
-    const made = await buildImage(result, ctx, { ...p.image, signal: p.signal, exporter: p.format, progress: p.progress });
-    // The archive's manifest is dated (org.opencontainers.image.created), as BuildKit's oci exporter dates it.
+    // docker's archive holds one image: no manifest list, as BuildKit's docker exporter says.
+    if (p.format === "docker" && result.platforms) throw invalidArgument("docker exporter does not currently support exporting manifest lists");
+    const made = await buildOutput(result, ctx, { ...p.image, signal: p.signal, exporter: p.format, progress: p.progress });
+    // The archive's top descriptor is dated (org.opencontainers.image.created), as BuildKit's oci exporter dates it.
     const created = rfc3339Seconds(p.image.epoch === undefined ? Date.now() : p.image.epoch * 1000);
-    const built = { ...made, manifest: goDescriptor({ ...made.manifest, annotations: { [ANNOTATION_CREATED]: created, ...made.manifest.annotations } }) };
+    const built = { ...made, top: goDescriptor({ ...made.top, annotations: { [ANNOTATION_CREATED]: created, ...made.top.annotations } }) };
     const write = (sink: ByteSink) => writeImageArchive(sink, ctx.store, built, { format: p.format, names: p.image.names, mtime: p.image.epoch ?? 0, signal: p.signal });
     await p.progress.step("sending tarball", () => (p.dest === "-" ? write(writableSink((p.stdout ?? defaultStdout)())) : writeFileAtomically(p.dest, write)));
     return imageResponse(built, p.image.names.map(formatImageRef).join(",") || undefined);

@@ -6,7 +6,8 @@
  */
 import { BuildkitError, invalidArgument } from "../../errors.ts";
 import type { HostIP, NetMode, ResolveMode, Ulimit } from "../../llb/index.ts";
-import { parsePlatform, type Platform } from "../../llb/platform.ts";
+import { normalizePlatform, parsePlatform, type Platform } from "../../llb/platform.ts";
+import { parseGoBool } from "../../go-bool.ts";
 import { rfc3339Seconds } from "../../go-time.ts";
 import { parseExtraHosts, parseGoInt64, parseNetMode, parseResolveMode, parseShmSize, parseUlimits } from "./attr-parsers.ts";
 
@@ -20,8 +21,12 @@ export interface DockerfileAttrs {
   readonly buildArgs: Readonly<Record<string, string>>;
   /** `label:K=V`: labels set on the target's image config. */
   readonly labels: Readonly<Record<string, string>>;
-  /** `platform`: the target platform, when given. */
+  /** `platform`: the target platform, when given (the first, when several are). */
   readonly platform?: Platform;
+  /** `platform=a,b`: every target platform (empty when none is given). */
+  readonly platforms: readonly Platform[];
+  /** The result is one per platform (several platforms, or `multi-platform`/BUILDKIT_MULTI_PLATFORM). */
+  readonly multiPlatform: boolean;
   /** `no-cache`: undefined (use the cache), [] (every stage) or stage names. */
   readonly noCache?: readonly string[];
   /** `image-resolve-mode`: how base images resolve (the frontend's lookups and the image sources). */
@@ -68,6 +73,15 @@ function attr<T>(opts: Readonly<Record<string, string>>, key: string, parse: (v:
   }
 }
 
+/** `multi-platform` (strconv.ParseBool) over the default, several platforms; false with several is refused (builder/build.go). */
+function parseMultiPlatform(value: string | undefined, several: boolean): boolean {
+  if (value === undefined || value === "") return several;
+  const b = parseGoBool(value);
+  if (b === undefined) throw invalidArgument(`invalid boolean value ${value}`);
+  if (!b && several) throw invalidArgument("returning multiple target platforms is not allowed");
+  return b;
+}
+
 const prefixed = (opts: Readonly<Record<string, string>>, prefix: string): Record<string, string> =>
   Object.fromEntries(Object.entries(opts).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
 
@@ -80,15 +94,16 @@ export function parseDockerfileAttrs(opts: Readonly<Record<string, string>>): Do
   if (context && /^(https?:\/\/|git@|git:\/\/|ssh:\/\/)|\.git(#|$)/.test(context)) {
     throw new BuildkitError("Unimplemented", `dockerfile frontend: remote build contexts are not supported (${context})`);
   }
-  let platform: Platform | undefined;
-  if (opts.platform) {
-    if (opts.platform.includes(",")) throw new BuildkitError("Unimplemented", `dockerfile frontend: building for several platforms (${opts.platform}) is not supported`);
+  const platforms: Platform[] = [];
+  for (const spec of opts.platform ? opts.platform.split(",") : []) {
     try {
-      platform = parsePlatform(opts.platform);
+      platforms.push(normalizePlatform(parsePlatform(spec.trim())));
     } catch (err) {
-      throw invalidArgument(`dockerfile frontend: parsing platform ${opts.platform}: ${err instanceof Error ? err.message : String(err)}`);
+      throw invalidArgument(`dockerfile frontend: parsing platform ${spec}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  const platform = platforms[0];
+  const multiPlatform = parseMultiPlatform(opts["build-arg:BUILDKIT_MULTI_PLATFORM"] || opts["multi-platform"], platforms.length > 1);
   const hostnameArg = opts["build-arg:BUILDKIT_SANDBOX_HOSTNAME"];
   const hostname = hostnameArg ? hostnameArg : opts.hostname;
   const noCache = opts["no-cache"] === undefined ? undefined : opts["no-cache"] === "" ? [] : opts["no-cache"].split(",");
@@ -100,6 +115,8 @@ export function parseDockerfileAttrs(opts: Readonly<Record<string, string>>): Do
     buildArgs: prefixed(opts, "build-arg:"),
     labels: prefixed(opts, "label:"),
     platform,
+    platforms,
+    multiPlatform,
     noCache,
     // In build.go's order, with its wrapping words.
     imageResolveMode: attr(opts, "image-resolve-mode", parseResolveMode),

@@ -51,6 +51,8 @@ export interface ConvertOptions {
   sourceDateEpoch?: string;
   /** The solver's LLB caps; default all of them (as the peer command and buildkitd give). */
   llbCaps?: readonly string[];
+  /** A multi-platform build: steps are named after their platform (ConvertOpt.PrefixPlatform). */
+  prefixPlatform?: boolean;
 }
 
 export interface ConvertResult {
@@ -146,7 +148,7 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
   }
   if (all.states.length === 1) all.states[0]!.stageName = "";
 
-  await Promise.all(all.states.map((d) => (d.base ? undefined : resolveBase(d, isReachable(target, d), resolver, { targetPlatform, resolveMode }))));
+  await Promise.all(all.states.map((d) => (d.base ? undefined : resolveBase(d, isReachable(target, d), resolver, { targetPlatform, resolveMode, prefixPlatform: opts.prefixPlatform ?? false }))));
 
   const late = new LateOutput();
   const ctx: DispatchContext = {
@@ -183,8 +185,9 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
   return { state: target.state, image: target.image, marshalOptions: { platform: targetPlatform, caps: [...llbCaps] } };
 }
 
-async function resolveBase(d: DispatchState, reachable: boolean, resolver: ImageConfigResolver, opts: { targetPlatform: Platform; resolveMode: ResolveMode }): Promise<void> {
+async function resolveBase(d: DispatchState, reachable: boolean, resolver: ImageConfigResolver, opts: { targetPlatform: Platform; resolveMode: ResolveMode; prefixPlatform: boolean }): Promise<void> {
   const { targetPlatform, resolveMode } = opts;
+  if (opts.prefixPlatform) d.namePlatform = d.platform ?? targetPlatform;
   if (d.stage.baseName === "scratch") {
     d.state = scratch();
     d.image = emptyImage(targetPlatform);
@@ -223,6 +226,7 @@ function initStage(d: DispatchState, ctx: DispatchContext): void {
   if (d.base) {
     d.state = d.base.state;
     d.platform = d.base.platform;
+    d.namePlatform = d.base.namePlatform;
     d.image = cloneImage(d.base.image);
   } else d.image = cloneImage(d.image);
   const cfg = d.image.config;

@@ -80,13 +80,13 @@ export function dispatchCopy(d: DispatchState, cfg: CopyConfig, ctx: DispatchCon
   const name = nameWithEnv(ctx, env, cfg.code);
   if (cfg.link && !cfg.chmod) {
     const pgId = `df-${d.stageName}-${d.cmdIndex}-${Math.random().toString(36).slice(2, 10)}`;
-    const pgName = prefixCommand(d, name);
+    const pgName = prefixCommand(d, name, env);
     d.cmdIndex--;
     const layer = scratch().file(action, { progressGroup: { id: pgId, name: pgName, weak: true } });
-    const merged = merge([d.state, layer], { progressGroup: { id: pgId, name: pgName }, name: prefixCommand(d, `LINK ${name}`) });
+    const merged = merge([d.state, layer], { progressGroup: { id: pgId, name: pgName }, name: prefixCommand(d, `LINK ${name}`, env) });
     d.state = d.state.withOutput(merged.output());
   } else {
-    d.state = d.state.file(action, { name: prefixCommand(d, name) });
+    d.state = d.state.file(action, { name: prefixCommand(d, name, env) });
   }
   addHistory(d, commit, true, true);
 }

@@ -54,7 +54,7 @@ export function dispatchRun(d: DispatchState, c: Run, sources: readonly (Dispatc
   if (c.network === "none" || c.network === "host") opts.network = c.network;
   const proxy = proxyEnvFromBuildArgs(ctx.buildArgs);
   if (proxy) opts.proxyEnv = proxy;
-  opts.name = prefixCommand(d, nameWithEnv(ctx, env, customName, true));
+  opts.name = prefixCommand(d, nameWithEnv(ctx, env, customName, true), env);
   applySandbox(opts, ctx);
   d.state = d.state.run(opts).root();
   addHistory(d, `RUN ${runCommandString(args, d.buildArgs, envMap(env))}`, true, true);

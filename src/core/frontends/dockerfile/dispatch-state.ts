@@ -1,5 +1,6 @@
 /** What the converter keeps per stage while it walks the Dockerfile. */
 import type { Platform, State } from "../../llb/index.ts";
+import { formatPlatform, normalizePlatform, parsePlatform } from "../../llb/platform.ts";
 import type { ArgKV, Command, Stage } from "./instructions.ts";
 import type { DockerfileImage } from "./image-config.ts";
 
@@ -23,6 +24,8 @@ export interface DispatchState {
   resolved: boolean;
   /** SOURCE_DATE_EPOCH (RFC 3339): the time of this stage's history entries. */
   epoch?: string;
+  /** A multi-platform build names every step after its platform (ConvertOpt.PrefixPlatform): this stage's. */
+  namePlatform?: Platform;
 }
 
 export function newDispatchState(stage: Stage, unregistered = false): DispatchState {
@@ -71,12 +74,47 @@ export function isReachable(from: DispatchState | undefined, to: DispatchState, 
   return false;
 }
 
-/** `[stage 2/5] ` in front of a step's name (BuildKit's prefixCommand); counts the step. */
-export function prefixCommand(ds: DispatchState, str: string): string {
+/**
+ * `[stage 2/5] ` in front of a step's name (BuildKit's prefixCommand); counts the step. In a
+ * multi-platform build, `[linux/arm64 stage 2/5] `, with `->arm64` after the platform when the
+ * step's TARGET* variables (env) name another one (a cross-compiling stage).
+ */
+export function prefixCommand(ds: DispatchState, str: string, env?: readonly string[]): string {
   if (ds.cmdTotal === 0) return str;
   ds.cmdIndex++;
   const width = Math.floor(1 + Math.log10(ds.cmdTotal));
-  return `[${ds.stageName ? `${ds.stageName} ` : ""}${String(ds.cmdIndex).padStart(width, " ")}/${ds.cmdTotal}] ${str}`;
+  const platform = ds.namePlatform ? `${formatPlatform(ds.namePlatform)}${formatTargetPlatform(ds.namePlatform, platformFromEnv(env ?? []))} ` : "";
+  return `[${platform}${ds.stageName ? `${ds.stageName} ` : ""}${String(ds.cmdIndex).padStart(width, " ")}/${ds.cmdTotal}] ${str}`;
+}
+
+/** "->ARCH[/VARIANT]" (same OS) or "->OS/ARCH" when target differs from base, else "" (Go's formatTargetPlatform). */
+function formatTargetPlatform(base: Platform, target: Partial<Platform> | undefined): string {
+  if (target === undefined) return "";
+  const p = normalizePlatform({ os: target.os || base.os, architecture: target.architecture || base.architecture, ...(target.variant ? { variant: target.variant } : {}) });
+  if (p.os === base.os && p.architecture !== base.architecture) return `->${p.architecture}${p.variant ? `/${p.variant}` : ""}`;
+  if (p.os !== base.os) return `->${formatPlatform(p)}`;
+  return "";
+}
+
+/** The platform TARGETPLATFORM or TARGETOS/TARGETARCH/TARGETVARIANT name in env, if any (Go's platformFromEnv). */
+function platformFromEnv(env: readonly string[]): Partial<Platform> | undefined {
+  const p: { os?: string; architecture?: string; variant?: string } = {};
+  let set = false;
+  for (const kv of env) {
+    const eq = kv.indexOf("=");
+    const [k, v] = eq < 0 ? [kv, ""] : [kv.slice(0, eq), kv.slice(eq + 1)];
+    if (k === "TARGETPLATFORM") {
+      try {
+        return parsePlatform(v);
+      } catch {
+        continue;
+      }
+    }
+    if (k === "TARGETOS") [p.os, set] = [v, true];
+    else if (k === "TARGETARCH") [p.architecture, set] = [v, true];
+    else if (k === "TARGETVARIANT") [p.variant, set] = [v, true];
+  }
+  return set ? p : undefined;
 }
 
 /** Counts the steps that get a number: FROM an image, ADD, COPY, RUN, WORKDIR. */

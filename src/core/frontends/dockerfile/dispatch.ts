@@ -58,7 +58,7 @@ export function dispatchWorkdir(d: DispatchState, path: string, commit: boolean,
   if (!commit || !ctx) return;
   if (wd !== "/") {
     const user = d.image.config.User;
-    const name = prefixCommand(d, nameWithEnv(ctx, d.state.env(), code ?? `WORKDIR ${path}`));
+    const name = prefixCommand(d, nameWithEnv(ctx, d.state.env(), code ?? `WORKDIR ${path}`), d.state.env());
     d.state = d.state.file(mkdir(wd, 0o755, { parents: true, owner: user || undefined }), { name });
   }
   addHistory(d, `WORKDIR ${wd}`, wd !== "/", false);

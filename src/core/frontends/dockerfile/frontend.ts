@@ -27,15 +27,46 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
     step(ctx, "[internal] load .dockerignore", (task) => transferred(task, "context", readDockerignore(attrs, ctx, signal))),
   ]);
   const excludes = ignore === undefined ? undefined : parseDockerignore(decoder.decode(ignore));
+  // One conversion per target platform, at once (the builder's errgroup); none given: the default.
+  const targets: (Platform | undefined)[] = attrs.platforms.length > 0 ? [...attrs.platforms] : [undefined];
+  const results = await Promise.all(targets.map((tp) => convertFor(tp, text, excludes, attrs, ctx, signal)));
+  if (!attrs.multiPlatform) {
+    const [only] = results;
+    return {
+      definition: only!.definition,
+      metadata: { [IMAGE_CONFIG_KEY]: only!.config, [PLATFORMS_KEY]: encoder.encode(platformsJson([only!.platform])) },
+    };
+  }
+  // One result per platform: each config under KEY/ID, the platforms listed in refs.platforms.
+  const metadata: Record<string, Uint8Array> = { [PLATFORMS_KEY]: encoder.encode(platformsJson(results.map((r) => r.platform))) };
+  for (const r of results) metadata[`${IMAGE_CONFIG_KEY}/${formatPlatform(r.platform)}`] = r.config;
+  return {
+    definition: new Uint8Array(),
+    metadata,
+    platforms: results.map((r) => ({ id: formatPlatform(r.platform), platform: r.platform, definition: r.definition })),
+  };
+}
+
+interface Converted {
+  readonly platform: Platform;
+  readonly definition: Uint8Array;
+  readonly config: Uint8Array;
+}
+
+/** The Dockerfile for one target platform (undefined: the default one). */
+async function convertFor(tp: Platform | undefined, text: Uint8Array, excludes: string[] | undefined, attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal): Promise<Converted> {
+  // A multi-platform build names its steps and lookups after their platform ("[linux/arm64 internal] …").
+  const internal = attrs.multiPlatform ? (p: Platform) => `[${formatPlatform(p)} internal]` : () => "[internal]";
   let converted: ConvertResult;
   try {
     converted = await convertDockerfile(
       decoder.decode(text),
-      { resolveImageConfig: (ref, platform, resolveMode) => step(ctx, `[internal] load metadata for ${ref}`, () => ctx.resolveImageConfig(ref, platform, { resolveMode, signal })) },
+      { resolveImageConfig: (ref, platform, resolveMode) => step(ctx, `${internal(platform)} load metadata for ${ref}`, () => ctx.resolveImageConfig(ref, platform, { resolveMode, signal })) },
       {
-        target: attrs.target, buildArgs: attrs.buildArgs, targetPlatform: attrs.platform, excludes, contextLocalName: attrs.contextLocal,
+        target: attrs.target, buildArgs: attrs.buildArgs, targetPlatform: tp, excludes, contextLocalName: attrs.contextLocal,
         imageResolveMode: attrs.imageResolveMode, extraHosts: attrs.extraHosts, shmSize: attrs.shmSize, ulimits: attrs.ulimits,
         forceNetMode: attrs.forceNetMode, hostname: attrs.hostname, cacheIDNamespace: attrs.cacheIDNamespace, sourceDateEpoch: attrs.sourceDateEpoch,
+        prefixPlatform: attrs.multiPlatform,
       },
     );
   } catch (err) {
@@ -44,19 +75,17 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
   }
   const { state, image } = converted;
   if (Object.keys(attrs.labels).length > 0) image.config.Labels = { ...image.config.Labels, ...attrs.labels };
-  if (attrs.platform) {
-    image.os = attrs.platform.os;
-    image.architecture = attrs.platform.architecture;
-    image.variant = attrs.platform.variant;
+  if (tp) {
+    image.os = tp.os;
+    image.architecture = tp.architecture;
+    image.variant = tp.variant;
   }
   // `no-cache` names stages; every op is marked instead (a superset: more runs, same result).
   const marshalOptions = attrs.noCache ? { ...converted.marshalOptions, metadata: { ignoreCache: true } } : converted.marshalOptions;
   return {
+    platform: tp ?? { os: "linux", architecture: hostPlatform().architecture },
     definition: state.marshal(marshalOptions),
-    metadata: {
-      [IMAGE_CONFIG_KEY]: encoder.encode(imageJson(image)),
-      [PLATFORMS_KEY]: encoder.encode(platformsJson(attrs.platform ?? { os: "linux", architecture: hostPlatform().architecture })),
-    },
+    config: encoder.encode(imageJson(image)),
   };
 }
 
@@ -87,7 +116,6 @@ async function readDockerignore(attrs: DockerfileAttrs, ctx: FrontendContext, si
 }
 
 /** exptypes.Platforms as Go marshals it. */
-function platformsJson(p: Platform): string {
-  const platform = { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) };
-  return JSON.stringify({ Platforms: [{ ID: formatPlatform(p), Platform: platform }] });
+function platformsJson(list: readonly Platform[]): string {
+  return JSON.stringify({ Platforms: list.map((p) => ({ ID: formatPlatform(p), Platform: { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) } })) });
 }
