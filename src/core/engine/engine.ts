@@ -17,7 +17,8 @@ import type { UsageRecord } from "../cache/usage.ts";
 import { BuildkitError } from "../errors.ts";
 import type { BuildResult, ExporterInstance, PlatformResult } from "../exporters/exporter.ts";
 import type { Platform } from "../llb/platform.ts";
-import { loadDefinition, type LoadedDefinition } from "../llb/definition.ts";
+import { loadDefinition, type LoadedDefinition, type LoadedOp } from "../llb/definition.ts";
+import type { Digest } from "../digest.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import type { BuildSession } from "../session/session.ts";
@@ -255,7 +256,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const solved = subject;
     const response: Record<string, string> = {};
     const snapshot = solved?.ref?.id;
-    const cacheContext = (s: SolvedResult) => Object.assign(cacheDeps(ctx), { def: s.def, vertices: s.vertices, result: snapshot });
+    const cacheContext = (s: SolvedResult) => Object.assign(cacheDeps(ctx), { def: s.def, vertices: s.vertices, results: snapshot === undefined ? [] : [snapshot] });
     const exports = request.cacheExports ?? [];
     const stored = exports.filter((s): s is StoredCacheExportSpec => s.type !== "inline");
     // type=inline: image-making exporters ask for the records that fit their layers (BuildKit's
@@ -302,8 +303,8 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
    * adds it per ref), exported together by each exporter.
    */
   async function exportPlatforms(platforms: readonly PlatformSolved[], request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {
-    if ((request.cacheExports ?? []).length > 0) throw new BuildkitError("Unimplemented", "exporting the cache of a multi-platform build is not supported yet");
     const response: Record<string, string> = {};
+    const inline = (request.cacheExports ?? []).some((s) => s.type === "inline");
     const ids = platforms.map((p) => p.id);
     const parts: PlatformResult[] = platforms.map(({ id, platform, solved }) => {
       const info = buildInfo(new SourceCapture().addAll(solved.sources).addAll(sourcesFor(request.sources ?? [], platform, platforms)).finish(), request.origin ?? {});
@@ -317,6 +318,8 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
           snapshot: solved.ref?.id,
           describe: (snapshot) => state.store.get(snapshot)?.description || undefined,
           metadata: { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info },
+          // type=inline: each platform's image carries the records of its own solve.
+          ...(inline ? { inlineCache: (layers, opts) => inlineCache(Object.assign(cacheDeps(ctx), mergedSolves([solved])), layers, opts) } : {}),
         },
       };
     });
@@ -328,6 +331,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     };
     const inputs = platforms.flatMap((p) => (p.solved.def.result ? [p.solved.def.result.digest] : []));
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
+    // One cache for every platform, as BuildKit exports all of a result's refs together.
+    const stored = (request.cacheExports ?? []).filter((s): s is StoredCacheExportSpec => s.type !== "inline");
+    if (stored.length > 0) Object.assign(response, await exportCaches(stored, Object.assign(cacheDeps(ctx), mergedSolves(platforms.map((p) => p.solved)))));
     return response;
   }
 
@@ -426,4 +432,19 @@ function sourcesFor(sources: readonly SourceProvenance[], platform: Platform, al
   const matches = (a: Platform | undefined, b: Platform) => a !== undefined && a.os === b.os && a.architecture === b.architecture && (a.variant ?? "") === (b.variant ?? "");
   const perPlatform = new Set(images.filter((i) => all.every((p) => images.some((j) => j.ref === i.ref && matches(j.platform, p.platform)))).map((i) => i.ref));
   return sources.filter((s) => s.type !== "docker-image" || !perPlatform.has(s.ref) || s.platform === undefined || (s.platform.os === platform.os && s.platform.architecture === platform.architecture));
+}
+
+/**
+ * Several solves as one for a cache export: their ops by digest, their vertices (a vertex shared
+ * by two platforms, such as the build context, once, where it first appears: still before its
+ * dependants) and their results.
+ */
+function mergedSolves(solves: readonly SolvedResult[]): { def: { ops: ReadonlyMap<Digest, LoadedOp> }; vertices: VertexSummary[]; results: string[] } {
+  const ops = new Map<Digest, LoadedOp>();
+  const vertices = new Map<Digest, VertexSummary>();
+  for (const s of solves) {
+    for (const [d, op] of s.def.ops) ops.set(d, op);
+    for (const v of s.vertices) if (!vertices.has(v.digest)) vertices.set(v.digest, v);
+  }
+  return { def: { ops }, vertices: [...vertices.values()], results: solves.flatMap((s) => (s.ref ? [s.ref.id] : [])) };
 }

@@ -12,7 +12,8 @@ import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
 import { BuildHarness } from "../build/harness.ts";
 import { buildkitdAvailable, PeerDaemon, serveDaemon, type TestDaemon } from "../client/daemons.ts";
-import { BUILDCTL } from "../cache-remote/peer-dockerfile.ts";
+import { BUILDCTL, peerSteps } from "../cache-remote/peer-dockerfile.ts";
+import { cachedSteps, onState, ranSteps } from "../cache-remote/helpers.ts";
 
 const run = requireIntegration("multi-platform builds against BuildKit", { runc: true, busybox: true, tools: ["/usr/bin/docker-registry"] }) && buildkitdAvailable("multi-platform builds against BuildKit");
 
@@ -136,6 +137,33 @@ describe.skipIf(!run)("multi-platform builds, as BuildKit v0.11.6 makes them", (
       const index = (await res.json()) as { manifests: { digest: string; platform: { architecture: string } }[] };
       expect(index.manifests.map((m) => m.platform.architecture)).toEqual(["amd64", "arm64"]);
       for (const m of index.manifests) expect((await fetch(`http://${registry.host}/v2/${repo}/manifests/${m.digest}`, { method: "HEAD", headers: { Accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } })).status).toBe(200);
+    }
+  }, 180_000);
+
+  test("cache: one export holds every platform's steps; BuildKit's imports here and ours there with every step CACHED", async () => {
+    const STEPS = ["[linux/amd64 1/1] COPY a.txt /a.txt", "[linux/arm64 1/1] COPY a.txt /a.txt"];
+    const theirs = join(h.temp("cache"), "peer");
+    const p = Bun.spawnSync([BUILDCTL, "--addr", peer.addr, "build", "--progress", "plain", "--export-cache", `type=local,dest=${theirs},mode=max`, ...frontend], { timeout: 120_000 });
+    expect(p.exitCode).toBe(0);
+    const imported = await onState(h, join(h.temp("state"), "s")).build(new Uint8Array(), ["--import-cache", `type=local,src=${theirs}`, ...frontend]);
+    expect(imported.code).toBe(0);
+    expect(ranSteps(imported).filter((n) => STEPS.includes(n))).toEqual([]);
+    expect(cachedSteps(imported).filter((n) => STEPS.includes(n)).sort()).toEqual(STEPS);
+    const ours = join(h.temp("cache"), "ours");
+    const exported = await onState(h, join(h.temp("state"), "s")).build(new Uint8Array(), ["--export-cache", `type=local,dest=${ours},mode=max`, ...frontend]);
+    expect(exported.code).toBe(0);
+    const fresh = new PeerDaemon();
+    await fresh.start();
+    try {
+      const r = Bun.spawnSync([BUILDCTL, "--addr", fresh.addr, "build", "--progress", "plain", "--import-cache", `type=local,src=${ours}`, ...frontend], { timeout: 120_000 });
+      expect(r.exitCode).toBe(0);
+      // BuildKit merges the two COPY steps once their keys meet in the imported cache, and shows one of them.
+      const steps = peerSteps(r.stderr.toString(), /^\[linux\/(amd64|arm64) 1\/1\] /);
+      expect(steps.ran).toEqual([]);
+      expect(steps.cached.length).toBeGreaterThan(0);
+      expect(steps.cached.every((n) => STEPS.includes(n))).toBe(true);
+    } finally {
+      await fresh.cleanup();
     }
   }, 180_000);
 

@@ -48,10 +48,12 @@ export interface CacheExportContext {
   readonly content: ContentStore;
   readonly index: ContentIndex;
   readonly registry: () => Promise<RegistryClient>;
-  readonly def: LoadedDefinition;
+  /** The solved definition (several platforms' merged: their ops by digest). */
+  readonly def: Pick<LoadedDefinition, "ops">;
+  /** Its vertices, each after its inputs. */
   readonly vertices: readonly VertexSummary[];
-  /** The final result's snapshot; undefined for an empty result. */
-  readonly result: string | undefined;
+  /** The final results' snapshots: one, one per platform, or none for an empty result. */
+  readonly results: readonly string[];
   readonly progress: ProgressWriter;
   readonly signal: AbortSignal;
 }
@@ -120,7 +122,7 @@ export async function inlineCache(ctx: CacheExportContext, image: readonly Image
 export async function collectCache(ctx: CacheExportContext, mode: CacheMode, layers: LayerChoice): Promise<{ config: BkConfig; blobs: Map<Digest, CacheLayer> }> {
   let candidates = await existing(ctx, candidatesOf(ctx));
   if (mode === "min") {
-    const chain = new Set(ctx.result === undefined ? [] : await parentChain(ctx.worker, ctx.result));
+    const chain = new Set((await Promise.all(ctx.results.map((r) => parentChain(ctx.worker, r)))).flat());
     candidates = candidates.filter((c) => chain.has(c.snapshot));
   }
   const withResult = new Map(candidates.map((c) => [`${c.vertex} ${c.output}`, c.snapshot]));
