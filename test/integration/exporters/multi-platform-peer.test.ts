@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "
 import { join } from "node:path";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
+import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
 import { BuildHarness } from "../build/harness.ts";
 import { buildkitdAvailable, PeerDaemon, serveDaemon, type TestDaemon } from "../client/daemons.ts";
 import { BUILDCTL, peerSteps } from "../cache-remote/peer-dockerfile.ts";
@@ -164,6 +165,32 @@ describe.skipIf(!run)("multi-platform builds, as BuildKit v0.11.6 makes them", (
       expect(steps.cached.every((n) => STEPS.includes(n))).toBe(true);
     } finally {
       await fresh.cleanup();
+    }
+  }, 180_000);
+
+  test("a multi-arch base image: each platform builds on its own, the same index as BuildKit's", async () => {
+    const layout = await makeBusyboxImage({ dir: h.temp("base"), platforms: [{ os: "linux", architecture: "amd64" }, { os: "linux", architecture: "arm64" }] });
+    await pushImage(layout.layoutDir, `${registry.host}/test/multi:latest`);
+    const context = h.temp("context");
+    writeFileSync(join(context, "a.txt"), "hello\n");
+    utimesSync(join(context, "a.txt"), 1600000000, 1600000000);
+    const dockerfile = h.temp("dockerfile");
+    writeFileSync(join(dockerfile, "Dockerfile"), `FROM ${registry.host}/test/multi:latest\nCOPY a.txt /a.txt\n`);
+    const saved = frontend;
+    frontend = ["--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfile}`, ...saved.slice(6)];
+    try {
+      const b = await everyone((dest) => `type=oci,dest=${dest},compression=uncompressed`);
+      [b.peer, b.ours, b.serve].forEach(ok);
+      const digest = b.peer.metadata["containerimage.digest"];
+      expect(b.ours.metadata["containerimage.digest"]).toBe(digest);
+      expect(b.serve.metadata["containerimage.digest"]).toBe(digest);
+      // Each platform's build information pins the base it was built on: the same index.
+      const info = b.peer.metadata["containerimage.buildinfo/linux/arm64"] as { sources: { ref: string; pin: string }[] };
+      expect(info.sources.map((s) => s.ref)).toEqual([`${registry.host}/test/multi:latest`]);
+      expect(b.ours.metadata["containerimage.buildinfo/linux/arm64"]).toEqual(info);
+      expect(b.ours.metadata["containerimage.buildinfo/linux/amd64"]).toEqual(b.peer.metadata["containerimage.buildinfo/linux/amd64"]);
+    } finally {
+      frontend = saved;
     }
   }, 180_000);
 
