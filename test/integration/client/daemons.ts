@@ -1,7 +1,7 @@
 // The daemons our client is tested against: `buildkit serve` (ServeHarness) and BuildKit
 // v0.11.6's own buildkitd from ../shared/peers, each with its own state, socket and busybox
 // rootfs; plus a runner for our CLI as a client.
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { DaemonDir } from "../../fixtures/daemon-dir.ts";
@@ -73,6 +73,34 @@ export class PeerDaemon extends DaemonDir implements TestDaemon {
 export function serveDaemon(): TestDaemon {
   const h = new ServeHarness();
   return Object.assign(h, { kind: "serve" as const });
+}
+
+/** BuildKit's buildkitd and our serve side by side, both reaching a registry over plain HTTP. */
+export interface PeerAndServe {
+  readonly peer: PeerDaemon;
+  readonly serve: TestDaemon;
+  /** The buildkitd.toml both were given (a daemonless build may take it too). */
+  readonly config: string;
+  stop(): Promise<void>;
+}
+
+export async function startPeerAndServe(configDir: string, registryHost: string): Promise<PeerAndServe> {
+  const config = join(configDir, "buildkitd.toml");
+  writeFileSync(config, `[registry."${registryHost}"]\n  http = true\n`);
+  const peer = new PeerDaemon();
+  const serve = serveDaemon();
+  const stop = async () => {
+    await serve.cleanup();
+    await peer.cleanup();
+  };
+  try {
+    await peer.start(["--config", config]);
+    await serve.start(["--config", config]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { peer, serve, config, stop };
 }
 
 export interface ClientRun {

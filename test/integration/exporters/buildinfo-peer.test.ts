@@ -5,12 +5,12 @@
 // no layer gives the same image digest on both, with each of buildinfo's settings.
 // A registry on 127.0.0.1 holds the busybox base; each engine gets a fresh state.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { image, LINUX_AMD64 } from "../../../src/core/llb/index.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { BuildHarness } from "../build/harness.ts";
-import { buildkitdAvailable, PeerDaemon, serveDaemon, type TestDaemon } from "../client/daemons.ts";
+import { buildkitdAvailable, startPeerAndServe, type PeerAndServe, type PeerDaemon, type TestDaemon } from "../client/daemons.ts";
 import { BUILDCTL, dockerfileProject, frontendArgs, type DockerfileProject } from "../cache-remote/peer-dockerfile.ts";
 
 const run = requireIntegration("build information against BuildKit", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry"] }) && buildkitdAvailable("build information against BuildKit");
@@ -20,6 +20,7 @@ let project: DockerfileProject;
 let config: string;
 let peer: PeerDaemon;
 let serve: TestDaemon;
+let daemons: PeerAndServe | undefined;
 
 /** No instruction makes a layer: with a fixed SOURCE_DATE_EPOCH the image is the same bytes on both. */
 const dockerfile = (reg: string) => `FROM ${reg}/test/busybox:latest AS base
@@ -33,16 +34,11 @@ beforeAll(async () => {
   if (!run) return;
   h = new BuildHarness();
   project = await dockerfileProject(h, dockerfile, () => undefined);
-  config = join(h.temp("config"), "buildkitd.toml");
-  writeFileSync(config, `[registry."${project.registry.host}"]\n  http = true\n`);
-  peer = new PeerDaemon();
-  await peer.start(["--config", config]);
-  serve = serveDaemon();
-  await serve.start(["--config", config]);
+  daemons = await startPeerAndServe(h.temp("config"), project.registry.host);
+  ({ peer, serve, config } = daemons);
 }, 120_000);
 afterAll(async () => {
-  await serve?.cleanup();
-  await peer?.cleanup();
+  await daemons?.stop();
   await project?.registry.stop();
   h?.cleanup();
 });

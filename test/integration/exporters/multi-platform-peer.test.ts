@@ -12,7 +12,7 @@ import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
 import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
 import { BuildHarness } from "../build/harness.ts";
-import { buildkitdAvailable, PeerDaemon, serveDaemon, type TestDaemon } from "../client/daemons.ts";
+import { buildkitdAvailable, PeerDaemon, startPeerAndServe, type PeerAndServe, type TestDaemon } from "../client/daemons.ts";
 import { BUILDCTL, peerSteps } from "../cache-remote/peer-dockerfile.ts";
 import { cachedSteps, onState, ranSteps } from "../cache-remote/helpers.ts";
 
@@ -22,6 +22,7 @@ const EPOCH = 1700000000;
 let h: BuildHarness;
 let peer: PeerDaemon;
 let serve: TestDaemon;
+let daemons: PeerAndServe | undefined;
 let registry: TestRegistry;
 let frontend: string[];
 
@@ -35,16 +36,11 @@ beforeAll(async () => {
   writeFileSync(join(dockerfile, "Dockerfile"), "FROM scratch\nCOPY a.txt /a.txt\nLABEL org.example.kind=test\n");
   frontend = ["--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfile}`, "--opt", "platform=linux/amd64,linux/arm64", "--opt", `build-arg:SOURCE_DATE_EPOCH=${EPOCH}`];
   registry = await startRegistry();
-  const config = join(h.temp("config"), "buildkitd.toml");
-  writeFileSync(config, `[registry."${registry.host}"]\n  http = true\n`);
-  peer = new PeerDaemon();
-  await peer.start(["--config", config]);
-  serve = serveDaemon();
-  await serve.start(["--config", config]);
+  daemons = await startPeerAndServe(h.temp("config"), registry.host);
+  ({ peer, serve } = daemons);
 }, 120_000);
 afterAll(async () => {
-  await serve?.cleanup();
-  await peer?.cleanup();
+  await daemons?.stop();
   await registry?.stop();
   h?.cleanup();
 });
