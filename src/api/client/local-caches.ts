@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { isDigest } from "../../core/digest.ts";
 import { BuildkitError, withContext } from "../../core/errors.ts";
 import type { Descriptor } from "../../core/image/oci-types.ts";
-import { taggedInLayout, tagInLayout } from "../../core/cache/remote/local.ts";
+import { taggedInLayout, tagInLayout } from "../../core/image/layout-dir.ts";
 import { LocalContentStore } from "../session/content/local-store.ts";
 import { resolveClientPath } from "./client-paths.ts";
 import type { CacheEntry } from "./solve.ts";
