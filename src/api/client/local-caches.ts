@@ -121,15 +121,11 @@ function parseDescriptor(text: string): Descriptor {
 }
 
 /**
- * The session's content service over the stores. Loaded only for a build with local caches: it
- * brings containerd's generated protos, which a client command otherwise never loads.
+ * The session's content service over the stores (by id). Loaded only for a build with local
+ * caches or an OCI layout output: it brings containerd's generated protos, which a client
+ * command otherwise never loads.
  */
-export async function localCacheHandlers(caches: LocalCaches): Promise<SessionHandler[]> {
+export async function storeHandlers(stores: ReadonlyMap<string, LocalContentStore>): Promise<SessionHandler[]> {
   const { contentHandlers } = await import("../session/content/attachable.ts");
-  return contentHandlers(caches.stores);
-}
-
-/** Drops the stores' unfinished ingests. */
-export async function closeLocalCaches(caches: LocalCaches): Promise<void> {
-  for (const store of caches.stores.values()) await store.close().catch(() => undefined);
+  return contentHandlers(stores);
 }

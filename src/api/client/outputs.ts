@@ -5,6 +5,7 @@ import { createWriteStream } from "node:fs";
 import { resolve } from "node:path";
 import { Writable } from "node:stream";
 import { BuildkitError } from "../../core/errors.ts";
+import { parseGoBool } from "../../core/go-bool.ts";
 import { parseOutputSpec } from "../../core/exporters/spec.ts";
 import type { FileSendTarget } from "../session/filesync/target.ts";
 
@@ -14,6 +15,11 @@ export interface RemoteOutput {
   readonly attrs: Readonly<Record<string, string>>;
   /** Where the client receives the export; undefined when the daemon keeps it (type=image). */
   readonly target?: FileSendTarget;
+  /**
+   * oci/docker with tar=false: the OCI layout directory the daemon fills through the session's
+   * "export" content store; the client tags its index.json after the build, as buildctl does.
+   */
+  readonly layoutDir?: string;
   /** Writing to stdout: no progress may go there. */
   readonly toStdout: boolean;
 }
@@ -37,6 +43,10 @@ export function parseRemoteOutput(spec: string, opts: OutputOptions = {}): Remot
     case "tar":
     case "oci":
     case "docker": {
+      if (type !== "tar" && rest.tar !== undefined && parseGoBool(rest.tar) === false) {
+        if (!dest || dest === "-") throw new BuildkitError("InvalidArgument", `output type=${type}: tar=false needs dest=DIR`);
+        return { type, attrs: rest, layoutDir: abs(dest), toStdout: false };
+      }
       if (!dest) throw new BuildkitError("InvalidArgument", `output type=${type}: dest=FILE or dest=- is required`);
       const toStdout = dest === "-";
       const open = toStdout ? () => keepOpen(opts.stdout ?? process.stdout) : () => createWriteStream(abs(dest), { mode: 0o644 });

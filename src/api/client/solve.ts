@@ -11,7 +11,8 @@ import { ControlService } from "../grpc/services.ts";
 import { GrpcError, toBuildkitError } from "../grpc/status.ts";
 import { openSession } from "../session/tunnel.ts";
 import { newId } from "./identity.ts";
-import { closeLocalCaches, localCacheHandlers, tagExportedCaches, type LocalCaches } from "./local-caches.ts";
+import { storeHandlers, tagExportedCaches, type LocalCaches } from "./local-caches.ts";
+import { EXPORT_STORE, layoutStore, tagExportedImage } from "./layout-output.ts";
 import type { RemoteOutput } from "./outputs.ts";
 import { createSessionServer, type SessionInputs } from "./session-services.ts";
 
@@ -48,10 +49,13 @@ const STATUS_GRACE_MS = 3000;
 export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): Promise<Record<string, string>> {
   const ref = opts.ref ?? newId();
   const sessionId = newId();
+  // Content stores the daemon reaches over the session: local cache directories, and an OCI layout output's ("export").
+  const stores = new Map(opts.localCaches?.stores ?? []);
+  if (opts.output?.layoutDir) stores.set(EXPORT_STORE, layoutStore(opts.output.layoutDir));
   const server = createSessionServer({
     ...opts.inputs,
     ...(opts.output?.target ? { output: opts.output.target } : {}),
-    ...(opts.localCaches && opts.localCaches.stores.size > 0 ? { contentHandlers: await localCacheHandlers(opts.localCaches) } : {}),
+    ...(stores.size > 0 ? { contentHandlers: await storeHandlers(stores) } : {}),
   });
   const session = openSession(channel, server, { id: sessionId, name: "buildkit-ts", sharedKey: opts.sharedKey, signal: opts.signal });
   const statusAbort = new AbortController();
@@ -73,6 +77,7 @@ export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): P
     );
     const response = { ...(res.ExporterResponse ?? {}) };
     if (opts.localCaches) await tagExportedCaches(opts.localCaches, response);
+    if (opts.output?.layoutDir) await tagExportedImage(opts.output.layoutDir, response);
     return response;
   } catch (err) {
     if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new BuildkitError("Canceled", "build canceled");
@@ -83,7 +88,7 @@ export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): P
     clearTimeout(timer);
     await session.close().catch(() => undefined);
     await server.close().catch(() => undefined);
-    if (opts.localCaches) await closeLocalCaches(opts.localCaches);
+    for (const store of stores.values()) await store.close().catch(() => undefined);
   }
 }
 

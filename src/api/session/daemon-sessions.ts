@@ -5,6 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { finished, type Writable } from "node:stream";
 import { sha256 } from "../../core/digest.ts";
+import { parseGoBool } from "../../core/go-bool.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import { NO_EXPORT_PROGRESS, platformDirName, type BuildResult, type ExporterInstance } from "../../core/exporters/exporter.ts";
 import { parseSourceDateEpoch, SOURCE_DATE_EPOCH_ATTR } from "../../core/exporters/spec.ts";
@@ -138,6 +139,8 @@ async function clientExporter(caller: SessionCaller, type: string, attrs: Readon
     case "docker": {
       const { createOciExporter, createDockerExporter } = await import("../../core/exporters/oci/index.ts");
       const make = type === "oci" ? createOciExporter : createDockerExporter;
+      // tar=false: the blobs go into the client's layout, served as its "export" content store.
+      if (attrs.tar !== undefined && parseGoBool(attrs.tar) === false) return make({ store: () => sessionContentStore(caller, "export") }).resolve({ ...attrs, dest: "-" });
       return endedAfter(caller, (stdout) => make({ stdout }).resolve({ ...attrs, dest: "-" }));
     }
     default:

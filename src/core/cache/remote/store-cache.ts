@@ -10,24 +10,13 @@ import { BuildkitError, withContext } from "../../errors.ts";
 import type { Descriptor } from "../../image/oci-types.ts";
 import { verifyingStream } from "../../registry/verify-stream.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
+import { putBlob } from "../../content/put-in-store.ts";
 import type { EncodedBuildkitCache } from "./buildkit-format.ts";
 import { loadCacheFromTop } from "./loaded-cache.ts";
 import type { BlobSource, LoadedCache } from "./source.ts";
 
 const MAX_SMALL_BLOB = 32 << 20;
 
-/** Writes one blob unless the store has it whole already. */
-async function putBlob(target: ContentStore, desc: Pick<Descriptor, "digest" | "size">, body: () => ReadableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
-  if ((await target.info(desc.digest))?.size === desc.size) return;
-  const writer = await target.writer({ signal });
-  try {
-    for await (const chunk of verifyingStream(body(), desc)) await writer.write(chunk);
-    await writer.commit({ digest: desc.digest, size: desc.size });
-  } catch (err) {
-    await writer.abort().catch(() => undefined);
-    throw withContext(`writing blob ${desc.digest}`, err);
-  }
-}
 
 /** Puts the cache's blobs into target; the index's descriptor names the cache there. */
 export async function writeStoreCache(target: ContentStore, encoded: EncodedBuildkitCache, layers: readonly Descriptor[], content: ContentStore, signal: AbortSignal): Promise<Descriptor> {

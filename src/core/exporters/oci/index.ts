@@ -14,9 +14,13 @@ import { fileSink } from "../../image/byte-sink.ts";
 import type { ByteSink } from "../../image/byte-sink.ts";
 import { formatImageRef } from "../../reference/docker-ref.ts";
 import { NO_EXPORT_PROGRESS, type BuildResult, type Exporter, type ExporterInstance, type ExportProgress } from "../exporter.ts";
-import { knownImageAttrs, parseImageOptions } from "../image/attrs.ts";
+import { knownImageAttrs, parseBool, parseImageOptions } from "../image/attrs.ts";
 import type { ImageOptions } from "../image/attrs.ts";
-import { buildOutput, goDescriptor } from "../image/build-image.ts";
+import { buildOutput, goDescriptor, type BuiltOutput } from "../image/build-image.ts";
+import type { LayerContext } from "../../image/image-layers.ts";
+import { copyBlobs } from "../../content/put-in-store.ts";
+import { writeLayout } from "../../image/layout-dir.ts";
+import type { ContentStore } from "../../worker/content-store.ts";
 import { ANNOTATION_CREATED } from "../../image/oci-types.ts";
 import { rfc3339Seconds } from "../../go-time.ts";
 import { withImageContext } from "../image/context.ts";
@@ -29,6 +33,12 @@ import { writeImageArchive } from "./image-archive.ts";
 export interface ArchiveExporterOptions {
   /** Where dest=- goes (default process.stdout). */
   readonly stdout?: () => Writable;
+  /**
+   * With tar=false, the client's content store ("export" in its session): the image's blobs go
+   * there and the client tags its layout's index.json from the response, as buildctl does.
+   * Without one, tar=false writes the layout at dest itself.
+   */
+  readonly store?: () => ContentStore;
 }
 
 const DEFAULTS = {
@@ -48,16 +58,20 @@ function createArchiveExporter(format: ArchiveFormat, opts: ArchiveExporterOptio
   return {
     type: format,
     resolve(attrs): ExporterInstance {
-      rejectUnknownAttrs(format, attrs, knownImageAttrs(attrs, ["dest"]));
+      rejectUnknownAttrs(format, attrs, knownImageAttrs(attrs, ["dest", "tar"]));
       const raw = requireDest(format, attrs);
       const image = parseImageOptions(format, attrs, DEFAULTS[format]);
+      // tar=false: an OCI image layout directory instead of an archive (BuildKit's oci exporter).
+      const tar = parseBool(format, "tar", attrs.tar, true);
+      if (!tar && raw === "-" && !opts.store) throw invalidArgument(`output type=${format}: tar=false writes a directory; dest cannot be stdout`);
       const dest = raw === "-" ? "-" : resolve(raw);
       const where = dest === "-" ? "stdout" : dest;
       return {
         description: `exporting to ${format} image format`,
         async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
           try {
-            return await exportArchive(result, { format, image, dest, stdout: opts.stdout, signal, progress });
+            const p = { format, image, dest, stdout: opts.stdout, signal, progress };
+            return await (tar ? exportArchive(result, p) : exportLayout(result, { ...p, store: opts.store }));
           } catch (err) {
             throw withContext(`exporting ${format} image to ${where}`, err);
           }
@@ -80,14 +94,39 @@ interface ArchiveExport {
   readonly progress: ExportProgress;
 }
 
+/** The image (or index) the export writes, its top descriptor dated as BuildKit's oci exporter dates it (org.opencontainers.image.created). */
+async function datedOutput(result: BuildResult, ctx: LayerContext, p: ArchiveExport): Promise<BuiltOutput> {
+  // docker's archive holds one image: no manifest list, as BuildKit's docker exporter says.
+  if (p.format === "docker" && result.platforms) throw invalidArgument("docker exporter does not currently support exporting manifest lists");
+  const made = await buildOutput(result, ctx, { ...p.image, signal: p.signal, exporter: p.format, progress: p.progress });
+  const created = rfc3339Seconds(p.image.epoch === undefined ? Date.now() : p.image.epoch * 1000);
+  return { ...made, top: goDescriptor({ ...made.top, annotations: { [ANNOTATION_CREATED]: created, ...made.top.annotations } }) };
+}
+
+/**
+ * tar=false: the image's blobs (layers, configs, manifests, the index) in an OCI layout: the
+ * client's store, which the client tags; or, daemonless, the directory dest, written whole with
+ * the top descriptor tagged by the image's name(s), else "latest", as buildctl tags it.
+ */
+function exportLayout(result: BuildResult, p: ArchiveExport & { readonly store: (() => ContentStore) | undefined }): Promise<Record<string, string>> {
+  return withImageContext(result, async (ctx) => {
+    const built = await datedOutput(result, ctx, p);
+    const blobs = [...built.images.flatMap((i) => [...i.layers, i.config, i.manifest]), built.top];
+    const name = p.image.names.map(formatImageRef).join(",") || undefined;
+    if (p.store) {
+      const store = p.store();
+      await p.progress.step("sending blobs to the client", () => copyBlobs(store, ctx.store, blobs, p.signal));
+    } else {
+      const unique = [...new Map(blobs.map((d) => [d.digest, d])).values()];
+      await p.progress.step(`writing layout ${p.dest}`, () => writeLayout(p.dest, name ?? "latest", built.top, unique.map((desc) => ({ desc })), ctx.store));
+    }
+    return imageResponse(built, name);
+  });
+}
+
 function exportArchive(result: BuildResult, p: ArchiveExport): Promise<Record<string, string>> {
   return withImageContext(result, async (ctx) => {
-    // docker's archive holds one image: no manifest list, as BuildKit's docker exporter says.
-    if (p.format === "docker" && result.platforms) throw invalidArgument("docker exporter does not currently support exporting manifest lists");
-    const made = await buildOutput(result, ctx, { ...p.image, signal: p.signal, exporter: p.format, progress: p.progress });
-    // The archive's top descriptor is dated (org.opencontainers.image.created), as BuildKit's oci exporter dates it.
-    const created = rfc3339Seconds(p.image.epoch === undefined ? Date.now() : p.image.epoch * 1000);
-    const built = { ...made, top: goDescriptor({ ...made.top, annotations: { [ANNOTATION_CREATED]: created, ...made.top.annotations } }) };
+    const built = await datedOutput(result, ctx, p);
     const write = (sink: ByteSink) => writeImageArchive(sink, ctx.store, built, { format: p.format, names: p.image.names, mtime: p.image.epoch ?? 0, signal: p.signal });
     await p.progress.step("sending tarball", () => (p.dest === "-" ? write(writableSink((p.stdout ?? defaultStdout)())) : writeFileAtomically(p.dest, write)));
     return imageResponse(built, p.image.names.map(formatImageRef).join(",") || undefined);
