@@ -1,5 +1,5 @@
 // Reading exported images back in tests: skopeo, members of an archive, layer contents.
-import { readFileSync } from "node:fs";
+import { readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Runs a tool; throws with its stderr when it fails. */
@@ -53,4 +53,17 @@ export function fileInLayer(blob: Buffer, path: string): string | undefined {
 export function dirLayers(dir: string): Buffer[] {
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { layers: { digest: string }[] };
   return manifest.layers.map((l) => readFileSync(join(dir, l.digest.replace(/^sha256:/, ""))));
+}
+
+/**
+ * A Dockerfile project whose context holds a.txt ("hello\n", dated 2020-09-13, so the layer a
+ * COPY of it makes is the same bytes on every builder): the dockerfile.v0 flags for it, then opts.
+ */
+export function copyProject(temp: (name: string) => string, dockerfile: string, opts: readonly string[]): string[] {
+  const context = temp("context");
+  writeFileSync(join(context, "a.txt"), "hello\n");
+  utimesSync(join(context, "a.txt"), 1600000000, 1600000000);
+  const dir = temp("dockerfile");
+  writeFileSync(join(dir, "Dockerfile"), dockerfile);
+  return ["--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dir}`, ...opts];
 }

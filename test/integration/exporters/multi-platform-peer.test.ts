@@ -6,7 +6,7 @@
 // and tar outputs put each platform under DIR/linux_amd64 …; docker archives refuse, as BuildKit.
 // FROM scratch with a COPY: nothing runs, so no foreign-architecture binary is needed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
@@ -14,11 +14,13 @@ import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
 import { BuildHarness } from "../build/harness.ts";
 import { buildkitdAvailable, PeerDaemon, startPeerAndServe, type PeerAndServe, type TestDaemon } from "../client/daemons.ts";
 import { BUILDCTL, peerSteps } from "../cache-remote/peer-dockerfile.ts";
+import { copyProject } from "./helpers.ts";
 import { cachedSteps, onState, ranSteps } from "../cache-remote/helpers.ts";
 
 const run = requireIntegration("multi-platform builds against BuildKit", { runc: true, busybox: true, tools: ["/usr/bin/docker-registry"] }) && buildkitdAvailable("multi-platform builds against BuildKit");
 
 const EPOCH = 1700000000;
+const OPTS = ["--opt", "platform=linux/amd64,linux/arm64", "--opt", `build-arg:SOURCE_DATE_EPOCH=${EPOCH}`];
 let h: BuildHarness;
 let peer: PeerDaemon;
 let serve: TestDaemon;
@@ -29,12 +31,7 @@ let frontend: string[];
 beforeAll(async () => {
   if (!run) return;
   h = new BuildHarness();
-  const context = h.temp("context");
-  writeFileSync(join(context, "a.txt"), "hello\n");
-  utimesSync(join(context, "a.txt"), 1600000000, 1600000000);
-  const dockerfile = h.temp("dockerfile");
-  writeFileSync(join(dockerfile, "Dockerfile"), "FROM scratch\nCOPY a.txt /a.txt\nLABEL org.example.kind=test\n");
-  frontend = ["--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfile}`, "--opt", "platform=linux/amd64,linux/arm64", "--opt", `build-arg:SOURCE_DATE_EPOCH=${EPOCH}`];
+  frontend = copyProject((n) => h.temp(n), "FROM scratch\nCOPY a.txt /a.txt\nLABEL org.example.kind=test\n", OPTS);
   registry = await startRegistry();
   daemons = await startPeerAndServe(h.temp("config"), registry.host);
   ({ peer, serve } = daemons);
@@ -167,13 +164,8 @@ describe.skipIf(!run)("multi-platform builds, as BuildKit v0.11.6 makes them", (
   test("a multi-arch base image: each platform builds on its own, the same index as BuildKit's", async () => {
     const layout = await makeBusyboxImage({ dir: h.temp("base"), platforms: [{ os: "linux", architecture: "amd64" }, { os: "linux", architecture: "arm64" }] });
     await pushImage(layout.layoutDir, `${registry.host}/test/multi:latest`);
-    const context = h.temp("context");
-    writeFileSync(join(context, "a.txt"), "hello\n");
-    utimesSync(join(context, "a.txt"), 1600000000, 1600000000);
-    const dockerfile = h.temp("dockerfile");
-    writeFileSync(join(dockerfile, "Dockerfile"), `FROM ${registry.host}/test/multi:latest\nCOPY a.txt /a.txt\n`);
     const saved = frontend;
-    frontend = ["--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfile}`, ...saved.slice(6)];
+    frontend = copyProject((n) => h.temp(n), `FROM ${registry.host}/test/multi:latest\nCOPY a.txt /a.txt\n`, OPTS);
     try {
       const b = await everyone((dest) => `type=oci,dest=${dest},compression=uncompressed`);
       [b.peer, b.ours, b.serve].forEach(ok);

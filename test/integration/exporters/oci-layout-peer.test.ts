@@ -5,13 +5,14 @@
 // index.json entry (the image's name, else "latest", as the tag) and every blob it needs.
 // A Dockerfile with one COPY onto scratch, uncompressed, with SOURCE_DATE_EPOCH: the same bytes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import { startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
 import { BuildHarness } from "../build/harness.ts";
 import { buildkitdAvailable, runClient, startPeerAndServe, type PeerAndServe } from "../client/daemons.ts";
 import { BUILDCTL } from "../cache-remote/peer-dockerfile.ts";
+import { copyProject } from "./helpers.ts";
 
 const run = requireIntegration("OCI layout outputs against BuildKit", { runc: true, busybox: true, tools: ["/usr/bin/docker-registry"] }) && buildkitdAvailable("OCI layout outputs against BuildKit");
 
@@ -23,12 +24,7 @@ let frontend: string[];
 beforeAll(async () => {
   if (!run) return;
   h = new BuildHarness();
-  const context = h.temp("context");
-  writeFileSync(join(context, "a.txt"), "hello\n");
-  utimesSync(join(context, "a.txt"), 1600000000, 1600000000);
-  const dockerfile = h.temp("dockerfile");
-  writeFileSync(join(dockerfile, "Dockerfile"), "FROM scratch\nCOPY a.txt /a.txt\n");
-  frontend = ["--frontend", "dockerfile.v0", "--local", `context=${context}`, "--local", `dockerfile=${dockerfile}`, "--opt", "build-arg:SOURCE_DATE_EPOCH=1700000000"];
+  frontend = copyProject((n) => h.temp(n), "FROM scratch\nCOPY a.txt /a.txt\n", ["--opt", "build-arg:SOURCE_DATE_EPOCH=1700000000"]);
   registry = await startRegistry();
   daemons = await startPeerAndServe(h.temp("config"), registry.host);
 }, 120_000);
