@@ -35,7 +35,7 @@ const FRONTEND_CAPS: Readonly<Record<string, boolean>> = {
 const LLB_CAPS: Readonly<Record<string, boolean>> = {
   "source.image": true,
   "source.image.resolvemode": true,
-  "source.image.layerlimit": false,
+  "source.image.layerlimit": true,
   "source.local": true,
   "source.local.unique": true,
   "source.local.sessionid": true,
@@ -91,9 +91,9 @@ const LLB_CAPS: Readonly<Record<string, boolean>> = {
   "cache.azblob": false,
   mergeop: true,
   diffop: true,
-  "exporter.image.annotations": false,
+  "exporter.image.annotations": true,
   "exporter.image.attestations": false,
-  "exporter.sourcedateepoch": false,
+  "exporter.sourcedateepoch": true,
   "source.policy": false,
 };
 

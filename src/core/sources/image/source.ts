@@ -38,6 +38,7 @@ export interface ImageDeps extends SourceDeps {
 export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, deps: ImageDeps): OpAdapter {
   const ref = (op.identifier ?? "").slice("docker-image://".length);
   const mode = parseResolveModeAttr(op.attrs?.["image.resolvemode"]);
+  const limit = parseLayerLimit(op.attrs?.["image.layerlimit"]);
   let resolving: Promise<ResolvedImage> | undefined;
   const resolve = (ctx: OpContext) => {
     resolving ??= resolveImage(ref, platform, mode, deps, ctx.signal).catch((err: unknown) => {
@@ -52,7 +53,7 @@ export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, dep
       return image.digest;
     },
     async remoteKeys(ctx) {
-      return buildkitImageKeys(await resolve(ctx), platform);
+      return buildkitImageKeys(limited(await resolve(ctx), limit), platform, limit);
     },
     // As BuildKit's identifier writes the reference (normalized, ":latest" when untagged), pinned
     // to the digest it resolved to (the index's, if any).
@@ -61,7 +62,7 @@ export function imageSource(op: pb.SourceOp.$Properties, platform: Platform, dep
       return { type: "docker-image", ref: normalizeImageRef(ref), platform, digest: image.indexDigest ?? image.digest };
     },
     async exec(_inputs, ctx) {
-      const image = await resolve(ctx);
+      const image = limited(await resolve(ctx), limit);
       const name = await unpack(image, deps, ctx);
       return [deps.refs.ref(name)];
     },
@@ -93,15 +94,39 @@ async function resolveImage(ref: string, platform: Platform, mode: ResolveMode, 
   return image;
 }
 
+/** `image.layerlimit`: the image's first N layers only (N > 0), as BuildKit's identifier reads it. */
+function parseLayerLimit(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^[+-]?\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new BuildkitError("InvalidArgument", `invalid layer limit ${value}`);
+  if (n <= 0) throw new BuildkitError("InvalidArgument", `invalid layer limit ${value}`);
+  return n;
+}
+
+/** The image cut to its first `limit` layers (manifest and config alike); the image itself without a limit. */
+function limited(image: ResolvedImage, limit: number | undefined): ResolvedImage {
+  if (limit === undefined) return image;
+  const layers = image.manifest.layers;
+  if (limit > layers.length) throw new BuildkitError("InvalidArgument", `layer limit ${limit} is greater than the number of layers in the image ${layers.length}`);
+  const diffIDs = image.config.rootfs.diff_ids;
+  if (diffIDs.length < limit) throw new BuildkitError("InvalidArgument", `image has ${diffIDs.length} layers, limit is ${limit}`);
+  return {
+    ...image,
+    manifest: { ...image.manifest, layers: layers.slice(0, limit) },
+    config: { ...image.config, rootfs: { ...image.config.rootfs, diff_ids: diffIDs.slice(0, limit) } },
+  };
+}
+
 /**
  * BuildKit's keys for a pulled image (source/containerimage/pull.go): index 0 hashes the
- * manifest the ref resolved to (the index, when it named one) with the platform, as Go's
- * json.Marshal writes it; index 1 is the chain ID of the config's layers.
+ * manifest the ref resolved to (the index, when it named one) with the platform and any layer
+ * limit, as Go's json.Marshal writes it; index 1 is the chain ID of the config's (kept) layers.
  */
-function buildkitImageKeys(image: ResolvedImage, platform: Platform): string[] {
+function buildkitImageKeys(image: ResolvedImage, platform: Platform, limit: number | undefined): string[] {
   const p = normalizePlatform(platform);
   const variant = p.variant ? `,"Variant":${JSON.stringify(p.variant)}` : "";
-  const keys: string[] = [sha256(`{"Digest":"${image.indexDigest ?? image.digest}","OS":${JSON.stringify(p.os)},"Arch":${JSON.stringify(p.architecture)}${variant}}`)];
+  const limitField = limit === undefined ? "" : `,"Limit":${limit}`;
+  const keys: string[] = [sha256(`{"Digest":"${image.indexDigest ?? image.digest}","OS":${JSON.stringify(p.os)},"Arch":${JSON.stringify(p.architecture)}${variant}${limitField}}`)];
   const diffIDs = image.config.rootfs.diff_ids;
   if (image.config.rootfs.type === "layers" && diffIDs.length > 0) keys.push(chainIDs(diffIDs).at(-1)!);
   return keys;
