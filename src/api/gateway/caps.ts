@@ -43,7 +43,7 @@ const LLB_CAPS: Readonly<Record<string, boolean>> = {
   "source.local.followpaths": true,
   "source.local.excludepatterns": true,
   "source.local.sharedkeyhint": true,
-  "source.local.differ": false,
+  "source.local.differ": true, // accepted: it changes how a transfer compares files, not what arrives
   "source.git": true,
   "source.git.keepgitdir": true,
   "source.git.fullurl": true,
@@ -65,7 +65,7 @@ const LLB_CAPS: Readonly<Record<string, boolean>> = {
   "exec.meta.security.devices.v1": false,
   "exec.meta.setsdefaultpath": true,
   "exec.meta.ulimit": true,
-  "exec.meta.removemountstubs.recursive": false,
+  "exec.meta.removemountstubs.recursive": true, // executor/stubs.ts removes missing parents too
   "exec.mount.bind": true,
   "exec.mount.bind.readwrite-nooutput": true,
   "exec.mount.cache": true,
