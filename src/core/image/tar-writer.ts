@@ -80,7 +80,8 @@ export class LayerTarWriter {
       uid: Number(st.uid),
       gid: Number(st.gid),
       size: type === "file" ? Number(st.size) : 0,
-      mtimeNs: st.mtimeNs,
+      // Whole seconds, as containerd's diff writer truncates them for BuildKit (no PAX mtime record).
+      mtimeNs: floorToSecond(st.mtimeNs),
       linkname: type === "symlink" ? await readlink(change.host) : "",
       devmajor: dev.major,
       devminor: dev.minor,
@@ -110,4 +111,12 @@ export class LayerTarWriter {
       closeSync(fd);
     }
   }
+}
+
+const NS_PER_SECOND = 1_000_000_000n;
+
+/** ns rounded down to a whole second (Go's Time.Truncate(time.Second)). */
+function floorToSecond(ns: bigint): bigint {
+  const r = ns % NS_PER_SECOND;
+  return r < 0n ? ns - r - NS_PER_SECOND : ns - r;
 }

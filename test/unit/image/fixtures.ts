@@ -102,7 +102,8 @@ export interface Snap {
   mode?: number;
   uid?: number;
   gid?: number;
-  mtimeNs?: string;
+  /** Whole seconds: layers carry no more (BuildKit's writer truncates, and so does ours). */
+  mtime?: string;
   content?: string;
   target?: string;
   linkOf?: string;
@@ -129,7 +130,7 @@ export function snapshot(root: string): Record<string, Snap> {
         continue;
       }
       inodes.set(key, r);
-      const s: Snap = { type: typeName(st), uid: Number(st.uid), gid: Number(st.gid), mtimeNs: String(st.mtimeNs) };
+      const s: Snap = { type: typeName(st), uid: Number(st.uid), gid: Number(st.gid), mtime: String(st.mtimeNs / 1_000_000_000n) };
       if (!st.isSymbolicLink()) s.mode = Number(st.mode & 0o7777n);
       if (st.isFile()) s.content = createHash("sha256").update(readFileSync(path)).digest("hex");
       if (st.isSymbolicLink()) s.target = readlinkSync(path);

@@ -1,4 +1,4 @@
-// writeLayer → applyLayer gives back the same tree (modes, owners, nanosecond times, symlinks,
+// writeLayer → applyLayer gives back the same tree (modes, owners, times to the second, symlinks,
 // hardlinks, xattrs, whiteouts, opaque dirs), for every compression; digests agree with
 // system tools; output is deterministic.
 import { afterEach, describe, expect, test } from "bun:test";
