@@ -73,3 +73,10 @@ export function formatImageRef(r: ImageRef): string {
 export function normalizeImageRef(ref: string): string {
   return formatImageRef(parseImageRef(ref));
 }
+
+/** `docker.io/library/busybox:latest` → `busybox:latest`: the short form (Go's FamiliarString), as `docker save` names repos. */
+export function familiarName(ref: ImageRef): string {
+  const full = formatImageRef(ref);
+  if (ref.domain !== DEFAULT_DOMAIN) return full;
+  return full.slice(`${DEFAULT_DOMAIN}/`.length).replace(/^library\/(?=[^/]+$)/, "");
+}

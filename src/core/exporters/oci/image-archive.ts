@@ -8,7 +8,7 @@ import type { Digest } from "../../digest.ts";
 import type { ByteSink } from "../../image/byte-sink.ts";
 import { goJSON } from "../../go-json.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
-import { formatImageRef } from "../../reference/docker-ref.ts";
+import { familiarName, formatImageRef } from "../../reference/docker-ref.ts";
 import { goDescriptor, type BuiltOutput } from "../image/build-image.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
 import { hexOf } from "../../digest.ts";
@@ -27,12 +27,6 @@ export interface ArchiveParams {
 
 const blobName = (digest: Digest): string => `blobs/sha256/${hexOf(digest)}`;
 
-/** `docker.io/library/busybox:latest` → `busybox:latest`, as `docker save` names repos. */
-export function familiarName(ref: ImageRef): string {
-  const full = formatImageRef(ref);
-  if (ref.domain !== "docker.io") return full;
-  return full.slice("docker.io/".length).replace(/^library\/(?=[^/]+$)/, "");
-}
 
 /** index.json as containerd's archive exporter writes it for BuildKit: no media type, one entry for the top descriptor per name (or one unnamed). */
 function indexJson(built: BuiltOutput, names: readonly ImageRef[]): string {

@@ -21,6 +21,8 @@ export interface DockerfileAttrs {
   readonly buildArgs: Readonly<Record<string, string>>;
   /** `label:K=V`: labels set on the target's image config. */
   readonly labels: Readonly<Record<string, string>>;
+  /** `context:NAME[::PLATFORM]=SPEC`: named build contexts (named-contexts.ts). */
+  readonly namedContexts: Readonly<Record<string, string>>;
   /** `platform`: the target platform, when given (the first, when several are). */
   readonly platform?: Platform;
   /** `platform=a,b`: every target platform (empty when none is given). */
@@ -114,6 +116,7 @@ export function parseDockerfileAttrs(opts: Readonly<Record<string, string>>): Do
     target: opts.target || undefined,
     buildArgs: prefixed(opts, "build-arg:"),
     labels: prefixed(opts, "label:"),
+    namedContexts: prefixed(opts, "context:"),
     platform,
     platforms,
     multiPlatform,

@@ -14,6 +14,7 @@ import { parseDockerfile } from "./parser.ts";
 import { processWord } from "./shell-lex.ts";
 import { dispatchCommand, dispatchWorkdir } from "./dispatch.ts";
 import { countSteps, DispatchStates, prefixCommand, isReachable, newDispatchState, type DispatchState } from "./dispatch-state.ts";
+import { clampTimes } from "./image-config.ts";
 import type { DispatchContext } from "./dispatch-context.ts";
 import type { Output, Vertex } from "../../llb/vertex.ts";
 
@@ -53,6 +54,17 @@ export interface ConvertOptions {
   llbCaps?: readonly string[];
   /** A multi-platform build: steps are named after their platform (ConvertOpt.PrefixPlatform). */
   prefixPlatform?: boolean;
+  /**
+   * Named build contexts (`context:NAME`, ConvertOpt.ContextByName): the state (and image config)
+   * a stage, base image or COPY --from name stands for; undefined when none is named so.
+   */
+  contextByName?: (name: string, platform: Platform, resolveMode: ResolveMode) => Promise<NamedContext | undefined>;
+}
+
+/** What a named context gives: its state and, for an image, its config. */
+export interface NamedContext {
+  readonly state: State;
+  readonly image?: DockerfileImage;
 }
 
 export interface ConvertResult {
@@ -111,6 +123,9 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
   }
   if (stages.length === 0) throw new DockerfileError("no build stage in current context", 1);
 
+  // "scratch" and "context" are never named contexts (toDispatchState's wrapper).
+  const contextByName = async (name: string, platform: Platform): Promise<NamedContext | undefined> =>
+    opts.contextByName === undefined || /^(scratch|context)$/i.test(name) ? undefined : opts.contextByName(name, platform, resolveMode);
   const all = new DispatchStates();
   for (const [i, st] of stages.entries()) {
     try {
@@ -121,6 +136,19 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
       if (opts.sourceDateEpoch !== undefined) ds.epoch = opts.sourceDateEpoch;
       if (st.platform) ds.platform = parsePlatform(lexMeta(st.platform, metaArgs));
       if (!st.name) ds.stageName = `stage-${i}`;
+      // A stage a named context stands for is that context: its instructions are not run.
+      const named = st.name ? await contextByName(st.name, ds.platform ?? targetPlatform) : undefined;
+      if (named) {
+        ds.noinit = true;
+        ds.state = named.state;
+        ds.resolved = true;
+        if (named.image) {
+          ds.image = clampTimes(named.image, opts.sourceDateEpoch);
+          if (named.image.architecture && named.image.os) ds.platform = { os: named.image.os, architecture: named.image.architecture, ...(named.image.variant ? { variant: named.image.variant } : {}) };
+        } else ds.image = emptyImage(targetPlatform);
+        all.add(ds);
+        continue;
+      }
       all.add(ds);
       ds.cmdTotal = countSteps(ds);
     } catch (err) {
@@ -148,7 +176,7 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
   }
   if (all.states.length === 1) all.states[0]!.stageName = "";
 
-  await Promise.all(all.states.map((d) => (d.base ? undefined : resolveBase(d, isReachable(target, d), resolver, { targetPlatform, resolveMode, prefixPlatform: opts.prefixPlatform ?? false }))));
+  await Promise.all(all.states.map((d) => (d.base || d.noinit ? undefined : resolveBase(d, isReachable(target, d), resolver, { targetPlatform, resolveMode, prefixPlatform: opts.prefixPlatform ?? false, contextByName }))));
 
   const late = new LateOutput();
   const ctx: DispatchContext = {
@@ -159,7 +187,7 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
   };
   const ctxPaths = new Set<string>();
   for (const d of all.states) {
-    if (!isReachable(target, d)) continue;
+    if (!isReachable(target, d) || d.noinit) continue;
     try {
       initStage(d, ctx);
       for (const [i, c] of d.stage.commands.entries()) {
@@ -185,7 +213,12 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
   return { state: target.state, image: target.image, marshalOptions: { platform: targetPlatform, caps: [...llbCaps] } };
 }
 
-async function resolveBase(d: DispatchState, reachable: boolean, resolver: ImageConfigResolver, opts: { targetPlatform: Platform; resolveMode: ResolveMode; prefixPlatform: boolean }): Promise<void> {
+async function resolveBase(
+  d: DispatchState,
+  reachable: boolean,
+  resolver: ImageConfigResolver,
+  opts: { targetPlatform: Platform; resolveMode: ResolveMode; prefixPlatform: boolean; contextByName: (name: string, platform: Platform) => Promise<NamedContext | undefined> },
+): Promise<void> {
   const { targetPlatform, resolveMode } = opts;
   if (opts.prefixPlatform) d.namePlatform = d.platform ?? targetPlatform;
   if (d.stage.baseName === "scratch") {
@@ -197,6 +230,14 @@ async function resolveBase(d: DispatchState, reachable: boolean, resolver: Image
     const platform = d.platform ?? targetPlatform;
     const parsed = parseImageRef(d.stage.baseName);
     const tagged = formatImageRef(parsed);
+    // A base image a named context stands for (FROM alpine with context:alpine=…).
+    const named = await opts.contextByName(tagged, platform);
+    if (named) {
+      d.image = named.image ?? emptyImage(targetPlatform);
+      d.state = named.state.platform(platform);
+      d.platform = platform;
+      return;
+    }
     // parseImageRef adds "latest"; the pinned name keeps only a tag that was written (Go's WithDigest).
     const tagWritten = parsed.tag !== undefined && (parsed.digest !== undefined || new RegExp(`:${parsed.tag}(@|$)`).test(d.stage.baseName));
     const ref = tagWritten ? parsed : { ...parsed, tag: undefined };

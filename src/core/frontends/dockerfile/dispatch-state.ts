@@ -26,6 +26,8 @@ export interface DispatchState {
   epoch?: string;
   /** A multi-platform build names every step after its platform (ConvertOpt.PrefixPlatform): this stage's. */
   namePlatform?: Platform;
+  /** A named context stands for this stage: it is that context's state, its instructions unused. */
+  noinit?: boolean;
 }
 
 export function newDispatchState(stage: Stage, unregistered = false): DispatchState {

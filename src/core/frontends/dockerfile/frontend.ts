@@ -15,6 +15,7 @@ import { convertDockerfile, type ConvertResult } from "./convert.ts";
 import { parseDockerignore } from "./daemonless.ts";
 import { DockerfileError, formatDockerfileError } from "./errors.ts";
 import { imageJson } from "./image-json.ts";
+import { namedContext, type NamedContextDeps } from "./named-contexts.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -57,6 +58,11 @@ interface Converted {
 async function convertFor(tp: Platform | undefined, text: Uint8Array, excludes: string[] | undefined, attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal): Promise<Converted> {
   // A multi-platform build names its steps and lookups after their platform ("[linux/arm64 internal] …").
   const internal = attrs.multiPlatform ? (p: Platform) => `[${formatPlatform(p)} internal]` : () => "[internal]";
+  // Named contexts' lookups show as BuildKit's "[context NAME] …" vertices.
+  const named: NamedContextDeps = {
+    resolveImageConfig: (ref, platform, resolveMode, logName) => step(ctx, logName, () => ctx.resolveImageConfig(ref, platform, { resolveMode, signal })),
+    readFile: (localName, path, vertexName) => step(ctx, vertexName, (task) => transferred(task, localName, ctx.readFile(localName, path, signal))),
+  };
   let converted: ConvertResult;
   try {
     converted = await convertDockerfile(
@@ -67,6 +73,7 @@ async function convertFor(tp: Platform | undefined, text: Uint8Array, excludes: 
         imageResolveMode: attrs.imageResolveMode, extraHosts: attrs.extraHosts, shmSize: attrs.shmSize, ulimits: attrs.ulimits,
         forceNetMode: attrs.forceNetMode, hostname: attrs.hostname, cacheIDNamespace: attrs.cacheIDNamespace, sourceDateEpoch: attrs.sourceDateEpoch,
         prefixPlatform: attrs.multiPlatform,
+        contextByName: (name, platform, resolveMode) => namedContext(attrs.namedContexts, name, platform, resolveMode, named),
       },
     );
   } catch (err) {

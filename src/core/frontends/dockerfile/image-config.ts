@@ -50,6 +50,16 @@ export function emptyImage(p: Platform): DockerfileImage {
   };
 }
 
+/** The image with every time later than epoch (RFC 3339), or missing from history, set to epoch (Go's clampTimes). */
+export function clampTimes(img: DockerfileImage, epoch: string | undefined): DockerfileImage {
+  if (epoch === undefined) return img;
+  const later = (t: string) => Date.parse(t) > Date.parse(epoch);
+  const out = cloneImage(img);
+  for (const h of out.history ?? []) if (h.created === undefined || later(h.created)) h.created = epoch;
+  if (out.created !== undefined && later(out.created)) out.created = epoch;
+  return out;
+}
+
 export function cloneImage(img: DockerfileImage): DockerfileImage {
   return structuredClone(img);
 }

@@ -1,0 +1,78 @@
+/**
+ * Named build contexts (`--opt context:NAME=SPEC`, what buildx's --build-context sends), as
+ * BuildKit v0.11's Dockerfile builder reads them (contextByName): a stage name, a base image or
+ * a COPY --from / RUN --mount from= name the client maps to another source. NAME is the short
+ * form of the name (`alpine` for docker.io/library/alpine:latest); `context:NAME::PLATFORM` is
+ * tried first. SPEC: `docker-image://REF` (or `docker-image://scratch`), whose config the stage
+ * takes, or `local:DIR` (a --local name, sent with its own .dockerignore applied). Git, http,
+ * oci-layout and input contexts are refused.
+ */
+import { BuildkitError } from "../../errors.ts";
+import { image, local, scratch, type Platform, type ResolveMode } from "../../llb/index.ts";
+import { formatPlatform, normalizePlatform } from "../../llb/platform.ts";
+import { familiarName, normalizeImageRef, parseImageRef } from "../../reference/docker-ref.ts";
+import type { NamedContext } from "./convert.ts";
+import { parseDockerignore } from "./daemonless.ts";
+import type { DockerfileImage } from "./image-config.ts";
+
+/** What resolving a named context needs of the frontend: image configs and the client's files, each shown as a vertex. */
+export interface NamedContextDeps {
+  resolveImageConfig(ref: string, platform: Platform, resolveMode: ResolveMode, logName: string): Promise<{ digest: string; config: Uint8Array }>;
+  readFile(local: string, path: string, vertexName: string): Promise<Uint8Array | undefined>;
+}
+
+/** `context:…` attributes, without the prefix: NAME or NAME::PLATFORM → SPEC. */
+export type NamedContextSpecs = Readonly<Record<string, string>>;
+
+export async function namedContext(specs: NamedContextSpecs, name: string, platform: Platform, resolveMode: ResolveMode, deps: NamedContextDeps): Promise<NamedContext | undefined> {
+  if (Object.keys(specs).length === 0) return undefined;
+  let short: string;
+  try {
+    short = familiarName(parseImageRef(name)).replace(/:latest$/, "");
+  } catch (err) {
+    throw new BuildkitError("InvalidArgument", `invalid context name ${name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  for (const pname of [`${short}::${formatPlatform(normalizePlatform(platform))}`, short]) {
+    const spec = specs[pname];
+    if (spec !== undefined) return await resolveSpec(pname, spec, platform, resolveMode, deps);
+  }
+  return undefined;
+}
+
+async function resolveSpec(pname: string, spec: string, platform: Platform, resolveMode: ResolveMode, deps: NamedContextDeps): Promise<NamedContext> {
+  const colon = spec.indexOf(":");
+  if (colon < 0) throw new BuildkitError("InvalidArgument", `invalid context specifier ${spec} for ${pname}`);
+  const kind = spec.startsWith("git@") ? "git" : spec.slice(0, colon);
+  const rest = spec.slice(colon + 1);
+  switch (kind) {
+    case "docker-image": {
+      const ref = rest.replace(/^\/\//, "");
+      if (ref === "scratch") return { state: scratch() };
+      let normalized: string;
+      try {
+        normalized = normalizeImageRef(ref);
+      } catch (err) {
+        throw new BuildkitError("InvalidArgument", `context ${pname}: ${ref}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      // The config of the name as tagged; the source itself is the reference as given (unpinned), as BuildKit makes it.
+      const { config } = await deps.resolveImageConfig(normalized, platform, resolveMode, `[context ${pname}] load metadata for ${ref}`);
+      const img = JSON.parse(new TextDecoder().decode(config)) as DockerfileImage;
+      delete img.created;
+      img.config ??= {};
+      return { state: image(ref, { platform, name: `[context ${pname}] ${ref}` }).withImageConfig(img), image: img };
+    }
+    case "local": {
+      const ignore = await deps.readFile(rest, ".dockerignore", `[context ${pname}] load .dockerignore`);
+      const excludes = ignore === undefined ? [] : parseDockerignore(new TextDecoder().decode(ignore));
+      return { state: local(rest, { name: `[context ${pname}] load from client`, sharedKeyHint: `context:${pname}`, ...(excludes.length > 0 ? { excludePatterns: excludes } : {}) }) };
+    }
+    case "git":
+    case "http":
+    case "https":
+    case "oci-layout":
+    case "input":
+      throw new BuildkitError("Unimplemented", `context ${pname}: ${kind} contexts are not supported (docker-image:// and local: are)`);
+    default:
+      throw new BuildkitError("InvalidArgument", `unsupported context source ${kind} for ${pname}`);
+  }
+}

@@ -1,0 +1,92 @@
+// Named build contexts (`--opt context:NAME=SPEC`, buildx's --build-context) in the Dockerfile
+// frontend, against buildkitd v0.11.6 from ../shared/peers: a base image, a stage and a COPY
+// --from name mapped to a registry image or to another --local directory (its .dockerignore
+// applied) give the same image, digest for digest, on BuildKit, daemonless here and on our
+// daemon driven by the peer's buildctl. Unsupported kinds are refused by name.
+// Uncompressed layers and SOURCE_DATE_EPOCH, so the same content is the same bytes.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startBusyboxRegistry } from "../../fixtures/images.ts";
+import { requireIntegration } from "../../fixtures/prereqs.ts";
+import type { TestRegistry } from "../../fixtures/registry.ts";
+import { BuildHarness } from "../build/harness.ts";
+import { buildkitdAvailable, startPeerAndServe, type PeerAndServe } from "../client/daemons.ts";
+import { BUILDCTL } from "../cache-remote/peer-dockerfile.ts";
+import { copyProject } from "../exporters/helpers.ts";
+
+const run = requireIntegration("named build contexts against BuildKit", { runc: true, busybox: true, tools: ["skopeo", "/usr/bin/docker-registry"] }) && buildkitdAvailable("named build contexts against BuildKit");
+
+let h: BuildHarness;
+let registry: TestRegistry;
+let daemons: PeerAndServe;
+let extra: string;
+const OPTS = ["--opt", "build-arg:SOURCE_DATE_EPOCH=1700000000"];
+
+beforeAll(async () => {
+  if (!run) return;
+  h = new BuildHarness();
+  registry = await startBusyboxRegistry(h.temp("image"));
+  daemons = await startPeerAndServe(h.temp("config"), registry.host);
+  extra = h.temp("extra");
+  for (const [name, text] of Object.entries({ "b.txt": "from the other directory\n", "secret.txt": "left out\n", ".dockerignore": "secret.txt\n" })) {
+    writeFileSync(join(extra, name), text);
+    utimesSync(join(extra, name), 1600000000, 1600000000);
+  }
+}, 120_000);
+afterAll(async () => {
+  await daemons?.stop();
+  await registry?.stop();
+  h?.cleanup();
+});
+
+/** The image digest each of BuildKit, our daemon (via buildctl) and our daemonless build makes of the Dockerfile. */
+async function digests(dockerfile: string, contexts: string[]): Promise<{ peer: string; serve: string; ours: string; oursOut: string }> {
+  const args = [...copyProject((n) => h.temp(n), dockerfile, [...OPTS, ...contexts]), "--local", `extra=${extra}`];
+  const out: Record<string, string> = {};
+  for (const [who, addr] of [["peer", daemons.peer.addr], ["serve", daemons.serve.addr]] as const) {
+    const dir = h.temp("out");
+    const r = Bun.spawnSync([BUILDCTL, "--addr", addr, "build", "--progress", "plain", "--metadata-file", join(dir, "md.json"), "--output", `type=oci,dest=${join(dir, "i.tar")},compression=uncompressed`, ...args], { timeout: 120_000 });
+    if (r.exitCode !== 0) console.log(who, r.stderr.toString());
+    expect(r.exitCode).toBe(0);
+    out[who] = (JSON.parse(readFileSync(join(dir, "md.json"), "utf8")) as Record<string, string>)["containerimage.digest"]!;
+  }
+  const dir = h.temp("out");
+  const r = await h.build(new Uint8Array(), ["--metadata-file", join(dir, "md.json"), "--output", `type=oci,dest=${join(dir, "i.tar")},compression=uncompressed`, ...args]);
+  if (r.code !== 0) console.log(r.stderr);
+  expect(r.code).toBe(0);
+  const ours = (JSON.parse(readFileSync(join(dir, "md.json"), "utf8")) as Record<string, string>)["containerimage.digest"]!;
+  return { peer: out.peer!, serve: out.serve!, ours, oursOut: join(dir, "i.tar") };
+}
+
+function expectSame(d: { peer: string; serve: string; ours: string }): void {
+  expect(d.ours).toBe(d.peer);
+  expect(d.serve).toBe(d.peer);
+}
+
+describe.skipIf(!run)("named build contexts, as BuildKit v0.11.6 resolves them", () => {
+  test("a base image named by a context: FROM base with context:base=docker-image://…", async () => {
+    expectSame(await digests("FROM base\nCOPY a.txt /a.txt\n", ["--opt", `context:base=docker-image://${registry.host}/test/busybox:latest`]));
+  });
+
+  test("a stage named by a context is that context; its instructions do not run", async () => {
+    expectSame(await digests("FROM scratch AS base\nRUN false\nFROM base\nCOPY a.txt /a.txt\n", ["--opt", `context:base=docker-image://${registry.host}/test/busybox:latest`]));
+  });
+
+  test("COPY --from a local context: another --local directory, its .dockerignore applied", async () => {
+    // Into / : no directory made at build time (its time would differ between builders).
+    const d = await digests("FROM scratch\nCOPY --from=src / /\n", ["--opt", "context:src=local:extra"]);
+    expectSame(d);
+    const listing = Bun.spawnSync(["sh", "-c", `mkdir -p ${d.oursOut}.x && tar -xf ${d.oursOut} -C ${d.oursOut}.x && for b in ${d.oursOut}.x/blobs/sha256/*; do tar -tf $b 2>/dev/null; done`]).stdout.toString();
+    expect(listing).toContain("b.txt");
+    expect(listing).not.toContain("secret.txt");
+  });
+
+  test("a platform-specific context (NAME::PLATFORM) is taken over the plain one; unsupported kinds are refused by name", async () => {
+    const platform = `linux/${process.arch === "arm64" ? "arm64" : "amd64"}`;
+    expectSame(await digests("FROM base\nCOPY a.txt /a.txt\n", ["--opt", "context:base=docker-image://scratch", "--opt", `context:base::${platform}=docker-image://${registry.host}/test/busybox:latest`]));
+    const r = await h.build(new Uint8Array(), [...copyProject((n) => h.temp(n), "FROM base\n", ["--opt", "context:base=git://example.com/repo.git"])]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("context base: git contexts are not supported");
+  });
+});
