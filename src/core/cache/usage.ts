@@ -109,9 +109,18 @@ function snapshotGraph(snapshots: readonly SnapshotInfo[], held: ReadonlySet<str
   return { withChildren, inUse };
 }
 
+/** Image layers are snapshots named by their chain ID (sources/image/source.ts). */
+const IMAGE_LAYER_PREFIX = "layer-sha256:";
+
 async function snapshotRecord(s: SnapshotInfo, result: ResultRecord | undefined, graph: SnapshotGraph, src: UsageSources): Promise<UsageRecord> {
   const base = { id: s.name, size: await sizeOf(s.name, result, src), inUse: graph.inUse.has(s.name), shared: graph.withChildren.has(s.name), parent: s.parent };
-  if (!result) return { ...base, type: "internal", created: s.created, lastUsed: undefined, usageCount: 0, description: "", inputs: [] };
+  if (!result) {
+    // An image's lower layer (only its top one is an op's result): a regular record, as BuildKit's
+    // pulled layers are, so prune and GC reclaim it once no image needs it. Any other snapshot
+    // without a record is internal (prune --all only).
+    const layer = s.name.startsWith(IMAGE_LAYER_PREFIX);
+    return { ...base, type: layer ? "regular" : "internal", created: s.created, lastUsed: undefined, usageCount: 0, description: layer ? "pulled image layer" : "", inputs: [] };
+  }
   const { created, lastUsed, usageCount, description } = result;
   return { ...base, type: recordType(result), created, lastUsed, usageCount, description, inputs: result.parents };
 }

@@ -114,6 +114,16 @@ describe("prune", () => {
     expect((await snapshotter.list()).map((s) => s.name).sort()).toEqual(["base", "internal"]);
   });
 
+  test("an image's lower layer (no record of its own) is a regular record, pruned without --all once its children are gone", async () => {
+    const lower = `layer-${sha256("lower")}`;
+    await make(lower, { record: false });
+    await make("top", { parent: lower, kind: "source", description: "docker-image://example.com/app:latest" });
+    const records = byId(await collectUsage(src()));
+    expect(records.get(lower)).toMatchObject({ type: "regular", description: "pulled image layer", shared: true });
+    await prune(src(), {});
+    expect(await snapshotter.list()).toEqual([]);
+  });
+
   test("a snapshot whose index rows went but whose data stayed (a crash) is removed later as internal", async () => {
     await make("x");
     store.remove("x");
