@@ -76,12 +76,12 @@ describe.skipIf(!run)("git source", () => {
     expect(read(short.dir, "README")).toBe("v2\n");
   }, T);
 
-  test("keepGitDir on a branch: a real repository on that branch, origin the remote", async () => {
+  test("keepGitDir on a branch: a real repository with that branch, HEAD detached at its commit (as BuildKit's checkout FETCH_HEAD), origin the remote", async () => {
     const r = await h.run(sourceOp(gitState(url(), "main", { keepGitDir: true })));
     expect(r.key).toBe(`${c.main}.git`);
     expect(git(r.dir, "rev-parse", "HEAD")).toBe(c.main);
-    expect(git(r.dir, "symbolic-ref", "HEAD")).toBe("refs/heads/main");
-    expect(git(r.dir, "rev-parse", "--abbrev-ref", "main@{upstream}")).toBe("origin/main");
+    expect(Bun.spawnSync(["git", "symbolic-ref", "-q", "HEAD"], { cwd: r.dir }).exitCode).not.toBe(0);
+    expect(git(r.dir, "rev-parse", "refs/heads/main")).toBe(c.main);
     expect(git(r.dir, "remote", "get-url", "origin")).toBe(url());
     expect(git(r.dir, "status", "--porcelain")).toBe("");
     expect(existsSync(join(r.dir, ".git/FETCH_HEAD"))).toBe(false);

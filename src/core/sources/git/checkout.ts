@@ -79,20 +79,21 @@ async function checkoutTree(dir: string, o: CheckoutOptions, only?: string): Pro
   if (only !== undefined && modules) await rm(join(dir, ".gitmodules"), { force: true });
 }
 
-/** A self-contained repository at the commit. */
+/**
+ * A self-contained repository at the commit, as BuildKit's git source leaves it: the branch or
+ * tag the ref named fetched under its own name (refs/heads/main, refs/tags/v2, an annotated
+ * tag as the tag object), and HEAD detached at the commit (its `checkout FETCH_HEAD`).
+ */
 async function checkoutRepo(dir: string, o: CheckoutOptions): Promise<void> {
   const git = { ...o, cwd: dir };
-  await runGit(["init"], git);
+  await runGit(["-c", "init.defaultBranch=master", "init"], git);
   await addOrigin(dir, redactRemote(o.repo.remote));
-  const branch = o.refName?.startsWith("refs/heads/") ? o.refName.slice("refs/heads/".length) : undefined;
-  const tag = o.refName?.startsWith("refs/tags/") ? o.refName : undefined;
+  const local = o.refName?.startsWith("refs/heads/") || o.refName?.startsWith("refs/tags/") ? o.refName : undefined;
   // An annotated tag is fetched as the tag object, so the result keeps it.
-  const object = tag ? ((await tryGit(["rev-parse", "--verify", "--end-of-options", tag], { ...o, cwd: o.repo.dir }))?.trim() ?? o.commit) : o.commit;
-  const local = branch ? `refs/remotes/origin/${branch}` : tag;
+  const object = local?.startsWith("refs/tags/") ? ((await tryGit(["rev-parse", "--verify", "--end-of-options", local], { ...o, cwd: o.repo.dir }))?.trim() ?? o.commit) : o.commit;
   // A fetch (never a local clone) copies only the objects of one commit: no hard links into the cache.
   await runGit(["fetch", "--depth=1", "--no-tags", "--end-of-options", o.repo.dir, local ? `+${object}:${local}` : object], git);
-  if (branch) await runGit(["checkout", "-B", branch, "--track", `origin/${branch}`], git);
-  else await runGit(["checkout", "--detach", o.commit], git);
+  await runGit(["checkout", "--detach", o.commit], git);
   if (await hasGitmodules(o)) await updateSubmodules(dir, { ...o, allowFile: isFileRemote(o.repo.remote) });
   // What the fetch from the cache leaves behind: its FETCH_HEAD and reflogs naming the cache.
   await rm(join(dir, ".git/FETCH_HEAD"), { force: true });
