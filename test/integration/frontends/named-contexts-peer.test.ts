@@ -2,12 +2,14 @@
 // frontend, against buildkitd v0.11.6 from ../shared/peers: a base image, a stage and a COPY
 // --from name mapped to a registry image or to another --local directory (its .dockerignore
 // applied) give the same image, digest for digest, on BuildKit, daemonless here and on our
-// daemon driven by the peer's buildctl. Unsupported kinds are refused by name.
+// daemon driven by the peer's buildctl; git and http contexts give the same files. Unsupported
+// kinds are refused by name.
 // Uncompressed layers and SOURCE_DATE_EPOCH, so the same content is the same bytes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startBusyboxRegistry } from "../../fixtures/images.ts";
+import { makeRepo, startGitDaemon, type GitDaemon } from "../../fixtures/git.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import type { TestRegistry } from "../../fixtures/registry.ts";
 import { BuildHarness } from "../build/harness.ts";
@@ -21,11 +23,22 @@ let h: BuildHarness;
 let registry: TestRegistry;
 let daemons: PeerAndServe;
 let extra: string;
+let gitd: GitDaemon;
+let files: ReturnType<typeof Bun.serve> | undefined;
+
+/** Each file under dir and its text, sorted: "path: first line". */
+function filesUnder(dir: string): string {
+  return Bun.spawnSync(["sh", "-c", `cd ${dir} && find . -type f | sort | while read f; do printf '%s: %s\\n' "\${f#./}" "$(head -n1 "$f")"; done`]).stdout.toString();
+}
 const OPTS = ["--opt", "build-arg:SOURCE_DATE_EPOCH=1700000000"];
 
 beforeAll(async () => {
   if (!run) return;
   h = new BuildHarness();
+  const repos = h.temp("repos");
+  makeRepo(join(repos, "repo.git"), { commits: [{ files: { README: "from git\n" } }] });
+  gitd = await startGitDaemon(repos);
+  files = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("from http\n") });
   registry = await startBusyboxRegistry(h.temp("image"));
   daemons = await startPeerAndServe(h.temp("config"), registry.host);
   extra = h.temp("extra");
@@ -35,6 +48,8 @@ beforeAll(async () => {
   }
 }, 120_000);
 afterAll(async () => {
+  files?.stop(true);
+  await gitd?.stop();
   await daemons?.stop();
   await registry?.stop();
   h?.cleanup();
@@ -85,8 +100,32 @@ describe.skipIf(!run)("named build contexts, as BuildKit v0.11.6 resolves them",
   test("a platform-specific context (NAME::PLATFORM) is taken over the plain one; unsupported kinds are refused by name", async () => {
     const platform = `linux/${process.arch === "arm64" ? "arm64" : "amd64"}`;
     expectSame(await digests("FROM base\nCOPY a.txt /a.txt\n", ["--opt", "context:base=docker-image://scratch", "--opt", `context:base::${platform}=docker-image://${registry.host}/test/busybox:latest`]));
-    const r = await h.build(new Uint8Array(), [...copyProject((n) => h.temp(n), "FROM base\n", ["--opt", "context:base=git://example.com/repo.git"])]);
+    const r = await h.build(new Uint8Array(), [...copyProject((n) => h.temp(n), "FROM base\n", ["--opt", "context:base=oci-layout://store@sha256:" + "0".repeat(64)])]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("context base: git contexts are not supported");
+    expect(r.stderr).toContain("context base: oci-layout contexts are not supported");
+  });
+
+  test("git and http contexts: a repository (its .git kept) and a downloaded file, the same files as BuildKit's", async () => {
+    const dockerfile = "FROM scratch\nCOPY --from=repo README /from-git/README\nCOPY --from=repo .git/HEAD /from-git/HEAD\nCOPY --from=notes notes.txt /from-http/notes.txt\n";
+    const contexts = ["--opt", `context:repo=${gitd.url("repo.git")}#main`, "--opt", `context:notes=http://127.0.0.1:${files!.port}/notes.txt`];
+    const args = [...copyProject((n) => h.temp(n), dockerfile, [...OPTS, ...contexts])];
+    const trees: Record<string, string> = {};
+    for (const [who, addr] of [["peer", daemons.peer.addr], ["serve", daemons.serve.addr]] as const) {
+      const dest = h.temp("out");
+      const p = Bun.spawn([BUILDCTL, "--addr", addr, "build", "--progress", "plain", "--output", `type=local,dest=${dest}`, ...args], { stdout: "ignore", stderr: "pipe" });
+      const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+      if (code !== 0) console.log(who, err);
+      expect(code).toBe(0);
+      trees[who] = filesUnder(dest);
+    }
+    const dest = h.temp("out");
+    const r = await h.build(new Uint8Array(), ["--output", `type=local,dest=${dest}`, ...args]);
+    if (r.code !== 0) console.log(r.stderr);
+    expect(r.code).toBe(0);
+    trees.ours = filesUnder(dest);
+    expect(trees.peer).toContain("from-git/README: from git");
+    expect(trees.peer).toContain("from-http/notes.txt: from http");
+    expect(trees.ours).toBe(trees.peer!);
+    expect(trees.serve).toBe(trees.peer!);
   });
 });

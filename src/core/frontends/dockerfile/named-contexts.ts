@@ -4,11 +4,12 @@
  * a COPY --from / RUN --mount from= name the client maps to another source. NAME is the short
  * form of the name (`alpine` for docker.io/library/alpine:latest); `context:NAME::PLATFORM` is
  * tried first. SPEC: `docker-image://REF` (or `docker-image://scratch`), whose config the stage
- * takes, or `local:DIR` (a --local name, sent with its own .dockerignore applied). Git, http,
+ * takes, `local:DIR` (a --local name, sent with its own .dockerignore applied), a git repository
+ * (`git://…`, `https://….git#ref:subdir`, `git@host:path`; its .git kept) or an http(s) file.
  * oci-layout and input contexts are refused.
  */
 import { BuildkitError } from "../../errors.ts";
-import { image, local, scratch, type Platform, type ResolveMode } from "../../llb/index.ts";
+import { git, http, image, local, scratch, type Platform, type ResolveMode } from "../../llb/index.ts";
 import { formatPlatform, normalizePlatform } from "../../llb/platform.ts";
 import { familiarName, normalizeImageRef, parseImageRef } from "../../reference/docker-ref.ts";
 import type { NamedContext } from "./convert.ts";
@@ -68,11 +69,33 @@ async function resolveSpec(pname: string, spec: string, platform: Platform, reso
     }
     case "git":
     case "http":
-    case "https":
+    case "https": {
+      // A git repository (kept with its .git, as detectGitContext does), else for http(s) a file download.
+      const g = parseGitRef(spec);
+      if (g) return { state: git(g.remote, g.subdir ? `${g.commit}:${g.subdir}` : g.commit, { keepGitDir: true, name: `[internal] load git source ${spec}` }) };
+      if (kind === "git") throw new BuildkitError("InvalidArgument", `invalid git context ${spec}`);
+      return { state: http(spec, { name: `[context ${pname}] ${spec}` }) };
+    }
     case "oci-layout":
     case "input":
-      throw new BuildkitError("Unimplemented", `context ${pname}: ${kind} contexts are not supported (docker-image:// and local: are)`);
+      throw new BuildkitError("Unimplemented", `context ${pname}: ${kind} contexts are not supported (docker-image://, local:, git and http(s) are)`);
     default:
       throw new BuildkitError("InvalidArgument", `unsupported context source ${kind} for ${pname}`);
   }
+}
+
+/** A git reference as BuildKit's gitutil.ParseGitRef reads one; undefined when it is none. */
+export function parseGitRef(ref: string): { remote: string; commit: string; subdir: string } | undefined {
+  if (!ref.startsWith("github.com/")) {
+    const proto = /^(https?|git|ssh):\/\//.exec(ref)?.[1] ?? (/^[a-zA-Z0-9-_]+@[a-zA-Z0-9-.]+:.*$/.test(ref) ? "ssh" : undefined);
+    if (proto === undefined) return undefined;
+    // An http(s) URL is a git repository only with a ".git" suffix (before any fragment).
+    if ((proto === "http" || proto === "https") && !/\.git(?:#.+)?$/.test(ref)) return undefined;
+  }
+  const hash = ref.indexOf("#");
+  const remote = hash < 0 ? ref : ref.slice(0, hash);
+  if (remote === "") return undefined;
+  const fragment = hash < 0 ? "" : ref.slice(hash + 1);
+  const colon = fragment.indexOf(":");
+  return { remote, commit: colon < 0 ? fragment : fragment.slice(0, colon), subdir: colon < 0 ? "" : fragment.slice(colon + 1) };
 }
