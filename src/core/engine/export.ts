@@ -26,6 +26,7 @@ function stepsOf(task: ProgressTask): ExportProgress {
         task.status(name, 0, undefined, true);
       }
     },
+    warn: (text) => task.warn(text),
   };
 }
 

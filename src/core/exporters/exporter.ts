@@ -58,6 +58,8 @@ export interface PlatformResult {
 export interface ExportProgress {
   /** A step that starts now and is done when work settles ("exporting layers", "sending tarball"). */
   step<T>(name: string, work: () => Promise<T>): Promise<T>;
+  /** A `warning:` line on the export's vertex. */
+  warn?(text: string): void;
 }
 
 /** For callers that show no progress. */

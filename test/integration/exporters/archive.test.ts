@@ -196,11 +196,19 @@ describe.skipIf(!enabled)("oci and docker archives", () => {
     expect(config.history.every((e) => e.created === "1970-01-01T00:00:10Z")).toBe(true);
   });
 
+  test("compression=zstd with oci-mediatypes=false: OCI types all the same, with a warning (BuildKit's EnableOCITypes)", async () => {
+    const file = join(h.temp("out"), "z.tar");
+    const r = await h.build(def(), ["--output", `type=docker,dest=${file},compression=zstd,oci-mediatypes=false`]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("warning: forcibly turning on oci-mediatype mode for zstd");
+    const index = memberJson<{ manifests: { mediaType: string }[] }>(file, "index.json");
+    expect(index.manifests[0]!.mediaType).toBe("application/vnd.oci.image.manifest.v1+json");
+  });
+
   test.each([
     ["type=oci,dest=x.tar,colour=blue", "error: output type=oci: unknown attribute colour"],
     ["type=docker,name=a:b", "error: output type=docker: dest is required"],
     ["type=oci,dest=x.tar,compression=xz", 'error: output type=oci: compression must be gzip, zstd or uncompressed, not "xz"'],
-    ["type=oci,dest=x.tar,compression=zstd,oci-mediatypes=false", "error: output type=oci: compression=zstd needs oci-mediatypes=true"],
     ["type=oci,dest=x.tar,compression-level=12", "error: output type=oci: compression-level for gzip must be 0 to 9, not 12"],
     ["type=oci,dest=x.tar,name=Bad:Name", 'error: output type=oci: name Bad:Name: invalid reference "Bad:Name": repository name must be lowercase'],
   ])("--output %s fails before the build", async (output, message) => {

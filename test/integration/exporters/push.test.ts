@@ -130,7 +130,6 @@ describe.skipIf(!enabled)("image exporter", () => {
 
   test.each([
     ["type=image,name=x/y:z,annotation-indx.k=v", "error: output type=image: annotation-indx.k: unrecognized annotation type indx (known: manifest, manifest-descriptor, index, index-descriptor)"],
-    ["type=image,name=x/y:z,annotation-manifest-descriptor.k=v,oci-mediatypes=false", "error: output type=image: annotation-manifest-descriptor needs oci-mediatypes=true"],
     ["type=image,name=x/y:z,push=maybe", 'error: output type=image: push must be true or false, not "maybe"'],
     ["type=image,name=x/y:z,dest=out", "error: output type=image: unknown attribute dest"],
     ["type=image,name=x/y@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "error: output type=image: name x/y@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef: a digest cannot be exported to; give a tag"],

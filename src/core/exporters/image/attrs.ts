@@ -58,6 +58,8 @@ export interface ImageOptions {
   readonly buildInfo: boolean;
   /** `buildinfo-attrs` (default false): with the frontend's attributes. */
   readonly buildInfoAttrs: boolean;
+  /** Warnings for the export's vertex (settings BuildKit overrides, as it logs them). */
+  readonly notes: readonly string[];
 }
 
 /**
@@ -109,26 +111,27 @@ export function parseNames(type: string, value: string | undefined): ImageRef[] 
 /**
  * Parses the shared attributes. zstd layers have no Docker media type that every tool reads,
  * and Docker manifests and lists carry no annotations, so zstd or descriptor and index
- * annotations switch to OCI media types unless oci-mediatypes=false was asked for, which is an
- * error (BuildKit forces OCI types for both likewise). Index annotations need an index: not
- * for a single-platform image.
+ * annotations switch to OCI media types, also over oci-mediatypes=false (with a warning), as
+ * BuildKit forces them. Index annotations need an index: refused at export for one platform.
  */
 export function parseImageOptions(type: string, attrs: Readonly<Record<string, string>>, defaults: { compression: Compression; oci: boolean }): ImageOptions {
   const compression = parseCompression(type, attrs.compression, defaults.compression);
   const level = parseLevel(type, compression, attrs["compression-level"]);
   const force = parseBool(type, "force-compression", attrs["force-compression"], false);
   const explicitOci = attrs["oci-mediatypes"] === undefined ? undefined : parseBool(type, "oci-mediatypes", attrs["oci-mediatypes"], defaults.oci);
-  if (compression === "zstd" && explicitOci === false) throw invalidArgument(`output type=${type}: compression=zstd needs oci-mediatypes=true`);
   const annotations = parseAnnotationAttrs(type, attrs);
   // Index annotations need an index: refused at export time for a single-platform result.
   const onDescriptors = annotations.some((a) => a.kind !== "manifest");
-  if (onDescriptors && explicitOci === false) throw invalidArgument(`output type=${type}: annotation-${annotations.find((a) => a.kind !== "manifest")!.kind} needs oci-mediatypes=true`);
-  const oci = compression === "zstd" || onDescriptors ? true : (explicitOci ?? defaults.oci);
+  // As BuildKit's EnableOCITypes: zstd layers and index or descriptor annotations have no Docker
+  // media types, so OCI ones are used even when oci-mediatypes=false was asked for, with a warning.
+  const forcedBy = compression === "zstd" ? "zstd" : onDescriptors ? "annotations" : undefined;
+  const oci = forcedBy !== undefined ? true : (explicitOci ?? defaults.oci);
+  const notes = forcedBy !== undefined && explicitOci === false ? [`forcibly turning on oci-mediatype mode for ${forcedBy}`] : [];
   for (const key of ["attestation-inline", "prefer-nondist-layers"]) parseBool(type, key, attrs[key], false, "refused");
   const buildInfo = parseBool(type, "buildinfo", attrs.buildinfo, true);
   const buildInfoAttrs = parseBool(type, "buildinfo-attrs", attrs["buildinfo-attrs"], false, false);
   const config = parseConfig(type, attrs["containerimage.config"]);
-  return { compression, level, force, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name), annotations, buildInfo, buildInfoAttrs, ...(config ? { config } : {}) };
+  return { compression, level, force, oci, epoch: parseEpoch(type, attrs["source-date-epoch"]), names: parseNames(type, attrs.name), annotations, buildInfo, buildInfoAttrs, notes, ...(config ? { config } : {}) };
 }
 
 /** An image config JSON given as an attribute, as BuildKit's exporters take it: its `config` part. */

@@ -90,6 +90,7 @@ export interface BuiltOutput {
 
 /** The result as an image, or, for a multi-platform result, an image per platform and their index. */
 export async function buildOutput(result: BuildResult, ctx: LayerContext, opts: BuildImageOptions): Promise<BuiltOutput> {
+  for (const note of opts.notes) opts.progress?.warn?.(note);
   if (!result.platforms) {
     if (opts.annotations.some((a) => a.kind === "index" || a.kind === "index-descriptor")) {
       throw invalidArgument(`output type=${opts.exporter}: index annotations not supported for single platform export`);
