@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Engine, ExportSubject, SolveContext, SolvedResult } from "../../core/engine/index.ts";
-import { PLATFORMS_KEY } from "../../core/exporters/metadata-keys.ts";
-import type { Platform } from "../../core/llb/platform.ts";
+import { parsePlatformsJson, PLATFORMS_KEY, type PlatformEntry } from "../../core/exporters/metadata-keys.ts";
 import type { CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import type { CacheEntry } from "../control/cache-entries.ts";
@@ -137,17 +136,12 @@ export class GatewayBuild {
 }
 
 /** refs.platforms (exptypes.Platforms JSON) of a result's metadata; undefined when absent. */
-function platformsOf(metadata: Readonly<Record<string, Uint8Array>>): { id: string; platform: Platform }[] | undefined {
+function platformsOf(metadata: Readonly<Record<string, Uint8Array>>): PlatformEntry[] | undefined {
   const raw = metadata[PLATFORMS_KEY];
   if (raw === undefined) return undefined;
-  let parsed: { Platforms?: { ID?: string; Platform?: { os?: string; architecture?: string; variant?: string } }[] } | null;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(raw)) as typeof parsed;
+    return parsePlatformsJson(raw);
   } catch (err) {
-    throw new BuildkitError("InvalidArgument", `failed to parse platforms passed to provenance processor: ${err instanceof Error ? err.message : String(err)}`);
+    throw new BuildkitError("InvalidArgument", err instanceof Error ? err.message : String(err));
   }
-  return (parsed?.Platforms ?? []).map((p) => ({
-    id: p.ID ?? "",
-    platform: { os: p.Platform?.os ?? "", architecture: p.Platform?.architecture ?? "", ...(p.Platform?.variant ? { variant: p.Platform.variant } : {}) },
-  }));
 }

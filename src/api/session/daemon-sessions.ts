@@ -7,7 +7,7 @@ import { finished, type Writable } from "node:stream";
 import { sha256 } from "../../core/digest.ts";
 import { parseGoBool } from "../../core/go-bool.ts";
 import { BuildkitError } from "../../core/errors.ts";
-import { NO_EXPORT_PROGRESS, platformDirName, type BuildResult, type ExporterInstance } from "../../core/exporters/exporter.ts";
+import { copiedParts, NO_EXPORT_PROGRESS, type BuildResult, type ExporterInstance } from "../../core/exporters/exporter.ts";
 import { parseSourceDateEpoch, SOURCE_DATE_EPOCH_ATTR } from "../../core/exporters/spec.ts";
 import type { BuildSession, LocalDirRequest } from "../../core/session/session.ts";
 import { mirrorStamp } from "../../core/sources/local/mirror-gc.ts";
@@ -122,10 +122,9 @@ async function clientExporter(caller: SessionCaller, type: string, attrs: Readon
         description: "exporting to client directory",
         async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
           // Several platforms: each under a directory named after it ("linux_arm64"), as BuildKit's local exporter sends them.
-          for (const part of result.platforms ?? []) {
-            await progress.step(`copying files ${part.id}`, () => part.result.withMounted((dir) => copyToCaller(caller, dir, { signal, modTime, subdir: platformDirName(part.id) })));
+          for (const part of copiedParts(result)) {
+            await progress.step(part.step, () => part.result.withMounted((dir) => copyToCaller(caller, dir, { signal, modTime, subdir: part.subdir })));
           }
-          if (!result.platforms) await progress.step("copying files", () => result.withMounted((dir) => copyToCaller(caller, dir, { signal, modTime })));
           return {};
         },
       };

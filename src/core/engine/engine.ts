@@ -10,7 +10,7 @@ import { gcDue, gcWaitMs } from "../cache/gc-due.ts";
 import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { BUILDINFO_METADATA_KEY, buildInfo, type BuildOrigin } from "../provenance/build-info.ts";
-import { SourceCapture, type SourceProvenance } from "../provenance/capture.ts";
+import { samePlatform, SourceCapture, type SourceProvenance } from "../provenance/capture.ts";
 import { exportCaches, importCaches, inlineCache, type CacheExportSpec, type CacheImportSpec, type StoredCacheExportSpec } from "../cache/remote/index.ts";
 import { withTask } from "../progress/task.ts";
 import type { UsageRecord } from "../cache/usage.ts";
@@ -251,12 +251,29 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   const withResult = <T>(ref: ResultRef | undefined, fn: (dir: string) => Promise<T>): Promise<T> =>
     ref ? withView(worker, ref.id, fn) : withEmptyDir(fn);
 
+  /** A solved result as exporters see it; undefined: scratch. */
+  function resultFor(solved: SolvedResult | undefined, metadata: Readonly<Record<string, Uint8Array>> | undefined, inline: Pick<BuildResult, "inlineCache">): BuildResult {
+    return {
+      withMounted: (fn) => withResult(solved?.ref, fn),
+      worker,
+      snapshot: solved?.ref?.id,
+      describe: (id) => state.store.get(id)?.description || undefined,
+      metadata,
+      ...inline,
+    };
+  }
+
+  /** What cache export (and inline cache) reads of one or several solves. */
+  const cacheContext = (ctx: SolveContext, solves: readonly SolvedResult[]) => Object.assign(cacheDeps(ctx), mergedSolves(solves));
+
+  /** Build information (BuildKit v0.11) of a solve: its own sources and those the build resolved besides. */
+  const buildInfoOf = (solved: SolvedResult, sources: readonly SourceProvenance[], origin: BuildOrigin | undefined): Uint8Array =>
+    buildInfo(new SourceCapture().addAll(solved.sources).addAll(sources).finish(), origin ?? {});
+
   async function exportResult(subject: ExportSubject, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {
     if (subject !== undefined && "platforms" in subject) return exportPlatforms(subject.platforms, request, ctx);
     const solved = subject;
     const response: Record<string, string> = {};
-    const snapshot = solved?.ref?.id;
-    const cacheContext = (s: SolvedResult) => Object.assign(cacheDeps(ctx), { def: s.def, vertices: s.vertices, results: snapshot === undefined ? [] : [snapshot] });
     const exports = request.cacheExports ?? [];
     const stored = exports.filter((s): s is StoredCacheExportSpec => s.type !== "inline");
     // type=inline: image-making exporters ask for the records that fit their layers (BuildKit's
@@ -267,25 +284,18 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
         ? {
             inlineCache: (layers, opts) => {
               inlineAsked = true;
-              return inlineCache(cacheContext(solved), layers, opts);
+              return inlineCache(cacheContext(ctx, [solved]), layers, opts);
             },
           }
         : {};
-    // Build information (BuildKit v0.11): in the response, and in the metadata image exporters read.
+    // Build information: in the response, and in the metadata image exporters read.
     let metadata = request.metadata;
     if (solved?.ref) {
-      const info = buildInfo(new SourceCapture().addAll(solved.sources).addAll(request.sources ?? []).finish(), request.origin ?? {});
+      const info = buildInfoOf(solved, request.sources ?? [], request.origin);
       metadata = { ...metadata, [BUILDINFO_METADATA_KEY]: info };
       response[BUILDINFO_METADATA_KEY] = Buffer.from(info).toString("base64");
     }
-    const result: BuildResult = {
-      withMounted: (fn) => withResult(solved?.ref, fn),
-      worker,
-      snapshot,
-      describe: (id) => state.store.get(id)?.description || undefined,
-      metadata,
-      ...inline,
-    };
+    const result = resultFor(solved, metadata, inline);
     // The export step follows the result's vertex, so a trace's critical path runs through it.
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
@@ -293,7 +303,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       // BuildKit ignores an inline cache export without an image exporter, silently; we say so.
       await withTask(ctx.progress, "exporting inline cache", async (task) => task.warn("type=inline: no image, oci or docker output to embed the cache in; nothing exported"));
     }
-    if (solved && stored.length > 0) Object.assign(response, await exportCaches(stored, cacheContext(solved)));
+    if (solved && stored.length > 0) Object.assign(response, await exportCaches(stored, cacheContext(ctx, [solved])));
     return response;
   }
 
@@ -307,21 +317,12 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const inline = (request.cacheExports ?? []).some((s) => s.type === "inline");
     const ids = platforms.map((p) => p.id);
     const parts: PlatformResult[] = platforms.map(({ id, platform, solved }) => {
-      const info = buildInfo(new SourceCapture().addAll(solved.sources).addAll(sourcesFor(request.sources ?? [], platform, platforms)).finish(), request.origin ?? {});
+      const info = buildInfoOf(solved, sourcesFor(request.sources ?? [], platform, platforms), request.origin);
       response[`${BUILDINFO_METADATA_KEY}/${id}`] = Buffer.from(info).toString("base64");
-      return {
-        id,
-        platform,
-        result: {
-          withMounted: (fn) => withResult(solved.ref, fn),
-          worker,
-          snapshot: solved.ref?.id,
-          describe: (snapshot) => state.store.get(snapshot)?.description || undefined,
-          metadata: { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info },
-          // type=inline: each platform's image carries the records of its own solve.
-          ...(inline ? { inlineCache: (layers, opts) => inlineCache(Object.assign(cacheDeps(ctx), mergedSolves([solved])), layers, opts) } : {}),
-        },
-      };
+      const metadata = { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info };
+      // type=inline: each platform's image carries the records of its own solve.
+      const own: Pick<BuildResult, "inlineCache"> = inline ? { inlineCache: (layers, opts) => inlineCache(cacheContext(ctx, [solved]), layers, opts) } : {};
+      return { id, platform, result: resultFor(solved, metadata, own) };
     });
     const result: BuildResult = {
       withMounted: () => Promise.reject(new BuildkitError("Unimplemented", `this exporter cannot export several platforms (${ids.join(", ")})`)),
@@ -333,7 +334,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
     // One cache for every platform, as BuildKit exports all of a result's refs together.
     const stored = (request.cacheExports ?? []).filter((s): s is StoredCacheExportSpec => s.type !== "inline");
-    if (stored.length > 0) Object.assign(response, await exportCaches(stored, Object.assign(cacheDeps(ctx), mergedSolves(platforms.map((p) => p.solved)))));
+    if (stored.length > 0) Object.assign(response, await exportCaches(stored, cacheContext(ctx, platforms.map((p) => p.solved))));
     return response;
   }
 
@@ -429,7 +430,7 @@ export function metadataFor(meta: Readonly<Record<string, Uint8Array>>, id: stri
  */
 function sourcesFor(sources: readonly SourceProvenance[], platform: Platform, all: readonly { platform: Platform }[]): SourceProvenance[] {
   const images = sources.filter((s) => s.type === "docker-image");
-  const matches = (a: Platform | undefined, b: Platform) => a !== undefined && a.os === b.os && a.architecture === b.architecture && (a.variant ?? "") === (b.variant ?? "");
+  const matches = (a: Platform | undefined, b: Platform) => a !== undefined && samePlatform(a, b);
   const perPlatform = new Set(images.filter((i) => all.every((p) => images.some((j) => j.ref === i.ref && matches(j.platform, p.platform)))).map((i) => i.ref));
   return sources.filter((s) => s.type !== "docker-image" || !perPlatform.has(s.ref) || s.platform === undefined || (s.platform.os === platform.os && s.platform.architecture === platform.architecture));
 }
@@ -439,12 +440,15 @@ function sourcesFor(sources: readonly SourceProvenance[], platform: Platform, al
  * by two platforms, such as the build context, once, where it first appears: still before its
  * dependants) and their results.
  */
-function mergedSolves(solves: readonly SolvedResult[]): { def: { ops: ReadonlyMap<Digest, LoadedOp> }; vertices: VertexSummary[]; results: string[] } {
+function mergedSolves(solves: readonly SolvedResult[]): { def: { ops: ReadonlyMap<Digest, LoadedOp> }; vertices: readonly VertexSummary[]; results: string[] } {
+  const results = solves.flatMap((s) => (s.ref ? [s.ref.id] : []));
+  const [only] = solves;
+  if (solves.length === 1 && only) return { def: only.def, vertices: only.vertices, results };
   const ops = new Map<Digest, LoadedOp>();
   const vertices = new Map<Digest, VertexSummary>();
   for (const s of solves) {
     for (const [d, op] of s.def.ops) ops.set(d, op);
     for (const v of s.vertices) if (!vertices.has(v.digest)) vertices.set(v.digest, v);
   }
-  return { def: { ops }, vertices: [...vertices.values()], results: solves.flatMap((s) => (s.ref ? [s.ref.id] : [])) };
+  return { def: { ops }, vertices: [...vertices.values()], results };
 }

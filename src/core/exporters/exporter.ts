@@ -45,6 +45,12 @@ export interface BuildResult {
 /** The directory a platform's files go to in a local or tar export of several platforms: "linux_arm64". */
 export const platformDirName = (id: string): string => id.replaceAll("/", "_");
 
+/** What a local export copies: the result, or each platform's result into its directory, with BuildKit's step names. */
+export function copiedParts(result: BuildResult): { readonly step: string; readonly result: BuildResult; readonly subdir?: string }[] {
+  if (!result.platforms) return [{ step: "copying files", result }];
+  return result.platforms.map((part) => ({ step: `copying files ${part.id}`, result: part.result, subdir: platformDirName(part.id) }));
+}
+
 /** One platform's part of a multi-platform result. */
 export interface PlatformResult {
   /** The platform's ID as refs.platforms names it ("linux/arm64"). */

@@ -27,7 +27,7 @@ type GitSource = Extract<SourceProvenance, { type: "git" }>;
 type HttpSource = Extract<SourceProvenance, { type: "http" }>;
 
 /** Go compares platform pointers: two absent ones are equal, one absent one is not. */
-function samePlatform(a: Platform | undefined, b: Platform | undefined): boolean {
+export function samePlatform(a: Platform | undefined, b: Platform | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return a.architecture === b.architecture && a.os === b.os && (a.variant ?? "") === (b.variant ?? "");
 }

@@ -12,7 +12,7 @@ import { resultLayers } from "../../image/image-layers.ts";
 import type { ChainLayer, LayerContext } from "../../image/image-layers.ts";
 import type { ImageOptions } from "./attrs.ts";
 import { goJSON, goJSONIndent, goSorted } from "../../go-json.ts";
-import { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../metadata-keys.ts";
+import { IMAGE_CONFIG_KEY, parsePlatformsJson, PLATFORMS_KEY } from "../metadata-keys.ts";
 import { annotationsFor } from "./annotations.ts";
 import { invalidArgument } from "../../errors.ts";
 import { patchImageConfig } from "./patch-config.ts";
@@ -39,9 +39,8 @@ function resultPlatform(result: BuildResult): Platform {
   const raw = result.metadata?.[PLATFORMS_KEY];
   if (raw !== undefined) {
     try {
-      const parsed = JSON.parse(new TextDecoder().decode(raw)) as { Platforms?: { Platform?: { os?: string; architecture?: string; variant?: string } }[] };
-      const p = parsed.Platforms?.[0]?.Platform;
-      if (p?.os && p.architecture) return { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) };
+      const p = parsePlatformsJson(raw)[0]?.platform;
+      if (p?.os && p.architecture) return p;
     } catch {
       // Not JSON: the worker's platform, as when there is none.
     }
@@ -86,6 +85,11 @@ export interface BuiltOutput {
   readonly images: readonly BuiltImage[];
   /** The single image's config (containerimage.config.digest); none for an index. */
   readonly config?: Descriptor;
+}
+
+/** Every blob of the output, each after what it points at: per image its layers, config and manifest, then the top (the index); the single image's manifest appears twice. */
+export function outputBlobs(built: BuiltOutput): Descriptor[] {
+  return [...built.images.flatMap((image) => [...image.layers, image.config, image.manifest]), built.top];
 }
 
 /** The result as an image, or, for a multi-platform result, an image per platform and their index. */

@@ -1,7 +1,7 @@
 import { utimesSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { withContext } from "../../errors.ts";
-import { NO_EXPORT_PROGRESS, platformDirName, type BuildResult, type Exporter, type ExporterInstance } from "../exporter.ts";
+import { copiedParts, NO_EXPORT_PROGRESS, type BuildResult, type Exporter, type ExporterInstance } from "../exporter.ts";
 import { parseSourceDateEpoch, rejectUnknownAttrs, requireDest, SOURCE_DATE_EPOCH_ATTR } from "../spec.ts";
 import { writeInto } from "./write-into.ts";
 
@@ -24,13 +24,12 @@ export function createLocalExporter(): Exporter {
         async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
           try {
             // Several platforms: each into a directory named after it (DIR/linux_arm64), as BuildKit's local exporter writes them.
-            for (const part of result.platforms ?? []) {
-              const into = join(dest, platformDirName(part.id));
-              await progress.step(`copying files ${part.id}`, () => part.result.withMounted((dir) => writeInto(dir, into, signal, { epoch, subdir: platformDirName(part.id) })));
-              // The platform's directory is dated as BuildKit sends it: the epoch, else the zero time.
-              utimesSync(into, epoch ?? 0, epoch ?? 0);
+            for (const part of copiedParts(result)) {
+              const into = part.subdir === undefined ? dest : join(dest, part.subdir);
+              await progress.step(part.step, () => part.result.withMounted((dir) => writeInto(dir, into, signal, { epoch, subdir: part.subdir })));
+              // A platform's directory is dated as BuildKit sends it: the epoch, else the zero time.
+              if (part.subdir !== undefined) utimesSync(into, epoch ?? 0, epoch ?? 0);
             }
-            if (!result.platforms) await progress.step("copying files", () => result.withMounted((dir) => writeInto(dir, dest, signal, { epoch })));
           } catch (err) {
             throw withContext(`exporting to ${dest}`, err);
           }

@@ -9,7 +9,7 @@ import type { ByteSink } from "../../image/byte-sink.ts";
 import { goJSON } from "../../go-json.ts";
 import type { ImageRef } from "../../reference/docker-ref.ts";
 import { familiarName, formatImageRef } from "../../reference/docker-ref.ts";
-import { goDescriptor, type BuiltOutput } from "../image/build-image.ts";
+import { goDescriptor, outputBlobs, type BuiltOutput } from "../image/build-image.ts";
 import type { ContentStore } from "../../worker/content-store.ts";
 import { hexOf } from "../../digest.ts";
 import { ArchiveWriter } from "./archive-writer.ts";
@@ -51,8 +51,7 @@ export async function writeImageArchive(sink: ByteSink, store: ContentStore, bui
   await tar.dir("blobs");
   await tar.dir("blobs/sha256");
   const seen = new Set<Digest>();
-  const blobs = [...built.images.flatMap((image) => [...image.layers, image.config, image.manifest]), built.top];
-  for (const desc of blobs) {
+  for (const desc of outputBlobs(built)) {
     p.signal.throwIfAborted();
     if (seen.has(desc.digest)) continue;
     seen.add(desc.digest);

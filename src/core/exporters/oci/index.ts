@@ -16,7 +16,7 @@ import { formatImageRef } from "../../reference/docker-ref.ts";
 import { NO_EXPORT_PROGRESS, type BuildResult, type Exporter, type ExporterInstance, type ExportProgress } from "../exporter.ts";
 import { knownImageAttrs, parseBool, parseImageOptions } from "../image/attrs.ts";
 import type { ImageOptions } from "../image/attrs.ts";
-import { buildOutput, goDescriptor, type BuiltOutput } from "../image/build-image.ts";
+import { buildOutput, goDescriptor, outputBlobs, type BuiltOutput } from "../image/build-image.ts";
 import type { LayerContext } from "../../image/image-layers.ts";
 import { copyBlobs } from "../../content/put-in-store.ts";
 import { writeLayout } from "../../image/layout-dir.ts";
@@ -111,14 +111,14 @@ async function datedOutput(result: BuildResult, ctx: LayerContext, p: ArchiveExp
 function exportLayout(result: BuildResult, p: ArchiveExport & { readonly store: (() => ContentStore) | undefined }): Promise<Record<string, string>> {
   return withImageContext(result, async (ctx) => {
     const built = await datedOutput(result, ctx, p);
-    const blobs = [...built.images.flatMap((i) => [...i.layers, i.config, i.manifest]), built.top];
+    const blobs = outputBlobs(built);
     const name = p.image.names.map(formatImageRef).join(",") || undefined;
     if (p.store) {
       const store = p.store();
       await p.progress.step("sending blobs to the client", () => copyBlobs(store, ctx.store, blobs, p.signal));
     } else {
-      const unique = [...new Map(blobs.map((d) => [d.digest, d])).values()];
-      await p.progress.step(`writing layout ${p.dest}`, () => writeLayout(p.dest, name ?? "latest", built.top, unique.map((desc) => ({ desc })), ctx.store));
+      // A blob listed twice (the single image's manifest is also the top) is written once: writeLayout skips what it has.
+      await p.progress.step(`writing layout ${p.dest}`, () => writeLayout(p.dest, name ?? "latest", built.top, blobs.map((desc) => ({ desc })), ctx.store));
     }
     return imageResponse(built, name);
   });

@@ -6,7 +6,7 @@
  */
 import { posix } from "node:path";
 import { BuildkitError } from "../../errors.ts";
-import { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../../exporters/metadata-keys.ts";
+import { IMAGE_CONFIG_KEY, platformsJson, PLATFORMS_KEY } from "../../exporters/metadata-keys.ts";
 import { hostPlatform, formatPlatform, type Platform } from "../../llb/platform.ts";
 import type { FrontendContext, FrontendResult } from "../frontend.ts";
 import { withTask, type ProgressTask } from "../../progress/task.ts";
@@ -122,7 +122,3 @@ async function readDockerignore(attrs: DockerfileAttrs, ctx: FrontendContext, si
   return (await ctx.readFile(attrs.dockerfileLocal, `${attrs.filename}.dockerignore`, signal)) ?? (await ctx.readFile(attrs.contextLocal, ".dockerignore", signal));
 }
 
-/** exptypes.Platforms as Go marshals it. */
-function platformsJson(list: readonly Platform[]): string {
-  return JSON.stringify({ Platforms: list.map((p) => ({ ID: formatPlatform(p), Platform: { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) } })) });
-}
