@@ -209,6 +209,8 @@ describe.skipIf(!enabled)("oci and docker archives", () => {
     ["type=oci,dest=x.tar,colour=blue", "error: output type=oci: unknown attribute colour"],
     ["type=docker,name=a:b", "error: output type=docker: dest is required"],
     ["type=oci,dest=x.tar,compression=xz", 'error: output type=oci: compression must be gzip, zstd or uncompressed, not "xz"'],
+    ["type=oci,dest=-,tar=false", "error: output type=oci: tar=false writes a directory; dest cannot be stdout"],
+    ["type=oci,dest=x,tar=maybe", 'error: output type=oci: tar must be true or false, not "maybe"'],
     ["type=oci,dest=x.tar,compression-level=12", "error: output type=oci: compression-level for gzip must be 0 to 9, not 12"],
     ["type=oci,dest=x.tar,name=Bad:Name", 'error: output type=oci: name Bad:Name: invalid reference "Bad:Name": repository name must be lowercase'],
   ])("--output %s fails before the build", async (output, message) => {

@@ -15,6 +15,12 @@ describe("parseRemoteOutput", () => {
     expect([oci.attrs, oci.target?.kind, oci.toStdout]).toEqual([{ name: "example.com/a:b" }, "writer", false]);
   });
 
+  test("oci or docker with tar=false: a layout directory the daemon fills through the session; it needs a dest directory", () => {
+    expect(parseRemoteOutput("type=oci,dest=layout,tar=false", { resolvePath })).toEqual({ type: "oci", attrs: { tar: "false" }, layoutDir: "/abs/layout", toStdout: false });
+    expect(() => parseRemoteOutput("type=oci,dest=-,tar=false")).toThrow("output type=oci: tar=false needs dest=DIR");
+    expect(() => parseRemoteOutput("type=docker,tar=false")).toThrow("output type=docker: tar=false needs dest=DIR");
+  });
+
   test("image stays on the daemon with its attributes", () => {
     expect(parseRemoteOutput("type=image,name=reg:5000/x:y,push=true")).toEqual({ type: "image", attrs: { name: "reg:5000/x:y", push: "true" }, toStdout: false });
   });
