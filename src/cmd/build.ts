@@ -124,14 +124,26 @@ export default defineCommand({
     let response: Record<string, string> = {};
     try {
       // The frontend, when there is one, runs inside the build: its vertices show, its failure is the build's.
-      const { definition, platforms, metadata, origin, resolved } = frontend
+      const made = frontend
         ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root, progress, signal: controller.signal })
         : { definition: fileDefinition!, platforms: undefined, metadata: undefined, origin: undefined, resolved: undefined };
-      debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
-      ({ exporterResponse: response } = await engine.solve(
-        { ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, exporters, noCache: !args.cache, cacheExports, cacheImports },
-        { session, progress, signal: controller.signal, entitlements },
-      ));
+      const ctx = { session, progress, signal: controller.signal, entitlements };
+      if ("forward" in made) {
+        // A frontend image: it runs in a container here and drives the build over LLBBridge.
+        const { buildWithFrontendImage } = await import("../api/gateway/frontends.ts");
+        const { describeWorker } = await import("../api/control/workers.ts");
+        const { VERSION } = await import("./version.ts");
+        const asked = { name: frontend!.name, opts: frontend!.opts, inputs: {} };
+        const deps = { engine, worker: describeWorker(engine, { version: VERSION }) };
+        response = await buildWithFrontendImage(made.forward, asked, { exporters, cacheExports }, () => cacheImports, ctx, deps);
+      } else {
+        const { definition, platforms, metadata, origin, resolved } = made;
+        debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
+        ({ exporterResponse: response } = await engine.solve(
+          { ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, exporters, noCache: !args.cache, cacheExports, cacheImports },
+          ctx,
+        ));
+      }
     } catch (err) {
       failure = err;
     } finally {

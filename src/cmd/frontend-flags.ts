@@ -2,11 +2,12 @@
 // --local directories and our registry client, and its Definition and metadata are built.
 import type { ProgressWriter } from "../core/progress/events.ts";
 import type { LocalFrontendOptions } from "../core/frontends/local-context.ts";
-import type { RecordedFrontendResult } from "../core/frontends/frontend.ts";
+import type { FrontendForward, RecordedFrontendResult } from "../core/frontends/frontend.ts";
+import { GATEWAY_FRONTEND } from "../core/frontends/names.ts";
 import { UsageError } from "./exit.ts";
 
 export const FRONTEND_ARGS = {
-  frontend: { type: "string", description: "Build with a frontend instead of a definition: dockerfile.v0 (with --local context=DIR --local dockerfile=DIR)" },
+  frontend: { type: "string", description: "Build with a frontend instead of a definition: dockerfile.v0 (with --local context=DIR --local dockerfile=DIR), or gateway.v0 with --opt source=IMAGE (a frontend image)" },
   opt: { type: "string", description: "A frontend attribute: target=STAGE, build-arg:K=V, filename=F, label:K=V, platform=P, add-hosts=H=IP, hostname=N, shm-size=BYTES, ulimit=nofile=S:H, force-network-mode=none|host|sandbox, image-resolve-mode=default|pull|local (repeatable)" },
 } as const;
 
@@ -31,11 +32,16 @@ export function parseFrontendFlags(frontend: string | undefined, opts: readonly 
   return { name: frontend, opts: out };
 }
 
-/** Runs the frontend in-process: its Definition and result metadata; its own work shows on progress. */
-export async function runFrontend(req: FrontendRequest, deps: LocalFrontendOptions & { progress: ProgressWriter; signal: AbortSignal }): Promise<RecordedFrontendResult> {
+/**
+ * Runs the frontend in-process: its Definition and result metadata, its own work shown on
+ * progress; or, for gateway.v0 and a Dockerfile's `# syntax=IMAGE`, the frontend image to hand
+ * the build to.
+ */
+export async function runFrontend(req: FrontendRequest, deps: LocalFrontendOptions & { progress: ProgressWriter; signal: AbortSignal }): Promise<RecordedFrontendResult | FrontendForward> {
   const { FRONTENDS, runRecorded } = await import("../core/frontends/frontend.ts");
+  if (req.name === GATEWAY_FRONTEND) return { forward: { frontend: req.name, opts: req.opts } };
   const frontend = FRONTENDS[req.name];
-  if (!frontend) throw new UsageError(`--frontend ${req.name}: unknown frontend (known: ${Object.keys(FRONTENDS).join(", ")})`);
+  if (!frontend) throw new UsageError(`--frontend ${req.name}: unknown frontend (known: ${[...Object.keys(FRONTENDS), GATEWAY_FRONTEND].join(", ")})`);
   const { createLocalFrontendContext } = await import("../core/frontends/local-context.ts");
   return runRecorded(req.name, frontend, req.opts, { ...createLocalFrontendContext(deps), progress: deps.progress }, deps.signal);
 }

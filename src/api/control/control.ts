@@ -31,7 +31,7 @@ export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof Contr
       const onGone = () => build.controller.abort(new BuildkitError("Canceled", "build canceled: the client disconnected"));
       call.signal.addEventListener("abort", onGone, { once: true });
       try {
-        return { ExporterResponse: await solveBuild(req, build, { engine, sessions: deps.sessions, grant: deps.grant }) };
+        return { ExporterResponse: await solveBuild(req, build, { engine, sessions: deps.sessions, grant: deps.grant, worker: deps.worker }) };
       } finally {
         call.signal.removeEventListener("abort", onGone);
         await builds.finish(build);

@@ -2,6 +2,7 @@
 // and exported directly; one with neither Definition nor Frontend (BuildKit's `buildctl build`)
 // is driven through the LLBBridge gateway until the client calls Return.
 import type { Engine } from "../../core/engine/index.ts";
+import { isForward } from "../../core/frontends/frontend.ts";
 import type { Entitlement } from "../../core/solver/entitlements.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import { EXPORTER_TYPES, loadExporter, type ExporterInstance } from "../../core/exporters/index.ts";
@@ -9,17 +10,16 @@ import { withFrontendEpoch } from "../../core/exporters/spec.ts";
 import type { CacheExportSpec, CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { EMPTY_SESSION } from "../../core/session/session.ts";
 import { GATEWAY_ATTACHMENT } from "../gateway/bridge.ts";
-import { runFrontend } from "../gateway/frontends.ts";
+import { buildWithFrontendImage, runFrontend, type FrontendDeps } from "../gateway/frontends.ts";
 import { GatewayBuild } from "../gateway/gateway-build.ts";
 import type { apiPb } from "../pb/index.ts";
 import type { Build } from "./builds.ts";
-import { cacheExportSpec, cacheImportSpec } from "./cache-entries.ts";
+import { cacheExportSpec, cacheImportSpec, type CacheEntry } from "./cache-entries.ts";
 import type { AttachedSession, ClientSessions } from "./client-sessions.ts";
 
 type SolveRequest = apiPb.moby.buildkit.v1.SolveRequest;
 
-export interface SolveDeps {
-  readonly engine: Engine;
+export interface SolveDeps extends FrontendDeps {
   readonly sessions: ClientSessions;
   /** Checks the entitlements a request asks for against what the daemon allows. */
   readonly grant: (requested: readonly string[]) => ReadonlySet<Entitlement>;
@@ -35,17 +35,24 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     const cacheImports = (req.Cache?.Imports ?? []).map((e) => cacheImportSpec(e, attached));
     const noCache = Object.hasOwn(req.FrontendAttrs ?? {}, "no-cache");
     const ctx = { session: attached?.buildSession ?? EMPTY_SESSION, progress: build.progress, signal, entitlements };
+    const importSpecs = (entries: readonly CacheEntry[]) => entries.map((e) => cacheImportSpec(e, attached));
     if (req.Frontend) {
-      const { definition, platforms, metadata, origin, resolved } = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
-      const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports }, ctx);
-      return exporterResponse;
+      const out = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
+      if (!isForward(out)) {
+        const { definition, platforms, metadata, origin, resolved } = out;
+        const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports }, ctx);
+        return exporterResponse;
+      }
+      // A frontend image (gateway.v0, or a Dockerfile's `# syntax=`): the build is what it returns.
+      const asked = { name: req.Frontend, opts: req.FrontendAttrs ?? {}, inputs: req.FrontendInputs ?? {} };
+      return await buildWithFrontendImage(out.forward, asked, { exporters, cacheExports }, importSpecs, ctx, deps);
     }
     if (req.Definition && req.Definition.byteLength > 0) {
       const { exporterResponse } = await deps.engine.solve({ definition: req.Definition, noCache, exporters, cacheExports, cacheImports }, ctx);
       return exporterResponse;
     }
     // The gateway: the client drives the build with LLBBridge calls, then returns a result.
-    const gateway = new GatewayBuild(deps.engine, ctx, req.FrontendInputs ?? {}, (entries) => entries.map((e) => cacheImportSpec(e, attached)));
+    const gateway = new GatewayBuild(deps.engine, ctx, req.FrontendInputs ?? {}, importSpecs);
     build.attach(GATEWAY_ATTACHMENT, gateway);
     try {
       const returned = await gateway.returned;

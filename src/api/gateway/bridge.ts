@@ -2,19 +2,17 @@
 // (buildctl build, frontends) make on a build, which they name by the
 // `buildkit-controlapi-buildid` request header.
 import { open } from "node:fs/promises";
-import type { Engine } from "../../core/engine/index.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import { resolveInRoot } from "../../core/fs/safe-path.ts";
 import type { Platform } from "../../core/llb/platform.ts";
 import type { BuildRegistry } from "../control/builds.ts";
-import type { WorkerInfo } from "../control/workers.ts";
 import type { CallContext } from "../grpc/server-call.ts";
 import type { ServiceHandlers } from "../grpc/handlers.ts";
 import { metadataValue } from "../grpc/metadata.ts";
 import type { LLBBridgeService } from "../grpc/services.ts";
 import { frontendCaps, llbCaps } from "./caps.ts";
 import { frontendCacheImports } from "../control/cache-entries.ts";
-import { runFrontend } from "./frontends.ts";
+import { solveWithFrontend, type FrontendDeps } from "./frontends.ts";
 import { parseResolveModeAttr, resolveImageForConfig } from "../../core/sources/image/resolve-mode.ts";
 import { withTask } from "../../core/progress/task.ts";
 import type { GatewayBuild } from "./gateway-build.ts";
@@ -24,22 +22,24 @@ export const GATEWAY_ATTACHMENT = "gateway";
 /** ReadFile answers at most this much in one call (BuildKit's clients read in ranges). */
 const MAX_READ = 16 << 20;
 
-export interface BridgeDeps {
-  readonly engine: Engine;
+export interface BridgeDeps extends FrontendDeps {
   readonly builds: BuildRegistry;
-  readonly worker: WorkerInfo;
 }
 
+/** The daemon's LLBBridge: each call names its build by the BUILD_ID_HEADER request header. */
 export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBBridgeService> {
-  const gateway = async (call: CallContext): Promise<GatewayBuild> => {
+  return bridgeHandlers(deps, async (call) => {
     const id = metadataValue(call.metadata, BUILD_ID_HEADER);
     if (!id) throw new BuildkitError("InvalidArgument", `gateway call: no ${BUILD_ID_HEADER} header`);
     const build = await deps.builds.get(id, call.signal);
     const gw = (await build?.attachment(GATEWAY_ATTACHMENT, call.signal)) as GatewayBuild | undefined;
     if (!gw) throw new BuildkitError("NotFound", `gateway call: no gateway build ${id}`);
     return gw;
-  };
+  });
+}
 
+/** LLBBridge for the builds `gateway` finds for a call (one build for a frontend container's connection). */
+export function bridgeHandlers(deps: FrontendDeps, gateway: (call: CallContext) => Promise<GatewayBuild>): ServiceHandlers<typeof LLBBridgeService> {
   return {
     async Ping() {
       return { FrontendAPICaps: frontendCaps(), LLBCaps: llbCaps(), Workers: [deps.worker.record()] };
@@ -52,16 +52,13 @@ export function llbBridgeHandlers(deps: BridgeDeps): ServiceHandlers<typeof LLBB
       if (req.Frontend) {
         // A frontend imports what its cache-imports option names (BuildKit's Dockerfile frontend does).
         const cacheImports = gw.cacheImports([...requested, ...frontendCacheImports(req.FrontendOpt ?? {})]);
-        const { definition, platforms, metadata, origin, resolved } = await runFrontend(req.Frontend, req.FrontendOpt ?? {}, gw.context, deps.engine);
-        gw.recordResolved(resolved);
-        if (platforms) {
-          // One result per platform (a RefMap), solved at once.
-          const ids = await Promise.all(platforms.map((p) => gw.solve(p.definition, { noCache, cacheImports, origin })));
-          const refs = Object.fromEntries(platforms.map((p, i) => [p.id, { id: ids[i]!, def: p.definition }]));
-          return { result: { refs: { refs }, metadata: { ...metadata } } };
+        const made = await solveWithFrontend(req.Frontend, req.FrontendOpt ?? {}, req.FrontendInputs ?? {}, gw, { noCache, cacheImports }, deps);
+        if ("refs" in made) {
+          // One result per platform (a RefMap).
+          const refs = Object.fromEntries(Object.entries(made.refs).map(([k, r]) => [k, { id: r.id, ...(r.def ? { def: r.def } : {}) }]));
+          return { result: { refs: { refs }, metadata: { ...made.metadata } } };
         }
-        const id = await gw.solve(definition, { noCache, cacheImports, origin });
-        return { ref: id, result: { ref: { id, def: definition }, metadata: { ...metadata } } };
+        return { ref: made.ref.id, result: { ref: { id: made.ref.id, ...(made.ref.def ? { def: made.ref.def } : {}) }, metadata: { ...made.metadata } } };
       }
       if (!req.Definition || req.Definition.byteLength === 0) return { result: { ref: { id: "" } } };
       const id = await gw.solve(req.Definition, { noCache, cacheImports: gw.cacheImports(requested) });

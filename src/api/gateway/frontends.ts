@@ -1,14 +1,32 @@
 // Frontends run in the daemon (SolveRequest.Frontend, or a gateway client's Solve naming one):
-// they read the client's files through its session and resolve images with the engine's
-// registry client, then hand back a Definition and result metadata.
-import type { Engine, SolveContext } from "../../core/engine/index.ts";
+// the built-in ones read the client's files through its session and resolve images with the
+// engine's registry client, then hand back a Definition and result metadata; gateway.v0 (and a
+// Dockerfile's `# syntax=IMAGE`) runs a frontend image in a container (container-frontend.ts).
+import type { Engine, ExportRequest, SolveContext } from "../../core/engine/index.ts";
+import type { CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { BuildkitError } from "../../core/errors.ts";
-import { FRONTENDS, runRecorded, type RecordedFrontendResult } from "../../core/frontends/frontend.ts";
+import { FRONTENDS, isForward, runRecorded, type FrontendForward, type RecordedFrontendResult } from "../../core/frontends/frontend.ts";
+import { GATEWAY_FRONTEND } from "../../core/frontends/names.ts";
+import { recordedArgs } from "../../core/provenance/build-info.ts";
 import { createDirFrontendContext } from "../../core/frontends/local-context.ts";
+import type { CacheEntry } from "../control/cache-entries.ts";
+import type { WorkerInfo } from "../control/workers.ts";
+import { runGatewayFrontend } from "./container-frontend.ts";
+import { GatewayBuild, type ReturnedResult } from "./gateway-build.ts";
 
-export async function runFrontend(name: string, opts: Readonly<Record<string, string>>, ctx: SolveContext, engine: Engine): Promise<RecordedFrontendResult> {
+export interface FrontendDeps {
+  readonly engine: Engine;
+  readonly worker: WorkerInfo;
+}
+
+/**
+ * Runs a built-in frontend: its Definition(s) and metadata, or where it hands the build to
+ * (gateway.v0 itself always does: to the image its `source` option names).
+ */
+export async function runFrontend(name: string, opts: Readonly<Record<string, string>>, ctx: SolveContext, engine: Engine): Promise<RecordedFrontendResult | FrontendForward> {
+  if (name === GATEWAY_FRONTEND) return { forward: { frontend: name, opts } };
   const frontend = Object.hasOwn(FRONTENDS, name) ? FRONTENDS[name] : undefined;
-  if (!frontend) throw new BuildkitError("Unimplemented", `frontend ${JSON.stringify(name)} is not supported (known: ${Object.keys(FRONTENDS).join(", ")})`);
+  if (!frontend) throw new BuildkitError("Unimplemented", `frontend ${JSON.stringify(name)} is not supported (known: ${[...Object.keys(FRONTENDS), GATEWAY_FRONTEND].join(", ")})`);
   const context = createDirFrontendContext({
     // Only the file asked for crosses the wire (the mirror is per filter set).
     dir: (local, path, signal) => ctx.session.localDir(local, { include: [path.replace(/^\/+/, "")], signal }),
@@ -17,4 +35,84 @@ export async function runFrontend(name: string, opts: Readonly<Record<string, st
     root: engine.worker.root,
   });
   return runRecorded(name, frontend, opts, { ...context, progress: ctx.progress }, ctx.signal);
+}
+
+/** A result a frontend made in a gateway build, by its id there. */
+export interface MadeRef {
+  readonly id: string;
+  readonly def?: Uint8Array;
+}
+
+export type FrontendMade =
+  | { readonly ref: MadeRef; readonly metadata: Readonly<Record<string, Uint8Array>> }
+  | { readonly refs: Readonly<Record<string, MadeRef>>; readonly metadata: Readonly<Record<string, Uint8Array>> };
+
+/**
+ * A gateway client's Solve naming a frontend: the frontend's result(s) solved into gw, as ids
+ * the client may read, return or solve on.
+ */
+export async function solveWithFrontend(
+  name: string,
+  opts: Readonly<Record<string, string>>,
+  inputs: Readonly<Record<string, Uint8Array>>,
+  gw: GatewayBuild,
+  solveOpts: { noCache: boolean; cacheImports: readonly CacheImportSpec[] },
+  deps: FrontendDeps,
+): Promise<FrontendMade> {
+  const out = await runFrontend(name, opts, gw.context, deps.engine);
+  if (isForward(out)) {
+    // The frontend's own solves live in a gateway build of its own; what it returns moves into gw.
+    const nested = new GatewayBuild(deps.engine, gw.context, inputs, gw.cacheImports);
+    try {
+      const returned = await runGatewayFrontend(out.forward.opts, nested, deps);
+      gw.recordResolved(nested.sources());
+      return adoptReturned(returned, nested, gw);
+    } finally {
+      await nested.release();
+    }
+  }
+  const { definition, platforms, metadata, origin, resolved } = out;
+  gw.recordResolved(resolved);
+  const { noCache, cacheImports } = solveOpts;
+  if (platforms) {
+    // One result per platform (a RefMap), solved at once.
+    const ids = await Promise.all(platforms.map((p) => gw.solve(p.definition, { noCache, cacheImports, origin })));
+    return { refs: Object.fromEntries(platforms.map((p, i) => [p.id, { id: ids[i]!, def: p.definition }])), metadata };
+  }
+  const id = await gw.solve(definition, { noCache, cacheImports, origin });
+  return { ref: { id, def: definition }, metadata };
+}
+
+/** What a frontend returned in `from`, kept by `to` under new ids. */
+function adoptReturned(returned: ReturnedResult, from: GatewayBuild, to: GatewayBuild): FrontendMade {
+  const origin = returned.origin;
+  const subject = returned.result;
+  if (subject === undefined) return { ref: { id: "" }, metadata: returned.metadata };
+  if ("platforms" in subject) {
+    const refs = Object.fromEntries(subject.platforms.map((p) => [p.id, { id: to.adopt(from.give(p.solved), origin) }]));
+    return { refs, metadata: returned.metadata };
+  }
+  return { ref: { id: to.adopt(from.give(subject), origin) }, metadata: returned.metadata };
+}
+
+/**
+ * A whole build made by a frontend image (gateway.v0, or a Dockerfile's `# syntax=`): what it
+ * returns is exported. `name` and `opts` are the frontend the client asked for, for build information.
+ */
+export async function buildWithFrontendImage(
+  forward: FrontendForward["forward"],
+  asked: { readonly name: string; readonly opts: Readonly<Record<string, string>>; readonly inputs: Readonly<Record<string, Uint8Array>> },
+  request: Omit<ExportRequest, "metadata" | "origin" | "sources">,
+  cacheImports: (entries: readonly CacheEntry[]) => CacheImportSpec[],
+  ctx: SolveContext,
+  deps: FrontendDeps,
+): Promise<Record<string, string>> {
+  const gateway = new GatewayBuild(deps.engine, ctx, asked.inputs, cacheImports);
+  try {
+    const returned = await runGatewayFrontend(forward.opts, gateway, deps);
+    const origin = { frontend: asked.name, args: recordedArgs(asked.opts) };
+    return await deps.engine.export(returned.result, { ...request, metadata: returned.metadata, origin, sources: gateway.sources() }, ctx);
+  } finally {
+    await gateway.release();
+  }
 }

@@ -53,6 +53,11 @@ export class GatewayBuild {
     ctx.signal.addEventListener("abort", () => this.fail(ctx.signal.reason instanceof Error ? ctx.signal.reason : new BuildkitError("Canceled", "build canceled")), { once: true });
   }
 
+  /** Whether the client has returned (a result or an error) or the build failed. */
+  get ended(): boolean {
+    return this.#done;
+  }
+
   get context(): SolveContext {
     return this.#ctx;
   }
@@ -74,6 +79,20 @@ export class GatewayBuild {
     this.#results.set(id, solved);
     if (opts.origin) this.#origins.set(id, opts.origin);
     return id;
+  }
+
+  /** Keeps a result solved elsewhere (by a frontend's own gateway build) under a new id. */
+  adopt(solved: SolvedResult, origin?: BuildOrigin): string {
+    const id = randomUUID().replaceAll("-", "");
+    this.#results.set(id, solved);
+    if (origin) this.#origins.set(id, origin);
+    return id;
+  }
+
+  /** Hands a result over (see adopt): it is no longer this build's to release. */
+  give(solved: SolvedResult): SolvedResult {
+    for (const [id, r] of this.#results) if (r === solved) this.#results.delete(id);
+    return solved;
   }
 
   /** An image the client or a frontend resolved (its config asked for), for build information. */

@@ -45,8 +45,18 @@ export interface FrontendPlatform {
   readonly definition: Uint8Array;
 }
 
+/**
+ * A frontend that hands the build to another one: the Dockerfile frontend does for a
+ * `# syntax=IMAGE` line (or build-arg:BUILDKIT_SYNTAX), to the gateway frontend in IMAGE.
+ */
+export interface FrontendForward {
+  readonly forward: { readonly frontend: string; readonly opts: Readonly<Record<string, string>> };
+}
+
 /** opts are BuildKit's frontend attributes, as buildctl sends them (`--opt K=V`). */
-export type Frontend = (opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal) => Promise<FrontendResult>;
+export type Frontend = (opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal) => Promise<FrontendResult | FrontendForward>;
+
+export const isForward = (r: FrontendResult | FrontendForward): r is FrontendForward => "forward" in r;
 
 /** The frontends by the name a client asks for (SolveRequest.Frontend, `--frontend`). */
 export const FRONTENDS: Record<string, Frontend> = {
@@ -61,7 +71,7 @@ export interface RecordedFrontendResult extends FrontendResult {
 }
 
 /** Runs a frontend, recording its name, attributes and image resolutions for build information. */
-export async function runRecorded(name: string, frontend: Frontend, opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal): Promise<RecordedFrontendResult> {
+export async function runRecorded(name: string, frontend: Frontend, opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal): Promise<RecordedFrontendResult | FrontendForward> {
   const resolved: SourceProvenance[] = [];
   const recording: FrontendContext = {
     ...ctx,
@@ -72,5 +82,6 @@ export async function runRecorded(name: string, frontend: Frontend, opts: Readon
     },
   };
   const result = await frontend(opts, recording, signal);
+  if (isForward(result)) return result;
   return { ...result, origin: { frontend: name, args: recordedArgs(opts) }, resolved };
 }

@@ -89,6 +89,8 @@ export interface ImageOptions extends OpOptions {
   /** "pull" always checks the registry; "local" prefers an image already present. */
   resolveMode?: ResolveMode;
   layerLimit?: number;
+  /** What the pulled image is for in `du` ("frontend" for a gateway frontend's image, "internal"). */
+  recordType?: string;
 }
 
 /** A registry image, e.g. `image("busybox")` → docker-image://docker.io/library/busybox:latest. */
@@ -109,6 +111,7 @@ export function image(ref: string, opts: ImageOptions = {}): State {
     attrs[Attr.imageLayerLimit] = String(opts.layerLimit);
     caps.push(Cap.sourceImageLayerLimit);
   }
+  if (opts.recordType) attrs[Attr.imageRecordType] = opts.recordType;
   return sourceState(`docker-image://${normalized}`, attrs, addCaps(constraintsOf(opts), ...caps));
 }
 

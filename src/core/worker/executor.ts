@@ -28,6 +28,11 @@ export interface ProcessIO {
   /** Called with each chunk the process writes; chunks are not retained by the executor. */
   stdout(chunk: Uint8Array): void;
   stderr(chunk: Uint8Array): void;
+  /**
+   * What the process reads on stdin, as it comes (a gateway frontend's gRPC connection); its end
+   * closes the process's stdin. Without it stdin is /dev/null.
+   */
+  readonly stdin?: AsyncIterable<Uint8Array>;
 }
 
 /** Runs one process in a container. Aborting the signal kills the process and cleans up. */

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FRONTENDS, IMAGE_CONFIG_KEY, PLATFORMS_KEY, type FrontendContext } from "../../../src/core/frontends/frontend.ts";
+import { FRONTENDS, IMAGE_CONFIG_KEY, isForward, PLATFORMS_KEY, type FrontendContext, type FrontendResult } from "../../../src/core/frontends/frontend.ts";
 import { goClean, parseDockerignore } from "../../../src/core/frontends/dockerfile/daemonless.ts";
 import { goDuration, goHealth, goQuote } from "../../../src/core/frontends/dockerfile/go-format.ts";
 import { createLocalFrontendContext } from "../../../src/core/frontends/local-context.ts";
@@ -12,7 +12,12 @@ import { pb } from "../../../src/core/pb/index.ts";
 import type { RegistryClient } from "../../../src/core/registry/index.ts";
 import type { ContentStore } from "../../../src/core/worker/content-store.ts";
 
-const frontend = FRONTENDS["dockerfile.v0"]!;
+/** The Dockerfile frontend's own result (these Dockerfiles name no other frontend). */
+async function frontend(opts: Readonly<Record<string, string>>, ctx: FrontendContext, sig: AbortSignal): Promise<FrontendResult> {
+  const r = await FRONTENDS["dockerfile.v0"]!(opts, ctx, sig);
+  if (isForward(r)) throw new Error(`forwarded to ${r.forward.opts.source}`);
+  return r;
+}
 const signal = new AbortController().signal;
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -41,6 +41,28 @@ async function pump(stream: ReadableStream<Uint8Array>, write: (chunk: Uint8Arra
   }
 }
 
+/**
+ * Writes what the process is given to read into its stdin, then closes it. Not awaited: the
+ * source may outlast the process (its owner ends it once the process exits); writes to a process
+ * that has gone are dropped.
+ */
+async function feed(source: AsyncIterable<Uint8Array>, sink: Bun.FileSink): Promise<void> {
+  try {
+    for await (const chunk of source) {
+      sink.write(chunk);
+      await sink.flush();
+    }
+  } catch {
+    // the process closed its stdin or exited
+  } finally {
+    try {
+      await sink.end();
+    } catch {
+      // already closed
+    }
+  }
+}
+
 /** Kills the container, retrying while runc has not made it yet; kills runc itself as a last resort. */
 async function stop(runc: Runc, id: string, proc: Bun.Subprocess): Promise<void> {
   const deadline = performance.now() + KILL_RETRY_MS;
@@ -68,7 +90,8 @@ export async function runContainer(c: RunContainer, signal: AbortSignal): Promis
   const args = ["--root", runc.stateDir, "--log", join(bundle, "runc.log"), "--log-format", "json", "run", "--bundle", bundle, id];
   const argv = runtimeArgv(runc.how, runtimeExecutable(runc.path, `${runc.stateDir}-bin`), args);
   // (Under a prefix such as unshare, that command's own argv[0] stays; it execs the runtime by path.)
-  const proc = Bun.spawn(argv, { argv0: runc.how.prefix[0] ?? runc.path, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(argv, { argv0: runc.how.prefix[0] ?? runc.path, stdin: c.io.stdin ? "pipe" : "ignore", stdout: "pipe", stderr: "pipe" });
+  if (c.io.stdin && proc.stdin) void feed(c.io.stdin, proc.stdin);
   let stopping: Promise<void> | undefined;
   const onAbort = () => {
     stopping ??= stop(runc, id, proc);

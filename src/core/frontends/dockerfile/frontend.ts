@@ -8,7 +8,7 @@ import { posix } from "node:path";
 import { BuildkitError } from "../../errors.ts";
 import { IMAGE_CONFIG_KEY, platformsJson, PLATFORMS_KEY } from "../../exporters/metadata-keys.ts";
 import { hostPlatform, formatPlatform, type Platform } from "../../llb/platform.ts";
-import type { FrontendContext, FrontendResult } from "../frontend.ts";
+import type { FrontendContext, FrontendForward, FrontendResult } from "../frontend.ts";
 import { withTask, type ProgressTask } from "../../progress/task.ts";
 import { parseDockerfileAttrs, type DockerfileAttrs } from "./attrs.ts";
 import { convertDockerfile, type ConvertResult } from "./convert.ts";
@@ -16,17 +16,22 @@ import { parseDockerignore } from "./daemonless.ts";
 import { DockerfileError, formatDockerfileError } from "./errors.ts";
 import { imageJson } from "./image-json.ts";
 import { namedContext, type NamedContextDeps } from "./named-contexts.ts";
+import { syntaxForward } from "./syntax.ts";
+import { GATEWAY_FRONTEND } from "../names.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export async function dockerfileFrontend(opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal): Promise<FrontendResult> {
+export async function dockerfileFrontend(opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal): Promise<FrontendResult | FrontendForward> {
   const attrs = parseDockerfileAttrs(opts);
   // The vertices BuildKit's frontend shows for the same work (its local sources and resolves).
   const [text, ignore] = await Promise.all([
     step(ctx, `[internal] load build definition from ${attrs.filename}`, (task) => transferred(task, "dockerfile", readDockerfile(attrs, ctx, signal))),
     step(ctx, "[internal] load .dockerignore", (task) => transferred(task, "context", readDockerignore(attrs, ctx, signal))),
   ]);
+  // `# syntax=IMAGE`: the build is IMAGE's, run as a gateway frontend with this one's options.
+  const forward = syntaxForward(opts, decoder.decode(text));
+  if (forward) return { forward: { frontend: GATEWAY_FRONTEND, opts: { ...opts, source: forward.ref, cmdline: forward.cmdline } } };
   const excludes = ignore === undefined ? undefined : parseDockerignore(decoder.decode(ignore));
   // One conversion per target platform, at once (the builder's errgroup); none given: the default.
   const targets: (Platform | undefined)[] = attrs.platforms.length > 0 ? [...attrs.platforms] : [undefined];
