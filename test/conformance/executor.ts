@@ -21,7 +21,7 @@ interface Ran {
   stderr: string;
 }
 
-async function run(worker: Worker, rootfs: string, meta: Partial<ProcessMeta> & Pick<ProcessMeta, "args">, opts: { signal?: AbortSignal; onStdout?: (s: string) => void } = {}): Promise<Ran> {
+async function run(worker: Worker, rootfs: string, meta: Partial<ProcessMeta> & Pick<ProcessMeta, "args">, opts: { signal?: AbortSignal; onStdout?: (s: string) => void; stdin?: AsyncIterable<Uint8Array> } = {}): Promise<Ran> {
   const m = await prepareMutable(worker, rootfs);
   let stdout = "";
   let stderr = "";
@@ -33,6 +33,7 @@ async function run(worker: Worker, rootfs: string, meta: Partial<ProcessMeta> & 
         opts.onStdout?.(text);
       },
       stderr: (c: Uint8Array) => void (stderr += new TextDecoder().decode(c)),
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
     };
     const { exitCode } = await worker.executor.run({ root: m.mounts, mounts: [], meta: { ...META, ...meta }, io }, opts.signal ?? never);
     return { exitCode, stdout, stderr };
@@ -82,6 +83,25 @@ export function describeExecutor(name: string, factory: () => Promise<WorkerFixt
         const missing = await run(w, rootfs, { args: ["/no/such/program"] }).then((r) => r.exitCode, (e: unknown) => e);
         if (typeof missing === "number") expect(missing).not.toBe(0);
         else expect(missing).toBeInstanceOf(BuildkitError);
+      }));
+
+    test("stdin streams to the process as it comes, and its end is the process's end of input", () =>
+      withWorker(async (w, rootfs) => {
+        // A conversation: the second line is sent only once the answer to the first has come back.
+        let answered: () => void = () => {};
+        const firstAnswer = new Promise<void>((resolve) => (answered = resolve));
+        async function* talk(): AsyncGenerator<Uint8Array> {
+          yield new TextEncoder().encode("one\n");
+          await firstAnswer;
+          yield new TextEncoder().encode("two\n");
+        }
+        const r = await run(w, rootfs, { args: ["sh", "-c", 'read a; echo "got $a"; read b; echo "got $b"; cat'] }, { stdin: talk(), onStdout: (t) => t.includes("got one") && answered() });
+        expect(r).toEqual({ exitCode: 0, stdout: "got one\ngot two\n", stderr: "" });
+        // More than a pipe holds, in chunks: all of it arrives.
+        async function* bulk(): AsyncGenerator<Uint8Array> {
+          for (let i = 0; i < 32; i++) yield new Uint8Array(64 * 1024).fill(97);
+        }
+        expect((await run(w, rootfs, { args: ["sh", "-c", "wc -c"] }, { stdin: bulk() })).stdout.trim()).toBe(String(32 * 64 * 1024));
       }));
 
     test("aborting kills the process and fails with Canceled", () =>

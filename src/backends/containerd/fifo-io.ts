@@ -13,6 +13,11 @@ import { mkfifo } from "./mkfifo.ts";
 export interface TaskFifos {
   readonly stdout: string;
   readonly stderr: string;
+  /** The stdin FIFO, when the process is given input. */
+  readonly stdin?: string;
+  /** Resolves when all the input is in the FIFO; then closeInput and Tasks.CloseIO end it. */
+  readonly inputWritten?: Promise<void>;
+  closeInput(): void;
   /** Called once the task has started: the streams may now end. */
   started(): void;
   /** Resolves when both streams have ended (or fails with the first error of write). */
@@ -21,7 +26,7 @@ export interface TaskFifos {
   close(): Promise<void>;
 }
 
-export async function openTaskFifos(dir: string, sinks: { stdout(c: Uint8Array): void; stderr(c: Uint8Array): void }): Promise<TaskFifos> {
+export async function openTaskFifos(dir: string, sinks: { stdout(c: Uint8Array): void; stderr(c: Uint8Array): void; readonly stdin?: AsyncIterable<Uint8Array> }): Promise<TaskFifos> {
   await mkdir(dir, { recursive: true });
   const fds: number[] = [];
   const placeholders: number[] = [];
@@ -46,16 +51,20 @@ export async function openTaskFifos(dir: string, sinks: { stdout(c: Uint8Array):
   };
   const out = open("stdout");
   const err = open("stderr");
+  const stdin = sinks.stdin ? feedFifo(join(dir, "stdin"), sinks.stdin) : undefined;
   const closePlaceholders = () => {
     for (const fd of placeholders.splice(0)) closeSync(fd);
   };
   return {
     stdout: out.path,
     stderr: err.path,
+    ...(stdin ? { stdin: stdin.path, inputWritten: stdin.written } : {}),
+    closeInput: () => stdin?.close(),
     started: closePlaceholders,
     done: Promise.all([out.done, err.done]).then(() => undefined),
     async close() {
       closePlaceholders();
+      stdin?.close();
       for (const r of readers) await r.cancel().catch(() => undefined);
       for (const fd of fds.splice(0)) {
         try {
@@ -67,4 +76,43 @@ export async function openTaskFifos(dir: string, sinks: { stdout(c: Uint8Array):
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A stdin FIFO the shim reads: opened read-write (so opening needs no reader yet, and what is
+ * written before the shim opens it waits in the pipe), fed from source. The process sees the
+ * end of its input once we have closed ours and the shim its own writer (Tasks.CloseIO).
+ */
+function feedFifo(path: string, source: AsyncIterable<Uint8Array>): { path: string; written: Promise<void>; close(): void } {
+  mkfifo(path, 0o600);
+  const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  const sink = Bun.file(fd).writer();
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      void sink.end();
+    } catch {
+      // already ended
+    }
+    // The writer does not close an fd it was given.
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  };
+  const written = (async () => {
+    try {
+      for await (const chunk of source) {
+        if (closed) return;
+        sink.write(chunk);
+        await sink.flush();
+      }
+    } catch {
+      // the task has gone
+    }
+  })();
+  return { path, written, close };
 }

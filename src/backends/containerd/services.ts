@@ -54,6 +54,7 @@ export const TasksService = defineService("containerd.services.tasks.v1.Tasks", 
   Delete: ["unary", tasks.DeleteTaskRequest, tasks.DeleteResponse],
   Kill: ["unary", tasks.KillRequest, google.protobuf.Empty],
   Wait: ["unary", tasks.WaitRequest, tasks.WaitResponse],
+  CloseIO: ["unary", tasks.CloseIORequest, google.protobuf.Empty],
 });
 
 export const ImagesService = defineService("containerd.services.images.v1.Images", {

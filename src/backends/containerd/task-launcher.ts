@@ -1,7 +1,7 @@
 /**
  * Runs a prepared bundle (see the standalone executor: rootfs mounted on the host, spec built)
  * as a containerd container and task, as BuildKit's containerd executor does: the rootfs is
- * handed to the shim as an rbind mount, stdout/stderr come back through FIFOs, the exit status
+ * handed to the shim as an rbind mount, stdin/stdout/stderr go through FIFOs, the exit status
  * from Tasks.Wait. Aborting kills every process of the task (SIGKILL); the task and the
  * container are always deleted before this returns.
  */
@@ -59,6 +59,7 @@ async function startAndWait(opts: TaskLauncherOptions, id: string, p: LaunchPara
     rootfs: [{ type: "bind", source: join(p.bundle, "rootfs"), options: ["rbind"] }],
     stdout: fifos.stdout,
     stderr: fifos.stderr,
+    ...(fifos.stdin ? { stdin: fifos.stdin } : {}),
   });
   let killed = false;
   const kill = () => {
@@ -71,6 +72,11 @@ async function startAndWait(opts: TaskLauncherOptions, id: string, p: LaunchPara
     waited.catch(() => undefined);
     await client.unary(`starting ${p.name}`, T.Start, { container_id: id });
     fifos.started();
+    // The end of the input: our writer closed, then the shim's (it holds one open until told).
+    void fifos.inputWritten?.then(async () => {
+      fifos.closeInput();
+      await client.unary(`closing stdin of ${p.name}`, T.CloseIO, { container_id: id, stdin: true }).catch(() => undefined);
+    });
     signal.addEventListener("abort", kill, { once: true });
     if (signal.aborted) kill();
     const status = await waited;

@@ -1511,6 +1511,34 @@ export namespace containerd {
                     type $Shape = containerd.services.tasks.v1.KillRequest.$Properties;
                 }
 
+                interface ICloseIORequest extends containerd.services.tasks.v1.CloseIORequest.$Properties {
+                }
+
+                class CloseIORequest {
+                    constructor(properties?: containerd.services.tasks.v1.CloseIORequest.$Properties);
+                    $unknowns?: Uint8Array[];
+                    container_id: string;
+                    exec_id: string;
+                    stdin: boolean;
+                    static create(properties: containerd.services.tasks.v1.CloseIORequest.$Shape): containerd.services.tasks.v1.CloseIORequest & containerd.services.tasks.v1.CloseIORequest.$Shape;
+                    static create(properties?: containerd.services.tasks.v1.CloseIORequest.$Properties): containerd.services.tasks.v1.CloseIORequest;
+                    static encode(message: containerd.services.tasks.v1.CloseIORequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): containerd.services.tasks.v1.CloseIORequest & containerd.services.tasks.v1.CloseIORequest.$Shape;
+                    static fromObject(object: { [k: string]: any }): containerd.services.tasks.v1.CloseIORequest;
+                    static toObject(message: containerd.services.tasks.v1.CloseIORequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+                    toJSON(): { [k: string]: any };
+                }
+
+                namespace CloseIORequest {
+                    interface $Properties {
+                        container_id?: (string|null);
+                        exec_id?: (string|null);
+                        stdin?: (boolean|null);
+                        $unknowns?: Uint8Array[];
+                    }
+                    type $Shape = containerd.services.tasks.v1.CloseIORequest.$Properties;
+                }
+
                 interface IWaitRequest extends containerd.services.tasks.v1.WaitRequest.$Properties {
                 }
 

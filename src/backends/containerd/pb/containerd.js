@@ -8851,6 +8851,164 @@ export const containerd = $root.containerd = (() => {
                     return KillRequest;
                 })();
 
+                v1.CloseIORequest = (function() {
+
+                    const CloseIORequest = function (properties) {
+                        if (properties)
+                            for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                                if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                    this[keys[i]] = properties[keys[i]];
+                    };
+
+                    CloseIORequest.prototype.container_id = "";
+                    CloseIORequest.prototype.exec_id = "";
+                    CloseIORequest.prototype.stdin = false;
+
+                    CloseIORequest.create = function(properties) {
+                        return new CloseIORequest(properties);
+                    };
+
+                    CloseIORequest.encode = function (message, writer, _depth) {
+                        if (!writer)
+                            writer = $Writer.create();
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        if (message.container_id != null && $Object.hasOwnProperty.call(message, "container_id") && message.container_id !== "")
+                            writer.uint32(10).string(message.container_id);
+                        if (message.exec_id != null && $Object.hasOwnProperty.call(message, "exec_id") && message.exec_id !== "")
+                            writer.uint32(18).string(message.exec_id);
+                        if (message.stdin != null && $Object.hasOwnProperty.call(message, "stdin") && message.stdin !== false)
+                            writer.uint32(24).bool(message.stdin);
+                        if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                            for (let i = 0; i < message.$unknowns.length; ++i)
+                                writer.raw(message.$unknowns[i]);
+                        return writer;
+                    };
+
+                    CloseIORequest.decode = function (reader, length, _end, _depth, _target) {
+                        if (!(reader instanceof $Reader))
+                            reader = $Reader.create(reader);
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $Reader.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let end, message, value;
+                        if (length === $undefined)
+                            end = reader.len;
+                        else {
+                            end = reader.pos + length;
+                            if (end > reader.len)
+                                throw $RangeError("index out of range");
+                            length = reader.len;
+                            reader.len = end;
+                        }
+                        message = _target || new $root.containerd.services.tasks.v1.CloseIORequest();
+                        while (reader.pos < end) {
+                            let start = reader.pos;
+                            let tag = reader.tag();
+                            if (tag === _end) {
+                                _end = $undefined;
+                                break;
+                            }
+                            let wireType = tag & 7;
+                            switch (tag >>>= 3) {
+                            case 1: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.container_id = value;
+                                    else
+                                        delete message.container_id;
+                                    continue;
+                                }
+                            case 2: {
+                                    if (wireType !== 2)
+                                        break;
+                                    if ((value = reader.stringVerify()).length)
+                                        message.exec_id = value;
+                                    else
+                                        delete message.exec_id;
+                                    continue;
+                                }
+                            case 3: {
+                                    if (wireType !== 0)
+                                        break;
+                                    if (value = reader.bool())
+                                        message.stdin = value;
+                                    else
+                                        delete message.stdin;
+                                    continue;
+                                }
+                            }
+                            reader.skipType(wireType, _depth, tag);
+                            if (!reader.discardUnknown) {
+                                $util.makeProp(message, "$unknowns", false);
+                                (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                            }
+                        }
+                        if (length !== $undefined) {
+                            if (reader.pos !== end)
+                                throw $RangeError("index out of range");
+                            reader.len = length;
+                        }
+                        if (_end !== $undefined)
+                            throw $Error("missing end group");
+                        return message;
+                    };
+
+                    CloseIORequest.fromObject = function (object, _depth) {
+                        if (object instanceof $root.containerd.services.tasks.v1.CloseIORequest)
+                            return object;
+                        if (!$util.isObject(object))
+                            throw $TypeError(".containerd.services.tasks.v1.CloseIORequest: object expected");
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let message = new $root.containerd.services.tasks.v1.CloseIORequest();
+                        if (object.container_id != null)
+                            if (typeof object.container_id !== "string" || object.container_id.length)
+                                message.container_id = $String(object.container_id);
+                        if (object.exec_id != null)
+                            if (typeof object.exec_id !== "string" || object.exec_id.length)
+                                message.exec_id = $String(object.exec_id);
+                        if (object.stdin != null)
+                            if (object.stdin)
+                                message.stdin = $Boolean(object.stdin);
+                        return message;
+                    };
+
+                    CloseIORequest.toObject = function (message, options, _depth) {
+                        if (!options)
+                            options = {};
+                        if (_depth === $undefined)
+                            _depth = 0;
+                        if (_depth > $util.recursionLimit)
+                            throw $Error("max depth exceeded");
+                        let object = {};
+                        if (options.defaults) {
+                            object.container_id = "";
+                            object.exec_id = "";
+                            object.stdin = false;
+                        }
+                        if (message.container_id != null && $Object.hasOwnProperty.call(message, "container_id"))
+                            object.container_id = message.container_id;
+                        if (message.exec_id != null && $Object.hasOwnProperty.call(message, "exec_id"))
+                            object.exec_id = message.exec_id;
+                        if (message.stdin != null && $Object.hasOwnProperty.call(message, "stdin"))
+                            object.stdin = message.stdin;
+                        return object;
+                    };
+
+                    CloseIORequest.prototype.toJSON = function() {
+                        return CloseIORequest.toObject(this, $protobuf.util.toJSONOptions);
+                    };
+
+                    return CloseIORequest;
+                })();
+
                 v1.WaitRequest = (function() {
 
                     const WaitRequest = function (properties) {
