@@ -3,7 +3,8 @@
 // error as a gRPC status, which the daemon reports as the build's failure.
 import type { Frontend, FrontendResult } from "../../core/frontends/frontend.ts";
 import { frontendCacheImports } from "../control/cache-entries.ts";
-import { toGrpcError } from "../grpc/status.ts";
+import { BuildkitError } from "../../core/errors.ts";
+import { GrpcError, Status, type StatusCode } from "../grpc/status.ts";
 import type { BridgeClient, BridgeRef, BridgeResult, BridgeSolveRequest } from "./bridge-client.ts";
 import type { FrontendEnv } from "./frontend-env.ts";
 import { createGatewayFrontendContext } from "./gateway-context.ts";
@@ -17,8 +18,7 @@ export async function runGatewayFrontend(client: BridgeClient, frontend: Fronten
     result = await solveResult(client, await frontend(env.opts, ctx, signal), env.opts, signal);
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
-    const status = toGrpcError(error);
-    await client.return({ error: { code: status.code, message: status.message } }, signal);
+    await client.return({ error: { code: returnedCode(error), message: error.message } }, signal);
     return error;
   }
   await client.return({ result }, signal);
@@ -49,4 +49,16 @@ function solveRequestBase(opts: Readonly<Record<string, string>>): Omit<BridgeSo
   for (const key of ["cache-imports", "cache-from"]) if (opts[key] !== undefined) frontendOpt[key] = opts[key];
   const cacheFrom = opts["cache-from"] ? opts["cache-from"].split(",").map((ref) => ({ Type: "registry", Attrs: { ref } })) : [];
   return { frontendOpt, cacheImports: [...frontendCacheImports(opts), ...cacheFrom] };
+}
+
+/**
+ * The status code a failure is returned with. BuildKit prints a status as "CODE: message" for
+ * every code but UNKNOWN, once per gRPC hop it crosses ("InvalidArgument: InvalidArgument: …"),
+ * so the frontend's own errors go as UNKNOWN, as BuildKit's Dockerfile frontend's plain Go errors
+ * do; the daemon's errors keep their codes, and a cancellation stays one.
+ */
+function returnedCode(err: Error): StatusCode {
+  if (err instanceof GrpcError) return err.code;
+  if (err instanceof BuildkitError && err.code === "Canceled") return Status.CANCELLED;
+  return Status.UNKNOWN;
 }
