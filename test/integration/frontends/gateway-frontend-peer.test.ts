@@ -112,17 +112,40 @@ describe.skipIf(!run)(SUITE, () => {
   test("gateway.v0 with our image builds the Dockerfile (base image, COPY with .dockerignore, RUN, ARG) as BuildKit's dockerfile.v0 does", async () => {
     const dir = project(dockerfile(registry.host));
     const trees: Record<string, string> = {};
+    const progress: Record<string, string> = {};
     for (const [who, frontend] of [["ours", viaOurs()], ["buildkit", viaBuildkit()]] as const) {
       const out = work.temp("out");
       const r = await buildctl([...frontend, ...locals(dir), "--opt", "build-arg:X=y", "--output", `type=local,dest=${out}`]);
       if (r.code !== 0) console.log(who, r.stderr);
       expect(r.code).toBe(0);
       trees[who] = filesUnder(out);
+      progress[who] = r.stderr;
+    }
+    // The frontend's reads and lookups show as BuildKit's do.
+    for (const vertex of ["[internal] load build definition from Dockerfile", "[internal] load .dockerignore", `[internal] load metadata for ${registry.host}/test/busybox:latest`, "[internal] load build context"]) {
+      expect(progress.ours).toContain(vertex);
     }
     expect(trees.ours).toContain("x.txt: x=y|\n");
     expect(trees.ours).toContain("a.txt: hello|\n");
     expect(trees.ours).not.toContain("secret.txt:");
     expect(trees.ours).toContain("listing.txt: .dockerignore|Dockerfile|a.txt|listing.txt|x.txt|\n");
+    expect(trees.ours).toBe(trees.buildkit!);
+  }, 300_000);
+
+  test("one result per platform (a RefMap) and a named local context, as BuildKit's dockerfile.v0 gives them", async () => {
+    const dir = project("FROM scratch\nCOPY a.txt /\nCOPY --from=extra b.txt /\n");
+    const extra = work.temp("extra");
+    writeFileSync(join(extra, "b.txt"), "from the named context\n");
+    const trees: Record<string, string> = {};
+    for (const [who, frontend] of [["ours", viaOurs()], ["buildkit", viaBuildkit()]] as const) {
+      const out = work.temp("out");
+      const opts = ["--opt", "platform=linux/amd64,linux/arm64", "--opt", "context:extra=local:extra", "--local", `extra=${extra}`];
+      const r = await buildctl([...frontend, ...locals(dir), ...opts, "--output", `type=local,dest=${out}`]);
+      if (r.code !== 0) console.log(who, r.stderr);
+      expect(r.code).toBe(0);
+      trees[who] = filesUnder(out);
+    }
+    expect(trees.ours).toBe("linux_amd64/a.txt: hello|\nlinux_amd64/b.txt: from the named context|\nlinux_arm64/a.txt: hello|\nlinux_arm64/b.txt: from the named context|\n");
     expect(trees.ours).toBe(trees.buildkit!);
   }, 300_000);
 
