@@ -3,7 +3,7 @@
 // error as a gRPC status, which the daemon reports as the build's failure.
 import type { Frontend, FrontendResult } from "../../core/frontends/frontend.ts";
 import { frontendCacheImports } from "../control/cache-entries.ts";
-import { BuildkitError } from "../../core/errors.ts";
+import { BuildkitError, withContext } from "../../core/errors.ts";
 import { GrpcError, Status, type StatusCode } from "../grpc/status.ts";
 import type { BridgeClient, BridgeRef, BridgeResult, BridgeSolveRequest } from "./bridge-client.ts";
 import type { FrontendEnv } from "./frontend-env.ts";
@@ -11,7 +11,9 @@ import { createGatewayFrontendContext } from "./gateway-context.ts";
 
 /** Runs frontend; resolves with its error (undefined on success) once Return was answered. */
 export async function runGatewayFrontend(client: BridgeClient, frontend: Frontend, env: FrontendEnv, signal: AbortSignal): Promise<Error | undefined> {
-  await client.ping(signal);
+  await client.ping(signal).catch((err: unknown) => {
+    throw withContext("reaching the daemon's LLBBridge (on stdin and stdout)", err);
+  });
   let result: BridgeResult;
   try {
     const ctx = createGatewayFrontendContext(client, { sessionId: env.sessionId });
