@@ -7,8 +7,9 @@ import { buildkit3 } from "./buildkit3.ts";
 import { buildkit4 } from "./buildkit4.ts";
 import { offline } from "./offline.ts";
 import { serveImage } from "./serve-image.ts";
+import { frontendImage } from "./frontend-image.ts";
 
-export const EXAMPLES: readonly Example[] = [buildkit0, buildkit1, buildkit2, buildkit3, buildkit4, offline, serveImage];
+export const EXAMPLES: readonly Example[] = [buildkit0, buildkit1, buildkit2, buildkit3, buildkit4, offline, serveImage, frontendImage];
 
 export function findExample(name: string): Example | undefined {
   return EXAMPLES.find((e) => e.name === name);

@@ -11,6 +11,7 @@
 // socket's directory /run/buildkit shared with the host.
 import { local, mkdir, type State } from "../src/core/llb/index.ts";
 import type { Example } from "./lib/example.ts";
+import { csvQuote, glibcFiles } from "./lib/host-files.ts";
 import { runExample } from "./lib/run.ts";
 
 /** Host files the image takes, relative to / on a merged-/usr Debian (12 and later). */
@@ -18,11 +19,8 @@ export const HOST_FILES = [
   "usr/sbin/runc",
   "usr/bin/busybox",
   "usr/bin/cp",
-  "usr/lib64/ld-linux-*",
-  "usr/lib/ld-linux-*",
-  ...["ld-linux-*", "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "libseccomp.so.2*", "libselinux.so.1", "libacl.so.1*", "libattr.so.1*", "libpcre2-8.so.0*"].map(
-    (lib) => `usr/lib/*-linux-gnu/${lib}`,
-  ),
+  // runc's and cp's libraries besides glibc's.
+  ...glibcFiles(["libseccomp.so.2*", "libselinux.so.1", "libacl.so.1*", "libattr.so.1*", "libpcre2-8.so.0*"]),
 ];
 
 /** The image's container settings: `buildkit serve` on /run/buildkit/buildkitd.sock. */
@@ -37,8 +35,7 @@ export const SERVE_IMAGE_CONFIG = {
 
 /** `--output` for an OCI tarball of the image at dest, with the config quoted as buildctl reads it. */
 export function serveImageOutput(dest: string, name = "buildkit-ts/serve:dev"): string {
-  const config = JSON.stringify(SERVE_IMAGE_CONFIG).replaceAll('"', '""');
-  return `type=oci,dest=${dest},name=${name},"containerimage.config=${config}"`;
+  return `type=oci,dest=${dest},name=${name},${csvQuote(`containerimage.config=${JSON.stringify(SERVE_IMAGE_CONFIG)}`)}`;
 }
 
 export const serveImage: Example = {

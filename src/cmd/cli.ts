@@ -78,6 +78,13 @@ export const main = defineCommand({
         return unavailableCommand("prune", err);
       }
     },
+    frontend: async () => {
+      try {
+        return (await import("./frontend.ts")).default;
+      } catch (err) {
+        return unavailableCommand("frontend", err);
+      }
+    },
     debug: async () => {
       try {
         return (await import("./debug.ts")).default;

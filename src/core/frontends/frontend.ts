@@ -16,16 +16,25 @@ export { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../exporters/metadata-keys.ts";
 
 /** What a frontend may ask of the outside world. */
 export interface FrontendContext {
-  /** A file of the client's local directory `local` (e.g. "dockerfile", "context"); undefined when absent. */
-  readFile(local: string, path: string, signal: AbortSignal): Promise<Uint8Array | undefined>;
+  /**
+   * A file of the client's local directory `local` (e.g. "dockerfile", "context"); undefined when
+   * absent. opts.name: the vertex the read is, for a context that shows reads itself (the gateway's).
+   */
+  readFile(local: string, path: string, signal: AbortSignal, opts?: { readonly name?: string }): Promise<Uint8Array | undefined>;
   /**
    * The digest to pin (the index's when the ref names one) and the image config JSON for
    * platform; resolveMode as BuildKit's resolver takes it (pull: the registry only; local: an
    * image of that name in the worker's image store first; default: the registry, then the store).
    */
-  resolveImageConfig(ref: string, platform: Platform, opts: { resolveMode: ResolveMode; signal: AbortSignal }): Promise<{ digest: string; config: Uint8Array }>;
+  resolveImageConfig(ref: string, platform: Platform, opts: { resolveMode: ResolveMode; signal: AbortSignal; logName?: string }): Promise<{ digest: string; config: Uint8Array }>;
   /** Where the frontend shows its own work (reading the Dockerfile, resolving images) as vertices; none if absent. */
   readonly progress?: ProgressWriter;
+  /**
+   * The client's session, named by the frontend's local sources (`local.session`), as BuildKit's
+   * frontends do when run through the gateway (BUILDKIT_SESSION_ID). Absent in-process: the
+   * sources then carry `local.unique`, as dockerfile2llb's own do.
+   */
+  readonly sessionId?: string;
 }
 
 export interface FrontendResult {

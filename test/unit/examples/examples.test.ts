@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { loadDefinition, type LoadedDefinition } from "../../../src/core/llb/definition.ts";
 import { EXAMPLES, exampleDefinition, findExample } from "../../../examples/index.ts";
+import { frontendImageOutput } from "../../../examples/frontend-image.ts";
 import { BUN, CLI, REPO_ROOT } from "../../paths.ts";
 
 const TARGETS = ["standalone", "containerd"] as const;
@@ -28,8 +29,15 @@ function summary(def: LoadedDefinition) {
 }
 
 describe("examples", () => {
-  test("graph --list names the five buildkit examples, the offline demo and the daemon's image", () => {
-    expect(EXAMPLES.map((e) => e.name)).toEqual(["buildkit0", "buildkit1", "buildkit2", "buildkit3", "buildkit4", "offline", "serve-image"]);
+  test("graph --list names the five buildkit examples, the offline demo, the daemon's image and the frontend's", () => {
+    expect(EXAMPLES.map((e) => e.name)).toEqual(["buildkit0", "buildkit1", "buildkit2", "buildkit3", "buildkit4", "offline", "serve-image", "frontend-image"]);
+  });
+
+  test("frontend-image needs no network: glibc from the host and the binary", () => {
+    const s = summary(load("frontend-image", []));
+    expect(s.images).toEqual([]);
+    expect(s.locals.sort()).toEqual(["local://bin", "local://host"]);
+    expect(frontendImageOutput("r/f:dev")).toStartWith("type=image,name=r/f:dev,push=true,\"containerimage.config={\"\"config\"\":{\"\"Entrypoint\"\":[\"\"/usr/local/bin/buildkit\"\",\"\"frontend\"\"]");
   });
 
   test("serve-image needs no network: the host's files and the binary", () => {

@@ -52,6 +52,8 @@ export interface ConvertOptions {
   sourceDateEpoch?: string;
   /** The solver's LLB caps; default all of them (as the peer command and buildkitd give). */
   llbCaps?: readonly string[];
+  /** The client's session the context's local source names (ConvertOpt.SessionID); none: local.unique instead. */
+  sessionId?: string;
   /** A multi-platform build: steps are named after their platform (ConvertOpt.PrefixPlatform). */
   prefixPlatform?: boolean;
   /**
@@ -208,6 +210,7 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
     excludePatterns: opts.excludes,
     sharedKeyHint: opts.contextLocalName ?? "context",
     followPaths: follow,
+    ...(opts.sessionId ? { sessionId: opts.sessionId } : {}),
     name: "[internal] load build context",
   }).output();
   return { state: target.state, image: target.image, marshalOptions: { platform: targetPlatform, caps: [...llbCaps] } };

@@ -20,14 +20,17 @@ import { syntaxForward } from "./syntax.ts";
 import { GATEWAY_FRONTEND } from "../names.ts";
 
 const encoder = new TextEncoder();
+// The vertices BuildKit's builder names its reads by (its local sources' names).
+const DOCKERFILE_VERTEX = (attrs: DockerfileAttrs) => `[internal] load build definition from ${attrs.filename}`;
+const DOCKERIGNORE_VERTEX = "[internal] load .dockerignore";
 const decoder = new TextDecoder();
 
 export async function dockerfileFrontend(opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal): Promise<FrontendResult | FrontendForward> {
   const attrs = parseDockerfileAttrs(opts);
   // The vertices BuildKit's frontend shows for the same work (its local sources and resolves).
   const [text, ignore] = await Promise.all([
-    step(ctx, `[internal] load build definition from ${attrs.filename}`, (task) => transferred(task, "dockerfile", readDockerfile(attrs, ctx, signal))),
-    step(ctx, "[internal] load .dockerignore", (task) => transferred(task, "context", readDockerignore(attrs, ctx, signal))),
+    step(ctx, DOCKERFILE_VERTEX(attrs), (task) => transferred(task, "dockerfile", readDockerfile(attrs, ctx, signal))),
+    step(ctx, DOCKERIGNORE_VERTEX, (task) => transferred(task, "context", readDockerignore(attrs, ctx, signal))),
   ]);
   // `# syntax=IMAGE`: the build is IMAGE's, run as a gateway frontend with this one's options.
   const forward = syntaxForward(opts, decoder.decode(text));
@@ -65,19 +68,21 @@ async function convertFor(tp: Platform | undefined, text: Uint8Array, excludes: 
   const internal = attrs.multiPlatform ? (p: Platform) => `[${formatPlatform(p)} internal]` : () => "[internal]";
   // Named contexts' lookups show as BuildKit's "[context NAME] …" vertices.
   const named: NamedContextDeps = {
-    resolveImageConfig: (ref, platform, resolveMode, logName) => step(ctx, logName, () => ctx.resolveImageConfig(ref, platform, { resolveMode, signal })),
-    readFile: (localName, path, vertexName) => step(ctx, vertexName, (task) => transferred(task, localName, ctx.readFile(localName, path, signal))),
+    resolveImageConfig: (ref, platform, resolveMode, logName) => step(ctx, logName, () => ctx.resolveImageConfig(ref, platform, { resolveMode, signal, logName })),
+    readFile: (localName, path, vertexName) => step(ctx, vertexName, (task) => transferred(task, localName, ctx.readFile(localName, path, signal, { name: vertexName }))),
+    ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}),
   };
+  const loadMetadata = (ref: string, platform: Platform) => `${internal(platform)} load metadata for ${ref}`;
   let converted: ConvertResult;
   try {
     converted = await convertDockerfile(
       decoder.decode(text),
-      { resolveImageConfig: (ref, platform, resolveMode) => step(ctx, `${internal(platform)} load metadata for ${ref}`, () => ctx.resolveImageConfig(ref, platform, { resolveMode, signal })) },
+      { resolveImageConfig: (ref, platform, resolveMode) => step(ctx, loadMetadata(ref, platform), () => ctx.resolveImageConfig(ref, platform, { resolveMode, signal, logName: loadMetadata(ref, platform) })) },
       {
         target: attrs.target, buildArgs: attrs.buildArgs, targetPlatform: tp, excludes, contextLocalName: attrs.contextLocal,
         imageResolveMode: attrs.imageResolveMode, extraHosts: attrs.extraHosts, shmSize: attrs.shmSize, ulimits: attrs.ulimits,
         forceNetMode: attrs.forceNetMode, hostname: attrs.hostname, cacheIDNamespace: attrs.cacheIDNamespace, sourceDateEpoch: attrs.sourceDateEpoch,
-        prefixPlatform: attrs.multiPlatform,
+        prefixPlatform: attrs.multiPlatform, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}),
         contextByName: (name, platform, resolveMode) => namedContext(attrs.namedContexts, name, platform, resolveMode, named),
       },
     );
@@ -114,16 +119,18 @@ async function transferred<T extends Uint8Array | undefined>(task: ProgressTask 
 }
 
 async function readDockerfile(attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal): Promise<Uint8Array> {
-  const text = await ctx.readFile(attrs.dockerfileLocal, attrs.filename, signal);
+  const name = { name: DOCKERFILE_VERTEX(attrs) };
+  const text = await ctx.readFile(attrs.dockerfileLocal, attrs.filename, signal, name);
   if (text) return text;
   if (posix.basename(attrs.filename) === "Dockerfile") {
-    const lower = await ctx.readFile(attrs.dockerfileLocal, posix.join(posix.dirname(attrs.filename), "dockerfile"), signal);
+    const lower = await ctx.readFile(attrs.dockerfileLocal, posix.join(posix.dirname(attrs.filename), "dockerfile"), signal, name);
     if (lower) return lower;
   }
   throw new BuildkitError("NotFound", `reading dockerfile: ${attrs.filename} not found in local "${attrs.dockerfileLocal}"`);
 }
 
 async function readDockerignore(attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal): Promise<Uint8Array | undefined> {
-  return (await ctx.readFile(attrs.dockerfileLocal, `${attrs.filename}.dockerignore`, signal)) ?? (await ctx.readFile(attrs.contextLocal, ".dockerignore", signal));
+  const name = { name: DOCKERIGNORE_VERTEX };
+  return (await ctx.readFile(attrs.dockerfileLocal, `${attrs.filename}.dockerignore`, signal, name)) ?? (await ctx.readFile(attrs.contextLocal, ".dockerignore", signal, name));
 }
 

@@ -20,6 +20,8 @@ import type { DockerfileImage } from "./image-config.ts";
 export interface NamedContextDeps {
   resolveImageConfig(ref: string, platform: Platform, resolveMode: ResolveMode, logName: string): Promise<{ digest: string; config: Uint8Array }>;
   readFile(local: string, path: string, vertexName: string): Promise<Uint8Array | undefined>;
+  /** The client's session the local sources name (local.session), when the frontend runs through the gateway. */
+  readonly sessionId?: string;
 }
 
 /** `context:…` attributes, without the prefix: NAME or NAME::PLATFORM → SPEC. */
@@ -65,7 +67,7 @@ async function resolveSpec(pname: string, spec: string, platform: Platform, reso
     case "local": {
       const ignore = await deps.readFile(rest, ".dockerignore", `[context ${pname}] load .dockerignore`);
       const excludes = ignore === undefined ? [] : parseDockerignore(new TextDecoder().decode(ignore));
-      return { state: local(rest, { name: `[context ${pname}] load from client`, sharedKeyHint: `context:${pname}`, ...(excludes.length > 0 ? { excludePatterns: excludes } : {}) }) };
+      return { state: local(rest, { name: `[context ${pname}] load from client`, sharedKeyHint: `context:${pname}`, ...(deps.sessionId ? { sessionId: deps.sessionId } : {}), ...(excludes.length > 0 ? { excludePatterns: excludes } : {}) }) };
     }
     case "git":
     case "http":
