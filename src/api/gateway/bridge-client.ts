@@ -27,7 +27,12 @@ export interface BridgeCaps {
 }
 
 export interface BridgeSolveRequest {
-  readonly definition: Uint8Array;
+  /** A definition to solve, or (with frontend) nothing: the frontend makes the result. */
+  readonly definition?: Uint8Array;
+  /** Another frontend to run (gateway.v0 with a source option: a frontend image). */
+  readonly frontend?: string;
+  /** The definitions that frontend is given (its Inputs). */
+  readonly frontendInputs?: Readonly<Record<string, Uint8Array>>;
   /** Attributes forwarded on the solve (cache-imports, cache-from), as BuildKit's client forwards them. */
   readonly frontendOpt?: Readonly<Record<string, string>>;
   /** Caches to import for this solve (the frontend's cache-imports). */
@@ -62,7 +67,8 @@ export class BridgeClient {
     const res = await this.#channel.unary(
       methods.Solve,
       {
-        Definition: req.definition,
+        ...(req.definition ? { Definition: req.definition } : {}),
+        ...(req.frontend ? { Frontend: req.frontend, FrontendInputs: { ...req.frontendInputs } } : {}),
         FrontendOpt: { ...req.frontendOpt },
         allowResultReturn: true,
         allowResultArrayRef: true,
@@ -84,6 +90,12 @@ export class BridgeClient {
       return { kind: "refs", refs, metadata };
     }
     return { kind: "ref", ref: { id: result.refDeprecated ?? "" }, metadata };
+  }
+
+  /** The definitions the client gave this build (Control.Solve's FrontendInputs). */
+  async inputs(signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
+    const res = await this.#channel.unary(methods.Inputs, {}, signal ? { signal } : {});
+    return { ...(res.Definitions ?? {}) };
   }
 
   /** A file of a solved result (the whole file). */

@@ -43,7 +43,7 @@ interface ImageConfig {
 }
 
 /** Runs the frontend image opts.source; resolves with what it returned. */
-export async function runGatewayFrontend(opts: Readonly<Record<string, string>>, gw: GatewayBuild, deps: FrontendDeps): Promise<ReturnedResult> {
+export async function runFrontendImage(opts: Readonly<Record<string, string>>, gw: GatewayBuild, deps: FrontendDeps): Promise<ReturnedResult> {
   const source = opts.source;
   if (!source) throw new BuildkitError("InvalidArgument", "no source specified for gateway");
   const { engine } = deps;

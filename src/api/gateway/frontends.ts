@@ -7,11 +7,11 @@ import type { CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import { FRONTENDS, isForward, runRecorded, type FrontendForward, type RecordedFrontendResult } from "../../core/frontends/frontend.ts";
 import { GATEWAY_FRONTEND } from "../../core/frontends/names.ts";
-import { recordedArgs } from "../../core/provenance/build-info.ts";
+import { recordedArgs, type BuildOrigin } from "../../core/provenance/build-info.ts";
 import { createDirFrontendContext } from "../../core/frontends/local-context.ts";
 import type { CacheEntry } from "../control/cache-entries.ts";
 import type { WorkerInfo } from "../control/workers.ts";
-import { runGatewayFrontend } from "./container-frontend.ts";
+import { runFrontendImage } from "./container-frontend.ts";
 import { GatewayBuild, type ReturnedResult } from "./gateway-build.ts";
 
 export interface FrontendDeps {
@@ -64,9 +64,10 @@ export async function solveWithFrontend(
     // The frontend's own solves live in a gateway build of its own; what it returns moves into gw.
     const nested = new GatewayBuild(deps.engine, gw.context, inputs, gw.cacheImports);
     try {
-      const returned = await runGatewayFrontend(out.forward.opts, nested, deps);
+      const returned = await runFrontendImage(out.forward.opts, nested, deps);
       gw.recordResolved(nested.sources());
-      return adoptReturned(returned, nested, gw);
+      // Build information names the frontend the client asked for, with its options (as BuildKit's bridge does).
+      return adoptReturned(returned, { frontend: name, args: recordedArgs(opts) }, nested, gw);
     } finally {
       await nested.release();
     }
@@ -84,8 +85,7 @@ export async function solveWithFrontend(
 }
 
 /** What a frontend returned in `from`, kept by `to` under new ids. */
-function adoptReturned(returned: ReturnedResult, from: GatewayBuild, to: GatewayBuild): FrontendMade {
-  const origin = returned.origin;
+function adoptReturned(returned: ReturnedResult, origin: BuildOrigin, from: GatewayBuild, to: GatewayBuild): FrontendMade {
   const subject = returned.result;
   if (subject === undefined) return { ref: { id: "" }, metadata: returned.metadata };
   if ("platforms" in subject) {
@@ -109,7 +109,7 @@ export async function buildWithFrontendImage(
 ): Promise<Record<string, string>> {
   const gateway = new GatewayBuild(deps.engine, ctx, asked.inputs, cacheImports);
   try {
-    const returned = await runGatewayFrontend(forward.opts, gateway, deps);
+    const returned = await runFrontendImage(forward.opts, gateway, deps);
     const origin = { frontend: asked.name, args: recordedArgs(asked.opts) };
     return await deps.engine.export(returned.result, { ...request, metadata: returned.metadata, origin, sources: gateway.sources() }, ctx);
   } finally {

@@ -1,7 +1,7 @@
 // A frontend run as a BuildKit gateway frontend (grpcclient's RunFromEnvironment + Run): Ping,
 // run the frontend over the bridge, solve its definition(s), and Return the result, or the
 // error as a gRPC status, which the daemon reports as the build's failure.
-import type { Frontend, FrontendResult } from "../../core/frontends/frontend.ts";
+import { isForward, type Frontend, type FrontendForward, type FrontendResult } from "../../core/frontends/frontend.ts";
 import { frontendCacheImports } from "../control/cache-entries.ts";
 import { BuildkitError, withContext } from "../../core/errors.ts";
 import { GrpcError, Status, type StatusCode } from "../grpc/status.ts";
@@ -17,7 +17,8 @@ export async function runGatewayFrontend(client: BridgeClient, frontend: Fronten
   let result: BridgeResult;
   try {
     const ctx = createGatewayFrontendContext(client, { sessionId: env.sessionId });
-    result = await solveResult(client, await frontend(env.opts, ctx, signal), env.opts, signal);
+    const made = await frontend(env.opts, ctx, signal);
+    result = isForward(made) ? await forward(client, made, signal) : await solveResult(client, made, env.opts, signal);
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     await client.return({ error: { code: returnedCode(error), message: error.message } }, signal);
@@ -25,6 +26,15 @@ export async function runGatewayFrontend(client: BridgeClient, frontend: Fronten
   }
   await client.return({ result }, signal);
   return undefined;
+}
+
+/**
+ * A Dockerfile naming another frontend image (`# syntax=`): the daemon runs that one with this
+ * build's options and inputs, and its result is ours, as BuildKit's forwardGateway does.
+ */
+async function forward(client: BridgeClient, made: FrontendForward, signal: AbortSignal): Promise<BridgeResult> {
+  const inputs = client.caps.frontend.has("frontend.inputs") ? await client.inputs(signal) : {};
+  return client.solve({ frontend: made.forward.frontend, frontendOpt: made.forward.opts, frontendInputs: inputs }, signal);
 }
 
 /** Solves the frontend's definition, or one per platform, into the result to return. */

@@ -1,8 +1,9 @@
-// Our Dockerfile frontend inside BuildKit: examples/frontend-image.ts built daemonless from the
-// compiled binary and this host's glibc, pushed to a throwaway registry, and run by buildkitd
-// v0.11.6 from ../shared/peers as a gateway frontend (`--frontend gateway.v0 --opt source=IMAGE`,
-// and a Dockerfile's `# syntax=IMAGE` line). Its results are compared with BuildKit's own
-// dockerfile.v0 on the same project: the same files, and the same image layers.
+// Our Dockerfile frontend as a frontend image: examples/frontend-image.ts built daemonless from
+// the compiled binary and this host's glibc, pushed to a throwaway registry, and run as a
+// gateway frontend (`--frontend gateway.v0 --opt source=IMAGE`, and a Dockerfile's
+// `# syntax=IMAGE` line) by buildkitd v0.11.6 from ../shared/peers, by our `buildkit serve`
+// (both driven by BuildKit's buildctl) and by a daemonless build. Its results are compared with
+// BuildKit's own dockerfile.v0 on the same project: the same files, and the same image layers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import { startBusyboxRegistry } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import type { TestRegistry } from "../../fixtures/registry.ts";
 import { BUILDCTL } from "../cache-remote/peer-dockerfile.ts";
-import { buildkitdAvailable, PeerDaemon, runClient } from "../client/daemons.ts";
+import { buildkitdAvailable, runClient, startPeerAndServe, type PeerAndServe, type TestDaemon } from "../client/daemons.ts";
 import { DaemonDir } from "../../fixtures/daemon-dir.ts";
 
 const SUITE = "our frontend image in BuildKit";
@@ -20,17 +21,15 @@ const run = requireIntegration(SUITE, { runc: true, busybox: true, tools: ["skop
 
 let work: DaemonDir;
 let registry: TestRegistry;
-let peer: PeerDaemon;
+let daemons: PeerAndServe;
 let frontendRef: string;
 
 beforeAll(async () => {
   if (!run) return;
   work = new DaemonDir("bk-gw-frontend-");
   registry = await startBusyboxRegistry(work.temp("busybox"));
-  const config = join(work.dir, "buildkitd.toml");
-  writeFileSync(config, `[registry."${registry.host}"]\n  http = true\n`);
-  peer = new PeerDaemon();
-  await peer.start(["--config", config]);
+  daemons = await startPeerAndServe(work.dir, registry.host);
+  const config = daemons.config;
 
   // The image: the compiled binary (built once, reused while the sources are unchanged) alone in --local bin.
   const bin = work.temp("bin");
@@ -47,7 +46,7 @@ beforeAll(async () => {
 }, 360_000);
 
 afterAll(async () => {
-  await peer?.cleanup();
+  await daemons?.stop();
   await registry?.stop();
   work?.removeAll();
 });
@@ -71,9 +70,9 @@ FROM scratch
 COPY --from=build /src/ /
 `;
 
-/** Runs the peer's buildctl; its exit code and stderr. */
-async function buildctl(args: string[]): Promise<{ code: number; stderr: string }> {
-  const p = Bun.spawn([BUILDCTL, "--addr", peer.addr, "build", "--progress", "plain", ...args], { stdout: "ignore", stderr: "pipe" });
+/** Runs the peer's buildctl against daemon (the peer buildkitd unless given); its exit code and stderr. */
+async function buildctl(args: string[], daemon: TestDaemon = daemons.peer): Promise<{ code: number; stderr: string }> {
+  const p = Bun.spawn([BUILDCTL, "--addr", daemon.addr, "build", "--progress", "plain", ...args], { stdout: "ignore", stderr: "pipe" });
   const timer = setTimeout(() => p.kill("SIGKILL"), 180_000);
   const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
   clearTimeout(timer);
@@ -188,5 +187,72 @@ describe.skipIf(!run)(SUITE, () => {
     const r = await buildctl([...viaOurs(), ...locals(dir), "--output", `type=local,dest=${work.temp("out")}`]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("error: failed to solve: Dockerfile:2: unknown instruction: BOGUS\n");
+  }, 300_000);
+});
+
+describe.skipIf(!run)("our frontend image on our own daemon and daemonless", () => {
+  /** What BuildKit's dockerfile.v0 on the peer makes of the same project. */
+  async function buildkitFiles(dir: string, opts: string[]): Promise<string> {
+    const out = work.temp("out");
+    const r = await buildctl([...viaBuildkit(), ...locals(dir), ...opts, "--output", `type=local,dest=${out}`]);
+    expect(r.code).toBe(0);
+    return filesUnder(out);
+  }
+
+  test("buildctl → buildkit serve, gateway.v0: the same files as BuildKit's dockerfile.v0, its steps shown", async () => {
+    const dir = project(dockerfile(registry.host));
+    const out = work.temp("out");
+    const r = await buildctl([...viaOurs(), ...locals(dir), "--opt", "build-arg:X=y", "--output", `type=local,dest=${out}`], daemons.serve);
+    if (r.code !== 0) console.log(r.stderr);
+    expect(r.code).toBe(0);
+    for (const vertex of ["[internal] load build definition from Dockerfile", `[internal] load metadata for ${registry.host}/test/busybox:latest`, "[internal] load build context"]) {
+      expect(r.stderr).toContain(vertex);
+    }
+    expect(filesUnder(out)).toBe(await buildkitFiles(dir, ["--opt", "build-arg:X=y"]));
+    expect(daemons.serve.leftoverMounts()).toEqual([]);
+  }, 300_000);
+
+  test("the image our serve makes with the frontend image is the one buildkitd makes with it, build information included", async () => {
+    // Nothing a step makes: a file a RUN writes, or a directory a COPY creates, carries the time
+    // of the build (in BuildKit too), so only a shared cache makes two builds' layers alike.
+    const dir = project(`FROM ${registry.host}/test/busybox:latest\nARG X\nCOPY a.txt /\nENV X=$X\nLABEL org.example=frontend-image\n`);
+    const images: Record<string, ReturnType<typeof ociImage>> = {};
+    for (const daemon of [daemons.peer, daemons.serve]) {
+      const tarball = join(work.temp("oci"), "image.tar");
+      const opts = ["--opt", "build-arg:X=y", "--opt", "build-arg:SOURCE_DATE_EPOCH=1700000000"];
+      const r = await buildctl([...viaOurs(), ...locals(dir), ...opts, "--output", `type=oci,dest=${tarball},compression=uncompressed`], daemon);
+      if (r.code !== 0) console.log(daemon.kind, r.stderr);
+      expect(r.code).toBe(0);
+      images[daemon.kind] = ociImage(tarball);
+    }
+    expect(images.serve!.layers).toEqual(images.buildkitd!.layers);
+    expect(images.serve!.configJson).toEqual(images.buildkitd!.configJson);
+    expect(images.serve!.config).toBe(images.buildkitd!.config);
+  }, 300_000);
+
+  test("a `# syntax=` line hands the build from our dockerfile.v0 to the image; a Dockerfile error is named", async () => {
+    const dir = project(`# syntax=${frontendRef}\n${dockerfile(registry.host)}`);
+    const out = work.temp("out");
+    const r = await buildctl([...viaBuildkit(), ...locals(dir), "--opt", "build-arg:X=z", "--output", `type=local,dest=${out}`], daemons.serve);
+    if (r.code !== 0) console.log(r.stderr);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`[frontend] ${frontendRef}`);
+    expect(filesUnder(out)).toContain("x.txt: x=z|\n");
+
+    const bad = await buildctl([...viaOurs(), ...locals(project("FROM scratch\nBOGUS x\n")), "--output", `type=local,dest=${work.temp("out")}`], daemons.serve);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("Dockerfile:2: unknown instruction: BOGUS");
+  }, 300_000);
+
+  test("daemonless: buildkit build --frontend gateway.v0 runs the image here", async () => {
+    const dir = project(dockerfile(registry.host));
+    const out = work.temp("out");
+    const r = await runClient(
+      ["build", "--root", join(work.dir, "state"), "--config", daemons.config, "--progress", "plain", "--frontend", "gateway.v0", "--opt", `source=${frontendRef}`, "--opt", "build-arg:X=y", ...locals(dir), "--output", `type=local,dest=${out}`],
+      { timeoutMs: 180_000 },
+    );
+    if (r.code !== 0) console.log(r.stderr);
+    expect(r.code).toBe(0);
+    expect(filesUnder(out)).toBe(await buildkitFiles(dir, ["--opt", "build-arg:X=y"]));
   }, 300_000);
 });
