@@ -24,7 +24,7 @@ const FRONTEND_CAPS: Readonly<Record<string, boolean>> = {
   "gateway.exec": false,
   "gateway.exec.extrahosts": false,
   "gateway.exec.signals": false,
-  "frontend.caps": false,
+  "frontend.caps": true, // gateway.v0 checks the frontend.caps option against the image's label
   "gateway.solve.evaluate": true,
   "gateway.evaluate": true,
   "gateway.warnings": false,
