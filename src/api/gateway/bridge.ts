@@ -11,6 +11,7 @@ import type { ServiceHandlers } from "../grpc/handlers.ts";
 import { metadataValue } from "../grpc/metadata.ts";
 import type { LLBBridgeService } from "../grpc/services.ts";
 import { frontendCaps, llbCaps } from "./caps.ts";
+import { readDirStats, statFileAt } from "./read-dir.ts";
 import { frontendCacheImports } from "../control/cache-entries.ts";
 import { solveWithFrontend, type FrontendDeps } from "./frontends.ts";
 import { parseResolveModeAttr, resolveImageForConfig } from "../../core/sources/image/resolve-mode.ts";
@@ -107,6 +108,17 @@ export function bridgeHandlers(deps: FrontendDeps, gateway: (call: CallContext) 
         }
       });
       return { Data: data };
+    },
+
+    async ReadDir(req, call) {
+      const gw = await gateway(call);
+      const entries = await deps.engine.withResult(gw.result(req.Ref ?? "")?.ref, (dir) => readDirStats(dir, req.DirPath ?? "", req.IncludePattern ?? ""));
+      return { entries };
+    },
+
+    async StatFile(req, call) {
+      const gw = await gateway(call);
+      return { stat: await deps.engine.withResult(gw.result(req.Ref ?? "")?.ref, (dir) => statFileAt(dir, req.Path ?? "")) };
     },
 
     async ResolveImageConfig(req, call) {

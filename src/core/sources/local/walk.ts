@@ -353,12 +353,13 @@ function readDir(root: string, dir: string, typed: boolean): { names: string[]; 
 }
 
 /** Sorts names byte-wise: the engine's own string order agrees when no name has a surrogate. */
-function sortNames(names: string[]): string[] {
+export function sortNames(names: string[]): string[] {
   for (const name of names) if (hasHighChar(name)) return names.sort(compareNames);
   return names.sort();
 }
 
-function statEntry(root: string, path: string): Entry | undefined {
+/** The entry at root/path, never following a symlink; undefined when there is none. */
+export function statEntry(root: string, path: string): Entry | undefined {
   const abs = `${root}/${path}`;
   let st: BigIntStats | undefined;
   let linkTarget: string | undefined;
