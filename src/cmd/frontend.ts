@@ -16,10 +16,10 @@ export default defineCommand({
     if (process.stdin.isTTY) throw new UsageError("buildkit frontend speaks gRPC on stdin and stdout: it is run by a BuildKit daemon as a frontend image's Entrypoint, not by hand");
     const [{ connect }, { BridgeClient }, { readFrontendEnv }, { stdioDuplex }, { runGatewayFrontend }, { FRONTENDS }] = await Promise.all([
       import("../api/grpc/client.ts"),
-      import("../api/gateway/bridge-client.ts"),
-      import("../api/gateway/frontend-env.ts"),
-      import("../api/gateway/stdio-duplex.ts"),
-      import("../api/gateway/run-gateway-frontend.ts"),
+      import("../api/gateway/client/bridge-client.ts"),
+      import("../api/gateway/client/frontend-env.ts"),
+      import("../api/gateway/client/stdio-duplex.ts"),
+      import("../api/gateway/client/run-gateway-frontend.ts"),
       import("../core/frontends/frontend.ts"),
     ]);
     const env = readFrontendEnv(process.env);

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { createServer } from "../../../../src/api/grpc/server.ts";
 import { GrpcError, Status } from "../../../../src/api/grpc/status.ts";
 import { LLBBridgeService } from "../../../../src/api/grpc/services.ts";
-import { stdioDuplex } from "../../../../src/api/gateway/stdio-duplex.ts";
+import { stdioDuplex } from "../../../../src/api/gateway/client/stdio-duplex.ts";
 import { loadDefinition } from "../../../../src/core/llb/definition.ts";
 import { BUN, CLI } from "../../../paths.ts";
 

@@ -2,10 +2,10 @@
 // container the daemon started): files of the client's locals are read as BuildKit's Dockerfile
 // builder reads them, by solving a local source that sends only that file and reading it from
 // the result; image configs come from the daemon's ResolveImageConfig.
-import { local } from "../../core/llb/index.ts";
-import { withContext } from "../../core/errors.ts";
-import type { FrontendContext } from "../../core/frontends/frontend.ts";
-import { GrpcError, Status } from "../grpc/status.ts";
+import { local } from "../../../core/llb/index.ts";
+import { withContext } from "../../../core/errors.ts";
+import type { FrontendContext } from "../../../core/frontends/frontend.ts";
+import { GrpcError, Status } from "../../grpc/status.ts";
 import type { BridgeClient } from "./bridge-client.ts";
 
 export interface GatewayContextOptions {

@@ -1,11 +1,11 @@
 // moby.buildkit.v1.frontend.LLBBridge as a frontend calls it (BuildKit's grpcclient): the daemon
 // that started the frontend answers on the other end of one connection (the container's stdin
 // and stdout), so no build id header is needed.
-import type { Platform } from "../../core/llb/platform.ts";
-import type { ResolveMode } from "../../core/llb/index.ts";
-import type { CacheEntry } from "../control/cache-entries.ts";
-import type { Channel } from "../grpc/client.ts";
-import { LLBBridgeService } from "../grpc/services.ts";
+import type { Platform } from "../../../core/llb/platform.ts";
+import type { ResolveMode } from "../../../core/llb/index.ts";
+import type { CacheEntry } from "../../control/cache-entries.ts";
+import type { Channel } from "../../grpc/client.ts";
+import { LLBBridgeService } from "../../grpc/services.ts";
 
 const methods = LLBBridgeService.methods;
 

@@ -1,10 +1,10 @@
 // A frontend run as a BuildKit gateway frontend (grpcclient's RunFromEnvironment + Run): Ping,
 // run the frontend over the bridge, solve its definition(s), and Return the result, or the
 // error as a gRPC status, which the daemon reports as the build's failure.
-import { isForward, type Frontend, type FrontendForward, type FrontendResult } from "../../core/frontends/frontend.ts";
-import { frontendCacheImports } from "../control/cache-entries.ts";
-import { BuildkitError, withContext } from "../../core/errors.ts";
-import { GrpcError, Status, type StatusCode } from "../grpc/status.ts";
+import { isForward, type Frontend, type FrontendForward, type FrontendResult } from "../../../core/frontends/frontend.ts";
+import { frontendCacheImports } from "../../control/cache-entries.ts";
+import { BuildkitError, withContext } from "../../../core/errors.ts";
+import { GrpcError, Status, type StatusCode } from "../../grpc/status.ts";
 import type { BridgeClient, BridgeRef, BridgeResult, BridgeSolveRequest } from "./bridge-client.ts";
 import type { FrontendEnv } from "./frontend-env.ts";
 import { createGatewayFrontendContext } from "./gateway-context.ts";
