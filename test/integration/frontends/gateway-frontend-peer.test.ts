@@ -256,3 +256,22 @@ describe.skipIf(!run)("our frontend image on our own daemon and daemonless", () 
     expect(filesUnder(out)).toBe(await buildkitFiles(dir, ["--opt", "build-arg:X=y"]));
   }, 300_000);
 });
+
+describe.skipIf(!run)("our client asking for the frontend image", () => {
+  test("buildkit build --addr with --frontend gateway.v0, against buildkitd and against buildkit serve: the files of BuildKit's dockerfile.v0", async () => {
+    const dir = project(dockerfile(registry.host));
+    const expected = await (async () => {
+      const out = work.temp("out");
+      const r = await buildctl([...viaBuildkit(), ...locals(dir), "--opt", "build-arg:X=c", "--output", `type=local,dest=${out}`]);
+      expect(r.code).toBe(0);
+      return filesUnder(out);
+    })();
+    for (const daemon of [daemons.peer, daemons.serve]) {
+      const out = work.temp("out");
+      const r = await runClient(["build", "--addr", daemon.addr, "--progress", "plain", ...viaOurs(), "--opt", "build-arg:X=c", ...locals(dir), "--output", `type=local,dest=${out}`], { timeoutMs: 180_000 });
+      if (r.code !== 0) console.log(daemon.kind, r.stderr);
+      expect(r.code).toBe(0);
+      expect(filesUnder(out)).toBe(expected);
+    }
+  }, 300_000);
+});
