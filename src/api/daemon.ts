@@ -6,8 +6,11 @@ import { BuildRegistry } from "./control/builds.ts";
 import type { ClientSessions } from "./control/client-sessions.ts";
 import { controlHandlers } from "./control/control.ts";
 import { describeWorker } from "./control/workers.ts";
+import { contentHandlers } from "./control/history/content-service.ts";
+import { BuildHistory, DEFAULT_HISTORY, type HistoryConfig } from "./control/history/history.ts";
 import { llbBridgeHandlers } from "./gateway/bridge.ts";
 import { createServer, type GrpcServer } from "./grpc/server.ts";
+import { ContentService } from "../backends/containerd/services.ts";
 import { ControlService, LLBBridgeService } from "./grpc/services.ts";
 import type { SessionCall } from "./session/tunnel.ts";
 
@@ -20,6 +23,8 @@ export interface DaemonOptions {
   readonly gcKeepStorage?: number;
   /** Largest request accepted, in bytes. */
   readonly maxRequestSize?: number;
+  /** How much build history to keep (BuildKit's `[history]`). */
+  readonly history?: Partial<HistoryConfig>;
 }
 
 export interface Daemon {
@@ -33,9 +38,11 @@ export function createDaemon(opts: DaemonOptions): Daemon {
   const builds = new BuildRegistry();
   const worker = describeWorker(opts.engine, { version: opts.version, gcKeepStorage: opts.gcKeepStorage });
   const grant = (requested: readonly string[]) => grantEntitlements(requested, opts.allowedEntitlements);
+  const history = new BuildHistory(opts.engine.worker.root, { ...DEFAULT_HISTORY, ...opts.history });
   const server = createServer({ maxReceiveMessageSize: opts.maxRequestSize })
-    .addService(ControlService, controlHandlers({ engine: opts.engine, builds, sessions: opts.sessions, worker, version: opts.version, grant }))
-    .addService(LLBBridgeService, llbBridgeHandlers({ engine: opts.engine, builds, worker }));
+    .addService(ControlService, controlHandlers({ engine: opts.engine, builds, sessions: opts.sessions, worker, version: opts.version, grant, history }))
+    .addService(LLBBridgeService, llbBridgeHandlers({ engine: opts.engine, builds, worker }))
+    .addService(ContentService, contentHandlers({ history, content: opts.engine.worker.content }));
   let stopping: Promise<void> | undefined;
   return {
     server,
@@ -45,6 +52,7 @@ export function createDaemon(opts: DaemonOptions): Daemon {
         builds.cancelAll(new BuildkitError("Canceled", `build canceled: ${reason}`));
         await server.close();
         await opts.sessions.close();
+        history.close();
         await opts.engine.close();
         builds.dispose();
       })();

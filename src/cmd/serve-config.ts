@@ -1,6 +1,7 @@
 // The daemon's settings from buildkitd.toml, in BuildKit's format: the global `root` and
 // `insecure-entitlements`, `[grpc] address` and `[grpc.tls]`, `[worker.oci] gc`,
-// `gckeepstorage` (bytes) and `binary` (the OCI runtime: runc, crun or a path). The `[registry."HOST"]` sections are read by the registry client.
+// `gckeepstorage` (bytes) and `binary` (the OCI runtime: runc, crun or a path), `[history]
+// maxAge` (seconds) and `maxEntries`. The `[registry."HOST"]` sections are read by the registry client.
 import { readFileSync } from "node:fs";
 import { UsageError } from "./exit.ts";
 
@@ -14,6 +15,8 @@ export interface ServeFileConfig {
   readonly gcKeepStorage?: number;
   /** `[worker.oci] binary`: runc, crun or a path. */
   readonly ociRuntime?: string;
+  /** `[history] maxAge` (seconds) and `maxEntries`: how much build history is kept. */
+  readonly history?: { readonly maxAgeMs?: number; readonly maxEntries?: number };
 }
 
 type Table = Record<string, unknown>;
@@ -68,5 +71,20 @@ export function readServeConfig(path: string): ServeFileConfig {
     gc: worker.gc !== false,
     ...(typeof keep === "number" ? { gcKeepStorage: keep } : {}),
     ...ociBinary(worker, path),
+    ...historyConfig(doc, path),
   };
+}
+
+function historyConfig(doc: Table, path: string): Pick<ServeFileConfig, "history"> {
+  if (doc.history === undefined) return {};
+  if (!isTable(doc.history)) throw new UsageError(`--config ${path}: history must be a table`);
+  const count = (key: string): number | undefined => {
+    const v = (doc.history as Table)[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new UsageError(`--config ${path}: history.${key} must be a whole number`);
+    return v;
+  };
+  const maxAge = count("maxAge");
+  const maxEntries = count("maxEntries");
+  return { history: { ...(maxAge !== undefined ? { maxAgeMs: maxAge * 1000 } : {}), ...(maxEntries !== undefined ? { maxEntries } : {}) } };
 }

@@ -62,6 +62,7 @@ export default defineCommand({
       version: VERSION,
       allowedEntitlements: [...new Set(allowed)],
       gcKeepStorage,
+      ...(file?.history ? { history: file.history } : {}),
     });
     const stopped = onStopSignals((signal) => daemon.shutdown(`the daemon got ${signal}`));
     try {

@@ -19,6 +19,8 @@ interface Subscriber {
 export class ProgressHub implements ProgressWriter {
   readonly #history: StatusResponse[] = [];
   readonly #subscribers = new Set<Subscriber>();
+  /** Told every batch, whole (the build history's log), before any trimming. */
+  readonly #taps: ((batch: StatusResponse) => void)[] = [];
   #pending: StatusResponse | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #logBytes = 0;
@@ -40,6 +42,11 @@ export class ProgressHub implements ProgressWriter {
     this.#closed = true;
     for (const s of this.#subscribers) s.end();
     this.#subscribers.clear();
+  }
+
+  /** Calls fn with every batch from now on (the build's own record of its progress). */
+  tap(fn: (batch: StatusResponse) => void): void {
+    this.#taps.push(fn);
   }
 
   get closed(): boolean {
@@ -87,6 +94,7 @@ export class ProgressHub implements ProgressWriter {
     const batch = this.#pending;
     this.#pending = undefined;
     if (batch === undefined) return;
+    for (const tap of this.#taps) tap(batch);
     this.#history.push(batch);
     this.#trimReplay();
     for (const s of this.#subscribers) s.push(batch);

@@ -66,11 +66,15 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
   }
 }
 
-/** The request's exporters: v0.11's single Exporter/ExporterAttrs or later versions' list. */
+/** The exporters a request names: v0.11's single Exporter/ExporterAttrs or later versions' list. */
+export function listedExporters(req: SolveRequest): { type: string; attrs: Record<string, string> }[] {
+  if ((req.Exporters ?? []).length > 0) return (req.Exporters ?? []).map((e) => ({ type: e.Type ?? "", attrs: { ...e.Attrs } }));
+  return req.Exporter ? [{ type: req.Exporter, attrs: { ...req.ExporterAttrs } }] : [];
+}
+
+/** The request's exporters, resolved (to the client for local/tar/oci/docker, or the image exporter here). */
 async function resolveExporters(req: SolveRequest, session: AttachedSession | undefined, engine: Engine): Promise<ExporterInstance[]> {
-  const listed = (req.Exporters ?? []).length > 0
-    ? (req.Exporters ?? []).map((e) => ({ type: e.Type ?? "", attrs: e.Attrs ?? {} }))
-    : req.Exporter ? [{ type: req.Exporter, attrs: req.ExporterAttrs ?? {} }] : [];
+  const listed = listedExporters(req);
   // build-arg:SOURCE_DATE_EPOCH among the request's frontend attributes dates what the exporters
   // write, as BuildKit's control does: also when the frontend runs through the gateway (buildctl
   // v0.11 sends its --opt values with no Frontend then).

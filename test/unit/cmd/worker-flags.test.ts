@@ -41,3 +41,10 @@ test("a bad [worker.oci] binary names the file and the key", () => {
   expect(() => readServeConfig(bad)).toThrow(`--config ${bad}: worker.oci.binary must be runc, crun or a path`);
   expect(() => readServeConfig(config(`[worker.oci]\nbinary = 3\n`))).toThrow("worker.oci.binary must be a string");
 });
+
+test("[history] maxAge (seconds) and maxEntries are read from buildkitd.toml; bad values name the key", () => {
+  expect(readServeConfig(config(`[history]\nmaxAge = 3600\nmaxEntries = 5\n`)).history).toEqual({ maxAgeMs: 3_600_000, maxEntries: 5 });
+  expect(readServeConfig(config(`[history]\nmaxEntries = 1\n`)).history).toEqual({ maxEntries: 1 });
+  expect(readServeConfig(config(`root = "/x"\n`)).history).toBeUndefined();
+  expect(() => readServeConfig(config(`[history]\nmaxAge = "2d"\n`))).toThrow("history.maxAge must be a whole number");
+});
