@@ -6,12 +6,24 @@
  * other type fails the build. SBOM attestations need a scanner image run in the build, which
  * this engine does not do: asking for one fails with a clear error instead of being ignored.
  */
+import { randomBytes } from "node:crypto";
 import { BuildkitError } from "../errors.ts";
 import { readGoCsvRecord } from "../go-csv.ts";
+import { provenanceOptions, type ProvenanceOptions } from "./predicate.ts";
 
-/** What `attest:provenance` asked for: its attributes (mode, builder-id, reproducible, filename, inline-only). */
+/** `attest:provenance` as a build carries it to its export. */
+export interface ProvenanceRequest {
+  /** Its attributes: mode, builder-id, reproducible, filename, inline-only. */
+  readonly attrs: Readonly<Record<string, string>>;
+  readonly options: ProvenanceOptions;
+  /** When the build started (ms since the epoch): the request's arrival, as BuildKit's job start. */
+  readonly startedOn: number;
+  /** The build's invocation ID (BuildKit's job UniqueID, identity.NewID's form). */
+  readonly invocationID: string;
+}
+
 export interface AttestationRequest {
-  readonly provenance?: Readonly<Record<string, string>>;
+  readonly provenance?: ProvenanceRequest;
 }
 
 const PREFIXES = ["attest:", "build-arg:BUILDKIT_ATTEST_"];
@@ -47,6 +59,14 @@ export function parseAttestations(frontendAttrs: Readonly<Record<string, string>
   if (parsed.has("sbom")) {
     throw new BuildkitError("Unimplemented", "attest:sbom: SBOM attestations are not supported by this builder (they need a scanner image); drop attest:sbom or build with BuildKit");
   }
-  const provenance = parsed.get("provenance");
-  return provenance === undefined ? {} : { provenance };
+  const attrs = parsed.get("provenance");
+  if (attrs === undefined) return {};
+  return { provenance: { attrs, options: provenanceOptions(attrs), startedOn: Date.now(), invocationID: newID() } };
+}
+
+/** 25 base-36 digits of 136 random bits, as BuildKit's identity.NewID. */
+export function newID(): string {
+  const bytes = randomBytes(17);
+  bytes[0]! |= 0x80;
+  return BigInt(`0x${bytes.toString("hex")}`).toString(36).slice(1, 26);
 }

@@ -32,7 +32,8 @@ export interface ProvenanceOptions {
 export function provenanceOptions(attrs: Readonly<Record<string, string>>): ProvenanceOptions {
   let reproducible = false;
   if (attrs.reproducible !== undefined) {
-    const b = parseGoBool(attrs.reproducible);
+    // strconv.ParseBool: unlike parseGoBool, an empty value is an error.
+    const b = attrs.reproducible === "" ? undefined : parseGoBool(attrs.reproducible);
     if (b === undefined) throw new BuildkitError("InvalidArgument", `failed to parse reproducible flag ${JSON.stringify(attrs.reproducible)}`);
     reproducible = b;
   }
