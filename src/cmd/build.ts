@@ -18,7 +18,8 @@ import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { safeLog, safeName } from "../ui/sanitize.ts";
 import { checkOutputDests, defaultRoot, outputFilePath, parseLocals, parseSecrets, parseSSH, readableFile, repeatedFlag } from "./build-flags.ts";
-import { FRONTEND_ARGS, parseFrontendFlags, runFrontend } from "./frontend-flags.ts";
+import { FRONTEND_ARGS, parseFrontendFlags, parseOptFlags, runFrontend } from "./frontend-flags.ts";
+import { parseAttestations } from "../core/provenance/attestations.ts";
 import { DAEMON_ARGS, remoteAddress, requireLinux } from "./daemon-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
@@ -83,6 +84,8 @@ export default defineCommand({
     const registry = registryClient(args.config);
     checkOutputDests(repeatedFlag(rawArgs, "output", "o"));
     const frontend = parseFrontendFlags(args.frontend, repeatedFlag(rawArgs, "opt"), args.file);
+    // attest:* is read as BuildKit's controller reads it, with or without a frontend.
+    const { provenance } = parseAttestations(parseOptFlags(repeatedFlag(rawArgs, "opt")));
     const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry, frontend?.opts);
     const cacheExports = cacheFlags(repeatedFlag(rawArgs, "export-cache"), parseCacheExportSpec);
     const cacheImports = cacheFlags(repeatedFlag(rawArgs, "import-cache"), parseCacheImportSpec);
@@ -135,12 +138,12 @@ export default defineCommand({
         const { VERSION } = await import("./version.ts");
         const asked = { name: frontend!.name, opts: frontend!.opts, inputs: {} };
         const deps = { engine, worker: describeWorker(engine, { version: VERSION }) };
-        response = await buildWithFrontendImage(made.forward, asked, { exporters, cacheExports }, () => cacheImports, ctx, deps);
+        response = await buildWithFrontendImage(made.forward, asked, { exporters, cacheExports, provenance }, () => cacheImports, ctx, deps);
       } else {
         const { definition, platforms, metadata, origin, resolved } = made;
         debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
         ({ exporterResponse: response } = await engine.solve(
-          { ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, exporters, noCache: !args.cache, cacheExports, cacheImports },
+          { ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, exporters, noCache: !args.cache, cacheExports, cacheImports, provenance },
           ctx,
         ));
       }

@@ -18,19 +18,29 @@ export interface FrontendRequest {
 
 /** `--frontend` and its `--opt`s; undefined when no frontend was asked for. */
 export function parseFrontendFlags(frontend: string | undefined, opts: readonly string[], file: string | undefined): FrontendRequest | undefined {
+  const out = parseOptFlags(opts);
   if (frontend === undefined || frontend === "") {
-    if (opts.length > 0) throw new UsageError("--opt needs --frontend");
+    // Without a frontend, only the attributes the controller itself reads (attest:*) mean anything, as with buildctl.
+    const unused = Object.keys(out).filter((k) => !isControllerAttr(k));
+    if (unused.length > 0) throw new UsageError(`--opt ${unused[0]}: needs --frontend (only attest:* applies to a definition)`);
     return undefined;
   }
   if (file !== undefined) throw new UsageError("--frontend and --file cannot be used together: the frontend makes the definition");
+  return { name: frontend, opts: out };
+}
+
+/** `--opt K=V`s as a map (the request's frontend attributes). */
+export function parseOptFlags(opts: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of opts) {
     const eq = kv.indexOf("=");
     if (eq <= 0) throw new UsageError(`--opt ${kv}: expected KEY=VALUE`);
     out[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  return { name: frontend, opts: out };
+  return out;
 }
+
+const isControllerAttr = (k: string): boolean => k.startsWith("attest:") || k.startsWith("build-arg:BUILDKIT_ATTEST_");
 
 /**
  * Runs the frontend in-process: its Definition and result metadata, its own work shown on

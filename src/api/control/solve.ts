@@ -9,6 +9,7 @@ import { EXPORTER_TYPES, loadExporter, type ExporterInstance } from "../../core/
 import { withFrontendEpoch } from "../../core/exporters/spec.ts";
 import type { CacheExportSpec, CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { EMPTY_SESSION } from "../../core/session/session.ts";
+import { parseAttestations } from "../../core/provenance/attestations.ts";
 import { GATEWAY_ATTACHMENT } from "../gateway/bridge.ts";
 import { buildWithFrontendImage, runFrontend, type FrontendDeps } from "../gateway/frontends.ts";
 import { GatewayBuild } from "../gateway/gateway-build.ts";
@@ -28,6 +29,8 @@ export interface SolveDeps extends FrontendDeps {
 export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDeps): Promise<Record<string, string>> {
   const signal = build.controller.signal;
   const entitlements = deps.grant(req.Entitlements ?? []);
+  // attest:* is the controller's, whichever way the build is made (frontend, definition, gateway).
+  const { provenance } = parseAttestations(req.FrontendAttrs ?? {});
   const attached: AttachedSession | undefined = req.Session ? await deps.sessions.attach(req.Session, signal) : undefined;
   try {
     const exporters = await resolveExporters(req, attached, deps.engine);
@@ -40,15 +43,15 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
       const out = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
       if (!isForward(out)) {
         const { definition, platforms, metadata, origin, resolved } = out;
-        const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports }, ctx);
+        const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports, provenance }, ctx);
         return exporterResponse;
       }
       // A frontend image (gateway.v0, or a Dockerfile's `# syntax=`): the build is what it returns.
       const asked = { name: req.Frontend, opts: req.FrontendAttrs ?? {}, inputs: req.FrontendInputs ?? {} };
-      return await buildWithFrontendImage(out.forward, asked, { exporters, cacheExports }, importSpecs, ctx, deps);
+      return await buildWithFrontendImage(out.forward, asked, { exporters, cacheExports, provenance }, importSpecs, ctx, deps);
     }
     if (req.Definition && req.Definition.byteLength > 0) {
-      const { exporterResponse } = await deps.engine.solve({ definition: req.Definition, noCache, exporters, cacheExports, cacheImports }, ctx);
+      const { exporterResponse } = await deps.engine.solve({ definition: req.Definition, noCache, exporters, cacheExports, cacheImports, provenance }, ctx);
       return exporterResponse;
     }
     // The gateway: the client drives the build with LLBBridge calls, then returns a result.
@@ -56,7 +59,7 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     build.attach(GATEWAY_ATTACHMENT, gateway);
     try {
       const returned = await gateway.returned;
-      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, sources: gateway.sources() }, ctx);
+      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, sources: gateway.sources(), provenance }, ctx);
     } finally {
       build.detach(GATEWAY_ATTACHMENT);
       await gateway.release();

@@ -15,6 +15,7 @@ import { statePath } from "../../core/worker/storage.ts";
 import type { AttachedSession } from "../control/client-sessions.ts";
 import { sessionContentStore } from "./content/store.ts";
 import { copyToCaller } from "./filesync/sync.ts";
+import { attestationFiles } from "../../core/exporters/local/attestation-files.ts";
 import { syncDir } from "./filesync/sync.ts";
 import { copyFileWriter } from "./filesync/tar-target.ts";
 import { sessionCaller } from "./grpc-binding.ts";
@@ -118,12 +119,19 @@ async function clientExporter(caller: SessionCaller, type: string, attrs: Readon
       // The client writes the files; only the times they get are the daemon's to set.
       const epoch = parseSourceDateEpoch("local", attrs[SOURCE_DATE_EPOCH_ATTR]);
       const modTime = epoch === undefined ? undefined : epoch * 1e9;
+      const prefix = attrs["attestation-prefix"] ?? "";
       return {
         description: "exporting to client directory",
         async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
           // Several platforms: each under a directory named after it ("linux_arm64"), as BuildKit's local exporter sends them.
           for (const part of copiedParts(result)) {
-            await progress.step(part.step, () => part.result.withMounted((dir) => copyToCaller(caller, dir, { signal, modTime, subdir: part.subdir })));
+            await progress.step(part.step, () =>
+              part.result.withMounted(async (dir) => {
+                // Attestation statements go beside the files (BuildKit's CreateFS), dated now unless the epoch is.
+                const extraFiles = (await attestationFiles(part.result, dir, prefix)).map((f) => ({ ...f, modTime: Date.now() * 1e6 }));
+                await copyToCaller(caller, dir, { signal, modTime, subdir: part.subdir, extraFiles });
+              }),
+            );
           }
           return {};
         },

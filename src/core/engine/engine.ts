@@ -11,6 +11,8 @@ import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { BUILDINFO_METADATA_KEY, buildInfo, type BuildOrigin } from "../provenance/build-info.ts";
 import { samePlatform, SourceCapture, type SourceProvenance } from "../provenance/capture.ts";
+import type { ProvenanceRequest } from "../provenance/attestations.ts";
+import { provenanceAttestations } from "../provenance/result-attestations.ts";
 import { exportCaches, importCaches, inlineCache, type CacheExportSpec, type CacheImportSpec, type StoredCacheExportSpec } from "../cache/remote/index.ts";
 import { withTask } from "../progress/task.ts";
 import type { UsageRecord } from "../cache/usage.ts";
@@ -70,6 +72,8 @@ export interface ExportRequest {
    * resolved, and the sources of the other definitions a gateway client solved.
    */
   readonly sources?: readonly SourceProvenance[];
+  /** `attest:provenance`: every result (each platform's) gets a provenance attestation for the exporters. */
+  readonly provenance?: ProvenanceRequest;
 }
 
 /** One platform's definition in a multi-platform build (a frontend's result per platform). */
@@ -90,6 +94,8 @@ export interface SolvedResult {
   /** Undefined for an empty definition (a scratch result). */
   readonly ref: ResultRef | undefined;
   readonly def: LoadedDefinition;
+  /** The definition's bytes, as solved. */
+  readonly definition: Uint8Array;
   readonly vertices: readonly VertexSummary[];
   /** The image, git and http sources of the result's graph, with their pins. */
   readonly sources: readonly SourceProvenance[];
@@ -245,14 +251,14 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const executed = solved.vertices.filter((v) => v.status === "completed").length;
     if (executed > 0 || (request.cacheImports?.length ?? 0) > 0) madeSomething = true;
     const sources = solved.vertices.flatMap((v) => (v.provenance ? [v.provenance] : []));
-    return { ref: solved.result, def, vertices: solved.vertices, sources, executed, release: async () => solved.result?.release() };
+    return { ref: solved.result, def, definition: request.definition, vertices: solved.vertices, sources, executed, release: async () => solved.result?.release() };
   }
 
   const withResult = <T>(ref: ResultRef | undefined, fn: (dir: string) => Promise<T>): Promise<T> =>
     ref ? withView(worker, ref.id, fn) : withEmptyDir(fn);
 
   /** A solved result as exporters see it; undefined: scratch. */
-  function resultFor(solved: SolvedResult | undefined, metadata: Readonly<Record<string, Uint8Array>> | undefined, inline: Pick<BuildResult, "inlineCache">): BuildResult {
+  function resultFor(solved: SolvedResult | undefined, metadata: Readonly<Record<string, Uint8Array>> | undefined, inline: Pick<BuildResult, "inlineCache" | "attestations">): BuildResult {
     return {
       withMounted: (fn) => withResult(solved?.ref, fn),
       worker,
@@ -268,7 +274,14 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
 
   /** Build information (BuildKit v0.11) of a solve: its own sources and those the build resolved besides. */
   const buildInfoOf = (solved: SolvedResult, sources: readonly SourceProvenance[], origin: BuildOrigin | undefined): Uint8Array =>
-    buildInfo(new SourceCapture().addAll(solved.sources).addAll(sources).finish(), origin ?? {});
+    buildInfo(captureOf(solved, sources), origin ?? {});
+  const captureOf = (solved: SolvedResult, sources: readonly SourceProvenance[]) => new SourceCapture().addAll(solved.sources).addAll(sources).finish();
+
+  /** The provenance attestation of a result (none without attest:provenance, or for scratch, as BuildKit skips a nil ref). */
+  const attestationsOf = (solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest): Pick<BuildResult, "attestations"> =>
+    request.provenance && solved.ref
+      ? { attestations: provenanceAttestations(request.provenance, { sources: captureOf(solved, sources), def: solved.def, definition: solved.definition, origin: request.origin }) }
+      : {};
 
   async function exportResult(subject: ExportSubject, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {
     if (subject !== undefined && "platforms" in subject) return exportPlatforms(subject.platforms, request, ctx);
@@ -295,7 +308,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       metadata = { ...metadata, [BUILDINFO_METADATA_KEY]: info };
       response[BUILDINFO_METADATA_KEY] = Buffer.from(info).toString("base64");
     }
-    const result = resultFor(solved, metadata, inline);
+    const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(solved, request.sources ?? [], request) : {}) });
     // The export step follows the result's vertex, so a trace's critical path runs through it.
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
@@ -317,12 +330,13 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const inline = (request.cacheExports ?? []).some((s) => s.type === "inline");
     const ids = platforms.map((p) => p.id);
     const parts: PlatformResult[] = platforms.map(({ id, platform, solved }) => {
-      const info = buildInfoOf(solved, sourcesFor(request.sources ?? [], platform, platforms), request.origin);
+      const sources = sourcesFor(request.sources ?? [], platform, platforms);
+      const info = buildInfoOf(solved, sources, request.origin);
       response[`${BUILDINFO_METADATA_KEY}/${id}`] = Buffer.from(info).toString("base64");
       const metadata = { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info };
       // type=inline: each platform's image carries the records of its own solve.
       const own: Pick<BuildResult, "inlineCache"> = inline ? { inlineCache: (layers, opts) => inlineCache(cacheContext(ctx, [solved]), layers, opts) } : {};
-      return { id, platform, result: resultFor(solved, metadata, own) };
+      return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(solved, sources, request) }) };
     });
     const result: BuildResult = {
       withMounted: () => Promise.reject(new BuildkitError("Unimplemented", `this exporter cannot export several platforms (${ids.join(", ")})`)),

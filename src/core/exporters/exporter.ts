@@ -40,6 +40,28 @@ export interface BuildResult {
    * export every platform (an image index, a directory per platform).
    */
   readonly platforms?: readonly PlatformResult[];
+  /**
+   * In-toto attestations of this result (`attest:provenance`): image exporters add an
+   * attestation manifest per platform, local and tar exporters a statement file. Each platform
+   * of a multi-platform result carries its own.
+   */
+  readonly attestations?: readonly ResultAttestation[];
+}
+
+/** An in-toto attestation of a result (BuildKit's exporter.Attestation of kind in-toto, subjects "self"). */
+export interface ResultAttestation {
+  readonly predicateType: string;
+  /** The file name local and tar exports write its statement under ("provenance.json"). */
+  readonly path: string;
+  /** inline-only: only the image exporter (which forces inline attestations) exports it. */
+  readonly inlineOnly: boolean;
+  /** The predicate as a JSON-ready object in Go's field order; made when an exporter asks (its finish time is then). */
+  predicate(): Record<string, unknown>;
+}
+
+/** The attestations an exporter writes: inline-only ones only when it forces inline attestations (the image exporter). */
+export function exportedAttestations(result: BuildResult, opts: { forceInline: boolean }): readonly ResultAttestation[] {
+  return (result.attestations ?? []).filter((a) => opts.forceInline || !a.inlineOnly);
 }
 
 /** The directory a platform's files go to in a local or tar export of several platforms: "linux_arm64". */

@@ -5,7 +5,7 @@ import { parseFrontendFlags } from "../../../src/cmd/frontend-flags.ts";
 describe("parseFrontendFlags", () => {
   test("no frontend: undefined; --opt alone is a usage error", () => {
     expect(parseFrontendFlags(undefined, [], undefined)).toBeUndefined();
-    expect(() => parseFrontendFlags(undefined, ["target=a"], undefined)).toThrow("--opt needs --frontend");
+    expect(() => parseFrontendFlags(undefined, ["target=a"], undefined)).toThrow("needs --frontend");
   });
 
   test("--opt K=V pairs, values may hold '='; a bare key or --file is refused", () => {

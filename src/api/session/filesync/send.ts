@@ -32,6 +32,11 @@ export interface SendOptions {
    * so are absolute symlink targets, as fsutil does.
    */
   readonly subdir?: string;
+  /**
+   * Files that are not in dir but sent as if they were at its top (a local export's attestation
+   * statements, BuildKit's static FS merged with the result): mode 0600, uid and gid 0.
+   */
+  readonly extraFiles?: readonly { readonly name: string; readonly data: Uint8Array; readonly modTime: number }[];
   /** Bytes sent so far (encoded packet sizes, as fsutil counts them); `done` on the last call. */
   readonly onProgress?: (bytes: number, done: boolean) => void;
   readonly signal?: AbortSignal;
@@ -63,6 +68,8 @@ class Sender {
   readonly #abort = new AbortController();
   /** ID → path of the files the receiver may still ask for. */
   readonly #files = new Map<number, string>();
+  /** ID → contents of the extra files the receiver may still ask for. */
+  readonly #extra = new Map<number, Uint8Array>();
   readonly #requests = new AsyncQueue<Request>();
   #sent = 0;
 
@@ -105,14 +112,29 @@ class Sender {
         await this.#send(statPacket(dir));
       }
       const walk = walkTree(this.#root, { include, exclude, followPaths, signal: this.#abort.signal });
+      // Extra files go where the walk's order puts them: before the first entry whose top-level name sorts after theirs.
+      const extras = [...(this.#opts.extraFiles ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const sendExtrasBefore = async (top: string | undefined) => {
+        while (extras.length > 0 && (top === undefined || extras[0]!.name < top)) {
+          const file = extras.shift()!;
+          const stat = { path: file.name, mode: 0o600, uid: 0, gid: 0, size: file.data.byteLength, modTime: this.#opts.modTime ?? file.modTime, linkname: "", devmajor: 0, devminor: 0, xattrs: {} };
+          this.#extra.set(id, file.data);
+          this.#files.set(id, file.name);
+          id++;
+          if (subdir !== undefined) underSubdir(stat, subdir);
+          await this.#send(statPacket(stat));
+        }
+      };
       for await (const entry of walk) {
         const stat = maker.make(entry);
+        await sendExtrasBefore(stat.path.split("/")[0]);
         if (this.#opts.modTime !== undefined) stat.modTime = this.#opts.modTime;
         if (canRequestData(stat.mode)) this.#files.set(id, stat.path);
         id++;
         if (subdir !== undefined) underSubdir(stat, subdir);
         await this.#send(statPacket(stat));
       }
+      await sendExtrasBefore(undefined);
     } catch (err) {
       await this.#stream.send(errorPacket(err instanceof Error ? err.message : String(err))).catch(() => undefined);
       throw err;
@@ -155,6 +177,13 @@ class Sender {
 
   /** Streams one file; reads are synchronous (a 32 KiB read is cheaper than a thread-pool hop). */
   async #sendFile({ id, path }: Request): Promise<void> {
+    const extra = this.#extra.get(id);
+    if (extra !== undefined) {
+      this.#extra.delete(id);
+      for (let at = 0; at < extra.byteLength; at += CHUNK_SIZE) await this.#send(dataPacket(id, extra.subarray(at, at + CHUNK_SIZE)));
+      await this.#send(dataPacket(id));
+      return;
+    }
     const fd = openFile(`${this.#root}/${path}`);
     if (fd !== undefined) {
       try {

@@ -58,7 +58,7 @@ function syncMetadata(opts: SyncOptions): Metadata {
 }
 
 /** Sends the tree at `dir` to the client's local export target (BuildKit's CopyToCaller). */
-export async function copyToCaller(caller: SessionCaller, dir: string, opts: Pick<SendOptions, "onProgress" | "signal" | "modTime" | "subdir"> = {}): Promise<void> {
+export async function copyToCaller(caller: SessionCaller, dir: string, opts: Pick<SendOptions, "onProgress" | "signal" | "modTime" | "subdir" | "extraFiles"> = {}): Promise<void> {
   const context = "exporting to the client's directory";
   if (!caller.supports(fileSendPackets.path)) {
     throw new BuildkitError("FailedPrecondition", `${context}: the client does not accept files (method ${fileSendPackets.path})`);

@@ -7,7 +7,8 @@ import { sha256, type Digest } from "../../digest.ts";
 import { layerMediaType } from "../../image/compression.ts";
 import type { Descriptor, OciPlatform } from "../../image/oci-types.ts";
 import { hostPlatform, type Platform } from "../../llb/platform.ts";
-import { NO_EXPORT_PROGRESS, type BuildResult, type ExportProgress } from "../exporter.ts";
+import { exportedAttestations, NO_EXPORT_PROGRESS, type BuildResult, type ExportProgress, type PlatformResult } from "../exporter.ts";
+import { commitAttestationManifest } from "./attestation-manifest.ts";
 import { resultLayers } from "../../image/image-layers.ts";
 import type { ChainLayer, LayerContext } from "../../image/image-layers.ts";
 import type { ImageOptions } from "./attrs.ts";
@@ -76,6 +77,8 @@ export interface BuildImageOptions extends ImageOptions {
   /** The exporter's type, for messages. */
   readonly exporter: string;
   readonly progress?: ExportProgress;
+  /** Export inline-only attestations too (the image exporter; BuildKit's ForceInlineAttestations). */
+  readonly forceInlineAttestations?: boolean;
 }
 
 /** What an image export made: one image, or one per platform under an index. */
@@ -83,19 +86,24 @@ export interface BuiltOutput {
   /** The top-level descriptor: the image's manifest, or the index (as BuildKit returns it). */
   readonly top: Descriptor;
   readonly images: readonly BuiltImage[];
+  /** The attestation manifests the index lists after the images (platform unknown/unknown): statements as layers. */
+  readonly attestations?: readonly BuiltImage[];
   /** The single image's config (containerimage.config.digest); none for an index. */
   readonly config?: Descriptor;
 }
 
-/** Every blob of the output, each after what it points at: per image its layers, config and manifest, then the top (the index); the single image's manifest appears twice. */
+/** Every blob of the output, each after what it points at: per image (then attestation manifest) its layers, config and manifest, then the top (the index); the single image's manifest appears twice. */
 export function outputBlobs(built: BuiltOutput): Descriptor[] {
-  return [...built.images.flatMap((image) => [...image.layers, image.config, image.manifest]), built.top];
+  return [...[...built.images, ...(built.attestations ?? [])].flatMap((image) => [...image.layers, image.config, image.manifest]), built.top];
 }
 
 /** The result as an image, or, for a multi-platform result, an image per platform and their index. */
 export async function buildOutput(result: BuildResult, ctx: LayerContext, opts: BuildImageOptions): Promise<BuiltOutput> {
   for (const note of opts.notes) opts.progress?.warn?.(note);
-  if (!result.platforms) {
+  const forceInline = opts.forceInlineAttestations === true;
+  // Attestations make an index even of one platform (BuildKit's writer turns isMap on for them).
+  const single = result.platforms ? undefined : exportedAttestations(result, { forceInline }).length > 0 ? [{ id: "", platform: resultPlatform(result), result }] : undefined;
+  if (!result.platforms && !single) {
     if (opts.annotations.some((a) => a.kind === "index" || a.kind === "index-descriptor")) {
       throw invalidArgument(`output type=${opts.exporter}: index annotations not supported for single platform export`);
     }
@@ -103,13 +111,23 @@ export async function buildOutput(result: BuildResult, ctx: LayerContext, opts: 
     return { top: image.manifest, images: [image], config: image.config };
   }
   const progress = opts.progress ?? NO_EXPORT_PROGRESS;
-  const all = result.platforms.map((p) => p.platform);
+  const parts: readonly Pick<PlatformResult, "platform" | "result">[] = result.platforms ?? single ?? [];
+  const attested = parts.some((p) => exportedAttestations(p.result, { forceInline }).length > 0);
+  // Attestations force OCI media types (EnableOCITypes("attestations")).
+  if (attested) opts = { ...opts, oci: true };
+  const all = parts.map((p) => p.platform);
   const images: BuiltImage[] = [];
-  for (const part of result.platforms) images.push(await buildImage(part.result, ctx, { ...opts, platform: part.platform, platforms: all }));
+  const attestations: BuiltImage[] = [];
+  for (const part of parts) {
+    const image = await buildImage(part.result, ctx, { ...opts, platform: part.platform, platforms: all });
+    images.push(image);
+    const atts = exportedAttestations(part.result, { forceInline });
+    if (atts.length > 0) attestations.push(await commitAttestationManifest(ctx.store, image, atts, { names: opts.names, oci: opts.oci, step: progress.step.bind(progress) }));
+  }
   const annotations = annotationsFor(opts.exporter, opts.annotations, all[0]!, all);
-  const bytes = encoder.encode(indexJson(opts.oci ? OCI_INDEX : DOCKER_MANIFEST_LIST, images, annotations.index));
+  const bytes = encoder.encode(indexJson(opts.oci ? OCI_INDEX : DOCKER_MANIFEST_LIST, [...images, ...attestations], annotations.index));
   const desc = await progress.step(`exporting manifest list ${sha256(bytes)}`, () => putBlob(ctx.store, opts.oci ? OCI_INDEX : DOCKER_MANIFEST_LIST, bytes));
-  return { top: goDescriptor({ ...desc, annotations: annotations.indexDescriptor }), images };
+  return { top: goDescriptor({ ...desc, annotations: annotations.indexDescriptor }), images, ...(attestations.length > 0 ? { attestations } : {}) };
 }
 
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";

@@ -91,7 +91,7 @@ interface ExportRun {
 function exportImage(result: BuildResult, spec: ImageExport, run: ExportRun): Promise<Record<string, string>> {
   const { client, signal, progress } = run;
   return withImageContext(result, async (ctx, root) => {
-    const built = await buildOutput(result, ctx, { ...spec.image, signal, exporter: "image", progress });
+    const built = await buildOutput(result, ctx, { ...spec.image, signal, exporter: "image", progress, forceInlineAttestations: true });
     const refs = spec.image.names;
     const storeNames = refs.length > 0 ? refs.flatMap((r) => storedNames(r, built, spec.nameCanonical)) : spec.danglingPrefix ? [`${spec.danglingPrefix}@${built.top.digest}`] : [];
     if (spec.store) {

@@ -29,7 +29,9 @@ export async function pushImage(
   const { signal } = opts;
   const progress = opts.progress ?? NO_EXPORT_PROGRESS;
   const repo = { domain: ref.domain, path: ref.path };
-  const blobs = built.images.flatMap((image) => [...image.layers, image.config]);
+  // Attestation manifests go up as images do: statements as layers, then config and manifest.
+  const manifests = [...built.images, ...(built.attestations ?? [])];
+  const blobs = manifests.flatMap((image) => [...image.layers, image.config]);
   const stats = await progress.step("pushing layers", () => pushStoredBlobs(client, repo, blobs, { store: ctx.store, index: ctx.index, signal }));
   const put = async (desc: Descriptor, reference: string) => {
     const bytes = await readBlob(ctx.store, desc.digest);
@@ -38,7 +40,7 @@ export async function pushImage(
   };
   const top = built.top;
   await progress.step(`pushing manifest for ${formatImageRef(ref)}@${top.digest}`, async () => {
-    for (const image of built.images) if (image.manifest.digest !== top.digest) await put(image.manifest, image.manifest.digest);
+    for (const image of manifests) if (image.manifest.digest !== top.digest) await put(image.manifest, image.manifest.digest);
     await put(top, opts.byDigest ? top.digest : (ref.tag ?? "latest"));
   });
   return stats;

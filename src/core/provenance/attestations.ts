@@ -1,0 +1,72 @@
+/**
+ * The attestations a build asks for in its frontend attributes, read as BuildKit v0.11's
+ * controller does (frontend/attestations Parse): `attest:TYPE=CSV` or
+ * `build-arg:BUILDKIT_ATTEST_TYPE=CSV`, TYPE lower-cased, the value one CSV record of key=value
+ * fields (a field without "=" has an empty value). Only "provenance" and "sbom" are known; any
+ * other type fails the build. SBOM attestations need a scanner image run in the build, which
+ * this engine does not do: asking for one fails with a clear error instead of being ignored.
+ */
+import { randomBytes } from "node:crypto";
+import { BuildkitError } from "../errors.ts";
+import { readGoCsvRecord } from "../go-csv.ts";
+import { provenanceOptions, type ProvenanceOptions } from "./predicate.ts";
+
+/** `attest:provenance` as a build carries it to its export. */
+export interface ProvenanceRequest {
+  /** Its attributes: mode, builder-id, reproducible, filename, inline-only. */
+  readonly attrs: Readonly<Record<string, string>>;
+  readonly options: ProvenanceOptions;
+  /** When the build started (ms since the epoch): the request's arrival, as BuildKit's job start. */
+  readonly startedOn: number;
+  /** The build's invocation ID (BuildKit's job UniqueID, identity.NewID's form). */
+  readonly invocationID: string;
+}
+
+export interface AttestationRequest {
+  readonly provenance?: ProvenanceRequest;
+}
+
+const PREFIXES = ["attest:", "build-arg:BUILDKIT_ATTEST_"];
+
+/** The attestations the attributes ask for; throws InvalidArgument for an unknown type, an unparsable value or an SBOM. */
+export function parseAttestations(frontendAttrs: Readonly<Record<string, string>>): AttestationRequest {
+  const asked = new Map<string, string>();
+  for (const [k, v] of Object.entries(frontendAttrs)) {
+    const prefix = PREFIXES.find((p) => k.startsWith(p));
+    if (prefix !== undefined) asked.set(k.slice(prefix.length).toLowerCase(), v);
+  }
+  const parsed = new Map<string, Record<string, string>>();
+  for (const [type, value] of asked) {
+    const attrs: Record<string, string> = {};
+    if (value !== "") {
+      let fields: string[];
+      try {
+        fields = readGoCsvRecord(value);
+      } catch (err) {
+        throw new BuildkitError("InvalidArgument", `failed to parse ${type}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      for (const field of fields) {
+        const eq = field.indexOf("=");
+        if (eq < 0) attrs[field] = "";
+        else attrs[field.slice(0, eq)] = field.slice(eq + 1);
+      }
+    }
+    parsed.set(type, attrs);
+  }
+  for (const type of parsed.keys()) {
+    if (type !== "provenance" && type !== "sbom") throw new BuildkitError("InvalidArgument", `unknown attestation type ${JSON.stringify(type)}`);
+  }
+  if (parsed.has("sbom")) {
+    throw new BuildkitError("Unimplemented", "attest:sbom: SBOM attestations are not supported by this builder (they need a scanner image); drop attest:sbom or build with BuildKit");
+  }
+  const attrs = parsed.get("provenance");
+  if (attrs === undefined) return {};
+  return { provenance: { attrs, options: provenanceOptions(attrs), startedOn: Date.now(), invocationID: newID() } };
+}
+
+/** 25 base-36 digits of 136 random bits, as BuildKit's identity.NewID. */
+export function newID(): string {
+  const bytes = randomBytes(17);
+  bytes[0]! |= 0x80;
+  return BigInt(`0x${bytes.toString("hex")}`).toString(36).slice(1, 26);
+}
