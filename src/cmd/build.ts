@@ -128,7 +128,7 @@ export default defineCommand({
     try {
       // The frontend, when there is one, runs inside the build: its vertices show, its failure is the build's.
       const made = frontend
-        ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root, progress, signal: controller.signal })
+        ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root, session, progress, signal: controller.signal })
         : { definition: fileDefinition!, platforms: undefined, metadata: undefined, origin: undefined, resolved: undefined };
       const ctx = { session, progress, signal: controller.signal, entitlements };
       if ("forward" in made) {

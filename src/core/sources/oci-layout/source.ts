@@ -28,7 +28,7 @@ export interface OciLayoutDeps extends UnpackDeps {
 }
 
 /** The client's store `storeId` in session; NotFound, with the flag that gives one, when it has none. */
-export function clientOciStore(session: BuildSession, storeId: string): ContentStore {
+export function clientOciStore(session: Pick<BuildSession, "contentStore">, storeId: string): ContentStore {
   const store = session.contentStore(ociStoreId(storeId));
   if (store === undefined) throw new BuildkitError("NotFound", `the client serves no OCI layout ${JSON.stringify(storeId)} (give one with --oci-layout ${storeId || "NAME"}=DIR)`);
   return store;
