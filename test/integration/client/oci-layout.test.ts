@@ -105,6 +105,31 @@ describe.skipIf(!run)("oci-layout sources, as BuildKit v0.11.6 reads them", () =
     expect(trees.daemonless).toBe(trees.peer!);
   }, 240_000);
 
+  test("FROM a stage named by an oci-layout context takes the layout image's config: the same image digest on buildkitd, our daemon and daemonless", async () => {
+    const args = copyProject((n) => h.temp(n), "FROM bb\nCOPY a.txt /a.txt\n", [
+      "--opt", "build-arg:SOURCE_DATE_EPOCH=1700000000",
+      "--opt", `context:bb=oci-layout://${STORE}@${layout.digest}`,
+      "--oci-layout", `${STORE}=${layout.layoutDir}`,
+    ]);
+    const digests: Record<string, string> = {};
+    const digestIn = async (dir: string) => (JSON.parse(await Bun.file(join(dir, "md.json")).text()) as Record<string, string>)["containerimage.digest"];
+    for (const [who, addr] of [["peer", daemons.peer.addr], ["serve", daemons.serve.addr]] as const) {
+      const dir = h.temp("out");
+      const r = await buildctl(addr, [...args, "--metadata-file", join(dir, "md.json"), "--output", `type=oci,dest=${join(dir, "i.tar")},compression=uncompressed`]);
+      if (r.code !== 0) console.log(who, r.stderr);
+      expect(r.code).toBe(0);
+      digests[who] = (await digestIn(dir)) ?? "";
+    }
+    const dir = h.temp("out");
+    const r = await h.build(new Uint8Array(), [...args, "--metadata-file", join(dir, "md.json"), "--output", `type=oci,dest=${join(dir, "i.tar")},compression=uncompressed`]);
+    if (r.code !== 0) console.log(r.stderr);
+    expect(r.code).toBe(0);
+    digests.daemonless = (await digestIn(dir)) ?? "";
+    expect(digests.peer).toMatch(/^sha256:/);
+    expect(digests.serve).toBe(digests.peer!);
+    expect(digests.daemonless).toBe(digests.peer!);
+  }, 240_000);
+
   test("a digest the layout lacks and a store the client does not serve: one-line errors, daemonless and through our daemon", async () => {
     const missing = definition(`docker.io/library/bb@sha256:${"0".repeat(64)}`);
     const other = definition(`docker.io/library/bb@${layout.digest}`, "other");

@@ -120,7 +120,7 @@ async function ociLayoutContext(names: { short: string; pname: string }, refSpec
   } catch (err) {
     throw new BuildkitError("InvalidArgument", `could not parse oci-layout image config: ${err instanceof Error ? err.message : String(err)}`);
   }
-  delete img.created;
+  // Unlike a docker-image context, BuildKit v0.11 keeps the layout image's creation time.
   img.config ??= {};
   const state = ociLayout(dummyRef, { name: `[context ${pname}] OCI load from client`, platform, ...store }).withImageConfig(img);
   return { state, image: img };
