@@ -37,6 +37,31 @@ export function parseLocals(values: readonly string[]): Map<string, string> {
   return out;
 }
 
+/**
+ * `--oci-layout NAME=PATH`, repeatable, as buildctl's: an OCI layout directory the build's
+ * `oci-layout://` sources (oci.store NAME) and `context:X=oci-layout://NAME@sha256:…` read from.
+ * PATH must be a directory; resolvePath makes it absolute (the client's rules when remote).
+ */
+export function parseOciLayouts(values: readonly string[], resolvePath: (p: string) => string = resolve): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    if (eq <= 0 || eq === v.length - 1) throw new UsageError(`--oci-layout must be 'id=path/to/layout', instead had invalid ${v}`);
+    const name = v.slice(0, eq);
+    if (out.has(name)) throw new UsageError(`--oci-layout ${name} given twice`);
+    const dir = resolvePath(v.slice(eq + 1));
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDir) throw new UsageError(`--oci-layout ${v}: ${dir} is not a directory`);
+    out.set(name, dir);
+  }
+  return out;
+}
+
 /** `--secret id=ID,src=PATH` or `id=ID,env=VAR`; the value is read only when a step needs it. */
 export function parseSecrets(values: readonly string[]): Map<string, () => Promise<Uint8Array>> {
   const out = new Map<string, () => Promise<Uint8Array>>();

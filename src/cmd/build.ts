@@ -3,6 +3,7 @@
 import { defineCommand } from "./command.ts";
 import { existsSync, fstatSync, readFileSync } from "node:fs";
 import type { RegistryClient } from "../core/registry/index.ts";
+import type { ContentStore } from "../core/worker/content-store.ts";
 import { createEngine } from "../core/engine/index.ts";
 import { localSession } from "../core/session/local.ts";
 import { BuildkitError } from "../core/errors.ts";
@@ -17,7 +18,7 @@ import { createPlainPrinter } from "../ui/plain.ts";
 import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { safeLog, safeName } from "../ui/sanitize.ts";
-import { checkOutputDests, defaultRoot, outputFilePath, parseLocals, parseSecrets, parseSSH, readableFile, repeatedFlag } from "./build-flags.ts";
+import { checkOutputDests, defaultRoot, outputFilePath, parseLocals, parseOciLayouts, parseSecrets, parseSSH, readableFile, repeatedFlag } from "./build-flags.ts";
 import { FRONTEND_ARGS, parseFrontendFlags, parseOptFlags, runFrontend } from "./frontend-flags.ts";
 import { parseAttestations } from "../core/provenance/attestations.ts";
 import { DAEMON_ARGS, remoteAddress, requireLinux } from "./daemon-flags.ts";
@@ -49,6 +50,7 @@ export default defineCommand({
   args: {
     file: { type: "string", alias: "f", description: "Read the definition from this file instead of stdin" },
     local: { type: "string", description: "A local directory for local sources: NAME=PATH (repeatable)" },
+    "oci-layout": { type: "string", description: "An OCI layout directory for oci-layout:// sources and contexts: NAME=PATH (repeatable)" },
     output: { type: "string", alias: "o", description: `Export the result (repeatable): ${EXPORTER_TYPES.map(outputForm).join(" | ")}` },
     progress: { type: "string", default: "auto", description: "Progress display: auto, tty, plain, rawjson, quiet" },
     quiet: { type: "boolean", alias: "q", description: "Print nothing but errors (same as --progress quiet)" },
@@ -77,6 +79,7 @@ export default defineCommand({
     requireLinux("building");
     const metadataFile = outputFilePath("--metadata-file", args["metadata-file"]);
     const localDirs = parseLocals(repeatedFlag(rawArgs, "local"));
+    const ociLayouts = parseOciLayouts(repeatedFlag(rawArgs, "oci-layout"));
     const secrets = parseSecrets(repeatedFlag(rawArgs, "secret"));
     const ssh = parseSSH(repeatedFlag(rawArgs, "ssh"));
     const workerChoice = parseWorkerFlags(args);
@@ -122,13 +125,13 @@ export default defineCommand({
       worker,
       config: { registry, gcKeepStorage: gcKeep, gcEveryBuild: gcKeep !== undefined, onWarning: (what, err) => notice("warning", `warning: ${what}: ${oneLine(err)}\n`, { warning: `${what}: ${oneLine(err)}` }) },
     });
-    const session = localSession({ dirs: localDirs, secrets, ssh });
+    const session = localSession({ dirs: localDirs, secrets, ssh, stores: await layoutStores(ociLayouts) });
     let failure: unknown;
     let response: Record<string, string> = {};
     try {
       // The frontend, when there is one, runs inside the build: its vertices show, its failure is the build's.
       const made = frontend
-        ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root, progress, signal: controller.signal })
+        ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root, session, progress, signal: controller.signal })
         : { definition: fileDefinition!, platforms: undefined, metadata: undefined, origin: undefined, resolved: undefined };
       const ctx = { session, progress, signal: controller.signal, entitlements };
       if ("forward" in made) {
@@ -163,6 +166,15 @@ export default defineCommand({
     responseNotice(response);
   },
 });
+
+/** `--oci-layout` directories as the content stores "oci:NAME" a remote client would serve (module loaded only when there are some). */
+async function layoutStores(layouts: ReadonlyMap<string, string>): Promise<Map<string, ContentStore>> {
+  const stores = new Map<string, ContentStore>();
+  if (layouts.size === 0) return stores;
+  const { layoutContentStore } = await import("../core/content/layout-store.ts");
+  for (const [name, dir] of layouts) stores.set(`oci:${name}`, layoutContentStore(dir));
+  return stores;
+}
 
 /** `--export-cache` / `--import-cache` values, parsed; a bad one is a usage error. */
 function cacheFlags<T>(values: readonly string[], parse: (spec: string) => T): T[] {

@@ -17,7 +17,7 @@ import { tee } from "../core/progress/tee.ts";
 import { createTraceWriter, defaultTracePath } from "../core/progress/trace.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { display, onInterrupt, readDefinition, type ProgressMode } from "./build.ts";
-import { checkOutputDests, defaultRoot, outputFilePath, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
+import { checkOutputDests, defaultRoot, outputFilePath, parseOciLayouts, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { daemonError, openDaemon, type DaemonArgs } from "./daemon-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { parseFrontendFlags } from "./frontend-flags.ts";
@@ -42,6 +42,7 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
   if (args["gc-keep-storage"] !== undefined) throw new UsageError("--gc-keep-storage is for daemonless builds: the daemon runs its own garbage collection");
   const metadataFile = outputFilePath("--metadata-file", args["metadata-file"]);
   const dirs = usage(() => localDirs(repeatedFlag(rawArgs, "local"), repeatedFlag(rawArgs, "ignore-file")));
+  const ociLayouts = parseOciLayouts(repeatedFlag(rawArgs, "oci-layout"), (p) => resolveClientPath(p));
   checkOutputDests(repeatedFlag(rawArgs, "output", "o"));
   const output = usage(() => parseRemoteOutputs(repeatedFlag(rawArgs, "output", "o"), { resolvePath: (p) => resolveClientPath(p) }));
   const cacheExports = usage(() => repeatedFlag(rawArgs, "export-cache").map(cacheEntry("--export-cache")));
@@ -81,6 +82,7 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
       cacheExports: localCaches.exports,
       cacheImports: localCaches.imports,
       localCaches,
+      ociLayouts,
       progress,
       signal: controller.signal,
     });

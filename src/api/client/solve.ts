@@ -13,6 +13,7 @@ import { openSession } from "../session/tunnel.ts";
 import { newId } from "./identity.ts";
 import { storeHandlers, tagExportedCaches, type LocalCaches } from "./local-caches.ts";
 import { EXPORT_STORE, layoutStore, tagExportedImage } from "./layout-output.ts";
+import { LocalContentStore } from "../session/content/local-store.ts";
 import type { RemoteOutput } from "./outputs.ts";
 import { createSessionServer, type SessionInputs } from "./session-services.ts";
 
@@ -36,6 +37,8 @@ export interface RemoteSolveOptions {
    * their directories are served over the session and the exported cache is tagged in them.
    */
   readonly localCaches?: LocalCaches;
+  /** `--oci-layout NAME=DIR`: directories served as the session's content stores "oci:NAME". */
+  readonly ociLayouts?: ReadonlyMap<string, string>;
   readonly progress: ProgressWriter;
   readonly signal: AbortSignal;
   /** The build's ref (default: a new id). */
@@ -49,9 +52,11 @@ const STATUS_GRACE_MS = 3000;
 export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): Promise<Record<string, string>> {
   const ref = opts.ref ?? newId();
   const sessionId = newId();
-  // Content stores the daemon reaches over the session: local cache directories, and an OCI layout output's ("export").
+  // Content stores the daemon reaches over the session: local cache directories, an OCI layout
+  // output's ("export"), and the OCI layouts oci-layout sources read ("oci:NAME", as buildctl names them).
   const stores = new Map(opts.localCaches?.stores ?? []);
   if (opts.output?.layoutDir) stores.set(EXPORT_STORE, layoutStore(opts.output.layoutDir));
+  for (const [name, dir] of opts.ociLayouts ?? []) stores.set(`oci:${name}`, new LocalContentStore(dir));
   const server = createSessionServer({
     ...opts.inputs,
     ...(opts.output?.target ? { output: opts.output.target } : {}),

@@ -20,6 +20,8 @@ import type { GatewayBuild } from "./gateway-build.ts";
 
 export const BUILD_ID_HEADER = "buildkit-controlapi-buildid";
 export const GATEWAY_ATTACHMENT = "gateway";
+/** ResolveImageConfigRequest.ResolverType of an OCI layout (llb.ResolverTypeOCILayout; 0 is the registry). */
+const RESOLVER_TYPE_OCI = 1;
 /** ReadFile answers at most this much in one call (BuildKit's clients read in ranges). */
 const MAX_READ = 16 << 20;
 
@@ -128,15 +130,24 @@ export function bridgeHandlers(deps: FrontendDeps, gateway: (call: CallContext) 
       const { engine } = deps;
       const mode = parseResolveModeAttr(req.ResolveMode || undefined);
       const signal = AbortSignal.any([call.signal, AbortSignal.timeout(120_000)]);
-      const resolve = async () => (await resolveImageForConfig(req.Ref ?? "", platform, mode, { registry: engine.registry, content: engine.worker.content, root: engine.worker.root }, signal)).image;
+      const resolve = async (): Promise<{ digest: string; config: Uint8Array }> => {
+        // ResolverType OCI: the image is in an OCI layout the build's client serves (StoreID); the
+        // build's own session is asked, whatever SessionID says (as for local sources here).
+        if (req.ResolverType === RESOLVER_TYPE_OCI) {
+          const { ociLayoutImageConfig } = await import("../../core/sources/oci-layout/image-config.ts");
+          return ociLayoutImageConfig((await gateway(call)).context.session, req.Ref ?? "", platform, req.StoreID ?? "", signal);
+        }
+        const image = (await resolveImageForConfig(req.Ref ?? "", platform, mode, { registry: engine.registry, content: engine.worker.content, root: engine.worker.root }, signal)).image;
+        return { digest: image.indexDigest ?? image.digest, config: image.configBytes };
+      };
       // A LogName is shown as a vertex of the build, as BuildKit's bridge shows it ("[internal] load metadata for …").
       const progress = req.LogName ? await gateway(call).then((gw) => gw.context.progress, () => undefined) : undefined;
       const resolved = progress && req.LogName ? await withTask(progress, req.LogName, resolve) : await resolve();
-      const digest = resolved.indexDigest ?? resolved.digest;
+      const digest = resolved.digest;
       // Recorded for build information, with the platform as asked (none when none was given).
       const asked = req.Platform?.OS && req.Platform.Architecture ? platform : undefined;
       await gateway(call).then((gw) => gw.recordResolved([{ type: "docker-image", ref: req.Ref ?? "", platform: asked, digest }]), () => undefined);
-      return { Digest: digest, Config: resolved.configBytes };
+      return { Digest: digest, Config: resolved.config };
     },
 
     async Inputs(_req, call) {

@@ -55,7 +55,7 @@ const LLB_CAPS: Readonly<Record<string, boolean>> = {
   "source.http.checksum": true,
   "source.http.perm": true,
   "soruce.http.uidgid": true, // sic: BuildKit's spelling
-  "source.ocilayout": false,
+  "source.ocilayout": true,
   "source.buildop.llbfilename": false,
   "exec.meta.base": true,
   "exec.meta.cgroup.parent": false,

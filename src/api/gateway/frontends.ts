@@ -33,6 +33,7 @@ export async function runFrontend(name: string, opts: Readonly<Record<string, st
     registry: engine.registry,
     content: engine.worker.content,
     root: engine.worker.root,
+    session: ctx.session,
   });
   return runRecorded(name, frontend, opts, { ...context, progress: ctx.progress }, ctx.signal);
 }

@@ -71,6 +71,7 @@ function attachSession(session: DaemonSession, deps: AttachDeps): AttachedSessio
       }
       return (await agent).path;
     },
+    contentStore: (id) => sessionContentStore(caller, id),
   };
 
   return {

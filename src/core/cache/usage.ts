@@ -109,7 +109,7 @@ function snapshotGraph(snapshots: readonly SnapshotInfo[], held: ReadonlySet<str
   return { withChildren, inUse };
 }
 
-/** Image layers are snapshots named by their chain ID (sources/image/source.ts). */
+/** Image layers are snapshots named by their chain ID (sources/image/unpack.ts). */
 const IMAGE_LAYER_PREFIX = "layer-sha256:";
 
 async function snapshotRecord(s: SnapshotInfo, result: ResultRecord | undefined, graph: SnapshotGraph, src: UsageSources): Promise<UsageRecord> {

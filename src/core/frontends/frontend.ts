@@ -14,6 +14,16 @@ import { dockerfileFrontend } from "./dockerfile/frontend.ts";
 export type { Platform } from "../llb/platform.ts";
 export { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../exporters/metadata-keys.ts";
 
+/**
+ * An OCI layout the client serves (ResolveImageConfig's ResolverType OCI with its SessionID and
+ * StoreID): the image is looked up there by digest instead of in a registry.
+ */
+export interface OciStoreRef {
+  readonly storeId: string;
+  /** The client's session serving it; absent: the build's own. */
+  readonly sessionId?: string;
+}
+
 /** What a frontend may ask of the outside world. */
 export interface FrontendContext {
   /**
@@ -26,7 +36,7 @@ export interface FrontendContext {
    * platform; resolveMode as BuildKit's resolver takes it (pull: the registry only; local: an
    * image of that name in the worker's image store first; default: the registry, then the store).
    */
-  resolveImageConfig(ref: string, platform: Platform, opts: { resolveMode: ResolveMode; signal: AbortSignal; logName?: string }): Promise<{ digest: string; config: Uint8Array }>;
+  resolveImageConfig(ref: string, platform: Platform, opts: { resolveMode: ResolveMode; signal: AbortSignal; logName?: string; store?: OciStoreRef }): Promise<{ digest: string; config: Uint8Array }>;
   /** Where the frontend shows its own work (reading the Dockerfile, resolving images) as vertices; none if absent. */
   readonly progress?: ProgressWriter;
   /**

@@ -10,6 +10,7 @@ import type { RegistryClient } from "../registry/index.ts";
 import type { FrontendContext } from "./frontend.ts";
 import type { ContentStore } from "../worker/content-store.ts";
 import { resolveImageForConfig } from "../sources/image/resolve-mode.ts";
+import { EMPTY_SESSION, type BuildSession } from "../session/session.ts";
 
 /** Where images resolve: the registry, and the worker's image store and content (resolve modes). */
 export interface FrontendImageDeps {
@@ -17,6 +18,8 @@ export interface FrontendImageDeps {
   readonly content: ContentStore;
   /** The worker's state root (its images.json). */
   readonly root: string;
+  /** Where the client's OCI layouts are (its session's content stores); none when absent. */
+  readonly session?: Pick<BuildSession, "contentStore">;
 }
 
 export interface LocalFrontendOptions extends FrontendImageDeps {
@@ -41,7 +44,11 @@ export function createDirFrontendContext(opts: FrontendImageDeps & {
       const dir = await opts.dir(local, path, signal);
       return dir === undefined ? undefined : readFileInDir(dir, local, path);
     },
-    async resolveImageConfig(ref, platform, { resolveMode, signal }) {
+    async resolveImageConfig(ref, platform, { resolveMode, signal, store }) {
+      if (store) {
+        const { ociLayoutImageConfig } = await import("../sources/oci-layout/image-config.ts");
+        return ociLayoutImageConfig(opts.session ?? EMPTY_SESSION, ref, platform, store.storeId, signal);
+      }
       const { image: r } = await resolveImageForConfig(ref, platform, resolveMode, opts, signal);
       // Go's resolver pins the digest it was given: the index's when the ref names an index.
       return { digest: r.indexDigest ?? r.digest, config: r.configBytes };

@@ -20,6 +20,7 @@ export const Cap = {
   sourceHTTPChecksum: "source.http.checksum",
   sourceHTTPPerm: "source.http.perm",
   sourceHTTPUIDGID: "soruce.http.uidgid", // sic: BuildKit's own spelling
+  sourceOCILayout: "source.ocilayout",
   execMetaBase: "exec.meta.base",
   execMetaCgroupParent: "exec.meta.cgroup.parent",
   execMetaNetwork: "exec.meta.network",

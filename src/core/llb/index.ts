@@ -6,7 +6,7 @@
  *   process.stdout.write(out.getMount("/out")!.marshal());
  */
 export { State, ExecState, type NetMode, type SecurityMode, type HostIP, type Ulimit } from "./state.ts";
-export { scratch, image, git, local, http, Attr, type ImageOptions, type GitOptions, type LocalOptions, type HTTPOptions, type ResolveMode } from "./source.ts";
+export { scratch, image, git, local, http, ociLayout, Attr, type ImageOptions, type GitOptions, type LocalOptions, type HTTPOptions, type OCILayoutOptions, type ResolveMode } from "./source.ts";
 export { FileAction, mkdir, mkfile, rm, copy, symlink, type ChownSpec, type CopyOptions, type CreateOptions, type MkdirOptions, type RmOptions } from "./file.ts";
 export { merge, diff } from "./merge-diff.ts";
 export { marshalDefinition, type MarshalledDefinition } from "./marshal.ts";

@@ -32,6 +32,9 @@ export const Attr = {
   httpPerm: "http.perm",
   httpUID: "http.uid",
   httpGID: "http.gid",
+  ociLayoutSessionID: "oci.session",
+  ociLayoutStoreID: "oci.store",
+  ociLayoutLayerLimit: "oci.layerlimit",
 } as const;
 
 /** A source of content: an image, a repository, a client directory (pb.SourceOp). */
@@ -258,4 +261,24 @@ export function http(url: string, opts: HTTPOptions = {}): State {
   }
   caps.push(Cap.sourceHTTP);
   return sourceState(url, attrs, addCaps(constraintsOf(opts), ...caps));
+}
+
+export interface OCILayoutOptions extends OpOptions {
+  /** The client's content store holding the layout: "oci:"+storeId in its session (buildctl's --oci-layout STORE=DIR). */
+  storeId?: string;
+  /** The session serving that store; empty: the build's own session. */
+  sessionId?: string;
+  layerLimit?: number;
+}
+
+/**
+ * An image in an OCI layout the client serves over its session (Go's llb.OCILayout): `ref` names
+ * the image and must carry its digest (`NAME@sha256:…`); it is written as given, not normalized.
+ */
+export function ociLayout(ref: string, opts: OCILayoutOptions = {}): State {
+  const attrs: Record<string, string> = {};
+  if (opts.sessionId) attrs[Attr.ociLayoutSessionID] = opts.sessionId;
+  if (opts.storeId) attrs[Attr.ociLayoutStoreID] = opts.storeId;
+  if (opts.layerLimit !== undefined) attrs[Attr.ociLayoutLayerLimit] = String(Math.trunc(opts.layerLimit));
+  return sourceState(`oci-layout://${ref}`, attrs, addCaps(constraintsOf(opts), Cap.sourceOCILayout));
 }

@@ -1,6 +1,8 @@
+import type { ContentStore } from "../worker/content-store.ts";
+
 /**
- * What a build may use from the client that asked for it: its local directories, its secrets
- * and its ssh agents. Daemonless, they are the caller's own files and sockets (local.ts); under
+ * What a build may use from the client that asked for it: its local directories, its secrets,
+ * its ssh agents and the content stores it serves (OCI layouts). Daemonless, they are the caller's own files and sockets (local.ts); under
  * `buildkit serve` they come through the client's session stream (src/api/session). The engine
  * and its ops see only this interface.
  */
@@ -27,6 +29,12 @@ export interface BuildSession {
   secret(id: string, signal?: AbortSignal): Promise<Uint8Array | undefined>;
   /** A unix socket on this host that reaches the client's ssh agent `id`; undefined when none. */
   sshSocket(id: string, signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * A content store the client serves (BuildKit's session/content), by id: "oci:NAME" for its
+   * `--oci-layout NAME=DIR`. Undefined when the client has certainly none by that id; a remote
+   * client's store is only found out on first use (its calls then fail NotFound).
+   */
+  contentStore(id: string): ContentStore | undefined;
 }
 
 /** A session that provides nothing (builds with no client inputs, tests). */
@@ -34,4 +42,5 @@ export const EMPTY_SESSION: BuildSession = {
   localDir: async () => undefined,
   secret: async () => undefined,
   sshSocket: async () => undefined,
+  contentStore: () => undefined,
 };

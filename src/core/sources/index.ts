@@ -44,6 +44,11 @@ export const SOURCES: Readonly<Record<string, SourceFactory>> = {
       const imageDeps = { worker: deps.worker, refs: deps.refs, content: deps.content, registry: deps.registry, get index() { return deps.index; } };
       return (await import("./image/source.ts")).imageSource(op, platform, imageDeps);
     }),
+  "oci-layout": (op, platform, deps) =>
+    lazyAdapter(async () => {
+      const ociDeps = { worker: deps.worker, refs: deps.refs, content: deps.content, session: deps.session, get index() { return deps.index; } };
+      return (await import("./oci-layout/source.ts")).ociLayoutSource(op, platform, ociDeps);
+    }),
   git: (op, _platform, deps) => lazyAdapter(async () => (await import("./git/index.ts")).gitSource(op, { ...deps, gitCacheDir: statePath(deps.worker.root, "git") })),
   http: httpSource,
   https: httpSource,

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pb } from "../../../src/core/pb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
-import { Cap, copy, diff, git, http, image, LINUX_AMD64, LINUX_ARM64, local, merge, mkdir, mkfile, scratch, type MarshalOptions, type State } from "../../../src/core/llb/index.ts";
+import { Cap, copy, diff, git, http, image, LINUX_AMD64, LINUX_ARM64, local, merge, mkdir, mkfile, ociLayout, scratch, type MarshalOptions, type State } from "../../../src/core/llb/index.ts";
 
 const DIR = resolve(import.meta.dir, "../../vectors/llb-go");
 const OPTS: MarshalOptions = { platform: LINUX_AMD64, localUniqueId: "buildkit-ts-vectors" };
@@ -208,6 +208,12 @@ const GRAPHS: Record<string, Graph> = {
     const written = bb.file(mkfile("/f", 0o644, "x"), { name: "write f", ignoreCache: true, workerConstraints: ["a==b"], platform: LINUX_ARM64 });
     const d = diff(bb, written, { name: "the diff", progressGroup: { id: "g", name: "G", weak: false } });
     return merge([d, local("ctx", { name: "ctx!", exportCache: false }), git("https://example.com/r.git", "main", { description: { k: "v" } })], { name: "all", exportCache: true });
+  }),
+  "37-oci-layout": g(() => {
+    const empty = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const a = ociLayout(`store@${empty}`, { storeId: "store" });
+    const b = ociLayout(`docker.io/library/ctx@${empty}`, { sessionId: "sess", storeId: "ctx", layerLimit: 1, name: "[context ctx] OCI load from client", platform: LINUX_ARM64 });
+    return merge([scratch().file(copy(a, "/etc/hostname", "/h")), b]);
   }),
 };
 

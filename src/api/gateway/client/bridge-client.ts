@@ -3,6 +3,7 @@
 // and stdout), so no build id header is needed.
 import type { Platform } from "../../../core/llb/platform.ts";
 import type { ResolveMode } from "../../../core/llb/index.ts";
+import type { OciStoreRef } from "../../../core/frontends/frontend.ts";
 import type { CacheEntry } from "../../control/cache-entries.ts";
 import type { Channel } from "../../grpc/client.ts";
 import { LLBBridgeService } from "../../grpc/services.ts";
@@ -105,7 +106,7 @@ export class BridgeClient {
   }
 
   /** An image's digest and config for platform; logName names the vertex the daemon shows. */
-  async resolveImageConfig(ref: string, opts: { platform?: Platform; resolveMode: ResolveMode; logName?: string; signal?: AbortSignal }): Promise<{ digest: string; config: Uint8Array }> {
+  async resolveImageConfig(ref: string, opts: { platform?: Platform; resolveMode: ResolveMode; logName?: string; store?: OciStoreRef; signal?: AbortSignal }): Promise<{ digest: string; config: Uint8Array }> {
     const p = opts.platform;
     const res = await this.#channel.unary(
       methods.ResolveImageConfig,
@@ -114,6 +115,8 @@ export class BridgeClient {
         ...(p ? { Platform: { OS: p.os, Architecture: p.architecture, ...(p.variant ? { Variant: p.variant } : {}) } } : {}),
         ResolveMode: opts.resolveMode,
         ...(opts.logName ? { LogName: opts.logName } : {}),
+        // An OCI layout of the client: ResolverType 1 (llb.ResolverTypeOCILayout) with its store.
+        ...(opts.store ? { ResolverType: 1, SessionID: opts.store.sessionId ?? "", StoreID: opts.store.storeId } : {}),
       },
       opts.signal ? { signal: opts.signal } : {},
     );

@@ -43,9 +43,9 @@ export function createGatewayFrontendContext(client: BridgeClient, opts: Gateway
         throw withContext(`reading ${path} from local "${localName}"`, err);
       }
     },
-    async resolveImageConfig(ref, platform, { resolveMode, signal, logName }) {
+    async resolveImageConfig(ref, platform, { resolveMode, signal, logName, store }) {
       try {
-        return await client.resolveImageConfig(ref, { platform, resolveMode, ...(logName ? { logName } : {}), signal });
+        return await client.resolveImageConfig(ref, { platform, resolveMode, ...(logName ? { logName } : {}), ...(store ? { store } : {}), signal });
       } catch (err) {
         throw withContext(`resolving image config for ${ref}`, err);
       }

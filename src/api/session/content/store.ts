@@ -19,8 +19,12 @@ const MAX_WRITE = 1 << 20;
 /** The client's store `storeId` (BuildKit's session/content NewCallerStore). */
 export function sessionContentStore(caller: SessionCaller, storeId: string): ContentStore {
   const opts = (signal?: AbortSignal): CallOptions => ({ metadata: { [STORE_ID_HEADER]: [storeId] }, ...(signal ? { signal } : {}) });
-  const fail = (what: string, err: unknown) => withContext(`${what} in the client's content store ${storeId}`, err);
-  const notFound = (err: unknown) => err instanceof BuildkitError && err.code === "NotFound";
+  // A client without this store answers NotFound "unknown store ID" (BuildKit's attachable words
+  // it so), one serving no stores at all Unimplemented: both mean the store, not a blob, is missing.
+  const noStore = (err: unknown) => err instanceof BuildkitError && (err.code === "Unimplemented" || (err.code === "NotFound" && /unknown store/.test(err.message)));
+  const fail = (what: string, err: unknown) =>
+    noStore(err) ? new BuildkitError("NotFound", `the client serves no content store ${storeId}`, { cause: err }) : withContext(`${what} in the client's content store ${storeId}`, err);
+  const notFound = (err: unknown) => err instanceof BuildkitError && err.code === "NotFound" && !noStore(err);
 
   return {
     async info(digest) {

@@ -68,7 +68,7 @@ async function convertFor(tp: Platform | undefined, text: Uint8Array, excludes: 
   const internal = attrs.multiPlatform ? (p: Platform) => `[${formatPlatform(p)} internal]` : () => "[internal]";
   // Named contexts' lookups show as BuildKit's "[context NAME] …" vertices.
   const named: NamedContextDeps = {
-    resolveImageConfig: (ref, platform, resolveMode, logName) => step(ctx, logName, () => ctx.resolveImageConfig(ref, platform, { resolveMode, signal, logName })),
+    resolveImageConfig: (ref, platform, resolveMode, logName, store) => step(ctx, logName, () => ctx.resolveImageConfig(ref, platform, { resolveMode, signal, logName, ...(store ? { store } : {}) })),
     readFile: (localName, path, vertexName) => step(ctx, vertexName, (task) => transferred(task, localName, ctx.readFile(localName, path, signal, { name: vertexName }))),
     ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}),
   };

@@ -5,20 +5,23 @@
  * form of the name (`alpine` for docker.io/library/alpine:latest); `context:NAME::PLATFORM` is
  * tried first. SPEC: `docker-image://REF` (or `docker-image://scratch`), whose config the stage
  * takes, `local:DIR` (a --local name, sent with its own .dockerignore applied), a git repository
- * (`git://…`, `https://….git#ref:subdir`, `git@host:path`; its .git kept) or an http(s) file.
- * oci-layout and input contexts are refused.
+ * (`git://…`, `https://….git#ref:subdir`, `git@host:path`; its .git kept), an http(s) file, or
+ * `oci-layout://STORE@sha256:…`: that image in the client's OCI layout STORE (buildctl's
+ * --oci-layout STORE=DIR), whose config the stage takes. input contexts are refused.
  */
 import { BuildkitError } from "../../errors.ts";
-import { git, http, image, local, scratch, type Platform, type ResolveMode } from "../../llb/index.ts";
+import { git, http, image, local, ociLayout, scratch, type Platform, type ResolveMode } from "../../llb/index.ts";
 import { formatPlatform, normalizePlatform } from "../../llb/platform.ts";
-import { familiarName, normalizeImageRef, parseImageRef } from "../../reference/docker-ref.ts";
+import { familiarName, normalizeImageRef, parseImageRef, repositoryOf } from "../../reference/docker-ref.ts";
+import type { OciStoreRef } from "../frontend.ts";
 import type { NamedContext } from "./convert.ts";
 import { parseDockerignore } from "./daemonless.ts";
 import type { DockerfileImage } from "./image-config.ts";
 
 /** What resolving a named context needs of the frontend: image configs and the client's files, each shown as a vertex. */
 export interface NamedContextDeps {
-  resolveImageConfig(ref: string, platform: Platform, resolveMode: ResolveMode, logName: string): Promise<{ digest: string; config: Uint8Array }>;
+  /** store: resolve in the client's OCI layout (BuildKit's ResolverTypeOCILayout) instead of a registry. */
+  resolveImageConfig(ref: string, platform: Platform, resolveMode: ResolveMode, logName: string, store?: OciStoreRef): Promise<{ digest: string; config: Uint8Array }>;
   readFile(local: string, path: string, vertexName: string): Promise<Uint8Array | undefined>;
   /** The client's session the local sources name (local.session), when the frontend runs through the gateway. */
   readonly sessionId?: string;
@@ -37,12 +40,13 @@ export async function namedContext(specs: NamedContextSpecs, name: string, platf
   }
   for (const pname of [`${short}::${formatPlatform(normalizePlatform(platform))}`, short]) {
     const spec = specs[pname];
-    if (spec !== undefined) return await resolveSpec(pname, spec, platform, resolveMode, deps);
+    if (spec !== undefined) return await resolveSpec({ short, pname }, spec, platform, resolveMode, deps);
   }
   return undefined;
 }
 
-async function resolveSpec(pname: string, spec: string, platform: Platform, resolveMode: ResolveMode, deps: NamedContextDeps): Promise<NamedContext> {
+async function resolveSpec(names: { short: string; pname: string }, spec: string, platform: Platform, resolveMode: ResolveMode, deps: NamedContextDeps): Promise<NamedContext> {
+  const { pname } = names;
   const colon = spec.indexOf(":");
   if (colon < 0) throw new BuildkitError("InvalidArgument", `invalid context specifier ${spec} for ${pname}`);
   const kind = spec.startsWith("git@") ? "git" : spec.slice(0, colon);
@@ -79,11 +83,47 @@ async function resolveSpec(pname: string, spec: string, platform: Platform, reso
       return { state: http(spec, { name: `[context ${pname}] ${spec}` }) };
     }
     case "oci-layout":
+      return ociLayoutContext(names, rest.replace(/^\/\//, ""), platform, resolveMode, deps);
     case "input":
-      throw new BuildkitError("Unimplemented", `context ${pname}: ${kind} contexts are not supported (docker-image://, local:, git and http(s) are)`);
+      throw new BuildkitError("Unimplemented", `context ${pname}: ${kind} contexts are not supported (docker-image://, local:, oci-layout://, git and http(s) are)`);
     default:
       throw new BuildkitError("InvalidArgument", `unsupported context source ${kind} for ${pname}`);
   }
+}
+
+/**
+ * `oci-layout://STORE[:TAG]@DIGEST`: the image DIGEST in the client's layout STORE. As BuildKit's
+ * builder: the source is named after the context (`docker.io/library/NAME@DIGEST`, NAME's tag
+ * kept), its store is STORE as written, and its config is resolved in that store.
+ */
+async function ociLayoutContext(names: { short: string; pname: string }, refSpec: string, platform: Platform, resolveMode: ResolveMode, deps: NamedContextDeps): Promise<NamedContext> {
+  const { short, pname } = names;
+  const at = refSpec.indexOf("@");
+  try {
+    parseImageRef(refSpec);
+  } catch (err) {
+    throw new BuildkitError("InvalidArgument", `could not parse oci-layout reference ${JSON.stringify(refSpec)}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const digest = at < 0 ? "" : refSpec.slice(at + 1);
+  if (digest === "") throw new BuildkitError("InvalidArgument", `oci-layout reference ${JSON.stringify(refSpec)} has no digest`);
+  // distribution's Named.Name(): the reference without tag or digest, not normalized.
+  const named = refSpec.slice(0, at);
+  const storeId = named.replace(/:[^/]*$/, "");
+  const shortName = short.split("@")[0]!;
+  const tag = /:[^/]*$/.exec(shortName)?.[0] ?? "";
+  const dummyRef = `${repositoryOf(parseImageRef(shortName))}${tag}@${digest}`;
+  const store = { storeId, ...(deps.sessionId ? { sessionId: deps.sessionId } : {}) };
+  const { config } = await deps.resolveImageConfig(dummyRef, platform, resolveMode, `[context ${pname}] load metadata for ${dummyRef}`, store);
+  let img: DockerfileImage;
+  try {
+    img = JSON.parse(new TextDecoder().decode(config)) as DockerfileImage;
+  } catch (err) {
+    throw new BuildkitError("InvalidArgument", `could not parse oci-layout image config: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  // Unlike a docker-image context, BuildKit v0.11 keeps the layout image's creation time.
+  img.config ??= {};
+  const state = ociLayout(dummyRef, { name: `[context ${pname}] OCI load from client`, platform, ...store }).withImageConfig(img);
+  return { state, image: img };
 }
 
 /** A git reference as BuildKit's gitutil.ParseGitRef reads one; undefined when it is none. */

@@ -372,6 +372,17 @@ func vectors() []vector {
 					llb.Git("https://example.com/r.git", "main", llb.WithDescription(map[string]string{"k": "v"}))}, llb.WithCustomName("all"), llb.WithExportCache()), nil
 			},
 		},
+		{
+			name:  "37-oci-layout",
+			graph: "ociLayout('store@sha256:e3b0…', store 'store') with a file copied from it into scratch, and ociLayout('docker.io/library/ctx@sha256:e3b0…', session 'sess', store 'ctx', layerLimit 1, name '[context ctx] OCI load from client', platform linux/arm64) merged in",
+			goSrc: `a := llb.OCILayout("store@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", llb.OCIStore("", "store")); b := llb.OCILayout("docker.io/library/ctx@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", llb.OCIStore("sess", "ctx"), llb.OCILayerLimit(1), llb.WithCustomName("[context ctx] OCI load from client"), llb.Platform(arm64)); llb.Merge([]llb.State{llb.Scratch().File(llb.Copy(a, "/etc/hostname", "/h")), b})`,
+			build: func() (llb.State, error) {
+				a := llb.OCILayout("store@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", llb.OCIStore("", "store"))
+				b := llb.OCILayout("docker.io/library/ctx@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", llb.OCIStore("sess", "ctx"), llb.OCILayerLimit(1),
+					llb.WithCustomName("[context ctx] OCI load from client"), llb.Platform(arm64))
+				return llb.Merge([]llb.State{llb.Scratch().File(llb.Copy(a, "/etc/hostname", "/h")), b}), nil
+			},
+		},
 	}
 }
 
