@@ -280,7 +280,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   /** The provenance attestation of a result (none without attest:provenance, or for scratch, as BuildKit skips a nil ref). */
   const attestationsOf = (solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest): Pick<BuildResult, "attestations"> =>
     request.provenance && solved.ref
-      ? { attestations: provenanceAttestations(request.provenance, { sources: captureOf(solved, sources), def: solved.def, definition: solved.definition, origin: request.origin }) }
+      ? { attestations: provenanceAttestations(request.provenance, { sources: captureOf(solved, sources), def: solved.def, definition: solved.definition, origin: request.origin, locals: sources.flatMap((s) => (s.type === "local" ? [s.name] : [])) }) }
       : {};
 
   async function exportResult(subject: ExportSubject, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {

@@ -99,6 +99,11 @@ export async function runRecorded(name: string, frontend: Frontend, opts: Readon
       resolved.push({ type: "docker-image", ref, platform, digest: r.digest });
       return r;
     },
+    // BuildKit's frontend reads files by solving a local source, which its provenance lists.
+    readFile(local, ...rest) {
+      if (!resolved.some((s) => s.type === "local" && s.name === local)) resolved.push({ type: "local", name: local });
+      return ctx.readFile(local, ...rest);
+    },
   };
   const result = await frontend(opts, recording, signal);
   if (isForward(result)) return result;

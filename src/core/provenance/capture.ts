@@ -20,7 +20,9 @@ export type SourceProvenance =
       readonly digest: string;
     }
   | { readonly type: "git"; readonly url: string; readonly commit: string }
-  | { readonly type: "http"; readonly url: string; readonly digest: string };
+  | { readonly type: "http"; readonly url: string; readonly digest: string }
+  /** A client directory a frontend read outside the build's graph (the Dockerfile's): provenance lists it, build information does not. */
+  | { readonly type: "local"; readonly name: string };
 
 type ImageSource = Extract<SourceProvenance, { type: "docker-image" }>;
 type GitSource = Extract<SourceProvenance, { type: "git" }>;
@@ -53,6 +55,8 @@ export class SourceCapture {
         if (!this.http.some((v) => v.url === url)) this.http.push({ ...s, url });
         return;
       }
+      case "local":
+        return;
     }
   }
 

@@ -10,6 +10,7 @@ import type { ResultAttestation } from "../exporters/exporter.ts";
 import type { ProvenanceRequest } from "./attestations.ts";
 import type { BuildOrigin } from "./build-info.ts";
 import type { SourceCapture } from "./capture.ts";
+import { compare } from "./capture.ts";
 import { captureGraph } from "./graph-capture.ts";
 import { provenancePredicate, SLSA_PROVENANCE_V02 } from "./predicate.ts";
 
@@ -20,11 +21,16 @@ export interface AttestedResult {
   /** The definition's bytes (mode=max's buildConfig). */
   readonly definition: Uint8Array;
   readonly origin: BuildOrigin | undefined;
+  /** Client directories the build read besides the result's own graph. */
+  readonly locals: readonly string[];
 }
 
 export function provenanceAttestations(request: ProvenanceRequest | undefined, result: AttestedResult): ResultAttestation[] {
   if (request === undefined) return [];
   const graph = captureGraph(result.def);
+  // Directories read by the build's other solves (a frontend reading the Dockerfile): BuildKit's capture merges them.
+  for (const name of result.locals) if (!graph.locals.includes(name)) graph.locals.push(name);
+  graph.locals.sort(compare);
   return [
     {
       predicateType: SLSA_PROVENANCE_V02,

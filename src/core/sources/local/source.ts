@@ -72,6 +72,8 @@ export function localSource(op: pb.SourceOp.$Properties, deps: LocalSourceDeps):
     return { snapshot, size: copied && destBytes + copied.allocated, hashes: copied?.hashes };
   };
   return {
+    // Provenance lists the client directories a build read (build information leaves them out).
+    provenance: async () => ({ type: "local", name }),
     async contentKey(ctx) {
       const from = await root(ctx);
       // With no earlier copy to link from, the copy reads every file: copied while the checksum
