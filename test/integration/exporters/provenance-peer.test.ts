@@ -125,6 +125,23 @@ describe.skipIf(!run)("attest:provenance, BuildKit v0.11.6 and ours", () => {
     expect(pred(out.serve!.statement)).toEqual(pred(out.peer!.statement));
   }, 240_000);
 
+  test("type=tar, one platform and two: the statement file among the files, as BuildKit's tar holds it", () => {
+    const args = copyProject((n) => h.temp(n), dockerfile().replace(/^FROM .*$/m, "FROM scratch").replace(/^RUN .*$/m, ""), ["--opt", "attest:provenance=mode=min"]);
+    for (const platforms of [[], ["--opt", "platform=linux/amd64,linux/arm64"]]) {
+      const listed: Record<string, string[]> = {};
+      for (const [who, addr] of [["peer", daemons.peer.addr], ["serve", daemons.serve.addr]] as const) {
+        const tar = join(h.temp("tar"), "out.tar");
+        const r = buildctl(addr, ["--output", `type=tar,dest=${tar}`, ...platforms, ...args]);
+        if (r.exitCode !== 0) console.log(who, r.stderr.toString());
+        expect(r.exitCode).toBe(0);
+        // name and mode of each entry, in the tar's order
+        listed[who] = Bun.spawnSync(["tar", "-tvf", tar]).stdout.toString().trim().split("\n").map((l) => { const f = l.split(/\s+/); return `${f[0]} ${f.at(-1)}`; });
+      }
+      expect(listed.serve).toEqual(listed.peer!);
+      expect(listed.serve!.some((l) => /^-rw------- (linux_amd64\/)?provenance\.json$/.test(l))).toBe(true);
+    }
+  }, 240_000);
+
   test("daemonless: --opt attest:provenance=mode=max makes the index and attestation; attest:sbom fails with one clear line", async () => {
     const args = copyProject((n) => h.temp(n), dockerfile(), ["--opt", "attest:provenance=mode=max"]);
     const dir = h.temp("out");
