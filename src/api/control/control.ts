@@ -36,7 +36,7 @@ export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof Contr
       call.signal.addEventListener("abort", onGone, { once: true });
       let outcome: { exporterResponse?: Record<string, string>; error?: unknown } = {};
       try {
-        const exporterResponse = await solveBuild(req, build, { engine, sessions: deps.sessions, grant: deps.grant, worker: deps.worker });
+        const exporterResponse = await solveBuild(req, build, { engine, sessions: deps.sessions, grant: deps.grant, worker: deps.worker }, recording.provenance);
         outcome = { exporterResponse };
         return { ExporterResponse: exporterResponse };
       } catch (error) {

@@ -9,7 +9,7 @@ import { EXPORTER_TYPES, loadExporter, type ExporterInstance } from "../../core/
 import { withFrontendEpoch } from "../../core/exporters/spec.ts";
 import type { CacheExportSpec, CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { EMPTY_SESSION } from "../../core/session/session.ts";
-import { parseAttestations } from "../../core/provenance/attestations.ts";
+import { parseAttestations, type HistoryProvenance } from "../../core/provenance/attestations.ts";
 import { GATEWAY_ATTACHMENT } from "../gateway/bridge.ts";
 import { buildWithFrontendImage, runFrontend, type FrontendDeps } from "../gateway/frontends.ts";
 import { GatewayBuild } from "../gateway/gateway-build.ts";
@@ -26,11 +26,14 @@ export interface SolveDeps extends FrontendDeps {
   readonly grant: (requested: readonly string[]) => ReadonlySet<Entitlement>;
 }
 
-export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDeps): Promise<Record<string, string>> {
+/** history: the daemon's build history, told each result's provenance. */
+export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDeps, history?: HistoryProvenance): Promise<Record<string, string>> {
   const signal = build.controller.signal;
   const entitlements = deps.grant(req.Entitlements ?? []);
   // attest:* is the controller's, whichever way the build is made (frontend, definition, gateway).
-  const { provenance } = parseAttestations(req.FrontendAttrs ?? {});
+  const asked = parseAttestations(req.FrontendAttrs ?? {}).provenance;
+  // One build, one start time and invocation ID, in its attestations as in its history record (BuildKit's job).
+  const provenance = asked && history ? { ...asked, startedOn: history.startedOn, invocationID: history.invocationID } : asked;
   const attached: AttachedSession | undefined = req.Session ? await deps.sessions.attach(req.Session, signal) : undefined;
   try {
     const exporters = await resolveExporters(req, attached, deps.engine);
@@ -43,15 +46,15 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
       const out = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
       if (!isForward(out)) {
         const { definition, platforms, metadata, origin, resolved } = out;
-        const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports, provenance }, ctx);
+        const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports, provenance, history }, ctx);
         return exporterResponse;
       }
       // A frontend image (gateway.v0, or a Dockerfile's `# syntax=`): the build is what it returns.
       const asked = { name: req.Frontend, opts: req.FrontendAttrs ?? {}, inputs: req.FrontendInputs ?? {} };
-      return await buildWithFrontendImage(out.forward, asked, { exporters, cacheExports, provenance }, importSpecs, ctx, deps);
+      return await buildWithFrontendImage(out.forward, asked, { exporters, cacheExports, provenance, history }, importSpecs, ctx, deps);
     }
     if (req.Definition && req.Definition.byteLength > 0) {
-      const { exporterResponse } = await deps.engine.solve({ definition: req.Definition, noCache, exporters, cacheExports, cacheImports, provenance }, ctx);
+      const { exporterResponse } = await deps.engine.solve({ definition: req.Definition, noCache, exporters, cacheExports, cacheImports, provenance, history }, ctx);
       return exporterResponse;
     }
     // The gateway: the client drives the build with LLBBridge calls, then returns a result.
@@ -59,7 +62,7 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     build.attach(GATEWAY_ATTACHMENT, gateway);
     try {
       const returned = await gateway.returned;
-      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, sources: gateway.sources(), provenance }, ctx);
+      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, sources: gateway.sources(), provenance, history }, ctx);
     } finally {
       build.detach(GATEWAY_ATTACHMENT);
       await gateway.release();

@@ -11,7 +11,8 @@ import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { BUILDINFO_METADATA_KEY, buildInfo, type BuildOrigin } from "../provenance/build-info.ts";
 import { samePlatform, SourceCapture, type SourceProvenance } from "../provenance/capture.ts";
-import type { ProvenanceRequest } from "../provenance/attestations.ts";
+import { historyProvenanceRequest, type HistoryProvenance, type ProvenanceRequest } from "../provenance/attestations.ts";
+import { predicateJSON } from "../provenance/predicate.ts";
 import { provenanceAttestations } from "../provenance/result-attestations.ts";
 import { exportCaches, importCaches, inlineCache, type CacheExportSpec, type CacheImportSpec, type StoredCacheExportSpec } from "../cache/remote/index.ts";
 import { withTask } from "../progress/task.ts";
@@ -74,6 +75,8 @@ export interface ExportRequest {
   readonly sources?: readonly SourceProvenance[];
   /** `attest:provenance`: every result (each platform's) gets a provenance attestation for the exporters. */
   readonly provenance?: ProvenanceRequest;
+  /** The daemon's build history, told each result's mode=max provenance. */
+  readonly history?: HistoryProvenance;
 }
 
 /** One platform's definition in a multi-platform build (a frontend's result per platform). */
@@ -277,11 +280,33 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     buildInfo(captureOf(solved, sources), origin ?? {});
   const captureOf = (solved: SolvedResult, sources: readonly SourceProvenance[]) => new SourceCapture().addAll(solved.sources).addAll(sources).finish();
 
+  /** What a result's provenance is made of. */
+  const attestedOf = (solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest) => ({
+    sources: captureOf(solved, sources),
+    def: solved.def,
+    definition: solved.definition,
+    origin: request.origin,
+    locals: sources.flatMap((s) => (s.type === "local" ? [s.name] : [])),
+  });
+
   /** The provenance attestation of a result (none without attest:provenance, or for scratch, as BuildKit skips a nil ref). */
   const attestationsOf = (solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest): Pick<BuildResult, "attestations"> =>
-    request.provenance && solved.ref
-      ? { attestations: provenanceAttestations(request.provenance, { sources: captureOf(solved, sources), def: solved.def, definition: solved.definition, origin: request.origin, locals: sources.flatMap((s) => (s.type === "local" ? [s.name] : [])) }) }
-      : {};
+    request.provenance && solved.ref ? { attestations: provenanceAttestations(request.provenance, attestedOf(solved, sources, request)) } : {};
+
+  /** Tells the build history each result's mode=max provenance (none for scratch). */
+  function recordHistory(request: ExportRequest, results: readonly { id?: string; solved: SolvedResult; sources: readonly SourceProvenance[] }[]): void {
+    const history = request.history;
+    if (!history) return;
+    const maxMode = historyProvenanceRequest(history);
+    history.take(
+      results
+        .filter((r) => r.solved.ref)
+        .map(({ id, solved, sources }) => {
+          const [attestation] = provenanceAttestations(maxMode, attestedOf(solved, sources, request));
+          return { ...(id === undefined ? {} : { id }), predicate: () => predicateJSON(attestation!.predicate()) };
+        }),
+    );
+  }
 
   async function exportResult(subject: ExportSubject, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {
     if (subject !== undefined && "platforms" in subject) return exportPlatforms(subject.platforms, request, ctx);
@@ -309,6 +334,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       response[BUILDINFO_METADATA_KEY] = Buffer.from(info).toString("base64");
     }
     const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(solved, request.sources ?? [], request) : {}) });
+    if (solved) recordHistory(request, [{ solved, sources: request.sources ?? [] }]);
     // The export step follows the result's vertex, so a trace's critical path runs through it.
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
@@ -338,6 +364,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       const own: Pick<BuildResult, "inlineCache"> = inline ? { inlineCache: (layers, opts) => inlineCache(cacheContext(ctx, [solved]), layers, opts) } : {};
       return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(solved, sources, request) }) };
     });
+    recordHistory(request, platforms.map(({ id, platform, solved }) => ({ id, solved, sources: sourcesFor(request.sources ?? [], platform, platforms) })));
     const result: BuildResult = {
       withMounted: () => Promise.reject(new BuildkitError("Unimplemented", `this exporter cannot export several platforms (${ids.join(", ")})`)),
       worker,

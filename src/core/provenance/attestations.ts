@@ -70,3 +70,21 @@ export function newID(): string {
   bytes[0]! |= 0x80;
   return BigInt(`0x${bytes.toString("hex")}`).toString(36).slice(1, 26);
 }
+
+/**
+ * The daemon's build history: it keeps a mode=max provenance predicate of every result of every
+ * build, as BuildKit v0.11 records one whether or not the build asked for attestations.
+ */
+export interface HistoryProvenance {
+  /** When the build started (ms since the epoch) and its invocation ID, as the record has them. */
+  readonly startedOn: number;
+  readonly invocationID: string;
+  /** Told each result's predicate (JSON, made when called); id: the platform's, for several. */
+  take(results: readonly { readonly id?: string; predicate(): Uint8Array }[]): void;
+}
+
+/** The provenance request a history record's predicate is made with (mode=max). */
+export function historyProvenanceRequest(h: HistoryProvenance): ProvenanceRequest {
+  const attrs = { mode: "max" };
+  return { attrs, options: provenanceOptions(attrs), startedOn: h.startedOn, invocationID: h.invocationID };
+}

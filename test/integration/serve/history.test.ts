@@ -73,6 +73,14 @@ describe.skipIf(!run)(SUITE, () => {
       expect(monitor.stdout).toContain(`event: COMPLETE ref:${first}\n  cache: 0/2\n  logs: `);
       expect(monitor.stdout).toContain(`event: COMPLETE ref:${cached}\n  cache: 1/2\n  logs: `);
       expect(monitor.stdout).toContain("application/vnd.buildkit.status.v0");
+      // Every result gets a mode=max provenance in its record, asked for or not.
+      const attestation = new RegExp(`event: COMPLETE ref:${first}\\n(?:  .*\\n)*?  attestation: media_type:"application/vnd.in-toto\\+json" digest:"(sha256:[0-9a-f]{64})" size:\\d+ annotations:<key:"in-toto.io/predicate-type" value:"https://slsa.dev/provenance/v0.2" >`).exec(monitor.stdout);
+      expect(attestation).not.toBeNull();
+      const got = Bun.spawnSync([BUILDCTL, "--addr", daemon().addr, "debug", "get", attestation![1]!], { stdout: "pipe" });
+      const predicate = JSON.parse(got.stdout.toString()) as { buildType: string; invocation: { parameters: Record<string, unknown> }; buildConfig?: { llbDefinition: unknown[] }; metadata: Record<string, unknown> };
+      expect(predicate.buildType).toBe("https://mobyproject.org/buildkit@v1");
+      expect(Object.keys(predicate)).toEqual(["builder", "buildType", "invocation", "buildConfig", "metadata"]);
+      expect(predicate.buildConfig?.llbDefinition.length).toBe(1);
 
       const logs = await buildctl(daemon(), ["debug", "logs", "--progress", "plain", first]);
       expect(logs.code).toBe(0);

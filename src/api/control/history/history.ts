@@ -11,6 +11,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { BuildkitError } from "../../../core/errors.ts";
 import { toGrpcError } from "../../grpc/status.ts";
 import { apiPb } from "../../pb/index.ts";
+import { newID, type HistoryProvenance } from "../../../core/provenance/attestations.ts";
+import { SLSA_PROVENANCE_V02 } from "../../../core/provenance/predicate.ts";
 import { timestamp, type StatusBatch } from "../status.ts";
 import { HistoryStore, type BlobWriter, type HistoryRecord, type PbDescriptor } from "./store.ts";
 
@@ -29,6 +31,7 @@ export interface HistoryConfig {
 
 /** BuildKit's defaults: 48 hours, 50 records. */
 export const DEFAULT_HISTORY: HistoryConfig = { maxAgeMs: 48 * 3600_000, maxEntries: 50 };
+const IN_TOTO_MEDIA_TYPE = "application/vnd.in-toto+json";
 /** How many deleted refs are remembered. */
 const MAX_REMEMBERED = 1000;
 /** How often records are collected (BuildKit: every two minutes). */
@@ -63,17 +66,18 @@ export class BuildHistory {
 
   /** Announces a build; the recording takes its progress and completes the record. */
   begin(start: BuildStart): Recording {
+    const now = Date.now();
     const record: HistoryRecord = {
       Ref: start.ref,
       Frontend: start.frontend,
       FrontendAttrs: { ...start.frontendAttrs },
       Exporters: start.exporters.map((e) => ({ Type: e.Type, Attrs: { ...e.Attrs } })),
-      CreatedAt: timestamp(Date.now()),
+      CreatedAt: timestamp(now),
     };
     this.#active.set(start.ref, record);
     this.#deleted.delete(start.ref);
     this.#emit({ type: EVENT.STARTED, record });
-    return new Recording(record, this.#store.openBlob(), (done) => this.#complete(done));
+    return new Recording(record, now, () => this.#store.openBlob(), (done) => this.#complete(done));
   }
 
   /**
@@ -176,16 +180,23 @@ export class BuildHistory {
 /** One build's record being made: its progress goes to the log blob as it streams. */
 export class Recording {
   readonly #record: HistoryRecord;
+  readonly #openBlob: () => BlobWriter;
   readonly #log: BlobWriter;
   readonly #complete: (r: HistoryRecord) => void;
   /** Per vertex digest: cached, completed. */
   readonly #vertices = new Map<string, { cached: boolean; completed: boolean }>();
+  /** Each result's provenance, told by the export. */
+  #results: readonly { readonly id?: string; predicate(): Uint8Array }[] = [];
   #done = false;
+  /** What the engine tells this record of the build's results. */
+  readonly provenance: HistoryProvenance;
 
-  constructor(record: HistoryRecord, log: BlobWriter, complete: (r: HistoryRecord) => void) {
+  constructor(record: HistoryRecord, startedOn: number, openBlob: () => BlobWriter, complete: (r: HistoryRecord) => void) {
     this.#record = record;
-    this.#log = log;
+    this.#openBlob = openBlob;
+    this.#log = openBlob();
     this.#complete = complete;
+    this.provenance = { startedOn, invocationID: newID(), take: (results) => void (this.#results = results) };
   }
 
   /** One StatusResponse of the build's progress. */
@@ -220,7 +231,30 @@ export class Recording {
       if (result) r.Result = { Result: result };
     }
     if (outcome.error !== undefined) r.error = errorStatus(outcome.error);
+    this.#attest(r);
     this.#complete(r);
+  }
+
+  /** Each result's mode=max provenance as a blob, listed with its result (BuildKit's record attestations). */
+  #attest(r: HistoryRecord): void {
+    for (const made of this.#results) {
+      const blob = this.#openBlob();
+      let desc: PbDescriptor;
+      try {
+        blob.write(made.predicate());
+        desc = blob.commit(IN_TOTO_MEDIA_TYPE, { "in-toto.io/predicate-type": SLSA_PROVENANCE_V02 });
+      } catch {
+        blob.discard();
+        continue; // a record without its provenance beats no record
+      }
+      if (made.id === undefined) {
+        r.Result = { ...r.Result, Attestations: [...(r.Result?.Attestations ?? []), desc] };
+      } else {
+        const results = (r.Results ??= {});
+        const info = results[made.id] ?? {};
+        results[made.id] = { ...info, Attestations: [...(info.Attestations ?? []), desc] };
+      }
+    }
   }
 }
 
