@@ -19,8 +19,7 @@ import { createRawJSONPrinter } from "../ui/rawjson.ts";
 import { shouldUseTTY } from "../ui/tty-mode.ts";
 import { safeLog, safeName } from "../ui/sanitize.ts";
 import { checkOutputDests, defaultRoot, outputFilePath, parseLocals, parseOciLayouts, parseSecrets, parseSSH, readableFile, repeatedFlag } from "./build-flags.ts";
-import { FRONTEND_ARGS, parseFrontendFlags, parseOptFlags, runFrontend } from "./frontend-flags.ts";
-import { parseAttestations } from "../core/provenance/attestations.ts";
+import { FRONTEND_ARGS, isControllerAttr, parseFrontendFlags, parseOptFlags, runFrontend } from "./frontend-flags.ts";
 import { DAEMON_ARGS, remoteAddress, requireLinux } from "./daemon-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
 import { debugLog } from "./log.ts";
@@ -88,7 +87,9 @@ export default defineCommand({
     checkOutputDests(repeatedFlag(rawArgs, "output", "o"));
     const frontend = parseFrontendFlags(args.frontend, repeatedFlag(rawArgs, "opt"), args.file);
     // attest:* is read as BuildKit's controller reads it, with or without a frontend.
-    const { provenance } = parseAttestations(parseOptFlags(repeatedFlag(rawArgs, "opt")));
+    // (Its module loads only when asked: a cached build's start-up pays for nothing else.)
+    const opts = parseOptFlags(repeatedFlag(rawArgs, "opt"));
+    const provenance = Object.keys(opts).some(isControllerAttr) ? (await import("../core/provenance/attestations.ts")).parseAttestations(opts).provenance : undefined;
     const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry, frontend?.opts);
     const cacheExports = cacheFlags(repeatedFlag(rawArgs, "export-cache"), parseCacheExportSpec);
     const cacheImports = cacheFlags(repeatedFlag(rawArgs, "import-cache"), parseCacheImportSpec);

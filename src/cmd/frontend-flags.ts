@@ -40,7 +40,8 @@ export function parseOptFlags(opts: readonly string[]): Record<string, string> {
   return out;
 }
 
-const isControllerAttr = (k: string): boolean => k.startsWith("attest:") || k.startsWith("build-arg:BUILDKIT_ATTEST_");
+/** attest:* and build-arg:BUILDKIT_ATTEST_*: read by the controller (BuildKit's), not by a frontend. */
+export const isControllerAttr = (k: string): boolean => k.startsWith("attest:") || k.startsWith("build-arg:BUILDKIT_ATTEST_");
 
 /**
  * Runs the frontend in-process: its Definition and result metadata, its own work shown on

@@ -11,9 +11,7 @@ import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { BUILDINFO_METADATA_KEY, buildInfo, type BuildOrigin } from "../provenance/build-info.ts";
 import { samePlatform, SourceCapture, type SourceProvenance } from "../provenance/capture.ts";
-import { historyProvenanceRequest, type HistoryProvenance, type ProvenanceRequest } from "../provenance/attestations.ts";
-import { predicateJSON } from "../provenance/predicate.ts";
-import { provenanceAttestations } from "../provenance/result-attestations.ts";
+import type { HistoryProvenance, ProvenanceRequest } from "../provenance/attestations.ts";
 import { exportCaches, importCaches, inlineCache, type CacheExportSpec, type CacheImportSpec, type StoredCacheExportSpec } from "../cache/remote/index.ts";
 import { withTask } from "../progress/task.ts";
 import type { UsageRecord } from "../cache/usage.ts";
@@ -290,20 +288,20 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   });
 
   /** The provenance attestation of a result (none without attest:provenance, or for scratch, as BuildKit skips a nil ref). */
-  const attestationsOf = (solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest): Pick<BuildResult, "attestations"> =>
-    request.provenance && solved.ref ? { attestations: provenanceAttestations(request.provenance, attestedOf(solved, sources, request)) } : {};
+  const attestationsOf = (mods: ProvenanceModules | undefined, solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest): Pick<BuildResult, "attestations"> =>
+    mods && request.provenance && solved.ref ? { attestations: mods.provenanceAttestations(request.provenance, attestedOf(solved, sources, request)) } : {};
 
   /** Tells the build history each result's mode=max provenance (none for scratch). */
-  function recordHistory(request: ExportRequest, results: readonly { id?: string; solved: SolvedResult; sources: readonly SourceProvenance[] }[]): void {
+  function recordHistory(mods: ProvenanceModules | undefined, request: ExportRequest, results: readonly { id?: string; solved: SolvedResult; sources: readonly SourceProvenance[] }[]): void {
     const history = request.history;
-    if (!history) return;
-    const maxMode = historyProvenanceRequest(history);
+    if (!history || !mods) return;
+    const maxMode = mods.historyProvenanceRequest(history);
     history.take(
       results
         .filter((r) => r.solved.ref)
         .map(({ id, solved, sources }) => {
-          const [attestation] = provenanceAttestations(maxMode, attestedOf(solved, sources, request));
-          return { ...(id === undefined ? {} : { id }), predicate: () => predicateJSON(attestation!.predicate()) };
+          const [attestation] = mods.provenanceAttestations(maxMode, attestedOf(solved, sources, request));
+          return { ...(id === undefined ? {} : { id }), predicate: () => mods.predicateJSON(attestation!.predicate()) };
         }),
     );
   }
@@ -333,8 +331,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       metadata = { ...metadata, [BUILDINFO_METADATA_KEY]: info };
       response[BUILDINFO_METADATA_KEY] = Buffer.from(info).toString("base64");
     }
-    const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(solved, request.sources ?? [], request) : {}) });
-    if (solved) recordHistory(request, [{ solved, sources: request.sources ?? [] }]);
+    const mods = await provenanceModules(request);
+    const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(mods, solved, request.sources ?? [], request) : {}) });
+    if (solved) recordHistory(mods, request, [{ solved, sources: request.sources ?? [] }]);
     // The export step follows the result's vertex, so a trace's critical path runs through it.
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
@@ -355,6 +354,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const response: Record<string, string> = {};
     const inline = (request.cacheExports ?? []).some((s) => s.type === "inline");
     const ids = platforms.map((p) => p.id);
+    const mods = await provenanceModules(request);
     const parts: PlatformResult[] = platforms.map(({ id, platform, solved }) => {
       const sources = sourcesFor(request.sources ?? [], platform, platforms);
       const info = buildInfoOf(solved, sources, request.origin);
@@ -362,9 +362,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       const metadata = { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info };
       // type=inline: each platform's image carries the records of its own solve.
       const own: Pick<BuildResult, "inlineCache"> = inline ? { inlineCache: (layers, opts) => inlineCache(cacheContext(ctx, [solved]), layers, opts) } : {};
-      return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(solved, sources, request) }) };
+      return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(mods, solved, sources, request) }) };
     });
-    recordHistory(request, platforms.map(({ id, platform, solved }) => ({ id, solved, sources: sourcesFor(request.sources ?? [], platform, platforms) })));
+    recordHistory(mods, request, platforms.map(({ id, platform, solved }) => ({ id, solved, sources: sourcesFor(request.sources ?? [], platform, platforms) })));
     const result: BuildResult = {
       withMounted: () => Promise.reject(new BuildkitError("Unimplemented", `this exporter cannot export several platforms (${ids.join(", ")})`)),
       worker,
@@ -469,6 +469,23 @@ export function metadataFor(meta: Readonly<Record<string, Uint8Array>>, id: stri
  * The resolved images one platform's build information lists (BuildKit's filterImagePlatforms):
  * an image resolved for every platform of the build counts only for its own; others count for all.
  */
+/** The provenance code: loaded only for a build that asks for attestations or keeps history. */
+interface ProvenanceModules {
+  readonly provenanceAttestations: typeof import("../provenance/result-attestations.ts").provenanceAttestations;
+  readonly predicateJSON: typeof import("../provenance/predicate.ts").predicateJSON;
+  readonly historyProvenanceRequest: typeof import("../provenance/attestations.ts").historyProvenanceRequest;
+}
+
+async function provenanceModules(request: ExportRequest): Promise<ProvenanceModules | undefined> {
+  if (!request.provenance && !request.history) return undefined;
+  const [{ provenanceAttestations }, { predicateJSON }, { historyProvenanceRequest }] = await Promise.all([
+    import("../provenance/result-attestations.ts"),
+    import("../provenance/predicate.ts"),
+    import("../provenance/attestations.ts"),
+  ]);
+  return { provenanceAttestations, predicateJSON, historyProvenanceRequest };
+}
+
 function sourcesFor(sources: readonly SourceProvenance[], platform: Platform, all: readonly { platform: Platform }[]): SourceProvenance[] {
   const images = sources.filter((s) => s.type === "docker-image");
   const matches = (a: Platform | undefined, b: Platform) => a !== undefined && samePlatform(a, b);
