@@ -20,7 +20,7 @@ import { display, onInterrupt, readDefinition, type ProgressMode } from "./build
 import { checkOutputDests, defaultRoot, outputFilePath, parseOciLayouts, parseSecrets, parseSSH, repeatedFlag } from "./build-flags.ts";
 import { daemonError, openDaemon, type DaemonArgs } from "./daemon-flags.ts";
 import { oneLine, UsageError } from "./exit.ts";
-import { parseFrontendFlags } from "./frontend-flags.ts";
+import { parseFrontendFlags, parseOptFlags } from "./frontend-flags.ts";
 import { debugLog } from "./log.ts";
 import { writeMetadataFile } from "./metadata-file.ts";
 import { guardStdout } from "./stdout.ts";
@@ -55,6 +55,8 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
   }));
   // With a frontend, the daemon runs it and reads the Dockerfile through the session, as BuildKit does.
   const frontend = parseFrontendFlags(args.frontend, repeatedFlag(rawArgs, "opt"), args.file);
+  // Without a frontend, the attest:* options still go to the daemon (its controller reads them).
+  const attrs = frontend ? undefined : parseOptFlags(repeatedFlag(rawArgs, "opt"));
   const definition = frontend ? new Uint8Array() : await readDefinition(args.file);
   const secretValues = await Promise.all([...secrets.values()].map(async (read) => new TextDecoder().decode(await read())));
 
@@ -75,6 +77,7 @@ export async function runRemoteBuild(address: string, mode: ProgressMode, args: 
     response = await solveRemote(channel, {
       definition,
       ...(frontend ? { frontend } : {}),
+      ...(attrs && Object.keys(attrs).length > 0 ? { attrs } : {}),
       output,
       inputs: { dirs, secrets, ssh },
       sharedKey: sharedKey([...dirs.values()].map((d) => d.dir)),

@@ -26,6 +26,8 @@ export interface RemoteSolveOptions {
   readonly definition: Uint8Array;
   /** A frontend for the daemon to run instead of a definition (SolveRequest.Frontend). */
   readonly frontend?: { readonly name: string; readonly opts: Readonly<Record<string, string>> };
+  /** Attributes the daemon's controller reads with or without a frontend (attest:*), as buildctl sends its --opt. */
+  readonly attrs?: Readonly<Record<string, string>>;
   readonly output?: RemoteOutput | undefined;
   readonly inputs: Omit<SessionInputs, "output">;
   readonly sharedKey: string;
@@ -75,7 +77,7 @@ export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): P
         Session: sessionId,
         ...(output ? { Exporter: output.type, ExporterAttrs: { ...output.attrs }, Exporters: [{ Type: output.type, Attrs: { ...output.attrs } }] } : {}),
         ...(opts.frontend ? { Frontend: opts.frontend.name } : {}),
-        ...(opts.frontend || opts.noCache ? { FrontendAttrs: { ...opts.frontend?.opts, ...frontendCacheImports(opts), ...(opts.noCache ? { "no-cache": "" } : {}) } } : {}),
+        ...(opts.frontend || opts.noCache || opts.attrs ? { FrontendAttrs: { ...opts.attrs, ...opts.frontend?.opts, ...frontendCacheImports(opts), ...(opts.noCache ? { "no-cache": "" } : {}) } } : {}),
         ...cacheOptions(opts),
       },
       { signal: opts.signal },

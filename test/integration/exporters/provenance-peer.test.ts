@@ -11,7 +11,8 @@ import { startBusyboxRegistry } from "../../fixtures/images.ts";
 import { requireIntegration } from "../../fixtures/prereqs.ts";
 import type { TestRegistry } from "../../fixtures/registry.ts";
 import { BuildHarness } from "../build/harness.ts";
-import { buildkitdAvailable, startPeerAndServe, type PeerAndServe } from "../client/daemons.ts";
+import { buildkitdAvailable, runClient, startPeerAndServe, type PeerAndServe } from "../client/daemons.ts";
+import { LINUX_AMD64, mkfile, scratch } from "../../../src/core/llb/index.ts";
 import { BUILDCTL } from "../cache-remote/peer-dockerfile.ts";
 import { copyProject } from "./helpers.ts";
 
@@ -139,6 +140,22 @@ describe.skipIf(!run)("attest:provenance, BuildKit v0.11.6 and ours", () => {
       }
       expect(listed.serve).toEqual(listed.peer!);
       expect(listed.serve!.some((l) => /^-rw------- (linux_amd64\/)?provenance\.json$/.test(l))).toBe(true);
+    }
+  }, 240_000);
+
+  test("our client asks for it as buildctl does, with a frontend or a plain definition, of either daemon", async () => {
+    const def = scratch().file(mkfile("/hello", 0o644, "hi\n")).marshal({ platform: LINUX_AMD64 });
+    const project = copyProject((n) => h.temp(n), dockerfile(), []);
+    for (const addr of [daemons.peer.addr, daemons.serve.addr]) {
+      for (const [args, stdin] of [[project, undefined], [[], def]] as const) {
+        const tar = join(h.temp("client"), "i.tar");
+        const r = await runClient(["build", "--addr", addr, "--progress", "plain", "--opt", "attest:provenance=mode=min", "--output", `type=oci,dest=${tar},name=x/y:z`, ...args], stdin ? { stdin } : {});
+        if (r.code !== 0) console.log(addr, r.stderr);
+        expect(r.code).toBe(0);
+        const a = readArchive(tar);
+        expect((a.index.manifests as Json[])[1]!.annotations).toEqual({ "vnd.docker.reference.digest": a.image.digest, "vnd.docker.reference.type": "attestation-manifest" });
+        expect(a.statement.predicateType).toBe("https://slsa.dev/provenance/v0.2");
+      }
     }
   }, 240_000);
 
