@@ -22,11 +22,14 @@ export type SourceProvenance =
   | { readonly type: "git"; readonly url: string; readonly commit: string }
   | { readonly type: "http"; readonly url: string; readonly digest: string }
   /** A client directory a frontend read outside the build's graph (the Dockerfile's): provenance lists it, build information does not. */
-  | { readonly type: "local"; readonly name: string };
+  | { readonly type: "local"; readonly name: string }
+  /** An image from a client's OCI layout (BuildKit's "local images"): a provenance material, not in build information. */
+  | { readonly type: "oci-layout"; readonly ref: string; readonly platform?: Platform; readonly digest: string };
 
 type ImageSource = Extract<SourceProvenance, { type: "docker-image" }>;
 type GitSource = Extract<SourceProvenance, { type: "git" }>;
 type HttpSource = Extract<SourceProvenance, { type: "http" }>;
+type LocalImageSource = Extract<SourceProvenance, { type: "oci-layout" }>;
 
 /** Go compares platform pointers: two absent ones are equal, one absent one is not. */
 export function samePlatform(a: Platform | undefined, b: Platform | undefined): boolean {
@@ -39,6 +42,8 @@ export class SourceCapture {
   readonly images: ImageSource[] = [];
   readonly git: GitSource[] = [];
   readonly http: HttpSource[] = [];
+  /** Build information leaves these out; provenance lists them after the others (Capture.LocalImages). */
+  readonly localImages: LocalImageSource[] = [];
 
   add(s: SourceProvenance): void {
     switch (s.type) {
@@ -55,6 +60,9 @@ export class SourceCapture {
         if (!this.http.some((v) => v.url === url)) this.http.push({ ...s, url });
         return;
       }
+      case "oci-layout":
+        if (!this.localImages.some((v) => v.ref === s.ref && samePlatform(v.platform, s.platform))) this.localImages.push(s);
+        return;
       case "local":
         return;
     }
@@ -87,6 +95,7 @@ export class SourceCapture {
     this.images.splice(0, this.images.length, ...kept.sort((a, b) => compare(a.ref, b.ref)));
     this.git.sort((a, b) => compare(a.url, b.url));
     this.http.sort((a, b) => compare(a.url, b.url));
+    this.localImages.sort((a, b) => compare(a.ref, b.ref));
     return this;
   }
 }

@@ -80,6 +80,8 @@ function materials(s: SourceCapture): Material[] {
     ...s.images.map((i) => ({ uri: refToPurl(i.ref, i.platform), digest: digestSet(i.digest) })),
     ...s.git.map((g) => ({ uri: g.url, digest: { sha1: g.commit } })),
     ...s.http.map((h) => ({ uri: h.url, digest: digestSet(h.digest) })),
+    // The reference as it is, not a purl (BuildKit makes one and drops it).
+    ...s.localImages.map((i) => ({ uri: i.ref, digest: digestSet(i.digest) })),
   ];
 }
 

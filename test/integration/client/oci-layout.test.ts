@@ -130,6 +130,22 @@ describe.skipIf(!run)("oci-layout sources, as BuildKit v0.11.6 reads them", () =
     expect(digests.daemonless).toBe(digests.peer!);
   }, 240_000);
 
+  test("attest:provenance lists the layout's image among the materials as buildkitd does (a definition, and a Dockerfile context)", async () => {
+    const project = copyProject((n) => h.temp(n), "FROM bb\nCOPY a.txt /a.txt\n", ["--opt", `context:bb=oci-layout://${STORE}@${layout.digest}`]);
+    for (const [args, stdin] of [[[], def], [project, undefined]] as const) {
+      const materials: Record<string, unknown> = {};
+      for (const [who, addr] of [["peer", daemons.peer.addr], ["serve", daemons.serve.addr]] as const) {
+        const dest = h.temp("prov");
+        const r = await buildctl(addr, [...args, "--oci-layout", `${STORE}=${layout.layoutDir}`, "--opt", "attest:provenance=mode=min", "--output", `type=local,dest=${dest}`], stdin);
+        if (r.code !== 0) console.log(who, r.stderr);
+        expect(r.code).toBe(0);
+        materials[who] = (JSON.parse(await Bun.file(join(dest, "provenance.json")).text()) as { predicate: { materials?: unknown } }).predicate.materials;
+      }
+      expect(materials.peer).toBeDefined();
+      expect(materials.serve).toEqual(materials.peer);
+    }
+  }, 240_000);
+
   test("a digest the layout lacks and a store the client does not serve: one-line errors, daemonless and through our daemon", async () => {
     const missing = definition(`docker.io/library/bb@sha256:${"0".repeat(64)}`);
     const other = definition(`docker.io/library/bb@${layout.digest}`, "other");

@@ -54,8 +54,8 @@ export function ociLayoutSource(op: pb.SourceOp.$Properties, platform: Platform,
       }
     },
     layers: () => ociLayoutLayers(clientOciStore(deps.session, storeId)),
-    // BuildKit v0.11 captures these as "local images", which its build information leaves out.
-    provenance: () => undefined,
+    // BuildKit v0.11 captures these as "local images": provenance materials, left out of build information.
+    provenance: (image) => ({ type: "oci-layout", ref: ref.text, platform, digest: image.indexDigest ?? image.digest }),
     layerLimit: parseLayerLimit(op.attrs?.[LAYER_LIMIT_ATTR]),
   }, platform, deps);
 }
