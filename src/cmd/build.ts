@@ -135,7 +135,7 @@ export default defineCommand({
       // The frontend, when there is one, runs inside the build: its vertices show, its failure is the build's.
       const made = frontend
         ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root, session, progress, signal: controller.signal })
-        : { definition: fileDefinition!, platforms: undefined, metadata: undefined, origin: undefined, resolved: undefined };
+        : { definition: fileDefinition!, platforms: undefined, metadata: undefined, origin: undefined, resolved: undefined, sbomExtras: undefined };
       const ctx = { session, progress, signal: controller.signal, entitlements };
       if ("forward" in made) {
         // A frontend image: it runs in a container here and drives the build over LLBBridge.
@@ -146,10 +146,10 @@ export default defineCommand({
         const deps = { engine, worker: describeWorker(engine, { version: VERSION }) };
         response = await buildWithFrontendImage(made.forward, asked, { exporters, cacheExports, provenance, sbom }, () => cacheImports, ctx, deps);
       } else {
-        const { definition, platforms, metadata, origin, resolved } = made;
+        const { definition, platforms, metadata, origin, resolved, sbomExtras } = made;
         debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
         ({ exporterResponse: response } = await engine.solve(
-          { ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, exporters, noCache: !args.cache, cacheExports, cacheImports, provenance, sbom },
+          { ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, sbomExtras, exporters, noCache: !args.cache, cacheExports, cacheImports, provenance, sbom },
           ctx,
         ));
       }

@@ -45,8 +45,8 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     if (req.Frontend) {
       const out = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
       if (!isForward(out)) {
-        const { definition, platforms, metadata, origin, resolved } = out;
-        const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports, provenance, sbom, history }, ctx);
+        const { definition, platforms, metadata, origin, resolved, sbomExtras } = out;
+        const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, sbomExtras, noCache, exporters, cacheExports, cacheImports, provenance, sbom, history }, ctx);
         return exporterResponse;
       }
       // A frontend image (gateway.v0, or a Dockerfile's `# syntax=`): the build is what it returns.
@@ -62,7 +62,7 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     build.attach(GATEWAY_ATTACHMENT, gateway);
     try {
       const returned = await gateway.returned;
-      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, sources: gateway.sources(), provenance, sbom, history }, ctx);
+      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, ...(returned.sbomExtras ? { sbomExtras: returned.sbomExtras } : {}), sources: gateway.sources(), provenance, sbom, history }, ctx);
     } finally {
       build.detach(GATEWAY_ATTACHMENT);
       await gateway.release();

@@ -17,6 +17,7 @@ import { withTask } from "../progress/task.ts";
 import type { UsageRecord } from "../cache/usage.ts";
 import { BuildkitError } from "../errors.ts";
 import type { BuildResult, ExporterInstance, PlatformResult, ResultAttestation } from "../exporters/exporter.ts";
+import type { SBOMExtras } from "../frontends/frontend.ts";
 import type { SBOMScanner } from "../sbom/scan.ts";
 import { formatPlatform, hostPlatform, type Platform } from "../llb/platform.ts";
 import { loadDefinition, type LoadedDefinition, type LoadedOp } from "../llb/definition.ts";
@@ -76,6 +77,8 @@ export interface ExportRequest {
   readonly provenance?: ProvenanceRequest;
   /** `attest:sbom`: every result (each platform's) is scanned with the generator image; its statements are attestations too. */
   readonly sbom?: SBOMRequest;
+  /** What the scan of a single result attaches beside it (a Dockerfile's BUILDKIT_SBOM_SCAN_* context and stages). */
+  readonly sbomExtras?: SBOMExtras;
   /** The daemon's build history, told each result's mode=max provenance. */
   readonly history?: HistoryProvenance;
 }
@@ -86,6 +89,8 @@ export interface PlatformDefinition {
   readonly id: string;
   readonly platform: Platform;
   readonly definition: Uint8Array;
+  /** What an SBOM scan of this platform's result attaches beside it. */
+  readonly sbomExtras?: SBOMExtras;
 }
 
 /** A build of one definition, or of one per platform (their results are exported together). */
@@ -113,6 +118,7 @@ export interface PlatformSolved {
   readonly id: string;
   readonly platform: Platform;
   readonly solved: SolvedResult;
+  readonly sbomExtras?: SBOMExtras;
 }
 
 /** What an export exports: one result (undefined: scratch), or one per platform. */
@@ -319,8 +325,8 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   }
 
   /** The SBOM statements of one result (none for scratch, or without attest:sbom). */
-  const scanned = async (scanner: SBOMScanner | undefined, name: string, solved: SolvedResult | undefined): Promise<ResultAttestation[]> =>
-    scanner && solved?.ref ? scanner.scan({ name, definition: solved.definition }) : [];
+  const scanned = async (scanner: SBOMScanner | undefined, name: string, solved: SolvedResult | undefined, extras: SBOMExtras | undefined): Promise<ResultAttestation[]> =>
+    scanner && solved?.ref ? scanner.scan({ name, definition: solved.definition, ...(extras ? { extras } : {}) }) : [];
 
   /** Tells the build history each result's mode=max provenance (none for scratch). */
   function recordHistory(mods: ProvenanceModules | undefined, request: ExportRequest, results: readonly { id?: string; solved: SolvedResult; sources: readonly SourceProvenance[] }[]): void {
@@ -364,7 +370,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     }
     const mods = await provenanceModules(request);
     // A single-platform result is named after the default platform, as exptypes.ParsePlatforms does.
-    const sboms = await scanned(await sbomScanner(request, ctx), formatPlatform(hostPlatform()), solved);
+    const sboms = await scanned(await sbomScanner(request, ctx), formatPlatform(hostPlatform()), solved, request.sbomExtras);
     const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(mods, sboms, solved, request.sources ?? [], request) : {}) });
     if (solved) recordHistory(mods, request, [{ solved, sources: request.sources ?? [] }]);
     // The export step follows the result's vertex, so a trace's critical path runs through it.
@@ -390,7 +396,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const mods = await provenanceModules(request);
     const scanner = await sbomScanner(request, ctx);
     const sboms: ResultAttestation[][] = [];
-    for (const { id, solved } of platforms) sboms.push(await scanned(scanner, id, solved));
+    for (const { id, solved, sbomExtras } of platforms) sboms.push(await scanned(scanner, id, solved, sbomExtras));
     const parts: PlatformResult[] = platforms.map(({ id, platform, solved }, i) => {
       const sources = sourcesFor(request.sources ?? [], platform, platforms);
       const info = buildInfoOf(solved, sources, request.origin);
@@ -450,7 +456,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
             await Promise.allSettled(held.map((s) => s.release()));
             throw failed.reason;
           }
-          subject = { platforms: platforms.map((p, i) => ({ id: p.id, platform: p.platform, solved: held[i]! })) };
+          subject = { platforms: platforms.map((p, i) => ({ id: p.id, platform: p.platform, solved: held[i]!, ...(p.sbomExtras ? { sbomExtras: p.sbomExtras } : {}) })) };
         }
         let exporterResponse: Record<string, string>;
         try {

@@ -54,7 +54,12 @@ export interface FrontendResult {
   readonly metadata: Readonly<Record<string, Uint8Array>>;
   /** A multi-platform result: one definition per platform, in refs.platforms' order. */
   readonly platforms?: readonly FrontendPlatform[];
+  /** Definitions an SBOM scan of the result attaches beside it, by name ("context", stage names); see FrontendPlatform. */
+  readonly sbomExtras?: SBOMExtras;
 }
+
+/** Extra definitions an SBOM scan mounts beside the result, by name (a Dockerfile's context and stages). */
+export type SBOMExtras = Readonly<Record<string, Uint8Array>>;
 
 /** One platform's definition of a multi-platform result. */
 export interface FrontendPlatform {
@@ -62,6 +67,7 @@ export interface FrontendPlatform {
   readonly id: string;
   readonly platform: Platform;
   readonly definition: Uint8Array;
+  readonly sbomExtras?: SBOMExtras;
 }
 
 /**

@@ -8,7 +8,7 @@ import { BuildkitError } from "../errors.ts";
 import type { ResultAttestation } from "../exporters/exporter.ts";
 import type { ContainerConfig } from "../image/oci-types.ts";
 import { definitionState } from "../llb/definition-state.ts";
-import type { State } from "../llb/index.ts";
+import type { SBOMExtras } from "../frontends/frontend.ts";
 import type { SBOMRequest } from "../provenance/attestations.ts";
 import { scanState, type ScannerImage } from "./scanner.ts";
 import { unbundleSBOM } from "./unbundle.ts";
@@ -20,11 +20,11 @@ export interface ScanDeps {
   solveAndRead<T>(definition: Uint8Array, fn: (dir: string) => Promise<T> | T): Promise<T>;
 }
 
-/** One result to scan: its platform ID and definition, and states to attach beside it. */
+/** One result to scan: its platform ID and definition, and definitions to attach beside it. */
 export interface ScanSubject {
   readonly name: string;
   readonly definition: Uint8Array;
-  readonly extras?: ReadonlyMap<string, State>;
+  readonly extras?: SBOMExtras;
 }
 
 export interface SBOMScanner {
@@ -43,7 +43,8 @@ export async function createSBOMScanner(request: SBOMRequest, deps: ScanDeps): P
   const image: ScannerImage = { ref: request.generator, config };
   return {
     async scan(subject) {
-      const out = scanState(image, { name: subject.name, core: definitionState(subject.definition), ...(subject.extras ? { extras: subject.extras } : {}), ignoreCache: !request.useCache });
+      const extras = new Map(Object.entries(subject.extras ?? {}).map(([name, def]) => [name, definitionState(def)]));
+      const out = scanState(image, { name: subject.name, core: definitionState(subject.definition), extras, ignoreCache: !request.useCache });
       return deps.solveAndRead(out.marshal(), (dir) => unbundleSBOM(dir));
     },
   };

@@ -42,7 +42,8 @@ export function scanState(scanner: ScannerImage, target: ScanTarget): State {
   });
   env.push(["BUILDKIT_SCAN_DESTINATION", OUT_DIR]);
   env.push(["BUILDKIT_SCAN_SOURCE", `${SRC_DIR}core/${CORE_SBOM_NAME}`]);
-  if (target.extras && target.extras.size > 0) env.push(["BUILDKIT_SCAN_SOURCE_EXTRAS", `${SRC_DIR}extras/`]);
+  // path.Join(srcDir, "extras/"): Go's Join drops the trailing slash.
+  if (target.extras && target.extras.size > 0) env.push(["BUILDKIT_SCAN_SOURCE_EXTRAS", `${SRC_DIR}extras`]);
   // llb.Dir(""): the root, as Go's path.Join("/", "") makes it.
   let base = image(scanner.ref).dir(cfg.WorkingDir || "/");
   for (const [k, v] of env) base = base.addEnv(k, v);

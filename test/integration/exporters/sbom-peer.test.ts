@@ -32,9 +32,11 @@ list() { sed 's|"|\\\\"|g; s|.*|"&"|' | tr '\\n' ',' | sed 's/,$//'; }
 files=$(cd "$BUILDKIT_SCAN_SOURCE" && find . -type f | sed 's|^\\./||' | sort | list)
 envs=$(env | grep -E '^(BUILDKIT_SCAN|SCANNER_)' | sort | list)
 srcs=$(ls /run/src | list)
+extras=$(ls /run/src/extras 2>/dev/null | list)
+ctxfiles=$( (cd /run/src/extras/sbom-context 2>/dev/null && find . -type f) | sed 's|^\\./||' | sort | list)
 tmp=no; touch /tmp/x 2>/dev/null && tmp=yes
 ro=no; touch "$BUILDKIT_SCAN_SOURCE/.w" 2>/dev/null || ro=yes
-printf '{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","subject":[],"predicate":{"spdxVersion":"SPDX-2.3","name":"test-scan","files":[%s],"env":[%s],"src":[%s],"cwd":"%s","tmpWritable":"%s","sourceReadonly":"%s","args":"%s"}}\\n' "$files" "$envs" "$srcs" "$(pwd)" "$tmp" "$ro" "$*" > "$BUILDKIT_SCAN_DESTINATION/sbom.spdx.json"
+printf '{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","subject":[],"predicate":{"spdxVersion":"SPDX-2.3","name":"test-scan","files":[%s],"env":[%s],"src":[%s],"extras":[%s],"contextFiles":[%s],"cwd":"%s","tmpWritable":"%s","sourceReadonly":"%s","args":"%s"}}\\n' "$files" "$envs" "$srcs" "$extras" "$ctxfiles" "$(pwd)" "$tmp" "$ro" "$*" > "$BUILDKIT_SCAN_DESTINATION/sbom.spdx.json"
 printf '{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","subject":[{"name":"custom","digest":{"sha256":"%s"}}],"predicate":{"z":1,"a":"extra"}}' 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > "$BUILDKIT_SCAN_DESTINATION/a-extra.spdx.json"
 `;
 
@@ -106,6 +108,29 @@ describe.skipIf(!run)("attest:sbom, BuildKit v0.11.6 and ours", () => {
     expect(pred).toMatchObject({ src: ["core"], cwd: "/", tmpWritable: "yes", sourceReadonly: "yes", args: "from-cmd" });
     expect(pred.files as string[]).toEqual(expect.arrayContaining(["a.txt", "b.txt", "bin/busybox"]));
     expect(comparable(got.serve!)).toEqual(comparable(peer));
+  }, 240_000);
+
+  test("Dockerfile with BUILDKIT_SBOM_SCAN_CONTEXT and BUILDKIT_SBOM_SCAN_STAGE: the context and the stage scanned beside the result", () => {
+    const df = `ARG BUILDKIT_SBOM_SCAN_CONTEXT=true
+FROM ${registry.host}/test/busybox:latest AS base
+ARG BUILDKIT_SBOM_SCAN_STAGE=true
+RUN echo base > /base.txt
+FROM base
+COPY a.txt /a.txt
+`;
+    const args = copyProject((n) => h.temp(n), df, ["--opt", generator()]);
+    const got: Record<string, ReturnType<typeof readArchive>> = {};
+    for (const [who, addr] of [["peer", daemons.peer.addr], ["serve", daemons.serve.addr]] as const) {
+      const tar = join(h.temp("out"), "i.tar");
+      const r = buildctl(addr, ["--output", `type=oci,dest=${tar}`, ...args]);
+      if (r.exitCode !== 0) console.log(who, r.stderr.toString());
+      expect(r.exitCode).toBe(0);
+      got[who] = readArchive(tar);
+    }
+    const pred = got.peer!.statements[0]!.predicate as Json;
+    expect(pred).toMatchObject({ src: ["core", "extras"], extras: ["sbom-base", "sbom-context"], contextFiles: ["a.txt"] });
+    expect(pred.env).toContain("BUILDKIT_SCAN_SOURCE_EXTRAS=/run/src/extras");
+    expect(comparable(got.serve!)).toEqual(comparable(got.peer!));
   }, 240_000);
 
   test("plain definition, type=local: the statement files beside the result's, subjects the exported files", () => {
