@@ -312,7 +312,10 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const [{ createSBOMScanner }, { resolveImageForConfig }] = await Promise.all([import("../sbom/scan.ts"), import("../sources/image/resolve-mode.ts")]);
     const deps = { registry: config.registry, content: worker.content, root: worker.root };
     return createSBOMScanner(request.sbom, {
-      resolveConfig: async (ref) => (await resolveImageForConfig(ref, hostPlatform(), "default", deps, ctx.signal)).image.config.config,
+      resolveConfig: async (ref) => {
+        const { image } = await resolveImageForConfig(ref, hostPlatform(), "default", deps, ctx.signal);
+        return { config: image.config.config, digest: image.indexDigest ?? image.digest };
+      },
       solveAndRead: async (definition, fn) => {
         const scan = await evaluate({ definition }, ctx);
         try {
@@ -363,16 +366,19 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
         : {};
     // Build information: in the response, and in the metadata image exporters read.
     let metadata = request.metadata;
+    // The SBOM scanner's image is among the sources the build resolved (build information, provenance).
+    const scanner = await sbomScanner(request, ctx);
+    const sources = withScanner(request.sources ?? [], scanner);
     if (solved?.ref) {
-      const info = buildInfoOf(solved, request.sources ?? [], request.origin);
+      const info = buildInfoOf(solved, sources, request.origin);
       metadata = { ...metadata, [BUILDINFO_METADATA_KEY]: info };
       response[BUILDINFO_METADATA_KEY] = Buffer.from(info).toString("base64");
     }
     const mods = await provenanceModules(request);
     // A single-platform result is named after the default platform, as exptypes.ParsePlatforms does.
-    const sboms = await scanned(await sbomScanner(request, ctx), formatPlatform(hostPlatform()), solved, request.sbomExtras);
-    const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(mods, sboms, solved, request.sources ?? [], request) : {}) });
-    if (solved) recordHistory(mods, request, [{ solved, sources: request.sources ?? [] }]);
+    const sboms = await scanned(scanner, formatPlatform(hostPlatform()), solved, request.sbomExtras);
+    const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(mods, sboms, solved, sources, request) : {}) });
+    if (solved) recordHistory(mods, request, [{ solved, sources }]);
     // The export step follows the result's vertex, so a trace's critical path runs through it.
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
@@ -398,7 +404,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const sboms: ResultAttestation[][] = [];
     for (const { id, solved, sbomExtras } of platforms) sboms.push(await scanned(scanner, id, solved, sbomExtras));
     const parts: PlatformResult[] = platforms.map(({ id, platform, solved }, i) => {
-      const sources = sourcesFor(request.sources ?? [], platform, platforms);
+      const sources = withScanner(sourcesFor(request.sources ?? [], platform, platforms), scanner);
       const info = buildInfoOf(solved, sources, request.origin);
       response[`${BUILDINFO_METADATA_KEY}/${id}`] = Buffer.from(info).toString("base64");
       const metadata = { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info };
@@ -406,7 +412,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       const own: Pick<BuildResult, "inlineCache"> = inline ? { inlineCache: (layers, opts) => inlineCache(cacheContext(ctx, [solved]), layers, opts) } : {};
       return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(mods, sboms[i]!, solved, sources, request) }) };
     });
-    recordHistory(mods, request, platforms.map(({ id, platform, solved }) => ({ id, solved, sources: sourcesFor(request.sources ?? [], platform, platforms) })));
+    recordHistory(mods, request, platforms.map(({ id, platform, solved }) => ({ id, solved, sources: withScanner(sourcesFor(request.sources ?? [], platform, platforms), scanner) })));
     const result: BuildResult = {
       withMounted: () => Promise.reject(new BuildkitError("Unimplemented", `this exporter cannot export several platforms (${ids.join(", ")})`)),
       worker,
@@ -489,6 +495,11 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       await worker.close();
     },
   };
+}
+
+/** A result's sources for its build information and provenance: the build's, and the SBOM scanner image it resolved. */
+function withScanner(sources: readonly SourceProvenance[], scanner: SBOMScanner | undefined): readonly SourceProvenance[] {
+  return scanner ? [...sources, scanner.source] : sources;
 }
 
 /**

@@ -10,12 +10,13 @@ import type { ContainerConfig } from "../image/oci-types.ts";
 import { definitionState } from "../llb/definition-state.ts";
 import type { SBOMExtras } from "../frontends/frontend.ts";
 import type { SBOMRequest } from "../provenance/attestations.ts";
+import type { SourceProvenance } from "../provenance/capture.ts";
 import { scanState, type ScannerImage } from "./scanner.ts";
 import { unbundleSBOM } from "./unbundle.ts";
 
 export interface ScanDeps {
-  /** The scanner image's config (BuildKit's ResolveImageConfig for the host platform). */
-  resolveConfig(ref: string): Promise<ContainerConfig | undefined>;
+  /** The scanner image's config (BuildKit's ResolveImageConfig for the host platform) and the digest its reference resolved to. */
+  resolveConfig(ref: string): Promise<{ readonly config: ContainerConfig | undefined; readonly digest: string }>;
   /** Solves a definition and runs fn on its result mounted read-only, then lets it go. */
   solveAndRead<T>(definition: Uint8Array, fn: (dir: string) => Promise<T> | T): Promise<T>;
 }
@@ -28,20 +29,26 @@ export interface ScanSubject {
 }
 
 export interface SBOMScanner {
+  /**
+   * The scanner image as a source the build resolved: BuildKit's bridge records the resolution
+   * (with no platform, as CreateSBOMScanner asks for none), so provenance lists it.
+   */
+  readonly source: SourceProvenance;
   /** The result's SBOM statements as attestations (core SBOM first). */
   scan(subject: ScanSubject): Promise<ResultAttestation[]>;
 }
 
 /** Resolves the generator's config; fails with the generator's name when it cannot be resolved. */
 export async function createSBOMScanner(request: SBOMRequest, deps: ScanDeps): Promise<SBOMScanner> {
-  let config: ContainerConfig | undefined;
+  let resolved: { readonly config: ContainerConfig | undefined; readonly digest: string };
   try {
-    config = await deps.resolveConfig(request.generator);
+    resolved = await deps.resolveConfig(request.generator);
   } catch (err) {
     throw new BuildkitError(err instanceof BuildkitError ? err.code : "Unavailable", `resolving SBOM scanner image ${request.generator}: ${oneLine(err)}`);
   }
-  const image: ScannerImage = { ref: request.generator, config };
+  const image: ScannerImage = { ref: request.generator, config: resolved.config };
   return {
+    source: { type: "docker-image", ref: request.generator, digest: resolved.digest },
     async scan(subject) {
       const extras = new Map(Object.entries(subject.extras ?? {}).map(([name, def]) => [name, definitionState(def)]));
       const out = scanState(image, { name: subject.name, core: definitionState(subject.definition), extras, ignoreCache: !request.useCache });

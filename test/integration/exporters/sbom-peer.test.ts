@@ -66,22 +66,28 @@ function buildctl(addr: string, args: string[], stdin?: Uint8Array) {
 }
 
 /** The OCI archive's top index, the image manifest's descriptor and each attestation layer's statement. */
-function readArchive(tar: string): { index: Json; image: Json; attestation: Json; statements: Json[] } {
+function readArchive(tar: string): { index: Json; image: Json; attestation: Json; statements: Json[]; buildinfo: Json | undefined } {
   const dir = h.temp("x");
   expect(Bun.spawnSync(["tar", "-xf", tar, "-C", dir]).exitCode).toBe(0);
   const blob = (d: string) => JSON.parse(readFileSync(join(dir, "blobs", "sha256", d.slice(7)), "utf8")) as Json;
   const top = blob(((JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as Json).manifests as Json[])[0]!.digest as string);
   const manifests = top.manifests as Json[];
   const att = blob(manifests[1]!.digest as string);
-  return { index: top, image: manifests[0]!, attestation: att, statements: (att.layers as Json[]).map((l) => blob(l.digest as string)) };
+  const config = blob(((blob(manifests[0]!.digest as string).config as Json).digest as string));
+  const info = config["moby.buildkit.buildinfo.v1"];
+  const buildinfo = typeof info === "string" ? (JSON.parse(Buffer.from(info, "base64").toString()) as Json) : undefined;
+  return { index: top, image: manifests[0]!, attestation: att, statements: (att.layers as Json[]).map((l) => blob(l.digest as string)), buildinfo };
 }
 
 /** What must agree: the structure of index and attestation manifest; the SBOM statements whole; the provenance's type only. */
 function comparable(a: ReturnType<typeof readArchive>): Json {
   return {
+    // Build information's sources: the scanner image is among them, as BuildKit's bridge recorded its resolution.
+    buildinfoSources: a.buildinfo?.sources,
     index: { mediaType: a.index.mediaType, manifests: (a.index.manifests as Json[]).map((m) => ({ mediaType: m.mediaType, platform: m.platform, annotationKeys: Object.keys((m.annotations as Json) ?? {}) })) },
     attestation: { mediaType: a.attestation.mediaType, layers: (a.attestation.layers as Json[]).map((l) => ({ mediaType: l.mediaType, annotations: l.annotations })) },
-    statements: a.statements.map((s) => (s.predicateType === "https://spdx.dev/Document" ? { ...s, subject: (s.subject as Json[]).map((x) => x.name) } : { predicateType: s.predicateType })),
+    // The provenance's materials: does the scanner image count as a source of the build?
+    statements: a.statements.map((s) => (s.predicateType === "https://spdx.dev/Document" ? { ...s, subject: (s.subject as Json[]).map((x) => x.name) } : { predicateType: s.predicateType, materials: (s.predicate as Json).materials })),
   };
 }
 
