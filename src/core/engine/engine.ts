@@ -77,7 +77,12 @@ export interface ExportRequest {
   readonly provenance?: ProvenanceRequest;
   /** `attest:sbom`: every result (each platform's) is scanned with the generator image; its statements are attestations too. */
   readonly sbom?: SBOMRequest;
-  /** What the scan of a single result attaches beside it (a Dockerfile's BUILDKIT_SBOM_SCAN_* context and stages). */
+  /**
+   * Given when the frontend scans its own result (BuildKit's Dockerfile frontend): what the scan
+   * of a single result attaches beside it (BUILDKIT_SBOM_SCAN_* context and stages), and the
+   * scanner counts as a source of the build. Absent: the controller's processor's scan, which
+   * BuildKit does not list among the build's sources.
+   */
   readonly sbomExtras?: SBOMExtras;
   /** The daemon's build history, told each result's mode=max provenance. */
   readonly history?: HistoryProvenance;
@@ -368,7 +373,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     let metadata = request.metadata;
     // The SBOM scanner's image is among the sources the build resolved (build information, provenance).
     const scanner = await sbomScanner(request, ctx);
-    const sources = withScanner(request.sources ?? [], scanner);
+    const sources = withScanner(request.sources ?? [], request.sbomExtras ? scanner : undefined);
     if (solved?.ref) {
       const info = buildInfoOf(solved, sources, request.origin);
       metadata = { ...metadata, [BUILDINFO_METADATA_KEY]: info };
@@ -403,8 +408,10 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const scanner = await sbomScanner(request, ctx);
     const sboms: ResultAttestation[][] = [];
     for (const { id, solved, sbomExtras } of platforms) sboms.push(await scanned(scanner, id, solved, sbomExtras));
-    const parts: PlatformResult[] = platforms.map(({ id, platform, solved }, i) => {
-      const sources = withScanner(sourcesFor(request.sources ?? [], platform, platforms), scanner);
+    const sourcesOf = ({ platform, sbomExtras }: PlatformSolved) => withScanner(sourcesFor(request.sources ?? [], platform, platforms), sbomExtras ? scanner : undefined);
+    const parts: PlatformResult[] = platforms.map((p, i) => {
+      const { id, platform, solved } = p;
+      const sources = sourcesOf(p);
       const info = buildInfoOf(solved, sources, request.origin);
       response[`${BUILDINFO_METADATA_KEY}/${id}`] = Buffer.from(info).toString("base64");
       const metadata = { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info };
@@ -412,7 +419,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       const own: Pick<BuildResult, "inlineCache"> = inline ? { inlineCache: (layers, opts) => inlineCache(cacheContext(ctx, [solved]), layers, opts) } : {};
       return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(mods, sboms[i]!, solved, sources, request) }) };
     });
-    recordHistory(mods, request, platforms.map(({ id, platform, solved }) => ({ id, solved, sources: withScanner(sourcesFor(request.sources ?? [], platform, platforms), scanner) })));
+    recordHistory(mods, request, platforms.map((p) => ({ id: p.id, solved: p.solved, sources: sourcesOf(p) })));
     const result: BuildResult = {
       withMounted: () => Promise.reject(new BuildkitError("Unimplemented", `this exporter cannot export several platforms (${ids.join(", ")})`)),
       worker,
@@ -497,7 +504,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
   };
 }
 
-/** A result's sources for its build information and provenance: the build's, and the SBOM scanner image it resolved. */
+/** A result's sources for its build information and provenance: the build's, and the SBOM scanner image its frontend resolved. */
 function withScanner(sources: readonly SourceProvenance[], scanner: SBOMScanner | undefined): readonly SourceProvenance[] {
   return scanner ? [...sources, scanner.source] : sources;
 }

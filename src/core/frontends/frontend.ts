@@ -54,7 +54,12 @@ export interface FrontendResult {
   readonly metadata: Readonly<Record<string, Uint8Array>>;
   /** A multi-platform result: one definition per platform, in refs.platforms' order. */
   readonly platforms?: readonly FrontendPlatform[];
-  /** Definitions an SBOM scan of the result attaches beside it, by name ("context", stage names); see FrontendPlatform. */
+  /**
+   * Given by a frontend that has its results SBOM-scanned itself, as BuildKit's Dockerfile
+   * frontend does (its scanner resolution is then a source of the build): the definitions the
+   * scan attaches beside the result, by name ("context", stage names), maybe none. Absent, the
+   * controller's processor scans the result alone. See FrontendPlatform.
+   */
   readonly sbomExtras?: SBOMExtras;
 }
 

@@ -155,6 +155,47 @@ COPY a.txt /a.txt
     expect((out.peer!.core.subject as Json[]).map((s) => s.name)).toContain("hello");
   }, 240_000);
 
+  test("two platforms (type=oci, type=tar) and a plain definition (type=oci): each result scanned and attested as BuildKit does", () => {
+    const project = copyProject((n) => h.temp(n), "FROM scratch\nCOPY a.txt /a.txt\n", ["--opt", generator(), "--opt", "platform=linux/amd64,linux/arm64"]);
+    const def = image(`${registry.host}/test/busybox:latest`).file(mkfile("/hello", 0o644, "hi\n")).marshal({ platform: LINUX_AMD64 });
+    const cases: [string, string[], Uint8Array | undefined][] = [
+      ["platforms", project, undefined],
+      ["plain", ["--opt", generator(), "--opt", "attest:provenance=mode=min"], def],
+    ];
+    for (const [name, args, stdin] of cases) {
+      const got: Record<string, { buildinfo: unknown; index: Json; atts: Json[][]; tar: string[] }> = {};
+      for (const [who, addr] of [["peer", daemons.peer.addr], ["serve", daemons.serve.addr]] as const) {
+        const out = h.temp("out");
+        // v0.11 takes one exporter per build.
+        for (const output of [`type=oci,dest=${join(out, "i.tar")}`, `type=tar,dest=${join(out, "f.tar")}`]) {
+          const r = buildctl(addr, ["--output", output, ...args], stdin);
+          if (r.exitCode !== 0) console.log(who, name, r.stderr.toString());
+          expect(r.exitCode).toBe(0);
+        }
+        const dir = h.temp("x");
+        expect(Bun.spawnSync(["tar", "-xf", join(out, "i.tar"), "-C", dir]).exitCode).toBe(0);
+        const blob = (d: string) => JSON.parse(readFileSync(join(dir, "blobs", "sha256", d.slice(7)), "utf8")) as Json;
+        const top = blob(((JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as Json).manifests as Json[])[0]!.digest as string);
+        const manifests = top.manifests as Json[];
+        const atts = manifests.filter((m) => (m.platform as Json).os === "unknown").map((m) => ((blob(m.digest as string).layers as Json[]).map((l) => blob(l.digest as string))));
+        const tar = Bun.spawnSync(["tar", "-tvf", join(out, "f.tar")]).stdout.toString().trim().split("\n").map((l) => { const f = l.split(/\s+/); return `${f[0]} ${f.at(-1)}`; });
+        const config = blob((blob(manifests[0]!.digest as string).config as Json).digest as string);
+        const info = config["moby.buildkit.buildinfo.v1"];
+        const buildinfo = typeof info === "string" ? ((JSON.parse(Buffer.from(info, "base64").toString()) as Json).sources as Json[]).map((x) => x.ref) : undefined;
+        got[who] = { buildinfo, index: { manifests: manifests.map((m) => ({ platform: m.platform, annotationKeys: Object.keys((m.annotations as Json) ?? {}) })) }, atts, tar };
+      }
+      // The controller's processor (a plain definition) leaves the scanner out of the build's sources; the Dockerfile frontend's scan does not.
+      const shape = (g: { buildinfo: unknown; index: Json; atts: Json[][]; tar: string[] }) => ({
+        buildinfo: g.buildinfo,
+        index: g.index,
+        // The statement files among the tar's (the result's own files are the tar exporter's business).
+        tar: g.tar.filter((l) => l.endsWith(".json")),
+        atts: g.atts.map((layers) => layers.map((st) => ({ predicateType: st.predicateType, subjects: (st.subject as Json[]).map((x) => x.name), files: (st.predicate as Json).files, materials: (st.predicate as Json).materials }))),
+      });
+      expect(shape(got.serve!)).toEqual(shape(got.peer!));
+    }
+  }, 240_000);
+
   test("an empty generator fails as BuildKit's controller does; an unreachable one with one clear line", () => {
     const def = image(`${registry.host}/test/busybox:latest`).marshal({ platform: LINUX_AMD64 });
     for (const addr of [daemons.peer.addr, daemons.serve.addr]) {

@@ -57,7 +57,8 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
   };
 }
 
-const sbomExtrasOf = (c: Converted): { sbomExtras?: SBOMExtras } => (Object.keys(c.sbomExtras).length > 0 ? { sbomExtras: c.sbomExtras } : {});
+/** Always given (if empty): BuildKit's Dockerfile frontend scans its own results, and so its scanner resolution counts as the build's. */
+const sbomExtrasOf = (c: Converted): { sbomExtras: SBOMExtras } => ({ sbomExtras: c.sbomExtras });
 
 interface Converted {
   readonly platform: Platform;
