@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { convertDockerfile } from "../../../src/core/frontends/dockerfile/convert.ts";
 import { loadDefinition } from "../../../src/core/llb/definition.ts";
 import { definitionState } from "../../../src/core/llb/definition-state.ts";
 import { image } from "../../../src/core/llb/index.ts";
@@ -83,5 +84,29 @@ describe("unbundling (exporter/attestation Unbundle)", () => {
     rmSync(join(dir, "y.json"));
     mkdirSync(join(dir, "sub"));
     expect(() => unbundleSBOM(dir)).toThrow("cannot decode in-toto statement sub");
+  });
+});
+
+describe("Dockerfile SBOM extras (dockerfile2llb SBOMTargets)", () => {
+  const extras = async (df: string, buildArgs: Record<string, string> = {}) =>
+    [...(await convertDockerfile(df, { resolveImageConfig: () => Promise.reject(new Error("no images here")) }, { buildArgs })).sbomExtras.keys()].sort();
+  const df = (head: string, stageArg: string) => `${head}
+FROM scratch AS a
+${stageArg}
+COPY x /x
+FROM scratch AS b
+COPY --from=a /x /y
+FROM b
+COPY z /z
+`;
+  test("context from a declared ARG BUILDKIT_SBOM_SCAN_CONTEXT (global or build arg); reachable stages from their own ARG", async () => {
+    expect(await extras(df("", ""))).toEqual([]);
+    expect(await extras(df("ARG BUILDKIT_SBOM_SCAN_CONTEXT=true", "ARG BUILDKIT_SBOM_SCAN_STAGE=1"))).toEqual(["a", "context"]);
+    // A build arg counts only for an ARG the Dockerfile declares.
+    expect(await extras(df("", ""), { BUILDKIT_SBOM_SCAN_CONTEXT: "true" })).toEqual([]);
+    expect(await extras(df("ARG BUILDKIT_SBOM_SCAN_CONTEXT", ""), { BUILDKIT_SBOM_SCAN_CONTEXT: "true" })).toEqual(["context"]);
+    // A global ARG applies to every stage; a list names stages (the target is never an extra).
+    expect(await extras(df("ARG BUILDKIT_SBOM_SCAN_STAGE=a,b,stage-2", ""))).toEqual(["a", "b"]);
+    expect(await extras(df("ARG BUILDKIT_SBOM_SCAN_STAGE=false", ""))).toEqual([]);
   });
 });
