@@ -371,7 +371,8 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
         : {};
     // Build information: in the response, and in the metadata image exporters read.
     let metadata = request.metadata;
-    // The SBOM scanner's image is among the sources the build resolved (build information, provenance).
+    // The SBOM scanner (its config resolved even for scratch, as BuildKit's processor does) is a
+    // source of the build (build information, provenance) only when the frontend scanned.
     const scanner = await sbomScanner(request, ctx);
     const sources = withScanner(request.sources ?? [], request.sbomExtras ? scanner : undefined);
     if (solved?.ref) {
