@@ -89,7 +89,9 @@ export default defineCommand({
     // attest:* is read as BuildKit's controller reads it, with or without a frontend.
     // (Its module loads only when asked: a cached build's start-up pays for nothing else.)
     const opts = parseOptFlags(repeatedFlag(rawArgs, "opt"));
-    const provenance = Object.keys(opts).some(isControllerAttr) ? (await import("../core/provenance/attestations.ts")).parseAttestations(opts).provenance : undefined;
+    const { provenance, sbom: askedSBOM } = Object.keys(opts).some(isControllerAttr) ? (await import("../core/provenance/attestations.ts")).parseAttestations(opts) : {};
+    // --no-cache is buildctl's no-cache="" (every stage): the scans ignore the cache too.
+    const sbom = askedSBOM && !args.cache ? { ...askedSBOM, useCache: false } : askedSBOM;
     const exporters = await resolveExporters(repeatedFlag(rawArgs, "output", "o"), registry, frontend?.opts);
     const cacheExports = cacheFlags(repeatedFlag(rawArgs, "export-cache"), parseCacheExportSpec);
     const cacheImports = cacheFlags(repeatedFlag(rawArgs, "import-cache"), parseCacheImportSpec);
@@ -133,7 +135,7 @@ export default defineCommand({
       // The frontend, when there is one, runs inside the build: its vertices show, its failure is the build's.
       const made = frontend
         ? await runFrontend(frontend, { dirs: localDirs, registry, content: worker.content, root: worker.root, session, progress, signal: controller.signal })
-        : { definition: fileDefinition!, platforms: undefined, metadata: undefined, origin: undefined, resolved: undefined };
+        : { definition: fileDefinition!, platforms: undefined, metadata: undefined, origin: undefined, resolved: undefined, sbomExtras: undefined };
       const ctx = { session, progress, signal: controller.signal, entitlements };
       if ("forward" in made) {
         // A frontend image: it runs in a container here and drives the build over LLBBridge.
@@ -142,12 +144,12 @@ export default defineCommand({
         const { VERSION } = await import("./version.ts");
         const asked = { name: frontend!.name, opts: frontend!.opts, inputs: {} };
         const deps = { engine, worker: describeWorker(engine, { version: VERSION }) };
-        response = await buildWithFrontendImage(made.forward, asked, { exporters, cacheExports, provenance }, () => cacheImports, ctx, deps);
+        response = await buildWithFrontendImage(made.forward, asked, { exporters, cacheExports, provenance, sbom }, () => cacheImports, ctx, deps);
       } else {
-        const { definition, platforms, metadata, origin, resolved } = made;
+        const { definition, platforms, metadata, origin, resolved, sbomExtras } = made;
         debugLog(`state directory ${root}, worker ${workerChoice.backend}, ${definition.byteLength} bytes of definition, progress ${mode}`);
         ({ exporterResponse: response } = await engine.solve(
-          { ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, exporters, noCache: !args.cache, cacheExports, cacheImports, provenance },
+          { ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, sbomExtras, exporters, noCache: !args.cache, cacheExports, cacheImports, provenance, sbom },
           ctx,
         ));
       }

@@ -31,7 +31,7 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
   const signal = build.controller.signal;
   const entitlements = deps.grant(req.Entitlements ?? []);
   // attest:* is the controller's, whichever way the build is made (frontend, definition, gateway).
-  const asked = parseAttestations(req.FrontendAttrs ?? {}).provenance;
+  const { provenance: asked, sbom } = parseAttestations(req.FrontendAttrs ?? {});
   // One build, one start time and invocation ID, in its attestations as in its history record (BuildKit's job).
   const provenance = asked && history ? { ...asked, startedOn: history.startedOn, invocationID: history.invocationID } : asked;
   const attached: AttachedSession | undefined = req.Session ? await deps.sessions.attach(req.Session, signal) : undefined;
@@ -45,16 +45,16 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     if (req.Frontend) {
       const out = await runFrontend(req.Frontend, req.FrontendAttrs ?? {}, ctx, deps.engine);
       if (!isForward(out)) {
-        const { definition, platforms, metadata, origin, resolved } = out;
-        const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, noCache, exporters, cacheExports, cacheImports, provenance, history }, ctx);
+        const { definition, platforms, metadata, origin, resolved, sbomExtras } = out;
+        const { exporterResponse } = await deps.engine.solve({ ...(platforms ? { platforms } : { definition }), metadata, origin, sources: resolved, sbomExtras, noCache, exporters, cacheExports, cacheImports, provenance, sbom, history }, ctx);
         return exporterResponse;
       }
       // A frontend image (gateway.v0, or a Dockerfile's `# syntax=`): the build is what it returns.
       const asked = { name: req.Frontend, opts: req.FrontendAttrs ?? {}, inputs: req.FrontendInputs ?? {} };
-      return await buildWithFrontendImage(out.forward, asked, { exporters, cacheExports, provenance, history }, importSpecs, ctx, deps);
+      return await buildWithFrontendImage(out.forward, asked, { exporters, cacheExports, provenance, sbom, history }, importSpecs, ctx, deps);
     }
     if (req.Definition && req.Definition.byteLength > 0) {
-      const { exporterResponse } = await deps.engine.solve({ definition: req.Definition, noCache, exporters, cacheExports, cacheImports, provenance, history }, ctx);
+      const { exporterResponse } = await deps.engine.solve({ definition: req.Definition, noCache, exporters, cacheExports, cacheImports, provenance, sbom, history }, ctx);
       return exporterResponse;
     }
     // The gateway: the client drives the build with LLBBridge calls, then returns a result.
@@ -62,7 +62,7 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     build.attach(GATEWAY_ATTACHMENT, gateway);
     try {
       const returned = await gateway.returned;
-      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, sources: gateway.sources(), provenance, history }, ctx);
+      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, ...(returned.sbomExtras ? { sbomExtras: returned.sbomExtras } : {}), sources: gateway.sources(), provenance, sbom, history }, ctx);
     } finally {
       build.detach(GATEWAY_ATTACHMENT);
       await gateway.release();

@@ -73,15 +73,15 @@ export async function solveWithFrontend(
       await nested.release();
     }
   }
-  const { definition, platforms, metadata, origin, resolved } = out;
+  const { definition, platforms, metadata, origin, resolved, sbomExtras } = out;
   gw.recordResolved(resolved);
   const { noCache, cacheImports } = solveOpts;
   if (platforms) {
     // One result per platform (a RefMap), solved at once.
-    const ids = await Promise.all(platforms.map((p) => gw.solve(p.definition, { noCache, cacheImports, origin })));
+    const ids = await Promise.all(platforms.map((p) => gw.solve(p.definition, { noCache, cacheImports, origin, ...(p.sbomExtras ? { sbomExtras: p.sbomExtras } : {}) })));
     return { refs: Object.fromEntries(platforms.map((p, i) => [p.id, { id: ids[i]!, def: p.definition }])), metadata };
   }
-  const id = await gw.solve(definition, { noCache, cacheImports, origin });
+  const id = await gw.solve(definition, { noCache, cacheImports, origin, ...(sbomExtras ? { sbomExtras } : {}) });
   return { ref: { id, def: definition }, metadata };
 }
 

@@ -4,6 +4,7 @@ import { parsePlatformsJson, PLATFORMS_KEY, type PlatformEntry } from "../../cor
 import type { CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import type { CacheEntry } from "../control/cache-entries.ts";
+import type { SBOMExtras } from "../../core/frontends/frontend.ts";
 import type { BuildOrigin } from "../../core/provenance/build-info.ts";
 import type { SourceProvenance } from "../../core/provenance/capture.ts";
 
@@ -14,6 +15,8 @@ export interface ReturnedResult {
   readonly metadata: Readonly<Record<string, Uint8Array>>;
   /** The frontend that made the result, when a frontend did. */
   readonly origin: BuildOrigin | undefined;
+  /** What an SBOM scan of a single result attaches beside it, when the frontend that made it said (a Dockerfile's BUILDKIT_SBOM_SCAN_*). */
+  readonly sbomExtras?: SBOMExtras;
 }
 
 /**
@@ -28,6 +31,8 @@ export class GatewayBuild {
   readonly #results = new Map<string, SolvedResult>();
   /** The frontend behind each result a frontend made. */
   readonly #origins = new Map<string, BuildOrigin>();
+  /** The SBOM scan extras of the results a frontend made, by id. */
+  readonly #sbomExtras = new Map<string, SBOMExtras>();
   /** Images resolved by the client or a frontend, and the sources of results already let go of. */
   readonly #resolved: SourceProvenance[] = [];
   /** Definitions the client sent with Control.Solve (FrontendInputs), raw. */
@@ -67,7 +72,7 @@ export class GatewayBuild {
   }
 
   /** Solves a definition and keeps its result under a new id ("" for an empty definition). */
-  async solve(definition: Uint8Array, opts: { noCache?: boolean; cacheImports?: readonly CacheImportSpec[]; origin?: BuildOrigin } = {}): Promise<string> {
+  async solve(definition: Uint8Array, opts: { noCache?: boolean; cacheImports?: readonly CacheImportSpec[]; origin?: BuildOrigin; sbomExtras?: SBOMExtras } = {}): Promise<string> {
     if (this.#done) throw new BuildkitError("FailedPrecondition", "solving: the build has already returned");
     const solved = await this.#engine.evaluate({ definition, noCache: opts.noCache, cacheImports: opts.cacheImports ?? [] }, this.#ctx);
     if (solved.ref === undefined) {
@@ -78,6 +83,7 @@ export class GatewayBuild {
     const id = randomUUID().replaceAll("-", "");
     this.#results.set(id, solved);
     if (opts.origin) this.#origins.set(id, opts.origin);
+    if (opts.sbomExtras) this.#sbomExtras.set(id, opts.sbomExtras);
     return id;
   }
 
@@ -118,7 +124,8 @@ export class GatewayBuild {
     const result = this.result(id);
     if (this.#done) throw new BuildkitError("FailedPrecondition", "returning: the build has already returned");
     this.#done = true;
-    this.#resolve({ result, metadata, origin: this.#origins.get(id) });
+    const sbomExtras = this.#sbomExtras.get(id);
+    this.#resolve({ result, metadata, origin: this.#origins.get(id), ...(sbomExtras ? { sbomExtras } : {}) });
   }
 
   /**
@@ -133,7 +140,8 @@ export class GatewayBuild {
       if (ref === undefined) throw new BuildkitError("InvalidArgument", `failed to find ref for ID ${id}`);
       const solved = this.result(ref);
       if (solved === undefined) throw new BuildkitError("InvalidArgument", `returning: platform ${id} has an empty result`);
-      return { id, platform, solved };
+      const sbomExtras = this.#sbomExtras.get(ref);
+      return { id, platform, solved, ...(sbomExtras ? { sbomExtras } : {}) };
     });
     if (this.#done) throw new BuildkitError("FailedPrecondition", "returning: the build has already returned");
     this.#done = true;

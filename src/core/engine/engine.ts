@@ -11,13 +11,15 @@ import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { BUILDINFO_METADATA_KEY, buildInfo, type BuildOrigin } from "../provenance/build-info.ts";
 import { samePlatform, SourceCapture, type SourceProvenance } from "../provenance/capture.ts";
-import type { HistoryProvenance, ProvenanceRequest } from "../provenance/attestations.ts";
+import type { HistoryProvenance, ProvenanceRequest, SBOMRequest } from "../provenance/attestations.ts";
 import { exportCaches, importCaches, inlineCache, type CacheExportSpec, type CacheImportSpec, type StoredCacheExportSpec } from "../cache/remote/index.ts";
 import { withTask } from "../progress/task.ts";
 import type { UsageRecord } from "../cache/usage.ts";
 import { BuildkitError } from "../errors.ts";
-import type { BuildResult, ExporterInstance, PlatformResult } from "../exporters/exporter.ts";
-import type { Platform } from "../llb/platform.ts";
+import type { BuildResult, ExporterInstance, PlatformResult, ResultAttestation } from "../exporters/exporter.ts";
+import type { SBOMExtras } from "../frontends/frontend.ts";
+import type { SBOMScanner } from "../sbom/scan.ts";
+import { formatPlatform, hostPlatform, type Platform } from "../llb/platform.ts";
 import { loadDefinition, type LoadedDefinition, type LoadedOp } from "../llb/definition.ts";
 import type { Digest } from "../digest.ts";
 import type { ProgressWriter } from "../progress/events.ts";
@@ -73,6 +75,15 @@ export interface ExportRequest {
   readonly sources?: readonly SourceProvenance[];
   /** `attest:provenance`: every result (each platform's) gets a provenance attestation for the exporters. */
   readonly provenance?: ProvenanceRequest;
+  /** `attest:sbom`: every result (each platform's) is scanned with the generator image; its statements are attestations too. */
+  readonly sbom?: SBOMRequest;
+  /**
+   * Given when the frontend scans its own result (BuildKit's Dockerfile frontend): what the scan
+   * of a single result attaches beside it (BUILDKIT_SBOM_SCAN_* context and stages), and the
+   * scanner counts as a source of the build. Absent: the controller's processor's scan, which
+   * BuildKit does not list among the build's sources.
+   */
+  readonly sbomExtras?: SBOMExtras;
   /** The daemon's build history, told each result's mode=max provenance. */
   readonly history?: HistoryProvenance;
 }
@@ -83,6 +94,8 @@ export interface PlatformDefinition {
   readonly id: string;
   readonly platform: Platform;
   readonly definition: Uint8Array;
+  /** What an SBOM scan of this platform's result attaches beside it. */
+  readonly sbomExtras?: SBOMExtras;
 }
 
 /** A build of one definition, or of one per platform (their results are exported together). */
@@ -110,6 +123,7 @@ export interface PlatformSolved {
   readonly id: string;
   readonly platform: Platform;
   readonly solved: SolvedResult;
+  readonly sbomExtras?: SBOMExtras;
 }
 
 /** What an export exports: one result (undefined: scratch), or one per platform. */
@@ -287,9 +301,40 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     locals: sources.flatMap((s) => (s.type === "local" ? [s.name] : [])),
   });
 
-  /** The provenance attestation of a result (none without attest:provenance, or for scratch, as BuildKit skips a nil ref). */
-  const attestationsOf = (mods: ProvenanceModules | undefined, solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest): Pick<BuildResult, "attestations"> =>
-    mods && request.provenance && solved.ref ? { attestations: mods.provenanceAttestations(request.provenance, attestedOf(solved, sources, request)) } : {};
+  /**
+   * A result's attestations: its SBOM statements (attest:sbom), then its provenance
+   * (attest:provenance), in the order BuildKit's processors add them; none for scratch, as
+   * BuildKit skips a nil ref.
+   */
+  const attestationsOf = (mods: ProvenanceModules | undefined, sboms: readonly ResultAttestation[], solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest): Pick<BuildResult, "attestations"> => {
+    const provenance = mods && request.provenance && solved.ref ? mods.provenanceAttestations(request.provenance, attestedOf(solved, sources, request)) : [];
+    return sboms.length + provenance.length > 0 ? { attestations: [...sboms, ...provenance] } : {};
+  };
+
+  /** The SBOM scanner of a build with attest:sbom (its image's config resolved once); undefined without. */
+  async function sbomScanner(request: ExportRequest, ctx: SolveContext): Promise<SBOMScanner | undefined> {
+    if (!request.sbom) return undefined;
+    const [{ createSBOMScanner }, { resolveImageForConfig }] = await Promise.all([import("../sbom/scan.ts"), import("../sources/image/resolve-mode.ts")]);
+    const deps = { registry: config.registry, content: worker.content, root: worker.root };
+    return createSBOMScanner(request.sbom, {
+      resolveConfig: async (ref) => {
+        const { image } = await resolveImageForConfig(ref, hostPlatform(), "default", deps, ctx.signal);
+        return { config: image.config.config, digest: image.indexDigest ?? image.digest };
+      },
+      solveAndRead: async (definition, fn) => {
+        const scan = await evaluate({ definition }, ctx);
+        try {
+          return await withResult(scan.ref, async (dir) => fn(dir));
+        } finally {
+          await scan.release();
+        }
+      },
+    });
+  }
+
+  /** The SBOM statements of one result (none for scratch, or without attest:sbom). */
+  const scanned = async (scanner: SBOMScanner | undefined, name: string, solved: SolvedResult | undefined, extras: SBOMExtras | undefined): Promise<ResultAttestation[]> =>
+    scanner && solved?.ref ? scanner.scan({ name, definition: solved.definition, ...(extras ? { extras } : {}) }) : [];
 
   /** Tells the build history each result's mode=max provenance (none for scratch). */
   function recordHistory(mods: ProvenanceModules | undefined, request: ExportRequest, results: readonly { id?: string; solved: SolvedResult; sources: readonly SourceProvenance[] }[]): void {
@@ -326,14 +371,20 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
         : {};
     // Build information: in the response, and in the metadata image exporters read.
     let metadata = request.metadata;
+    // The SBOM scanner (its config resolved even for scratch, as BuildKit's processor does) is a
+    // source of the build (build information, provenance) only when the frontend scanned.
+    const scanner = await sbomScanner(request, ctx);
+    const sources = withScanner(request.sources ?? [], request.sbomExtras ? scanner : undefined);
     if (solved?.ref) {
-      const info = buildInfoOf(solved, request.sources ?? [], request.origin);
+      const info = buildInfoOf(solved, sources, request.origin);
       metadata = { ...metadata, [BUILDINFO_METADATA_KEY]: info };
       response[BUILDINFO_METADATA_KEY] = Buffer.from(info).toString("base64");
     }
     const mods = await provenanceModules(request);
-    const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(mods, solved, request.sources ?? [], request) : {}) });
-    if (solved) recordHistory(mods, request, [{ solved, sources: request.sources ?? [] }]);
+    // A single-platform result is named after the default platform, as exptypes.ParsePlatforms does.
+    const sboms = await scanned(scanner, formatPlatform(hostPlatform()), solved, request.sbomExtras);
+    const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(mods, sboms, solved, sources, request) : {}) });
+    if (solved) recordHistory(mods, request, [{ solved, sources }]);
     // The export step follows the result's vertex, so a trace's critical path runs through it.
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
@@ -355,16 +406,21 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const inline = (request.cacheExports ?? []).some((s) => s.type === "inline");
     const ids = platforms.map((p) => p.id);
     const mods = await provenanceModules(request);
-    const parts: PlatformResult[] = platforms.map(({ id, platform, solved }) => {
-      const sources = sourcesFor(request.sources ?? [], platform, platforms);
+    const scanner = await sbomScanner(request, ctx);
+    const sboms: ResultAttestation[][] = [];
+    for (const { id, solved, sbomExtras } of platforms) sboms.push(await scanned(scanner, id, solved, sbomExtras));
+    const sourcesOf = ({ platform, sbomExtras }: PlatformSolved) => withScanner(sourcesFor(request.sources ?? [], platform, platforms), sbomExtras ? scanner : undefined);
+    const parts: PlatformResult[] = platforms.map((p, i) => {
+      const { id, platform, solved } = p;
+      const sources = sourcesOf(p);
       const info = buildInfoOf(solved, sources, request.origin);
       response[`${BUILDINFO_METADATA_KEY}/${id}`] = Buffer.from(info).toString("base64");
       const metadata = { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info };
       // type=inline: each platform's image carries the records of its own solve.
       const own: Pick<BuildResult, "inlineCache"> = inline ? { inlineCache: (layers, opts) => inlineCache(cacheContext(ctx, [solved]), layers, opts) } : {};
-      return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(mods, solved, sources, request) }) };
+      return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(mods, sboms[i]!, solved, sources, request) }) };
     });
-    recordHistory(mods, request, platforms.map(({ id, platform, solved }) => ({ id, solved, sources: sourcesFor(request.sources ?? [], platform, platforms) })));
+    recordHistory(mods, request, platforms.map((p) => ({ id: p.id, solved: p.solved, sources: sourcesOf(p) })));
     const result: BuildResult = {
       withMounted: () => Promise.reject(new BuildkitError("Unimplemented", `this exporter cannot export several platforms (${ids.join(", ")})`)),
       worker,
@@ -414,7 +470,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
             await Promise.allSettled(held.map((s) => s.release()));
             throw failed.reason;
           }
-          subject = { platforms: platforms.map((p, i) => ({ id: p.id, platform: p.platform, solved: held[i]! })) };
+          subject = { platforms: platforms.map((p, i) => ({ id: p.id, platform: p.platform, solved: held[i]!, ...(p.sbomExtras ? { sbomExtras: p.sbomExtras } : {}) })) };
         }
         let exporterResponse: Record<string, string>;
         try {
@@ -447,6 +503,11 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       await worker.close();
     },
   };
+}
+
+/** A result's sources for its build information and provenance: the build's, and the SBOM scanner image its frontend resolved. */
+function withScanner(sources: readonly SourceProvenance[], scanner: SBOMScanner | undefined): readonly SourceProvenance[] {
+  return scanner ? [...sources, scanner.source] : sources;
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { Digest } from "../digest.ts";
 import type { LayerChoice } from "../image/image-layers.ts";
 import type { Platform } from "../llb/platform.ts";
+import type { InTotoSubject } from "../provenance/statement.ts";
 import type { Worker } from "../worker/worker.ts";
 
 /** An image layer as the manifest lists it, with its diffID. */
@@ -41,22 +42,27 @@ export interface BuildResult {
    */
   readonly platforms?: readonly PlatformResult[];
   /**
-   * In-toto attestations of this result (`attest:provenance`): image exporters add an
-   * attestation manifest per platform, local and tar exporters a statement file. Each platform
-   * of a multi-platform result carries its own.
+   * In-toto attestations of this result (`attest:sbom`, `attest:provenance`): image exporters
+   * add an attestation manifest per platform, local and tar exporters a statement file each.
+   * Each platform of a multi-platform result carries its own.
    */
   readonly attestations?: readonly ResultAttestation[];
 }
 
-/** An in-toto attestation of a result (BuildKit's exporter.Attestation of kind in-toto, subjects "self"). */
+/** An in-toto attestation of a result (BuildKit's exporter.Attestation of kind in-toto, bundles already unbundled). */
 export interface ResultAttestation {
   readonly predicateType: string;
-  /** The file name local and tar exports write its statement under ("provenance.json"). */
+  /** The file name local and tar exports write its statement under ("provenance.json", "sbom.spdx.json"). */
   readonly path: string;
   /** inline-only: only the image exporter (which forces inline attestations) exports it. */
   readonly inlineOnly: boolean;
-  /** The predicate as a JSON-ready object in Go's field order; made when an exporter asks (its finish time is then). */
-  predicate(): Record<string, unknown>;
+  /**
+   * Subjects of its own (a scanner's statement that names them: kind raw); absent or empty, the
+   * exported artifact is the subject (kind self: the image manifest, or each exported file).
+   */
+  readonly subjects?: readonly InTotoSubject[];
+  /** The predicate as a JSON-ready value in Go's field order; made when an exporter asks (its finish time is then). */
+  predicate(): unknown;
 }
 
 /** The attestations an exporter writes: inline-only ones only when it forces inline attestations (the image exporter). */

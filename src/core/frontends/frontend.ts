@@ -54,7 +54,17 @@ export interface FrontendResult {
   readonly metadata: Readonly<Record<string, Uint8Array>>;
   /** A multi-platform result: one definition per platform, in refs.platforms' order. */
   readonly platforms?: readonly FrontendPlatform[];
+  /**
+   * Given by a frontend that has its results SBOM-scanned itself, as BuildKit's Dockerfile
+   * frontend does (its scanner resolution is then a source of the build): the definitions the
+   * scan attaches beside the result, by name ("context", stage names), maybe none. Absent, the
+   * controller's processor scans the result alone. See FrontendPlatform.
+   */
+  readonly sbomExtras?: SBOMExtras;
 }
+
+/** Extra definitions an SBOM scan mounts beside the result, by name (a Dockerfile's context and stages). */
+export type SBOMExtras = Readonly<Record<string, Uint8Array>>;
 
 /** One platform's definition of a multi-platform result. */
 export interface FrontendPlatform {
@@ -62,6 +72,7 @@ export interface FrontendPlatform {
   readonly id: string;
   readonly platform: Platform;
   readonly definition: Uint8Array;
+  readonly sbomExtras?: SBOMExtras;
 }
 
 /**

@@ -3,12 +3,13 @@
  * controller does (frontend/attestations Parse): `attest:TYPE=CSV` or
  * `build-arg:BUILDKIT_ATTEST_TYPE=CSV`, TYPE lower-cased, the value one CSV record of key=value
  * fields (a field without "=" has an empty value). Only "provenance" and "sbom" are known; any
- * other type fails the build. SBOM attestations need a scanner image run in the build, which
- * this engine does not do: asking for one fails with a clear error instead of being ignored.
+ * other type fails the build. `sbom` gets its generator (the scanner image) as control.go
+ * checks it: docker/buildkit-syft-scanner:stable-1 when not given, an error when given empty.
  */
 import { randomBytes } from "node:crypto";
 import { BuildkitError } from "../errors.ts";
 import { readGoCsvRecord } from "../go-csv.ts";
+import { normalizeImageRef } from "../reference/docker-ref.ts";
 import { provenanceOptions, type ProvenanceOptions } from "./predicate.ts";
 
 /** `attest:provenance` as a build carries it to its export. */
@@ -22,13 +23,25 @@ export interface ProvenanceRequest {
   readonly invocationID: string;
 }
 
+/** `attest:sbom` as the controller's SBOM processor takes it. */
+export interface SBOMRequest {
+  /** The scanner image, normalised with a tag (reference.TagNameOnly): "docker.io/docker/buildkit-syft-scanner:stable-1". */
+  readonly generator: string;
+  /** False when the build asked for no-cache for every stage (`no-cache` with an empty value): the scans then ignore the cache. */
+  readonly useCache: boolean;
+}
+
 export interface AttestationRequest {
   readonly provenance?: ProvenanceRequest;
+  readonly sbom?: SBOMRequest;
 }
+
+/** frontend/attestations' default scanner. */
+export const DEFAULT_SBOM_GENERATOR = "docker/buildkit-syft-scanner:stable-1";
 
 const PREFIXES = ["attest:", "build-arg:BUILDKIT_ATTEST_"];
 
-/** The attestations the attributes ask for; throws InvalidArgument for an unknown type, an unparsable value or an SBOM. */
+/** The attestations the attributes ask for; throws InvalidArgument for an unknown type, an unparsable value or a bad SBOM generator. */
 export function parseAttestations(frontendAttrs: Readonly<Record<string, string>>): AttestationRequest {
   const asked = new Map<string, string>();
   for (const [k, v] of Object.entries(frontendAttrs)) {
@@ -37,7 +50,7 @@ export function parseAttestations(frontendAttrs: Readonly<Record<string, string>
   }
   const parsed = new Map<string, Record<string, string>>();
   for (const [type, value] of asked) {
-    const attrs: Record<string, string> = {};
+    const attrs: Record<string, string> = type === "sbom" ? { generator: DEFAULT_SBOM_GENERATOR } : {};
     if (value !== "") {
       let fields: string[];
       try {
@@ -56,12 +69,24 @@ export function parseAttestations(frontendAttrs: Readonly<Record<string, string>
   for (const type of parsed.keys()) {
     if (type !== "provenance" && type !== "sbom") throw new BuildkitError("InvalidArgument", `unknown attestation type ${JSON.stringify(type)}`);
   }
-  if (parsed.has("sbom")) {
-    throw new BuildkitError("Unimplemented", "attest:sbom: SBOM attestations are not supported by this builder (they need a scanner image); drop attest:sbom or build with BuildKit");
-  }
+  const sbomAttrs = parsed.get("sbom");
+  const sbom = sbomAttrs === undefined ? {} : { sbom: sbomRequest(sbomAttrs, frontendAttrs) };
   const attrs = parsed.get("provenance");
-  if (attrs === undefined) return {};
-  return { provenance: { attrs, options: provenanceOptions(attrs), startedOn: Date.now(), invocationID: newID() } };
+  if (attrs === undefined) return sbom;
+  return { ...sbom, provenance: { attrs, options: provenanceOptions(attrs), startedOn: Date.now(), invocationID: newID() } };
+}
+
+/** control.go: the generator must be a non-empty image reference; no-cache="" (every stage) scans without the cache. */
+function sbomRequest(attrs: Readonly<Record<string, string>>, frontendAttrs: Readonly<Record<string, string>>): SBOMRequest {
+  const src = attrs.generator ?? "";
+  if (src === "") throw new BuildkitError("InvalidArgument", "sbom generator cannot be empty");
+  let generator: string;
+  try {
+    generator = normalizeImageRef(src);
+  } catch (err) {
+    throw new BuildkitError("InvalidArgument", `failed to parse sbom generator ${src}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { generator, useCache: frontendAttrs["no-cache"] !== "" };
 }
 
 /** 25 base-36 digits of 136 random bits, as BuildKit's identity.NewID. */

@@ -177,6 +177,6 @@ export function provenancePredicate(inp: PredicateInputs): Record<string, unknow
 }
 
 /** The predicate's bytes as the attestation's content (json.MarshalIndent(pr, "", "  ")). */
-export function predicateJSON(predicate: Record<string, unknown>): Uint8Array {
+export function predicateJSON(predicate: unknown): Uint8Array {
   return new TextEncoder().encode(goJSONIndent(predicate));
 }

@@ -40,9 +40,10 @@ describe("parseAttestations", () => {
     expect(parseAttestations({ "attest:Provenance": "" }).provenance?.options).toEqual({ mode: "max", builderID: "", reproducible: false });
     expect(parseAttestations({ target: "x" })).toEqual({});
   });
-  test("an unknown type, an SBOM and a bad mode fail with one clear line", () => {
+  test("an unknown type, an empty SBOM generator and a bad mode fail with one clear line", () => {
     expect(() => parseAttestations({ "attest:foo": "" })).toThrow('unknown attestation type "foo"');
-    expect(() => parseAttestations({ "attest:sbom": "" })).toThrow("SBOM attestations are not supported");
+    expect(() => parseAttestations({ "attest:sbom": "generator=" })).toThrow("sbom generator cannot be empty");
+    expect(() => parseAttestations({ "attest:sbom": "generator=Bad/Name" })).toThrow("failed to parse sbom generator Bad/Name");
     expect(() => parseAttestations({ "attest:provenance": "mode=mid" })).toThrow('invalid mode "mid"');
     expect(() => provenanceOptions({ reproducible: "" })).toThrow("failed to parse reproducible flag");
   });

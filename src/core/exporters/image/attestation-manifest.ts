@@ -42,7 +42,7 @@ export async function commitAttestationManifest(
   const subjects = imageSubjects(opts.names, image.platform, image.manifest);
   const layers: Descriptor[] = [];
   for (const att of attestations) {
-    const bytes = encoder.encode(statementJSON(inTotoStatement(att.predicateType, att.predicate(), subjects)));
+    const bytes = encoder.encode(statementJSON(inTotoStatement(att.predicateType, att.predicate(), att.subjects?.length ? att.subjects : subjects)));
     const desc = await putBlob(store, IN_TOTO_MEDIA_TYPE, bytes);
     // containerd.io/uncompressed is internal and dropped from the manifest; Docker media types keep no annotations at all.
     layers.push(opts.oci ? { ...desc, annotations: { "in-toto.io/predicate-type": att.predicateType } } : desc);

@@ -26,7 +26,7 @@ export async function attestationFiles(result: BuildResult, dir: string, prefix:
     const name = prefix + basename(att.path);
     if (seen.has(name)) throw new BuildkitError("InvalidArgument", `duplicate attestation path name ${name}`);
     seen.add(name);
-    return { name, data: new TextEncoder().encode(statementJSONIndent(inTotoStatement(att.predicateType, att.predicate(), subjects))) };
+    return { name, data: new TextEncoder().encode(statementJSONIndent(inTotoStatement(att.predicateType, att.predicate(), att.subjects?.length ? att.subjects : subjects))) };
   });
 }
 

@@ -72,6 +72,12 @@ export interface NamedContext {
 export interface ConvertResult {
   state: State;
   image: DockerfileImage;
+  /**
+   * What an SBOM scan attaches beside the result (dockerfile2llb's SBOMTargets.Extras): the build
+   * context as "context" when BUILDKIT_SBOM_SCAN_CONTEXT enables it for the target, and each
+   * stage the target reaches whose BUILDKIT_SBOM_SCAN_STAGE enables it, by stage name.
+   */
+  sbomExtras: Map<string, State>;
   /** What the Definition is marshalled with, as BuildKit's SetMarshalDefaults. */
   marshalOptions: MarshalOptions;
 }
@@ -213,7 +219,32 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
     ...(opts.sessionId ? { sessionId: opts.sessionId } : {}),
     name: "[internal] load build context",
   }).output();
-  return { state: target.state, image: target.image, marshalOptions: { platform: targetPlatform, caps: [...llbCaps] } };
+  return { state: target.state, image: target.image, sbomExtras: sbomExtras(target, metaArgs, ctx.buildContext), marshalOptions: { platform: targetPlatform, caps: [...llbCaps] } };
+}
+
+/** SBOMTargets.Extras: the flags read from the global ARGs then the stage's own, the last one winning. */
+function sbomExtras(target: DispatchState, metaArgs: readonly ArgKV[], buildContext: State): Map<string, State> {
+  const flag = (d: DispatchState, key: string): boolean => {
+    let on = false;
+    for (const a of [...metaArgs, ...d.buildArgs]) if (a.key === key) on = enabledForStage(d.stageName, a.value ?? "");
+    return on;
+  };
+  const extras = new Map<string, State>();
+  if (flag(target, "BUILDKIT_SBOM_SCAN_CONTEXT")) extras.set("context", buildContext);
+  for (const d of reachableStates(target)) if (d !== target && flag(d, "BUILDKIT_SBOM_SCAN_STAGE")) extras.set(d.stageName, d.state);
+  return extras;
+}
+
+/** isEnabledForStage: a strconv.ParseBool value, else a comma-separated list of stage names. */
+function enabledForStage(stage: string, value: string): boolean {
+  if (["1", "t", "T", "true", "TRUE", "True"].includes(value)) return true;
+  if (["0", "f", "F", "false", "FALSE", "False"].includes(value)) return false;
+  return value.split(",").includes(stage);
+}
+
+/** findReachable: the state, its base's and its dependencies' (repeats included, as Go's). */
+function reachableStates(from: DispatchState): DispatchState[] {
+  return [from, ...(from.base ? reachableStates(from.base) : []), ...[...from.deps].flatMap(reachableStates)];
 }
 
 async function resolveBase(

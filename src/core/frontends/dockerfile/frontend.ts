@@ -8,7 +8,7 @@ import { posix } from "node:path";
 import { BuildkitError } from "../../errors.ts";
 import { IMAGE_CONFIG_KEY, platformsJson, PLATFORMS_KEY } from "../../exporters/metadata-keys.ts";
 import { hostPlatform, formatPlatform, type Platform } from "../../llb/platform.ts";
-import type { FrontendContext, FrontendForward, FrontendResult } from "../frontend.ts";
+import type { FrontendContext, FrontendForward, FrontendResult, SBOMExtras } from "../frontend.ts";
 import { withTask, type ProgressTask } from "../../progress/task.ts";
 import { parseDockerfileAttrs, type DockerfileAttrs } from "./attrs.ts";
 import { convertDockerfile, type ConvertResult } from "./convert.ts";
@@ -44,6 +44,7 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
     return {
       definition: only!.definition,
       metadata: { [IMAGE_CONFIG_KEY]: only!.config, [PLATFORMS_KEY]: encoder.encode(platformsJson([only!.platform])) },
+      ...sbomExtrasOf(only!),
     };
   }
   // One result per platform: each config under KEY/ID, the platforms listed in refs.platforms.
@@ -52,14 +53,19 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
   return {
     definition: new Uint8Array(),
     metadata,
-    platforms: results.map((r) => ({ id: formatPlatform(r.platform), platform: r.platform, definition: r.definition })),
+    platforms: results.map((r) => ({ id: formatPlatform(r.platform), platform: r.platform, definition: r.definition, ...sbomExtrasOf(r) })),
   };
 }
+
+/** Always given (if empty): BuildKit's Dockerfile frontend scans its own results, and so its scanner resolution counts as the build's. */
+const sbomExtrasOf = (c: Converted): { sbomExtras: SBOMExtras } => ({ sbomExtras: c.sbomExtras });
 
 interface Converted {
   readonly platform: Platform;
   readonly definition: Uint8Array;
   readonly config: Uint8Array;
+  /** The BUILDKIT_SBOM_SCAN_* extras, marshalled as the result is. */
+  readonly sbomExtras: SBOMExtras;
 }
 
 /** The Dockerfile for one target platform (undefined: the default one). */
@@ -103,6 +109,7 @@ async function convertFor(tp: Platform | undefined, text: Uint8Array, excludes: 
     platform: tp ?? { os: "linux", architecture: hostPlatform().architecture },
     definition: state.marshal(marshalOptions),
     config: encoder.encode(imageJson(image)),
+    sbomExtras: Object.fromEntries([...converted.sbomExtras].map(([name, st]) => [name, st.marshal(marshalOptions)])),
   };
 }
 
