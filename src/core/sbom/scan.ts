@@ -4,7 +4,7 @@
  * by solving the scan on the result's own definition, and the scan's statements read back as
  * the result's attestations.
  */
-import { BuildkitError } from "../errors.ts";
+import { BuildkitError, withContext } from "../errors.ts";
 import type { ResultAttestation } from "../exporters/exporter.ts";
 import type { ContainerConfig } from "../image/oci-types.ts";
 import { definitionState } from "../llb/definition-state.ts";
@@ -44,7 +44,8 @@ export async function createSBOMScanner(request: SBOMRequest, deps: ScanDeps): P
   try {
     resolved = await deps.resolveConfig(request.generator);
   } catch (err) {
-    throw new BuildkitError(err instanceof BuildkitError ? err.code : "Unavailable", `resolving SBOM scanner image ${request.generator}: ${oneLine(err)}`);
+    // A registry that cannot be reached is not our fault: Unavailable, unless the error says otherwise.
+    throw withContext(`resolving SBOM scanner image ${request.generator}`, err instanceof BuildkitError ? err : new BuildkitError("Unavailable", err instanceof Error ? err.message : String(err), { cause: err }));
   }
   const image: ScannerImage = { ref: request.generator, config: resolved.config };
   return {
@@ -57,6 +58,3 @@ export async function createSBOMScanner(request: SBOMRequest, deps: ScanDeps): P
   };
 }
 
-function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
-}
