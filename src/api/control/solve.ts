@@ -62,7 +62,7 @@ export async function solveBuild(req: SolveRequest, build: Build, deps: SolveDep
     build.attach(GATEWAY_ATTACHMENT, gateway);
     try {
       const returned = await gateway.returned;
-      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, ...(returned.sbomExtras ? { sbomExtras: returned.sbomExtras } : {}), sources: gateway.sources(), provenance, sbom, history }, ctx);
+      return await deps.engine.export(returned.result, { exporters, cacheExports, metadata: returned.metadata, origin: returned.origin, ...(returned.sbomExtras ? { sbomExtras: returned.sbomExtras } : {}), ...(returned.attestations ? { returnedAttestations: returned.attestations } : {}), sources: gateway.sources(), provenance, sbom, history }, ctx);
     } finally {
       build.detach(GATEWAY_ATTACHMENT);
       await gateway.release();

@@ -12,6 +12,7 @@ import { metadataValue } from "../grpc/metadata.ts";
 import type { LLBBridgeService } from "../grpc/services.ts";
 import { frontendCaps, llbCaps } from "./caps.ts";
 import { readDirStats, statFileAt } from "./read-dir.ts";
+import { returnedAttestations } from "./returned-attestations.ts";
 import { frontendCacheImports } from "../control/cache-entries.ts";
 import { solveWithFrontend, type FrontendDeps } from "./frontends.ts";
 import { parseResolveModeAttr, resolveImageForConfig } from "../../core/sources/image/resolve-mode.ts";
@@ -75,15 +76,17 @@ export function bridgeHandlers(deps: FrontendDeps, gateway: (call: CallContext) 
         return {};
       }
       const result = req.result;
+      // Attestations returned with the result: read from the results they name, now, while they are held.
+      const attestations = await returnedAttestations(result?.attestations, gw, deps.engine);
       let id = "";
       if (result?.ref) id = result.ref.id ?? "";
       else if (result?.refs || result?.refsDeprecated) {
         // A RefMap: one result per platform, named by refs.platforms in the metadata.
         const map = result.refs ? Object.fromEntries(Object.entries(result.refs.refs ?? {}).map(([k, r]) => [k, r.id ?? ""])) : { ...(result.refsDeprecated?.refs ?? {}) };
-        gw.returnPlatforms(map, result.metadata ?? {});
+        gw.returnPlatforms(map, result.metadata ?? {}, attestations);
         return {};
       } else if (result?.refDeprecated) id = result.refDeprecated;
-      gw.return(id, result?.metadata ?? {});
+      gw.return(id, result?.metadata ?? {}, attestations);
       return {};
     },
 

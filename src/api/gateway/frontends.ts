@@ -112,7 +112,7 @@ export async function buildWithFrontendImage(
   try {
     const returned = await runFrontendImage(forward.opts, gateway, deps);
     const origin = { frontend: asked.name, args: recordedArgs(asked.opts) };
-    return await deps.engine.export(returned.result, { ...request, metadata: returned.metadata, origin, sources: gateway.sources() }, ctx);
+    return await deps.engine.export(returned.result, { ...request, metadata: returned.metadata, origin, sources: gateway.sources(), ...(returned.attestations ? { returnedAttestations: returned.attestations } : {}) }, ctx);
   } finally {
     await gateway.release();
   }

@@ -4,6 +4,7 @@ import { parsePlatformsJson, PLATFORMS_KEY, type PlatformEntry } from "../../cor
 import type { CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import type { CacheEntry } from "../control/cache-entries.ts";
+import type { ResultAttestation } from "../../core/exporters/exporter.ts";
 import type { SBOMExtras } from "../../core/frontends/frontend.ts";
 import type { BuildOrigin } from "../../core/provenance/build-info.ts";
 import type { SourceProvenance } from "../../core/provenance/capture.ts";
@@ -17,6 +18,8 @@ export interface ReturnedResult {
   readonly origin: BuildOrigin | undefined;
   /** What an SBOM scan of a single result attaches beside it, when the frontend that made it said (a Dockerfile's BUILDKIT_SBOM_SCAN_*). */
   readonly sbomExtras?: SBOMExtras;
+  /** Attestations the client returned with the result, by platform ID. */
+  readonly attestations?: Readonly<Record<string, readonly ResultAttestation[]>>;
 }
 
 /**
@@ -120,19 +123,19 @@ export class GatewayBuild {
   }
 
   /** The client's final answer. */
-  return(id: string, metadata: Readonly<Record<string, Uint8Array>>): void {
+  return(id: string, metadata: Readonly<Record<string, Uint8Array>>, attestations: Readonly<Record<string, readonly ResultAttestation[]>> = {}): void {
     const result = this.result(id);
     if (this.#done) throw new BuildkitError("FailedPrecondition", "returning: the build has already returned");
     this.#done = true;
     const sbomExtras = this.#sbomExtras.get(id);
-    this.#resolve({ result, metadata, origin: this.#origins.get(id), ...(sbomExtras ? { sbomExtras } : {}) });
+    this.#resolve({ result, metadata, origin: this.#origins.get(id), ...(sbomExtras ? { sbomExtras } : {}), ...withAttestations(attestations) });
   }
 
   /**
    * The client's final answer with one result per platform (a RefMap): refs.platforms in the
    * metadata names them and gives their order, as BuildKit's exporters require.
    */
-  returnPlatforms(ids: Readonly<Record<string, string>>, metadata: Readonly<Record<string, Uint8Array>>): void {
+  returnPlatforms(ids: Readonly<Record<string, string>>, metadata: Readonly<Record<string, Uint8Array>>, attestations: Readonly<Record<string, readonly ResultAttestation[]>> = {}): void {
     const listed = platformsOf(metadata);
     if (listed === undefined) throw new BuildkitError("InvalidArgument", "unable to export multiple refs, missing platforms mapping");
     const platforms = listed.map(({ id, platform }) => {
@@ -145,7 +148,7 @@ export class GatewayBuild {
     });
     if (this.#done) throw new BuildkitError("FailedPrecondition", "returning: the build has already returned");
     this.#done = true;
-    this.#resolve({ result: { platforms }, metadata, origin: this.#origins.get(Object.values(ids)[0] ?? "") });
+    this.#resolve({ result: { platforms }, metadata, origin: this.#origins.get(Object.values(ids)[0] ?? ""), ...withAttestations(attestations) });
   }
 
   fail(err: Error): void {
@@ -172,3 +175,5 @@ function platformsOf(metadata: Readonly<Record<string, Uint8Array>>): PlatformEn
     throw new BuildkitError("InvalidArgument", err instanceof Error ? err.message : String(err));
   }
 }
+
+const withAttestations = (a: Readonly<Record<string, readonly ResultAttestation[]>>): Pick<ReturnedResult, "attestations"> => (Object.keys(a).length > 0 ? { attestations: a } : {});

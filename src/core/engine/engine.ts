@@ -86,6 +86,8 @@ export interface ExportRequest {
   readonly sbomExtras?: SBOMExtras;
   /** The daemon's build history, told each result's mode=max provenance. */
   readonly history?: HistoryProvenance;
+  /** Attestations a gateway client returned with the result, by platform ID (a single result takes them all). */
+  readonly returnedAttestations?: Readonly<Record<string, readonly ResultAttestation[]>>;
 }
 
 /** One platform's definition in a multi-platform build (a frontend's result per platform). */
@@ -306,10 +308,18 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
    * (attest:provenance), in the order BuildKit's processors add them; none for scratch, as
    * BuildKit skips a nil ref.
    */
-  const attestationsOf = (mods: ProvenanceModules | undefined, sboms: readonly ResultAttestation[], solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest): Pick<BuildResult, "attestations"> => {
+  const attestationsOf = (mods: ProvenanceModules | undefined, returned: readonly ResultAttestation[], sboms: readonly ResultAttestation[], solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest): Pick<BuildResult, "attestations"> => {
     const provenance = mods && request.provenance && solved.ref ? mods.provenanceAttestations(request.provenance, attestedOf(solved, sources, request)) : [];
-    return sboms.length + provenance.length > 0 ? { attestations: [...sboms, ...provenance] } : {};
+    const all = [...returned, ...sboms, ...provenance];
+    return all.length > 0 ? { attestations: all } : {};
   };
+
+  /** The attestations a gateway client returned for one result (id) or, for a single result, all of them. */
+  const returnedFor = (request: ExportRequest, id?: string): readonly ResultAttestation[] =>
+    id === undefined ? Object.values(request.returnedAttestations ?? {}).flat() : (request.returnedAttestations?.[id] ?? []);
+
+  /** BuildKit's SBOM processor leaves alone a result that already has an SBOM (one its frontend made). */
+  const hasSBOM = (atts: readonly ResultAttestation[]) => atts.some((a) => a.predicateType.startsWith("https://spdx.dev/Document"));
 
   /** The SBOM scanner of a build with attest:sbom (its image's config resolved once); undefined without. */
   async function sbomScanner(request: ExportRequest, ctx: SolveContext): Promise<SBOMScanner | undefined> {
@@ -382,8 +392,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     }
     const mods = await provenanceModules(request);
     // A single-platform result is named after the default platform, as exptypes.ParsePlatforms does.
-    const sboms = await scanned(scanner, formatPlatform(hostPlatform()), solved, request.sbomExtras);
-    const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(mods, sboms, solved, sources, request) : {}) });
+    const returned = returnedFor(request);
+    const sboms = hasSBOM(returned) ? [] : await scanned(scanner, formatPlatform(hostPlatform()), solved, request.sbomExtras);
+    const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(mods, solved.ref ? returned : [], sboms, solved, sources, request) : {}) });
     if (solved) recordHistory(mods, request, [{ solved, sources }]);
     // The export step follows the result's vertex, so a trace's critical path runs through it.
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
@@ -408,7 +419,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const mods = await provenanceModules(request);
     const scanner = await sbomScanner(request, ctx);
     const sboms: ResultAttestation[][] = [];
-    for (const { id, solved, sbomExtras } of platforms) sboms.push(await scanned(scanner, id, solved, sbomExtras));
+    for (const { id, solved, sbomExtras } of platforms) sboms.push(hasSBOM(returnedFor(request, id)) ? [] : await scanned(scanner, id, solved, sbomExtras));
     const sourcesOf = ({ platform, sbomExtras }: PlatformSolved) => withScanner(sourcesFor(request.sources ?? [], platform, platforms), sbomExtras ? scanner : undefined);
     const parts: PlatformResult[] = platforms.map((p, i) => {
       const { id, platform, solved } = p;
@@ -418,7 +429,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       const metadata = { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info };
       // type=inline: each platform's image carries the records of its own solve.
       const own: Pick<BuildResult, "inlineCache"> = inline ? { inlineCache: (layers, opts) => inlineCache(cacheContext(ctx, [solved]), layers, opts) } : {};
-      return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(mods, sboms[i]!, solved, sources, request) }) };
+      return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(mods, returnedFor(request, id), sboms[i]!, solved, sources, request) }) };
     });
     recordHistory(mods, request, platforms.map((p) => ({ id: p.id, solved: p.solved, sources: sourcesOf(p) })));
     const result: BuildResult = {
