@@ -10,7 +10,7 @@ import { gcDue, gcWaitMs } from "../cache/gc-due.ts";
 import type { PrunePolicy, PruneReport } from "../cache/prune.ts";
 import { createSnapshotRefs } from "../cache/refs.ts";
 import { BUILDINFO_METADATA_KEY, buildInfo, type BuildOrigin } from "../provenance/build-info.ts";
-import { samePlatform, SourceCapture, type SourceProvenance } from "../provenance/capture.ts";
+import { SourceCapture, type SourceProvenance } from "../provenance/capture.ts";
 import type { HistoryProvenance, ProvenanceRequest, SBOMRequest } from "../provenance/attestations.ts";
 import { exportCaches, importCaches, inlineCache, type CacheExportSpec, type CacheImportSpec, type StoredCacheExportSpec } from "../cache/remote/index.ts";
 import { withTask } from "../progress/task.ts";
@@ -18,10 +18,8 @@ import type { UsageRecord } from "../cache/usage.ts";
 import { BuildkitError } from "../errors.ts";
 import type { BuildResult, ExporterInstance, PlatformResult, ResultAttestation } from "../exporters/exporter.ts";
 import type { SBOMExtras } from "../frontends/frontend.ts";
-import type { SBOMScanner } from "../sbom/scan.ts";
-import { formatPlatform, hostPlatform, type Platform } from "../llb/platform.ts";
-import { loadDefinition, type LoadedDefinition, type LoadedOp } from "../llb/definition.ts";
-import type { Digest } from "../digest.ts";
+import type { Platform } from "../llb/platform.ts";
+import { loadDefinition, type LoadedDefinition } from "../llb/definition.ts";
 import type { ProgressWriter } from "../progress/events.ts";
 import type { RegistryClient } from "../registry/index.ts";
 import type { BuildSession } from "../session/session.ts";
@@ -34,6 +32,8 @@ import { solve } from "../solver/scheduler.ts";
 import { withView } from "../worker/snapshots.ts";
 import { statePath } from "../worker/storage.ts";
 import type { Worker } from "../worker/worker.ts";
+import { ExportAttestations } from "./attestations.ts";
+import { mergedSolves, metadataFor, sourcesFor } from "./platforms.ts";
 import { exportWithProgress, withEmptyDir } from "./export.ts";
 import { EngineState } from "./state.ts";
 
@@ -294,43 +294,12 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     buildInfo(captureOf(solved, sources), origin ?? {});
   const captureOf = (solved: SolvedResult, sources: readonly SourceProvenance[]) => new SourceCapture().addAll(solved.sources).addAll(sources).finish();
 
-  /** What a result's provenance is made of. */
-  const attestedOf = (solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest) => ({
-    sources: captureOf(solved, sources),
-    def: solved.def,
-    definition: solved.definition,
-    origin: request.origin,
-    locals: sources.flatMap((s) => (s.type === "local" ? [s.name] : [])),
-  });
-
-  /**
-   * A result's attestations: its SBOM statements (attest:sbom), then its provenance
-   * (attest:provenance), in the order BuildKit's processors add them; none for scratch, as
-   * BuildKit skips a nil ref.
-   */
-  const attestationsOf = (mods: ProvenanceModules | undefined, returned: readonly ResultAttestation[], sboms: readonly ResultAttestation[], solved: SolvedResult, sources: readonly SourceProvenance[], request: ExportRequest): Pick<BuildResult, "attestations"> => {
-    const provenance = mods && request.provenance && solved.ref ? mods.provenanceAttestations(request.provenance, attestedOf(solved, sources, request)) : [];
-    const all = [...returned, ...sboms, ...provenance];
-    return all.length > 0 ? { attestations: all } : {};
-  };
-
-  /** The attestations a gateway client returned for one result (id) or, for a single result, all of them. */
-  const returnedFor = (request: ExportRequest, id?: string): readonly ResultAttestation[] =>
-    id === undefined ? Object.values(request.returnedAttestations ?? {}).flat() : (request.returnedAttestations?.[id] ?? []);
-
-  /** BuildKit's SBOM processor leaves alone a result that already has an SBOM (one its frontend made). */
-  const hasSBOM = (atts: readonly ResultAttestation[]) => atts.some((a) => a.predicateType.startsWith("https://spdx.dev/Document"));
-
-  /** The SBOM scanner of a build with attest:sbom (its image's config resolved once); undefined without. */
-  async function sbomScanner(request: ExportRequest, ctx: SolveContext): Promise<SBOMScanner | undefined> {
-    if (!request.sbom) return undefined;
-    const [{ createSBOMScanner }, { resolveImageForConfig }] = await Promise.all([import("../sbom/scan.ts"), import("../sources/image/resolve-mode.ts")]);
-    const deps = { registry: config.registry, content: worker.content, root: worker.root };
-    return createSBOMScanner(request.sbom, {
-      resolveConfig: async (ref) => {
-        const { image } = await resolveImageForConfig(ref, hostPlatform(), "default", deps, ctx.signal);
-        return { config: image.config.config, digest: image.indexDigest ?? image.digest };
-      },
+  /** What an export attaches to its results (attestations, the history's provenance). */
+  const attestationsFor = (request: ExportRequest, ctx: SolveContext) =>
+    ExportAttestations.prepare(request, {
+      registry: config.registry,
+      worker,
+      capture: captureOf,
       solveAndRead: async (definition, fn) => {
         const scan = await evaluate({ definition }, ctx);
         try {
@@ -339,27 +308,7 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
           await scan.release();
         }
       },
-    });
-  }
-
-  /** The SBOM statements of one result (none for scratch, or without attest:sbom). */
-  const scanned = async (scanner: SBOMScanner | undefined, name: string, solved: SolvedResult | undefined, extras: SBOMExtras | undefined): Promise<ResultAttestation[]> =>
-    scanner && solved?.ref ? scanner.scan({ name, definition: solved.definition, ...(extras ? { extras } : {}) }) : [];
-
-  /** Tells the build history each result's mode=max provenance (none for scratch). */
-  function recordHistory(mods: ProvenanceModules | undefined, request: ExportRequest, results: readonly { id?: string; solved: SolvedResult; sources: readonly SourceProvenance[] }[]): void {
-    const history = request.history;
-    if (!history || !mods) return;
-    const maxMode = mods.historyProvenanceRequest(history);
-    history.take(
-      results
-        .filter((r) => r.solved.ref)
-        .map(({ id, solved, sources }) => {
-          const [attestation] = mods.provenanceAttestations(maxMode, attestedOf(solved, sources, request));
-          return { ...(id === undefined ? {} : { id }), predicate: () => mods.predicateJSON(attestation!.predicate()) };
-        }),
-    );
-  }
+    }, ctx.signal);
 
   async function exportResult(subject: ExportSubject, request: ExportRequest, ctx: SolveContext): Promise<Record<string, string>> {
     if (subject !== undefined && "platforms" in subject) return exportPlatforms(subject.platforms, request, ctx);
@@ -381,21 +330,17 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
         : {};
     // Build information: in the response, and in the metadata image exporters read.
     let metadata = request.metadata;
-    // The SBOM scanner (its config resolved even for scratch, as BuildKit's processor does) is a
-    // source of the build (build information, provenance) only when the frontend scanned.
-    const scanner = await sbomScanner(request, ctx);
-    const sources = withScanner(request.sources ?? [], request.sbomExtras ? scanner : undefined);
+    // The SBOM scanner is a source of the build (build information, provenance) only when the frontend scanned.
+    const attest = await attestationsFor(request, ctx);
+    const sources = attest.sources(request.sources ?? [], request.sbomExtras);
     if (solved?.ref) {
       const info = buildInfoOf(solved, sources, request.origin);
       metadata = { ...metadata, [BUILDINFO_METADATA_KEY]: info };
       response[BUILDINFO_METADATA_KEY] = Buffer.from(info).toString("base64");
     }
-    const mods = await provenanceModules(request);
-    // A single-platform result is named after the default platform, as exptypes.ParsePlatforms does.
-    const returned = returnedFor(request);
-    const sboms = hasSBOM(returned) ? [] : await scanned(scanner, formatPlatform(hostPlatform()), solved, request.sbomExtras);
-    const result = resultFor(solved, metadata, { ...inline, ...(solved ? attestationsOf(mods, solved.ref ? returned : [], sboms, solved, sources, request) : {}) });
-    if (solved) recordHistory(mods, request, [{ solved, sources }]);
+    const part = solved && { solved, sources, ...(request.sbomExtras ? { sbomExtras: request.sbomExtras } : {}) };
+    const result = resultFor(solved, metadata, { ...inline, ...(part ? await attest.of(part) : {}) });
+    if (part) attest.record([part]);
     // The export step follows the result's vertex, so a trace's critical path runs through it.
     const inputs = solved?.def.result ? [solved.def.result.digest] : [];
     for (const exporter of request.exporters ?? []) Object.assign(response, await exportWithProgress(exporter, result, { ...ctx, inputs }));
@@ -416,22 +361,26 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
     const response: Record<string, string> = {};
     const inline = (request.cacheExports ?? []).some((s) => s.type === "inline");
     const ids = platforms.map((p) => p.id);
-    const mods = await provenanceModules(request);
-    const scanner = await sbomScanner(request, ctx);
-    const sboms: ResultAttestation[][] = [];
-    for (const { id, solved, sbomExtras } of platforms) sboms.push(hasSBOM(returnedFor(request, id)) ? [] : await scanned(scanner, id, solved, sbomExtras));
-    const sourcesOf = ({ platform, sbomExtras }: PlatformSolved) => withScanner(sourcesFor(request.sources ?? [], platform, platforms), sbomExtras ? scanner : undefined);
-    const parts: PlatformResult[] = platforms.map((p, i) => {
-      const { id, platform, solved } = p;
-      const sources = sourcesOf(p);
+    const attest = await attestationsFor(request, ctx);
+    const attested = platforms.map(({ id, platform, solved, sbomExtras }) => ({
+      id,
+      solved,
+      sources: attest.sources(sourcesFor(request.sources ?? [], platform, platforms), sbomExtras),
+      ...(sbomExtras ? { sbomExtras } : {}),
+    }));
+    // Each platform's attestations (its SBOM scan solved), one platform after the other.
+    const attestations: Pick<BuildResult, "attestations">[] = [];
+    for (const part of attested) attestations.push(await attest.of(part));
+    const parts: PlatformResult[] = platforms.map(({ id, platform, solved }, i) => {
+      const { sources } = attested[i]!;
       const info = buildInfoOf(solved, sources, request.origin);
       response[`${BUILDINFO_METADATA_KEY}/${id}`] = Buffer.from(info).toString("base64");
       const metadata = { ...metadataFor(request.metadata ?? {}, id, ids), [BUILDINFO_METADATA_KEY]: info };
       // type=inline: each platform's image carries the records of its own solve.
       const own: Pick<BuildResult, "inlineCache"> = inline ? { inlineCache: (layers, opts) => inlineCache(cacheContext(ctx, [solved]), layers, opts) } : {};
-      return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestationsOf(mods, returnedFor(request, id), sboms[i]!, solved, sources, request) }) };
+      return { id, platform, result: resultFor(solved, metadata, { ...own, ...attestations[i] }) };
     });
-    recordHistory(mods, request, platforms.map((p) => ({ id: p.id, solved: p.solved, sources: sourcesOf(p) })));
+    attest.record(attested);
     const result: BuildResult = {
       withMounted: () => Promise.reject(new BuildkitError("Unimplemented", `this exporter cannot export several platforms (${ids.join(", ")})`)),
       worker,
@@ -514,71 +463,4 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       await worker.close();
     },
   };
-}
-
-/** A result's sources for its build information and provenance: the build's, and the SBOM scanner image its frontend resolved. */
-function withScanner(sources: readonly SourceProvenance[], scanner: SBOMScanner | undefined): readonly SourceProvenance[] {
-  return scanner ? [...sources, scanner.source] : sources;
-}
-
-/**
- * The metadata one platform's exporters see: KEY/ID for this platform over a plain KEY;
- * another platform's KEY/ID left out (exptypes.ParseKey, applied to every key).
- */
-export function metadataFor(meta: Readonly<Record<string, Uint8Array>>, id: string, ids: readonly string[]): Record<string, Uint8Array> {
-  const out: Record<string, Uint8Array> = {};
-  const own: [string, Uint8Array][] = [];
-  for (const [k, v] of Object.entries(meta)) {
-    const of = ids.find((p) => k.endsWith(`/${p}`));
-    if (of === undefined) out[k] = v;
-    else if (of === id) own.push([k.slice(0, -(id.length + 1)), v]);
-  }
-  for (const [k, v] of own) out[k] = v;
-  return out;
-}
-
-/**
- * The resolved images one platform's build information lists (BuildKit's filterImagePlatforms):
- * an image resolved for every platform of the build counts only for its own; others count for all.
- */
-/** The provenance code: loaded only for a build that asks for attestations or keeps history. */
-interface ProvenanceModules {
-  readonly provenanceAttestations: typeof import("../provenance/result-attestations.ts").provenanceAttestations;
-  readonly predicateJSON: typeof import("../provenance/predicate.ts").predicateJSON;
-  readonly historyProvenanceRequest: typeof import("../provenance/attestations.ts").historyProvenanceRequest;
-}
-
-async function provenanceModules(request: ExportRequest): Promise<ProvenanceModules | undefined> {
-  if (!request.provenance && !request.history) return undefined;
-  const [{ provenanceAttestations }, { predicateJSON }, { historyProvenanceRequest }] = await Promise.all([
-    import("../provenance/result-attestations.ts"),
-    import("../provenance/predicate.ts"),
-    import("../provenance/attestations.ts"),
-  ]);
-  return { provenanceAttestations, predicateJSON, historyProvenanceRequest };
-}
-
-function sourcesFor(sources: readonly SourceProvenance[], platform: Platform, all: readonly { platform: Platform }[]): SourceProvenance[] {
-  const images = sources.filter((s) => s.type === "docker-image");
-  const matches = (a: Platform | undefined, b: Platform) => a !== undefined && samePlatform(a, b);
-  const perPlatform = new Set(images.filter((i) => all.every((p) => images.some((j) => j.ref === i.ref && matches(j.platform, p.platform)))).map((i) => i.ref));
-  return sources.filter((s) => s.type !== "docker-image" || !perPlatform.has(s.ref) || s.platform === undefined || (s.platform.os === platform.os && s.platform.architecture === platform.architecture));
-}
-
-/**
- * Several solves as one for a cache export: their ops by digest, their vertices (a vertex shared
- * by two platforms, such as the build context, once, where it first appears: still before its
- * dependants) and their results.
- */
-function mergedSolves(solves: readonly SolvedResult[]): { def: { ops: ReadonlyMap<Digest, LoadedOp> }; vertices: readonly VertexSummary[]; results: string[] } {
-  const results = solves.flatMap((s) => (s.ref ? [s.ref.id] : []));
-  const [only] = solves;
-  if (solves.length === 1 && only) return { def: only.def, vertices: only.vertices, results };
-  const ops = new Map<Digest, LoadedOp>();
-  const vertices = new Map<Digest, VertexSummary>();
-  for (const s of solves) {
-    for (const [d, op] of s.def.ops) ops.set(d, op);
-    for (const v of s.vertices) if (!vertices.has(v.digest)) vertices.set(v.digest, v);
-  }
-  return { def: { ops }, vertices: [...vertices.values()], results };
 }
