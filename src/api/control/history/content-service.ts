@@ -3,7 +3,6 @@
  * it: the blobs its build history names (a build's progress log, `buildctl debug get DIGEST`)
  * and the worker's content store behind them.
  */
-import { open } from "node:fs/promises";
 import type { ContentService } from "../../../backends/containerd/services.ts";
 import { BuildkitError } from "../../../core/errors.ts";
 import { isDigest } from "../../../core/digest.ts";
@@ -11,14 +10,11 @@ import type { ContentStore } from "../../../core/worker/content-store.ts";
 import type { ServiceHandlers } from "../../grpc/handlers.ts";
 import type { BuildHistory } from "./history.ts";
 
-/** Bytes per ReadContentResponse (containerd's proxy reads in 1 MiB pieces). */
-const CHUNK = 1 << 20;
-
 export function contentHandlers(deps: { history: BuildHistory; content: ContentStore }): ServiceHandlers<typeof ContentService> {
   const find = async (digest: string): Promise<{ size: number; read(offset: number, size: number): AsyncIterable<Uint8Array> }> => {
     if (!isDigest(digest)) throw new BuildkitError("InvalidArgument", `content: ${JSON.stringify(digest)} is not a digest`);
     const blob = deps.history.blob(digest);
-    if (blob) return { size: blob.size, read: (offset, size) => fileRange(blob.path, offset, size) };
+    if (blob) return { size: blob.size, read: (offset, size) => Bun.file(blob.path).slice(offset, size > 0 ? offset + size : undefined).stream() };
     const info = await deps.content.info(digest);
     if (!info) throw new BuildkitError("NotFound", `content ${digest}: not found`);
     return { size: info.size, read: (offset, size) => streamRange(deps.content.read(digest), offset, size) };
@@ -39,23 +35,6 @@ export function contentHandlers(deps: { history: BuildHistory; content: ContentS
       }
     },
   };
-}
-
-/** size bytes (0: to the end) of a file from offset, in chunks. */
-async function* fileRange(path: string, offset: number, size: number): AsyncGenerator<Uint8Array> {
-  const file = await open(path, "r");
-  try {
-    const end = size > 0 ? offset + size : (await file.stat()).size;
-    for (let at = offset; at < end; ) {
-      const buf = new Uint8Array(Math.min(CHUNK, end - at));
-      const { bytesRead } = await file.read(buf, 0, buf.byteLength, at);
-      if (bytesRead === 0) return;
-      yield buf.subarray(0, bytesRead);
-      at += bytesRead;
-    }
-  } finally {
-    await file.close();
-  }
 }
 
 /** The same range of a stream, skipping what comes before offset. */

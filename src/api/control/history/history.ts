@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { BuildkitError } from "../../../core/errors.ts";
 import { toGrpcError } from "../../grpc/status.ts";
+import { AsyncQueue } from "../../async-queue.ts";
 import { apiPb } from "../../pb/index.ts";
 import { newID, type HistoryProvenance } from "../../../core/provenance/attestations.ts";
 import { SLSA_PROVENANCE_V02 } from "../../../core/provenance/predicate.ts";
@@ -88,30 +89,22 @@ export class BuildHistory {
     const ref = req.Ref ?? "";
     if (this.#deleted.has(ref)) throw new BuildkitError("NotFound", `ref ${ref} is deleted`);
     const wanted = (r: HistoryRecord | null | undefined) => ref === "" || r?.Ref === ref;
-    const queue: HistoryEvent[] = [];
-    let wake: (() => void) | undefined;
+    // Events that come while the records are being sent wait their turn.
+    const queue = new AsyncQueue<HistoryEvent>();
     const listener: Listener = (e) => {
-      if (!wanted(e.record)) return;
-      queue.push(e);
-      wake?.();
+      if (wanted(e.record)) void queue.push(e);
     };
     this.#listeners.add(listener);
+    const onAbort = () => queue.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) queue.close();
     try {
       for (const record of this.#active.values()) if (wanted(record)) await send({ type: EVENT.STARTED, record });
       if (!req.ActiveOnly) for (const record of this.#store.list()) if (wanted(record)) await send({ type: EVENT.COMPLETE, record });
       if (req.EarlyExit) return;
-      const onAbort = () => wake?.();
-      signal.addEventListener("abort", onAbort, { once: true });
-      try {
-        while (!signal.aborted) {
-          const next = queue.shift();
-          if (next) await send(next);
-          else await new Promise<void>((resolve) => (wake = resolve));
-        }
-      } finally {
-        signal.removeEventListener("abort", onAbort);
-      }
+      for (let e = await queue.next(); e !== undefined && !signal.aborted; e = await queue.next()) await send(e);
     } finally {
+      signal.removeEventListener("abort", onAbort);
       this.#listeners.delete(listener);
     }
   }

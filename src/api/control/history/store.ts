@@ -5,7 +5,7 @@
  * ROOT/history/blobs/sha256/. A blob goes with the last record that names it.
  */
 import type { Database } from "bun:sqlite";
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase, migrateSchema } from "../../../core/sqlite/open-database.ts";
 import { apiPb } from "../../pb/index.ts";
@@ -15,6 +15,8 @@ export type HistoryRecord = apiPb.moby.buildkit.v1.BuildHistoryRecord.$Propertie
 export type PbDescriptor = apiPb.moby.buildkit.v1.Descriptor.$Properties;
 
 const SCHEMA_VERSION = 1;
+/** Blobs being written are named so until they are complete. */
+const TEMP_PREFIX = ".tmp-";
 
 /** The digests a record's blobs have (logs, trace, results' and attestations' descriptors). */
 export function blobsOf(r: HistoryRecord): string[] {
@@ -31,6 +33,8 @@ export class HistoryStore {
     const dir = join(root, "history");
     this.#blobs = join(dir, "blobs", "sha256");
     mkdirSync(this.#blobs, { recursive: true });
+    // A log being written when the daemon died: the daemon holds the root alone, so none is live.
+    for (const name of readdirSync(this.#blobs)) if (name.startsWith(TEMP_PREFIX)) rmSync(join(this.#blobs, name), { force: true });
     this.#db = openDatabase(join(dir, "history.db"), (db) => {
       db.run("PRAGMA journal_mode = WAL");
       db.run("PRAGMA synchronous = NORMAL");
@@ -114,7 +118,7 @@ export class BlobWriter {
 
   constructor(dir: string) {
     this.#dir = dir;
-    this.#temp = join(dir, `.tmp-${crypto.randomUUID()}`);
+    this.#temp = join(dir, `${TEMP_PREFIX}${crypto.randomUUID()}`);
     this.#fd = openSync(this.#temp, "w", 0o600);
   }
 

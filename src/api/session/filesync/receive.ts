@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import { BuildkitError } from "../../../core/errors.ts";
 import { Pacer } from "../../../core/fs/pacer.ts";
 import { walkTree } from "../../../core/sources/local/walk.ts";
-import { AsyncQueue } from "./async-queue.ts";
+import { AsyncQueue } from "../../async-queue.ts";
 import { diffListings } from "./diff.ts";
 import type { NextStat } from "./diff.ts";
 import { DiskWriter } from "./disk-writer.ts";

@@ -10,7 +10,7 @@ import { posix } from "node:path";
 import { BuildkitError } from "../../../core/errors.ts";
 import { resolveLocalRoot, walkTree, isErrno } from "../../../core/sources/local/walk.ts";
 import type { MessageStream } from "../session.ts";
-import { AsyncQueue } from "./async-queue.ts";
+import { AsyncQueue } from "../../async-queue.ts";
 import { canRequestData, GoMode } from "./file-mode.ts";
 import { PacketType, controlPacket, dataPacket, errorPacket, packetSize, statPacket } from "./packet.ts";
 import type { Packet, Stat } from "./packet.ts";

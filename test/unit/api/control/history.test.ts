@@ -1,6 +1,6 @@
 // The daemon's build history: what listeners see, what is kept, what a record holds.
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BuildHistory, EVENT, decodeStatusLog } from "../../../../src/api/control/history/history.ts";
@@ -68,6 +68,15 @@ describe("BuildHistory", () => {
     store.close();
     h.close();
   });
+});
+
+test("a blob left half-written by a daemon that died is removed when the history opens", () => {
+  const root = temp();
+  new HistoryStore(root).close();
+  const stale = join(root, "history", "blobs", "sha256", ".tmp-dead");
+  writeFileSync(stale, "partial");
+  new HistoryStore(root).close();
+  expect(existsSync(stale)).toBe(false);
 });
 
 describe("HistoryStore.collect", () => {
