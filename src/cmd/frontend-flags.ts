@@ -3,7 +3,6 @@
 import type { ProgressWriter } from "../core/progress/events.ts";
 import type { LocalFrontendOptions } from "../core/frontends/local-context.ts";
 import type { FrontendForward, RecordedFrontendResult } from "../core/frontends/frontend.ts";
-import { GATEWAY_FRONTEND } from "../core/frontends/names.ts";
 import { UsageError } from "./exit.ts";
 
 export const FRONTEND_ARGS = {
@@ -50,9 +49,8 @@ export const isControllerAttr = (k: string): boolean => k.startsWith("attest:") 
  */
 export async function runFrontend(req: FrontendRequest, deps: LocalFrontendOptions & { progress: ProgressWriter; signal: AbortSignal }): Promise<RecordedFrontendResult | FrontendForward> {
   const { FRONTENDS, runRecorded } = await import("../core/frontends/frontend.ts");
-  if (req.name === GATEWAY_FRONTEND) return { forward: { frontend: req.name, opts: req.opts } };
-  const frontend = FRONTENDS[req.name];
-  if (!frontend) throw new UsageError(`--frontend ${req.name}: unknown frontend (known: ${[...Object.keys(FRONTENDS), GATEWAY_FRONTEND].join(", ")})`);
+  const frontend = Object.hasOwn(FRONTENDS, req.name) ? FRONTENDS[req.name] : undefined;
+  if (!frontend) throw new UsageError(`--frontend ${req.name}: unknown frontend (known: ${Object.keys(FRONTENDS).join(", ")})`);
   const { createLocalFrontendContext } = await import("../core/frontends/local-context.ts");
   return runRecorded(req.name, frontend, req.opts, { ...createLocalFrontendContext(deps), progress: deps.progress }, deps.signal);
 }

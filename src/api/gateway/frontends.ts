@@ -6,7 +6,6 @@ import type { Engine, ExportRequest, SolveContext } from "../../core/engine/inde
 import type { CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { BuildkitError } from "../../core/errors.ts";
 import { FRONTENDS, isForward, runRecorded, type FrontendForward, type RecordedFrontendResult } from "../../core/frontends/frontend.ts";
-import { GATEWAY_FRONTEND } from "../../core/frontends/names.ts";
 import { recordedArgs, type BuildOrigin } from "../../core/provenance/build-info.ts";
 import { createDirFrontendContext } from "../../core/frontends/local-context.ts";
 import type { CacheEntry } from "../control/cache-entries.ts";
@@ -24,9 +23,8 @@ export interface FrontendDeps {
  * (gateway.v0 itself always does: to the image its `source` option names).
  */
 export async function runFrontend(name: string, opts: Readonly<Record<string, string>>, ctx: SolveContext, engine: Engine): Promise<RecordedFrontendResult | FrontendForward> {
-  if (name === GATEWAY_FRONTEND) return { forward: { frontend: name, opts } };
   const frontend = Object.hasOwn(FRONTENDS, name) ? FRONTENDS[name] : undefined;
-  if (!frontend) throw new BuildkitError("Unimplemented", `frontend ${JSON.stringify(name)} is not supported (known: ${[...Object.keys(FRONTENDS), GATEWAY_FRONTEND].join(", ")})`);
+  if (!frontend) throw new BuildkitError("Unimplemented", `frontend ${JSON.stringify(name)} is not supported (known: ${Object.keys(FRONTENDS).join(", ")})`);
   const context = createDirFrontendContext({
     // Only the file asked for crosses the wire (the mirror is per filter set).
     dir: (local, path, signal) => ctx.session.localDir(local, { include: [path.replace(/^\/+/, "")], signal }),

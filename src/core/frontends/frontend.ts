@@ -10,6 +10,7 @@ import type { ProgressWriter } from "../progress/events.ts";
 import { recordedArgs, type BuildOrigin } from "../provenance/build-info.ts";
 import type { SourceProvenance } from "../provenance/capture.ts";
 import { dockerfileFrontend } from "./dockerfile/frontend.ts";
+import { GATEWAY_FRONTEND } from "./names.ts";
 
 export type { Platform } from "../llb/platform.ts";
 export { IMAGE_CONFIG_KEY, PLATFORMS_KEY } from "../exporters/metadata-keys.ts";
@@ -91,6 +92,8 @@ export const isForward = (r: FrontendResult | FrontendForward): r is FrontendFor
 /** The frontends by the name a client asks for (SolveRequest.Frontend, `--frontend`). */
 export const FRONTENDS: Record<string, Frontend> = {
   "dockerfile.v0": dockerfileFrontend,
+  // A frontend image (`source`): what runs it (a container speaking LLBBridge) is the caller's.
+  [GATEWAY_FRONTEND]: async (opts) => ({ forward: { frontend: GATEWAY_FRONTEND, opts } }),
 };
 
 /** A frontend's result, with what build information needs of its run. */
