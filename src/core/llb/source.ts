@@ -62,10 +62,10 @@ class SourceOp implements Vertex {
         attrs[Attr.localUniqueID] = ctx.localUniqueId;
         own = addCaps(own, Cap.sourceLocalUnique);
       }
-      const { op, metadata } = opBase(ctx, own);
+      const { op, ...base } = opBase(ctx, own);
       // Only image sources depend on the platform.
       if (!/^(docker-image|oci-layout):\/\//.test(this.#id)) delete op.platform;
-      return encodeOp({ source: { identifier: this.#id, attrs: sortedRecord(attrs) }, ...op }, metadata);
+      return encodeOp({ source: { identifier: this.#id, attrs: sortedRecord(attrs) }, ...op }, base);
     });
   }
 }
