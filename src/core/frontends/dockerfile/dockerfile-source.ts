@@ -14,6 +14,8 @@ export interface DockerfileSourceOptions {
   /** The Dockerfile's path in it (`filename`). */
   filename: string;
   sessionId?: string;
+  /** `local.unique` when there is no session (tests fix it; default: marshalDefinition's). */
+  localUniqueId?: string;
 }
 
 /** build.go's `src`: the Dockerfile, its .dockerignore and the lower-case "dockerfile" fallback. */
@@ -33,6 +35,6 @@ export function dockerfileLocal(o: DockerfileSourceOptions): State {
 export function dockerfileSourceMap(o: DockerfileSourceOptions, data: Uint8Array): SourceMap {
   const src = dockerfileLocal(o);
   const sm = new SourceMap(src, o.filename, data);
-  sm.definition = src.marshal();
+  sm.definition = src.marshal(o.localUniqueId === undefined ? undefined : { localUniqueId: o.localUniqueId });
   return sm;
 }
