@@ -45,7 +45,7 @@ function repeated(rawArgs: readonly string[], flag: string): string[] {
 async function dockerfileGraph(path: string, rawArgs: readonly string[], target: string | undefined, config: string | undefined): Promise<Uint8Array> {
   const { convertDockerfile } = await import("../core/frontends/dockerfile/convert.ts");
   const { registryImageResolver } = await import("../core/frontends/dockerfile/daemonless.ts");
-  const { DockerfileError, formatDockerfileError } = await import("../core/frontends/dockerfile/errors.ts");
+  const { DockerfileError } = await import("../core/frontends/dockerfile/errors.ts");
   const { createRegistryClient, loadRegistryConfig } = await import("../core/registry/index.ts");
   const buildArgs: Record<string, string> = {};
   for (const kv of repeated(rawArgs, "--build-arg")) {
@@ -61,7 +61,11 @@ async function dockerfileGraph(path: string, rawArgs: readonly string[], target:
     const r = await convertDockerfile(text, registryImageResolver(client), { target, buildArgs });
     return r.state.marshal(r.marshalOptions);
   } catch (err) {
-    if (err instanceof DockerfileError) throw new DockerfileError(formatDockerfileError(err, path), err.startLine, err.endLine);
+    // BuildKit's message; the lines go along as the error's source, which the CLI prints above it.
+    if (err instanceof DockerfileError) {
+      const { withSource } = await import("../core/error-sources.ts");
+      throw withSource(err, { info: { filename: path, data: new TextEncoder().encode(text) }, ranges: err.ranges });
+    }
     throw err;
   }
 }

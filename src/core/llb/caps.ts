@@ -10,6 +10,7 @@ export const Cap = {
   sourceLocalFollowPaths: "source.local.followpaths",
   sourceLocalExcludePatterns: "source.local.excludepatterns",
   sourceLocalSharedKeyHint: "source.local.sharedkeyhint",
+  sourceLocalDiffer: "source.local.differ",
   sourceGit: "source.git",
   sourceGitKeepDir: "source.git.keepgitdir",
   sourceGitFullURL: "source.git.fullurl",

@@ -2,6 +2,7 @@ import type { CapID } from "./caps.ts";
 import { hostPlatform, type Platform } from "./platform.ts";
 import { sha256 } from "../digest.ts";
 import { hostname } from "node:os";
+import type { SourceLocation } from "./source-map.ts";
 
 /** Per-vertex metadata that does not change an op's digest (pb.OpMetadata). */
 export interface OpMetadata {
@@ -17,6 +18,8 @@ export interface Constraints {
   platform?: Platform;
   workerConstraints?: readonly string[];
   metadata?: OpMetadata;
+  /** Where in a source file (a Dockerfile) the op comes from (Go's SourceLocations). */
+  sourceLocations?: readonly SourceLocation[];
 }
 
 /** Options of a whole marshal: the defaults every op inherits. */
@@ -78,9 +81,11 @@ export function addCaps(c: Constraints, ...caps: CapID[]): Constraints {
 
 export function mergeConstraints(base: Constraints, override: Constraints | undefined): Constraints {
   if (!override) return base;
-  return {
+  const merged: Constraints = {
     platform: override.platform ?? base.platform,
     workerConstraints: [...(base.workerConstraints ?? []), ...(override.workerConstraints ?? [])],
     metadata: mergeMetadata(base.metadata, override.metadata),
   };
+  if (base.sourceLocations || override.sourceLocations) return { ...merged, sourceLocations: [...(base.sourceLocations ?? []), ...(override.sourceLocations ?? [])] };
+  return merged;
 }

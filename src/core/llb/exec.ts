@@ -220,7 +220,7 @@ export class ExecOp implements Vertex {
       const platform = b.getPlatform();
       if (platform) own = mergeConstraints(own, { platform });
     }
-    const { op, metadata } = opBase(ctx, own);
+    const { op, ...base } = opBase(ctx, own);
     const inputs: PbInput[] = [];
     let outIndex = 0;
     for (const m of sorted) {
@@ -242,7 +242,7 @@ export class ExecOp implements Vertex {
     for (const s of ssh) {
       exec.mounts!.push({ dest: s.dest, mountType: 2, SSHOpt: { ID: s.id || undefined, uid: nz(s.uid), gid: nz(s.gid), mode: s.mode ?? 0o600, optional: s.optional || undefined } });
     }
-    return encodeOp({ inputs, exec, ...op }, metadata);
+    return encodeOp({ inputs, exec, ...op }, base);
   }
 }
 

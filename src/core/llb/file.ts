@@ -157,8 +157,8 @@ class FileOp implements Vertex {
     let own = addCaps(this.#constraints, ...caps);
     const platform = this.#base.getPlatform();
     if (!own.platform && platform) own = mergeConstraints(own, { platform });
-    const { op, metadata } = opBase(ctx, own);
-    return encodeOp({ inputs, file: { actions }, ...op }, metadata);
+    const { op, ...base } = opBase(ctx, own);
+    return encodeOp({ inputs, file: { actions }, ...op }, base);
   }
 }
 

@@ -10,6 +10,7 @@ export { scratch, image, git, local, http, ociLayout, Attr, type ImageOptions, t
 export { FileAction, mkdir, mkfile, rm, copy, symlink, type ChownSpec, type CopyOptions, type CreateOptions, type MkdirOptions, type RmOptions } from "./file.ts";
 export { merge, diff } from "./merge-diff.ts";
 export { marshalDefinition, type MarshalledDefinition } from "./marshal.ts";
+export { SourceMap, type SourceLocation, type SourceRange, type SourcePosition } from "./source-map.ts";
 export type { RunOptions, MountOptions, MountSpec, SecretSpec, SSHSpec, ProxyEnv, CacheSharing } from "./exec.ts";
 export type { OpOptions } from "./options.ts";
 export type { MarshalOptions, OpMetadata } from "./constraints.ts";

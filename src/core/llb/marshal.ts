@@ -3,6 +3,7 @@ import { sha256, type Digest } from "../digest.ts";
 import { Cap } from "./caps.ts";
 import { marshalContext, mergeMetadata, type MarshalContext, type MarshalOptions, type OpMetadata } from "./constraints.ts";
 import { toInput, type Output, type Vertex } from "./vertex.ts";
+import { SourceMapCollector } from "./source-map.ts";
 
 export interface MarshalledDefinition {
   /** pb.Definition bytes. */
@@ -15,7 +16,8 @@ export interface MarshalledDefinition {
  * Marshals the graph ending at `result` the way BuildKit's Go client does, so the bytes and
  * digests match: ops depth-first with inputs before dependents, each op once, then a
  * terminal op whose only field is the result's input; metadata and source locations keyed
- * by digest in sorted order.
+ * by digest in sorted order. Source maps' files (SourceInfo) follow in the order first met;
+ * one whose definition is not set is marshalled with these same options.
  */
 export function marshalDefinition(result: Output | undefined, opts?: MarshalOptions): MarshalledDefinition {
   if (!result) return { bytes: pb.Definition.encode({}).finish(), digests: [] };
@@ -24,6 +26,7 @@ export function marshalDefinition(result: Output | undefined, opts?: MarshalOpti
   const digests: Digest[] = [];
   const metadata = new Map<string, OpMetadata>();
   const visited = new Set<Vertex>();
+  const sources = new SourceMapCollector();
 
   const visit = (v: Vertex): void => {
     if (visited.has(v)) return;
@@ -31,13 +34,14 @@ export function marshalDefinition(result: Output | undefined, opts?: MarshalOpti
     const m = v.marshal(ctx);
     visited.add(v);
     metadata.set(m.digest, mergeMetadata(metadata.get(m.digest), m.metadata));
+    // Per vertex, not per digest: two vertices with one digest both add their locations (as Go).
+    sources.add(m.digest, m.locations);
     if (digests.includes(m.digest)) return;
     def.push(m.bytes);
     digests.push(m.digest);
   };
   visit(result.vertex);
 
-  const locations = [...digests];
   const terminal = pb.Op.encode({ inputs: [toInput(result, ctx)] }).finish();
   const terminalDigest = sha256(terminal);
   def.push(terminal);
@@ -47,7 +51,7 @@ export function marshalDefinition(result: Output | undefined, opts?: MarshalOpti
   const bytes = pb.Definition.encode({
     def,
     metadata: Object.fromEntries([...metadata.keys()].sort().map((d) => [d, pbMetadata(metadata.get(d)!)])),
-    Source: { locations: Object.fromEntries(locations.sort().map((d) => [d, {}])) },
+    Source: sources.marshal((st, o) => marshalDefinition(st.output(), o).bytes, opts),
   }).finish();
   return { bytes, digests };
 }

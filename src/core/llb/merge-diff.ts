@@ -43,13 +43,13 @@ class LayerOp implements Vertex {
 
   marshal(ctx: MarshalContext): MarshalledOp {
     return this.#cache.get(ctx, () => {
-      const { op, metadata } = opBase(ctx, this.#constraints);
+      const { op, ...base } = opBase(ctx, this.#constraints);
       delete op.platform;
       const inputs = this.inputs().map((o) => toInput(o, ctx));
-      if (this.#kind === "merge") return encodeOp({ inputs, merge: { inputs: inputs.map((_, i) => ({ input: i })) }, ...op }, metadata);
+      if (this.#kind === "merge") return encodeOp({ inputs, merge: { inputs: inputs.map((_, i) => ({ input: i })) }, ...op }, base);
       const [lower, upper] = this.#inputs;
       const upperIndex = lower ? 1 : 0;
-      return encodeOp({ inputs, diff: { lower: { input: lower ? 0 : -1 }, upper: { input: upper ? upperIndex : -1 } }, ...op }, metadata);
+      return encodeOp({ inputs, diff: { lower: { input: lower ? 0 : -1 }, upper: { input: upper ? upperIndex : -1 } }, ...op }, base);
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { Constraints, OpMetadata } from "./constraints.ts";
 import type { Platform } from "./platform.ts";
+import type { SourceLocation } from "./source-map.ts";
 
 /** Options every op accepts: how it is named and shown, and what it is built for. */
 export interface OpOptions {
@@ -14,6 +15,8 @@ export interface OpOptions {
   progressGroup?: { id: string; name: string; weak?: boolean };
   /** Whether a cache export includes this op's result (Go's WithExportCache/WithoutExportCache). */
   exportCache?: boolean;
+  /** Where in a source file the op comes from (Go's sourceMap.Location(ranges) options). */
+  locations?: readonly SourceLocation[];
 }
 
 export const CUSTOM_NAME_KEY = "llb.customname";
@@ -30,5 +33,6 @@ export function constraintsOf(opts: OpOptions | undefined): Constraints {
   const c: Constraints = { metadata };
   if (opts.platform) c.platform = opts.platform;
   if (opts.workerConstraints) c.workerConstraints = opts.workerConstraints;
+  if (opts.locations?.length) c.sourceLocations = opts.locations;
   return c;
 }

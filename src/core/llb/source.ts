@@ -24,6 +24,7 @@ export const Attr = {
   excludePatterns: "local.excludepatterns",
   followPaths: "local.followpaths",
   sharedKeyHint: "local.sharedkeyhint",
+  localDiffer: "local.differ",
   imageResolveMode: "image.resolvemode",
   imageRecordType: "image.recordtype",
   imageLayerLimit: "image.layerlimit",
@@ -62,10 +63,10 @@ class SourceOp implements Vertex {
         attrs[Attr.localUniqueID] = ctx.localUniqueId;
         own = addCaps(own, Cap.sourceLocalUnique);
       }
-      const { op, metadata } = opBase(ctx, own);
+      const { op, ...base } = opBase(ctx, own);
       // Only image sources depend on the platform.
       if (!/^(docker-image|oci-layout):\/\//.test(this.#id)) delete op.platform;
-      return encodeOp({ source: { identifier: this.#id, attrs: sortedRecord(attrs) }, ...op }, metadata);
+      return encodeOp({ source: { identifier: this.#id, attrs: sortedRecord(attrs) }, ...op }, base);
     });
   }
 }
@@ -197,6 +198,11 @@ export interface LocalOptions extends OpOptions {
   sharedKeyHint?: string;
   /** Ties the source to one client session. */
   sessionId?: string;
+  /**
+   * How the transfer tells changed files apart (Go's llb.Differ): "none" sends everything,
+   * "metadata" compares stat data; required: the solver must support choosing.
+   */
+  differ?: { type: "none" | "metadata"; required?: boolean };
 }
 
 /** A directory of the client, given at build time with `--local NAME=PATH`. */
@@ -223,6 +229,10 @@ export function local(name: string, opts: LocalOptions = {}): State {
   if (opts.sharedKeyHint) {
     attrs[Attr.sharedKeyHint] = opts.sharedKeyHint;
     caps.push(Cap.sourceLocalSharedKeyHint);
+  }
+  if (opts.differ) {
+    attrs[Attr.localDiffer] = opts.differ.type;
+    if (opts.differ.required) caps.push(Cap.sourceLocalDiffer);
   }
   caps.push(Cap.sourceLocal);
   return sourceState(`local://${name}`, attrs, addCaps(constraintsOf(opts), ...caps));

@@ -2,12 +2,15 @@ import { pb } from "../pb/index.ts";
 import { sha256, type Digest } from "../digest.ts";
 import { mergeMetadata, type Constraints, type MarshalContext, type OpMetadata } from "./constraints.ts";
 import type { Platform } from "./platform.ts";
+import type { SourceLocation } from "./source-map.ts";
 
 /** One op, marshalled: its bytes exactly as they go into the Definition, and their digest. */
 export interface MarshalledOp {
   readonly digest: Digest;
   readonly bytes: Uint8Array;
   readonly metadata: OpMetadata;
+  /** The op's source locations, given to the definition's source map. */
+  readonly locations?: readonly SourceLocation[];
 }
 
 /** A node of the graph being built. */
@@ -54,18 +57,27 @@ export function pbPlatform(p: Platform): pb.Platform.$Properties {
  * The platform and worker constraints every op carries, and its metadata: BuildKit's
  * MarshalConstraints. The op's own constraints override the marshal's defaults.
  */
-export function opBase(ctx: MarshalContext, own: Constraints): { op: pb.Op.$Properties; metadata: OpMetadata } {
+export function opBase(ctx: MarshalContext, own: Constraints): OpBase {
   const platform = own.platform ?? ctx.platform;
   const filter = [...ctx.workerConstraints, ...(own.workerConstraints ?? [])];
-  return {
+  const base: OpBase = {
     op: { platform: pbPlatform(platform), constraints: filter.length ? { filter } : {} },
     metadata: mergeMetadata(ctx.metadata, own.metadata),
   };
+  // Only the op's own locations: Go's ops store their constraints' SourceLocations, not the marshal's.
+  return own.sourceLocations ? { ...base, locations: own.sourceLocations } : base;
 }
 
-export function encodeOp(op: pb.Op.$Properties, metadata: OpMetadata): MarshalledOp {
+export interface OpBase {
+  op: pb.Op.$Properties;
+  metadata: OpMetadata;
+  locations?: readonly SourceLocation[];
+}
+
+export function encodeOp(op: pb.Op.$Properties, base: Omit<OpBase, "op">): MarshalledOp {
   const bytes = pb.Op.encode(op).finish();
-  return { digest: sha256(bytes), bytes, metadata };
+  const m = { digest: sha256(bytes), bytes, metadata: base.metadata };
+  return base.locations ? { ...m, locations: base.locations } : m;
 }
 
 /** Memoizes a vertex's marshalled form for one marshal context (one marshal call). */

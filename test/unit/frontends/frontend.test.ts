@@ -9,7 +9,9 @@ import { goClean, parseDockerignore } from "../../../src/core/frontends/dockerfi
 import { goDuration, goHealth, goQuote } from "../../../src/core/frontends/dockerfile/go-format.ts";
 import { createLocalFrontendContext } from "../../../src/core/frontends/local-context.ts";
 import { pb } from "../../../src/core/pb/index.ts";
+import { sha256 } from "../../../src/core/digest.ts";
 import type { RegistryClient } from "../../../src/core/registry/index.ts";
+import { errorSources, formatSource, SourcedError } from "../../../src/core/error-sources.ts";
 import type { ContentStore } from "../../../src/core/worker/content-store.ts";
 
 /** The Dockerfile frontend's own result (these Dockerfiles name no other frontend). */
@@ -81,11 +83,44 @@ describe("dockerfile.v0 frontend", () => {
 
   test("errors name the file and line; unsupported attributes are refused", async () => {
     const ctx = fakeContext({ "dockerfile:Custom": "FROM scratch\nNOPE x\n" });
-    await expect(frontend({ filename: "Custom" }, ctx, signal)).rejects.toThrow(/^Custom:2: unknown instruction: NOPE/i);
+    const err = await frontend({ filename: "Custom" }, ctx, signal).catch((e: unknown) => e);
+    // BuildKit's message, the lines as the error's source (build.go's wrapSource).
+    expect(err).toBeInstanceOf(SourcedError);
+    expect((err as Error).message).toBe("dockerfile parse error on line 2: unknown instruction: NOPE (did you mean COPY?)");
+    const [source, ...more] = errorSources(err);
+    expect(more).toEqual([]);
+    expect(source!.ranges).toEqual([{ start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }]);
+    expect(source!.info.filename).toBe("Custom");
+    expect(new TextDecoder().decode(source!.info.data)).toBe("FROM scratch\nNOPE x\n");
+    const local = pb.Definition.decode(source!.info.definition!);
+    const op = pb.Op.decode(local.def[0]!);
+    expect(op.source?.identifier).toBe("local://dockerfile");
+    expect(op.source?.attrs?.["local.followpaths"]).toBe('["Custom","Custom.dockerignore"]');
+    expect(op.source?.attrs?.["local.differ"]).toBe("none");
+    expect(formatSource(source!)).toContain(" >>> NOPE x");
     await expect(frontend({ "cgroup-parent": "/build" }, ctx, signal)).rejects.toThrow("attribute cgroup-parent is not supported");
     await expect(frontend({ "add-hosts": "a=1.2.3" }, ctx, signal)).rejects.toThrow("attribute add-hosts=\"a=1.2.3\": failed to parse additional hosts: failed to parse IP 1.2.3");
     await expect(frontend({ platform: "linux/amd64,linux/arm64", "multi-platform": "false" }, ctx, signal)).rejects.toThrow("returning multiple target platforms is not allowed");
     await expect(frontend({ "multi-platform": "maybe" }, ctx, signal)).rejects.toThrow("invalid boolean value maybe");
+  });
+
+  test("the definition carries the Dockerfile as its source map, and the lines of its COPY and WORKDIR ops", async () => {
+    const text = "FROM scratch\nCOPY a \\\n  /a\nENV X=1\nWORKDIR /w\n";
+    const r = await frontend({}, fakeContext({ "dockerfile:Dockerfile": text }), signal);
+    const def = pb.Definition.decode(r.definition);
+    const [info, ...others] = def.Source!.infos!;
+    expect(others).toEqual([]);
+    expect(info!.filename).toBe("Dockerfile");
+    expect(new TextDecoder().decode(info!.data!)).toBe(text);
+    const local = pb.Op.decode(info!.definition!.def![0]!);
+    expect(local.source?.attrs?.["local.followpaths"]).toBe('["Dockerfile","Dockerfile.dockerignore","dockerfile"]');
+    const lines: Record<string, number[][]> = {};
+    for (const raw of def.def.slice(0, -1)) {
+      const digest = sha256(raw);
+      const name = def.metadata[digest]?.description?.["llb.customname"] ?? digest;
+      lines[name] = (def.Source!.locations![digest]?.locations ?? []).map((l) => (l.ranges ?? []).map((rg) => rg.start!.line ?? 0));
+    }
+    expect(lines).toEqual({ "[internal] load build context": [], "[1/2] COPY a   /a": [[2, 3]], "[2/2] WORKDIR /w": [[5]] });
   });
 
   test("several platforms: a definition and a config per platform, steps named after it, refs.platforms listing them", async () => {

@@ -4,7 +4,9 @@
 // (Dockerfile, dockerignore, opts.json: target, build args, target platform, context name);
 // NAME.json beside it what Go made of them: the excludes its dockerignore.ReadAll read, the base
 // images it resolved (a fixed table, by ref and platform), every op's digest
-// and vertex name, and the image config. generator/main.go there is the Go program.
+// and vertex name, the image config, and the Definition's Source (the Dockerfile's source map:
+// its SourceInfo with the op digests of the local that loads it, and every op's lines).
+// generator/main.go there is the Go program.
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -15,6 +17,27 @@ import { imageJson } from "../../../src/core/frontends/dockerfile/image-json.ts"
 import { formatPlatform, LINUX_AMD64, parsePlatform } from "../../../src/core/llb/index.ts";
 import { pb } from "../../../src/core/pb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
+import { dockerfileSourceMap } from "../../../src/core/frontends/dockerfile/dockerfile-source.ts";
+
+const UNIQUE = "buildkit-ts-vectors";
+
+/** Our Definition's Source in the vectors' short form. */
+function sourceOf(bytes: Uint8Array): GoConversion["source"] {
+  const src = pb.Definition.decode(bytes).Source;
+  const infos = (src?.infos ?? []).map((i) => ({
+    filename: i.filename ?? "",
+    data: new TextDecoder().decode(i.data ?? new Uint8Array()),
+    ops: (i.definition?.def ?? []).map((op) => sha256(op) as string),
+  }));
+  const locations: GoConversion["source"]["locations"] = {};
+  for (const [digest, locs] of Object.entries(src?.locations ?? {})) {
+    locations[digest] = (locs.locations ?? []).map((l) => ({
+      sourceIndex: l.sourceIndex ?? 0,
+      ranges: (l.ranges ?? []).map((r) => [r.start?.line ?? 0, r.start?.character ?? 0, r.end?.line ?? 0, r.end?.character ?? 0] as [number, number, number, number]),
+    }));
+  }
+  return { infos, locations };
+}
 
 const DIR = resolve(import.meta.dir, "../../vectors/dockerfile2llb");
 const CASES = join(DIR, "cases");
@@ -25,6 +48,11 @@ interface GoConversion {
   digests: string[];
   ops: { digest: string; name?: string; op: unknown }[];
   imageConfig: string;
+  /** The Definition's Source: each SourceInfo's file and its definition's op digests; each op's locations. */
+  source: {
+    infos: { filename: string; data: string; ops: string[] }[];
+    locations: Record<string, { sourceIndex: number; ranges: [number, number, number, number][] }[]>;
+  };
 }
 interface CaseOpts {
   target?: string;
@@ -68,6 +96,8 @@ describe("Dockerfile conversion against Go's dockerfile2llb (build args, target,
       const buildArgAttrs = Object.fromEntries(Object.entries(opts.buildArgs ?? {}).map(([k, v]) => [`build-arg:${k}`, v]));
       const attrs = parseDockerfileAttrs({ ...opts.attrs, ...buildArgAttrs });
       const resolved: string[] = [];
+      // The Dockerfile's source map as the builder makes it (no session: local.unique fixed as Go's generator fixes it).
+      const sourceMap = dockerfileSourceMap({ localName: "dockerfile", filename: "Dockerfile", localUniqueId: UNIQUE }, new TextEncoder().encode(text));
       const ours = await convertDockerfile(
         text,
         {
@@ -94,10 +124,12 @@ describe("Dockerfile conversion against Go's dockerfile2llb (build args, target,
           forceNetMode: attrs.forceNetMode,
           hostname: attrs.hostname,
           cacheIDNamespace: attrs.cacheIDNamespace,
+          sourceMap,
         },
       );
       expect([...new Set(resolved)].sort()).toEqual(Object.keys(go.images).sort());
-      const a = opsOf(ours.state.marshal({ ...ours.marshalOptions, localUniqueId: "buildkit-ts-vectors" }));
+      const bytes = ours.state.marshal({ ...ours.marshalOptions, localUniqueId: UNIQUE });
+      const a = opsOf(bytes);
       const sameDigests = JSON.stringify(a.map((o) => o.digest).sort()) === JSON.stringify(go.digests);
       if (!sameDigests) {
         const show = (ops: GoConversion["ops"]) => ops.map((o) => `${o.digest.slice(7, 19)} ${o.name ?? ""}\n    ${JSON.stringify(o.op)}`).join("\n");
@@ -107,6 +139,8 @@ describe("Dockerfile conversion against Go's dockerfile2llb (build args, target,
       const goNames = new Map(go.ops.map((o) => [o.digest, o.name]));
       for (const o of a) expect(`${o.digest} ${o.name}`).toBe(`${o.digest} ${goNames.get(o.digest)}`);
       expect(imageJson(ours.image)).toBe(go.imageConfig);
+      // The source map: the same file, the same definition for it, the same lines on the same ops.
+      expect(sourceOf(bytes)).toEqual(go.source);
     });
   }
 });

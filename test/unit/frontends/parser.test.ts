@@ -45,34 +45,31 @@ describe("parser", () => {
 });
 
 describe("line-numbered errors", () => {
+  // BuildKit's messages: instructions.Parse prefixes the instruction's errors with its line
+  // ("dockerfile parse error on line N: "); the parser's own and the stage check do not.
   test.each([
-    ["FROM a\nRUN x\nFOO bar\n", "Dockerfile:3: unknown instruction: FOO"],
+    ["FROM a\nRUN x\nFOO bar\n", "Dockerfile:3: dockerfile parse error on line 3: unknown instruction: FOO (did you mean FROM?)"],
+    ["FROM a\nRUN x\nBOGUS bar\n", "Dockerfile:3: dockerfile parse error on line 3: unknown instruction: BOGUS"],
+    ["FROM a\nrun x\nfrob bar\n", "Dockerfile:3: dockerfile parse error on line 3: unknown instruction: frob (did you mean from?)"],
     ["RUN x\n", "Dockerfile:1: no build stage in current context"],
-    ["FROM a\nCOPY x\n", "Dockerfile:2: COPY requires at least two arguments, but only one was provided. Destination could not be determined"],
-    ["FROM a\nRUN --bogus=1 x\n", "Dockerfile:2: unknown flag: bogus"],
+    ["FROM a\nCOPY x\n", "Dockerfile:2: dockerfile parse error on line 2: COPY requires at least two arguments, but only one was provided. Destination could not be determined"],
+    ["FROM a\nRUN --bogus=1 x\n", "Dockerfile:2: dockerfile parse error on line 2: unknown flag: bogus"],
     ["FROM a\nRUN <<EOF\nnever ends\n", "Dockerfile:2-3: unterminated heredoc"],
-    ["FROM a AS 1x\n", `Dockerfile:1: invalid name for build stage: "1x", name can't start with a number or contain symbols`],
-    ["FROM a\nENV\n", "Dockerfile:2: ENV requires at least one argument"],
+    ["FROM a AS 1x\n", `Dockerfile:1: dockerfile parse error on line 1: invalid name for build stage: "1x", name can't start with a number or contain symbols`],
+    ["FROM a\nENV\n", "Dockerfile:2: dockerfile parse error on line 2: ENV requires at least one argument"],
+    ["FROM a\nRUN a \\\n  b \\\n  --x\nCMDD x\n", "Dockerfile:5: dockerfile parse error on line 5: unknown instruction: CMDD (did you mean CMD?)"],
     ["# only a comment\n", "Dockerfile:1: file with no instructions"],
   ])("%j", (text, message) => {
     expect(errorOf(text)).toBe(message);
   });
-});
 
-describe("shell words", () => {
-  const env = new Map([["A", "1"], ["E", ""]]);
-  test.each([
-    ["$A ${A} ${B:-d} ${A:+set} ${E:-empty}", "1 1 d set empty"],
-    [`'$A' "$A" \\$A`, "$A 1 $A"],
-    ["${B}x", "x"],
-  ])("%s", (word, want) => expect(processWord(word, env).word).toBe(want));
-
-  test("unset variables kept when asked; errors name the word", () => {
-    expect(processWord("$B ${B:-x}", env, { skipUnset: true }).word).toBe("$B ${B:-x}");
-    expect(() => processWord("${B:?must be set}", env)).toThrow('failed to process "${B:?must be set}": B: must be set');
+  test("an error's ranges are Go's: one per line, characters 0", () => {
+    try {
+      stagesOf("FROM a\nRUN --bogus \\\n  x\n");
+      throw new Error("no error");
+    } catch (err) {
+      if (!(err instanceof DockerfileError)) throw err;
+      expect(err.ranges).toEqual([2, 3].map((line) => ({ start: { line, character: 0 }, end: { line, character: 0 } })));
+    }
   });
-});
-
-test(".dockerignore lines become exclude patterns", () => {
-  expect(parseDockerignore("# comment\n\nnode_modules/\n/dist\n!dist/keep\n*.log\n")).toEqual(["node_modules", "dist", "!dist/keep", "*.log"]);
 });

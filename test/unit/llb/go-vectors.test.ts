@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pb } from "../../../src/core/pb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
-import { Cap, copy, diff, git, http, image, LINUX_AMD64, LINUX_ARM64, local, merge, mkdir, mkfile, ociLayout, scratch, type MarshalOptions, type State } from "../../../src/core/llb/index.ts";
+import { Cap, copy, diff, git, http, image, LINUX_AMD64, LINUX_ARM64, local, merge, mkdir, mkfile, ociLayout, scratch, SourceMap, type MarshalOptions, type SourceRange, type State } from "../../../src/core/llb/index.ts";
 
 const DIR = resolve(import.meta.dir, "../../vectors/llb-go");
 const OPTS: MarshalOptions = { platform: LINUX_AMD64, localUniqueId: "buildkit-ts-vectors" };
@@ -215,6 +215,19 @@ const GRAPHS: Record<string, Graph> = {
     const b = ociLayout(`docker.io/library/ctx@${empty}`, { sessionId: "sess", storeId: "ctx", layerLimit: 1, name: "[context ctx] OCI load from client", platform: LINUX_ARM64 });
     return merge([scratch().file(copy(a, "/etc/hostname", "/h")), b]);
   }),
+  "38-source-map": g(() => {
+    const src = local("dockerfile", { sharedKeyHint: "dockerfile", name: "[internal] load build definition from Dockerfile" });
+    const df = new SourceMap(src, "Dockerfile", new TextEncoder().encode("FROM busybox\nRUN a \\\n  b\nCOPY x /x\nFROM busybox\n"));
+    const other = new SourceMap(undefined, "other.txt", new TextEncoder().encode("hello world\n"));
+    other.definition = image("alpine:3.18").marshal({ platform: LINUX_ARM64 });
+    const r = (l1: number, c1: number, l2: number, c2: number): SourceRange => ({ start: { line: l1, character: c1 }, end: { line: l2, character: c2 } });
+    const base = image("docker.io/library/busybox:latest", { locations: [df.location([r(1, 0, 1, 0)])] });
+    const run = base.run({ shlex: "a b", locations: [df.location([r(2, 0, 2, 0), r(3, 0, 3, 0)]), other.location([r(1, 4, 1, 9)])] }).root();
+    const cp = run.file(mkfile("/x", 0o644, "x"), { locations: [df.location([r(4, 0, 4, 0)])] });
+    const again = image("docker.io/library/busybox:latest", { locations: [df.location([r(5, 0, 5, 0)])] });
+    const zero = scratch().file(mkdir("/z", 0o755), { locations: [other.location([r(0, 0, 0, 0)]), other.location([])] });
+    return merge([cp, again, zero], { locations: [df.location([r(5, 0, 5, 0)])] });
+  }),
 };
 
 interface IndexEntry {
@@ -241,6 +254,7 @@ function readable(bytes: Uint8Array): unknown {
   return {
     ops: def.def.map((op) => pb.Op.toObject(pb.Op.decode(op), { longs: String, bytes: String, defaults: false })),
     metadata: Object.fromEntries(Object.entries(def.metadata).map(([k, v]) => [k.slice(7, 19), pb.OpMetadata.toObject(v as pb.OpMetadata)])),
+    source: def.Source ? pb.Source.toObject(def.Source as pb.Source, { bytes: String, defaults: false }) : undefined,
   };
 }
 

@@ -3,11 +3,13 @@
  * produces for the same Dockerfile, build args and resolved base images.
  */
 import { posix } from "node:path";
-import { image, local, scratch, State, type HostIP, type MarshalOptions, type NetMode, type Platform, type ResolveMode, type Ulimit } from "../../llb/index.ts";
+import { image, local, scratch, State, type HostIP, type MarshalOptions, type NetMode, type Platform, type ResolveMode, type SourceMap, type SourceRange, type Ulimit } from "../../llb/index.ts";
 import { formatPlatform, hostPlatform, parsePlatform } from "../../llb/platform.ts";
 import { Cap } from "../../llb/caps.ts";
 import { parseImageRef, formatImageRef } from "../../reference/docker-ref.ts";
-import { atLines, DockerfileError } from "./errors.ts";
+// Errors Go gives no location are plain; located ones DockerfileErrors (parser.WithLocation).
+import { BuildkitError } from "../../errors.ts";
+import { atLines } from "./errors.ts";
 import { cloneImage, emptyImage, DEFAULT_PATH, type DockerfileImage } from "./image-config.ts";
 import { parseStages, type ArgKV, type Stage } from "./instructions.ts";
 import { parseDockerfile } from "./parser.ts";
@@ -17,6 +19,7 @@ import { countSteps, DispatchStates, prefixCommand, isReachable, newDispatchStat
 import { clampTimes } from "./image-config.ts";
 import type { DispatchContext } from "./dispatch-context.ts";
 import type { Output, Vertex } from "../../llb/vertex.ts";
+import { lineRanges, locationOption } from "./source-location.ts";
 
 /** How the frontend reaches the outside world: base image configs. */
 export interface ImageConfigResolver {
@@ -61,6 +64,11 @@ export interface ConvertOptions {
    * a stage, base image or COPY --from name stands for; undefined when none is named so.
    */
   contextByName?: (name: string, platform: Platform, resolveMode: ResolveMode) => Promise<NamedContext | undefined>;
+  /**
+   * The Dockerfile as a source map (ConvertOpt.SourceMap): the ops dockerfile2llb gives locations
+   * (FROM images, RUN, WORKDIR, COPY and ADD without --link) get their lines in it.
+   */
+  sourceMap?: SourceMap;
 }
 
 /** What a named context gives: its state and, for an image, its config. */
@@ -112,7 +120,7 @@ function platformArgs(build: Platform, target: Platform): ArgKV[] {
 const argsMap = (args: readonly ArgKV[]) => new Map(args.map((a) => [a.key, a.value ?? ""]));
 
 export async function convertDockerfile(text: string, resolver: ImageConfigResolver, opts: ConvertOptions = {}): Promise<ConvertResult> {
-  if (text.length === 0) throw new DockerfileError("the Dockerfile cannot be empty", 1);
+  if (text.length === 0) throw new BuildkitError("InvalidArgument", "the Dockerfile cannot be empty");
   const buildArgs = opts.buildArgs ?? {};
   const llbCaps = opts.llbCaps ?? ALL_CAPS;
   const resolveMode = opts.imageResolveMode ?? "default";
@@ -129,7 +137,7 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
       metaArgs.push({ key: a.key, value });
     }
   }
-  if (stages.length === 0) throw new DockerfileError("no build stage in current context", 1);
+  if (stages.length === 0) throw new BuildkitError("InvalidArgument", "no build stage in current context");
 
   // "scratch" and "context" are never named contexts (toDispatchState's wrapper).
   const contextByName = async (name: string, platform: Platform): Promise<NamedContext | undefined> =>
@@ -164,10 +172,11 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
     }
   }
   const target = opts.target ? all.byName(opts.target) : all.states[all.states.length - 1];
-  if (!target) throw new DockerfileError(`target stage ${opts.target} could not be found`, 1);
+  if (!target) throw new BuildkitError("InvalidArgument", `target stage ${opts.target} could not be found`);
 
-  const unregistered = (baseName: string, line: Stage): DispatchState => {
-    const ds = newDispatchState({ name: "", baseName, platform: "", sourceCode: "", commands: [], startLine: line.startLine, endLine: line.endLine }, true);
+  // An image named by COPY --from is at the COPY's lines; one named by RUN --mount from= nowhere (Go's toCommand, detectRunMount).
+  const unregistered = (baseName: string, line: Stage, location: readonly SourceRange[]): DispatchState => {
+    const ds = newDispatchState({ name: "", baseName, platform: "", sourceCode: "", commands: [], startLine: line.startLine, endLine: line.endLine }, true, location);
     all.add(ds);
     return ds;
   };
@@ -175,16 +184,16 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
     d.sources = d.stage.commands.map((c) => {
       if (c.kind === "copy" && c.from) {
         if (/^\d+$/.test(c.from)) return [all.byIndex(Number(c.from))];
-        return [all.byName(c.from) ?? unregistered(c.from, d.stage)];
+        return [all.byName(c.from) ?? unregistered(c.from, d.stage, lineRanges(c.startLine, c.endLine))];
       }
-      if (c.kind === "run") return c.mountFrom.map((from) => all.byName(from || "scratch") ?? unregistered(from || "scratch", d.stage));
+      if (c.kind === "run") return c.mountFrom.map((from) => all.byName(from || "scratch") ?? unregistered(from || "scratch", d.stage, []));
       return [];
     });
     for (const srcs of d.sources) for (const s of srcs) if (s) d.deps.add(s);
   }
   if (all.states.length === 1) all.states[0]!.stageName = "";
 
-  await Promise.all(all.states.map((d) => (d.base || d.noinit ? undefined : resolveBase(d, isReachable(target, d), resolver, { targetPlatform, resolveMode, prefixPlatform: opts.prefixPlatform ?? false, contextByName }))));
+  await Promise.all(all.states.map((d) => (d.base || d.noinit ? undefined : resolveBase(d, isReachable(target, d), resolver, { targetPlatform, resolveMode, prefixPlatform: opts.prefixPlatform ?? false, contextByName, sourceMap: opts.sourceMap }))));
 
   const late = new LateOutput();
   const ctx: DispatchContext = {
@@ -192,6 +201,7 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
     llbCaps: new Set(llbCaps),
     sandbox: { extraHosts: opts.extraHosts ?? [], shmSize: opts.shmSize ?? 0, ulimits: opts.ulimits ?? [], cacheIDNamespace: opts.cacheIDNamespace ?? "" },
     stage: { hostname: opts.hostname ?? "", network: opts.forceNetMode ?? "sandbox" },
+    ...(opts.sourceMap ? { sourceMap: opts.sourceMap } : {}),
   };
   const ctxPaths = new Set<string>();
   for (const d of all.states) {
@@ -251,7 +261,7 @@ async function resolveBase(
   d: DispatchState,
   reachable: boolean,
   resolver: ImageConfigResolver,
-  opts: { targetPlatform: Platform; resolveMode: ResolveMode; prefixPlatform: boolean; contextByName: (name: string, platform: Platform) => Promise<NamedContext | undefined> },
+  opts: { targetPlatform: Platform; resolveMode: ResolveMode; prefixPlatform: boolean; contextByName: (name: string, platform: Platform) => Promise<NamedContext | undefined>; sourceMap: SourceMap | undefined },
 ): Promise<void> {
   const { targetPlatform, resolveMode } = opts;
   if (opts.prefixPlatform) d.namePlatform = d.platform ?? targetPlatform;
@@ -290,7 +300,7 @@ async function resolveBase(
     d.platform = platform;
     d.state = isScratch
       ? scratch()
-      : image(name, { platform, resolveMode, description: { "com.docker.dockerfile.v1.command": d.stage.sourceCode }, name: prefixCommand(d, `FROM ${name}`) });
+      : image(name, { platform, resolveMode, description: { "com.docker.dockerfile.v1.command": d.stage.sourceCode }, name: prefixCommand(d, `FROM ${name}`), ...locationOption(opts.sourceMap, d.location) });
   } catch (err) {
     throw atLines(err, d.stage.startLine, d.stage.endLine);
   }

@@ -1,5 +1,5 @@
 /** What every instruction's dispatch reads besides its stage (BuildKit's dispatchOpt). */
-import type { HostIP, NetMode, Platform, State, Ulimit } from "../../llb/index.ts";
+import type { HostIP, NetMode, Platform, SourceMap, State, Ulimit } from "../../llb/index.ts";
 import type { ArgKV } from "./instructions.ts";
 import type { DispatchStates } from "./dispatch-state.ts";
 import { processWord, envMap } from "./shell-lex.ts";
@@ -17,6 +17,8 @@ export interface DispatchContext {
   sandbox: RunSandbox;
   /** What every stage starts with: hostname ("" for none) and network. */
   stage: { hostname: string; network: NetMode };
+  /** The Dockerfile's source map: RUN, WORKDIR, COPY and ADD ops get their lines in it. */
+  sourceMap?: SourceMap;
 }
 
 export interface RunSandbox {

@@ -5,9 +5,13 @@ import { addHistory } from "./image-config.ts";
 import type { CopyParams } from "./instructions.ts";
 import { nameWithEnv, type DispatchContext } from "./dispatch-context.ts";
 import { prefixCommand, type DispatchState } from "./dispatch-state.ts";
+import { lineRanges, locationOption } from "./source-location.ts";
 
 export interface CopyConfig {
   params: CopyParams;
+  /** The instruction's lines (1-based, inclusive). */
+  startLine: number;
+  endLine: number;
   source: State;
   isAdd: boolean;
   code: string;
@@ -86,7 +90,8 @@ export function dispatchCopy(d: DispatchState, cfg: CopyConfig, ctx: DispatchCon
     const merged = merge([d.state, layer], { progressGroup: { id: pgId, name: pgName }, name: prefixCommand(d, `LINK ${name}`, env) });
     d.state = d.state.withOutput(merged.output());
   } else {
-    d.state = d.state.file(action, { name: prefixCommand(d, name, env) });
+    // Only here: Go builds the --link ops' options by copy()ing into nil slices, so they get no location.
+    d.state = d.state.file(action, { name: prefixCommand(d, name, env), ...locationOption(ctx.sourceMap, lineRanges(cfg.startLine, cfg.endLine)) });
   }
   addHistory(d, commit, true, true);
 }

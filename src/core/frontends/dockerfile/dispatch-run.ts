@@ -10,6 +10,7 @@ import { cleanPath } from "../../llb/path.ts";
 import { Cap } from "../../llb/caps.ts";
 import { expandWord, nameWithEnv, type DispatchContext } from "./dispatch-context.ts";
 import { prefixCommand, type DispatchState } from "./dispatch-state.ts";
+import { lineRanges, locationOption } from "./source-location.ts";
 
 type Run = Extract<Command, { kind: "run" }>;
 
@@ -49,6 +50,7 @@ export function dispatchRun(d: DispatchState, c: Run, sources: readonly (Dispatc
   const env = d.state.env();
   opts.args = args;
   opts.description = { "com.docker.dockerfile.v1.command": c.code };
+  Object.assign(opts, locationOption(ctx.sourceMap, lineRanges(c.startLine, c.endLine)));
   runMounts(d, c, sources, ctx, opts);
   if (c.security === "insecure") opts.security = "insecure";
   if (c.network === "none" || c.network === "host") opts.network = c.network;

@@ -1,8 +1,9 @@
 /** What the converter keeps per stage while it walks the Dockerfile. */
-import type { Platform, State } from "../../llb/index.ts";
+import type { Platform, SourceRange, State } from "../../llb/index.ts";
 import { formatPlatform, normalizePlatform, parsePlatform } from "../../llb/platform.ts";
 import type { ArgKV, Command, Stage } from "./instructions.ts";
 import type { DockerfileImage } from "./image-config.ts";
+import { lineRanges } from "./source-location.ts";
 
 export interface DispatchState {
   stage: Stage;
@@ -28,10 +29,16 @@ export interface DispatchState {
   namePlatform?: Platform;
   /** A named context stands for this stage: it is that context's state, its instructions unused. */
   noinit?: boolean;
+  /**
+   * Where its FROM is (Go's stage.Location): the FROM's lines; for an image named by COPY --from,
+   * the COPY's; by RUN --mount from=, none (an empty list).
+   */
+  location: readonly SourceRange[];
 }
 
-export function newDispatchState(stage: Stage, unregistered = false): DispatchState {
+export function newDispatchState(stage: Stage, unregistered = false, location: readonly SourceRange[] = lineRanges(stage.startLine, stage.endLine)): DispatchState {
   return {
+    location,
     stage,
     state: undefined as unknown as State, // set when the base is resolved
     image: undefined as unknown as DockerfileImage,

@@ -9,6 +9,7 @@ import { dispatchCopy } from "./dispatch-copy.ts";
 import { dispatchRun, withShell } from "./dispatch-run.ts";
 import { expandWord, nameWithEnv, type DispatchContext } from "./dispatch-context.ts";
 import { prefixCommand, type DispatchState } from "./dispatch-state.ts";
+import { lineRanges, locationOption } from "./source-location.ts";
 
 const NON_ENV_ARGS = new Set(["BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"]);
 
@@ -51,15 +52,16 @@ function expand(c: Command, ctx: DispatchContext, env: readonly string[]): void 
   }
 }
 
-export function dispatchWorkdir(d: DispatchState, path: string, commit: boolean, ctx?: DispatchContext, code?: string): void {
+export function dispatchWorkdir(d: DispatchState, path: string, commit: boolean, ctx?: DispatchContext, c?: Extract<Command, { kind: "workdir" }>): void {
   d.state = d.state.dir(path);
   const wd = posix.isAbsolute(path) ? path : posix.join("/", d.image.config.WorkingDir ?? "", path);
   d.image.config.WorkingDir = wd;
   if (!commit || !ctx) return;
   if (wd !== "/") {
     const user = d.image.config.User;
-    const name = prefixCommand(d, nameWithEnv(ctx, d.state.env(), code ?? `WORKDIR ${path}`), d.state.env());
-    d.state = d.state.file(mkdir(wd, 0o755, { parents: true, owner: user || undefined }), { name });
+    const name = prefixCommand(d, nameWithEnv(ctx, d.state.env(), c?.code ?? `WORKDIR ${path}`), d.state.env());
+    const location = c ? locationOption(ctx.sourceMap, lineRanges(c.startLine, c.endLine)) : {};
+    d.state = d.state.file(mkdir(wd, 0o755, { parents: true, owner: user || undefined }), { name, ...location });
   }
   addHistory(d, `WORKDIR ${wd}`, wd !== "/", false);
 }
@@ -80,14 +82,14 @@ export function dispatchCommand(d: DispatchState, c: Command, sources: readonly 
     case "run":
       return dispatchRun(d, c, sources, ctx);
     case "workdir":
-      return dispatchWorkdir(d, c.path, true, ctx, c.code);
+      return dispatchWorkdir(d, c.path, true, ctx, c);
     case "add":
-      dispatchCopy(d, { params: c.params, source: ctx.buildContext, isAdd: true, code: c.code, chown: c.chown, chmod: c.chmod, link: c.link, checksum: c.checksum }, ctx);
+      dispatchCopy(d, { params: c.params, startLine: c.startLine, endLine: c.endLine, source: ctx.buildContext, isAdd: true, code: c.code, chown: c.chown, chmod: c.chmod, link: c.link, checksum: c.checksum }, ctx);
       for (const s of c.params.sources) if (!/^https?:\/\//.test(s)) d.ctxPaths.add(posix.join("/", s));
       return;
     case "copy": {
       const from = sources[0];
-      dispatchCopy(d, { params: c.params, source: from ? from.state : ctx.buildContext, isAdd: false, code: c.code, chown: c.chown, chmod: c.chmod, link: c.link, checksum: "" }, ctx);
+      dispatchCopy(d, { params: c.params, startLine: c.startLine, endLine: c.endLine, source: from ? from.state : ctx.buildContext, isAdd: false, code: c.code, chown: c.chown, chmod: c.chmod, link: c.link, checksum: "" }, ctx);
       if (!from) for (const s of c.params.sources) d.ctxPaths.add(posix.join("/", s));
       return;
     }

@@ -13,7 +13,9 @@ import { withTask, type ProgressTask } from "../../progress/task.ts";
 import { parseDockerfileAttrs, type DockerfileAttrs } from "./attrs.ts";
 import { convertDockerfile, type ConvertResult } from "./convert.ts";
 import { parseDockerignore } from "./daemonless.ts";
-import { DockerfileError, formatDockerfileError } from "./errors.ts";
+import { DockerfileError } from "./errors.ts";
+import { dockerfileSourceMap } from "./dockerfile-source.ts";
+import type { SourceMap } from "../../llb/index.ts";
 import { imageJson } from "./image-json.ts";
 import { namedContext, type NamedContextDeps } from "./named-contexts.ts";
 import { syntaxForward } from "./syntax.ts";
@@ -36,9 +38,11 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
   const forward = syntaxForward(opts, decoder.decode(text));
   if (forward) return { forward: { frontend: GATEWAY_FRONTEND, opts: { ...opts, source: forward.ref, cmdline: forward.cmdline } } };
   const excludes = ignore === undefined ? undefined : parseDockerignore(decoder.decode(ignore));
+  // One source map for every platform's conversion, as the builder's.
+  const sourceMap = dockerfileSourceMap({ localName: attrs.dockerfileLocal, filename: attrs.filename, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}) }, text);
   // One conversion per target platform, at once (the builder's errgroup); none given: the default.
   const targets: (Platform | undefined)[] = attrs.platforms.length > 0 ? [...attrs.platforms] : [undefined];
-  const results = await Promise.all(targets.map((tp) => convertFor(tp, text, excludes, attrs, ctx, signal)));
+  const results = await Promise.all(targets.map((tp) => convertFor(tp, { text, sourceMap }, excludes, attrs, ctx, signal)));
   if (!attrs.multiPlatform) {
     const [only] = results;
     return {
@@ -69,7 +73,7 @@ interface Converted {
 }
 
 /** The Dockerfile for one target platform (undefined: the default one). */
-async function convertFor(tp: Platform | undefined, text: Uint8Array, excludes: string[] | undefined, attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal): Promise<Converted> {
+async function convertFor(tp: Platform | undefined, { text, sourceMap }: { text: Uint8Array; sourceMap: SourceMap }, excludes: string[] | undefined, attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal): Promise<Converted> {
   // A multi-platform build names its steps and lookups after their platform ("[linux/arm64 internal] …").
   const internal = attrs.multiPlatform ? (p: Platform) => `[${formatPlatform(p)} internal]` : () => "[internal]";
   // Named contexts' lookups show as BuildKit's "[context NAME] …" vertices.
@@ -88,12 +92,16 @@ async function convertFor(tp: Platform | undefined, text: Uint8Array, excludes: 
         target: attrs.target, buildArgs: attrs.buildArgs, targetPlatform: tp, excludes, contextLocalName: attrs.contextLocal,
         imageResolveMode: attrs.imageResolveMode, extraHosts: attrs.extraHosts, shmSize: attrs.shmSize, ulimits: attrs.ulimits,
         forceNetMode: attrs.forceNetMode, hostname: attrs.hostname, cacheIDNamespace: attrs.cacheIDNamespace, sourceDateEpoch: attrs.sourceDateEpoch,
-        prefixPlatform: attrs.multiPlatform, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}),
+        prefixPlatform: attrs.multiPlatform, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}), sourceMap,
         contextByName: (name, platform, resolveMode) => namedContext(attrs.namedContexts, name, platform, resolveMode, named),
       },
     );
   } catch (err) {
-    if (err instanceof DockerfileError) throw new DockerfileError(formatDockerfileError(err, attrs.filename), err.startLine, err.endLine);
+    // build.go's wrapSource: the error's lines, with the Dockerfile and the definition that loads it.
+    if (err instanceof DockerfileError) {
+      const { withSource } = await import("../../error-sources.ts");
+      throw withSource(err, { info: { filename: sourceMap.filename, data: sourceMap.data, ...(sourceMap.definition ? { definition: sourceMap.definition } : {}) }, ranges: err.ranges });
+    }
     throw err;
   }
   const { state, image } = converted;

@@ -1,8 +1,12 @@
 /** Parser nodes → typed instructions grouped into stages (BuildKit's instructions.Parse). */
-import { atLines, DockerfileError } from "./errors.ts";
+import { DockerfileError } from "./errors.ts";
 import { Flags, parseGoDuration } from "./flags.ts";
 import { chompHeredoc, parseHeredocMarker, type Heredoc, type Node } from "./parser.ts";
 import { mountSources } from "./run-mounts.ts";
+import { withSuggestion } from "./suggest.ts";
+
+/** Every instruction's name (BuildKit's command.Commands). */
+const INSTRUCTIONS = ["ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"];
 
 export interface KV {
   key: string;
@@ -232,7 +236,7 @@ export function parseInstruction(n: Node, opts: InstructionOptions = {}): Comman
       return { ...base, kind: "shell", shell: n.args };
     }
     default:
-      throw new Error(`unknown instruction: ${n.cmd}`);
+      throw new Error(withSuggestion(`unknown instruction: ${n.cmd}`, n.cmd, INSTRUCTIONS));
   }
 }
 
@@ -270,7 +274,9 @@ export function parseStages(nodes: readonly Node[], opts: InstructionOptions = {
     try {
       c = parseInstruction(n, opts);
     } catch (err) {
-      throw atLines(err, n.startLine, n.endLine);
+      // instructions.Parse's parseError: the message names the instruction's first line.
+      if (err instanceof DockerfileError) throw err;
+      throw new DockerfileError(`dockerfile parse error on line ${n.startLine}: ${err instanceof Error ? err.message : String(err)}`, n.startLine, n.endLine);
     }
     if ("baseName" in c) {
       stages.push(c);

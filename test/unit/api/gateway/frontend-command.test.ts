@@ -100,8 +100,8 @@ describe("buildkit frontend (a gateway frontend over stdin/stdout)", () => {
     const r = await runFrontend({ dockerfile: { Dockerfile: "FROM scratch\nBOGUS x\n" } }, {});
     expect(r.code).toBe(1);
     expect(r.returned?.error?.code).toBe(Status.UNKNOWN);
-    expect(r.returned?.error?.message).toContain("Dockerfile:2: unknown instruction: BOGUS");
-    expect(r.stderr).toContain("error: Dockerfile:2: unknown instruction: BOGUS");
+    expect(r.returned?.error?.message).toContain("dockerfile parse error on line 2: unknown instruction: BOGUS");
+    expect(r.stderr).toContain("error: dockerfile parse error on line 2: unknown instruction: BOGUS");
   }, 30_000);
 
   test("a missing Dockerfile is an error naming it", async () => {

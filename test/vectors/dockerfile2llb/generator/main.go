@@ -12,6 +12,11 @@
 //
 //	GOFLAGS=-mod=vendor GOPROXY=off go run ./hack/dfvectors CASESDIR OUTDIR
 //
+// Each conversion is given the Dockerfile's source map made as builder/build.go makes it (the
+// "dockerfile" local, no session, marshalled with the fixed LocalUniqueID below), and NAME.json
+// records the Definition's Source: the SourceInfos (file, data, their definitions' op digests)
+// and every op's locations.
+//
 // The build platform is linux/amd64 (the target platform is left implicit, as the peer's
 // dockerfile2llb command leaves it), every cap of pb.Caps.All() is given (as that command
 // does), and the Definition is marshalled with llb.LocalUniqueID("buildkit-ts-vectors").
@@ -23,14 +28,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/containerd/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb"
 	"github.com/moby/buildkit/frontend/dockerfile/dockerignore"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/moby/buildkit/util/apicaps"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -108,6 +116,79 @@ type output struct {
 	Digests     []digest.Digest     `json:"digests"`
 	Ops         []opOut             `json:"ops"`
 	ImageConfig string              `json:"imageConfig"`
+	Source      sourceOut           `json:"source"`
+}
+
+// sourceOut is the Definition's Source (the source map), in short: each SourceInfo's file and
+// the digests of its definition's ops (in def order), and per op digest its locations.
+type sourceOut struct {
+	Infos     []infoOut           `json:"infos"`
+	Locations map[string][]locOut `json:"locations"`
+}
+
+type infoOut struct {
+	Filename string          `json:"filename"`
+	Data     string          `json:"data"`
+	Ops      []digest.Digest `json:"ops"`
+}
+
+// locOut is one pb.Location: its source index and ranges as [startLine, startChar, endLine, endChar].
+type locOut struct {
+	SourceIndex int32      `json:"sourceIndex"`
+	Ranges      [][4]int32 `json:"ranges"`
+}
+
+// dockerfileSourceMap makes the source map as builder/build.go does for a Dockerfile read from
+// the "dockerfile" local with no session: its src state, marshalled on its own (with the caps,
+// and the vectors' fixed LocalUniqueID in place of a random one), is the map's Definition.
+func dockerfileSourceMap(dt []byte, caps *apicaps.CapSet) (*llb.SourceMap, error) {
+	const filename, localName = "Dockerfile", "dockerfile"
+	filenames := []string{filename, filename + ".dockerignore"}
+	if path.Base(filename) == "Dockerfile" {
+		filenames = append(filenames, path.Join(path.Dir(filename), strings.ToLower("Dockerfile")))
+	}
+	src := llb.Local(localName,
+		llb.FollowPaths(filenames),
+		llb.SessionID(""),
+		llb.SharedKeyHint(localName),
+		dockerfile2llb.WithInternalName("load build definition from "+filename),
+		llb.Differ(llb.DiffNone, false),
+	)
+	def, err := src.Marshal(context.TODO(), llb.WithCaps(*caps), llb.LocalUniqueID("buildkit-ts-vectors"))
+	if err != nil {
+		return nil, err
+	}
+	sm := llb.NewSourceMap(&src, filename, dt)
+	sm.Definition = def
+	return sm, nil
+}
+
+func sourceOf(p *pb.Definition) sourceOut {
+	out := sourceOut{Infos: []infoOut{}, Locations: map[string][]locOut{}}
+	if p.Source == nil {
+		return out
+	}
+	for _, info := range p.Source.Infos {
+		io := infoOut{Filename: info.Filename, Data: string(info.Data), Ops: []digest.Digest{}}
+		if info.Definition != nil {
+			for _, dt := range info.Definition.Def {
+				io.Ops = append(io.Ops, digest.FromBytes(dt))
+			}
+		}
+		out.Infos = append(out.Infos, io)
+	}
+	for dgst, locs := range p.Source.Locations {
+		list := []locOut{}
+		for _, l := range locs.Locations {
+			lo := locOut{SourceIndex: l.SourceIndex, Ranges: [][4]int32{}}
+			for _, r := range l.Ranges {
+				lo.Ranges = append(lo.Ranges, [4]int32{r.Start.Line, r.Start.Character, r.End.Line, r.End.Character})
+			}
+			list = append(list, lo)
+		}
+		out.Locations[dgst] = list
+	}
+	return out
 }
 
 func main() {
@@ -166,6 +247,10 @@ func convert(dir, outBase string) error {
 	if err != nil {
 		return err
 	}
+	sm, err := dockerfileSourceMap(df, &caps)
+	if err != nil {
+		return err
+	}
 	st, img, _, err := dockerfile2llb.Dockerfile2LLB(context.TODO(), df, dockerfile2llb.ConvertOpt{
 		MetaResolver:     r,
 		Target:           opts.Target,
@@ -182,6 +267,7 @@ func convert(dir, outBase string) error {
 		Ulimit:           a.ulimit,
 		ForceNetMode:     a.netMode,
 		Hostname:         a.hostname,
+		SourceMap:        sm,
 	})
 	if err != nil {
 		return err
@@ -198,7 +284,7 @@ func convert(dir, outBase string) error {
 	if err := os.WriteFile(outBase+".pb", dt, 0o644); err != nil {
 		return err
 	}
-	o := output{Excludes: excludes, Images: r.seen}
+	o := output{Excludes: excludes, Images: r.seen, Source: sourceOf(p)}
 	for _, raw := range p.Def[:len(p.Def)-1] {
 		var op pb.Op
 		if err := op.Unmarshal(raw); err != nil {

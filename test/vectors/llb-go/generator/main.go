@@ -44,6 +44,13 @@ var arm64 = ocispecs.Platform{OS: "linux", Architecture: "arm64"}
 
 func busybox() llb.State { return llb.Image("docker.io/library/busybox:latest") }
 
+func busyboxWith(opts ...llb.ImageOption) llb.State {
+	return llb.Image("docker.io/library/busybox:latest", opts...)
+}
+
+// The Dockerfile of the source-map vector (38).
+const dockerfileData = "FROM busybox\nRUN a \\\n  b\nCOPY x /x\nFROM busybox\n"
+
 func ok(s llb.State) func() (llb.State, error) {
 	return func() (llb.State, error) { return s, nil }
 }
@@ -381,6 +388,30 @@ func vectors() []vector {
 				b := llb.OCILayout("docker.io/library/ctx@sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", llb.OCIStore("sess", "ctx"), llb.OCILayerLimit(1),
 					llb.WithCustomName("[context ctx] OCI load from client"), llb.Platform(arm64))
 				return llb.Merge([]llb.State{llb.Scratch().File(llb.Copy(a, "/etc/hostname", "/h")), b}), nil
+			},
+		},
+		{
+			name:  "38-source-map",
+			graph: "source maps: df (a local 'dockerfile' state, marshalled with the vector's options) and other (no state, its definition preset to image('alpine:3.18') marshalled for linux/arm64); busybox at df line 1, run at df lines 2-3 and other 1:4-1:9, a mkfile at df line 4, a second busybox vertex (same digest) at df line 5, a mkdir on scratch at other 0:0-0:0 and at other with no ranges, all merged at df line 5",
+			goSrc: `src := llb.Local("dockerfile", llb.SharedKeyHint("dockerfile"), llb.WithCustomName("[internal] load build definition from Dockerfile")); df := llb.NewSourceMap(&src, "Dockerfile", dockerfileData); other := llb.NewSourceMap(nil, "other.txt", []byte("hello world\n")); other.Definition = llb.Image("alpine:3.18").Marshal(ctx, llb.LinuxArm64); base := llb.Image(busybox, df.Location(r(1,0,1,0))); run := base.Run(llb.Shlex("a b"), df.Location(r(2,0,2,0), r(3,0,3,0)), other.Location(r(1,4,1,9))).Root(); cp := run.File(llb.Mkfile("/x", 0644, []byte("x")), df.Location(r(4,0,4,0))); again := llb.Image(busybox, df.Location(r(5,0,5,0))); zero := llb.Scratch().File(llb.Mkdir("/z", 0755), other.Location(r(0,0,0,0)), other.Location(nil)); llb.Merge([]llb.State{cp, again, zero}, df.Location(r(5,0,5,0)))`,
+			build: func() (llb.State, error) {
+				src := llb.Local("dockerfile", llb.SharedKeyHint("dockerfile"), llb.WithCustomName("[internal] load build definition from Dockerfile"))
+				df := llb.NewSourceMap(&src, "Dockerfile", []byte(dockerfileData))
+				other := llb.NewSourceMap(nil, "other.txt", []byte("hello world\n"))
+				def, err := llb.Image("alpine:3.18").Marshal(context.TODO(), llb.LinuxArm64)
+				if err != nil {
+					return llb.State{}, err
+				}
+				other.Definition = def
+				r := func(l1, c1, l2, c2 int32) *pb.Range {
+					return &pb.Range{Start: pb.Position{Line: l1, Character: c1}, End: pb.Position{Line: l2, Character: c2}}
+				}
+				base := busyboxWith(df.Location([]*pb.Range{r(1, 0, 1, 0)}))
+				run := base.Run(llb.Shlex("a b"), df.Location([]*pb.Range{r(2, 0, 2, 0), r(3, 0, 3, 0)}), other.Location([]*pb.Range{r(1, 4, 1, 9)})).Root()
+				cp := run.File(llb.Mkfile("/x", 0644, []byte("x")), df.Location([]*pb.Range{r(4, 0, 4, 0)}))
+				again := busyboxWith(df.Location([]*pb.Range{r(5, 0, 5, 0)}))
+				zero := llb.Scratch().File(llb.Mkdir("/z", 0755), other.Location([]*pb.Range{r(0, 0, 0, 0)}), other.Location(nil))
+				return llb.Merge([]llb.State{cp, again, zero}, df.Location([]*pb.Range{r(5, 0, 5, 0)})), nil
 			},
 		},
 	}
