@@ -1,23 +1,16 @@
 // BuildKit v0.11.6's own client (buildctl) against our gRPC server: proves the framing,
 // HTTP/2 settings, ALPN and status handling interoperate with grpc-go.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createServer, type GrpcServer } from "../../../src/api/grpc/server.ts";
 import { ControlService } from "../../../src/api/grpc/services.ts";
-import { REPO_ROOT } from "../../paths.ts";
+import { BUILDCTL, peerAvailable, peerMissing } from "../../fixtures/peers.ts";
 import { makeCerts, type TestCerts } from "./certs.ts";
 
-const BUILDCTL = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildctl");
-
-function peerAvailable(): boolean {
-  if (existsSync(BUILDCTL) && Bun.which("openssl") !== null) return true;
-  const reason = existsSync(BUILDCTL) ? "openssl is not installed" : `BuildKit's buildctl is not at ${BUILDCTL}`;
-  if (process.env.CI === "true") throw new Error(`buildctl interop cannot run under CI=true: ${reason}`);
-  console.log(`skipping buildctl interop: ${reason}`);
-  return false;
-}
+const available = (): boolean =>
+  peerAvailable("buildctl interop", peerMissing(BUILDCTL) ?? (Bun.which("openssl") === null ? "openssl is not installed" : undefined));
 
 const RECORD_ID = "k3xy2z8q9w1v0u7t6s5r4p3o2";
 
@@ -57,7 +50,7 @@ function expectDu(out: { code: number; stdout: string; stderr: string }): void {
   expect(out.stdout).toMatch(/^Total:\s+2\.00MB$/m);
 }
 
-describe.if(peerAvailable())("buildctl v0.11.6 against our server", () => {
+describe.if(available())("buildctl v0.11.6 against our server", () => {
   let dir = "";
   let certs: TestCerts;
   let server: GrpcServer | undefined;

@@ -2,14 +2,14 @@
 // test/busybox:latest, a context and a Dockerfile directory, peer buildctl builds through the
 // Dockerfile frontend, and which of BuildKit's steps were CACHED and which ran.
 import { writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { startBusyboxRegistry } from "../../fixtures/images.ts";
 import type { TestRegistry } from "../../fixtures/registry.ts";
-import { REPO_ROOT } from "../../paths.ts";
+import { BUILDCTL } from "../../fixtures/peers.ts";
 import type { BuildHarness } from "../build/harness.ts";
 import type { PeerDaemon } from "../client/daemons.ts";
 
-export const BUILDCTL = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildctl");
+export { BUILDCTL };
 
 export interface DockerfileProject {
   readonly registry: TestRegistry;

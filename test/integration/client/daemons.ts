@@ -2,13 +2,14 @@
 // v0.11.6's own buildkitd from ../shared/peers, each with its own state, socket and busybox
 // rootfs; plus a runner for our CLI as a client.
 import { existsSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { DaemonDir } from "../../fixtures/daemon-dir.ts";
-import { BUN, CLI, REPO_ROOT } from "../../paths.ts";
+import { BUILDKITD, peerAvailable, peerMissing } from "../../fixtures/peers.ts";
+import { BUN, CLI } from "../../paths.ts";
 import { ServeHarness } from "../serve/daemon.ts";
 
-export const BUILDKITD = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildkitd");
+export { BUILDKITD };
 
 export interface TestDaemon {
   readonly kind: "serve" | "buildkitd";
@@ -23,10 +24,7 @@ export interface TestDaemon {
 
 /** Whether the peer buildkitd is here; under CI=true its absence is a failure. */
 export function buildkitdAvailable(suite: string): boolean {
-  if (existsSync(BUILDKITD)) return true;
-  if (process.env.CI === "true") throw new Error(`${suite} cannot run under CI=true: BuildKit's buildkitd is not at ${BUILDKITD}`);
-  console.log(`skipping ${suite}: BuildKit's buildkitd is not at ${BUILDKITD}`);
-  return false;
+  return peerAvailable(suite, peerMissing(BUILDKITD));
 }
 
 /** BuildKit's buildkitd with its own root and socket; killed and its mounts undone at the end. */

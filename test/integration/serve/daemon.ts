@@ -1,19 +1,16 @@
 // Starts `buildkit serve` for a test as a build host would, and drives it with BuildKit's own
 // buildctl (../shared/peers) or our client.
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { DaemonDir } from "../../fixtures/daemon-dir.ts";
-import { BUN, CLI, REPO_ROOT } from "../../paths.ts";
+import { BUILDCTL, peerAvailable, peerMissing } from "../../fixtures/peers.ts";
+import { BUN, CLI } from "../../paths.ts";
 
-export const BUILDCTL = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildctl");
+export { BUILDCTL };
 
 /** Whether BuildKit's buildctl is here; under CI=true its absence is a failure. */
 export function buildctlAvailable(suite: string): boolean {
-  if (existsSync(BUILDCTL)) return true;
-  if (process.env.CI === "true") throw new Error(`${suite} cannot run under CI=true: BuildKit's buildctl is not at ${BUILDCTL}`);
-  console.log(`skipping ${suite}: BuildKit's buildctl is not at ${BUILDCTL}`);
-  return false;
+  return peerAvailable(suite, peerMissing(BUILDCTL));
 }
 
 export interface Run {

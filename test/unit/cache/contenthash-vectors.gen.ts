@@ -4,18 +4,17 @@
 // with --export-cache type=local,mode=max. A copy's record links its second input, with no
 // selector, to a record rootKey(NewContentHashFunc digest, -1): that digest is the vector.
 // Run as root: bun test/unit/cache/contenthash-vectors.gen.ts
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { buildkitCacheMap, rootKey } from "../../../src/core/cache/remote/buildkit-cache-map.ts";
 import { loadDefinition } from "../../../src/core/llb/definition.ts";
 import { copy, local, scratch, LINUX_AMD64 } from "../../../src/core/llb/index.ts";
 import { PeerDaemon } from "../../integration/client/daemons.ts";
 import { readLayout } from "../../integration/cache-remote/helpers.ts";
 import { makeContentTree, TREE_VECTORS } from "../../fixtures/content-tree.ts";
-import { REPO_ROOT } from "../../paths.ts";
 
-const BUILDCTL = resolve(REPO_ROOT, "../shared/peers/buildkit-v0.11.6/buildctl");
+import { BUILDCTL } from "../../fixtures/peers.ts";
 const work = mkdtempSync(join(tmpdir(), "ctxsum-gen-"));
 const context = join(work, "context");
 const cache = join(work, "cache");

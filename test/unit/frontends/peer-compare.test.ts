@@ -11,10 +11,11 @@ import { pb } from "../../../src/core/pb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
 import { REGISTRY_BIN, startRegistry, type TestRegistry } from "../../fixtures/registry.ts";
 import { makeBusyboxImage, pushImage } from "../../fixtures/images.ts";
+import { DOCKERFILE2LLB } from "../../fixtures/peers.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 
-const PEER = join(import.meta.dir, "../../../../shared/peers/buildkit-v0.11.6/dockerfile2llb");
+const PEER = DOCKERFILE2LLB;
 const DIR = join(import.meta.dir, "dockerfiles");
 /** Dockerfiles built for a --target (the file name says which). */
 const TARGETS: Record<string, string> = { "25-target": "b" };
