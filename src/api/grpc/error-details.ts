@@ -14,7 +14,10 @@ import type { StatusDetail } from "./status.ts";
 export const SOURCE_TYPE_URL = "github.com/moby/buildkit/errdefs.Source+json";
 export const VERTEX_TYPE_URL = "github.com/moby/buildkit/errdefs.Vertex+json";
 
-/** A source read from a status detail; sent on, it is the same detail. */
+/**
+ * A source read from a status detail; sent on, it is the same detail. Its info.definition is not
+ * read back (nothing here uses it): the detail keeps it, as it came.
+ */
 export class ReceivedSourceError extends SourcedError {
   readonly detail: StatusDetail;
 

@@ -1,8 +1,8 @@
 // A failing step that the definition's source map places in a (fake) Dockerfile: every way of
 // building it prints the Dockerfile's lines before `error:`, as BuildKit's buildctl does against
 // its own buildkitd. The definition is made here by hand (our LLB plus a pb.Source), so the
-// test does not depend on a frontend: daemonless, our CLI against buildkitd v0.11.6, and
-// buildctl against `buildkit serve`, each compared with buildctl against buildkitd.
+// test does not depend on a frontend: daemonless, our CLI against buildkitd v0.11.6 and against
+// `buildkit serve`, and buildctl against `buildkit serve`, each compared with buildctl against buildkitd.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { local, LINUX_AMD64 } from "../../../src/core/llb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
@@ -121,6 +121,13 @@ describe.if(run)("build errors with their source lines", () => {
   test("our CLI against buildkitd prints them", async () => {
     expect(peerExcerpts.length).toBe(2);
     const r = await runClient(["build", "--addr", peer!.addr, "--progress", "plain", "--local", `rootfs=${h.rootfs}`], { stdin: definition });
+    expect(r.code).toBe(1);
+    expectExcerptsThenError(r.stderr, peerExcerpts);
+  }, 120_000);
+
+  test("our CLI against buildkit serve prints them as against buildkitd", async () => {
+    expect(peerExcerpts.length).toBe(2);
+    const r = await runClient(["build", "--addr", serve!.addr, "--progress", "plain", "--local", `rootfs=${h.rootfs}`], { stdin: definition });
     expect(r.code).toBe(1);
     expectExcerptsThenError(r.stderr, peerExcerpts);
   }, 120_000);
