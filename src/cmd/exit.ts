@@ -1,6 +1,8 @@
-// How the CLI reports a failure: one line, `error: <message>`, on stderr; the stack only in debug
-// mode (--debug or BUILDKIT_DEBUG=1); with --progress rawjson, `{"type":"error",…}`. Exit 2 for
-// usage errors, 1 for everything else.
+// How the CLI reports a failure: one line, `error: <message>`, on stderr, after the lines of the
+// build's files it concerns (a Dockerfile's failing step, as buildctl prints them); the stack only
+// in debug mode (--debug or BUILDKIT_DEBUG=1); with --progress rawjson, `{"type":"error",…}`
+// (the sources as a field). Exit 2 for usage errors, 1 for everything else.
+import { errorSources, formatSource, type ErrorSource } from "../core/error-sources.ts";
 import { safeError, safeLog } from "../ui/sanitize.ts";
 import { notice } from "./notice.ts";
 
@@ -46,9 +48,14 @@ export function oneLine(err: unknown): string {
   return safeError(message.replace(ANSI, "").trim()) || "unknown error";
 }
 
-/** Prints `error: <message>` (plus the stack and causes in debug mode) and exits. */
+/**
+ * Prints the lines of the build's files the error concerns (as buildctl prints errdefs.Sources),
+ * then `error: <message>` (plus the stack and causes in debug mode), and exits.
+ */
 export function fail(err: unknown, code: number = exitCodeFor(err)): never {
-  let text = `error: ${oneLine(err)}\n`;
+  const sources = errorSources(err);
+  let text = sources.map((s) => safeLog(formatSource(s).replace(/\r(?=\n)/g, ""))).join("");
+  text += `error: ${oneLine(err)}\n`;
   if (debug) {
     // The stack, then each cause's (bounded: a cause chain can be cyclic).
     let e: unknown = err;
@@ -56,6 +63,11 @@ export function fail(err: unknown, code: number = exitCodeFor(err)): never {
       text += `${depth === 0 ? "" : "caused by: "}${safeLog(e.stack ?? e.message)}\n`;
     }
   }
-  notice("error", text, { error: oneLine(err), exitCode: code, ...(debug ? { details: text } : {}) });
+  notice("error", text, { error: oneLine(err), exitCode: code, ...(sources.length > 0 ? { sources: sources.map(sourceField) } : {}), ...(debug ? { details: text } : {}) });
   process.exit(code);
+}
+
+/** A source in the rawjson error notice: the file, the ranges and the excerpt buildctl would print. */
+function sourceField(s: ErrorSource): { filename: string; ranges: ErrorSource["ranges"]; excerpt: string } {
+  return { filename: s.info.filename, ranges: s.ranges, excerpt: formatSource(s) };
 }

@@ -4,7 +4,7 @@
  * the failing step's locations from the definition's source map (pb.Source); clients print
  * the lines (formatSource) before the error, as buildctl does.
  */
-import { BuildkitError } from "./errors.ts";
+import { BuildkitError, type ErrorCode } from "./errors.ts";
 
 /** A position in a source file (pb.Position): 1-based line, 0-based character. */
 export interface SourcePosition {
@@ -41,6 +41,20 @@ export class SourcedError extends BuildkitError {
     super(code, err instanceof Error ? err.message : String(err), { cause: err });
     this.name = "SourcedError";
     this.source = source;
+  }
+}
+
+/**
+ * An error that names the vertex (build step) it happened in, by digest: BuildKit's
+ * errdefs.VertexError. The solver's VertexError is one; so is one read back from a gRPC status.
+ */
+export class VertexTaggedError extends BuildkitError {
+  readonly vertex: string;
+
+  constructor(code: ErrorCode, message: string, vertex: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = "VertexTaggedError";
+    this.vertex = vertex;
   }
 }
 

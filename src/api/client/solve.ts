@@ -8,7 +8,7 @@ import type { ProgressWriter } from "../../core/progress/events.ts";
 import { eventsOfStatus } from "../control/status.ts";
 import type { Channel } from "../grpc/client.ts";
 import { ControlService } from "../grpc/services.ts";
-import { GrpcError, toBuildkitError } from "../grpc/status.ts";
+import { fromGrpcStatus, GrpcError } from "../grpc/status.ts";
 import { openSession } from "../session/tunnel.ts";
 import { newId } from "./identity.ts";
 import { storeHandlers, tagExportedCaches, type LocalCaches } from "./local-caches.ts";
@@ -88,7 +88,8 @@ export async function solveRemote(channel: Channel, opts: RemoteSolveOptions): P
     return response;
   } catch (err) {
     if (opts.signal.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new BuildkitError("Canceled", "build canceled");
-    throw err instanceof GrpcError ? toBuildkitError(err) : err;
+    // The daemon's sources and failed vertex (status details) come back as wrappers, for the CLI to print.
+    throw err instanceof GrpcError ? fromGrpcStatus(err) : err;
   } finally {
     const timer = setTimeout(() => statusAbort.abort(), opts.signal.aborted ? 0 : STATUS_GRACE_MS);
     await status;

@@ -9,6 +9,7 @@ import type { BuildRegistry } from "../control/builds.ts";
 import type { CallContext } from "../grpc/server-call.ts";
 import type { ServiceHandlers } from "../grpc/handlers.ts";
 import { metadataValue } from "../grpc/metadata.ts";
+import { fromGrpcStatus, isStatusCode, Status } from "../grpc/status.ts";
 import type { LLBBridgeService } from "../grpc/services.ts";
 import { frontendCaps, llbCaps } from "./caps.ts";
 import { readDirStats, statFileAt } from "./read-dir.ts";
@@ -72,7 +73,10 @@ export function bridgeHandlers(deps: FrontendDeps, gateway: (call: CallContext) 
     async Return(req, call) {
       const gw = await gateway(call);
       if (req.error && req.error.code) {
-        gw.fail(new BuildkitError("Internal", req.error.message || `gateway client failed with code ${req.error.code}`));
+        const { code, message, details } = req.error;
+        // Its sources (a Dockerfile's line) and failed vertex, read back from the details, go on to the build's client.
+        const received = { code: isStatusCode(code) ? code : Status.UNKNOWN, message: message ?? "", details: (details ?? []).map((d) => ({ type_url: d.type_url ?? "", value: d.value ?? new Uint8Array() })) };
+        gw.fail(fromGrpcStatus(received, (status) => new BuildkitError("Internal", message || `gateway client failed with code ${code}`, { cause: status })));
         return {};
       }
       const result = req.result;

@@ -1,6 +1,7 @@
 // gRPC status codes and the one place where our error codes and gRPC's meet.
 import { BuildkitError, type ErrorCode } from "../../core/errors.ts";
 import { apiPb } from "../pb/index.ts";
+import { typedDetails, unknownDetails, wrapWithDetails } from "./error-details.ts";
 
 export const Status = {
   OK: 0,
@@ -73,17 +74,45 @@ const FROM_GRPC: Record<StatusCode, ErrorCode> = {
   [Status.UNAUTHENTICATED]: "FailedPrecondition",
 };
 
-/** The gRPC status a handler's failure is sent as. Untyped errors are UNKNOWN, as in grpc-go. */
+/**
+ * The gRPC status a handler's failure is sent as. Untyped errors are UNKNOWN, as in grpc-go.
+ * The sources and failed vertex along its causes go as details (BuildKit's grpcerrors.ToGRPC),
+ * after those of a status it received and passes on.
+ */
 export function toGrpcError(err: unknown): GrpcError {
+  const status = plainStatus(err);
+  const typed = typedDetails(err, (e) => e instanceof GrpcError);
+  if (typed.length === 0) return status;
+  const received = receivedStatus(err);
+  return new GrpcError(status.code, status.message, { cause: err, details: [...(received?.details ?? []), ...typed] });
+}
+
+function plainStatus(err: unknown): GrpcError {
   if (err instanceof GrpcError) return err;
   if (err instanceof BuildkitError) return new GrpcError(TO_GRPC[err.code], err.message, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
   return new GrpcError(Status.UNKNOWN, message, { cause: err });
 }
 
+/** The first received status along err's causes (Go's AsGRPCStatus). */
+function receivedStatus(err: unknown): GrpcError | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 64; depth++, e = e.cause) if (e instanceof GrpcError) return e;
+  return undefined;
+}
+
 /** A received gRPC failure as our error type, for callers that only know BuildkitError. */
 export function toBuildkitError(err: GrpcError): BuildkitError {
   return new BuildkitError(FROM_GRPC[err.code], err.message, { cause: err });
+}
+
+/**
+ * A received failure as errors (BuildKit's grpcerrors.FromGRPC): base(the status without the
+ * details read here) wrapped by a SourcedError per source and a vertex error per vertex.
+ */
+export function fromGrpcStatus(status: { code: StatusCode; message: string; details: readonly StatusDetail[] }, base: (status: GrpcError) => Error = toBuildkitError): Error {
+  const kept = new GrpcError(status.code, status.message, { details: unknownDetails(status.details) });
+  return wrapWithDetails(base(kept), status.details);
 }
 
 /** Whether a number read off the wire is a known status code. */

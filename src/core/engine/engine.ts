@@ -264,6 +264,9 @@ export function createEngine(opts: { worker: Worker; config: EngineConfig }): En
       concurrency: config.concurrency,
       inflight,
       signal: ctx.signal,
+    }).catch(async (err: unknown) => {
+      // The failing step's lines in the build's files (the definition's source map), as BuildKit's bridge adds them.
+      throw (await import("../solver/source-locations.ts")).withDefinitionSources(err, request.definition);
     });
     const executed = solved.vertices.filter((v) => v.status === "completed").length;
     if (executed > 0 || (request.cacheImports?.length ?? 0) > 0) madeSomething = true;

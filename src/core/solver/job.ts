@@ -6,6 +6,7 @@
 import type { CacheStore } from "../cache/store.ts";
 import type { Digest } from "../digest.ts";
 import { BuildkitError } from "../errors.ts";
+import { VertexTaggedError } from "../error-sources.ts";
 import type { LoadedDefinition, LoadedOp } from "../llb/definition.ts";
 import type { SourceProvenance } from "../provenance/capture.ts";
 import type { ProgressWriter } from "../progress/events.ts";
@@ -34,14 +35,14 @@ export interface VertexSummary {
 }
 
 /** An op's failure, named after its vertex: `<vertex name>: <cause>`. */
-export class VertexError extends BuildkitError {
-  readonly vertex: Digest;
+export class VertexError extends VertexTaggedError {
+  declare readonly vertex: Digest;
   readonly vertexName: string;
 
   constructor(vertex: Pick<Vertex, "digest" | "name">, cause: unknown) {
     const code = cause instanceof BuildkitError ? cause.code : "Internal";
-    super(code, `${vertex.name}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.vertex = vertex.digest;
+    super(code, `${vertex.name}: ${cause instanceof Error ? cause.message : String(cause)}`, vertex.digest, { cause });
+    this.name = "VertexError";
     this.vertexName = vertex.name;
   }
 }

@@ -6,6 +6,7 @@ import type { ResolveMode } from "../../../core/llb/index.ts";
 import type { OciStoreRef } from "../../../core/frontends/frontend.ts";
 import type { CacheEntry } from "../../control/cache-entries.ts";
 import type { Channel } from "../../grpc/client.ts";
+import type { StatusDetail } from "../../grpc/status.ts";
 import { LLBBridgeService } from "../../grpc/services.ts";
 
 const methods = LLBBridgeService.methods;
@@ -127,10 +128,11 @@ export class BridgeClient {
    * The frontend's final answer: a result or an error status. On a daemon without the
    * proto.refarray cap, refs go in the deprecated fields (ids only), as BuildKit's client does.
    */
-  async return(answer: { result: BridgeResult } | { error: { code: number; message: string } }, signal?: AbortSignal): Promise<void> {
+  async return(answer: { result: BridgeResult } | { error: { code: number; message: string; details?: readonly StatusDetail[] } }, signal?: AbortSignal): Promise<void> {
     const opts = signal ? { signal } : {};
     if ("error" in answer) {
-      await this.#channel.unary(methods.Return, { error: { code: answer.error.code, message: answer.error.message } }, opts);
+      const { code, message, details = [] } = answer.error;
+      await this.#channel.unary(methods.Return, { error: { code, message, ...(details.length > 0 ? { details: [...details] } : {}) } }, opts);
       return;
     }
     const { result } = answer;

@@ -4,7 +4,7 @@
 import { isForward, type Frontend, type FrontendForward, type FrontendResult } from "../../../core/frontends/frontend.ts";
 import { frontendCacheImports } from "../../control/cache-entries.ts";
 import { BuildkitError, withContext } from "../../../core/errors.ts";
-import { GrpcError, Status, type StatusCode } from "../../grpc/status.ts";
+import { GrpcError, Status, toGrpcError, type StatusCode } from "../../grpc/status.ts";
 import type { BridgeClient, BridgeRef, BridgeResult, BridgeSolveRequest } from "./bridge-client.ts";
 import type { FrontendEnv } from "./frontend-env.ts";
 import { createGatewayFrontendContext } from "./gateway-context.ts";
@@ -21,7 +21,7 @@ export async function runGatewayFrontend(client: BridgeClient, frontend: Fronten
     result = isForward(made) ? await forward(client, made, signal) : await solveResult(client, made, env.opts, signal);
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
-    await client.return({ error: { code: returnedCode(error), message: error.message } }, signal);
+    await client.return({ error: { code: returnedCode(error), message: error.message, details: toGrpcError(error).details } }, signal);
     return error;
   }
   await client.return({ result }, signal);
