@@ -50,11 +50,17 @@ export class SourcedError extends BuildkitError {
  */
 export class VertexTaggedError extends BuildkitError {
   readonly vertex: string;
+  /**
+   * The message without the step's name, when the message starts with it (the solver's
+   * `[2/3] RUN false: process …`): what goes over gRPC, where the vertex detail names the step.
+   */
+  readonly unnamedMessage: string | undefined;
 
-  constructor(code: ErrorCode, message: string, vertex: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, vertex: string, options?: { cause?: unknown; unnamedMessage?: string }) {
     super(code, message, options);
     this.name = "VertexTaggedError";
     this.vertex = vertex;
+    this.unnamedMessage = options?.unnamedMessage;
   }
 }
 

@@ -11,7 +11,9 @@ export type ErrorCode =
   | "Unavailable"
   | "Canceled"
   | "Unimplemented"
-  | "Internal";
+  | "Internal"
+  /** No particular kind: a step's process failing (BuildKit sends it as gRPC UNKNOWN). */
+  | "Unknown";
 
 export class BuildkitError extends Error {
   readonly code: ErrorCode;

@@ -9,7 +9,7 @@ import type { BuildRegistry } from "../control/builds.ts";
 import type { CallContext } from "../grpc/server-call.ts";
 import type { ServiceHandlers } from "../grpc/handlers.ts";
 import { metadataValue } from "../grpc/metadata.ts";
-import { fromGrpcStatus, isStatusCode, Status } from "../grpc/status.ts";
+import { fromGrpcStatus, GrpcError, isStatusCode, Status } from "../grpc/status.ts";
 import type { LLBBridgeService } from "../grpc/services.ts";
 import { frontendCaps, llbCaps } from "./caps.ts";
 import { readDirStats, statFileAt } from "./read-dir.ts";
@@ -76,7 +76,8 @@ export function bridgeHandlers(deps: FrontendDeps, gateway: (call: CallContext) 
         const { code, message, details } = req.error;
         // Its sources (a Dockerfile's line) and failed vertex, read back from the details, go on to the build's client.
         const received = { code: isStatusCode(code) ? code : Status.UNKNOWN, message: message ?? "", details: (details ?? []).map((d) => ({ type_url: d.type_url ?? "", value: d.value ?? new Uint8Array() })) };
-        gw.fail(fromGrpcStatus(received, (status) => new BuildkitError("Internal", message || `gateway client failed with code ${code}`, { cause: status })));
+        // The build fails with the frontend's status, code included (BuildKit's Return keeps it).
+        gw.fail(fromGrpcStatus(received, (status) => (message ? status : new GrpcError(status.code, `gateway client failed with code ${code}`, { details: status.details }))));
         return {};
       }
       const result = req.result;

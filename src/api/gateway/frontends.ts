@@ -5,6 +5,7 @@
 import type { Engine, ExportRequest, SolveContext } from "../../core/engine/index.ts";
 import type { CacheImportSpec } from "../../core/cache/remote/spec.ts";
 import { BuildkitError } from "../../core/errors.ts";
+import { GrpcError } from "../grpc/status.ts";
 import { FRONTENDS, isForward, runRecorded, type FrontendForward, type RecordedFrontendResult } from "../../core/frontends/frontend.ts";
 import { recordedArgs, type BuildOrigin } from "../../core/provenance/build-info.ts";
 import { createDirFrontendContext } from "../../core/frontends/local-context.ts";
@@ -33,7 +34,22 @@ export async function runFrontend(name: string, opts: Readonly<Record<string, st
     root: engine.worker.root,
     session: ctx.session,
   });
-  return runRecorded(name, frontend, opts, { ...context, progress: ctx.progress }, ctx.signal);
+  return runRecorded(name, frontend, opts, { ...context, progress: ctx.progress }, ctx.signal).catch((err: unknown) => {
+    throw frontendFailure(err);
+  });
+}
+
+/**
+ * A built-in frontend's own failure as BuildKit's read on the wire: its frontends return plain
+ * Go errors, so gRPC UNKNOWN, which clients print without a code name (buildctl prints any other
+ * code before the message, once per hop: "InvalidArgument: InvalidArgument: …"). A cancellation
+ * or a status received from elsewhere keeps its code; message, sources and vertex stay.
+ */
+function frontendFailure(err: unknown): unknown {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 64; depth++, e = e.cause) {
+    if (e instanceof GrpcError || (e instanceof BuildkitError && e.code === "Canceled")) return err;
+  }
+  return new BuildkitError("Unknown", err instanceof Error ? err.message : String(err), { cause: err });
 }
 
 /** A result a frontend made in a gateway build, by its id there. */

@@ -1,6 +1,7 @@
 // gRPC status codes and the one place where our error codes and gRPC's meet.
 import { BuildkitError, type ErrorCode } from "../../core/errors.ts";
 import { apiPb } from "../pb/index.ts";
+import { SourcedError, VertexTaggedError } from "../../core/error-sources.ts";
 import { typedDetails, unknownDetails, wrapWithDetails } from "./error-details.ts";
 
 export const Status = {
@@ -52,12 +53,13 @@ const TO_GRPC: Record<ErrorCode, StatusCode> = {
   Canceled: Status.CANCELLED,
   Unimplemented: Status.UNIMPLEMENTED,
   Internal: Status.INTERNAL,
+  Unknown: Status.UNKNOWN,
 };
 
 const FROM_GRPC: Record<StatusCode, ErrorCode> = {
   [Status.OK]: "Internal", // never an error; listed so the table is total
   [Status.CANCELLED]: "Canceled",
-  [Status.UNKNOWN]: "Internal",
+  [Status.UNKNOWN]: "Unknown",
   [Status.INVALID_ARGUMENT]: "InvalidArgument",
   [Status.DEADLINE_EXCEEDED]: "Canceled",
   [Status.NOT_FOUND]: "NotFound",
@@ -89,9 +91,36 @@ export function toGrpcError(err: unknown): GrpcError {
 
 function plainStatus(err: unknown): GrpcError {
   if (err instanceof GrpcError) return err;
-  if (err instanceof BuildkitError) return new GrpcError(TO_GRPC[err.code], err.message, { cause: err });
+  return new GrpcError(codeOf(err), wireMessage(err), { cause: err });
+}
+
+/**
+ * The code along err's causes, as Go's grpcerrors.Code finds it: the first received status or
+ * error of ours with a kind of its own; a source or vertex attached to an error is not one.
+ */
+function codeOf(err: unknown): StatusCode {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 64; depth++, e = e.cause) {
+    if (e instanceof GrpcError) return e.code;
+    // A source or vertex attached to an error: the code is the error's (its own when none is wrapped).
+    if ((e instanceof SourcedError || e instanceof VertexTaggedError) && e.cause instanceof Error) continue;
+    if (e instanceof BuildkitError) return TO_GRPC[e.code];
+  }
+  return Status.UNKNOWN;
+}
+
+/**
+ * The message as BuildKit's would read: a failed step's name is not in it (the vertex detail
+ * names the step), so `[2/3] RUN false: process … exit code: 1` goes as `process … exit code: 1`.
+ */
+function wireMessage(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  return new GrpcError(Status.UNKNOWN, message, { cause: err });
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 64; depth++, e = e.cause) {
+    if (e instanceof VertexTaggedError && e.unnamedMessage !== undefined && e.message === message) return e.unnamedMessage;
+    if (e.message !== message) break;
+  }
+  return message;
 }
 
 /** The first received status along err's causes (Go's AsGRPCStatus). */

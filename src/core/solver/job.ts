@@ -41,7 +41,8 @@ export class VertexError extends VertexTaggedError {
 
   constructor(vertex: Pick<Vertex, "digest" | "name">, cause: unknown) {
     const code = cause instanceof BuildkitError ? cause.code : "Internal";
-    super(code, `${vertex.name}: ${cause instanceof Error ? cause.message : String(cause)}`, vertex.digest, { cause });
+    const message = cause instanceof Error ? cause.message : String(cause);
+    super(code, `${vertex.name}: ${message}`, vertex.digest, { cause, unnamedMessage: message });
     this.name = "VertexError";
     this.vertexName = vertex.name;
   }

@@ -67,6 +67,7 @@ describe.if(run)("build errors with their source lines", () => {
   let serve: TestDaemon | undefined;
   const definition = failingDefinition();
   let peerExcerpts: string[] = [];
+  let peerError = "";
 
   beforeAll(async () => {
     h = new BuildHarness();
@@ -106,6 +107,8 @@ describe.if(run)("build errors with their source lines", () => {
     const r = await buildctl(peer!.addr);
     expect(r.code).not.toBe(0);
     peerExcerpts = excerpts(r.stderr);
+    peerError = r.stderr.trimEnd().split("\n").at(-1) ?? "";
+    expect(peerError).toBe('error: failed to solve: process "/bin/sh -c echo one && exit 3" did not complete successfully: exit code: 3');
     // Both locations, reversed by the status's round trips through the gateway, as BuildKit does.
     expect([...peerExcerpts].sort()).toEqual([LINE_1, LINES_3_4].sort());
     expectExcerptsThenError(r.stderr, peerExcerpts);
@@ -116,6 +119,8 @@ describe.if(run)("build errors with their source lines", () => {
     const r = await buildctl(serve!.addr);
     expect(r.code).not.toBe(0);
     expectExcerptsThenError(r.stderr, peerExcerpts);
+    // The same message and code: no step name in it, no code name before it (UNKNOWN, as BuildKit's)
+    expect(r.stderr.trimEnd().split("\n").at(-1)).toBe(peerError);
   }, 120_000);
 
   test("our CLI against buildkitd prints them", async () => {

@@ -3,6 +3,7 @@
 import { expect, test } from "bun:test";
 import { errorSources, SourcedError, VertexTaggedError, withSource, type ErrorSource } from "../../../src/core/error-sources.ts";
 import { BuildkitError } from "../../../src/core/errors.ts";
+import type { Digest } from "../../../src/core/digest.ts";
 import { pb } from "../../../src/core/pb/index.ts";
 import { definitionJson } from "../../../src/api/grpc/definition-json.ts";
 import { parseSource, ReceivedVertexError, SOURCE_TYPE_URL, sourceDetail, VERTEX_TYPE_URL, vertexDetail } from "../../../src/api/grpc/error-details.ts";
@@ -92,5 +93,21 @@ test("errors without sources keep their plain status", () => {
   expect(toGrpcError(plain).details).toEqual([]);
   const grpc = new GrpcError(Status.CANCELLED, "canceled");
   expect(toGrpcError(grpc)).toBe(grpc);
-  expect(toGrpcError(new SourcedError(new Error("x"), SAMPLE)).code).toBe(Status.INTERNAL);
+  // an untyped error under a source is UNKNOWN, as grpc-go's
+  expect(toGrpcError(new SourcedError(new Error("x"), SAMPLE)).code).toBe(Status.UNKNOWN);
+});
+
+test("a failed step goes as BuildKit's status: UNKNOWN, its message without the step's name", async () => {
+  const { VertexError } = await import("../../../src/core/solver/job.ts");
+  const exit = new BuildkitError("Unknown", 'process "/bin/sh -c false" did not complete successfully: exit code: 1');
+  const failed = new VertexError({ digest: "sha256:0123" as Digest, name: "[2/3] RUN false" }, exit);
+  expect(failed.message).toBe('[2/3] RUN false: process "/bin/sh -c false" did not complete successfully: exit code: 1');
+  const st = toGrpcError(withSource(failed, SAMPLE));
+  expect(st.code).toBe(Status.UNKNOWN);
+  expect(st.message).toBe(exit.message);
+  // a step failing with a kind of its own keeps it; context added above the step keeps the whole message
+  const missing = new VertexError({ digest: "sha256:0123" as Digest, name: "[1/3] FROM x" }, new BuildkitError("NotFound", "x: not found"));
+  expect(toGrpcError(missing).code).toBe(Status.NOT_FOUND);
+  const wrapped = new BuildkitError("Internal", `solving: ${missing.message}`, { cause: missing });
+  expect(toGrpcError(wrapped).message).toBe("solving: [1/3] FROM x: x: not found");
 });

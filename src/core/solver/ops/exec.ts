@@ -158,7 +158,7 @@ async function run(op: pb.ExecOp.$Properties, setup: Setup, worker: Worker, ctx:
   );
   const valid = op.meta?.validExitCodes?.length ? op.meta.validExitCodes : [0];
   if (!valid.includes(exitCode)) {
-    const err = new BuildkitError("FailedPrecondition", `process "${meta.args.join(" ")}" did not complete successfully: exit code: ${exitCode}`);
+    const err = new BuildkitError("Unknown", `process "${meta.args.join(" ")}" did not complete successfully: exit code: ${exitCode}`);
     throw Object.assign(err, { exitCode });
   }
 }
