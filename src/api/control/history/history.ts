@@ -263,10 +263,10 @@ function imageDescriptor(response: Readonly<Record<string, string>>): PbDescript
   }
 }
 
-/** The error as the gRPC status the build's client was answered with. */
-function errorStatus(err: unknown): { code: number; message: string } {
+/** The error as the gRPC status the build's client was answered with, its details (sources, vertex) included. */
+function errorStatus(err: unknown): { code: number; message: string; details?: { type_url: string; value: Uint8Array }[] } {
   const status = toGrpcError(err);
-  return { code: status.code, message: status.message };
+  return { code: status.code, message: status.message, ...(status.details.length > 0 ? { details: status.details.map((d) => ({ type_url: d.type_url, value: d.value })) } : {}) };
 }
 
 /** A progress log blob's StatusResponses. */
