@@ -11,7 +11,7 @@ import { BuildkitError } from "../errors.ts";
 import { exactInt64, withExactInt64 } from "../pb/decode.ts";
 import { pb } from "../pb/index.ts";
 import { copyAction } from "./copy.ts";
-import { applyTimestamp, lstatEntry, mkdirAll } from "./entry.ts";
+import { applyDirMode, applyTimestamp, lstatEntry, mkdirAll } from "./entry.ts";
 import { actionError, errnoCode, fsError } from "./fs-error.ts";
 import { resolveWildcards } from "./glob.ts";
 import { applyOwner, chownerFor, readOwner } from "./owner.ts";
@@ -73,7 +73,7 @@ async function mkdirAction(a: pb.FileActionMkDir, base: string, own: Ownership):
     if (errnoCode(err) === "ENOENT") throw fsError("NotFound", "parent directory does not exist");
     throw err;
   }
-  await chmod(p, mode);
+  await applyDirMode(p, mode);
   await applyOwner(p, own.chowner);
   await applyTimestamp(p, ts);
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { lstatSync, readlinkSync, statSync } from "node:fs";
+import { chmodSync, lstatSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { applyFileAction } from "../../../src/core/fs/file-actions.ts";
 import { decodeMessage } from "../../../src/core/pb/decode.ts";
@@ -288,5 +288,18 @@ describe("timestamps past 2^53 ns", () => {
     const root = tempDir();
     await applyFileAction(action, { base: root });
     expect(mtimeNs(root, "f")).toBe(exact);
+  });
+});
+
+describe("directories made in a setgid directory", () => {
+  test("keep the setgid bit they inherit (BuildKit never chmods a directory it makes), with or without makeParents", async () => {
+    const root = tempDir();
+    await applyFileAction(mkdirAction("/shared", { mode: 0o2775 }), { base: root });
+    chmodSync(join(root, "shared"), 0o2775);
+    await applyFileAction(mkdirAction("/shared/one", { mode: 0o755 }), { base: root });
+    await applyFileAction(mkdirAction("/shared/two/three", { mode: 0o700, makeParents: true }), { base: root });
+    expect(modeOf(root, "shared/one")).toBe(0o2755);
+    expect(modeOf(root, "shared/two")).toBe(0o2700);
+    expect(modeOf(root, "shared/two/three")).toBe(0o2700);
   });
 });
