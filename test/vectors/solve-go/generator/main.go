@@ -165,7 +165,7 @@ func defCopyIncludeExclude() llb.State {
 
 func defAttemptUnpack() llb.State {
 	tars := out("mkdir -p /t/d && echo one > /t/d/one && echo two > /t/two && ln -s two /t/lnk && chmod 0751 /t/d && " +
-		"touch -d @1000000000 /t/d/one /t/two /t/d && cd /t && tar -cf /out/plain.tar d two lnk && tar -czf /out/gz.tgz two && echo notatar > /out/text.tar")
+		"touch -d @1000000000 /t/d/one /t/two /t/d && touch -h -d @1000000000 /t/lnk && cd /t && tar -cf /out/plain.tar d two lnk && tar -czf /out/gz.tgz two && echo notatar > /out/text.tar")
 	return llb.Scratch().File(
 		llb.Copy(tars, "/plain.tar", "/u1/", &llb.CopyInfo{AttemptUnpack: true, CreateDestPath: true}).
 			Copy(tars, "/gz.tgz", "/u2", &llb.CopyInfo{AttemptUnpack: true, CreateDestPath: true}).
@@ -174,16 +174,19 @@ func defAttemptUnpack() llb.State {
 }
 
 func defCopyChownChmod() llb.State {
-	return llb.Scratch().File(
+	// Names resolve in the action's base: a separate FileOp, since Go's client gives a named
+	// owner input -1 ("invalid user index") on actions chained from scratch in the same op.
+	etc := llb.Scratch().File(
 		llb.Mkdir("/etc", 0755, llb.WithCreatedTime(t0)).
 			Mkfile("/etc/passwd", 0644, []byte("root:x:0:0::/:/bin/sh\napp:x:1500:1600::/:/bin/sh\n"), llb.WithCreatedTime(t0)).
-			Mkfile("/etc/group", 0644, []byte("root:x:0:\napp:x:1600:\nstaff:x:50:\n"), llb.WithCreatedTime(t0)).
-			Copy(srcTree(), "/src/dir", "/byname", &llb.CopyInfo{ChownOpt: &llb.ChownOpt{User: &llb.UserOpt{Name: "app"}, Group: &llb.UserOpt{Name: "staff"}}}).
-			Copy(srcTree(), "/src/dir", "/byuser", &llb.CopyInfo{ChownOpt: &llb.ChownOpt{User: &llb.UserOpt{Name: "app"}}}).
+			Mkfile("/etc/group", 0644, []byte("root:x:0:\napp:x:1600:\nstaff:x:50:\n"), llb.WithCreatedTime(t0)))
+	return etc.File(
+		llb.Copy(srcTree(), "/src/dir", "/byname", &llb.CopyInfo{}, llb.WithUser("app:staff")).
+			Copy(srcTree(), "/src/dir", "/byuser", &llb.CopyInfo{}, llb.WithUser("app")).
 			Copy(srcTree(), "/src/dir", "/byid", &llb.CopyInfo{ChownOpt: &llb.ChownOpt{User: &llb.UserOpt{UID: 7}, Group: &llb.UserOpt{UID: 8}}}).
 			Copy(srcTree(), "/src/dir", "/mode", &llb.CopyInfo{Mode: mode(0700)}).
 			Copy(srcTree(), "/src/b.txt", "/mode-file", &llb.CopyInfo{Mode: mode(04751), ChownOpt: &llb.ChownOpt{User: &llb.UserOpt{UID: 3}}}).
-			Copy(srcTree(), "/src/a.txt", "/new/parent/f", &llb.CopyInfo{CreateDestPath: true, ChownOpt: &llb.ChownOpt{User: &llb.UserOpt{Name: "app"}, Group: &llb.UserOpt{Name: "app"}}}))
+			Copy(srcTree(), "/src/a.txt", "/new/parent/f", &llb.CopyInfo{CreateDestPath: true}, llb.WithUser("app:app")))
 }
 
 func defCreatedTime() llb.State {
