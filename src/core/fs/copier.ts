@@ -288,7 +288,9 @@ export class Copier {
 
   #mode(fi: Entry): number {
     if (this.#opts.modeSet) return this.#opts.modeSet.apply(fi.mode, fi.kind === "dir");
-    if (this.#opts.mode !== undefined) return this.#opts.mode & 0o7777;
+    // As fsutil's copy: the mode's permission bits over the source's setuid, setgid and sticky
+    // bits (a mode's own special bits are dropped: Go's os.FileMode keeps them elsewhere).
+    if (this.#opts.mode !== undefined) return (fi.mode & 0o7000) | (this.#opts.mode & 0o777);
     return fi.mode & 0o7777;
   }
 

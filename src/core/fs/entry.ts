@@ -118,6 +118,19 @@ async function existingDir(path: string): Promise<boolean> {
   throw Object.assign(new Error(`mkdir ${path}: not a directory`), { code: "ENOTDIR" });
 }
 
+const S_ISGID = 0o2000;
+
+/**
+ * Gives a directory just made the mode asked for whatever the umask, keeping the setgid bit it
+ * inherited from a setgid parent: BuildKit makes directories with os.Mkdir under umask 0 and
+ * never chmods them, so the kernel's inheritance stands.
+ */
+export async function applyDirMode(dir: string, mode: number): Promise<void> {
+  const st = await stat(dir);
+  const want = (st.mode & S_ISGID) | mode;
+  if ((st.mode & 0o7777) !== want) await chmod(dir, want);
+}
+
 /**
  * Creates `path` (a host path inside opts.root) and its missing parents, each with the mode
  * (umask ignored), owner and timestamp; returns the first directory created, if any.
@@ -135,7 +148,7 @@ export async function mkdirAll(path: string, opts: MkdirAllOptions): Promise<str
       if (errnoCode(err) === "EEXIST" && (await existingDir(dir))) continue;
       throw err;
     }
-    await chmod(dir, opts.mode);
+    await applyDirMode(dir, opts.mode);
     await applyOwner(dir, opts.chowner);
     await applyTimestamp(dir, opts.timestampNs);
   }

@@ -8,9 +8,10 @@
 import { chmod, constants, mkdir, open, rm, symlink } from "node:fs/promises";
 import { posix } from "node:path";
 import { BuildkitError } from "../errors.ts";
+import { exactInt64, withExactInt64 } from "../pb/decode.ts";
 import { pb } from "../pb/index.ts";
 import { copyAction } from "./copy.ts";
-import { applyTimestamp, lstatEntry, mkdirAll } from "./entry.ts";
+import { applyDirMode, applyTimestamp, lstatEntry, mkdirAll } from "./entry.ts";
 import { actionError, errnoCode, fsError } from "./fs-error.ts";
 import { resolveWildcards } from "./glob.ts";
 import { applyOwner, chownerFor, readOwner } from "./owner.ts";
@@ -41,9 +42,9 @@ export interface FileActionOptions {
   onAllocated?: (bytes: number) => void;
 }
 
-/** Nanoseconds since the epoch, or undefined for -1 ("keep"). */
-function timestampNs(ts: number): bigint | undefined {
-  return ts === -1 ? undefined : BigInt(Math.trunc(Number(ts)));
+/** An action's timestamp in nanoseconds since the epoch (exact, past 2^53), or undefined for -1 ("keep"). */
+function timestampNs(a: { readonly timestamp: number }): bigint | undefined {
+  return a.timestamp === -1 ? undefined : exactInt64(a, "timestamp");
 }
 
 interface Ownership {
@@ -60,7 +61,7 @@ async function ownership(owner: pb.ChownOpt.$Properties | null | undefined, dirs
 async function mkdirAction(a: pb.FileActionMkDir, base: string, own: Ownership): Promise<void> {
   const p = await resolveInRoot(base, a.path);
   const mode = a.mode & 0o777;
-  const ts = timestampNs(a.timestamp);
+  const ts = timestampNs(a);
   if (a.makeParents) {
     await mkdirAll(p, { root: base, mode, chowner: own.chowner, timestampNs: ts });
     return;
@@ -72,7 +73,7 @@ async function mkdirAction(a: pb.FileActionMkDir, base: string, own: Ownership):
     if (errnoCode(err) === "ENOENT") throw fsError("NotFound", "parent directory does not exist");
     throw err;
   }
-  await chmod(p, mode);
+  await applyDirMode(p, mode);
   await applyOwner(p, own.chowner);
   await applyTimestamp(p, ts);
 }
@@ -97,7 +98,7 @@ async function mkfileAction(a: pb.FileActionMkFile, base: string, own: Ownership
   }
   if (existing === undefined) await chmod(p, mode);
   await applyOwner(p, own.chowner);
-  await applyTimestamp(p, timestampNs(a.timestamp));
+  await applyTimestamp(p, timestampNs(a));
 }
 
 /** Removes one path; a symlink in its last component is removed, not followed. */
@@ -120,13 +121,13 @@ async function symlinkAction(a: pb.FileActionSymlink, base: string, own: Ownersh
   const p = await resolveInRoot(base, a.newpath);
   await symlink(a.oldpath, p);
   await applyOwner(p, own.chowner);
-  await applyTimestamp(p, timestampNs(a.timestamp));
+  await applyTimestamp(p, timestampNs(a));
 }
 
 async function copy(a: pb.FileActionCopy, dirs: FileActionDirs, own: Ownership, onAllocated?: (bytes: number) => void): Promise<void> {
   if (dirs.secondary === undefined) throw fsError("InvalidArgument", "no source directory");
   const linkable = (dirs.linkable ?? false) && own.keepsOwner;
-  const allocated = await copyAction(a, { src: dirs.secondary, dest: dirs.base }, { chowner: own.chowner, timestampNs: timestampNs(a.timestamp), linkable });
+  const allocated = await copyAction(a, { src: dirs.secondary, dest: dirs.base }, { chowner: own.chowner, timestampNs: timestampNs(a), linkable });
   if (allocated !== undefined) onAllocated?.(allocated);
 }
 
@@ -146,11 +147,11 @@ async function labelled(verb: string, path: string, fn: () => Promise<void>): Pr
  */
 export async function applyFileAction(action: pb.FileAction.$Properties, dirs: FileActionDirs, opts: FileActionOptions = {}): Promise<void> {
   if (action.mkdir) {
-    const a = new pb.FileActionMkDir(action.mkdir);
+    const a = withExactInt64(new pb.FileActionMkDir(action.mkdir), action.mkdir);
     return labelled("mkdir", a.path, async () => mkdirAction(a, dirs.base, await ownership(a.owner, dirs, opts)));
   }
   if (action.mkfile) {
-    const a = new pb.FileActionMkFile(action.mkfile);
+    const a = withExactInt64(new pb.FileActionMkFile(action.mkfile), action.mkfile);
     return labelled("mkfile", a.path, async () => mkfileAction(a, dirs.base, await ownership(a.owner, dirs, opts)));
   }
   if (action.rm) {
@@ -158,11 +159,11 @@ export async function applyFileAction(action: pb.FileAction.$Properties, dirs: F
     return labelled("rm", a.path, () => rmAction(a, dirs.base));
   }
   if (action.symlink) {
-    const a = new pb.FileActionSymlink(action.symlink);
+    const a = withExactInt64(new pb.FileActionSymlink(action.symlink), action.symlink);
     return labelled("symlink", a.newpath, async () => symlinkAction(a, dirs.base, await ownership(a.owner, dirs, opts)));
   }
   if (action.copy) {
-    const a = new pb.FileActionCopy(action.copy);
+    const a = withExactInt64(new pb.FileActionCopy(action.copy), action.copy);
     return labelled("copy", a.src, async () => copy(a, dirs, await ownership(a.owner, dirs, opts), opts.onAllocated));
   }
   throw new BuildkitError("InvalidArgument", "file action: no action set");

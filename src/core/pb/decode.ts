@@ -383,9 +383,13 @@ class Decoder {
       const existing = Object.hasOwn(msg, f.name) ? (msg[f.name] as Record<string, unknown> | null) : null;
       msg[f.name] = this.message(r, f.type as string, r.messageEnd(), depth + 1, existing);
     } else {
+      const start = r.pos;
       const value = readScalar(r, f.kind);
       if (f.oneof === undefined && isZero(value)) delete msg[f.name];
       else msg[f.name] = value;
+      if ((f.kind === "int64" || f.kind === "uint64") && !Number.isSafeInteger(value)) {
+        keepExact(msg, f.name, exactVarint(r.buf, start, f.kind === "uint64"));
+      }
     }
     if (f.oneof !== undefined) msg[f.oneof] = f.name;
     return true;
@@ -421,6 +425,45 @@ class Decoder {
     if (key === "__proto__") Object.defineProperty(map, key, { enumerable: true, configurable: true, writable: true, value: undefined });
     map[key] = value ?? this.create(f.type as string);
   }
+}
+
+const EXACT = "$int64";
+
+/** The varint at pos as an exact 64-bit integer (two's complement unless unsigned). */
+function exactVarint(buf: Uint8Array, pos: number, unsigned: boolean): bigint {
+  let v = 0n;
+  for (let shift = 0n; pos < buf.length && shift < 70n; shift += 7n) {
+    const b = buf[pos++] as number;
+    v |= BigInt(b & 127) << shift;
+    if (b < 128) break;
+  }
+  return unsigned ? BigInt.asUintN(64, v) : BigInt.asIntN(64, v);
+}
+
+/** Records an int64 field's exact value beside its (rounded) number, in a non-enumerable `$int64`. */
+function keepExact(msg: Record<string, unknown>, name: string, value: bigint): void {
+  if (!Object.hasOwn(msg, EXACT)) Object.defineProperty(msg, EXACT, { enumerable: false, configurable: true, writable: true, value: {} });
+  (msg[EXACT] as Record<string, bigint>)[name] = value;
+}
+
+/**
+ * An int64 field's exact value: int64 fields decode as numbers, which hold integers exactly only
+ * up to 2^53; nanosecond timestamps (~1.7e18) are past that, so for a value that was rounded,
+ * the decoder keeps the exact one aside.
+ */
+export function exactInt64(msg: object, name: string): bigint {
+  const exact = (msg as Record<string, unknown>)[EXACT] as Record<string, bigint> | undefined;
+  const kept = exact?.[name];
+  if (kept !== undefined) return kept;
+  const value = (msg as Record<string, unknown>)[name];
+  return typeof value === "number" ? BigInt(Math.trunc(value)) : typeof value === "bigint" ? value : 0n;
+}
+
+/** Gives `to` (a copy of `from`, e.g. made by a generated constructor) from's exact int64 values; returns `to`. */
+export function withExactInt64<T extends object>(to: T, from: object): T {
+  const exact = (from as Record<string, unknown>)[EXACT] as Record<string, bigint> | undefined;
+  if (exact !== undefined) for (const [name, value] of Object.entries(exact)) keepExact(to as Record<string, unknown>, name, value);
+  return to;
 }
 
 /** Decodes bytes as a message of type (a name in schema). Throws on malformed input. */

@@ -82,9 +82,10 @@ export interface PeerAndServe {
   stop(): Promise<void>;
 }
 
-export async function startPeerAndServe(configDir: string, registryHost: string): Promise<PeerAndServe> {
+/** extraToml is appended to the config (e.g. a `[registry."docker.io"] mirrors` section). */
+export async function startPeerAndServe(configDir: string, registryHost: string, extraToml = ""): Promise<PeerAndServe> {
   const config = join(configDir, "buildkitd.toml");
-  writeFileSync(config, `[registry."${registryHost}"]\n  http = true\n`);
+  writeFileSync(config, `[registry."${registryHost}"]\n  http = true\n${extraToml}`);
   const peer = new PeerDaemon();
   const serve = serveDaemon();
   const stop = async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -151,6 +151,24 @@ describe("tar exporter", () => {
     // Sorted within each directory, breadth first (tar-fs's walk); no entry for the root.
     expect(names).toEqual(["bin/", "hello", "link -> hello", "bin/tool"]);
     expect(list(b)).toBe(list(a));
+  });
+
+  test("modes are written as they are, not masked by the umask: setgid, group write, a symlink's 0777", async () => {
+    const tree = sampleTree();
+    mkdirSync(join(tree, "shared"));
+    chmodSync(join(tree, "shared"), 0o2775);
+    chmodSync(join(tree, "hello"), 0o666);
+    const dest = join(temp(), "m.tar");
+    const old = process.umask(0o022);
+    try {
+      await createTarExporter().resolve({ dest }).export(resultOf(tree), new AbortController().signal);
+    } finally {
+      process.umask(old);
+    }
+    const modes = Bun.spawnSync(["tar", "-tvf", dest]).stdout.toString().trim().split("\n").map((l) => `${l.split(/\s+/)[0]} ${l.split(/\s+/)[5]}`);
+    expect(modes).toContain("drwxrwsr-x shared/");
+    expect(modes).toContain("-rw-rw-rw- hello");
+    expect(modes).toContain("lrwxrwxrwx link");
   });
 
   test("streams to stdout with dest=-", async () => {

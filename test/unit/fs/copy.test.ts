@@ -159,6 +159,14 @@ describe("copy: symlinks, metadata", () => {
     expect([modeOf(d.base, "out"), modeOf(d.base, "out/f"), modeOf(d.base, "out/d/g")]).toEqual([0o700, 0o700, 0o700]);
   });
 
+  test("a numeric mode sets the permission bits only: the source's setuid/setgid/sticky stay, the mode's own are dropped (fsutil)", async () => {
+    const d = setup({ "s/u": "u", "s/plain": "p" });
+    chmodSync(join(d.secondary, "s/u"), 0o4755);
+    await run(d, "/s/u", "/u", { mode: 0o644 });
+    await run(d, "/s/plain", "/plain", { mode: 0o4751 });
+    expect([modeOf(d.base, "u"), modeOf(d.base, "plain")]).toEqual([0o4644, 0o751]);
+  });
+
   test("modeStr applies chmod syntax per entry", async () => {
     const d = setup({ "t/f": "x", "t/d/": "" });
     chmodSync(join(d.secondary, "t/f"), 0o644);

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { lstatSync, readlinkSync, statSync } from "node:fs";
+import { chmodSync, lstatSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { applyFileAction } from "../../../src/core/fs/file-actions.ts";
+import { decodeMessage } from "../../../src/core/pb/decode.ts";
 import { pb } from "../../../src/core/pb/index.ts";
+import { OPS_SCHEMA } from "../../../src/core/pb/ops-schema.ts";
 import { cleanup, exists, expectError, isRoot, mkdirAction, mkfileAction, modeOf, read, rmAction, symlinkAction, tempDir, tree } from "./fixtures.ts";
 
 afterEach(cleanup);
@@ -264,5 +266,40 @@ describe.skipIf(!isRoot)("ownership (root)", () => {
       applyFileAction(mkfileAction("/h", "x", { owner: byId(70000) }), { base: root }, { idmap }),
       "mkfile /h: uid 70000 is not mapped in the user namespace",
     );
+  });
+});
+
+describe("timestamps past 2^53 ns", () => {
+  // Varint of a non-negative bigint.
+  const varint = (v: bigint): number[] => {
+    const out: number[] = [];
+    for (; v >= 0x80n; v >>= 7n) out.push(Number(v & 0x7fn) | 0x80);
+    return [...out, Number(v)];
+  };
+  const field = (id: number, wire: number, body: number[]): number[] => [...varint(BigInt((id << 3) | wire)), ...body];
+  const bytesField = (id: number, body: number[]): number[] => field(id, 2, [...varint(BigInt(body.length)), ...body]);
+
+  test("a decoded action's timestamp is applied to the nanosecond (Go's t.UnixNano(), not a rounded double)", async () => {
+    const exact = 1_323_785_716_123_456_789n; // 2011-12-13T14:15:16.123456789Z: a double holds ...768
+    const path = [...new TextEncoder().encode("/f")];
+    const mkfile = [...bytesField(1, path), ...field(2, 0, varint(0o644n)), ...field(5, 0, varint(exact))];
+    const bytes = new Uint8Array([...field(1, 0, varint(0n)), ...field(3, 0, varint(0n)), ...bytesField(5, mkfile)]);
+    const action = decodeMessage<pb.FileAction>(OPS_SCHEMA, "FileAction", bytes);
+    const root = tempDir();
+    await applyFileAction(action, { base: root });
+    expect(mtimeNs(root, "f")).toBe(exact);
+  });
+});
+
+describe("directories made in a setgid directory", () => {
+  test("keep the setgid bit they inherit (BuildKit never chmods a directory it makes), with or without makeParents", async () => {
+    const root = tempDir();
+    await applyFileAction(mkdirAction("/shared", { mode: 0o2775 }), { base: root });
+    chmodSync(join(root, "shared"), 0o2775);
+    await applyFileAction(mkdirAction("/shared/one", { mode: 0o755 }), { base: root });
+    await applyFileAction(mkdirAction("/shared/two/three", { mode: 0o700, makeParents: true }), { base: root });
+    expect(modeOf(root, "shared/one")).toBe(0o2755);
+    expect(modeOf(root, "shared/two")).toBe(0o2700);
+    expect(modeOf(root, "shared/two/three")).toBe(0o2700);
   });
 });

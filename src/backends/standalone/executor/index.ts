@@ -24,6 +24,7 @@ import { recordStubs, removeStubs } from "./stubs.ts";
 import { resolveScoped } from "./scoped-path.ts";
 import { removeBundle, runcFor } from "./sweep.ts";
 import { resolveUser } from "./user.ts";
+import { makeWorkingDir } from "./working-dir.ts";
 
 export { runtimeDirs, sweepRunc, sweepRuntimes } from "./sweep.ts";
 export type { RuncSweepReport } from "./sweep.ts";
@@ -140,9 +141,12 @@ class RuncExecutor implements Executor {
     const specMounts = await this.#specMounts(bundle, p, rootReadonly, cleanup);
     const stubs = recordStubs(rootfs, specMounts.map((m) => m.destination));
     cleanup.defer(() => removeStubs(rootfs, stubs));
+    const cwd = posix.resolve("/", p.meta.cwd || "/");
+    const user = resolveUser(rootfs, p.meta.user);
+    makeWorkingDir(rootfs, cwd, user);
     const spec = buildSpec({
-      meta: { ...p.meta, cwd: posix.resolve("/", p.meta.cwd || "/") },
-      user: resolveUser(rootfs, p.meta.user),
+      meta: { ...p.meta, cwd },
+      user,
       rootPath: rootfs,
       rootReadonly,
       hostname: p.meta.hostname || DEFAULT_HOSTNAME,

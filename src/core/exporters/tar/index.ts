@@ -112,6 +112,9 @@ function packOptions(dir: string, epoch: number | undefined, subdir?: string, ex
   const readlink = (path: string, done: (err: NodeJS.ErrnoException | null, target?: string) => void) =>
     fs.readlink(at(path), (err, target) => done(err, subdir !== undefined && target?.startsWith("/") ? posix.join(`/${subdir}`, target) : target));
   return {
+    // Modes as they are (setgid, group/other write, a symlink's 0777): tar-fs masks them with
+    // the process umask unless told not to; BuildKit's tar writer takes them from lstat.
+    umask: 0,
     sort: true, // in tar-fs, not in its types
     entries: [...new Set([...readdirSync(dir), ...extra.names.map((n) => n.split("/")[0]!)])].sort(),
     map: (header: { name: string; type?: string | null; mtime?: Date }) => {
