@@ -12,7 +12,7 @@ import { BuildkitError } from "../../errors.ts";
 import { atLines } from "./errors.ts";
 import { cloneImage, emptyImage, DEFAULT_PATH, type DockerfileImage } from "./image-config.ts";
 import { parseStages, type ArgKV, type Stage } from "./instructions.ts";
-import { parseDockerfile, type ParserWarning } from "./parser.ts";
+import { parseDockerfile } from "./parser.ts";
 import { processWord } from "./shell-lex.ts";
 import { dispatchCommand, dispatchWorkdir } from "./dispatch.ts";
 import { countSteps, DispatchStates, prefixCommand, isReachable, newDispatchState, type DispatchState } from "./dispatch-state.ts";
@@ -29,8 +29,6 @@ export interface ImageConfigResolver {
 
 export interface ConvertOptions {
   target?: string;
-  /** Told each parser warning (dockerfile2llb's opt.Warn); the builder gives it to one platform's conversion only. */
-  warn?: (w: ParserWarning) => void;
   buildArgs?: Readonly<Record<string, string>>;
   targetPlatform?: Platform;
   /** The platform the build runs on (BUILDPLATFORM…); default: linux on this host's architecture. */
@@ -129,7 +127,6 @@ export async function convertDockerfile(text: string, resolver: ImageConfigResol
   const buildPlatform: Platform = opts.buildPlatform ?? { os: "linux", architecture: hostPlatform().architecture };
   const targetPlatform = opts.targetPlatform ?? buildPlatform;
   const parsed = parseDockerfile(text);
-  if (opts.warn) for (const w of parsed.warnings) opts.warn(w);
   const { stages, metaArgs: metaCmds } = parseStages(parsed.nodes, { runSecurity: opts.runSecurity });
   const lexMeta = (w: string, args: ArgKV[]) => processWord(w, argsMap(args), { escape: parsed.escape }).word;
 

@@ -10,8 +10,7 @@ import { IMAGE_CONFIG_KEY, platformsJson, PLATFORMS_KEY } from "../../exporters/
 import { hostPlatform, formatPlatform, type Platform } from "../../llb/platform.ts";
 import type { FrontendContext, FrontendForward, FrontendResult, LocalSourceDefinition, SBOMExtras } from "../frontend.ts";
 import type { Digest } from "../../digest.ts";
-import type { ParserWarning } from "./parser.ts";
-import { dockerfileWarning, reportWarning } from "./warnings.ts";
+import { reportParserWarnings } from "./warnings.ts";
 import { withTask, type ProgressTask } from "../../progress/task.ts";
 import { parseDockerfileAttrs, type DockerfileAttrs } from "./attrs.ts";
 import { convertDockerfile, type ConvertResult } from "./convert.ts";
@@ -37,7 +36,12 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
   const sourceOpts = { localName: attrs.dockerfileLocal, filename: attrs.filename, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}) };
   const source = dockerfileSource(sourceOpts);
   const [text, ignore] = await Promise.all([
-    step(ctx, DOCKERFILE_VERTEX(attrs), (task) => transferred(task, "dockerfile", readDockerfile(attrs, ctx, signal, source)), source.vertex),
+    step(ctx, DOCKERFILE_VERTEX(attrs), async (task) => {
+      const dockerfile = await transferred(task, "dockerfile", readDockerfile(attrs, ctx, signal, source));
+      // Before the step ends: buildctl prints a warning only with an update of its vertex.
+      await reportParserWarnings(ctx, { opts, text: dockerfile, filename: attrs.filename, source }, signal);
+      return dockerfile;
+    }, source.vertex),
     step(ctx, DOCKERIGNORE_VERTEX, (task) => transferred(task, "context", readDockerignore(attrs, ctx, signal))),
   ]);
   // `# syntax=IMAGE`: the build is IMAGE's, run as a gateway frontend with this one's options.
@@ -48,11 +52,7 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
   const sourceMap = dockerfileSourceMap(sourceOpts, text, source);
   // One conversion per target platform, at once (the builder's errgroup); none given: the default.
   const targets: (Platform | undefined)[] = attrs.platforms.length > 0 ? [...attrs.platforms] : [undefined];
-  // The parser's warnings, from the first platform's conversion only (as the builder's).
-  const warned: Promise<void>[] = [];
-  const warn = (w: ParserWarning) => warned.push(reportWarning(ctx, dockerfileWarning(w, source.vertex, sourceMap), signal));
-  const results = await Promise.all(targets.map((tp, i) => convertFor(tp, { text, sourceMap, ...(i === 0 ? { warn } : {}) }, excludes, attrs, ctx, signal)));
-  await Promise.all(warned);
+  const results = await Promise.all(targets.map((tp) => convertFor(tp, { text, sourceMap }, excludes, attrs, ctx, signal)));
   if (!attrs.multiPlatform) {
     const [only] = results;
     return {
@@ -83,7 +83,7 @@ interface Converted {
 }
 
 /** The Dockerfile for one target platform (undefined: the default one). */
-async function convertFor(tp: Platform | undefined, { text, sourceMap, warn }: { text: Uint8Array; sourceMap: SourceMap; warn?: (w: ParserWarning) => void }, excludes: string[] | undefined, attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal): Promise<Converted> {
+async function convertFor(tp: Platform | undefined, { text, sourceMap }: { text: Uint8Array; sourceMap: SourceMap }, excludes: string[] | undefined, attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal): Promise<Converted> {
   // A multi-platform build names its steps and lookups after their platform ("[linux/arm64 internal] …").
   const internal = attrs.multiPlatform ? (p: Platform) => `[${formatPlatform(p)} internal]` : () => "[internal]";
   // Named contexts' lookups show as BuildKit's "[context NAME] …" vertices.
@@ -102,7 +102,7 @@ async function convertFor(tp: Platform | undefined, { text, sourceMap, warn }: {
         target: attrs.target, buildArgs: attrs.buildArgs, targetPlatform: tp, excludes, contextLocalName: attrs.contextLocal,
         imageResolveMode: attrs.imageResolveMode, extraHosts: attrs.extraHosts, shmSize: attrs.shmSize, ulimits: attrs.ulimits,
         forceNetMode: attrs.forceNetMode, hostname: attrs.hostname, cacheIDNamespace: attrs.cacheIDNamespace, sourceDateEpoch: attrs.sourceDateEpoch,
-        prefixPlatform: attrs.multiPlatform, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}), sourceMap, ...(warn ? { warn } : {}),
+        prefixPlatform: attrs.multiPlatform, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}), sourceMap,
         contextByName: (name, platform, resolveMode) => namedContext(attrs.namedContexts, name, platform, resolveMode, named),
       },
     );
