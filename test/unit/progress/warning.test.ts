@@ -42,8 +42,8 @@ describe("warning events", () => {
     expect(Buffer.from(info.data!).equals(Buffer.from(data))).toBe(true);
     expect(Buffer.from(pb.Definition.encode(info.definition!).finish()).equals(Buffer.from(definition))).toBe(true);
     // Go writes no zero fields: a Position with only its line.
-    expect(pb.Range.decode(w.ranges[0]!).start?.line).toBe(4);
-    expect([...w.ranges[0]!]).toEqual([...pb.Range.encode({ start: { line: 4 }, end: { line: 4 } }).finish()]);
+    expect(pb.Range.decode(w.ranges![0]!).start?.line).toBe(4);
+    expect([...w.ranges![0]!]).toEqual([...pb.Range.encode({ start: { line: 4 }, end: { line: 4 } }).finish()]);
     expect(eventsOfStatus(res)).toEqual([WARNING]);
   });
 
