@@ -1,5 +1,5 @@
 import type { Digest } from "../core/digest.ts";
-import type { ProgressEvent, ProgressWriter } from "../core/progress/events.ts";
+import type { ProgressEvent, ProgressWarning, ProgressWriter } from "../core/progress/events.ts";
 import { safeError, safeLog, safeName } from "./sanitize.ts";
 
 /**
@@ -7,7 +7,7 @@ import { safeError, safeLog, safeName } from "./sanitize.ts";
  * first seen, a `#N <name>` header whenever output switches to another vertex (blocks separated
  * by an empty line, an interrupted one marked `#N ...`), then log lines `#N <secs> <text>`,
  * status lines `#N <id> <cur> / <total> <secs>s done`, and one of `#N CACHED`, `#N DONE 1.2s`,
- * `#N ERROR: <msg>`, `#N CANCELED`. Unlike BuildKit it streams: nothing is buffered except
+ * `#N ERROR: <msg>`, `#N CANCELED`; a warning as `#N WARN: <short>`. Unlike BuildKit it streams: nothing is buffered except
  * partial log lines, which wait for their newline or the vertex's end.
  */
 export interface PlainPrinterOptions {
@@ -28,6 +28,8 @@ interface VertexView {
   name: string;
   started?: number;
   ended: boolean;
+  /** The vertex's last line (`DONE 0.1s`…), said again after a later warning, as BuildKit's printer does. */
+  endLine?: string;
   readonly partial: Map<1 | 2, Partial>;
   readonly statuses: Map<string, { last: number; done: boolean }>;
 }
@@ -69,6 +71,9 @@ class PlainPrinter implements ProgressWriter {
       case "log":
         this.#onLog(e);
         break;
+      case "warning":
+        this.#onWarning(e);
+        break;
       default:
         assertNever(e);
     }
@@ -108,11 +113,27 @@ class PlainPrinter implements ProgressWriter {
     v.started ??= e.started;
     this.#focus(v);
     this.#flushPartials(v);
-    if (e.canceled === true || e.error?.endsWith("context canceled") === true) this.#line(v, "CANCELED");
-    else if (e.error !== undefined) this.#line(v, `ERROR: ${safeError(e.error)}`);
-    else if (e.cached === true) this.#line(v, "CACHED");
-    else if (e.completed !== undefined && v.started !== undefined) this.#line(v, `DONE ${seconds(e.completed - v.started)}s`);
-    else this.#line(v, "DONE");
+    if (e.canceled === true || e.error?.endsWith("context canceled") === true) v.endLine = "CANCELED";
+    else if (e.error !== undefined) v.endLine = `ERROR: ${safeError(e.error)}`;
+    else if (e.cached === true) v.endLine = "CACHED";
+    else if (e.completed !== undefined && v.started !== undefined) v.endLine = `DONE ${seconds(e.completed - v.started)}s`;
+    else v.endLine = "DONE";
+    this.#line(v, v.endLine);
+    this.#current = undefined;
+  }
+
+  /**
+   * BuildKit's printer prints a vertex's new warnings when it prints the vertex: with its header
+   * when another was being printed, and, for a finished vertex, its last line again. A warning
+   * about a vertex never seen is dropped, as there.
+   */
+  #onWarning(e: ProgressWarning): void {
+    const v = this.#vertices.get(e.vertex);
+    if (v === undefined) return;
+    this.#focus(v);
+    this.#line(v, `WARN: ${safeName(e.short)}`);
+    if (!v.ended) return;
+    this.#line(v, v.endLine ?? "DONE");
     this.#current = undefined;
   }
 

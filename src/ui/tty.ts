@@ -118,6 +118,9 @@ class TTYDisplay implements ProgressWriter {
         if (e.completed !== undefined && e.error === undefined && e.canceled !== true) this.#logs.drop(e.digest);
         this.#syncVertex(e.digest);
         break;
+      case "warning":
+        this.#syncVertex(e.vertex);
+        break;
       default:
         assertNever(e);
     }

@@ -29,7 +29,7 @@ export class ProgressHub implements ProgressWriter {
   write(e: ProgressEvent): void {
     if (this.#closed) return;
     if (this.#pending === undefined) {
-      this.#pending = { vertexes: [], statuses: [], logs: [] };
+      this.#pending = { vertexes: [], statuses: [], logs: [], warnings: [] };
       this.#timer = setTimeout(() => this.#flush(), BATCH_MS);
     }
     addToStatus(this.#pending, e);

@@ -3,6 +3,7 @@
 import type { Digest } from "../../core/digest.ts";
 import type { ProgressEvent } from "../../core/progress/events.ts";
 import type { apiPb } from "../pb/index.ts";
+import { warningFields, warningOfFields } from "./warning-pb.ts";
 
 type StatusResponse = apiPb.moby.buildkit.v1.StatusResponse.$Properties;
 
@@ -11,6 +12,7 @@ export interface StatusBatch {
   vertexes: apiPb.moby.buildkit.v1.Vertex.$Properties[];
   statuses: apiPb.moby.buildkit.v1.VertexStatus.$Properties[];
   logs: apiPb.moby.buildkit.v1.VertexLog.$Properties[];
+  warnings: apiPb.moby.buildkit.v1.VertexWarning.$Properties[];
 }
 type Timestamp = apiPb.google.protobuf.Timestamp.$Properties;
 
@@ -55,6 +57,9 @@ export function addToStatus(res: StatusBatch, e: ProgressEvent): void {
     case "log":
       res.logs.push({ vertex: e.vertex, stream: e.stream, msg: e.data, timestamp: timestamp(e.time) });
       break;
+    case "warning":
+      res.warnings.push({ vertex: e.vertex, ...warningFields(e) });
+      break;
     default: {
       const never: never = e;
       throw new Error(`unknown progress event ${JSON.stringify(never)}`);
@@ -62,7 +67,7 @@ export function addToStatus(res: StatusBatch, e: ProgressEvent): void {
   }
 }
 
-/** The events one StatusResponse carries, in the order displays expect: vertices, statuses, logs. */
+/** The events one StatusResponse carries, in the order displays expect: vertices, statuses, warnings, logs (BuildKit's printer's). */
 export function eventsOfStatus(res: StatusResponse): ProgressEvent[] {
   const out: ProgressEvent[] = [];
   for (const v of res.vertexes ?? []) {
@@ -92,6 +97,7 @@ export function eventsOfStatus(res: StatusResponse): ProgressEvent[] {
       ...(completed === undefined ? {} : { completed }),
     });
   }
+  for (const w of res.warnings ?? []) out.push(warningOfFields(w.vertex ?? "", w));
   for (const l of res.logs ?? []) {
     out.push({ type: "log", vertex: (l.vertex ?? "") as Digest, stream: l.stream === 2 ? 2 : 1, data: l.msg ?? new Uint8Array(), time: millis(l.timestamp) ?? Date.now() });
   }

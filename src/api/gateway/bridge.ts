@@ -19,6 +19,7 @@ import { solveWithFrontend, type FrontendDeps } from "./frontends.ts";
 import { parseResolveModeAttr, resolveImageForConfig } from "../../core/sources/image/resolve-mode.ts";
 import { withTask } from "../../core/progress/task.ts";
 import type { GatewayBuild } from "./gateway-build.ts";
+import { warningOfFields } from "../control/warning-pb.ts";
 
 export const BUILD_ID_HEADER = "buildkit-controlapi-buildid";
 export const GATEWAY_ATTACHMENT = "gateway";
@@ -161,6 +162,13 @@ export function bridgeHandlers(deps: FrontendDeps, gateway: (call: CallContext) 
     async Inputs(_req, call) {
       const gw = await gateway(call);
       return { Definitions: { ...gw.inputs } };
+    },
+
+    async Warn(req, call) {
+      // BuildKit's bridge: the warning goes into the build's progress, on the vertex it names.
+      const progress = (await gateway(call)).context.progress;
+      progress?.write(warningOfFields(req.digest ?? "", req));
+      return {};
     },
 
     async Evaluate(req, call) {

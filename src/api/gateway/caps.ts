@@ -27,7 +27,7 @@ const FRONTEND_CAPS: Readonly<Record<string, boolean>> = {
   "frontend.caps": true, // gateway.v0 checks the frontend.caps option against the image's label
   "gateway.solve.evaluate": true,
   "gateway.evaluate": true,
-  "gateway.warnings": false,
+  "gateway.warnings": true,
   "reference.attestations": false,
 };
 

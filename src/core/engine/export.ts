@@ -12,7 +12,7 @@ export function exportWithProgress(
   result: BuildResult,
   opts: { progress: ProgressWriter; signal: AbortSignal; inputs?: readonly Digest[] },
 ): Promise<Record<string, string>> {
-  return withTask(opts.progress, exporter.description, (task) => exporter.export(result, opts.signal, stepsOf(task)), opts.inputs);
+  return withTask(opts.progress, exporter.description, (task) => exporter.export(result, opts.signal, stepsOf(task)), { inputs: opts.inputs });
 }
 
 /** An export's steps as status lines of its vertex (started, then completed when the work settles). */

@@ -6,7 +6,8 @@
  */
 import type { Platform } from "../llb/platform.ts";
 import type { ResolveMode } from "../llb/index.ts";
-import type { ProgressWriter } from "../progress/events.ts";
+import type { ProgressWarning, ProgressWriter } from "../progress/events.ts";
+import type { Digest } from "../digest.ts";
 import { recordedArgs, type BuildOrigin } from "../provenance/build-info.ts";
 import type { SourceProvenance } from "../provenance/capture.ts";
 import { dockerfileFrontend } from "./dockerfile/frontend.ts";
@@ -25,13 +26,21 @@ export interface OciStoreRef {
   readonly sessionId?: string;
 }
 
+/** A marshalled local source (pb.Definition) and its vertex (Go's def.Head()). */
+export interface LocalSourceDefinition {
+  readonly definition: Uint8Array;
+  readonly vertex: Digest;
+}
+
 /** What a frontend may ask of the outside world. */
 export interface FrontendContext {
   /**
    * A file of the client's local directory `local` (e.g. "dockerfile", "context"); undefined when
-   * absent. opts.name: the vertex the read is, for a context that shows reads itself (the gateway's).
+   * absent. opts.name: the vertex the read is, for a context that shows reads itself (the gateway's);
+   * opts.source: the local source to read through (the Dockerfile's, build.go's `src`) instead of
+   * a one-file source of its own, so that the read is that source's vertex.
    */
-  readFile(local: string, path: string, signal: AbortSignal, opts?: { readonly name?: string }): Promise<Uint8Array | undefined>;
+  readFile(local: string, path: string, signal: AbortSignal, opts?: { readonly name?: string; readonly source?: LocalSourceDefinition }): Promise<Uint8Array | undefined>;
   /**
    * The digest to pin (the index's when the ref names one) and the image config JSON for
    * platform; resolveMode as BuildKit's resolver takes it (pull: the registry only; local: an
@@ -40,6 +49,12 @@ export interface FrontendContext {
   resolveImageConfig(ref: string, platform: Platform, opts: { resolveMode: ResolveMode; signal: AbortSignal; logName?: string; store?: OciStoreRef }): Promise<{ digest: string; config: Uint8Array }>;
   /** Where the frontend shows its own work (reading the Dockerfile, resolving images) as vertices; none if absent. */
   readonly progress?: ProgressWriter;
+  /**
+   * Reports a warning about a vertex (the Dockerfile's load): a context without `progress` (a
+   * gateway frontend's) sends it to the daemon (LLBBridge.Warn); absent, warnings go to
+   * `progress`, or nowhere.
+   */
+  warn?(w: ProgressWarning, signal: AbortSignal): Promise<void>;
   /**
    * The client's session, named by the frontend's local sources (`local.session`), as BuildKit's
    * frontends do when run through the gateway (BUILDKIT_SESSION_ID). Absent in-process: the

@@ -98,7 +98,7 @@ function durationOf(v: VertexState): number | undefined {
 }
 
 function eventTime(e: TimedEvent): number | undefined {
-  const times = [e.time, e.type === "log" ? undefined : e.started, e.type === "log" ? undefined : e.completed];
+  const times = e.type === "vertex" || e.type === "status" ? [e.time, e.started, e.completed] : [e.time];
   return times.reduce<number | undefined>((t, x) => latest(t, x), undefined);
 }
 

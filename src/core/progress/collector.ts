@@ -1,5 +1,5 @@
 import type { Digest } from "../digest.ts";
-import type { ProgressEvent } from "./events.ts";
+import type { ProgressEvent, ProgressWarning } from "./events.ts";
 
 /**
  * The current state of a build folded from its progress events: for the tty display, which
@@ -24,6 +24,8 @@ export interface VertexState {
   readonly canceled: boolean;
   /** By id, in the order first seen. */
   readonly statuses: ReadonlyMap<string, StatusState>;
+  /** Warnings about it, in arrival order. */
+  readonly warnings: readonly ProgressWarning[];
   /** The last `logTailLines` log lines (both streams), an unfinished last line included. */
   logTail(): string[];
 }
@@ -48,8 +50,9 @@ export interface ProgressState {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-interface Vertex extends Mutable<Omit<VertexState, "statuses" | "logTail">> {
+interface Vertex extends Mutable<Omit<VertexState, "statuses" | "warnings" | "logTail">> {
   readonly statuses: Map<string, StatusState>;
+  readonly warnings: ProgressWarning[];
   listed: boolean;
   readonly tail: string[];
   readonly partial: Map<1 | 2, { decoder: TextDecoder; text: string }>;
@@ -70,7 +73,7 @@ export function createProgressState(opts: { logTailLines?: number } = {}): Progr
         const lines = [...tail, ...[...partial.values()].map((p) => p.text).filter((t) => t !== "")];
         return lines.slice(-tailLines);
       };
-      v = { digest, name, inputs: [], cached: false, canceled: false, statuses: new Map(), listed: false, tail, partial, logTail };
+      v = { digest, name, inputs: [], cached: false, canceled: false, statuses: new Map(), warnings: [], listed: false, tail, partial, logTail };
       byDigest.set(digest, v);
     }
     return v;
@@ -124,6 +127,10 @@ export function createProgressState(opts: { logTailLines?: number } = {}): Progr
         }
         case "log":
           onLog(e);
+          break;
+        case "warning":
+          // As BuildKit's display: a warning about a vertex not seen is dropped.
+          byDigest.get(e.vertex)?.warnings.push(e);
           break;
         default:
           assertNever(e);

@@ -16,9 +16,19 @@ export interface ProgressTask {
   done(error?: unknown): void;
 }
 
-/** inputs: vertices the task follows (an export follows the result's), for a trace's critical path. */
-export function startTask(progress: ProgressWriter, name: string, inputs: readonly Digest[] = []): ProgressTask {
-  const digest = sha256(`task:${name}:${Date.now()}:${Math.random()}`);
+export interface TaskOptions {
+  /** Vertices the task follows (an export follows the result's), for a trace's critical path. */
+  readonly inputs?: readonly Digest[];
+  /**
+   * The vertex's digest when the task stands for a known one (the Dockerfile's local source,
+   * which warnings name); default: a digest of its own.
+   */
+  readonly digest?: Digest;
+}
+
+export function startTask(progress: ProgressWriter, name: string, opts: TaskOptions = {}): ProgressTask {
+  const digest = opts.digest ?? sha256(`task:${name}:${Date.now()}:${Math.random()}`);
+  const inputs = opts.inputs ?? [];
   const started = Date.now();
   const vertex = { type: "vertex" as const, digest, name, inputs: [...inputs], started };
   const statusStarted = new Map<string, number>();
@@ -45,8 +55,8 @@ export function startTask(progress: ProgressWriter, name: string, inputs: readon
 }
 
 /** Runs fn as a task named name; the task fails with fn's error. */
-export async function withTask<T>(progress: ProgressWriter, name: string, fn: (task: ProgressTask) => Promise<T>, inputs: readonly Digest[] = []): Promise<T> {
-  const task = startTask(progress, name, inputs);
+export async function withTask<T>(progress: ProgressWriter, name: string, fn: (task: ProgressTask) => Promise<T>, opts: TaskOptions = {}): Promise<T> {
+  const task = startTask(progress, name, opts);
   try {
     const value = await fn(task);
     task.done();

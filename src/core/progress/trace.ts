@@ -3,11 +3,13 @@ import { dirname, join } from "node:path";
 import { statePath } from "../worker/storage.ts";
 import { BuildkitError, withContext } from "../errors.ts";
 import type { ProgressEvent, ProgressWriter } from "./events.ts";
+import { warningFromJson, warningToJson, type WarningJson } from "./warning-json.ts";
 
 /**
  * Trace files: the whole progress stream of one build as JSON lines, for `debug trace` and bug
  * reports. Line 1 is a TraceHeader, then one event per line (each with `time`, ms since the
- * epoch; log bytes as `text` when valid UTF-8, else base64 in `data64`), and a TraceEnd written
+ * epoch; log bytes as `text` when valid UTF-8, else base64 in `data64`; a warning's source bytes
+ * as base64, see warning-json.ts), and a TraceEnd written
  * on close. Lines are flushed every `flushIntervalMs`, so a crash loses only the last moments.
  */
 export interface TraceHeader {
@@ -117,6 +119,8 @@ function encodeEvent(e: ProgressEvent, now: () => number, redact: (t: string) =>
       const { data, ...rest } = e;
       return { ...rest, time, ...encodeLogData(data, redact) };
     }
+    case "warning":
+      return { ...warningToJson(e, redact), time };
     default:
       return assertNever(e);
   }
@@ -187,6 +191,10 @@ function parseRecord(line: string, path: string, lineNo: number): TraceRecord {
       if (typeof text === "string") return { ...rest, data: new TextEncoder().encode(text) } as TimedProgressEvent;
       if (typeof data64 === "string") return { ...rest, data: new Uint8Array(Buffer.from(data64, "base64")) } as TimedProgressEvent;
       throw bad("log record without text or data64");
+    }
+    case "warning": {
+      const { time } = v as { time?: unknown };
+      return { ...warningFromJson(v as WarningJson), time: typeof time === "number" ? time : 0 };
     }
     default:
       throw bad(`unknown record type ${JSON.stringify(v.type)}`);

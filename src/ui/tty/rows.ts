@@ -1,6 +1,7 @@
 // What each row of the tty tree says, computed from the folded progress state. Pure: the tree
 // (tree.ts) turns these into listr2 tasks, the renderer lays them out.
 import type { ProgressCounts, StatusState, VertexState } from "../../core/progress/collector.ts";
+import type { ProgressWarning } from "../../core/progress/events.ts";
 import { formatBytes } from "../plain.ts";
 import { ALIGN } from "./renderer.ts";
 import type { Palette } from "./text.ts";
@@ -37,6 +38,11 @@ export function vertexRow(v: VertexState, now: number, logLines: number): Vertex
   const logs = state === "running" ? v.logTail().map(sanitizeLine).filter((l) => l.trim() !== "").slice(-logLines) : [];
   const row = { title: `${oneLine(v.name)}${ALIGN}${right}`, state, logs };
   return state === "error" && v.error !== undefined ? { ...row, error: v.error } : row;
+}
+
+/** `WARN: <short>`, as BuildKit's display titles a warning under its vertex. */
+export function warningRow(w: ProgressWarning): string {
+  return `WARN: ${oneLine(w.short)}`;
 }
 
 /** `sha256:abcdef012345 12.30MB / 45.60MB 8.10MB/s` with its duration (or DONE) on the right. */

@@ -6,7 +6,7 @@ import type { VertexState } from "../../core/progress/collector.ts";
 import type { Layout } from "./renderer.ts";
 import { BuildRenderer, FrameSpinner, iconColors } from "./renderer.ts";
 import type { RowState, VertexRow } from "./rows.ts";
-import { statusRow, vertexRow } from "./rows.ts";
+import { statusRow, vertexRow, warningRow } from "./rows.ts";
 
 /**
  * The build as a listr2 task list: one task per started vertex (in start order) whose title,
@@ -22,6 +22,8 @@ type Task = ListrTaskObject<object, Renderer, Renderer>;
 interface Row {
   readonly task: Task;
   readonly statuses: Map<string, Task>;
+  /** One task per warning, after the statuses (BuildKit's display lists them so). */
+  readonly warnings: Task[];
   sub?: Listr<object, Renderer, Renderer>;
   /** The task was drawn once: listr2 listens for its output only from then on. */
   drawn: boolean;
@@ -90,7 +92,7 @@ export class TaskTree {
   /** Whether the vertex and each of its statuses have their task. */
   has(v: VertexState): boolean {
     const row = this.#rows.get(v.digest);
-    return row !== undefined && row.statuses.size === v.statuses.size;
+    return row !== undefined && row.statuses.size === v.statuses.size && row.warnings.length === v.warnings.length;
   }
 
   /** Advances the spinner by one frame. */
@@ -154,11 +156,28 @@ export class TaskTree {
     const r = vertexRow(v, view.now, this.#logLines);
     let row = this.#rows.get(v.digest);
     if (row === undefined) {
-      row = { task: this.#addTask(this.#listr, r.title), statuses: new Map(), drawn: false, output: "", wanted: "" };
+      row = { task: this.#addTask(this.#listr, r.title), statuses: new Map(), warnings: [], drawn: false, output: "", wanted: "" };
       this.#rows.set(v.digest, row);
     }
     this.#syncStatuses(row, v, view, r.state !== "running");
+    this.#syncWarnings(row, v);
     this.#apply(row, r);
+  }
+
+  #syncWarnings(row: Row, v: VertexState): void {
+    for (const w of v.warnings.slice(row.warnings.length)) {
+      const task = this.#addTask(this.#sub(row), warningRow(w));
+      task.state$ = ListrTaskState.COMPLETED;
+      row.warnings.push(task);
+    }
+  }
+
+  #sub(row: Row): Listr<object, Renderer, Renderer> {
+    if (row.sub === undefined) {
+      row.sub = this.#newListr(row.task);
+      row.task.subtasks = row.sub.tasks;
+    }
+    return row.sub;
   }
 
   #apply(row: Row, r: VertexRow): void {
@@ -179,11 +198,7 @@ export class TaskTree {
       const r = statusRow(s, { now: view.now, rate: view.rate(v.digest, s.id), vertexFinished });
       let task = row.statuses.get(s.id);
       if (task === undefined) {
-        if (row.sub === undefined) {
-          row.sub = this.#newListr(row.task);
-          row.task.subtasks = row.sub.tasks;
-        }
-        task = this.#addTask(row.sub, r.title);
+        task = this.#addTask(this.#sub(row), r.title);
         row.statuses.set(s.id, task);
       }
       if (task.title !== r.title) task.title$ = r.title;

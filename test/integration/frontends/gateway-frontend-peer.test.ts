@@ -275,3 +275,21 @@ describe.skipIf(!run)("our client asking for the frontend image", () => {
     }
   }, 300_000);
 });
+
+describe.skipIf(!run)("our frontend image's warnings", () => {
+  test("a Dockerfile with an empty continuation line: the image calls Warn (buildkitd and serve have gateway.warnings), on the Dockerfile's load vertex", async () => {
+    const dir = project(`FROM ${registry.host}/test/busybox:latest\nRUN echo one \\\n\n  && echo two\n`);
+    for (const daemon of [daemons.peer, daemons.serve]) {
+      // rawjson shows every event: a plain printer prints a warning only when its vertex is printed again.
+      const r = await runClient(["build", "--addr", daemon.addr, "--progress", "rawjson", ...viaOurs(), ...locals(dir)], { timeoutMs: 180_000 });
+      if (r.code !== 0) console.log(daemon.kind, r.stderr);
+      expect(r.code).toBe(0);
+      const events = r.stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const warnings = events.filter((e) => e.type === "warning");
+      expect({ daemon: daemon.kind, shorts: warnings.map((w) => w.short) }).toEqual({ daemon: daemon.kind, shorts: ["Empty continuation line found in: RUN echo one   && echo two"] });
+      const load = events.find((e) => e.type === "vertex" && e.name === "[internal] load build definition from Dockerfile");
+      expect(load?.digest).toBe(warnings[0]!.vertex);
+      expect(warnings[0]).toMatchObject({ url: "https://github.com/moby/moby/pull/33719", source: { info: { filename: "Dockerfile" }, ranges: [{ start: { line: 4 } }] } });
+    }
+  }, 300_000);
+});

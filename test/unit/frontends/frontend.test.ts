@@ -10,6 +10,7 @@ import { goDuration, goHealth, goQuote } from "../../../src/core/frontends/docke
 import { createLocalFrontendContext } from "../../../src/core/frontends/local-context.ts";
 import { pb } from "../../../src/core/pb/index.ts";
 import { sha256 } from "../../../src/core/digest.ts";
+import type { ProgressEvent, ProgressWarning } from "../../../src/core/progress/events.ts";
 import type { RegistryClient } from "../../../src/core/registry/index.ts";
 import { errorSources, formatSource, SourcedError } from "../../../src/core/error-sources.ts";
 import type { ContentStore } from "../../../src/core/worker/content-store.ts";
@@ -121,6 +122,37 @@ describe("dockerfile.v0 frontend", () => {
       lines[name] = (def.Source!.locations![digest]?.locations ?? []).map((l) => (l.ranges ?? []).map((rg) => rg.start!.line ?? 0));
     }
     expect(lines).toEqual({ "[internal] load build context": [], "[1/2] COPY a   /a": [[2, 3]], "[2/2] WORKDIR /w": [[5]] });
+  });
+
+  test("a parser warning goes into progress on the Dockerfile's load vertex, with the Dockerfile, its line, detail and URL", async () => {
+    const text = "FROM scratch\nRUN a \\\n\n  b\n";
+    const events: ProgressEvent[] = [];
+    const ctx = { ...fakeContext({ "dockerfile:Dockerfile": text }), progress: { write: (e: ProgressEvent) => void events.push(e), close: async () => {} } };
+    const r = await frontend({ platform: "linux/amd64,linux/arm64" }, ctx, signal);
+    expect(r.platforms?.length).toBe(2);
+    const warnings = events.filter((e) => e.type === "warning");
+    // Once, not once per platform (the builder warns from the first conversion only).
+    expect(warnings.length).toBe(1);
+    const w = warnings[0]!;
+    const load = events.find((e) => e.type === "vertex" && e.name === "[internal] load build definition from Dockerfile");
+    expect(load?.type === "vertex" && load.digest).toBe(w.vertex);
+    expect(w).toMatchObject({ level: 1, short: "Empty continuation line found in: RUN a   b", url: "https://github.com/moby/moby/pull/33719", detail: ["Empty continuation lines will become errors in a future release"] });
+    expect(w.source?.ranges).toEqual([{ start: { line: 4, character: 0 }, end: { line: 4, character: 0 } }]);
+    expect(w.source?.info.filename).toBe("Dockerfile");
+    expect(new TextDecoder().decode(w.source!.info.data)).toBe(text);
+    // The vertex is the head of the definition in the source info (build.go's defVtx).
+    const def = pb.Definition.decode(w.source!.info.definition!);
+    expect(sha256(def.def[0]!)).toBe(w.vertex);
+    expect(pb.Op.decode(def.def.at(-1)!).inputs[0]!.digest).toBe(w.vertex);
+  });
+
+  test("a gateway-like context's warn gets the warning; none when the Dockerfile has none", async () => {
+    const got: ProgressWarning[] = [];
+    const warn = async (w: ProgressWarning) => void got.push(w);
+    await frontend({}, { ...fakeContext({ "dockerfile:Dockerfile": "FROM scratch\nRUN a \\\n\n  b\n" }), warn }, signal);
+    expect(got.map((w) => w.short)).toEqual(["Empty continuation line found in: RUN a   b"]);
+    await frontend({}, { ...fakeContext({ "dockerfile:Dockerfile": "FROM scratch\nRUN a\n" }), warn }, signal);
+    expect(got.length).toBe(1);
   });
 
   test("several platforms: a definition and a config per platform, steps named after it, refs.platforms listing them", async () => {

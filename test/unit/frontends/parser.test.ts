@@ -73,3 +73,22 @@ describe("line-numbered errors", () => {
     }
   });
 });
+
+describe("parser warnings", () => {
+  test("an empty continuation line: BuildKit's Short, Detail, URL and Location (the instruction's last line)", () => {
+    const { warnings } = parseDockerfile("FROM scratch\nRUN echo one \\\n\n  && echo two\nENV A=1\n");
+    expect(warnings).toEqual([
+      {
+        short: "Empty continuation line found in: RUN echo one   && echo two",
+        detail: ["Empty continuation lines will become errors in a future release"],
+        url: "https://github.com/moby/moby/pull/33719",
+        location: { start: { line: 4, character: 0 }, end: { line: 4, character: 0 } },
+      },
+    ]);
+  });
+
+  test("a comment inside a continuation is no empty line; a Dockerfile without one has no warnings", () => {
+    expect(parseDockerfile("FROM scratch\nRUN a \\\n# c\n  b\n").warnings).toEqual([]);
+    expect(parseDockerfile("FROM scratch\nRUN a \\\n  b\n").warnings).toEqual([]);
+  });
+});

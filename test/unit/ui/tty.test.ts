@@ -235,3 +235,18 @@ describe("shouldUseTTY", () => {
     for (const mode of ["plain", "rawjson", "quiet"]) expect(shouldUseTTY(mode, tty, { TERM: "xterm" })).toBe(false);
   });
 });
+
+describe("tty display: warnings", () => {
+  test("a warning shows as `WARN: <short>` under its vertex, as BuildKit's display lists it", async () => {
+    const term = new FakeTerminal();
+    const { d, clock } = display(term);
+    d.write(vertex(A, "[internal] load build definition from Dockerfile", { started: T0, completed: T0 + 5 }));
+    d.write({ type: "warning", vertex: A, level: 1, short: "Empty continuation line found in: RUN a   b", detail: [] });
+    await clock.advance(100);
+    await d.close();
+    const lines = frameLines(term.output);
+    const at = lines.findIndex((l) => l.includes("load build definition from Dockerfile"));
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toContain("WARN: Empty continuation line found in: RUN a   b");
+  });
+});

@@ -276,7 +276,7 @@ export function decodeStatusLog(bytes: Uint8Array): StatusBatch[] {
   for (let at = 0; at + 4 <= bytes.byteLength; ) {
     const size = view.getUint32(at, true);
     const msg = v1.StatusResponse.decode(bytes.subarray(at + 4, at + 4 + size));
-    out.push({ vertexes: msg.vertexes ?? [], statuses: msg.statuses ?? [], logs: msg.logs ?? [] } as StatusBatch);
+    out.push({ vertexes: msg.vertexes ?? [], statuses: msg.statuses ?? [], logs: msg.logs ?? [], warnings: msg.warnings ?? [] } as StatusBatch);
     at += 4 + size;
   }
   return out;

@@ -8,6 +8,8 @@ import type { CacheEntry } from "../../control/cache-entries.ts";
 import type { Channel } from "../../grpc/client.ts";
 import type { StatusDetail } from "../../grpc/status.ts";
 import { LLBBridgeService } from "../../grpc/services.ts";
+import type { ProgressWarning } from "../../../core/progress/events.ts";
+import { warningFields } from "../../control/warning-pb.ts";
 
 const methods = LLBBridgeService.methods;
 
@@ -98,6 +100,11 @@ export class BridgeClient {
   async inputs(signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
     const res = await this.#channel.unary(methods.Inputs, {}, signal ? { signal } : {});
     return { ...(res.Definitions ?? {}) };
+  }
+
+  /** Warn (cap gateway.warnings): a warning shown on the vertex it names, in the build's progress. */
+  async warn(w: ProgressWarning, signal?: AbortSignal): Promise<void> {
+    await this.#channel.unary(methods.Warn, { digest: w.vertex, ...warningFields(w) }, signal ? { signal } : {});
   }
 
   /** A file of a solved result (the whole file). */

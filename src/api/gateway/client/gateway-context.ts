@@ -20,12 +20,15 @@ export function createGatewayFrontendContext(client: BridgeClient, opts: Gateway
       // A one-file transfer gets a daemon-side copy of its own ("context-.dockerignore", as
       // BuildKit's builder names it): sharing the build context's copy would make the daemon
       // drop everything else from it and send the whole context again on the next build.
-      const definition = local(localName, {
-        followPaths: [path],
-        sessionId: opts.sessionId,
-        sharedKeyHint: `${localName}-${path}`,
-        ...(o?.name ? { name: o.name } : {}),
-      }).marshal();
+      // Given a source (the Dockerfile's, build.go's `src`), the read is that source's vertex.
+      const definition =
+        o?.source?.definition ??
+        local(localName, {
+          followPaths: [path],
+          sessionId: opts.sessionId,
+          sharedKeyHint: `${localName}-${path}`,
+          ...(o?.name ? { name: o.name } : {}),
+        }).marshal();
       let ref: string;
       try {
         const result = await client.solve({ definition }, signal);
@@ -43,6 +46,8 @@ export function createGatewayFrontendContext(client: BridgeClient, opts: Gateway
         throw withContext(`reading ${path} from local "${localName}"`, err);
       }
     },
+    // Only a daemon with the cap has Warn (BuildKit's builder checks gateway.warnings too).
+    ...(client.caps.frontend.has("gateway.warnings") ? { warn: (w, signal) => client.warn(w, signal) } : {}),
     async resolveImageConfig(ref, platform, { resolveMode, signal, logName, store }) {
       try {
         return await client.resolveImageConfig(ref, { platform, resolveMode, ...(logName ? { logName } : {}), ...(store ? { store } : {}), signal });

@@ -7,6 +7,8 @@
  */
 import { posix } from "node:path";
 import { local, SourceMap, type State } from "../../llb/index.ts";
+import { marshalDefinition } from "../../llb/marshal.ts";
+import type { LocalSourceDefinition } from "../frontend.ts";
 
 export interface DockerfileSourceOptions {
   /** The local the Dockerfile is read from (`dockerfilekey`, default "dockerfile"). */
@@ -31,10 +33,19 @@ export function dockerfileLocal(o: DockerfileSourceOptions): State {
   });
 }
 
-/** `llb.NewSourceMap(&src, filename, data)` with `Definition` set to src's own marshal. */
-export function dockerfileSourceMap(o: DockerfileSourceOptions, data: Uint8Array): SourceMap {
-  const src = dockerfileLocal(o);
-  const sm = new SourceMap(src, o.filename, data);
-  sm.definition = src.marshal(o.localUniqueId === undefined ? undefined : { localUniqueId: o.localUniqueId });
+/** build.go's `def, _ := src.Marshal()` and `defVtx, _ := def.Head()`: the vertex warnings name. */
+export function dockerfileSource(o: DockerfileSourceOptions): LocalSourceDefinition {
+  const { bytes, digests } = marshalDefinition(dockerfileLocal(o).output(), o.localUniqueId === undefined ? undefined : { localUniqueId: o.localUniqueId });
+  // digests end with the terminal op; the one before it is the local source it points at.
+  return { definition: bytes, vertex: digests[digests.length - 2]! };
+}
+
+/**
+ * `llb.NewSourceMap(&src, filename, data)` with `Definition` set to src's own marshal (given:
+ * the one the Dockerfile was read through, so both name the same vertex).
+ */
+export function dockerfileSourceMap(o: DockerfileSourceOptions, data: Uint8Array, source: LocalSourceDefinition = dockerfileSource(o)): SourceMap {
+  const sm = new SourceMap(dockerfileLocal(o), o.filename, data);
+  sm.definition = source.definition;
   return sm;
 }

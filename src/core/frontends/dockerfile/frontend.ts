@@ -8,13 +8,15 @@ import { posix } from "node:path";
 import { BuildkitError } from "../../errors.ts";
 import { IMAGE_CONFIG_KEY, platformsJson, PLATFORMS_KEY } from "../../exporters/metadata-keys.ts";
 import { hostPlatform, formatPlatform, type Platform } from "../../llb/platform.ts";
-import type { FrontendContext, FrontendForward, FrontendResult, SBOMExtras } from "../frontend.ts";
+import type { FrontendContext, FrontendForward, FrontendResult, LocalSourceDefinition, SBOMExtras } from "../frontend.ts";
+import type { Digest } from "../../digest.ts";
+import { reportParserWarnings } from "./warnings.ts";
 import { withTask, type ProgressTask } from "../../progress/task.ts";
 import { parseDockerfileAttrs, type DockerfileAttrs } from "./attrs.ts";
 import { convertDockerfile, type ConvertResult } from "./convert.ts";
 import { parseDockerignore } from "./daemonless.ts";
 import { DockerfileError } from "./errors.ts";
-import { dockerfileSourceMap } from "./dockerfile-source.ts";
+import { dockerfileSource, dockerfileSourceMap } from "./dockerfile-source.ts";
 import type { SourceMap } from "../../llb/index.ts";
 import { imageJson } from "./image-json.ts";
 import { namedContext, type NamedContextDeps } from "./named-contexts.ts";
@@ -30,8 +32,16 @@ const decoder = new TextDecoder();
 export async function dockerfileFrontend(opts: Readonly<Record<string, string>>, ctx: FrontendContext, signal: AbortSignal): Promise<FrontendResult | FrontendForward> {
   const attrs = parseDockerfileAttrs(opts);
   // The vertices BuildKit's frontend shows for the same work (its local sources and resolves).
+  // build.go's `src`: the Dockerfile's local source; its vertex is the read's, and warnings name it.
+  const sourceOpts = { localName: attrs.dockerfileLocal, filename: attrs.filename, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}) };
+  const source = dockerfileSource(sourceOpts);
   const [text, ignore] = await Promise.all([
-    step(ctx, DOCKERFILE_VERTEX(attrs), (task) => transferred(task, "dockerfile", readDockerfile(attrs, ctx, signal))),
+    step(ctx, DOCKERFILE_VERTEX(attrs), async (task) => {
+      const dockerfile = await transferred(task, "dockerfile", readDockerfile(attrs, ctx, signal, source));
+      // Before the step ends: buildctl prints a warning only with an update of its vertex.
+      await reportParserWarnings(ctx, { opts, text: dockerfile, filename: attrs.filename, source }, signal);
+      return dockerfile;
+    }, source.vertex),
     step(ctx, DOCKERIGNORE_VERTEX, (task) => transferred(task, "context", readDockerignore(attrs, ctx, signal))),
   ]);
   // `# syntax=IMAGE`: the build is IMAGE's, run as a gateway frontend with this one's options.
@@ -39,7 +49,7 @@ export async function dockerfileFrontend(opts: Readonly<Record<string, string>>,
   if (forward) return { forward: { frontend: GATEWAY_FRONTEND, opts: { ...opts, source: forward.ref, cmdline: forward.cmdline } } };
   const excludes = ignore === undefined ? undefined : parseDockerignore(decoder.decode(ignore));
   // One source map for every platform's conversion, as the builder's.
-  const sourceMap = dockerfileSourceMap({ localName: attrs.dockerfileLocal, filename: attrs.filename, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}) }, text);
+  const sourceMap = dockerfileSourceMap(sourceOpts, text, source);
   // One conversion per target platform, at once (the builder's errgroup); none given: the default.
   const targets: (Platform | undefined)[] = attrs.platforms.length > 0 ? [...attrs.platforms] : [undefined];
   const results = await Promise.all(targets.map((tp) => convertFor(tp, { text, sourceMap }, excludes, attrs, ctx, signal)));
@@ -121,9 +131,9 @@ async function convertFor(tp: Platform | undefined, { text, sourceMap }: { text:
   };
 }
 
-/** work as a vertex of its own when the caller shows progress. */
-function step<T>(ctx: FrontendContext, name: string, work: (task: ProgressTask | undefined) => Promise<T>): Promise<T> {
-  return ctx.progress ? withTask(ctx.progress, name, work) : work(undefined);
+/** work as a vertex of its own (digest: a known one's) when the caller shows progress. */
+function step<T>(ctx: FrontendContext, name: string, work: (task: ProgressTask | undefined) => Promise<T>, digest?: Digest): Promise<T> {
+  return ctx.progress ? withTask(ctx.progress, name, work, digest ? { digest } : {}) : work(undefined);
 }
 
 /** The bytes read, as the status BuildKit's local source reports ("transferring dockerfile: 419B"). */
@@ -133,8 +143,8 @@ async function transferred<T extends Uint8Array | undefined>(task: ProgressTask 
   return bytes;
 }
 
-async function readDockerfile(attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal): Promise<Uint8Array> {
-  const name = { name: DOCKERFILE_VERTEX(attrs) };
+async function readDockerfile(attrs: DockerfileAttrs, ctx: FrontendContext, signal: AbortSignal, source: LocalSourceDefinition): Promise<Uint8Array> {
+  const name = { name: DOCKERFILE_VERTEX(attrs), source };
   const text = await ctx.readFile(attrs.dockerfileLocal, attrs.filename, signal, name);
   if (text) return text;
   if (posix.basename(attrs.filename) === "Dockerfile") {

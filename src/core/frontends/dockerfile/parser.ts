@@ -7,6 +7,7 @@
 import { atLines, DockerfileError } from "./errors.ts";
 import { extractFlags, parseHealthConfig, parseMaybeJSON, parseMaybeJSONToList, parseNameVal, parseWhitespaceList, parseWords, type ParsedArgs } from "./line-parsers.ts";
 import { processWord } from "./shell-lex.ts";
+import type { SourceRange } from "../../error-sources.ts";
 
 export interface Heredoc {
   name: string;
@@ -33,10 +34,19 @@ export interface Node {
   sub?: Node;
 }
 
+/** A parser warning, with the fields of BuildKit's parser.Warning (Short, Detail, URL, Location). */
+export interface ParserWarning {
+  readonly short: string;
+  readonly detail: readonly string[];
+  readonly url: string;
+  /** 1-based lines, character 0: the instruction's last line, as BuildKit's parser gives it. */
+  readonly location: SourceRange;
+}
+
 export interface ParseResult {
   nodes: Node[];
   escape: "\\" | "`";
-  warnings: string[];
+  warnings: ParserWarning[];
 }
 
 const HEREDOC_INSTRUCTIONS = new Set(["add", "copy", "run"]);
@@ -124,6 +134,16 @@ function canContainHeredoc(n: Node): boolean {
   return HEREDOC_INSTRUCTIONS.has(target.cmd.toLowerCase()) && !target.json;
 }
 
+/** BuildKit v0.11's one parser warning, word for word. */
+function emptyContinuationWarning(line: string, lastLine: number): ParserWarning {
+  return {
+    short: `Empty continuation line found in: ${line}`,
+    detail: ["Empty continuation lines will become errors in a future release"],
+    url: "https://github.com/moby/moby/pull/33719",
+    location: { start: { line: lastLine, character: 0 }, end: { line: lastLine, character: 0 } },
+  };
+}
+
 export function parseDockerfile(text: string): ParseResult {
   // Lines keep their "\n" (heredoc contents need them).
   const lines = text.replace(/^\uFEFF/, "").match(/[^\n]*\n|[^\n]+$/g) ?? [];
@@ -132,7 +152,7 @@ export function parseDockerfile(text: string): ParseResult {
   let directivesDone = false;
   const seen = new Set<string>();
   const nodes: Node[] = [];
-  const warnings: string[] = [];
+  const warnings: ParserWarning[] = [];
   let comments: string[] = [];
   let i = 0;
   const lineNo = () => i; // lines consumed so far = 1-based number of the last one read
@@ -185,7 +205,7 @@ export function parseDockerfile(text: string): ParseResult {
       [part, done] = trimCont(strip(next).replace(/^#.*$/, ""));
       line += part;
     }
-    if (emptyContinuation) warnings.push(`Empty continuation line found in: ${line}`);
+    if (emptyContinuation) warnings.push(emptyContinuationWarning(line, lineNo()));
     let node: Node;
     try {
       node = nodeFromLine(line, escape, comments);

@@ -21,8 +21,8 @@ describe("BuildHistory", () => {
   test("a record holds the build's request, outcome, steps and its progress log", () => {
     const h = new BuildHistory(temp());
     const rec = h.begin(start("r1"));
-    rec.status({ vertexes: [{ digest: "sha256:a", name: "one", cached: true, completed: { seconds: 1, nanos: 0 } }, { digest: "sha256:b", name: "two" }], statuses: [], logs: [] });
-    rec.status({ vertexes: [{ digest: "sha256:b", name: "two", completed: { seconds: 2, nanos: 0 } }], statuses: [], logs: [{ vertex: "sha256:b", stream: 1, msg: new TextEncoder().encode("hi") }] });
+    rec.status({ vertexes: [{ digest: "sha256:a", name: "one", cached: true, completed: { seconds: 1, nanos: 0 } }, { digest: "sha256:b", name: "two" }], statuses: [], logs: [], warnings: [] });
+    rec.status({ vertexes: [{ digest: "sha256:b", name: "two", completed: { seconds: 2, nanos: 0 } }], statuses: [], logs: [{ vertex: "sha256:b", stream: 1, msg: new TextEncoder().encode("hi") }], warnings: [] });
     rec.finish({ error: new BuildkitError("NotFound", "gone") });
     const replay = h.replay("r1")!;
     expect(replay.map((b) => b.vertexes.map((v) => v.name))).toEqual([["one", "two"], ["two"]]);

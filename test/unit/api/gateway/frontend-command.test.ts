@@ -80,8 +80,11 @@ describe("buildkit frontend (a gateway frontend over stdin/stdout)", () => {
     expect(ref?.id).toMatch(/^ref\d+$/);
     const config = JSON.parse(new TextDecoder().decode(r.returned?.result?.metadata?.["containerimage.config"])) as { rootfs: unknown };
     expect(config.rootfs).toBeDefined();
-    // The reads, as BuildKit's builder makes them: one file each, in the client's session.
-    expect(r.locals).toContainEqual(expect.objectContaining({ name: "dockerfile", "local.followpaths": '["Dockerfile"]', "local.session": "sess123" }));
+    // The reads, as BuildKit's builder makes them, in the client's session: the Dockerfile through
+    // build.go's src (the source its warnings and source map name), the context's .dockerignore alone.
+    expect(r.locals).toContainEqual(
+      expect.objectContaining({ name: "dockerfile", "local.followpaths": '["Dockerfile","Dockerfile.dockerignore","dockerfile"]', "local.sharedkeyhint": "dockerfile", "local.session": "sess123" }),
+    );
     expect(r.locals).toContainEqual(expect.objectContaining({ name: "context", "local.followpaths": '[".dockerignore"]', "local.sharedkeyhint": "context-.dockerignore" }));
     // The build context of the returned definition: the session named, the .dockerignore applied, the COPY's path followed.
     const context = [...loadDefinition(ref!.def!).ops.values()].map((o) => o.op.source).find((s) => s?.identifier === "local://context");
