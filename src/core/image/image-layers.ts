@@ -20,6 +20,7 @@ import { streamSink } from "./byte-sink.ts";
 import { ChunkCompressor } from "./chunk-compressor.ts";
 import { writeLayer } from "./layer-write.ts";
 import { withView } from "../worker/snapshots.ts";
+import { isDeletionCarrier } from "../worker/deletion-carrier.ts";
 import type { Worker } from "../worker/worker.ts";
 import type { ContentIndex, LayerKey, LayerRecord } from "../content/index-db.ts";
 import type { ContentStore } from "../worker/content-store.ts";
@@ -80,13 +81,19 @@ export async function resultLayers(result: LayeredResult, ctx: LayerContext, opt
   return layers;
 }
 
-/** [snapshot, parent] pairs from the base up to name. */
+/**
+ * [snapshot, parent] pairs from the base up to name. A diff's deletion carrier is no layer of
+ * its own: the diff above it is diffed against what is below the carrier (nothing), so it
+ * exports the layer it did before it carried deletions.
+ */
 async function parentChain(worker: Worker, name: string): Promise<Array<[string, string | undefined]>> {
   const chain: Array<[string, string | undefined]> = [];
   for (let current: string | undefined = name; current !== undefined; ) {
     const info = await worker.snapshotter.stat(current);
     if (!info) throw new BuildkitError("NotFound", `reading result layers: snapshot ${JSON.stringify(current)} not found`);
-    chain.push([current, info.parent]);
+    const last = chain.at(-1);
+    if (isDeletionCarrier(current) && last) last[1] = info.parent;
+    else chain.push([current, info.parent]);
     current = info.parent;
   }
   return chain.reverse();

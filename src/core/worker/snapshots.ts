@@ -19,8 +19,7 @@ export async function prepareMutable(worker: Worker, parent?: string): Promise<M
 }
 
 /** Turns a writable snapshot into an immutable result; returns the result's name. */
-export async function commitMutable(worker: Worker, m: Mutable): Promise<string> {
-  const name = newId("result");
+export async function commitMutable(worker: Worker, m: Mutable, name: string = newId("result")): Promise<string> {
   await worker.snapshotter.commit(name, m.key);
   return name;
 }
@@ -32,6 +31,11 @@ export async function discard(worker: Worker, keys: Iterable<string>): Promise<v
 /** How in-process code reaches a snapshot: mounted, or directly where hard links are wanted (Worker.withDirect). */
 export interface AccessOptions {
   readonly direct?: boolean;
+}
+
+export interface BuildOptions extends AccessOptions {
+  /** The committed snapshot's name (default: a new "result-…" id). */
+  readonly name?: string;
 }
 
 /** withMounted, or withDirect where asked for and the worker has it. */
@@ -51,11 +55,11 @@ export async function withView<T>(worker: Worker, name: string | undefined, fn: 
 }
 
 /** Fills a new snapshot (on top of parent, or empty) through fn and commits it. */
-export async function buildSnapshot(worker: Worker, parent: string | undefined, fn: (dir: string) => Promise<void>, opts: AccessOptions = {}): Promise<string> {
+export async function buildSnapshot(worker: Worker, parent: string | undefined, fn: (dir: string) => Promise<void>, opts: BuildOptions = {}): Promise<string> {
   const m = await prepareMutable(worker, parent);
   try {
     await access(worker, opts)(m.mounts, fn);
-    return await commitMutable(worker, m);
+    return await commitMutable(worker, m, opts.name);
   } catch (err) {
     await discard(worker, [m.key]);
     throw err;

@@ -200,6 +200,45 @@ describe.skipIf(!run)("build", () => {
     expect(escape.stderr.trim().split("\n").at(-1)).toBe("error: copy /up/passwd /via-up: copy /up/passwd: no such file or directory");
   });
 
+  test("merge applies a diff's deletions, replaces a file by a dir and back, never writes through a symlink; a diff keeps a deletion's parent", async () => {
+    const { diff } = await import("../../../src/core/llb/index.ts");
+    const hostFile = join(h.temp("host"), "target");
+    writeFileSync(hostFile, "host\n");
+    const src = h.temp("ctx");
+    symlinkSync(hostFile, join(src, "link"));
+    const base = h.base().run(sh("mkdir -p /w/d /w/e && echo a > /w/a && echo b > /w/d/b && echo e > /w/e/e")).root();
+    const ran = base.run(sh("rm /w/a && rm -r /w/d && rm -r /w/e && mkdir /w/e && echo fresh > /w/e/fresh")).root();
+    const other = scratch().file(mkdir("/w/d", 0o755, { parents: true }).mkfile("/w/a", 0o644, "other a\n").mkfile("/w/d/x", 0o644, "x\n").mkdir("/w/e", 0o755).mkfile("/w/e/stale", 0o644, "s\n").mkfile("/w/keep", 0o644, "k\n"));
+    const out = h.temp("merged");
+    const r = await h.build(merge([other, diff(base, ran)]), ["--output", `type=local,dest=${out}`]);
+    if (r.code !== 0) console.log(r.stderr);
+    expect(r.code).toBe(0);
+    // Deleted paths go, the remade /w/e is merged (its old content was deleted explicitly, not made opaque).
+    expect(readdirSync(join(out, "w")).sort()).toEqual(["e", "keep"]);
+    expect(readdirSync(join(out, "w/e")).sort()).toEqual(["fresh", "stale"]);
+    // The diff on its own: what ran added, and the parent of each deletion (no placeholder shows).
+    const alone = h.temp("alone");
+    expect((await h.build(diff(base, ran), ["--output", `type=local,dest=${alone}`])).code).toBe(0);
+    expect(readdirSync(alone)).toEqual(["w"]);
+    expect(readdirSync(join(alone, "w"))).toEqual(["e"]);
+    expect(readdirSync(join(alone, "w/e"))).toEqual(["fresh"]);
+
+    const a = scratch().file(mkdir("/x", 0o755).mkfile("/x/f", 0o644, "f\n").mkfile("/y", 0o644, "y\n")).file(copy(local("ctx"), "/link", "/l"));
+    const b = scratch().file(mkfile("/x", 0o644, "x is a file\n").mkdir("/y", 0o700).mkfile("/y/g", 0o644, "g\n").mkfile("/l", 0o644, "not through the link\n"));
+    const over = h.temp("over");
+    const m = await h.build(merge([a, b]), ["--output", `type=local,dest=${over}`], { locals: { ctx: src } });
+    if (m.code !== 0) console.log(m.stderr);
+    expect(m.code).toBe(0);
+    expect(readFileSync(join(over, "x"), "utf8")).toBe("x is a file\n");
+    expect(readdirSync(join(over, "y"))).toEqual(["g"]);
+    expect(readFileSync(join(over, "l"), "utf8")).toBe("not through the link\n");
+    expect(readFileSync(hostFile, "utf8")).toBe("host\n");
+    const back = h.temp("back");
+    expect((await h.build(merge([b, a]), ["--output", `type=local,dest=${back}`], { locals: { ctx: src } })).code).toBe(0);
+    expect(readdirSync(join(back, "x"))).toEqual(["f"]);
+    expect(readFileSync(join(back, "y"), "utf8")).toBe("y\n");
+  });
+
   test("ADD-style copy unpacks a local archive; a plain file is copied", async () => {
     const src = h.temp("ctx");
     mkdirSync(join(src, "tree/sub"), { recursive: true });

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, cpSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, lutimesSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeTreeDiff } from "../../../src/core/fs/tree-diff.ts";
+import { findDeletions, writeTreeDiff } from "../../../src/core/fs/tree-diff.ts";
 
 let base: string;
 let lower: string;
@@ -73,5 +73,16 @@ describe("writeTreeDiff", () => {
   test("identical trees give an empty diff", async () => {
     await writeTreeDiff(lower, upper, out);
     expect(list(out)).toEqual([]);
+  });
+
+  test("returns the top-most deleted paths and carries their parent directories", async () => {
+    rmSync(join(upper, "same/deep"), { recursive: true });
+    rmSync(join(upper, "gone"));
+    rmSync(join(upper, "file-then-dir"));
+    mkdirSync(join(upper, "file-then-dir"));
+    expect(findDeletions(lower, upper)).toEqual(["gone", "same/deep"]);
+    expect(await writeTreeDiff(lower, upper, out)).toEqual(["gone", "same/deep"]);
+    // "same" is unchanged itself but holds a deletion; a type change is a replacement, not a deletion.
+    expect(list(out)).toEqual(["file-then-dir", "same"]);
   });
 });
