@@ -41,9 +41,6 @@ const BUILD_TIMEOUT_MS = 60_000;
  * differ, so a fix (or a change on either side) shows up as a failure here to clean up.
  */
 const KNOWN: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  "14-hardlinks-copied": Object.fromEntries(
-    ["copied-a/g", "exec-out/a/g", "exec-out/b/h"].map((p) => [`tar ${p}`, "OUR BUG, open: our tar exporter (tar-fs) writes every hard link as a full file; fsutil's WriteTar writes later links as TypeLink entries"]),
-  ),
   "24-merge-deletions": Object.fromEntries(
     ["local w/gone", "tar w/gone"].map((p) => [p, "OUR BUG, open: a merge input that is a diff does not apply the diff's deletions to the inputs before it"]),
   ),
@@ -57,7 +54,6 @@ const KNOWN: Readonly<Record<string, Readonly<Record<string, string>>>> = {
 
 /** Definitions our side still fails to build, with the reason and a piece of our error. */
 const OPEN_FAILURES: Readonly<Record<string, { readonly reason: string; readonly error: string }>> = {
-  "15-hardlinks-exec-out": { reason: "OUR BUG, open: our tar exporter (tar-fs) refuses a fifo; fsutil's WriteTar writes it as a TypeFifo entry", error: "unsupported type for fifo" },
   "23-merge-overlap": { reason: "OUR BUG, open: merging a file over a directory (or a directory over a file) fails in our cp-based merge; BuildKit's later input replaces the path", error: "cannot overwrite" },
 };
 
