@@ -115,7 +115,7 @@ async function* diffEntry(pending: PendingParents, rel: string, lowerHost: strin
     yield* diffDirs(pending, rel, lowerHost, upperHost);
     pending.pop();
   } else if (!same && upper.st.isDirectory()) {
-    yield* walkTree(rel, upperHost, false);
+    yield* walkTree(rel, upperHost, { overlay: false });
   }
 }
 
@@ -136,7 +136,7 @@ async function* diffDirs(pending: PendingParents, rel: string, lowerDir: string,
     const added = await statChange(childRel, `${upperDir}/${name}`);
     if (added.st.isSocket()) continue;
     yield added;
-    if (added.st.isDirectory()) yield* walkTree(childRel, added.host, false);
+    if (added.st.isDirectory()) yield* walkTree(childRel, added.host, { overlay: false });
   }
 }
 

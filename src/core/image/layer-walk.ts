@@ -4,7 +4,8 @@
  * its opaque marker right after it. This module walks an overlayfs upper directory, where
  * every entry is a change, a char device 0/0 a deletion and `trusted.overlay.opaque=y` (or
  * `user.overlay.opaque`) an opaque directory; layer-diff.ts compares two full trees.
- * Sockets are skipped, as containerd does.
+ * Sockets are skipped, as containerd does. The tar exporter walks a result's tree with the
+ * same walk as fsutil's Walk does (sockets kept, every xattr).
  */
 import { lstat, readdir } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
@@ -56,6 +57,16 @@ export function layerXattrs(host: string, names: readonly string[] = listXattrs(
   return out;
 }
 
+/** Every xattr of `host` that can be read, sorted by name (fsutil's loadXattr). */
+function allXattrs(host: string, names: readonly string[]): Xattrs {
+  const out: Xattrs = [];
+  for (const name of [...names].sort(byteOrder)) {
+    const value = getXattr(host, name);
+    if (value !== undefined) out.push([name, value]);
+  }
+  return out;
+}
+
 export function joinRel(rel: string, name: string): string {
   return rel === "" ? name : `${rel}/${name}`;
 }
@@ -64,16 +75,29 @@ function isOpaque(host: string, names: readonly string[]): boolean {
   return [OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR].some((x) => names.includes(x) && isOpaqueValue(getXattr(host, x)));
 }
 
-/**
- * Every entry below `host` as changes. With `overlay`, whiteout devices and opaque xattrs are
- * read as overlayfs means them, and redirect/metacopy attributes (content elsewhere) refused.
- */
-export async function* walkTree(rel: string, host: string, overlay: boolean): AsyncGenerator<LayerChange> {
+/** How walkTree reads a tree. */
+export interface TreeWalkOptions {
+  /**
+   * An overlayfs upper directory: whiteout devices and opaque xattrs are read as overlayfs
+   * means them, and redirect/metacopy attributes (content elsewhere) refused.
+   */
+  readonly overlay: boolean;
+  /**
+   * "layer" (the default): sockets skipped and only layer-worthy xattrs, as containerd's diff
+   * writer; "fsutil": every entry and every xattr, as fsutil's Walk hands them to WriteTar.
+   */
+  readonly mode?: "layer" | "fsutil";
+}
+
+/** Every entry below `host` as changes, their paths under `rel`. */
+export async function* walkTree(rel: string, host: string, opts: TreeWalkOptions): AsyncGenerator<LayerChange> {
+  const { overlay } = opts;
+  const fsutil = opts.mode === "fsutil";
   for (const name of await sortedNames(host)) {
     const childRel = joinRel(rel, name);
     const childHost = `${host}/${name}`;
     const st = await lstat(childHost, { bigint: true });
-    if (st.isSocket()) continue;
+    if (st.isSocket() && !fsutil) continue;
     if (overlay && isOverlayWhiteout(st)) {
       yield { kind: "whiteout", rel: childRel };
       continue;
@@ -83,14 +107,14 @@ export async function* walkTree(rel: string, host: string, overlay: boolean): As
     if (unsupported !== undefined) {
       throw new BuildkitError("Unimplemented", `${childRel}: overlay attribute ${unsupported} is not supported`);
     }
-    yield { kind: "add", rel: childRel, host: childHost, st, xattrs: layerXattrs(childHost, names) };
+    yield { kind: "add", rel: childRel, host: childHost, st, xattrs: fsutil ? allXattrs(childHost, names) : layerXattrs(childHost, names) };
     if (!st.isDirectory()) continue;
     if (overlay && isOpaque(childHost, names)) yield { kind: "opaque", rel: childRel };
-    yield* walkTree(childRel, childHost, overlay);
+    yield* walkTree(childRel, childHost, opts);
   }
 }
 
 /** The changes an overlayfs upper directory holds. */
 export function walkUpper(upperDir: string): AsyncGenerator<LayerChange> {
-  return walkTree("", upperDir, true);
+  return walkTree("", upperDir, { overlay: true });
 }

@@ -40,16 +40,10 @@ const BUILD_TIMEOUT_MS = 60_000;
  * Differences still open, by definition and path, with the reason. Each is still required to
  * differ, so a fix (or a change on either side) shows up as a failure here to clean up.
  */
-const KNOWN: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  "14-hardlinks-copied": Object.fromEntries(
-    ["copied-a/g", "exec-out/a/g", "exec-out/b/h"].map((p) => [`tar ${p}`, "OUR BUG, open: our tar exporter (tar-fs) writes every hard link as a full file; fsutil's WriteTar writes later links as TypeLink entries"]),
-  ),
-};
+const KNOWN: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
 
 /** Definitions our side still fails to build, with the reason and a piece of our error. */
-const OPEN_FAILURES: Readonly<Record<string, { readonly reason: string; readonly error: string }>> = {
-  "15-hardlinks-exec-out": { reason: "OUR BUG, open: our tar exporter (tar-fs) refuses a fifo; fsutil's WriteTar writes it as a TypeFifo entry", error: "unsupported type for fifo" },
-};
+const OPEN_FAILURES: Readonly<Record<string, { readonly reason: string; readonly error: string }>> = {};
 
 interface Side {
   readonly ok: boolean;

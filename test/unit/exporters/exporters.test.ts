@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { createLocalExporter } from "../../../src/core/exporters/local/index.ts";
 import { createTarExporter } from "../../../src/core/exporters/tar/index.ts";
+import { setXattr } from "../../../src/core/fs/sys.ts";
 import { parseOutputSpec, type BuildResult } from "../../../src/core/exporters/index.ts";
 
 const dirs: string[] = [];
@@ -148,8 +149,8 @@ describe("tar exporter", () => {
     for (const dest of [a, b]) await createTarExporter().resolve({ dest }).export(resultOf(tree), new AbortController().signal);
     const list = (f: string) => Bun.spawnSync(["tar", "-tvf", f]).stdout.toString();
     const names = list(a).trim().split("\n").map((l) => l.split(/\s+/).slice(5).join(" "));
-    // Sorted within each directory, breadth first (tar-fs's walk); no entry for the root.
-    expect(names).toEqual(["bin/", "hello", "link -> hello", "bin/tool"]);
+    // Depth first, each directory's names in byte order (fsutil's walk); no entry for the root.
+    expect(names).toEqual(["bin/", "bin/tool", "hello", "link -> hello"]);
     expect(list(b)).toBe(list(a));
   });
 
@@ -187,5 +188,138 @@ describe("tar exporter", () => {
     await expect(createTarExporter().resolve({ dest }).export(failing, new AbortController().signal)).rejects.toThrow("mount went away");
     expect(existsSync(dest)).toBe(false);
     expect(readdirSync(parent)).toEqual([]);
+  });
+});
+
+/** A tar's entries as Go's archive/tar reads them back: PAX records folded into the next header. */
+interface ReadEntry {
+  name: string;
+  flag: string;
+  mode: number;
+  uid: number;
+  size: number;
+  mtime: number;
+  linkname: string;
+  pax: Record<string, string>;
+  data: string;
+}
+
+function readTar(tar: Buffer): ReadEntry[] {
+  const out: ReadEntry[] = [];
+  const str = (b: Buffer, o: number, n: number) => b.subarray(o, o + n).toString("latin1").replace(/\0.*$/s, "");
+  const num = (b: Buffer, o: number, n: number) => parseInt(str(b, o, n).trim() || "0", 8);
+  let pax: Record<string, string> = {};
+  for (let pos = 0; pos + 512 <= tar.length; ) {
+    const h = tar.subarray(pos, pos + 512);
+    if (h.every((b) => b === 0)) break;
+    const size = num(h, 124, 12);
+    const body = tar.subarray(pos + 512, pos + 512 + size);
+    pos += 512 + Math.ceil(size / 512) * 512;
+    const flag = String.fromCharCode(h[156]!);
+    if (flag === "x") {
+      for (let text = body.toString("latin1"); text.length > 0; ) {
+        const len = Number(text.slice(0, text.indexOf(" ")));
+        const rec = text.slice(text.indexOf(" ") + 1, len - 1);
+        pax[rec.slice(0, rec.indexOf("="))] = rec.slice(rec.indexOf("=") + 1);
+        text = text.slice(len);
+      }
+      continue;
+    }
+    const prefix = str(h, 345, 155);
+    const name = pax.path ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
+    out.push({ name, flag, mode: num(h, 100, 8), uid: num(h, 108, 8), size, mtime: num(h, 136, 12), linkname: pax.linkpath ?? str(h, 157, 100), pax, data: body.toString() });
+    pax = {};
+  }
+  return out;
+}
+
+async function exportTar(result: BuildResult, attrs: Record<string, string> = {}): Promise<ReadEntry[]> {
+  const dest = join(temp(), "out.tar");
+  await createTarExporter().resolve({ dest, ...attrs }).export(result, new AbortController().signal);
+  return readTar(readFileSync(dest));
+}
+
+describe("tar exporter writes what fsutil's WriteTar writes", () => {
+  test("a later path to a multiply linked inode is a link to the first; fifos are fifos", async () => {
+    const d = temp();
+    writeFileSync(join(d, "a"), "shared\n");
+    mkdirSync(join(d, "sub"));
+    linkSync(join(d, "a"), join(d, "sub/b"));
+    linkSync(join(d, "a"), join(d, "c"));
+    expect(Bun.spawnSync(["mkfifo", "-m", "0640", join(d, "pipe")]).exitCode).toBe(0);
+    const entries = await exportTar(resultOf(d));
+    expect(entries.map((e) => [e.name, e.flag, e.linkname, e.size])).toEqual([
+      ["a", "0", "", 7],
+      ["c", "1", "a", 0],
+      ["pipe", "6", "", 0],
+      ["sub/", "5", "", 0],
+      ["sub/b", "1", "a", 0],
+    ]);
+    expect(entries.find((e) => e.name === "a")?.data).toBe("shared\n");
+    expect(entries.find((e) => e.name === "pipe")?.mode).toBe(0o640);
+  });
+
+  test("the system tar restores the links from it", async () => {
+    const d = temp();
+    writeFileSync(join(d, "a"), "shared\n");
+    linkSync(join(d, "a"), join(d, "b"));
+    const dest = join(temp(), "out.tar");
+    await createTarExporter().resolve({ dest }).export(resultOf(d), new AbortController().signal);
+    const out = temp();
+    expect(Bun.spawnSync(["tar", "-xf", dest, "-C", out]).exitCode).toBe(0);
+    expect(statSync(join(out, "b")).ino).toBe(statSync(join(out, "a")).ino);
+    expect(readFileSync(join(out, "b"), "utf8")).toBe("shared\n");
+  });
+
+  test("xattrs as PAX SCHILY.xattr records, on a link entry too", async () => {
+    const d = temp();
+    writeFileSync(join(d, "a"), "x");
+    linkSync(join(d, "a"), join(d, "b"));
+    try {
+      setXattr(join(d, "a"), "user.test", new TextEncoder().encode("value"));
+    } catch {
+      return; // no user xattrs on this filesystem
+    }
+    const entries = await exportTar(resultOf(d));
+    expect(entries.map((e) => [e.name, e.flag, e.pax["SCHILY.xattr.user.test"]])).toEqual([
+      ["a", "0", "value"],
+      ["b", "1", "value"],
+    ]);
+  });
+
+  test("mtimes are rounded to the nearest second (Go's archive/tar), not truncated", async () => {
+    const d = temp();
+    for (const [name, t] of [["down", 1000.25], ["half", 1000.5], ["up", 1000.75]] as const) {
+      writeFileSync(join(d, name), name);
+      utimesSync(join(d, name), t, t);
+    }
+    const entries = await exportTar(resultOf(d));
+    expect(Object.fromEntries(entries.map((e) => [e.name, e.mtime]))).toEqual({ down: 1000, half: 1001, up: 1001 });
+    expect(entries.every((e) => e.pax.mtime === undefined)).toBe(true);
+  });
+
+  test("source-date-epoch dates every entry", async () => {
+    const entries = await exportTar(resultOf(sampleTree()), { "source-date-epoch": "1234" });
+    expect(entries.map((e) => e.mtime)).toEqual([1234, 1234, 1234, 1234]);
+  });
+
+  test("several platforms: a directory each in name order, links and absolute symlink targets under it", async () => {
+    const arm = temp();
+    writeFileSync(join(arm, "f"), "arm");
+    linkSync(join(arm, "f"), join(arm, "g"));
+    symlinkSync("/etc/../f/", join(arm, "abs"));
+    const amd = temp();
+    writeFileSync(join(amd, "f"), "amd");
+    const part = (id: string, dir: string) => ({ id, platform: { os: "linux", architecture: id.split("/")[1]! }, result: resultOf(dir) });
+    const result: BuildResult = { withMounted: () => Promise.reject(new Error("not mounted")), platforms: [part("linux/arm64", arm), part("linux/amd64", amd)] };
+    const entries = await exportTar(result);
+    expect(entries.map((e) => [e.name, e.flag, e.linkname, e.mode, e.mtime])).toEqual([
+      ["linux_amd64/", "5", "", 0o755, 0],
+      ["linux_amd64/f", "0", "", 0o644, entries[1]!.mtime],
+      ["linux_arm64/", "5", "", 0o755, 0],
+      ["linux_arm64/abs", "2", "/linux_arm64/f", 0o777, entries[3]!.mtime],
+      ["linux_arm64/f", "0", "", 0o644, entries[4]!.mtime],
+      ["linux_arm64/g", "1", "linux_arm64/f", 0o644, entries[5]!.mtime],
+    ]);
   });
 });

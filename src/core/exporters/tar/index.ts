@@ -1,18 +1,19 @@
-import fs, { createWriteStream, readdirSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, utimes, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join, posix, resolve } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { createWriteStream, WriteStream } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { once } from "node:events";
+import { dirname, posix, resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { pack } from "tar-fs";
 import { withContext } from "../../errors.ts";
-import { NO_EXPORT_PROGRESS, platformDirName, type BuildResult, type Exporter, type ExporterInstance, type PlatformResult } from "../exporter.ts";
-import { attestationFiles } from "../local/attestation-files.ts";
+import { walkTree } from "../../image/layer-walk.ts";
+import { LayerTarWriter, type ByteWriter } from "../../image/tar-writer.ts";
+import { NO_EXPORT_PROGRESS, platformDirName, type BuildResult, type Exporter, type ExporterInstance } from "../exporter.ts";
+import { attestationFiles, type AttestationFile } from "../local/attestation-files.ts";
 import { parseSourceDateEpoch, rejectUnknownAttrs, requireDest, SOURCE_DATE_EPOCH_ATTR } from "../spec.ts";
 
 /**
- * `--output type=tar,dest=FILE|-`: the result's files as one tar stream. A file is written
- * under a temporary name and renamed when complete; "-" streams to stdout.
+ * `--output type=tar,dest=FILE|-`: the result's files as one tar stream, as BuildKit's tar
+ * exporter writes it with fsutil's WriteTar over the local exporter's FS (see writeResult).
+ * A file is written under a temporary name and renamed when complete; "-" streams to stdout.
  */
 export function createTarExporter(opts: { stdout?: () => Writable } = {}): Exporter {
   return {
@@ -27,10 +28,9 @@ export function createTarExporter(opts: { stdout?: () => Writable } = {}): Expor
       return {
         description: "exporting to client tarball",
         async export(result: BuildResult, signal: AbortSignal, progress = NO_EXPORT_PROGRESS) {
+          const how: ExportOptions = { signal, epoch, prefix };
           try {
-            await progress.step("sending tarball", () =>
-              dest === "-" ? writeResult(result, opts.stdout ?? defaultStdout, signal, epoch, prefix) : exportToFile(dest, result, signal, epoch, prefix),
-            );
+            await progress.step("sending tarball", () => (dest === "-" ? writeResult(result, opts.stdout ?? defaultStdout, how) : exportToFile(dest, result, how)));
           } catch (err) {
             throw withContext(`exporting tar to ${dest === "-" ? "stdout" : dest}`, err);
           }
@@ -42,131 +42,158 @@ export function createTarExporter(opts: { stdout?: () => Writable } = {}): Expor
   };
 }
 
+interface ExportOptions {
+  readonly signal: AbortSignal;
+  /** source-date-epoch in seconds: every entry is dated with it. */
+  readonly epoch: number | undefined;
+  /** attestation-prefix: put before each statement file's name. */
+  readonly prefix: string;
+}
+
 function defaultStdout(): Writable {
   return process.stdout;
 }
 
-async function exportToFile(dest: string, result: BuildResult, signal: AbortSignal, epoch: number | undefined, prefix: string): Promise<void> {
+async function exportToFile(dest: string, result: BuildResult, how: ExportOptions): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
   const partial = `${dest}.partial-${process.pid}`;
   try {
-    await writeResult(result, () => createWriteStream(partial), signal, epoch, prefix);
+    await writeResult(result, () => createWriteStream(partial), how);
     await rename(partial, dest);
   } finally {
     await rm(partial, { force: true });
   }
 }
 
-/**
- * The result as a tar on out: its files, or each platform's under a directory named after it,
- * with the attestation statements beside them (as BuildKit's tar exporter, through local's
- * CreateFS). out is opened only once the files are there (a client's stream must not wait on a mount).
- */
-function writeResult(result: BuildResult, out: () => Writable, signal: AbortSignal, epoch: number | undefined, prefix: string): Promise<void> {
-  if (result.platforms) return writePlatforms(result.platforms, out, signal, epoch, prefix);
-  return result.withMounted((dir) => withStatements(result, dir, prefix, epoch, (extra) => writeTar(dir, out(), signal, epoch, extra)));
-}
-
-/** epoch: seconds since the epoch every entry is dated with (source-date-epoch). */
-function writeTar(dir: string, out: Writable, signal: AbortSignal, epoch: number | undefined, extra: Statements): Promise<void> {
-  const stream = pack(dir, packOptions(dir, epoch, undefined, extra) as Parameters<typeof pack>[1]);
-  return pipeline(stream, out, { signal, end: out !== process.stdout });
-}
-
-/** Statement files written for a tar: their names, and where they are on this host. */
-interface Statements {
-  readonly names: readonly string[];
-  readonly dir?: string;
-}
-
-/** Writes result's attestation statements (0600, dated the epoch or now) to a temporary directory for fn; none: fn gets no names. */
-async function withStatements<T>(result: BuildResult, dir: string, prefix: string, epoch: number | undefined, fn: (extra: Statements) => Promise<T>): Promise<T> {
-  const files = await attestationFiles(result, dir, prefix);
-  if (files.length === 0) return fn({ names: [] });
-  const temp = await mkdtemp(join(tmpdir(), "bk-tar-statements-"));
-  try {
-    const when = epoch ?? Date.now() / 1000;
-    for (const file of files) {
-      const path = join(temp, file.name);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, file.data, { mode: 0o600 });
-      await utimes(path, when, when);
-    }
-    return await fn({ names: files.map((f) => f.name), dir: temp });
-  } finally {
-    await rm(temp, { recursive: true, force: true });
-  }
-}
+const NS = 1_000_000_000n;
 
 /**
- * Entries in sorted order so the same tree gives the same tar; no entry for the root itself,
- * and directories named with a trailing slash, as BuildKit's tar exporter writes. Under
- * `subdir` (one platform of several), names are put under it and so are absolute symlink
- * targets, as fsutil's SubDirFS gives them to BuildKit's tar writer.
+ * The result as a tar on out, as BuildKit v0.11's tar exporter writes it: fsutil's WriteTar
+ * over local.CreateFS's FS. Entries in fsutil's walk order (depth first, names in byte order,
+ * no root entry, directories named with a trailing slash), a later path to a multiply linked
+ * inode as a link to the first, fifos and devices as such, modes, owners, symlink targets and
+ * xattrs as on disk, mtimes rounded to the second by Go's archive/tar; with source-date-epoch
+ * every entry is dated the epoch. The attestation statement files (0600, 0:0, dated the epoch
+ * or the export's start) are merged in at the root in walk order (staticfs's MergeFS, a
+ * statement over a file of the same name). Several platforms: SubDirFS, a directory per
+ * platform (0755, dated the epoch or the zero time) in name order, its files under it and
+ * absolute symlink targets put under it. out is opened only once the first result is mounted
+ * (a client's stream must not wait on a mount).
  */
-function packOptions(dir: string, epoch: number | undefined, subdir?: string, extra: Statements = { names: [] }): Record<string, unknown> {
-  const mtime = epoch === undefined ? undefined : new Date(epoch * 1000);
-  // A statement's path under dir stands for its file in extra.dir (the result's view is read-only).
-  const statements = new Map(extra.names.map((name) => [join(dir, name), join(extra.dir ?? dir, name)]));
-  const at = (path: string) => statements.get(path) ?? path;
-  const readlink = (path: string, done: (err: NodeJS.ErrnoException | null, target?: string) => void) =>
-    fs.readlink(at(path), (err, target) => done(err, subdir !== undefined && target?.startsWith("/") ? posix.join(`/${subdir}`, target) : target));
-  return {
-    // Modes as they are (setgid, group/other write, a symlink's 0777): tar-fs masks them with
-    // the process umask unless told not to; BuildKit's tar writer takes them from lstat.
-    umask: 0,
-    sort: true, // in tar-fs, not in its types
-    entries: [...new Set([...readdirSync(dir), ...extra.names.map((n) => n.split("/")[0]!)])].sort(),
-    map: (header: { name: string; type?: string | null; mtime?: Date }) => {
-      if (header.type === "directory" && !header.name.endsWith("/")) header.name += "/";
-      if (subdir !== undefined) header.name = `${subdir}/${header.name}`;
-      if (mtime) header.mtime = mtime;
-      return header;
-    },
-    ...(subdir === undefined && statements.size === 0
-      ? {}
-      : {
-          fs: {
-            ...fs,
-            lstat: (path: string, done: (err: NodeJS.ErrnoException | null, st?: fs.Stats) => void) => fs.lstat(at(path), done),
-            stat: (path: string, done: (err: NodeJS.ErrnoException | null, st?: fs.Stats) => void) => fs.stat(at(path), done),
-            createReadStream: (path: string, opts?: Parameters<typeof fs.createReadStream>[1]) => fs.createReadStream(at(path), opts),
-            readlink,
-          },
-        }),
-  };
-}
-
-/** Several platforms in one tar: a directory entry per platform (0755), then its files under it. */
-async function writePlatforms(parts: readonly PlatformResult[], open: () => Writable, signal: AbortSignal, epoch: number | undefined, prefix: string): Promise<void> {
-  const { pack: newPack } = await import("tar-stream");
-  const shared = newPack();
-  const out = open();
-  const piped = pipeline(shared, out, { signal, end: out !== process.stdout });
+async function writeResult(result: BuildResult, open: () => Writable, how: ExportOptions): Promise<void> {
+  const epochNs = how.epoch === undefined ? undefined : BigInt(how.epoch) * NS;
+  // BuildKit's defaultTime: time.Now().Truncate(time.Second), once per export.
+  const nowNs = BigInt(Math.floor(Date.now() / 1000)) * NS;
+  const parts = result.platforms
+    ? result.platforms.map((p) => ({ subdir: platformDirName(p.id), result: p.result })).sort((a, b) => byteOrder(a.subdir, b.subdir))
+    : [{ subdir: undefined, result }];
+  let sink: StreamSink | undefined;
+  const opened = (): StreamSink => (sink ??= new StreamSink(open(), how.signal));
   try {
-    for (const part of parts) {
-      const subdir = platformDirName(part.id);
-      await new Promise<void>((resolve, reject) =>
-        shared.entry({ name: `${subdir}/`, type: "directory", mode: 0o755, uid: 0, gid: 0, mtime: new Date((epoch ?? 0) * 1000) }, (err) => (err ? reject(err) : resolve())),
-      );
-      await part.result.withMounted((dir) =>
-        withStatements(
-          part.result,
-          dir,
-          prefix,
-          epoch,
-          (extra) =>
-            new Promise<void>((resolve, reject) => {
-              const failed = (err: Error) => reject(err);
-              shared.once("error", failed);
-              pack(dir, { ...packOptions(dir, epoch, subdir, extra), pack: shared, finalize: false, finish: () => (shared.off("error", failed), resolve()) } as Parameters<typeof pack>[1]);
-            }),
-        ),
-      );
+    for (const { subdir, result: part } of parts) {
+      await part.withMounted(async (dir) => {
+        const statements = await attestationFiles(part, dir, how.prefix);
+        const tar = new LayerTarWriter(opened(), {
+          flavor: "fsutil",
+          mtimeNs: epochNs,
+          symlinkTarget: subdir === undefined ? undefined : (target) => (target.startsWith("/") ? goJoin(`/${subdir}`, target) : target),
+        });
+        if (subdir !== undefined) await tar.addSynthetic({ name: subdir, type: "dir", mode: 0o755, mtimeNs: 0n });
+        await writeTree(tar, dir, subdir, statements, nowNs, how.signal);
+      });
     }
-    shared.finalize();
+    await new LayerTarWriter(opened()).end();
+    await opened().close();
   } catch (err) {
-    shared.destroy(err instanceof Error ? err : new Error(String(err)));
+    sink?.destroy(err);
+    throw err;
   }
-  await piped;
+}
+
+/** dir's entries (under subdir) with the statement files merged in by staticfs's key order. */
+async function writeTree(tar: LayerTarWriter, dir: string, subdir: string | undefined, statements: readonly AttestationFile[], nowNs: bigint, signal: AbortSignal): Promise<void> {
+  // MergeFS compares paths with "/" as NUL, which orders them as the walk does.
+  const key = (path: string) => Buffer.from(path.replaceAll("/", "\0"));
+  const pending = statements.map((file) => ({ file, key: key(file.name) })).sort((a, b) => Buffer.compare(a.key, b.key));
+  const under = (name: string) => (subdir === undefined ? name : `${subdir}/${name}`);
+  let next = 0;
+  const writeStatement = (file: AttestationFile) => tar.addSynthetic({ name: under(file.name), type: "file", mode: 0o600, mtimeNs: nowNs, data: file.data });
+  for await (const change of walkTree(subdir ?? "", dir, { overlay: false, mode: "fsutil" })) {
+    if (change.kind !== "add") continue;
+    signal.throwIfAborted();
+    const own = key(subdir === undefined ? change.rel : change.rel.slice(subdir.length + 1));
+    let replaced = false;
+    for (let s = pending[next]; s !== undefined && Buffer.compare(s.key, own) <= 0; s = pending[++next]) {
+      replaced = Buffer.compare(s.key, own) === 0;
+      await writeStatement(s.file);
+    }
+    if (!replaced) await tar.add(change);
+  }
+  for (const s of pending.slice(next)) await writeStatement(s.file);
+}
+
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** Go's path.Join of an absolute directory and an absolute target: cleaned, no trailing slash. */
+function goJoin(dir: string, target: string): string {
+  const joined = posix.normalize(`${dir}/${target}`);
+  return joined.length > 1 && joined.endsWith("/") ? joined.slice(0, -1) : joined;
+}
+
+const FLUSH_AT = 1 << 20;
+
+/**
+ * The tar's bytes to a stream: small writes gathered into writes of about 1 MiB (copied, so
+ * the tar writer may reuse its buffers), waiting for the stream to drain when it asks.
+ * process.stdout is never ended.
+ */
+class StreamSink implements ByteWriter {
+  readonly #out: Writable;
+  readonly #signal: AbortSignal;
+  #pending: Buffer[] = [];
+  #size = 0;
+  #failed: Error | undefined;
+
+  constructor(out: Writable, signal: AbortSignal) {
+    this.#out = out;
+    this.#signal = signal;
+    out.on("error", (err: Error) => (this.#failed ??= err));
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.#pending.push(Buffer.from(chunk));
+    this.#size += chunk.length;
+    if (this.#size >= FLUSH_AT) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    this.#signal.throwIfAborted();
+    if (this.#failed) throw this.#failed;
+    if (this.#size === 0) return;
+    const data = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#size);
+    this.#pending = [];
+    this.#size = 0;
+    if (!this.#out.write(data)) await once(this.#out, "drain", { signal: this.#signal });
+  }
+
+  /** Writes what is left and ends the stream (waiting for a file to be closed); stdout is flushed, not ended. */
+  async close(): Promise<void> {
+    await this.#flush();
+    const out = this.#out;
+    if (out === process.stdout) {
+      await new Promise<void>((done, fail) => out.write(Buffer.alloc(0), (err) => (err ? fail(err) : done())));
+      return;
+    }
+    // A file is renamed once its descriptor is closed; other streams may never emit "close".
+    const done = once(out, out instanceof WriteStream ? "close" : "finish", { signal: this.#signal });
+    out.end();
+    await done;
+    if (this.#failed) throw this.#failed;
+  }
+
+  destroy(err: unknown): void {
+    if (this.#out !== process.stdout) this.#out.destroy(err instanceof Error ? err : new Error(String(err)));
+  }
 }

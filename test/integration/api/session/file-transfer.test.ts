@@ -4,13 +4,12 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { pack } from "tar-fs";
 import { createLocalCaller } from "../../../../src/api/session/local-caller.ts";
 import { fileSyncHandler } from "../../../../src/api/session/filesync/provider.ts";
 import { syncDir } from "../../../../src/api/session/filesync/sync.ts";
 import { fileSendHandler } from "../../../../src/api/session/filesync/target.ts";
 import { copyFileWriter } from "../../../../src/api/session/filesync/tar-target.ts";
+import { createTarExporter } from "../../../../src/core/exporters/tar/index.ts";
 
 const dirs: string[] = [];
 const temp = () => {
@@ -52,7 +51,9 @@ describe("tar export", () => {
     writeFileSync(`${result}/blob`, Buffer.alloc(3_000_000, 7));
     const out = join(temp(), "out.tar");
     const caller = createLocalCaller([fileSendHandler({ kind: "writer", open: async () => createWriteStream(out) })]);
-    await pipeline(pack(result), copyFileWriter(caller));
+    await createTarExporter({ stdout: () => copyFileWriter(caller) })
+      .resolve({ dest: "-" })
+      .export({ withMounted: (fn) => fn(result) }, new AbortController().signal);
     const list = Bun.spawnSync(["tar", "-tvf", out]).stdout.toString();
     expect(list).toContain("etc/hostname");
     expect(list).toMatch(/3000000 .* blob/);
