@@ -2,6 +2,7 @@
  * Turning Node's errno errors into BuildkitErrors with Go-style causes ("no such file or
  * directory"), so file-op messages read like BuildKit's: `verb path: cause`.
  */
+import { lstatSync, type BigIntStats, type Stats } from "node:fs";
 import { BuildkitError } from "../errors.ts";
 import type { ErrorCode } from "../errors.ts";
 
@@ -41,6 +42,21 @@ export function errnoCode(err: unknown): string | undefined {
   if (typeof err !== "object" || err === null || !("code" in err)) return undefined;
   const code = (err as { code: unknown }).code;
   return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * lstat, or undefined when nothing is there: no entry, or a non-directory where a parent
+ * directory was (nothing can be below a file).
+ */
+export function lstatIfAny(path: string): Stats | undefined;
+export function lstatIfAny(path: string, opts: { bigint: true }): BigIntStats | undefined;
+export function lstatIfAny(path: string, opts?: { bigint: true }): Stats | BigIntStats | undefined {
+  try {
+    return opts ? lstatSync(path, { bigint: true, throwIfNoEntry: false }) : lstatSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    if (errnoCode(err) === "ENOTDIR") return undefined;
+    throw err;
+  }
 }
 
 /** A BuildkitError for any thrown value; `subject` (a root-relative path) prefixes the cause. */

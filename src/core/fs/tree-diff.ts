@@ -17,7 +17,7 @@
 import type { BigIntStats } from "node:fs";
 import { chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync } from "node:fs";
 import { openDirPair } from "./fd-copy.ts";
-import { errnoCode } from "./fs-error.ts";
+import { errnoCode, lstatIfAny } from "./fs-error.ts";
 import type { DirPair } from "./fd-copy.ts";
 import { Pacer } from "./pacer.ts";
 import { setTimesSync } from "./sys.ts";
@@ -87,7 +87,7 @@ class TreeDiff {
       for (const name of readdirSync(`${this.#upper}${sub}`).sort()) {
         const path = rel === "" ? name : `${rel}/${name}`;
         const u = lstatSync(`${this.#upper}/${path}`, { bigint: true });
-        const l = lstatIfAny(`${this.#lower}/${path}`);
+        const l = lstatIfAny(`${this.#lower}/${path}`, { bigint: true });
         if (u.isDirectory()) {
           // A directory's times change with its children, which the diff carries anyway; only a
           // new directory or a changed mode or owner makes the directory itself part of it.
@@ -141,15 +141,6 @@ class TreeDiff {
   }
 }
 
-/** lstat, or undefined when nothing is there (a file where a directory was is nothing below it). */
-function lstatIfAny(path: string): BigIntStats | undefined {
-  try {
-    return lstatSync(path, { bigint: true, throwIfNoEntry: false });
-  } catch (err) {
-    if (errnoCode(err) === "ENOTDIR") return undefined;
-    throw err;
-  }
-}
 
 /** Without libc: Node's calls by path. */
 function copyWithPaths(src: string, dst: string, st: BigIntStats): void {

@@ -4,8 +4,8 @@
  * has a directory), as BuildKit's applier replaces such a path. A symlink counts as a
  * non-directory, whatever it points at. Directories both have are walked; nothing is followed.
  */
-import { lstatSync, readdirSync, rmSync } from "node:fs";
-import { errnoCode } from "./fs-error.ts";
+import { readdirSync, rmSync } from "node:fs";
+import { lstatIfAny } from "./fs-error.ts";
 
 export function removeTypeConflicts(src: string, dest: string, rel = ""): void {
   const sub = rel === "" ? "" : `/${rel}`;
@@ -19,11 +19,3 @@ export function removeTypeConflicts(src: string, dest: string, rel = ""): void {
   }
 }
 
-function lstatIfAny(path: string) {
-  try {
-    return lstatSync(path, { throwIfNoEntry: false });
-  } catch (err) {
-    if (errnoCode(err) === "ENOTDIR") return undefined;
-    throw err;
-  }
-}

@@ -9,8 +9,8 @@
  * carrier is known by its name's prefix; layer exports skip it (the diff's layer is still its
  * tree against nothing) and merges read the deleted paths back from it.
  */
-import { lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { errnoCode } from "../fs/fs-error.ts";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { lstatIfAny } from "../fs/fs-error.ts";
 import type { Worker } from "./worker.ts";
 import { buildSnapshot, newId, withView } from "./snapshots.ts";
 
@@ -67,17 +67,9 @@ export function removeBelow(root: string, rel: string): void {
   let path = root;
   for (const part of parts.slice(0, -1)) {
     path = `${path}/${part}`;
-    const st = lstatOrUndefined(path);
+    const st = lstatIfAny(path);
     if (!st?.isDirectory()) return;
   }
   rmSync(`${root}/${rel}`, { recursive: true, force: true });
 }
 
-function lstatOrUndefined(path: string) {
-  try {
-    return lstatSync(path, { throwIfNoEntry: false });
-  } catch (err) {
-    if (errnoCode(err) === "ENOTDIR") return undefined;
-    throw err;
-  }
-}
