@@ -51,8 +51,6 @@ const FLAG_TYPES = new Map<string, EntryType>([
 ]);
 
 const NS = 1_000_000_000n;
-const MAX_OCTAL_8 = 0o7777777;
-const MAX_OCTAL_12 = 0o77777777777;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -158,18 +156,117 @@ export function decodeText(data: Uint8Array): string {
 }
 
 // ---- encoding -------------------------------------------------------------------------------
+//
+// A port of Go's archive/tar Writer.WriteHeader (Go 1.19, as BuildKit v0.11.6 links it), byte for
+// byte: the format is the first of USTAR, PAX, GNU the header allows (allowedFormats), names up to
+// 256 ASCII bytes go into ustar's prefix and name fields, PAX records are sorted by key (xattrs,
+// "SCHILY.xattr.*", first), and the PAX extended header entry is Go's minimal raw file. Pinned
+// against Go's own output in test/vectors/tar-go.
 
-function writeString(block: Uint8Array, offset: number, length: number, value: string): void {
-  block.set(encoder.encode(value).subarray(0, length), offset);
+/**
+ * Which Header.Format the Go writer is given. "pax" is containerd's diff writer (FormatPAX: USTAR
+ * when everything fits, else PAX; mtimes kept to the nanosecond, a fraction forcing PAX; a device
+ * number past 7 octal digits an error). "unknown" is a header with no format (fsutil's WriteTar,
+ * containerd's whiteouts and image exporter): mtimes rounded to the second, and GNU, with
+ * base-256 numbers and ././@LongLink entries, as the last resort.
+ */
+export type GoTarFormat = "pax" | "unknown";
+
+export interface EncodeOptions {
+  readonly format?: GoTarFormat;
 }
 
-/** Zero-padded octal with a NUL terminator, as Go's archive/tar writes it. */
-function writeOctal(block: Uint8Array, offset: number, length: number, value: number | bigint): void {
-  writeString(block, offset, length, value.toString(8).padStart(length - 1, "0"));
+const NAME_SIZE = 100;
+const PREFIX_SIZE = 155;
+
+function utf8(value: string): Uint8Array {
+  return encoder.encode(value);
 }
 
-function fitsName(value: string): boolean {
-  return value.length <= 100 && /^[\x01-\x7f]*$/.test(value);
+/** Go's isASCII: no byte (rune) at or above 0x80 and no NUL. */
+function isAscii(value: string): boolean {
+  return /^[\x01-\x7f]*$/.test(value);
+}
+
+/** Go's toASCII: drops non-ASCII runes and NULs. */
+function toAscii(value: string): string {
+  return value.replace(/[^\x01-\x7f]/gu, "");
+}
+
+/** Go's formatter.formatString: copies, NUL-terminates if room, and on truncation ending in '/' cuts the slashes. */
+function formatString(block: Uint8Array, offset: number, length: number, value: string | Uint8Array): void {
+  const bytes = typeof value === "string" ? utf8(value) : value;
+  block.set(bytes.subarray(0, length), offset);
+  if (bytes.length < length) block[offset + bytes.length] = 0;
+  if (bytes.length > length && block[offset + length - 1] === 0x2f) {
+    let n = length;
+    while (n > 0 && bytes[n - 1] === 0x2f) n--;
+    block[offset + n] = 0;
+  }
+}
+
+function fitsOctal(length: number, value: bigint): boolean {
+  return value >= 0n && (length >= 22 || value < 1n << BigInt((length - 1) * 3));
+}
+
+function fitsBase256(length: number, value: bigint): boolean {
+  const bits = BigInt((length - 1) * 8);
+  return length >= 9 || (value >= -(1n << bits) && value < 1n << bits);
+}
+
+/** Go's formatOctal: zero-padded octal and a NUL; zero when the value does not fit. */
+function formatOctal(block: Uint8Array, offset: number, length: number, value: number | bigint): void {
+  const v = BigInt(value);
+  formatString(block, offset, length, (fitsOctal(length, v) ? v : 0n).toString(8).padStart(length - 1, "0"));
+}
+
+/** Go's formatNumeric (GNU): octal when it fits, else base-256 with the high bit set. */
+function formatNumeric(block: Uint8Array, offset: number, length: number, value: number | bigint): void {
+  let v = BigInt(value);
+  if (fitsOctal(length, v) || !fitsBase256(length, v)) return formatOctal(block, offset, length, v);
+  for (let i = length - 1; i >= 0; i--) {
+    block[offset + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  block[offset] = (block[offset] ?? 0) | 0x80;
+}
+
+/** Go's splitUSTARPath: a long ASCII name as prefix (≤155) and name (≤100) split at a slash. */
+export function splitUstarPath(name: string): [string, string] | undefined {
+  let length = name.length;
+  if (length <= NAME_SIZE || !isAscii(name)) return undefined;
+  if (length > PREFIX_SIZE + 1) length = PREFIX_SIZE + 1;
+  else if (name[length - 1] === "/") length--;
+  const i = name.slice(0, length).lastIndexOf("/");
+  const nlen = name.length - i - 1;
+  if (i <= 0 || nlen > NAME_SIZE || nlen === 0 || i > PREFIX_SIZE) return undefined;
+  return [name.slice(0, i), name.slice(i + 1)];
+}
+
+/** Go's path.Clean. */
+function cleanPath(p: string): string {
+  if (p === "") return ".";
+  const rooted = p.startsWith("/");
+  const out: string[] = [];
+  for (const part of p.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
+      else if (!rooted) out.push("..");
+      continue;
+    }
+    out.push(part);
+  }
+  const joined = (rooted ? "/" : "") + out.join("/");
+  return joined === "" ? "." : joined;
+}
+
+/** path.Join(dir, "PaxHeaders.0", file) of path.Split(name), as writePAXHeader names its entry. */
+export function paxHeaderName(name: string): string {
+  const slash = name.lastIndexOf("/");
+  const dir = name.slice(0, slash + 1);
+  const file = name.slice(slash + 1);
+  return cleanPath([dir, "PaxHeaders.0", file].filter((e) => e !== "").join("/"));
 }
 
 /** "sec[.frac]" with trailing zeros trimmed, as Go formats PAX times. */
@@ -186,14 +283,14 @@ export function formatPaxTime(ns: bigint): string {
   return `${sign}${sec}.${nsec.toString().padStart(9, "0")}`.replace(/0+$/, "");
 }
 
-/** One PAX record; its decimal length counts itself. */
+/** One PAX record; its decimal length counts itself (Go's formatPAXRecord). */
 function paxRecord(key: string, value: Uint8Array): Uint8Array {
-  const body = encoder.encode(` ${key}=`);
+  const body = utf8(` ${key}=`);
   const base = body.length + value.length + 1;
   let length = base + String(base).length;
   if (String(length).length !== String(base).length) length = base + String(length).length;
   const record = new Uint8Array(length);
-  const prefix = encoder.encode(String(length));
+  const prefix = utf8(String(length));
   record.set(prefix, 0);
   record.set(body, prefix.length);
   record.set(value, prefix.length + body.length);
@@ -201,47 +298,123 @@ function paxRecord(key: string, value: Uint8Array): Uint8Array {
   return record;
 }
 
-/** The PAX records a header needs, in a fixed order; empty when ustar holds everything. */
-function paxRecords(h: TarHeader): Uint8Array[] {
-  const records: Uint8Array[] = [];
-  const text = (key: string, value: string) => records.push(paxRecord(key, encoder.encode(value)));
-  if (h.uid > MAX_OCTAL_8) text("uid", String(h.uid));
-  if (h.gid > MAX_OCTAL_8) text("gid", String(h.gid));
-  if (!fitsName(h.linkname)) text("linkpath", h.linkname);
-  if (h.mtimeNs % NS !== 0n || h.mtimeNs < 0n || h.mtimeNs / NS > BigInt(MAX_OCTAL_12)) text("mtime", formatPaxTime(h.mtimeNs));
-  if (!fitsName(h.name)) text("path", h.name);
-  if (h.size > MAX_OCTAL_12) text("size", String(h.size));
-  for (const [name, value] of [...h.xattrs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    records.push(paxRecord(`SCHILY.xattr.${name}`, value));
-  }
-  return records;
+function floorSeconds(ns: bigint): bigint {
+  const r = ns % NS;
+  return r < 0n ? (ns - r) / NS - 1n : (ns - r) / NS;
 }
 
-/** A ustar header block; fields that do not fit are left to the PAX records. */
-function ustarBlock(h: TarHeader, flag: string): Uint8Array {
+/** Go's Time.Round(time.Second): to the nearest second, halves up. */
+function roundNs(ns: bigint): bigint {
+  const down = floorSeconds(ns) * NS;
+  return 2n * (ns - down) < NS ? down : down + NS;
+}
+
+const FMT_USTAR = 1;
+const FMT_PAX = 2;
+const FMT_GNU = 4;
+
+/** Go's Header.allowedFormats for the fields we write (no uname, gname, atime or ctime). */
+function allowedFormats(h: TarHeader, mtimeNs: bigint, format: GoTarFormat): { allowed: number; pax: Map<string, Uint8Array> } {
+  let allowed = FMT_USTAR | FMT_PAX | FMT_GNU;
+  const pax = new Map<string, Uint8Array>();
+  let preferPax = false;
+  const verifyString = (s: string, paxKey: "path" | "linkpath") => {
+    const tooLong = utf8(s).length > NAME_SIZE;
+    if (s.includes("\0")) allowed &= ~FMT_GNU;
+    if (!isAscii(s) || tooLong) {
+      if (paxKey !== "path" || splitUstarPath(s) === undefined) allowed &= ~FMT_USTAR;
+      pax.set(paxKey, utf8(s));
+    }
+  };
+  const verifyNumeric = (n: bigint, size: number, paxKey: "uid" | "gid" | "size" | undefined, what: string) => {
+    if (!fitsBase256(size, n)) allowed &= ~FMT_GNU;
+    if (!fitsOctal(size, n)) {
+      allowed &= ~FMT_USTAR;
+      if (paxKey === undefined) allowed &= ~FMT_PAX;
+      else pax.set(paxKey, utf8(n.toString()));
+    }
+    if (n < 0n) throw invalidTar(`${what} of ${h.name} is negative`);
+  };
+  verifyString(h.name, "path");
+  verifyString(h.linkname, "linkpath");
+  verifyNumeric(BigInt(h.mode), 8, undefined, "mode");
+  verifyNumeric(BigInt(h.uid), 8, "uid", "uid");
+  verifyNumeric(BigInt(h.gid), 8, "gid", "gid");
+  verifyNumeric(BigInt(h.size), 12, "size", "size");
+  verifyNumeric(BigInt(h.devmajor), 8, undefined, "device major");
+  verifyNumeric(BigInt(h.devminor), 8, undefined, "device minor");
+  const sec = floorSeconds(mtimeNs);
+  const fits = fitsOctal(12, sec);
+  if (!fits) allowed &= ~FMT_USTAR;
+  if (!fits || mtimeNs % NS !== 0n) {
+    preferPax = true;
+    pax.set("mtime", utf8(formatPaxTime(mtimeNs)));
+  }
+  if (h.xattrs.length > 0) {
+    for (const [name, value] of h.xattrs) {
+      if (name === "" || name.includes("=") || name.includes("\0")) throw invalidTar(`xattr name ${JSON.stringify(name)} cannot be a PAX record`);
+      pax.set(`SCHILY.xattr.${name}`, value);
+    }
+    allowed &= FMT_PAX;
+  }
+  if (format === "pax") allowed &= preferPax ? FMT_PAX : FMT_PAX | FMT_USTAR;
+  return { allowed, pax };
+}
+
+/** templateV7Plus: the fields USTAR, PAX and GNU share (uname and gname empty). */
+function templateBlock(h: TarHeader, flag: string, mtimeSec: bigint, str: (s: string) => string, num: typeof formatOctal): Uint8Array {
   const block = new Uint8Array(BLOCK);
-  const mtime = h.mtimeNs / NS;
-  writeString(block, 0, 100, fitsName(h.name) ? h.name : asciiName(h.name));
-  writeOctal(block, 100, 8, h.mode & 0o7777);
-  writeOctal(block, 108, 8, h.uid > MAX_OCTAL_8 ? 0 : h.uid);
-  writeOctal(block, 116, 8, h.gid > MAX_OCTAL_8 ? 0 : h.gid);
-  writeOctal(block, 124, 12, h.size > MAX_OCTAL_12 ? 0 : h.size);
-  writeOctal(block, 136, 12, mtime < 0n || mtime > BigInt(MAX_OCTAL_12) ? 0n : mtime);
   block[156] = flag.charCodeAt(0);
-  writeString(block, 157, 100, fitsName(h.linkname) ? h.linkname : asciiName(h.linkname));
-  writeString(block, 257, 8, "ustar\u000000");
-  writeOctal(block, 329, 8, h.devmajor);
-  writeOctal(block, 337, 8, h.devminor);
-  let sum = 0;
-  block.fill(0x20, 148, 156);
-  for (const byte of block) sum += byte;
-  writeString(block, 148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
+  formatString(block, 0, 100, str(h.name));
+  formatString(block, 157, 100, str(h.linkname));
+  num(block, 100, 8, h.mode);
+  num(block, 108, 8, h.uid);
+  num(block, 116, 8, h.gid);
+  num(block, 124, 12, h.size);
+  num(block, 136, 12, mtimeSec);
+  num(block, 329, 8, h.devmajor);
+  num(block, 337, 8, h.devminor);
   return block;
 }
 
-/** Printable ASCII, at most 100 bytes: the stand-in name when a PAX record holds the real one. */
-function asciiName(name: string): string {
-  return name.replace(/[^\x01-\x7f]/g, "").slice(0, 100);
+/** Go's block.setFormat: the magic, then the checksum ("%06o\0 "). */
+function setFormat(block: Uint8Array, gnu: boolean): Uint8Array {
+  block.set(utf8(gnu ? "ustar  \0" : "ustar\u000000"), 257);
+  block.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  formatOctal(block, 148, 7, sum);
+  block[155] = 0x20;
+  return block;
+}
+
+/** Go's writeRawFile: a minimal header (name best-effort ASCII, ≤100 bytes, no trailing '/') and its data. */
+function rawFile(name: string, data: Uint8Array, flag: string, gnu: boolean): Uint8Array[] {
+  const block = new Uint8Array(BLOCK);
+  block[156] = flag.charCodeAt(0);
+  formatString(block, 0, 100, toAscii(name).slice(0, NAME_SIZE).replace(/\/+$/, ""));
+  formatOctal(block, 100, 8, 0);
+  formatOctal(block, 108, 8, 0);
+  formatOctal(block, 116, 8, 0);
+  formatOctal(block, 124, 12, data.length);
+  formatOctal(block, 136, 12, 0);
+  const body = new Uint8Array(padded(data.length));
+  body.set(data);
+  return [setFormat(block, gnu), body];
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
+function byteCompare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function padded(length: number): number {
@@ -249,29 +422,38 @@ function padded(length: number): number {
 }
 
 /**
- * The header blocks of one entry: a PAX header entry (named `dir/PaxHeaders.0/base`) when
- * needed, then the ustar block. Values are checked by the caller (devices fit in 7 octal digits).
+ * The header blocks of one entry exactly as Go's tar.Writer.WriteHeader writes them for `h`
+ * (with Header.Format as `opts.format`, "pax" by default): a ustar block; or a PAX extended
+ * header entry then the block; or GNU long-name/long-link entries then a GNU block.
  */
-export function encodeHeader(h: TarHeader): Uint8Array {
-  if (h.devmajor > MAX_OCTAL_8 || h.devminor > MAX_OCTAL_8) throw invalidTar(`device number of ${h.name} too large`);
-  const main = ustarBlock(h, TYPE_FLAGS[h.type]);
-  const records = paxRecords(h);
-  if (records.length === 0) return main;
-  const size = records.reduce((n, r) => n + r.length, 0);
-  const bare = h.name.replace(/\/$/, "");
-  const slash = bare.lastIndexOf("/");
-  const paxName = `${bare.slice(0, slash + 1)}PaxHeaders.0/${bare.slice(slash + 1)}`;
-  const pax: TarHeader = { ...h, name: asciiName(paxName), type: "file", size, linkname: "", xattrs: [] };
-  const paxBlock = ustarBlock({ ...pax, mtimeNs: 0n, uid: 0, gid: 0, mode: 0, devmajor: 0, devminor: 0 }, "x");
-  const out = new Uint8Array(BLOCK + padded(size) + BLOCK);
-  out.set(paxBlock, 0);
-  let pos = BLOCK;
-  for (const r of records) {
-    out.set(r, pos);
-    pos += r.length;
+export function encodeHeader(h: TarHeader, opts: EncodeOptions = {}): Uint8Array {
+  const format = opts.format ?? "pax";
+  const mtimeNs = format === "unknown" ? roundNs(h.mtimeNs) : h.mtimeNs;
+  const { allowed, pax } = allowedFormats(h, mtimeNs, format);
+  const flag = TYPE_FLAGS[h.type];
+  const mtimeSec = floorSeconds(mtimeNs);
+  if ((allowed & FMT_USTAR) !== 0) {
+    const split = splitUstarPath(h.name);
+    const block = templateBlock({ ...h, name: split?.[1] ?? h.name }, flag, mtimeSec, (s) => s, formatOctal);
+    formatString(block, 345, PREFIX_SIZE, split?.[0] ?? "");
+    return setFormat(block, false);
   }
-  out.set(main, BLOCK + padded(size));
-  return out;
+  if ((allowed & FMT_PAX) !== 0) {
+    const keys = [...pax.keys()].sort(byteCompare);
+    const data = concat(keys.map((k) => paxRecord(k, pax.get(k) ?? new Uint8Array())));
+    const main = setFormat(templateBlock(h, flag, mtimeSec, toAscii, formatOctal), false);
+    return concat([...rawFile(paxHeaderName(h.name), data, "x", false), main]);
+  }
+  if ((allowed & FMT_GNU) !== 0) {
+    const parts: Uint8Array[] = [];
+    const name = utf8(h.name);
+    const link = utf8(h.linkname);
+    if (name.length > NAME_SIZE) parts.push(...rawFile("././@LongLink", concat([name, new Uint8Array(1)]), "L", true));
+    if (link.length > NAME_SIZE) parts.push(...rawFile("././@LongLink", concat([link, new Uint8Array(1)]), "K", true));
+    parts.push(setFormat(templateBlock(h, flag, mtimeSec, (s) => s, formatNumeric), true));
+    return concat(parts);
+  }
+  throw invalidTar(`${h.name}: no tar format (USTAR, PAX${format === "unknown" ? ", GNU" : ""}) can encode this header`);
 }
 
 /** Zero bytes that pad an entry's data to a whole block. */

@@ -13,7 +13,7 @@ import type { BigIntStats } from "node:fs";
 import { BuildkitError } from "../errors.ts";
 import { splitDev } from "../fs/sys.ts";
 import { BLOCK, encodeHeader, padding } from "./tar-header.ts";
-import type { EntryType, TarHeader } from "./tar-header.ts";
+import type { EntryType, GoTarFormat, TarHeader } from "./tar-header.ts";
 import type { AddChange, LayerChange } from "./layer-walk.ts";
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from "./whiteout.ts";
 
@@ -79,17 +79,22 @@ export class LayerTarWriter {
   readonly #buf = Buffer.allocUnsafe(READ_CHUNK);
   readonly #fsutil: boolean;
   readonly #opts: TarWriterOptions;
+  /** Go's Header.Format for the entries: containerd's FormatPAX, fsutil's none. */
+  readonly #format: GoTarFormat;
 
   constructor(out: ByteWriter, opts: TarWriterOptions = {}) {
     this.#out = out;
     this.#opts = opts;
     this.#fsutil = opts.flavor === "fsutil";
+    this.#format = this.#fsutil ? "unknown" : "pax";
   }
 
   async add(change: LayerChange): Promise<void> {
-    if (change.kind !== "add") return this.#out.write(encodeHeader(markerHeader(markerName(change))));
+    // containerd writes whiteouts with no Header.Format, other entries with FormatPAX; fsutil
+    // never sets one.
+    if (change.kind !== "add") return this.#out.write(encodeHeader(markerHeader(markerName(change)), { format: "unknown" }));
     const header = await this.#header(change);
-    await this.#out.write(encodeHeader(header));
+    await this.#out.write(encodeHeader(header, { format: this.#format }));
     if (header.type !== "file" || header.size === 0) return;
     await this.#copy(change.host, header.size, change.rel);
     const pad = padding(header.size);
@@ -101,7 +106,7 @@ export class LayerTarWriter {
     const size = entry.type === "file" ? (entry.data?.length ?? 0) : 0;
     const name = entry.type === "dir" && !entry.name.endsWith("/") ? `${entry.name}/` : entry.name;
     const mtimeNs = this.#seconds(this.#opts.mtimeNs ?? entry.mtimeNs);
-    await this.#out.write(encodeHeader({ name, type: entry.type, mode: entry.mode & 0o7777, uid: 0, gid: 0, size, mtimeNs, linkname: "", devmajor: 0, devminor: 0, xattrs: [] }));
+    await this.#out.write(encodeHeader({ name, type: entry.type, mode: entry.mode & 0o7777, uid: 0, gid: 0, size, mtimeNs, linkname: "", devmajor: 0, devminor: 0, xattrs: [] }, { format: this.#format }));
     if (size === 0 || entry.data === undefined) return;
     await this.#out.write(entry.data);
     const pad = padding(size);

@@ -53,7 +53,7 @@ export class ArchiveWriter {
 
   async #header(name: string, type: EntryType, mode: number, size: number): Promise<void> {
     const header = { name, type, mode, uid: 0, gid: 0, size, mtimeNs: this.#mtimeNs, linkname: "", devmajor: 0, devminor: 0, xattrs: [] };
-    await this.#sink.write(encodeHeader(header));
+    await this.#sink.write(encodeHeader(header, { format: "unknown" })); // containerd's exporter sets no Header.Format
   }
 
   async #pad(size: number): Promise<void> {

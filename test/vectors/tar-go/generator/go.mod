@@ -1,0 +1,3 @@
+module buildkit-ts/tar-vectors
+
+go 1.19
