@@ -361,6 +361,31 @@ function allowedFormats(h: TarHeader, mtimeNs: bigint, format: GoTarFormat): { a
   return { allowed, pax };
 }
 
+const OCTAL_7 = 0o7777777;
+const OCTAL_11 = 0o77777777777;
+
+/**
+ * Whether h needs nothing but a USTAR block in any format Go may choose: short ASCII name and
+ * link (no prefix split), octal-sized numbers, a whole-second time in range, no xattrs. The
+ * common case, checked without BigInts or a PAX map (a layer of 10,000 files encodes 10,000).
+ */
+function isPlainUstar(h: TarHeader, mtimeNs: bigint): boolean {
+  return (
+    h.xattrs.length === 0 &&
+    h.name.length <= NAME_SIZE &&
+    h.linkname.length <= NAME_SIZE &&
+    isAscii(h.name) &&
+    isAscii(h.linkname) &&
+    h.mode >= 0 && h.mode <= OCTAL_7 &&
+    h.uid >= 0 && h.uid <= OCTAL_7 &&
+    h.gid >= 0 && h.gid <= OCTAL_7 &&
+    h.size >= 0 && h.size <= OCTAL_11 &&
+    h.devmajor >= 0 && h.devmajor <= OCTAL_7 &&
+    h.devminor >= 0 && h.devminor <= OCTAL_7 &&
+    mtimeNs >= 0n && mtimeNs % NS === 0n && mtimeNs / NS <= BigInt(OCTAL_11)
+  );
+}
+
 /** templateV7Plus: the fields USTAR, PAX and GNU share (uname and gname empty). */
 function templateBlock(h: TarHeader, flag: string, mtimeSec: bigint, str: (s: string) => string, num: typeof formatOctal): Uint8Array {
   const block = new Uint8Array(BLOCK);
@@ -429,8 +454,10 @@ function padded(length: number): number {
 export function encodeHeader(h: TarHeader, opts: EncodeOptions = {}): Uint8Array {
   const format = opts.format ?? "pax";
   const mtimeNs = format === "unknown" ? roundNs(h.mtimeNs) : h.mtimeNs;
-  const { allowed, pax } = allowedFormats(h, mtimeNs, format);
   const flag = TYPE_FLAGS[h.type];
+  // Most entries: what Go writes for them is a plain USTAR block (allowedFormats would say so).
+  if (isPlainUstar(h, mtimeNs)) return setFormat(templateBlock(h, flag, mtimeNs / NS, (s) => s, formatOctal), false);
+  const { allowed, pax } = allowedFormats(h, mtimeNs, format);
   const mtimeSec = floorSeconds(mtimeNs);
   if ((allowed & FMT_USTAR) !== 0) {
     const split = splitUstarPath(h.name);
